@@ -1,0 +1,15 @@
+/** Everything the API handlers use. Built once per process by `createWorkbench`. */
+import type { EventBus } from '../core/eventBus';
+import type { JobManager } from '../core/jobs';
+import type { Logger } from '../core/logger';
+import type { MediaRoots } from '../core/mediaRoots';
+import type { EngineSupervisor } from '../engine/supervisor';
+
+export interface Services {
+  dataDir: string;
+  bus: EventBus;
+  logger: Logger;
+  jobs: JobManager;
+  engine: EngineSupervisor;
+  mediaRoots: MediaRoots;
+}

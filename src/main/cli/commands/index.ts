@@ -1,0 +1,6 @@
+/** Every `captioner` subcommand, in the order `captioner --help` lists them. */
+import { doctorCommand } from './doctor';
+import { serveCommand } from './serve';
+import type { Command } from './types';
+
+export const commands: Command[] = [serveCommand, doctorCommand];

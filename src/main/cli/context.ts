@@ -1,0 +1,47 @@
+/**
+ * What every CLI command shares: a workbench for the chosen data directory,
+ * calls that go through the same validation as the UI's, and output helpers.
+ */
+import type { MethodName, RequestOf, ResponseOf } from '../../shared/contract';
+import { ApiError } from '../../shared/errors';
+import { dispatch } from '../api/handlers';
+import { createWorkbench, type Workbench } from '../workbench';
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+export interface CliContext {
+  workbench: Workbench;
+  call<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>>;
+}
+
+/** Runs `body` with a workbench and always shuts the engine down afterwards. */
+export async function withWorkbench<T>(
+  options: { dataDir?: string | null; quiet?: boolean },
+  body: (context: CliContext) => Promise<T>,
+): Promise<T> {
+  const workbench = createWorkbench({ dataDir: options.dataDir ?? null, echoLogs: !options.quiet });
+  const context: CliContext = {
+    workbench,
+    async call(method, request) {
+      const envelope = await dispatch(workbench.handlers, method, request, { transport: 'cli' });
+      if (!envelope.ok) throw ApiError.fromData(envelope.error);
+      return envelope.value as ResponseOf<typeof method>;
+    },
+  };
+  try {
+    return await body(context);
+  } finally {
+    await workbench.close();
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}

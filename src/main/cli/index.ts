@@ -1,0 +1,57 @@
+/** `captioner`: every workbench job, headless. */
+import { ApiError } from '../../shared/errors';
+import { commands } from './commands';
+import { CliError } from './context';
+
+function help(): string {
+  const width = Math.max(...commands.map((command) => command.name.length)) + 2;
+  return [
+    'Usage: captioner <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((command) => `  ${command.name.padEnd(width)}${command.summary}`),
+    '',
+    'Run `captioner <command> --help` for a command\'s options.',
+    'Common options: --data-dir DIR (or CAPTIONER_DATA_DIR), --json.',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help());
+    return name ? 0 : 2;
+  }
+  const command = commands.find((candidate) => candidate.name === name);
+  if (!command) {
+    process.stderr.write(`Unknown command "${name}".\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.usage}\n`);
+    return 0;
+  }
+  try {
+    await command.run(rest);
+    return 0;
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`captioner ${name}: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof ApiError) {
+      const details = error.issues.map((issue) => `\n  ${issue.path}: ${issue.message}`).join('');
+      process.stderr.write(`captioner ${name}: ${error.message}${details}\n`);
+      return 1;
+    }
+    process.stderr.write(`captioner ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module || process.env.CAPTIONER_CLI === '1') {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,17 @@
+/** The WebAssembly backend, whose .wasm files ship inside its npm package. */
+import * as tf from '@tensorflow/tfjs';
+import { dirname, join } from 'node:path';
+
+export async function loadWasmBackend(): Promise<{ ok: true } | { ok: false; error: string }> {
+  try {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const distDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+    wasm.setWasmPaths(`${join(distDir)}/`);
+    const ok = await tf.setBackend('wasm');
+    if (!ok) return { ok: false, error: 'tf.setBackend("wasm") returned false' };
+    await tf.ready();
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}

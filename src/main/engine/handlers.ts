@@ -1,0 +1,11 @@
+/**
+ * Every method the engine process answers, by domain. The supervisor's typed
+ * `call` derives its method names, params and results from this object.
+ */
+import { systemEngineHandlers } from './system/handlers';
+
+export const engineHandlers = {
+  ...systemEngineHandlers,
+};
+
+export type EngineHandlers = typeof engineHandlers;
