@@ -1,0 +1,42 @@
+/**
+ * Response types of the inference, evaluation and model-package methods.
+ * Plain serializable data: no Node, no DOM, no tensors.
+ */
+
+/** The coco-caption metrics the workbench computes itself. */
+export type MetricKey = 'bleu1' | 'bleu2' | 'bleu3' | 'bleu4' | 'rougeL' | 'ciderD';
+
+export type MetricScores = Record<MetricKey, number>;
+
+/** How a metric is defined, stored beside every evaluation so old numbers stay interpretable. */
+export interface MetricDefinition {
+  key: MetricKey;
+  name: string;
+  definition: string;
+}
+
+/** Metrics that need external Java tools and data, and are therefore not reported. */
+export interface UnavailableMetric {
+  name: string;
+  reason: string;
+}
+
+export interface MetricSuite {
+  /** Bumped whenever a definition changes, so stored scores say which one produced them. */
+  version: string;
+  reference: string;
+  metrics: MetricDefinition[];
+  unavailable: UnavailableMetric[];
+}
+
+export interface ImageScores {
+  imageId: string;
+  candidate: string;
+  scores: MetricScores;
+}
+
+export interface CorpusScores {
+  images: number;
+  aggregate: MetricScores;
+  perImage: ImageScores[];
+}
