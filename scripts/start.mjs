@@ -25,7 +25,7 @@ function ensureBuilt() {
   const marker = join(root, 'out', 'main', 'index.js');
   if (existsSync(marker) && statSync(marker).mtimeMs >= newestMtime(join(root, 'src'))) return;
   console.log('Building the workbench…');
-  const result = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], {
+  const result = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], {
     cwd: root,
     stdio: 'inherit',
   });
