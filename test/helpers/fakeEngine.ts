@@ -7,13 +7,12 @@ export type FakeEngineBehaviour = (message: Extract<ToEngine, { type: 'call' }>,
 /** Spawns channels that answer calls with `behaviour`; `spawned` lists them for inspection. */
 export function fakeSpawner(behaviour: FakeEngineBehaviour): EngineSpawner & { spawned: FakeChannel[] } {
   const spawned: FakeChannel[] = [];
-  const spawner = (() => {
+  const spawn: EngineSpawner = () => {
     const channel = new FakeChannel(behaviour, 1000 + spawned.length);
     spawned.push(channel);
     return channel;
-  }) as EngineSpawner & { spawned: FakeChannel[] };
-  spawner.spawned = spawned;
-  return spawner;
+  };
+  return Object.assign(spawn, { spawned });
 }
 
 export class FakeChannel implements EngineChannel {
