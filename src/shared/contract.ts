@@ -8,6 +8,7 @@
  * in `window.api` as `onNamespaceNoun(callback)`.
  */
 import { z } from 'zod';
+import type { ScoreReport } from './inferenceTypes';
 import type {
   EngineStatus,
   JobFinished,
@@ -75,7 +76,20 @@ const trainingMethods = {} as const;
 
 // ─── inference, evaluation, model packages ───────────────────────────────────
 
-const inferenceMethods = {} as const;
+const inferenceFilePath = z.string().min(1).max(4096);
+
+const inferenceMethods = {
+  'eval.score': returns<ScoreReport>()(
+    z
+      .object({
+        refs: inferenceFilePath.describe('Reference captions: COCO annotations JSON or a Karpathy split JSON.'),
+        results: inferenceFilePath.describe('Candidate captions in the COCO results format: [{"image_id", "caption"}].'),
+        perImage: z.boolean().default(false),
+      })
+      .strict(),
+    'Score a COCO results file against references with BLEU-1..4, ROUGE-L and CIDEr-D (coco-caption definitions).',
+  ),
+} as const;
 
 // ─── the whole API ───────────────────────────────────────────────────────────
 

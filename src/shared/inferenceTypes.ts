@@ -40,3 +40,21 @@ export interface CorpusScores {
   aggregate: MetricScores;
   perImage: ImageScores[];
 }
+
+/** How captions were turned into the words the metrics compare. */
+export interface TokenizationInfo {
+  name: string;
+  description: string;
+}
+
+export interface ScoreReport {
+  refs: { file: string; format: 'coco' | 'karpathy'; images: number };
+  results: { file: string; captions: number };
+  /** Images scored per reference split (Karpathy files carry splits; COCO files do not: "(none)"). */
+  splits: Record<string, number>;
+  tokenization: TokenizationInfo;
+  metrics: MetricSuite;
+  aggregate: MetricScores;
+  /** Present when the request asked for per-image scores. */
+  perImage: ImageScores[] | null;
+}

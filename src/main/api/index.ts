@@ -1,10 +1,12 @@
 /** All handlers, one group per domain. A missing method is a compile error here. */
 import type { Handlers } from './handlers';
 import type { Services } from './services';
+import { inferenceHandlers } from './inference';
 import { systemHandlers } from './system';
 
 export function createHandlers(services: Services): Handlers {
   return {
     ...systemHandlers(services),
+    ...inferenceHandlers(services),
   };
 }

@@ -2,10 +2,12 @@
  * Every method the engine process answers, by domain. The supervisor's typed
  * `call` derives its method names, params and results from this object.
  */
+import { evalEngineHandlers } from './eval/handlers';
 import { systemEngineHandlers } from './system/handlers';
 
 export const engineHandlers = {
   ...systemEngineHandlers,
+  ...evalEngineHandlers,
 };
 
 export type EngineHandlers = typeof engineHandlers;

@@ -47,11 +47,11 @@ export const METRIC_SUITE: MetricSuite = {
   unavailable: [
     {
       name: 'METEOR',
-      reason: 'needs the METEOR 1.5 Java program and its paraphrase tables; not computed rather than approximated.',
+      reason: 'it needs the METEOR 1.5 Java program and its paraphrase tables, which the workbench does not ship; it is not approximated under its name.',
     },
     {
       name: 'SPICE',
-      reason: 'needs the SPICE Java program with Stanford CoreNLP models; not computed rather than approximated.',
+      reason: 'it needs the SPICE Java program with Stanford CoreNLP and its models, which the workbench does not ship; it is not approximated under its name.',
     },
   ],
 };

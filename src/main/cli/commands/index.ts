@@ -1,6 +1,7 @@
 /** Every `captioner` subcommand, in the order `captioner --help` lists them. */
 import { doctorCommand } from './doctor';
+import { scoreCommand } from './score';
 import { serveCommand } from './serve';
 import type { Command } from './types';
 
-export const commands: Command[] = [serveCommand, doctorCommand];
+export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand];
