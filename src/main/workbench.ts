@@ -14,6 +14,7 @@ import { MediaRoots } from './core/mediaRoots';
 import type { EngineSpawner } from './engine/channel';
 import { forkSpawner } from './engine/forkChannel';
 import { EngineSupervisor } from './engine/supervisor';
+import { openWorkbenchStore } from './store/workbenchStore';
 
 export interface WorkbenchOptions {
   dataDir?: string | null;
@@ -40,7 +41,8 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   });
   const mediaRoots = new MediaRoots();
   mediaRoots.add(dataDir);
-  const services: Services = { dataDir, bus, logger, jobs: new JobManager(bus), engine, mediaRoots };
+  const store = openWorkbenchStore(dataDir, bus, logger);
+  const services: Services = { dataDir, bus, logger, jobs: new JobManager(bus), engine, mediaRoots, store };
   const handlers = createHandlers(services);
   return {
     services,
@@ -49,6 +51,8 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
       for (const job of services.jobs.list()) if (job.status === 'running') services.jobs.cancel(job.jobId);
       await services.jobs.settle();
       await engine.stop();
+      // After the jobs settled, so their last metrics are flushed and committed.
+      await store.close();
     },
   };
 }

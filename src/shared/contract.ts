@@ -17,6 +17,7 @@ import type {
   LogEntry,
   SystemInfo,
 } from './types';
+import type { MetricBatch, RunRecord } from './storeTypes';
 
 /** A method: its request schema plus a phantom response type. */
 export interface MethodSpec<Req extends z.ZodType, Res> {
@@ -107,6 +108,9 @@ export const events = {
   'engine.status': event<EngineStatus>('The engine started, crashed or restarted.'),
   'job.progress': event<JobProgress>('Progress of a long job.'),
   'job.finished': event<JobFinished>('A long job completed, failed or was cancelled.'),
+  'run.updated': event<RunRecord>('A run was created, renamed, tagged or changed status.'),
+  'run.deleted': event<{ runId: number }>('A run and its files were deleted.'),
+  'run.metrics': event<MetricBatch>('Metric points of a run were committed (the live dashboard feed).'),
 } as const;
 
 export type Methods = typeof methods;

@@ -4,6 +4,7 @@ import type { JobManager } from '../core/jobs';
 import type { Logger } from '../core/logger';
 import type { MediaRoots } from '../core/mediaRoots';
 import type { EngineSupervisor } from '../engine/supervisor';
+import type { ExperimentStore } from '../store';
 
 export interface Services {
   dataDir: string;
@@ -12,4 +13,6 @@ export interface Services {
   jobs: JobManager;
   engine: EngineSupervisor;
   mediaRoots: MediaRoots;
+  /** Runs, metrics, checkpoints, datasets, evaluations, studies, batch jobs (src/main/store). */
+  store: ExperimentStore;
 }

@@ -1,0 +1,150 @@
+/**
+ * The SQLite experiment store: one database file in the data directory,
+ * opened, migrated and checked for interrupted work at open. Only the main
+ * process opens it for writing (the engine sends its results there).
+ */
+import type { RecoveryReport } from '../../shared/storeTypes';
+import { SqliteBatchJobStore } from './batchJobs';
+import { SqliteArtifactStore, SqliteCheckpointStore } from './checkpoints';
+import { systemClock, type Clock } from './clock';
+import type { SqliteContext } from './context';
+import { notify } from './context';
+import { SqliteDatasetStore } from './datasets';
+import { databasePath, openDatabase, type Db } from './db';
+import { SqliteEvaluationStore } from './evaluations';
+import { migrate, type Migration, type MigrationResult } from './migrate';
+import { migrations as allMigrations } from './migrations';
+import { MetricWriter, type MetricWriterOptions } from './metricWriter';
+import { SqliteMetricStore } from './metrics';
+import { RunFiles } from './files';
+import { currentOwner, isOwnerAlive, type Owner, type OwnerCheck } from './owner';
+import { DEFAULT_STALE_AFTER_MS, recoverInterrupted } from './recovery';
+import { SqliteRunStore } from './runs';
+import { SqliteSampleStore } from './samples';
+import type { ExperimentStore, RecoveryOptions, StoreHooks } from './storage';
+import { SqliteStudyStore } from './studies';
+
+export interface SqliteStoreOptions {
+  dataDir: string;
+  /** The database file; `<dataDir>/workbench.db` by default, `:memory:` for tests. */
+  file?: string;
+  hooks?: StoreHooks;
+  writer?: MetricWriterOptions;
+  /** Silence after which running work is crashed (default 2 minutes). */
+  staleAfterMs?: number;
+  /** How often the watchdog looks for stale work while open; 0 (default) turns it off. */
+  watchdogIntervalMs?: number;
+  /** Crash interrupted work at open (default true). */
+  recoverOnOpen?: boolean;
+  clock?: Clock;
+  owner?: Owner;
+  isOwnerAlive?: OwnerCheck;
+  /** Schema to migrate to; the shipped migrations by default (tests pass fewer). */
+  migrations?: readonly Migration[];
+}
+
+export class SqliteExperimentStore implements ExperimentStore {
+  readonly kind = 'sqlite';
+  readonly dataDir: string;
+  readonly file: string;
+  readonly datasets: SqliteDatasetStore;
+  readonly runs: SqliteRunStore;
+  readonly metrics: SqliteMetricStore;
+  readonly metricWriter: MetricWriter;
+  readonly checkpoints: SqliteCheckpointStore;
+  readonly artifacts: SqliteArtifactStore;
+  readonly samples: SqliteSampleStore;
+  readonly evaluations: SqliteEvaluationStore;
+  readonly studies: SqliteStudyStore;
+  readonly batchJobs: SqliteBatchJobStore;
+  /** What opening did: migrations applied and work found interrupted. */
+  readonly opened: { migration: MigrationResult; recovered: RecoveryReport | null };
+
+  private readonly context: SqliteContext;
+  private readonly staleAfterMs: number;
+  private readonly ownerCheck: OwnerCheck;
+  private watchdog: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    readonly db: Db,
+    options: SqliteStoreOptions,
+    migration: MigrationResult,
+  ) {
+    this.dataDir = options.dataDir;
+    this.file = db.name;
+    this.staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+    this.ownerCheck = options.isOwnerAlive ?? isOwnerAlive;
+    this.context = {
+      db,
+      files: new RunFiles(options.dataDir),
+      clock: options.clock ?? systemClock,
+      owner: options.owner ?? currentOwner(),
+      hooks: options.hooks ?? {},
+    };
+    this.datasets = new SqliteDatasetStore(this.context);
+    this.runs = new SqliteRunStore(this.context);
+    this.metrics = new SqliteMetricStore(this.context);
+    this.metricWriter = new MetricWriter((points) => this.metrics.append(points), {
+      onError: (message) => notify(this.context.hooks.onError, message),
+      ...options.writer,
+    });
+    this.checkpoints = new SqliteCheckpointStore(this.context);
+    this.artifacts = new SqliteArtifactStore(this.context);
+    this.samples = new SqliteSampleStore(this.context);
+    this.evaluations = new SqliteEvaluationStore(this.context);
+    this.studies = new SqliteStudyStore(this.context);
+    this.batchJobs = new SqliteBatchJobStore(this.context);
+
+    const recovered = options.recoverOnOpen === false ? null : this.recoverNow(this.staleAfterMs);
+    this.opened = { migration, recovered };
+    const interval = options.watchdogIntervalMs ?? 0;
+    if (interval > 0) {
+      this.watchdog = setInterval(() => {
+        try {
+          this.recoverNow(this.staleAfterMs);
+        } catch (error) {
+          notify(this.context.hooks.onError, `Crash check failed: ${(error as Error).message}`);
+        }
+      }, interval);
+      // The watchdog alone must not keep a process alive.
+      this.watchdog.unref();
+    }
+  }
+
+  async recoverInterrupted(options: RecoveryOptions = {}): Promise<RecoveryReport> {
+    return this.recoverNow(options.staleAfterMs ?? this.staleAfterMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+    await this.metricWriter.close();
+    this.db.close();
+  }
+
+  private recoverNow(staleAfterMs: number): RecoveryReport {
+    const report = recoverInterrupted({ db: this.db, clock: this.context.clock, isOwnerAlive: this.ownerCheck, staleAfterMs });
+    for (const runId of report.runs) {
+      const run = this.runs.getSync(runId);
+      if (run) notify(this.context.hooks.onRunChanged, run);
+    }
+    if (report.runs.length || report.trials.length || report.batchJobs.length) notify(this.context.hooks.onRecovered, report);
+    return report;
+  }
+}
+
+/** Opens (creating and migrating as needed) the store of a data directory. */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteExperimentStore {
+  const file = options.file ?? databasePath(options.dataDir);
+  const db = openDatabase(file);
+  try {
+    const migration = migrate(db, options.migrations ?? allMigrations, file);
+    return new SqliteExperimentStore(db, options, migration);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

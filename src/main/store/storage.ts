@@ -1,0 +1,407 @@
+/**
+ * The experiment store's interface: what training, tuning, evaluation, batch
+ * captioning, the datasets page and the API may ask of storage. SQLite
+ * implements it today (sqliteStore.ts); a server database can implement it
+ * later and must pass the same suite (test/helpers/storeContract.ts).
+ *
+ * Rules every implementation keeps:
+ *
+ * - Asynchronous everywhere, even where SQLite could answer at once, so a
+ *   networked database fits the same calls.
+ * - Atomic per call: a method either does all it says or nothing. Batch
+ *   writes (`metrics.append`, `samples.add`, `evaluations.create`,
+ *   `batchJobs.addResults`) commit all their rows or none.
+ * - Missing things: `get` answers `null`; every other method that names a
+ *   missing id throws `ApiError('not_found')` naming it, and writes nothing.
+ *   Bad values (a non-finite metric, a negative step, a path outside the data
+ *   directory, a forbidden status change) throw `ApiError('invalid_request')`
+ *   or `ApiError('conflict')` naming the field, and write nothing.
+ * - Idempotent where a retry or a resume may repeat a write: metrics per
+ *   (run, key, step), trial intermediate values per (trial, step), samples per
+ *   (run, epoch, image), checkpoints and artifacts per (run, path), batch
+ *   results per (job, image path), datasets per path. Repeating replaces.
+ * - Ordering: lists of runs are newest first (creation time, then id);
+ *   series, checkpoints, samples and intermediate values are oldest first
+ *   (step, then id); trials by number.
+ * - Files: checkpoint and artifact paths must lie under the data directory;
+ *   answers give absolute paths. Deleting a run removes its rows in one
+ *   transaction and then its files (its folder `runs/<id>/` and every
+ *   registered path), reporting how many were removed.
+ * - Times are set by the store (its clock), except a metric's `time`, which
+ *   the caller may give.
+ */
+import type {
+  ArtifactRecord,
+  BatchJobRecord,
+  BatchJobStatus,
+  BatchResult,
+  CheckpointRecord,
+  CompareAxis,
+  AlignedSeries,
+  DatasetRecord,
+  EvaluationItem,
+  EvaluationRecord,
+  JsonObject,
+  MetricBatch,
+  MetricGoal,
+  MetricInput,
+  MetricPoint,
+  MetricSeries,
+  MetricSummary,
+  RecoveryReport,
+  ResumePoint,
+  RunDeleted,
+  RunRecord,
+  RunStatus,
+  SampleCaption,
+  StudyRecord,
+  StudyStatus,
+  TrialIntermediate,
+  TrialRecord,
+  TrialState,
+} from '../../shared/storeTypes';
+import type { MetricWriter } from './metricWriter';
+
+// ─── datasets ────────────────────────────────────────────────────────────────
+
+export interface DatasetInput {
+  name: string;
+  /** Absolute path of the dataset root; the identity of a dataset. */
+  path: string;
+  format: string;
+  stats?: JsonObject;
+}
+
+export interface DatasetStore {
+  /** Registers a dataset, or updates name, format and stats of the one at `path`. */
+  register(input: DatasetInput): Promise<DatasetRecord>;
+  get(id: number): Promise<DatasetRecord | null>;
+  getByPath(path: string): Promise<DatasetRecord | null>;
+  /** All datasets, newest first. */
+  list(): Promise<DatasetRecord[]>;
+  updateStats(id: number, stats: JsonObject): Promise<DatasetRecord>;
+  /** Runs and evaluations that used it keep their rows, with the link cleared. */
+  delete(id: number): Promise<void>;
+}
+
+// ─── runs ────────────────────────────────────────────────────────────────────
+
+export interface NewRun {
+  /** Defaults to `run-<id>`. */
+  name?: string;
+  config: JsonObject;
+  datasetId?: number | null;
+  backend?: string | null;
+  machine?: string | null;
+  notes?: string;
+  tags?: string[];
+  /** `queued` (default) or `running` for a run that starts at once. */
+  status?: 'queued' | 'running';
+}
+
+export interface RunUpdate {
+  name?: string;
+  notes?: string;
+  tags?: string[];
+}
+
+export interface StatusChange {
+  /** Why it failed, crashed or stopped; cleared when it runs again. */
+  error?: string | null;
+  backend?: string | null;
+  machine?: string | null;
+}
+
+export interface RunFilter {
+  status?: RunStatus[];
+  /** Runs carrying this tag. */
+  tag?: string;
+  /** Case-insensitive substring of name or notes. */
+  search?: string;
+  datasetId?: number;
+  limit?: number;
+  offset?: number;
+}
+
+export interface RunStore {
+  /** Creates a run owned by this process. */
+  create(input: NewRun): Promise<RunRecord>;
+  get(id: number): Promise<RunRecord | null>;
+  /** Newest first, with the total before limit and offset. */
+  list(filter?: RunFilter): Promise<{ runs: RunRecord[]; total: number }>;
+  /** Name, notes and tags only; tags are trimmed and de-duplicated. */
+  update(id: number, update: RunUpdate): Promise<RunRecord>;
+  /**
+   * Moves a run through its life: queued → running → completed, stopped,
+   * failed or crashed; stopped, failed and crashed runs may run again
+   * (resume), and a crashed run may still report how it ended. Anything else
+   * throws `conflict`. Entering `running` records this process as owner, sets
+   * `startedAt` the first time and the heartbeat; leaving it sets `finishedAt`.
+   * Setting the status a run already has is a no-op apart from `change`.
+   */
+  setStatus(id: number, status: RunStatus, change?: StatusChange): Promise<RunRecord>;
+  /** A sign of life from training; appending metrics counts as one too. */
+  heartbeat(id: number): Promise<void>;
+  /** Refuses a queued or running run unless `force`; see the file rules. */
+  delete(id: number, options?: { force?: boolean }): Promise<RunDeleted>;
+  /** Where a stopped, failed or crashed run continues from; null without a checkpoint. */
+  resumePoint(id: number): Promise<ResumePoint | null>;
+  /** Every tag in use, sorted. */
+  tags(): Promise<string[]>;
+  /** The folder for this run's files (`<dataDir>/runs/<id>`), created if needed. */
+  directory(id: number): Promise<string>;
+}
+
+// ─── metrics ─────────────────────────────────────────────────────────────────
+
+export interface SeriesOptions {
+  fromStep?: number;
+  toStep?: number;
+  /** More stored points than this are reduced with LTTB (first and last kept). */
+  maxPoints?: number;
+}
+
+export interface MetricRequest {
+  key: string;
+  /** Defaults to `metricGoal(key)`. */
+  goal?: MetricGoal;
+}
+
+export interface MetricStore {
+  /**
+   * Writes a batch atomically. Each point's run must exist; values must be
+   * finite, steps and epochs non-negative integers. Touches each run's
+   * heartbeat. Calls the store's `onMetrics` hook once per run after commit.
+   */
+  append(points: MetricInput[]): Promise<void>;
+  /** Keys a run logged, sorted. */
+  keys(runId: number): Promise<string[]>;
+  /** One key of one run, by step; reduced with LTTB above `maxPoints`. */
+  series(runId: number, key: string, options?: SeriesOptions): Promise<MetricSeries>;
+  /** Every point of every key, by step (for export). */
+  all(runId: number): Promise<Record<string, MetricPoint[]>>;
+  /**
+   * Best (by goal; the earliest step wins a tie) and last (highest step) value
+   * of each requested key for each run. Runs without the key get nulls.
+   */
+  summaries(runIds: number[], keys: MetricRequest[]): Promise<Map<number, MetricSummary[]>>;
+  /** Best and last of every key a run logged, sorted by key. */
+  summaryOf(runId: number): Promise<MetricSummary[]>;
+  /**
+   * One key of several runs on a shared x axis. `epoch`: the last value each
+   * run logged in each epoch. `step`: exact steps when their union fits in
+   * `maxPoints`, else equal-width step buckets holding each run's mean.
+   */
+  aligned(runIds: number[], key: string, axis: CompareAxis, maxPoints: number): Promise<AlignedSeries>;
+}
+
+// ─── checkpoints and artifacts ───────────────────────────────────────────────
+
+export interface CheckpointInput {
+  runId: number;
+  epoch: number;
+  step: number;
+  /** Absolute, or relative to the data directory; must lie under it. */
+  path: string;
+  metrics?: Record<string, number>;
+  /** Marks it the run's best, clearing the mark elsewhere in the run. */
+  isBest?: boolean;
+}
+
+export interface ArtifactInput {
+  runId: number;
+  kind: string;
+  /** Defaults to the file name. */
+  name?: string;
+  path: string;
+  meta?: JsonObject;
+}
+
+export interface CheckpointStore {
+  /** Records a checkpoint written to disk (its size is measured now). */
+  add(input: CheckpointInput): Promise<CheckpointRecord>;
+  /** Oldest first. */
+  list(runId: number): Promise<CheckpointRecord[]>;
+  /** The one with the highest step (then the newest id). */
+  latest(runId: number): Promise<CheckpointRecord | null>;
+  /** Forgets a checkpoint and, unless `keepFiles`, deletes its file or folder. */
+  remove(checkpointId: number, options?: { keepFiles?: boolean }): Promise<void>;
+}
+
+export interface ArtifactStore {
+  add(input: ArtifactInput): Promise<ArtifactRecord>;
+  /** Oldest first. */
+  list(runId: number): Promise<ArtifactRecord[]>;
+}
+
+// ─── sample captions ─────────────────────────────────────────────────────────
+
+export interface SampleInput {
+  imageId: string;
+  imagePath?: string | null;
+  caption: string;
+  references?: string[];
+}
+
+export interface SampleStore {
+  /** The captions the model wrote for fixed images at the end of an epoch. */
+  add(runId: number, epoch: number, step: number, samples: SampleInput[]): Promise<void>;
+  /** By epoch, then insertion; `epoch` narrows to one epoch. */
+  list(runId: number, options?: { epoch?: number; limit?: number }): Promise<SampleCaption[]>;
+  /** Epochs that have samples, ascending. */
+  epochs(runId: number): Promise<number[]>;
+}
+
+// ─── evaluations ─────────────────────────────────────────────────────────────
+
+export interface EvaluationInput {
+  runId?: number | null;
+  checkpointId?: number | null;
+  datasetId?: number | null;
+  split: string;
+  decoding: JsonObject;
+  metricDefinitions: JsonObject;
+  aggregate: Record<string, number>;
+  items: EvaluationItem[];
+}
+
+export interface EvaluationStore {
+  /** Stores the aggregate and every item in one transaction. */
+  create(input: EvaluationInput): Promise<EvaluationRecord>;
+  get(id: number): Promise<EvaluationRecord | null>;
+  /** Newest first; `runId` narrows to one run. */
+  list(filter?: { runId?: number }): Promise<EvaluationRecord[]>;
+  /** By image id. */
+  items(id: number, options?: { limit?: number; offset?: number }): Promise<EvaluationItem[]>;
+  delete(id: number): Promise<void>;
+}
+
+// ─── tuning ──────────────────────────────────────────────────────────────────
+
+export interface StudyInput {
+  name: string;
+  objective: string;
+  direction: 'minimize' | 'maximize';
+  searchSpace: JsonObject;
+  sampler: string;
+  pruner: string;
+  baseConfig: JsonObject;
+}
+
+export interface TrialResult {
+  value?: number | null;
+  error?: string | null;
+}
+
+export interface StudyStore {
+  /** Names are unique: a second study with the same name is a `conflict`. */
+  create(input: StudyInput): Promise<StudyRecord>;
+  get(id: number): Promise<StudyRecord | null>;
+  getByName(name: string): Promise<StudyRecord | null>;
+  /** Newest first. */
+  list(): Promise<StudyRecord[]>;
+  setStatus(id: number, status: StudyStatus): Promise<StudyRecord>;
+  /** With its trials and their values; runs of its trials are kept. */
+  delete(id: number): Promise<void>;
+
+  /**
+   * Adds a trial with the next number of its study (0, 1, 2, ... without gaps
+   * or repeats, even when several processes add at once), owned by this
+   * process. `running` sets its heartbeat and start time.
+   */
+  createTrial(studyId: number, params: JsonObject, state?: 'queued' | 'running'): Promise<TrialRecord>;
+  getTrial(id: number): Promise<TrialRecord | null>;
+  /** By number. */
+  trials(studyId: number): Promise<TrialRecord[]>;
+  /**
+   * queued → running → completed, pruned, failed or crashed; a crashed trial
+   * may still report how it ended. Anything else is a `conflict`.
+   */
+  setTrialState(id: number, state: TrialState, result?: TrialResult): Promise<TrialRecord>;
+  attachRun(trialId: number, runId: number): Promise<TrialRecord>;
+  /** Idempotent per step; must be finite. Touches the heartbeat. */
+  reportIntermediate(trialId: number, step: number, value: number): Promise<void>;
+  /** By step. */
+  intermediates(trialId: number): Promise<TrialIntermediate[]>;
+  heartbeat(trialId: number): Promise<void>;
+}
+
+// ─── batch captioning ────────────────────────────────────────────────────────
+
+export interface BatchJobInput {
+  inputPath: string;
+  modelPath: string;
+  runId?: number | null;
+  decoding: JsonObject;
+  total: number;
+}
+
+export interface BatchResultInput {
+  imagePath: string;
+  caption: string | null;
+  score?: number | null;
+  error?: string | null;
+}
+
+export interface BatchJobStore {
+  create(input: BatchJobInput): Promise<BatchJobRecord>;
+  get(id: number): Promise<BatchJobRecord | null>;
+  /** Newest first. */
+  list(): Promise<BatchJobRecord[]>;
+  /** Same life as a run's status (see `RunStore.setStatus`). */
+  setStatus(id: number, status: BatchJobStatus, change?: { error?: string | null }): Promise<BatchJobRecord>;
+  /** Idempotent per image path; updates `done`; touches the heartbeat. */
+  addResults(jobId: number, results: BatchResultInput[]): Promise<void>;
+  /** By image path. */
+  results(jobId: number, options?: { limit?: number; offset?: number }): Promise<BatchResult[]>;
+  /** Image paths already captioned or failed, for a resumed job to skip. */
+  donePaths(jobId: number): Promise<string[]>;
+  heartbeat(jobId: number): Promise<void>;
+  delete(id: number): Promise<void>;
+}
+
+// ─── the whole store ─────────────────────────────────────────────────────────
+
+export interface RecoveryOptions {
+  /** A running run, trial or job silent this long is crashed. Default: the store's. */
+  staleAfterMs?: number;
+}
+
+export interface ExperimentStore {
+  readonly dataDir: string;
+  /** `sqlite`, later e.g. `postgres`. */
+  readonly kind: string;
+  readonly datasets: DatasetStore;
+  readonly runs: RunStore;
+  readonly metrics: MetricStore;
+  /**
+   * Buffered metric appends for training loops: `write` never blocks on the
+   * database; rows are committed every N rows, every T ms and on `close`.
+   */
+  readonly metricWriter: MetricWriter;
+  readonly checkpoints: CheckpointStore;
+  readonly artifacts: ArtifactStore;
+  readonly samples: SampleStore;
+  readonly evaluations: EvaluationStore;
+  readonly studies: StudyStore;
+  readonly batchJobs: BatchJobStore;
+  /**
+   * Marks crashed every running run, trial and batch job whose owning
+   * process is gone or whose heartbeat is older than `staleAfterMs`, and
+   * stops queued runs and jobs whose owner is gone. Everything they logged
+   * stays. Runs at open and from the watchdog.
+   */
+  recoverInterrupted(options?: RecoveryOptions): Promise<RecoveryReport>;
+  /** Flushes the metric writer, stops the watchdog and closes the database. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Called after the store committed a change (the workbench forwards them as events). */
+export interface StoreHooks {
+  onRunChanged?(run: RunRecord): void;
+  onRunDeleted?(runId: number): void;
+  onMetrics?(batch: MetricBatch): void;
+  onRecovered?(report: RecoveryReport): void;
+  /** A buffered metric flush failed; the message names the run. */
+  onError?(message: string): void;
+}
