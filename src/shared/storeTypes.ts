@@ -95,6 +95,12 @@ export interface RunWithMetrics extends RunRecord {
   metrics: MetricSummary[];
 }
 
+export interface RunList {
+  runs: RunWithMetrics[];
+  /** Runs matching the filter, before limit and offset. */
+  total: number;
+}
+
 export interface RunDetail extends RunRecord {
   /** Best and last of every metric the run logged, sorted by key. */
   metrics: MetricSummary[];

@@ -2,11 +2,13 @@
 import type { Handlers } from './handlers';
 import type { Services } from './services';
 import { inferenceHandlers } from './inference';
+import { runHandlers } from './runs';
 import { systemHandlers } from './system';
 
 export function createHandlers(services: Services): Handlers {
   return {
     ...systemHandlers(services),
     ...inferenceHandlers(services),
+    ...runHandlers(services),
   };
 }
