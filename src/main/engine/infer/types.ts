@@ -1,0 +1,64 @@
+/**
+ * What every decoding strategy needs from a model (the step interface) and
+ * what it returns. The caption decoder implements `StepDecoder`; decoding
+ * never looks inside the state.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { DecoderFeatures } from '../model/decoder';
+
+export interface StepDecoder<S> {
+  readonly vocabSize: number;
+  /** One state row per image. */
+  initialState(features: DecoderFeatures): S;
+  /** Log-probabilities of the next word for every row, the new state and (attention models) the weights over regions. */
+  step(previousTokens: tf.Tensor1D, state: S): { logProbs: tf.Tensor2D; state: S; attention?: tf.Tensor2D };
+  /** Rows of a state; `imageRowsUnchanged` when rows only move between beams of the same image. */
+  selectRows(state: S, rows: tf.Tensor1D, options?: { imageRowsUnchanged?: boolean }): S;
+  /** Every tensor the state holds. */
+  stateTensors(state: S): tf.Tensor[];
+}
+
+export interface DecodeConstraints {
+  /** Words before <end> may appear (at least this many words). */
+  minLength: number;
+  /** Most words in a caption; at that point <end> is the only choice left. */
+  maxLength: number;
+  /** Never repeat an n-gram of this size within a caption (0 = off). */
+  noRepeatNgramSize: number;
+}
+
+export interface GreedyOptions extends DecodeConstraints {
+  strategy: 'greedy';
+}
+
+export interface BeamOptions extends DecodeConstraints {
+  strategy: 'beam';
+  beamWidth: number;
+  /** Final hypotheses are ranked by Σ log p / length^lengthPenalty (0 = raw sum, 1 = mean per word). */
+  lengthPenalty: number;
+}
+
+export interface SampleOptions extends DecodeConstraints {
+  strategy: 'sample';
+  temperature: number;
+  /** Keep only the k most likely words (0 = off). */
+  topK: number;
+  /** Keep the smallest set of words whose probability reaches p (1 = off). */
+  topP: number;
+  seed: number;
+}
+
+export type DecodeOptions = GreedyOptions | BeamOptions | SampleOptions;
+
+export interface DecodedCaption {
+  /** Word ids, without <start>; <end> is not included. */
+  tokens: number[];
+  /** log p of each generated id, then of the closing <end>. */
+  tokenLogProbs: number[];
+  /** Σ tokenLogProbs. */
+  logProb: number;
+  /** The number hypotheses were ranked by (beam: length-normalized; otherwise logProb). */
+  score: number;
+  /** Attention models: weights over the image regions for each generated id (and <end>). */
+  attention?: number[][];
+}

@@ -1,0 +1,464 @@
+/**
+ * The caption decoder: word embeddings, one or two recurrent layers (LSTM or
+ * GRU) and an output layer over the vocabulary, in three variants:
+ *
+ * - init-inject (Show and Tell): the image sets the initial state.
+ * - merge (the classic Keras design): the recurrent layers read only words;
+ *   the projected image is added to their output, then a dense layer.
+ * - attention (Show, Attend and Tell): additive soft attention over the
+ *   spatial grid at every step, with a gating scalar on the context and the
+ *   doubly stochastic regularizer on the attention weights.
+ *
+ * Two ways to run it: `forward` (teacher forcing; input projections of all
+ * steps in one matmul, optional scheduled sampling) for training, and the
+ * step interface (`initialState` + `step`) that every decoding strategy uses.
+ * All weights live in `params` (see params.ts), so they serialize to
+ * checkpoints and the optimizer sees them by name.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DecoderVariant } from '../../../shared/runConfig';
+import { maskedCrossEntropy } from './loss';
+import { ParamSet } from './params';
+import {
+  cellStep,
+  createRecurrentLayer,
+  projectInputs,
+  runLayer,
+  zeroState,
+  type CellKind,
+  type LayerState,
+  type RecurrentLayer,
+} from './recurrent';
+import type { Rng } from './rng';
+
+export interface DecoderOptions {
+  variant: DecoderVariant;
+  cell: CellKind;
+  layers: number;
+  vocabSize: number;
+  embeddingDim: number;
+  units: number;
+  dropout: number;
+  /** Attention only: hidden size of the additive attention. */
+  attentionDim: number;
+  /** Attention only: weight λ of Σ_l (1 − Σ_t α_tl)². */
+  doublyStochasticWeight: number;
+  /** Pooled feature length (init-inject, merge) or grid channels (attention). */
+  featureDim: number;
+}
+
+/** Image features as the decoder reads them. Attention needs `grid`; the others use `pooled` (or the grid's mean). */
+export interface DecoderFeatures {
+  pooled?: tf.Tensor2D;
+  grid?: tf.Tensor3D;
+}
+
+/** Everything a decoding step needs, one row per image (or per beam). */
+export interface DecoderState {
+  layers: LayerState[];
+  /** merge: the projected image [rows, units]. */
+  imageProj?: tf.Tensor2D;
+  /** attention: the grid [rows, L, C] and its attention projection [rows, L, A]. */
+  grid?: tf.Tensor3D;
+  gridProj?: tf.Tensor3D;
+}
+
+export interface StepResult {
+  /** log p(word | image, previous words) [rows, vocab] */
+  logProbs: tf.Tensor2D;
+  state: DecoderState;
+  /** attention weights of this step [rows, L] (attention decoder only) */
+  attention?: tf.Tensor2D;
+}
+
+export interface ForwardOptions {
+  training: boolean;
+  /** Seed of this step's dropout masks (required when training with dropout). */
+  dropoutSeed?: number;
+  /** Scheduled sampling: probability of feeding the model's own previous word. */
+  samplingProbability?: number;
+  samplingSeed?: number;
+}
+
+export interface ForwardResult {
+  /** [B * T, vocab] */
+  logits: tf.Tensor2D;
+  /** [B, T, L] (attention decoder only) */
+  attention?: tf.Tensor3D;
+}
+
+export interface LossResult {
+  /** What the optimizer minimizes: cross-entropy (smoothed) plus the attention regularizer. */
+  total: tf.Scalar;
+  /** Plain masked cross-entropy per token (without label smoothing): the number to report. */
+  crossEntropy: tf.Scalar;
+}
+
+/** A batch of captions: `inputs` start with <start>, `targets` are the same words shifted by one. */
+export interface CaptionBatch {
+  /** [B, T] int32 */
+  inputs: tf.Tensor2D;
+  /** [B, T] int32 */
+  targets: tf.Tensor2D;
+  /** [B, T] float32: 1 for real target words (the <end> included), 0 for padding */
+  mask: tf.Tensor2D;
+}
+
+/** Dropout whose masks come from consecutive seeds, so a step's randomness is fixed by one number. */
+class Dropout {
+  private next: number;
+  constructor(
+    private readonly rate: number,
+    seed: number,
+  ) {
+    this.next = seed;
+  }
+  apply<T extends tf.Tensor>(x: T): T {
+    if (this.rate <= 0) return x;
+    this.next = (this.next + 7919) % 2147483647;
+    return tf.dropout(x, this.rate, undefined, this.next) as T;
+  }
+}
+
+const noDropout = { apply: <T extends tf.Tensor>(x: T): T => x };
+type DropoutLike = { apply<T extends tf.Tensor>(x: T): T };
+
+export class CaptionDecoder {
+  readonly params = new ParamSet();
+  private readonly embedding: tf.Variable;
+  private readonly recurrent: RecurrentLayer[] = [];
+  private readonly outKernel: tf.Variable;
+  private readonly outBias: tf.Variable;
+
+  constructor(
+    readonly options: DecoderOptions,
+    rng: Rng,
+  ) {
+    const { variant, cell, layers, vocabSize, embeddingDim, units, featureDim, attentionDim } = options;
+    if (layers < 1 || layers > 2) throw new Error(`decoder.layers must be 1 or 2 (got ${layers}).`);
+    const p = this.params;
+    this.embedding = p.add('embedding', [vocabSize, embeddingDim], { kind: 'uniform', limit: 0.05 }, rng);
+    for (let layer = 0; layer < layers; layer++) {
+      this.recurrent.push(createRecurrentLayer(p, `rnn${layer}`, cell, layer === 0 ? embeddingDim : units, units, rng));
+    }
+    const statesPerLayer = cell === 'lstm' ? 2 : 1;
+    if (variant === 'merge') {
+      p.add('image/kernel', [featureDim, units], { kind: 'glorot' }, rng);
+      p.add('image/bias', [units], { kind: 'zeros' }, rng);
+      p.add('merge/kernel', [units, units], { kind: 'glorot' }, rng);
+      p.add('merge/bias', [units], { kind: 'zeros' }, rng);
+    } else {
+      p.add('init/kernel', [featureDim, layers * statesPerLayer * units], { kind: 'glorot' }, rng);
+      p.add('init/bias', [layers * statesPerLayer * units], { kind: 'zeros' }, rng);
+    }
+    if (variant === 'attention') {
+      const gates = (cell === 'lstm' ? 4 : 3) * units;
+      p.add('attention/gridKernel', [featureDim, attentionDim], { kind: 'glorot' }, rng);
+      p.add('attention/bias', [attentionDim], { kind: 'zeros' }, rng);
+      p.add('attention/stateKernel', [units, attentionDim], { kind: 'glorot' }, rng);
+      p.add('attention/score', [attentionDim, 1], { kind: 'glorot' }, rng);
+      p.add('attention/gateKernel', [units, 1], { kind: 'glorot' }, rng);
+      p.add('attention/gateBias', [1], { kind: 'zeros' }, rng);
+      p.add('attention/contextKernel', [featureDim, gates], { kind: 'glorot' }, rng);
+      p.add('attention/outputKernel', [featureDim, units], { kind: 'glorot' }, rng);
+    }
+    this.outKernel = p.add('output/kernel', [units, vocabSize], { kind: 'glorot' }, rng);
+    this.outBias = p.add('output/bias', [vocabSize], { kind: 'zeros' }, rng);
+  }
+
+  get vocabSize(): number {
+    return this.options.vocabSize;
+  }
+
+  get variant(): DecoderVariant {
+    return this.options.variant;
+  }
+
+  /** Whether this decoder reads the spatial grid (attention) or the pooled vector. */
+  get needsGrid(): boolean {
+    return this.options.variant === 'attention';
+  }
+
+  // ─── teacher forcing ───────────────────────────────────────────────────────
+
+  /**
+   * Logits for every position of a teacher-forced batch. With
+   * `samplingProbability` > 0 (scheduled sampling), each row's input word is
+   * replaced by the model's own sample from the previous step with that
+   * probability; this runs step by step.
+   */
+  forward(features: DecoderFeatures, inputs: tf.Tensor2D, mask: tf.Tensor2D, options: ForwardOptions): ForwardResult {
+    const dropout: DropoutLike =
+      options.training && this.options.dropout > 0 ? new Dropout(this.options.dropout, options.dropoutSeed ?? 1) : noDropout;
+    if (options.training && (options.samplingProbability ?? 0) > 0) {
+      return this.forwardScheduled(features, inputs, mask, dropout, options.samplingProbability!, options.samplingSeed ?? 1);
+    }
+    if (this.options.variant === 'attention') return this.forwardAttention(features, inputs, mask, dropout);
+    return this.forwardSequence(features, inputs, mask, dropout);
+  }
+
+  /** Mean masked cross-entropy of a batch (label smoothing optional) plus the attention regularizer. */
+  loss(features: DecoderFeatures, batch: CaptionBatch, options: ForwardOptions & { labelSmoothing?: number }): LossResult {
+    const { logits, attention } = this.forward(features, batch.inputs, batch.mask, options);
+    const targets = tf.reshape(batch.targets, [-1]) as tf.Tensor1D;
+    const weights = tf.reshape(batch.mask, [-1]) as tf.Tensor1D;
+    const smoothing = options.labelSmoothing ?? 0;
+    const crossEntropy = maskedCrossEntropy(logits, targets, weights, 0);
+    let total = smoothing > 0 ? maskedCrossEntropy(logits, targets, weights, smoothing) : crossEntropy;
+    if (attention && this.options.doublyStochasticWeight > 0) {
+      total = tf.add(total, this.doublyStochastic(attention, batch.mask)) as tf.Scalar;
+    }
+    return { total, crossEntropy };
+  }
+
+  /** λ · mean over images of Σ_l (1 − Σ_t α_tl)², padded steps excluded. */
+  private doublyStochastic(attention: tf.Tensor3D, mask: tf.Tensor2D): tf.Scalar {
+    const perRegion = tf.sum(tf.mul(attention, tf.expandDims(mask, 2)), 1); // [B, L]
+    const penalty = tf.mean(tf.sum(tf.square(tf.sub(1, perRegion)), 1));
+    return tf.mul(penalty, this.options.doublyStochasticWeight) as tf.Scalar;
+  }
+
+  /** init-inject and merge: each layer over the whole sequence, one input matmul per layer. */
+  private forwardSequence(features: DecoderFeatures, inputs: tf.Tensor2D, mask: tf.Tensor2D, dropout: DropoutLike): ForwardResult {
+    const [batch, steps] = inputs.shape;
+    const pooled = dropout.apply(this.pooledOf(features));
+    let x = dropout.apply(tf.gather(this.embedding, inputs) as tf.Tensor3D);
+    const initial = this.options.variant === 'init-inject' ? this.injectedState(pooled) : this.recurrent.map((l) => zeroState(l, batch));
+    for (let layer = 0; layer < this.recurrent.length; layer++) {
+      const { outputs } = runLayer(this.recurrent[layer]!, x, initial[layer]!, mask);
+      x = dropout.apply(outputs);
+    }
+    let hidden = tf.reshape(x, [batch * steps, this.options.units]) as tf.Tensor2D;
+    if (this.options.variant === 'merge') {
+      const image = this.projectImage(pooled); // [B, units]
+      const merged = tf.add(x, tf.expandDims(image, 1));
+      hidden = this.mergeDense(tf.reshape(merged, [batch * steps, this.options.units]) as tf.Tensor2D);
+    }
+    return { logits: this.outputLogits(hidden) };
+  }
+
+  /** Soft attention: embeddings of all steps projected at once, attention and recurrence per step. */
+  private forwardAttention(features: DecoderFeatures, inputs: tf.Tensor2D, mask: tf.Tensor2D, dropout: DropoutLike): ForwardResult {
+    const [batch, steps] = inputs.shape;
+    let state = this.initialStateWith(features, dropout);
+    const embedded = dropout.apply(tf.gather(this.embedding, inputs) as tf.Tensor3D);
+    const first = this.recurrent[0]!;
+    const projected = projectInputs(first, tf.reshape(embedded, [batch * steps, this.options.embeddingDim]) as tf.Tensor2D);
+    const perStep = tf.unstack(tf.transpose(tf.reshape(projected, [batch, steps, -1]), [1, 0, 2])) as tf.Tensor2D[];
+    const masks = tf.unstack(tf.transpose(mask)).map((m) => tf.reshape(m, [batch, 1]) as tf.Tensor2D);
+    const hiddens: tf.Tensor2D[] = [];
+    const alphas: tf.Tensor2D[] = [];
+    for (let t = 0; t < steps; t++) {
+      const out = this.attentionStep(perStep[t]!, state, dropout, masks[t]);
+      state = out.state;
+      hiddens.push(out.hidden);
+      alphas.push(out.alpha);
+    }
+    const hidden = tf.reshape(tf.stack(hiddens, 1), [batch * steps, this.options.units]) as tf.Tensor2D;
+    return { logits: this.outputLogits(hidden), attention: tf.stack(alphas, 1) as tf.Tensor3D };
+  }
+
+  /** Scheduled sampling (Bengio et al. 2015): step by step, mixing true and sampled previous words. */
+  private forwardScheduled(
+    features: DecoderFeatures,
+    inputs: tf.Tensor2D,
+    mask: tf.Tensor2D,
+    dropout: DropoutLike,
+    probability: number,
+    seed: number,
+  ): ForwardResult {
+    const [batch, steps] = inputs.shape;
+    let state = this.initialStateWith(features, dropout);
+    const teacher = tf.unstack(inputs, 1) as tf.Tensor1D[];
+    const masks = tf.unstack(tf.transpose(mask)).map((m) => tf.reshape(m, [batch, 1]) as tf.Tensor2D);
+    const logitsPerStep: tf.Tensor2D[] = [];
+    const alphas: tf.Tensor2D[] = [];
+    let previous: tf.Tensor2D | null = null;
+    for (let t = 0; t < steps; t++) {
+      let tokens = teacher[t]!;
+      if (previous) {
+        // The sample is a discrete choice and no gradient flows through it.
+        // tfjs has no stop-gradient op, so the chosen words are read back and
+        // re-created as a fresh tensor: otherwise the tape would try to
+        // differentiate the embedding lookup with respect to its indices.
+        const sampled = tf.reshape(tf.multinomial(previous, 1, seed + 2 * t), [batch]).toInt();
+        const coin = tf.less(tf.randomUniform([batch], 0, 1, 'float32', seed + 2 * t + 1), probability);
+        tokens = tf.tensor1d(tf.where(coin, sampled, tokens).dataSync() as Int32Array, 'int32');
+      }
+      const out = this.stepCore(tokens, state, dropout, masks[t]);
+      state = out.state;
+      logitsPerStep.push(out.logits);
+      if (out.alpha) alphas.push(out.alpha);
+      previous = out.logits;
+    }
+    const logits = tf.reshape(tf.stack(logitsPerStep, 1), [batch * steps, this.options.vocabSize]) as tf.Tensor2D;
+    return alphas.length > 0 ? { logits, attention: tf.stack(alphas, 1) as tf.Tensor3D } : { logits };
+  }
+
+  // ─── the step interface ────────────────────────────────────────────────────
+
+  /** The state before the first word (<start> is the first `step` input). */
+  initialState(features: DecoderFeatures): DecoderState {
+    return this.initialStateWith(features, noDropout);
+  }
+
+  /** One decoding step for every row at once: log-probabilities of the next word. */
+  step(previousTokens: tf.Tensor1D, state: DecoderState): StepResult {
+    const out = this.stepCore(previousTokens, state, noDropout);
+    const logProbs = tf.logSoftmax(out.logits) as tf.Tensor2D;
+    return out.alpha ? { logProbs, state: out.state, attention: out.alpha } : { logProbs, state: out.state };
+  }
+
+  /**
+   * Rows of a state, e.g. to give each image K beams (`[0,0,0,1,1,1]`) or to
+   * follow the beams that survived a step. Returns new tensors; the caller
+   * disposes the old state.
+   */
+  selectRows(state: DecoderState, rows: tf.Tensor1D, options: { imageRowsUnchanged?: boolean } = {}): DecoderState {
+    const pick = <T extends tf.Tensor>(x: T): T => tf.gather(x, rows) as T;
+    // Beams of one image share its image tensors: when rows only move between
+    // beams of the same image, those are reused as they are (callers dispose
+    // only the tensors a new state no longer holds).
+    const image = <T extends tf.Tensor>(x: T): T => (options.imageRowsUnchanged ? x : pick(x));
+    return {
+      layers: state.layers.map((layer) => (layer.c ? { h: pick(layer.h), c: pick(layer.c) } : { h: pick(layer.h) })),
+      ...(state.imageProj ? { imageProj: image(state.imageProj) } : {}),
+      ...(state.grid ? { grid: image(state.grid) } : {}),
+      ...(state.gridProj ? { gridProj: image(state.gridProj) } : {}),
+    };
+  }
+
+  /** Every tensor a state holds (to keep or dispose them outside a tidy). */
+  stateTensors(state: DecoderState): tf.Tensor[] {
+    const out: tf.Tensor[] = [];
+    for (const layer of state.layers) {
+      out.push(layer.h);
+      if (layer.c) out.push(layer.c);
+    }
+    if (state.imageProj) out.push(state.imageProj);
+    if (state.grid) out.push(state.grid);
+    if (state.gridProj) out.push(state.gridProj);
+    return out;
+  }
+
+  // ─── shared pieces ─────────────────────────────────────────────────────────
+
+  private initialStateWith(features: DecoderFeatures, dropout: DropoutLike): DecoderState {
+    const variant = this.options.variant;
+    if (variant === 'attention') {
+      const grid = this.gridOf(features);
+      const [rows, regions, channels] = grid.shape;
+      const gridProj = tf.reshape(
+        tf.add(tf.matMul(tf.reshape(grid, [rows * regions, channels]), this.params.get('attention/gridKernel')), this.params.get('attention/bias')),
+        [rows, regions, this.options.attentionDim],
+      ) as tf.Tensor3D;
+      const layers = this.injectedState(dropout.apply(tf.mean(grid, 1) as tf.Tensor2D));
+      // The state owns its tensors (decoding disposes them); a clone shares the data.
+      return { layers, grid: tf.clone(grid), gridProj };
+    }
+    const pooled = dropout.apply(this.pooledOf(features));
+    if (variant === 'init-inject') return { layers: this.injectedState(pooled) };
+    const rows = pooled.shape[0];
+    return { layers: this.recurrent.map((layer) => zeroState(layer, rows)), imageProj: this.projectImage(pooled) };
+  }
+
+  /** One step from tokens: embedding, (attention,) recurrence, output logits. */
+  private stepCore(
+    tokens: tf.Tensor1D,
+    state: DecoderState,
+    dropout: DropoutLike,
+    mask?: tf.Tensor2D,
+  ): { logits: tf.Tensor2D; state: DecoderState; alpha?: tf.Tensor2D } {
+    const embedded = dropout.apply(tf.gather(this.embedding, tokens) as tf.Tensor2D);
+    const xProj = projectInputs(this.recurrent[0]!, embedded);
+    if (this.options.variant === 'attention') {
+      const out = this.attentionStep(xProj, state, dropout, mask);
+      return { logits: this.outputLogits(out.hidden), state: out.state, alpha: out.alpha };
+    }
+    const layers: LayerState[] = [];
+    let input = xProj;
+    for (let layer = 0; layer < this.recurrent.length; layer++) {
+      const next = cellStep(this.recurrent[layer]!, input, state.layers[layer]!, mask);
+      layers.push(next);
+      if (layer + 1 < this.recurrent.length) input = projectInputs(this.recurrent[layer + 1]!, dropout.apply(next.h));
+    }
+    let hidden = dropout.apply(layers[layers.length - 1]!.h);
+    if (this.options.variant === 'merge') {
+      if (!state.imageProj) throw new Error('A merge decoder state needs the projected image.');
+      hidden = this.mergeDense(tf.add(hidden, state.imageProj) as tf.Tensor2D);
+    }
+    return { logits: this.outputLogits(hidden), state: { ...state, layers } };
+  }
+
+  /**
+   * One attention step given the word part of the first layer's input
+   * (`xProj`, bias included): attend with the top layer's previous state,
+   * gate the context, run the layers, and form the deep output h + W·context.
+   */
+  private attentionStep(
+    xProj: tf.Tensor2D,
+    state: DecoderState,
+    dropout: DropoutLike,
+    mask?: tf.Tensor2D,
+  ): { hidden: tf.Tensor2D; state: DecoderState; alpha: tf.Tensor2D } {
+    const { grid, gridProj } = state;
+    if (!grid || !gridProj) throw new Error('An attention decoder state needs the image grid.');
+    const [rows, regions] = grid.shape;
+    const top = state.layers[state.layers.length - 1]!.h;
+    const p = this.params;
+    const energy = tf.tanh(tf.add(gridProj, tf.expandDims(tf.matMul(top, p.get('attention/stateKernel')), 1)));
+    const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, this.options.attentionDim]), p.get('attention/score')), [rows, regions]);
+    const alpha = tf.softmax(scores) as tf.Tensor2D;
+    const context = tf.reshape(tf.matMul(tf.expandDims(alpha, 1), grid), [rows, -1]) as tf.Tensor2D;
+    const gate = tf.sigmoid(tf.add(tf.matMul(top, p.get('attention/gateKernel')), p.get('attention/gateBias')));
+    const gated = tf.mul(gate, context) as tf.Tensor2D;
+    const layers: LayerState[] = [];
+    let input = tf.add(xProj, tf.matMul(gated, p.get('attention/contextKernel'))) as tf.Tensor2D;
+    for (let layer = 0; layer < this.recurrent.length; layer++) {
+      const next = cellStep(this.recurrent[layer]!, input, state.layers[layer]!, mask);
+      layers.push(next);
+      if (layer + 1 < this.recurrent.length) input = projectInputs(this.recurrent[layer + 1]!, dropout.apply(next.h));
+    }
+    const deep = tf.add(layers[layers.length - 1]!.h, tf.matMul(gated, p.get('attention/outputKernel'))) as tf.Tensor2D;
+    return { hidden: dropout.apply(deep), state: { ...state, layers }, alpha };
+  }
+
+  /** init-inject and attention: tanh(W · image) split into every layer's h (and c). */
+  private injectedState(image: tf.Tensor2D): LayerState[] {
+    const values = tf.tanh(tf.add(tf.matMul(image, this.params.get('init/kernel')), this.params.get('init/bias')));
+    const perLayer = this.options.cell === 'lstm' ? 2 : 1;
+    const count = this.recurrent.length * perLayer;
+    // tfjs' split gradient breaks on a single part, and there is nothing to split then.
+    const parts = count === 1 ? [values as tf.Tensor2D] : (tf.split(values, count, 1) as tf.Tensor2D[]);
+    return this.recurrent.map((_, layer) =>
+      perLayer === 2 ? { h: parts[2 * layer]!, c: parts[2 * layer + 1]! } : { h: parts[layer]! },
+    );
+  }
+
+  private projectImage(pooled: tf.Tensor2D): tf.Tensor2D {
+    return tf.relu(tf.add(tf.matMul(pooled, this.params.get('image/kernel')), this.params.get('image/bias'))) as tf.Tensor2D;
+  }
+
+  private mergeDense(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.relu(tf.add(tf.matMul(x, this.params.get('merge/kernel')), this.params.get('merge/bias'))) as tf.Tensor2D;
+  }
+
+  private outputLogits(hidden: tf.Tensor2D): tf.Tensor2D {
+    return tf.add(tf.matMul(hidden, this.outKernel), this.outBias);
+  }
+
+  private pooledOf(features: DecoderFeatures): tf.Tensor2D {
+    if (features.pooled) return features.pooled;
+    if (features.grid) return tf.mean(features.grid, 1) as tf.Tensor2D;
+    throw new Error('The decoder got no image features.');
+  }
+
+  private gridOf(features: DecoderFeatures): tf.Tensor3D {
+    if (features.grid) return features.grid;
+    throw new Error('The attention decoder needs a spatial feature grid; this encoder gives only pooled vectors.');
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Named trainable tensors with explicit ownership. Every weight of the
+ * decoder and of the scratch CNN lives in a ParamSet, created from the run's
+ * seeded generator, so weights are reproducible, countable, and serialize to
+ * a checkpoint as plain Float32Arrays (and load back bit for bit).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from './rng';
+
+export type Init =
+  | { kind: 'zeros' }
+  | { kind: 'constant'; value: number }
+  /** Glorot/Xavier uniform over fan-in + fan-out (the last two dims; conv kernels use the receptive field). */
+  | { kind: 'glorot' }
+  /** He normal (ReLU convolutions): std sqrt(2 / fanIn). */
+  | { kind: 'he' }
+  | { kind: 'uniform'; limit: number };
+
+export interface SerializedTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
+  if (shape.length < 2) return { fanIn: shape[0] ?? 1, fanOut: shape[0] ?? 1 };
+  const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+  return { fanIn: shape[shape.length - 2]! * receptive, fanOut: shape[shape.length - 1]! * receptive };
+}
+
+/** The initial values of a weight, drawn in JavaScript so every backend starts from the same numbers. */
+export function initialValues(shape: readonly number[], init: Init, rng: Rng): Float32Array {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(size);
+  switch (init.kind) {
+    case 'zeros':
+      return data;
+    case 'constant':
+      return data.fill(init.value);
+    case 'glorot': {
+      const { fanIn, fanOut } = fans(shape);
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      for (let i = 0; i < size; i++) data[i] = (rng.next() * 2 - 1) * limit;
+      return data;
+    }
+    case 'he': {
+      const std = Math.sqrt(2 / fans(shape).fanIn);
+      for (let i = 0; i < size; i++) data[i] = rng.normal() * std;
+      return data;
+    }
+    case 'uniform':
+      for (let i = 0; i < size; i++) data[i] = (rng.next() * 2 - 1) * init.limit;
+      return data;
+  }
+}
+
+export class ParamSet {
+  private readonly vars = new Map<string, tf.Variable>();
+
+  /** Creates a trainable variable; names are unique within the set. */
+  add(name: string, shape: number[], init: Init, rng: Rng): tf.Variable {
+    if (this.vars.has(name)) throw new Error(`Parameter "${name}" is defined twice.`);
+    const values = tf.tensor(initialValues(shape, init, rng), shape, 'float32');
+    // tfjs keeps a process-wide registry of variable names; leave naming to it
+    // and keep our own names here, so two models can coexist in one engine.
+    const variable = tf.variable(values, true);
+    values.dispose();
+    this.vars.set(name, variable);
+    return variable;
+  }
+
+  get(name: string): tf.Variable {
+    const variable = this.vars.get(name);
+    if (!variable) throw new Error(`No parameter "${name}".`);
+    return variable;
+  }
+
+  has(name: string): boolean {
+    return this.vars.has(name);
+  }
+
+  names(): string[] {
+    return [...this.vars.keys()];
+  }
+
+  entries(): Array<[string, tf.Variable]> {
+    return [...this.vars.entries()];
+  }
+
+  /** Number of scalar weights. */
+  size(): number {
+    let total = 0;
+    for (const variable of this.vars.values()) total += variable.size;
+    return total;
+  }
+
+  /** Copies every weight out of the backend. */
+  async serialize(): Promise<SerializedTensor[]> {
+    const out: SerializedTensor[] = [];
+    for (const [name, variable] of this.vars) {
+      out.push({ name, shape: [...variable.shape], data: (await variable.data()) as Float32Array });
+    }
+    return out;
+  }
+
+  /** Assigns saved weights; every parameter must be present with the same shape. */
+  load(saved: readonly SerializedTensor[], source = 'checkpoint'): void {
+    const byName = new Map(saved.map((tensor) => [tensor.name, tensor]));
+    for (const [name, variable] of this.vars) {
+      const tensor = byName.get(name);
+      if (!tensor) throw new Error(`${source} has no weights for "${name}".`);
+      if (tensor.shape.join('x') !== variable.shape.join('x')) {
+        throw new Error(`${source}: "${name}" has shape [${tensor.shape}] but the model expects [${variable.shape}].`);
+      }
+      tf.tidy(() => variable.assign(tf.tensor(tensor.data, tensor.shape, 'float32')));
+    }
+  }
+
+  dispose(): void {
+    for (const variable of this.vars.values()) variable.dispose();
+    this.vars.clear();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * A small seeded random generator whose whole state is four 32-bit words, so a
+ * checkpoint can store it and a resumed run draws exactly the numbers the
+ * uninterrupted run would have drawn (xoshiro128**, seeded by splitmix32).
+ * Everything random in training — initial weights, shuffling, dropout seeds,
+ * scheduled sampling, sampling decoders — comes from one of these.
+ */
+
+export type RngState = [number, number, number, number];
+
+function splitmix32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x9e3779b9) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+const rotl = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;
+
+export class Rng {
+  private s: RngState;
+
+  constructor(seed: number) {
+    const next = splitmix32(seed);
+    this.s = [next(), next(), next(), next()];
+    // An all-zero state would only ever produce zeros.
+    if (this.s.every((word) => word === 0)) this.s[0] = 1;
+  }
+
+  static fromState(state: RngState): Rng {
+    const rng = new Rng(0);
+    rng.s = [...state] as RngState;
+    return rng;
+  }
+
+  state(): RngState {
+    return [...this.s] as RngState;
+  }
+
+  /** A uniformly distributed unsigned 32-bit integer. */
+  nextUint32(): number {
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
+    const t = (s[1] << 9) >>> 0;
+    s[2] = (s[2] ^ s[0]) >>> 0;
+    s[3] = (s[3] ^ s[1]) >>> 0;
+    s[1] = (s[1] ^ s[2]) >>> 0;
+    s[0] = (s[0] ^ s[3]) >>> 0;
+    s[2] = (s[2] ^ t) >>> 0;
+    s[3] = rotl(s[3], 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** A seed for a tfjs random op (dropout masks, multinomial): a positive integer below 2^31. */
+  seed(): number {
+    return this.nextUint32() >>> 1;
+  }
+
+  /** Standard normal (Box-Muller). */
+  normal(): number {
+    const u = 1 - this.next();
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  /** A new array with `items` in a random order (Fisher-Yates). */
+  shuffled<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Best-epoch tracking and early stopping on one validation metric. Plain
+ * data, saved in checkpoints, so a resumed run keeps counting patience where
+ * the stopped one left off.
+ */
+import type { EarlyStoppingMetric } from '../../../shared/runConfig';
+
+export interface EarlyStoppingState {
+  metric: EarlyStoppingMetric;
+  best: number | null;
+  bestEpoch: number | null;
+  epochsWithoutImprovement: number;
+}
+
+export const metricGoal = (metric: EarlyStoppingMetric): 'min' | 'max' => (metric === 'valLoss' ? 'min' : 'max');
+
+export function initialEarlyStopping(metric: EarlyStoppingMetric): EarlyStoppingState {
+  return { metric, best: null, bestEpoch: null, epochsWithoutImprovement: 0 };
+}
+
+/** Records an epoch's value; `improved` says whether this epoch is the new best. */
+export function recordEpoch(state: EarlyStoppingState, epoch: number, value: number): { state: EarlyStoppingState; improved: boolean } {
+  const goal = metricGoal(state.metric);
+  const improved = Number.isFinite(value) && (state.best === null || (goal === 'max' ? value > state.best : value < state.best));
+  if (improved) return { state: { ...state, best: value, bestEpoch: epoch, epochsWithoutImprovement: 0 }, improved };
+  return { state: { ...state, epochsWithoutImprovement: state.epochsWithoutImprovement + 1 }, improved };
+}
+
+/** True when `patience` epochs passed without improvement (patience 0 never stops). */
+export function shouldStop(state: EarlyStoppingState, patience: number): boolean {
+  return patience > 0 && state.epochsWithoutImprovement >= patience;
+}

@@ -1,0 +1,149 @@
+/**
+ * Adam and AdamW over named parameters, with moment estimates held in
+ * variables we own. tfjs has its own optimizers, but owning the state makes
+ * a checkpoint carry exactly what a resumed run needs (moments by parameter
+ * name and the step count), and lets each parameter group (decoder, a
+ * fine-tuned encoder) follow its own learning rate.
+ *
+ * Update (Kingma & Ba 2015; decoupled decay from Loshchilov & Hutter 2019):
+ *   m ← β1·m + (1−β1)·g        v ← β2·v + (1−β2)·g²
+ *   θ ← θ − lr·( m̂ / (√v̂ + ε) + wd·θ )    with wd = 0 for Adam
+ * where m̂ = m / (1−β1^t), v̂ = v / (1−β2^t).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { SerializedTensor } from '../model/params';
+
+export interface AdamOptions {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Decoupled weight decay (AdamW); 0 gives plain Adam. */
+  weightDecay: number;
+}
+
+export interface OptimizerState {
+  step: number;
+  m: SerializedTensor[];
+  v: SerializedTensor[];
+}
+
+interface Slot {
+  variable: tf.Variable;
+  m: tf.Variable;
+  v: tf.Variable;
+  decay: boolean;
+}
+
+export class AdamOptimizer {
+  private readonly slots = new Map<string, Slot>();
+  private stepCount = 0;
+
+  /**
+   * `params`: [name, variable] pairs. Weight decay skips biases and other
+   * 1-D parameters, as is usual for AdamW.
+   */
+  constructor(
+    params: ReadonlyArray<readonly [string, tf.Variable]>,
+    private readonly options: AdamOptions,
+  ) {
+    for (const [name, variable] of params) this.addParam(name, variable);
+  }
+
+  /** Adds parameters later (e.g. encoder layers when fine-tuning starts). */
+  addParam(name: string, variable: tf.Variable): void {
+    if (this.slots.has(name)) throw new Error(`The optimizer already has a parameter "${name}".`);
+    this.slots.set(name, {
+      variable,
+      m: tf.variable(tf.zerosLike(variable), false),
+      v: tf.variable(tf.zerosLike(variable), false),
+      decay: variable.rank > 1,
+    });
+  }
+
+  has(name: string): boolean {
+    return this.slots.has(name);
+  }
+
+  get step(): number {
+    return this.stepCount;
+  }
+
+  /**
+   * Applies one update. `grads` by parameter name (missing names are left
+   * alone); `learningRate` per parameter name or one for all.
+   */
+  apply(grads: Record<string, tf.Tensor>, learningRate: number | ((name: string) => number)): void {
+    this.stepCount += 1;
+    const t = this.stepCount;
+    const { beta1, beta2, epsilon, weightDecay } = this.options;
+    const correction1 = 1 - beta1 ** t;
+    const correction2 = 1 - beta2 ** t;
+    tf.tidy(() => {
+      for (const [name, slot] of this.slots) {
+        const grad = grads[name];
+        if (!grad) continue;
+        const lr = typeof learningRate === 'number' ? learningRate : learningRate(name);
+        const m = tf.add(tf.mul(slot.m, beta1), tf.mul(grad, 1 - beta1));
+        const v = tf.add(tf.mul(slot.v, beta2), tf.mul(tf.square(grad), 1 - beta2));
+        slot.m.assign(m);
+        slot.v.assign(v);
+        let update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), epsilon));
+        if (weightDecay > 0 && slot.decay) update = tf.add(update, tf.mul(slot.variable, weightDecay));
+        slot.variable.assign(tf.sub(slot.variable, tf.mul(update, lr)));
+      }
+    });
+  }
+
+  async serialize(): Promise<OptimizerState> {
+    const m: SerializedTensor[] = [];
+    const v: SerializedTensor[] = [];
+    for (const [name, slot] of this.slots) {
+      m.push({ name, shape: [...slot.m.shape], data: (await slot.m.data()) as Float32Array });
+      v.push({ name, shape: [...slot.v.shape], data: (await slot.v.data()) as Float32Array });
+    }
+    return { step: this.stepCount, m, v };
+  }
+
+  /** Restores moments saved by `serialize`; parameters missing from the save start from zero. */
+  load(state: OptimizerState): void {
+    this.stepCount = state.step;
+    const byName = (list: SerializedTensor[]) => new Map(list.map((tensor) => [tensor.name, tensor]));
+    const ms = byName(state.m);
+    const vs = byName(state.v);
+    for (const [name, slot] of this.slots) {
+      for (const [saved, target] of [
+        [ms.get(name), slot.m],
+        [vs.get(name), slot.v],
+      ] as const) {
+        if (!saved) continue;
+        if (saved.shape.join('x') !== target.shape.join('x')) {
+          throw new Error(`Optimizer state for "${name}" has shape [${saved.shape}], expected [${target.shape}].`);
+        }
+        tf.tidy(() => target.assign(tf.tensor(saved.data, saved.shape, 'float32')));
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const slot of this.slots.values()) {
+      slot.m.dispose();
+      slot.v.dispose();
+    }
+    this.slots.clear();
+  }
+}
+
+/**
+ * Scales gradients so their global L2 norm is at most `maxNorm` (Pascanu et
+ * al. 2013); returns the clipped gradients and the norm before clipping.
+ * `maxNorm` ≤ 0 only measures. Call inside a tidy.
+ */
+export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: tf.Scalar } {
+  const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+  const norm = tf.sqrt(squares.length > 0 ? tf.addN(squares) : tf.scalar(0)) as tf.Scalar;
+  if (maxNorm <= 0) return { grads, norm };
+  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
+  const clipped: Record<string, tf.Tensor> = {};
+  for (const [name, grad] of Object.entries(grads)) clipped[name] = tf.mul(grad, scale);
+  return { grads: clipped, norm };
+}

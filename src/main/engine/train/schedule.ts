@@ -1,0 +1,65 @@
+/**
+ * Learning-rate schedules as pure functions of training progress, plus the
+ * small state that reduce-on-plateau carries from epoch to epoch (saved in
+ * checkpoints so a resumed run continues the same curve).
+ */
+import type { RunConfig } from '../../../shared/runConfig';
+
+export type ScheduleConfig = RunConfig['schedule'];
+
+export interface PlateauState {
+  /** Multiplier applied to the base rate so far (1, then factor, factor², ...). */
+  scale: number;
+  best: number | null;
+  badEpochs: number;
+}
+
+export const initialPlateauState = (): PlateauState => ({ scale: 1, best: null, badEpochs: 0 });
+
+/**
+ * The learning rate at `epochProgress` (epochs done, fractional: epoch 2 at
+ * half way is 2.5) of a run of `totalEpochs`.
+ */
+export function learningRateAt(
+  schedule: ScheduleConfig,
+  baseRate: number,
+  epochProgress: number,
+  totalEpochs: number,
+  plateau: PlateauState = initialPlateauState(),
+): number {
+  switch (schedule.kind) {
+    case 'constant':
+      return baseRate;
+    case 'step':
+      return baseRate * schedule.gamma ** Math.floor(epochProgress / schedule.stepEpochs);
+    case 'cosine': {
+      const warmup = schedule.warmupEpochs;
+      if (warmup > 0 && epochProgress < warmup) return (baseRate * epochProgress) / warmup;
+      const span = Math.max(totalEpochs - warmup, 1e-9);
+      const progress = Math.min(1, Math.max(0, (epochProgress - warmup) / span));
+      const floor = Math.min(schedule.minLearningRate, baseRate);
+      return floor + (baseRate - floor) * 0.5 * (1 + Math.cos(Math.PI * progress));
+    }
+    case 'plateau':
+      return Math.max(Math.min(schedule.minLearningRate, baseRate), baseRate * plateau.scale);
+  }
+}
+
+/**
+ * Reduce-on-plateau bookkeeping after an epoch's validation metric. `goal`
+ * says whether larger (BLEU, CIDEr) or smaller (loss) is better.
+ */
+export function updatePlateau(schedule: ScheduleConfig, state: PlateauState, value: number, goal: 'min' | 'max'): PlateauState {
+  if (!Number.isFinite(value)) return { ...state, badEpochs: state.badEpochs + 1 };
+  const improved = state.best === null || (goal === 'max' ? value > state.best : value < state.best);
+  if (improved) return { scale: state.scale, best: value, badEpochs: 0 };
+  const badEpochs = state.badEpochs + 1;
+  if (badEpochs >= schedule.plateauPatience) return { scale: state.scale * schedule.plateauFactor, best: state.best, badEpochs: 0 };
+  return { ...state, badEpochs };
+}
+
+/** Scheduled sampling probability at `epochProgress`: a linear ramp from 0 to the configured value. */
+export function samplingProbabilityAt(training: RunConfig['training'], epochProgress: number): number {
+  if (training.scheduledSampling <= 0) return 0;
+  return training.scheduledSampling * Math.min(1, epochProgress / training.scheduledSamplingRampEpochs);
+}

@@ -1,0 +1,483 @@
+/**
+ * RunConfig: the one description of a training run. Defaults, ranges and
+ * validation live here and nowhere else; the CLI (`--config run.json`), the
+ * UI's run form (generated from `runConfigJsonSchema()`), the engine and the
+ * tuner's search space (`searchSpace()`) all read this module.
+ *
+ * Every field carries `.meta({ title, description })`; numeric fields carry
+ * hard bounds (`min`/`max`, enforced) and, where a tuner should explore a
+ * narrower range than validation allows, `search: { min, max, scale }`.
+ * No Node and no DOM here: the renderer imports it too.
+ */
+import { z } from 'zod';
+
+/** Tuner hints attached to a numeric field with `.meta({ search })`. */
+export interface SearchHint {
+  min: number;
+  max: number;
+  scale: 'linear' | 'log';
+  /** Integer fields sample integers (rounded to `step` when given). */
+  integer?: boolean;
+  step?: number;
+}
+
+/** The standard pretrained backbones (see src/main/engine/model/encoders/catalog.ts). */
+export const backboneIds = ['mobilenet_v2', 'resnet50', 'densenet201', 'efficientnet_b0', 'inception_v3'] as const;
+export type BackboneId = (typeof backboneIds)[number];
+
+export const decoderVariants = ['init-inject', 'merge', 'attention'] as const;
+export type DecoderVariant = (typeof decoderVariants)[number];
+
+export const earlyStoppingMetrics = ['cider', 'bleu4', 'valLoss'] as const;
+export type EarlyStoppingMetric = (typeof earlyStoppingMetrics)[number];
+
+const int = (title: string, description: string, min: number, max: number, search?: Omit<SearchHint, 'integer'>) =>
+  z
+    .number()
+    .int()
+    .min(min)
+    .max(max)
+    .meta({ title, description, ...(search ? { search: { ...search, integer: true } } : {}) });
+
+const num = (title: string, description: string, min: number, max: number, search?: SearchHint) =>
+  z
+    .number()
+    .min(min)
+    .max(max)
+    .meta({ title, description, ...(search ? { search } : {}) });
+
+// ─── dataset and vocabulary ──────────────────────────────────────────────────
+
+export const datasetConfigSchema = z
+  .object({
+    path: z
+      .string()
+      .min(1)
+      .max(4096)
+      .meta({
+        title: 'Dataset',
+        description:
+          'Folder of a dataset the workbench can read (a Shapes folder from `captioner synth`, Flickr8k-style or COCO/Karpathy JSON with images).',
+      }),
+    trainSplit: z
+      .string()
+      .min(1)
+      .max(64)
+      .default('train')
+      .meta({ title: 'Training split', description: 'Split whose images and captions train the model.' }),
+    valSplit: z
+      .string()
+      .min(1)
+      .max(64)
+      .default('val')
+      .meta({ title: 'Validation split', description: 'Split used every epoch for validation loss, BLEU-4, CIDEr-D and sample captions.' }),
+    maxTrainImages: int(
+      'Training images (limit)',
+      'Use at most this many training images (0 = all). Handy for quick experiments.',
+      0,
+      10_000_000,
+    ).default(0),
+  })
+  .strict()
+  .meta({ title: 'Dataset' });
+
+export const vocabConfigSchema = z
+  .object({
+    minCount: int('Minimum word count', 'Words seen fewer times in the training captions become <unk>.', 1, 100, {
+      min: 1,
+      max: 10,
+      scale: 'linear',
+    }).default(1),
+    maxSize: int('Maximum vocabulary size', 'Keep at most this many words (the most frequent), special tokens included.', 8, 100_000).default(
+      10_000,
+    ),
+    maxCaptionLength: int(
+      'Maximum caption length',
+      'Captions are cut to this many words (plus <start>/<end>); also the longest caption decoding produces.',
+      3,
+      100,
+    ).default(24),
+  })
+  .strict()
+  .meta({ title: 'Vocabulary' });
+
+// ─── encoder ─────────────────────────────────────────────────────────────────
+
+export const fineTuneConfigSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .meta({
+        title: 'Fine-tune the encoder',
+        description:
+          'Train the top layers of a pretrained (layers-format) backbone after a warm-up. Off: the encoder is frozen and features come from the cache, which is much faster.',
+      }),
+    layers: int('Layers to fine-tune', 'How many of the backbone\'s top layers with weights become trainable.', 1, 200).default(4),
+    warmupEpochs: int(
+      'Warm-up epochs',
+      'Epochs with the encoder frozen before fine-tuning starts, so the decoder does not send large random gradients into it.',
+      0,
+      100,
+    ).default(2),
+    learningRate: num(
+      'Encoder learning rate',
+      'Learning rate for the fine-tuned encoder layers (usually 10x to 100x below the decoder\'s).',
+      1e-8,
+      1e-2,
+      { min: 1e-7, max: 1e-4, scale: 'log' },
+    ).default(1e-5),
+  })
+  .strict()
+  .meta({ title: 'Fine-tuning' });
+
+export const encoderConfigSchema = z
+  .object({
+    source: z
+      .string()
+      .min(1)
+      .max(4096)
+      .default('scratch-cnn')
+      .meta({
+        title: 'Encoder',
+        description:
+          `"scratch-cnn" (a small CNN trained with the decoder; works offline, good on Shapes), a catalog backbone (${backboneIds.join(', ')}; downloaded once and cached), a folder with a TensorFlow.js model.json (layers or graph format), or an http(s) URL of a model.json.`,
+      }),
+    featureLayer: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta({
+        title: 'Feature layer',
+        description:
+          'Layer (layers models) or node (graph models) whose output is the image feature. Catalog backbones know theirs; needed for your own models unless the model output is the feature.',
+      }),
+    imageSize: int(
+      'Image size',
+      'Edge of the square input of the scratch CNN in pixels. Backbones use their own input size.',
+      16,
+      512,
+    ).default(64),
+    scratchChannels: int(
+      'Scratch CNN width',
+      'Filters in the first convolution of the scratch CNN (each of its blocks doubles it).',
+      4,
+      128,
+    ).default(16),
+    normalization: z
+      .enum(['auto', 'imagenet', 'minus-one-to-one', 'zero-to-one'])
+      .default('auto')
+      .meta({
+        title: 'Input normalization',
+        description: 'How pixels are scaled before the encoder. auto: the catalog entry\'s, or zero-to-one for scratch-cnn and your own models.',
+      }),
+    fineTune: fineTuneConfigSchema.prefault({}),
+  })
+  .strict()
+  .meta({ title: 'Encoder' });
+
+// ─── decoder ─────────────────────────────────────────────────────────────────
+
+export const decoderConfigSchema = z
+  .object({
+    variant: z
+      .enum(decoderVariants)
+      .default('merge')
+      .meta({
+        title: 'Decoder',
+        description:
+          'init-inject: image features set the initial LSTM state (Show and Tell). merge: image and text are merged after the LSTM (Keras style; robust default). attention: soft attention over the spatial grid (Show, Attend and Tell).',
+      }),
+    cell: z
+      .enum(['lstm', 'gru'])
+      .default('lstm')
+      .meta({ title: 'Recurrent cell', description: 'LSTM (default) or GRU (fewer parameters, often a little faster).' }),
+    layers: int('Recurrent layers', 'Stacked recurrent layers (1 or 2).', 1, 2, { min: 1, max: 2, scale: 'linear' }).default(1),
+    embeddingDim: int('Embedding size', 'Size of the word embeddings.', 128, 384, {
+      min: 128,
+      max: 384,
+      scale: 'linear',
+      step: 32,
+    }).default(256),
+    units: int('LSTM units', 'Hidden units of each recurrent layer.', 128, 512, { min: 128, max: 512, scale: 'linear', step: 32 }).default(256),
+    dropout: num('Dropout', 'Dropout on embeddings, image projection and recurrent outputs while training.', 0.1, 0.6, {
+      min: 0.1,
+      max: 0.6,
+      scale: 'linear',
+    }).default(0.3),
+    attentionDim: int('Attention size', 'Hidden size of the additive attention (attention decoder only).', 32, 1024).default(256),
+    doublyStochasticWeight: num(
+      'Doubly stochastic weight',
+      'Weight of the regularizer pushing each image region to receive a total attention of about 1 over the caption (attention decoder only; 0 = off).',
+      0,
+      10,
+    ).default(1),
+  })
+  .strict()
+  .meta({ title: 'Decoder' });
+
+// ─── optimizer and schedule ──────────────────────────────────────────────────
+
+export const optimizerConfigSchema = z
+  .object({
+    name: z
+      .enum(['adam', 'adamw'])
+      .default('adam')
+      .meta({ title: 'Optimizer', description: 'Adam, or AdamW (Adam with decoupled weight decay).' }),
+    learningRate: num('Learning rate', 'Peak learning rate of the decoder (and of a scratch CNN).', 1e-7, 1e-1, {
+      min: 1e-6,
+      max: 1e-3,
+      scale: 'log',
+    }).default(1e-3),
+    weightDecay: num(
+      'Weight decay',
+      'AdamW: decoupled decay per step, times the learning rate. Adam: ignored.',
+      0,
+      0.5,
+      { min: 0, max: 0.1, scale: 'linear' },
+    ).default(0.01),
+    beta1: num('Adam beta1', 'Decay of the first-moment estimate.', 0, 0.999).default(0.9),
+    beta2: num('Adam beta2', 'Decay of the second-moment estimate.', 0, 0.99999).default(0.999),
+    epsilon: num('Adam epsilon', 'Added to the denominator for numerical stability.', 1e-10, 1e-3).default(1e-8),
+    clipNorm: num('Gradient clipping', 'Clip gradients to this global L2 norm (0 = off).', 0, 1000).default(5),
+  })
+  .strict()
+  .meta({ title: 'Optimizer' });
+
+export const scheduleConfigSchema = z
+  .object({
+    kind: z
+      .enum(['constant', 'step', 'cosine', 'plateau'])
+      .default('constant')
+      .meta({
+        title: 'Learning-rate schedule',
+        description:
+          'constant; step (multiply by gamma every N epochs); cosine (linear warm-up, then cosine decay to the minimum); plateau (multiply by factor when the validation metric stops improving).',
+      }),
+    warmupEpochs: num('Warm-up epochs', 'cosine: epochs of linear warm-up from 0 to the learning rate (fractions allowed).', 0, 100).default(0),
+    stepEpochs: int('Step every', 'step: epochs between decays.', 1, 1000).default(10),
+    gamma: num('Step factor', 'step: the learning rate is multiplied by this at each step.', 0.01, 1).default(0.5),
+    plateauFactor: num('Plateau factor', 'plateau: the learning rate is multiplied by this when the metric stalls.', 0.01, 0.99).default(0.5),
+    plateauPatience: int('Plateau patience', 'plateau: epochs without improvement before the learning rate drops.', 1, 100).default(2),
+    minLearningRate: num('Minimum learning rate', 'cosine and plateau never go below this.', 0, 1e-1).default(1e-6),
+  })
+  .strict()
+  .meta({ title: 'Learning-rate schedule' });
+
+// ─── training loop ───────────────────────────────────────────────────────────
+
+export const batchSizeSchema = z
+  .union([z.literal('auto'), z.number().int().min(16).max(128)])
+  .default('auto')
+  .meta({
+    title: 'Batch size',
+    description:
+      'Captions per step, 16 to 128. auto: 32, or the largest smaller size whose estimated step memory fits this machine.',
+    search: { min: 16, max: 128, scale: 'log', integer: true },
+  });
+
+export const trainingConfigSchema = z
+  .object({
+    epochs: int('Epochs', 'Passes over the training captions.', 1, 1000).default(20),
+    batchSize: batchSizeSchema,
+    labelSmoothing: num('Label smoothing', 'Spread this much probability mass over the other words in the loss (0 = off).', 0, 0.5, {
+      min: 0,
+      max: 0.2,
+      scale: 'linear',
+    }).default(0),
+    scheduledSampling: num(
+      'Scheduled sampling',
+      'Final probability of feeding the model its own previous word instead of the true one while training (0 = pure teacher forcing).',
+      0,
+      0.5,
+    ).default(0),
+    scheduledSamplingRampEpochs: int(
+      'Scheduled sampling ramp',
+      'Epochs over which the scheduled-sampling probability rises linearly from 0 to its final value.',
+      1,
+      1000,
+    ).default(10),
+    earlyStoppingMetric: z
+      .enum(earlyStoppingMetrics)
+      .default('cider')
+      .meta({ title: 'Early stopping metric', description: 'Validation metric that picks the best epoch and drives early stopping and the plateau schedule.' }),
+    earlyStoppingPatience: int('Early stopping patience', 'Stop after this many epochs without improvement (0 = never stop early).', 0, 1000).default(5),
+    keepEpochCheckpoints: int(
+      'Epoch checkpoints kept',
+      'How many of the most recent per-epoch checkpoints to keep (the best and the last are always kept).',
+      1,
+      1000,
+    ).default(3),
+    seed: int('Seed', 'Seeds weights, shuffling, dropout and sampling: the same seed and backend give the same loss curve.', 0, 2_147_483_647).default(
+      42,
+    ),
+    precision: z
+      .literal('float32')
+      .default('float32')
+      .meta({
+        title: 'Precision',
+        description:
+          'Mixed precision: not available. TensorFlow.js trains in float32 only (it has no float16 training), on every backend.',
+      }),
+  })
+  .strict()
+  .meta({ title: 'Training' });
+
+export const validationConfigSchema = z
+  .object({
+    subsetSize: int(
+      'Validation images scored',
+      'Validation images greedily captioned every epoch for BLEU-4 and CIDEr-D (0 = the whole split).',
+      0,
+      100_000,
+    ).default(500),
+    sampleImages: int('Sample captions', 'Fixed validation images whose captions are shown every epoch.', 0, 64).default(8),
+  })
+  .strict()
+  .meta({ title: 'Validation' });
+
+// ─── the whole run ───────────────────────────────────────────────────────────
+
+export const runConfigSchema = z
+  .object({
+    name: z.string().max(200).optional().meta({ title: 'Run name', description: 'Shown in the run list; a name is generated when empty.' }),
+    dataset: datasetConfigSchema,
+    vocab: vocabConfigSchema.prefault({}),
+    encoder: encoderConfigSchema.prefault({}),
+    decoder: decoderConfigSchema.prefault({}),
+    optimizer: optimizerConfigSchema.prefault({}),
+    schedule: scheduleConfigSchema.prefault({}),
+    training: trainingConfigSchema.prefault({}),
+    validation: validationConfigSchema.prefault({}),
+  })
+  .strict()
+  .meta({ title: 'Run configuration' });
+
+/** A complete, validated run configuration (defaults applied). */
+export type RunConfig = z.output<typeof runConfigSchema>;
+/** What a user writes: every field except `dataset.path` may be left out. */
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+
+/** Deep partial used by presets and CLI overrides. */
+export type RunConfigOverrides = {
+  [K in keyof RunConfigInput]?: RunConfigInput[K] extends object ? Partial<RunConfigInput[K]> : RunConfigInput[K];
+};
+
+// ─── presets ─────────────────────────────────────────────────────────────────
+
+export interface RunPreset {
+  id: string;
+  title: string;
+  description: string;
+  config: RunConfigOverrides;
+}
+
+export const presets = {
+  'shapes-quick': {
+    id: 'shapes-quick',
+    title: 'Shapes, quick',
+    description: 'Small CNN from scratch and a merge LSTM; trains on a synthetic Shapes set in minutes on a CPU.',
+    config: {
+      encoder: { source: 'scratch-cnn', imageSize: 64, scratchChannels: 16 },
+      decoder: { variant: 'merge', cell: 'lstm', layers: 1, embeddingDim: 128, units: 128, dropout: 0.1 },
+      optimizer: { name: 'adam', learningRate: 1e-3, clipNorm: 5 },
+      schedule: { kind: 'constant' },
+      training: { epochs: 10, batchSize: 32, earlyStoppingMetric: 'cider', earlyStoppingPatience: 4 },
+      vocab: { minCount: 1, maxCaptionLength: 16 },
+      validation: { subsetSize: 200, sampleImages: 6 },
+    },
+  },
+  'flickr8k-like': {
+    id: 'flickr8k-like',
+    title: 'Flickr8k-like',
+    description:
+      'Frozen pretrained MobileNetV2 features, a merge LSTM with the classic Flickr8k settings, plateau schedule and early stopping on CIDEr-D.',
+    config: {
+      encoder: { source: 'mobilenet_v2' },
+      decoder: { variant: 'merge', cell: 'lstm', layers: 1, embeddingDim: 256, units: 256, dropout: 0.5 },
+      optimizer: { name: 'adam', learningRate: 4e-4, clipNorm: 5 },
+      schedule: { kind: 'plateau', plateauFactor: 0.5, plateauPatience: 2 },
+      training: { epochs: 30, batchSize: 'auto', earlyStoppingMetric: 'cider', earlyStoppingPatience: 5 },
+      vocab: { minCount: 5, maxCaptionLength: 30 },
+      validation: { subsetSize: 500, sampleImages: 8 },
+    },
+  },
+} as const satisfies Record<string, RunPreset>;
+
+export type PresetId = keyof typeof presets;
+export const presetIds = Object.keys(presets) as PresetId[];
+
+export function isPresetId(value: string): value is PresetId {
+  return Object.prototype.hasOwnProperty.call(presets, value);
+}
+
+type Plain = Record<string, unknown>;
+const isPlain = (value: unknown): value is Plain => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Deep merge of plain objects; later layers win; arrays and scalars are replaced. */
+export function mergeConfig(...layers: Array<Plain | undefined>): Plain {
+  const out: Plain = {};
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined) continue;
+      const current = out[key];
+      out[key] = isPlain(value) && isPlain(current) ? mergeConfig(current, value) : isPlain(value) ? mergeConfig(value) : value;
+    }
+  }
+  return out;
+}
+
+/**
+ * The config of a preset with `overrides` on top, validated. Throws a ZodError
+ * naming the field when the result is invalid (e.g. `dataset.path` missing).
+ */
+export function configFromPreset(preset: PresetId, overrides: RunConfigOverrides = {}): RunConfig {
+  return runConfigSchema.parse(mergeConfig(presets[preset].config as Plain, overrides as Plain));
+}
+
+/** Validates a config and returns readable `path: message` issues instead of throwing. */
+export function validateRunConfig(input: unknown): { ok: true; config: RunConfig } | { ok: false; issues: Array<{ path: string; message: string }> } {
+  const parsed = runConfigSchema.safeParse(input);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  return {
+    ok: false,
+    issues: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(config)', message: issue.message })),
+  };
+}
+
+/** The schema as JSON Schema (draft 2020-12) with titles, descriptions, bounds and search hints, for forms. */
+export function runConfigJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(runConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}
+
+/** One searchable numeric field: its dotted path and tuner hint. */
+export interface SearchDimension extends SearchHint {
+  path: string;
+  title: string;
+}
+
+/** Every field that carries a `search` hint, e.g. `optimizer.learningRate` on a log scale 1e-6..1e-3. */
+export function searchSpace(): SearchDimension[] {
+  const out: SearchDimension[] = [];
+  const visit = (schema: z.ZodType, path: string[]): void => {
+    const meta = z.globalRegistry.get(schema) as { title?: string; search?: SearchHint } | undefined;
+    if (meta?.search && path.length > 0) out.push({ path: path.join('.'), title: meta.title ?? path.join('.'), ...meta.search });
+    const def = (schema as unknown as { def: { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType> } }).def;
+    if (def.type === 'object' && def.shape) {
+      for (const [key, child] of Object.entries(def.shape)) visit(child, [...path, key]);
+    } else if ((def.type === 'default' || def.type === 'prefault' || def.type === 'optional') && def.innerType) {
+      if (!meta?.search) visit(def.innerType, path);
+    }
+  };
+  visit(runConfigSchema, []);
+  return out;
+}
+
+/** Resolves `training.batchSize: 'auto'` given what fits (see the engine's memory estimate). */
+export function resolveBatchSize(requested: RunConfig['training']['batchSize'], fits: (batchSize: number) => boolean): number {
+  if (requested !== 'auto') return requested;
+  for (const candidate of [32, 24, 16]) if (fits(candidate)) return candidate;
+  return 16;
+}

@@ -1,0 +1,206 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { maskedCrossEntropy } from '../../src/main/engine/model/loss';
+import { ParamSet } from '../../src/main/engine/model/params';
+import { createRecurrentLayer, runLayer, zeroState } from '../../src/main/engine/model/recurrent';
+import { Rng } from '../../src/main/engine/model/rng';
+import { batchOf, disposeBatch, disposeFeatures, SEQUENCES, tinyDecoder, tinyFeatures, useCpuBackend } from '../helpers/captionModel';
+
+beforeAll(useCpuBackend);
+
+const VARIANTS = ['init-inject', 'merge', 'attention'] as const;
+const CELLS = ['lstm', 'gru'] as const;
+
+describe('caption decoder', () => {
+  for (const variant of VARIANTS) {
+    for (const cell of CELLS) {
+      for (const layers of [1, 2]) {
+        it(`${variant}/${cell}/${layers} layer(s): output shapes and parameters`, () => {
+          const decoder = tinyDecoder({ variant, cell, layers });
+          const features = tinyFeatures(3);
+          const batch = batchOf(SEQUENCES, 7);
+          const { logits, attention } = decoder.forward(features, batch.inputs, batch.mask, { training: true, dropoutSeed: 3 });
+          expect(logits.shape).toEqual([3 * 7, 13]);
+          if (variant === 'attention') expect(attention?.shape).toEqual([3, 7, 4]);
+          else expect(attention).toBeUndefined();
+          const gates = cell === 'lstm' ? 4 : 3;
+          expect(decoder.params.get('rnn0/recurrent').shape).toEqual([5, gates * 5]);
+          expect(decoder.params.has('rnn1/kernel')).toBe(layers === 2);
+          tf.dispose([logits, attention ?? []]);
+          disposeBatch(batch);
+          disposeFeatures(features);
+          decoder.dispose();
+        });
+      }
+    }
+  }
+
+  for (const variant of VARIANTS) {
+    for (const cell of CELLS) {
+      it(`${variant}/${cell}: padded steps change neither the loss nor the gradients`, () => {
+        const decoder = tinyDecoder({ variant, cell, layers: 2 });
+        const features = tinyFeatures(3);
+        const short = batchOf(SEQUENCES, 6);
+        const long = batchOf(SEQUENCES, 10);
+        // Garbage words at padded input positions must not matter either.
+        const noisyInputs = tf.tidy(() => tf.where(tf.equal(long.inputs, 0), tf.fill(long.inputs.shape, 9, 'int32'), long.inputs)) as tf.Tensor2D;
+        const params = decoder.params.entries().map(([, v]) => v);
+        const run = (batch: ReturnType<typeof batchOf>) =>
+          tf.variableGrads(() => decoder.loss(features, batch, { training: false }).total, params);
+        const a = run(short);
+        const b = run({ ...long, inputs: noisyInputs });
+        expect(b.value.dataSync()[0]).toBeCloseTo(a.value.dataSync()[0]!, 5);
+        for (const name of Object.keys(a.grads)) {
+          const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(a.grads[name]!, b.grads[name]!))).dataSync()[0]!);
+          expect(diff).toBeLessThan(1e-5);
+        }
+        tf.dispose([a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads), noisyInputs]);
+        disposeBatch(short);
+        disposeBatch(long);
+        disposeFeatures(features);
+        decoder.dispose();
+      });
+    }
+  }
+
+  for (const variant of VARIANTS) {
+    it(`${variant}: stepping word by word gives the teacher-forced log-probabilities`, () => {
+      const decoder = tinyDecoder({ variant, cell: 'lstm', layers: 2 });
+      const features = tinyFeatures(3);
+      const batch = batchOf(SEQUENCES, 6);
+      const forced = tf.tidy(() => tf.logSoftmax(decoder.forward(features, batch.inputs, batch.mask, { training: false }).logits).arraySync() as number[][]);
+      const stepped: number[][][] = [];
+      let state = decoder.initialState(features);
+      const inputs = batch.inputs.arraySync() as number[][];
+      for (let t = 0; t < 6; t++) {
+        const out = decoder.step(tf.tensor1d(inputs.map((row) => row[t]!), 'int32'), state);
+        stepped.push(out.logProbs.arraySync() as number[][]);
+        state = out.state;
+      }
+      for (let row = 0; row < 3; row++) {
+        for (let t = 0; t < SEQUENCES[row]!.length - 1; t++) {
+          const a = forced[row * 6 + t]!;
+          const b = stepped[t]![row]!;
+          for (let v = 0; v < 13; v++) expect(b[v]).toBeCloseTo(a[v]!, 4);
+        }
+      }
+      disposeBatch(batch);
+      disposeFeatures(features);
+      decoder.dispose();
+    });
+  }
+
+  it('attention: the loss adds λ Σ_l (1 − Σ_t α_tl)² over real steps', () => {
+    const decoder = tinyDecoder({ variant: 'attention', doublyStochasticWeight: 0.7 });
+    const features = tinyFeatures(3);
+    const batch = batchOf(SEQUENCES, 6);
+    const { total, crossEntropy } = decoder.loss(features, batch, { training: false });
+    const { attention } = decoder.forward(features, batch.inputs, batch.mask, { training: false });
+    const alphas = attention!.arraySync() as number[][][];
+    const mask = batch.mask.arraySync() as number[][];
+    let penalty = 0;
+    for (let b = 0; b < 3; b++) {
+      for (let l = 0; l < 4; l++) {
+        let sum = 0;
+        for (let t = 0; t < 6; t++) sum += mask[b]![t]! * alphas[b]![t]![l]!;
+        penalty += (1 - sum) ** 2;
+      }
+      // attention weights of each step sum to one
+      expect(alphas[b]![0]!.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 5);
+    }
+    expect(total.dataSync()[0]! - crossEntropy.dataSync()[0]!).toBeCloseTo((0.7 * penalty) / 3, 4);
+    decoder.dispose();
+  });
+
+  it('scheduled sampling is reproducible from its seed and differs from teacher forcing', () => {
+    const decoder = tinyDecoder({ variant: 'merge', dropout: 0.2 });
+    const features = tinyFeatures(3);
+    const batch = batchOf(SEQUENCES, 6);
+    const lossWith = (p: number, seed: number) =>
+      decoder.loss(features, batch, { training: true, dropoutSeed: 5, samplingProbability: p, samplingSeed: seed }).total.dataSync()[0]!;
+    expect(lossWith(0.9, 17)).toBe(lossWith(0.9, 17));
+    expect(lossWith(0.9, 17)).not.toBe(lossWith(0, 17));
+    decoder.dispose();
+  });
+});
+
+describe('recurrent cells', () => {
+  it('the fused LSTM equals tfjs-layers LSTM (sigmoid gates) in outputs and gradients', () => {
+    const params = new ParamSet();
+    const layer = createRecurrentLayer(params, 'l', 'lstm', 3, 4, new Rng(5));
+    const x = tf.randomNormal([2, 5, 3], 0, 1, 'float32', 9) as tf.Tensor3D;
+    const model = tf.sequential({
+      layers: [tf.layers.lstm({ units: 4, returnSequences: true, recurrentActivation: 'sigmoid', inputShape: [5, 3] })],
+    });
+    model.layers[0]!.setWeights([layer.kernel, layer.recurrent, layer.bias]);
+    const ours = runLayer(layer, x, zeroState(layer, 2), null).outputs;
+    const theirs = model.predict(x) as tf.Tensor;
+    expect(tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]).toBeLessThan(1e-5);
+
+    // Gradient of the same scalar with respect to the input kernel, through each implementation.
+    const weights = tf.randomNormal([2, 5, 4], 0, 1, 'float32', 4);
+    const ourGrads = tf.variableGrads(() => tf.sum(tf.mul(runLayer(layer, x, zeroState(layer, 2), null).outputs, weights)) as tf.Scalar, [
+      layer.kernel,
+    ]);
+    const theirKernel = model.layers[0]!.trainableWeights[0]!.read() as tf.Variable;
+    const theirGrads = tf.variableGrads(() => tf.sum(tf.mul(model.apply(x) as tf.Tensor, weights)) as tf.Scalar, [theirKernel]);
+    const a = ourGrads.grads[layer.kernel.name]!;
+    const b = theirGrads.grads[theirKernel.name]!;
+    expect(tf.max(tf.abs(a)).dataSync()[0]).toBeGreaterThan(1e-3);
+    expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBeLessThan(1e-4);
+    params.dispose();
+  });
+
+  for (const cell of ['lstm', 'gru'] as const) {
+    it(`${cell}: gradients match finite differences`, () => {
+      const decoder = tinyDecoder({ variant: 'init-inject', cell, dropout: 0.1 }, 3);
+      const features = tinyFeatures(3);
+      const batch = batchOf(SEQUENCES, 6);
+      const loss = () => decoder.loss(features, batch, { training: false }).total;
+      const names = ['rnn0/recurrent', 'rnn0/kernel', 'init/kernel', 'embedding'];
+      const vars = names.map((name) => decoder.params.get(name));
+      const { grads } = tf.variableGrads(loss, vars);
+      const rng = new Rng(8);
+      for (const [index, name] of names.entries()) {
+        const variable = vars[index]!;
+        const analytic = grads[variable.name]!.dataSync();
+        const values = variable.dataSync().slice();
+        for (let probe = 0; probe < 4; probe++) {
+          const i = rng.int(values.length);
+          const h = 1e-2;
+          const at = (delta: number) => {
+            const copy = values.slice();
+            copy[i] = values[i]! + delta;
+            variable.assign(tf.tensor(copy, variable.shape));
+            return tf.tidy(() => loss().dataSync()[0]!);
+          };
+          const numeric = (at(h) - at(-h)) / (2 * h);
+          variable.assign(tf.tensor(values, variable.shape));
+          expect(Math.abs(numeric - analytic[i]!), `${name}[${i}]`).toBeLessThan(2e-3 + 2e-2 * Math.abs(numeric));
+        }
+      }
+      decoder.dispose();
+    });
+  }
+});
+
+describe('masked cross-entropy', () => {
+  it('equals −Σ q log p over real tokens, with the softmax − q gradient', () => {
+    const logits = tf.randomNormal([4, 6], 0, 2, 'float32', 2) as tf.Tensor2D;
+    const targets = tf.tensor1d([1, 5, 0, 3], 'int32');
+    const weights = tf.tensor1d([1, 1, 0, 1]);
+    for (const smoothing of [0, 0.1]) {
+      const reference = (x: tf.Tensor) => {
+        const q = tf.add(tf.mul(tf.oneHot(targets, 6), 1 - smoothing), smoothing / 6);
+        const perToken = tf.neg(tf.sum(tf.mul(q, tf.logSoftmax(x)), 1));
+        return tf.div(tf.sum(tf.mul(perToken, weights)), tf.sum(weights));
+      };
+      const ours = tf.grad((x: tf.Tensor) => maskedCrossEntropy(x as tf.Tensor2D, targets, weights, smoothing))(logits);
+      const theirs = tf.grad(reference)(logits);
+      expect(maskedCrossEntropy(logits, targets, weights, smoothing).dataSync()[0]).toBeCloseTo(reference(logits).dataSync()[0]!, 5);
+      expect(tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]).toBeLessThan(1e-6);
+      // The padded row gets exactly zero gradient.
+      expect(tf.max(tf.abs(ours.slice([2, 0], [1, 6]))).dataSync()[0]).toBe(0);
+    }
+  });
+});
