@@ -1,0 +1,636 @@
+/**
+ * The experiment store's shared test suite: the rules written in
+ * src/main/store/storage.ts, checked against any implementation. SQLite runs
+ * it in test/unit/store.contract.test.ts; a server database adds one line of
+ * its own with a factory that opens a fresh, empty store.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ApiError } from '../../src/shared/errors';
+import type { ExperimentStore } from '../../src/main/store/storage';
+import { compareRuns, exportRun, listRunsWithMetrics } from '../../src/main/store/queries';
+
+export interface StoreFixture {
+  store: ExperimentStore;
+  /** The store's data directory (files of runs live under it). */
+  dataDir: string;
+  /** Closes the store and removes what the fixture created. */
+  dispose(): Promise<void>;
+}
+
+export interface StoreFactoryOptions {
+  /** The store must take its time from this clock (milliseconds since 1970). */
+  clock: () => number;
+  /** Rows are flushed by the metric writer after this many points. */
+  writerMaxRows?: number;
+}
+
+export type StoreFactory = (options: StoreFactoryOptions) => Promise<StoreFixture>;
+
+/** Expects `promise` to reject with an `ApiError` of `code` whose message contains `text`. */
+export async function expectApiError(promise: Promise<unknown>, code: ApiError['code'], text?: string | RegExp): Promise<ApiError> {
+  const error = await promise.then(
+    () => null,
+    (reason: unknown) => reason,
+  );
+  expect(error, `expected an ApiError ${code}`).toBeInstanceOf(ApiError);
+  const apiError = error as ApiError;
+  expect(apiError.code).toBe(code);
+  if (text !== undefined) expect(apiError.message).toMatch(text);
+  return apiError;
+}
+
+const START = Date.UTC(2025, 0, 1, 12, 0, 0);
+
+export function describeStoreContract(name: string, factory: StoreFactory): void {
+  describe(`experiment store contract: ${name}`, () => {
+    let fixture: StoreFixture;
+    let store: ExperimentStore;
+    let now = START;
+    const advance = (ms: number) => {
+      now += ms;
+    };
+
+    beforeEach(async () => {
+      now = START;
+      fixture = await factory({ clock: () => now, writerMaxRows: 50 });
+      store = fixture.store;
+    });
+
+    afterEach(async () => {
+      await fixture.dispose();
+    });
+
+    const newRun = (overrides: Parameters<ExperimentStore['runs']['create']>[0] | object = {}) =>
+      store.runs.create({ config: { lr: 0.001 }, ...overrides });
+
+    // ─── runs ────────────────────────────────────────────────────────────────
+
+    describe('runs', () => {
+      it('creates a queued run with a default name, trimmed unique tags and the store clock', async () => {
+        const run = await newRun({ tags: ['shapes', ' shapes ', '', 'baseline'], notes: 'first try' });
+        expect(run.status).toBe('queued');
+        expect(run.name).toBe(`run-${run.id}`);
+        expect(run.tags).toEqual(['shapes', 'baseline']);
+        expect(run.notes).toBe('first try');
+        expect(run.createdAt).toBe(new Date(START).toISOString());
+        expect(run.startedAt).toBeNull();
+        expect(run.lastCheckpoint).toBeNull();
+        expect(await store.runs.get(run.id)).toEqual(run);
+      });
+
+      it('starts a run created as running, with start time and heartbeat', async () => {
+        const run = await newRun({ status: 'running', name: 'lstm-256', backend: 'cpu', machine: 'box' });
+        expect(run).toMatchObject({ status: 'running', name: 'lstm-256', backend: 'cpu', machine: 'box' });
+        expect(run.startedAt).toBe(new Date(START).toISOString());
+        expect(run.heartbeatAt).toBe(run.startedAt);
+      });
+
+      it('answers null for a missing run and not_found for changes to it', async () => {
+        expect(await store.runs.get(987)).toBeNull();
+        await expectApiError(store.runs.update(987, { name: 'x' }), 'not_found', /987/);
+        await expectApiError(store.runs.setStatus(987, 'running'), 'not_found', /987/);
+        await expectApiError(store.runs.delete(987), 'not_found', /987/);
+      });
+
+      it('refuses a config that is not an object, naming the field', async () => {
+        const error = await expectApiError(store.runs.create({ config: [1, 2] as never }), 'invalid_request', /config/);
+        expect(error.issues[0]?.path).toBe('config');
+        expect((await store.runs.list()).total).toBe(0);
+      });
+
+      it('updates name, notes and tags only', async () => {
+        const run = await newRun();
+        const updated = await store.runs.update(run.id, { name: ' better name ', notes: 'n', tags: ['b', 'a', 'b'] });
+        expect(updated).toMatchObject({ name: 'better name', notes: 'n', tags: ['b', 'a'], status: 'queued' });
+        expect(await store.runs.tags()).toEqual(['a', 'b']);
+        await expectApiError(store.runs.update(run.id, { name: '  ' }), 'invalid_request', /name/);
+      });
+
+      it('lists newest first with filters and a total before paging', async () => {
+        const a = await newRun({ name: 'alpha', tags: ['x'] });
+        advance(1000);
+        const b = await newRun({ name: 'beta', notes: 'uses ALPHA data', status: 'running' });
+        advance(1000);
+        const c = await newRun({ name: 'gamma', tags: ['x'] });
+        expect((await store.runs.list()).runs.map((run) => run.id)).toEqual([c.id, b.id, a.id]);
+        expect((await store.runs.list({ tag: 'x' })).runs.map((run) => run.id)).toEqual([c.id, a.id]);
+        expect((await store.runs.list({ status: ['running'] })).runs.map((run) => run.id)).toEqual([b.id]);
+        expect((await store.runs.list({ search: 'alpha' })).runs.map((run) => run.id)).toEqual([b.id, a.id]);
+        expect((await store.runs.list({ search: '%' })).total).toBe(0);
+        const page = await store.runs.list({ limit: 1, offset: 1 });
+        expect(page.total).toBe(3);
+        expect(page.runs.map((run) => run.id)).toEqual([b.id]);
+      });
+
+      it('moves through its life and refuses impossible status changes', async () => {
+        const run = await newRun();
+        advance(10);
+        const running = await store.runs.setStatus(run.id, 'running', { backend: 'tensorflow' });
+        expect(running.startedAt).toBe(new Date(START + 10).toISOString());
+        expect(running.backend).toBe('tensorflow');
+        advance(10);
+        const done = await store.runs.setStatus(run.id, 'completed');
+        expect(done.finishedAt).toBe(new Date(START + 20).toISOString());
+        await expectApiError(store.runs.setStatus(run.id, 'failed'), 'conflict', /completed.*failed/);
+        await expectApiError(store.runs.setStatus(run.id, 'queued'), 'conflict');
+        expect((await store.runs.get(run.id))?.status).toBe('completed');
+      });
+
+      it('resumes a failed run: running again, error and finish time cleared, start time kept', async () => {
+        const run = await newRun({ status: 'running' });
+        advance(50);
+        const failed = await store.runs.setStatus(run.id, 'failed', { error: 'loss became NaN at step 12' });
+        expect(failed.error).toBe('loss became NaN at step 12');
+        expect(failed.finishedAt).not.toBeNull();
+        advance(50);
+        const resumed = await store.runs.setStatus(run.id, 'running');
+        expect(resumed).toMatchObject({ status: 'running', error: null, finishedAt: null, startedAt: run.startedAt });
+        expect(resumed.heartbeatAt).toBe(new Date(START + 100).toISOString());
+      });
+
+      it('keeps heartbeats', async () => {
+        const run = await newRun({ status: 'running' });
+        advance(5000);
+        await store.runs.heartbeat(run.id);
+        expect((await store.runs.get(run.id))?.heartbeatAt).toBe(new Date(START + 5000).toISOString());
+        await expectApiError(store.runs.heartbeat(4242), 'not_found');
+      });
+
+      it('gives each run a folder under the data directory', async () => {
+        const run = await newRun();
+        const dir = await store.runs.directory(run.id);
+        expect(dir).toBe(join(fixture.dataDir, 'runs', String(run.id)));
+        expect(existsSync(dir)).toBe(true);
+      });
+    });
+
+    // ─── deleting ────────────────────────────────────────────────────────────
+
+    describe('deleting a run', () => {
+      it('refuses a running run without force', async () => {
+        const run = await newRun({ status: 'running' });
+        await expectApiError(store.runs.delete(run.id), 'conflict', /running/);
+        expect(await store.runs.get(run.id)).not.toBeNull();
+        expect((await store.runs.delete(run.id, { force: true })).runId).toBe(run.id);
+      });
+
+      it('removes its rows and files, and leaves other runs alone', async () => {
+        const run = await newRun({ status: 'running' });
+        const other = await newRun({ status: 'running' });
+        const dir = await store.runs.directory(run.id);
+        const checkpoint = join(dir, 'epoch-1');
+        mkdirSync(checkpoint);
+        writeFileSync(join(checkpoint, 'weights.bin'), Buffer.alloc(100));
+        writeFileSync(join(checkpoint, 'model.json'), '{}');
+        // Registered files may also live elsewhere under the data directory.
+        mkdirSync(join(fixture.dataDir, 'packages'), { recursive: true });
+        const packagePath = join(fixture.dataDir, 'packages', `run-${run.id}.zip`);
+        writeFileSync(packagePath, 'zip');
+        const keep = join(await store.runs.directory(other.id), 'keep.txt');
+        writeFileSync(keep, 'keep');
+
+        await store.checkpoints.add({ runId: run.id, epoch: 1, step: 10, path: checkpoint });
+        await store.artifacts.add({ runId: run.id, kind: 'model-package', path: packagePath });
+        await store.metrics.append([{ runId: run.id, key: 'loss', step: 1, epoch: 0, value: 1 }]);
+        await store.samples.add(run.id, 0, 1, [{ imageId: 'a', caption: 'a cat' }]);
+        await store.evaluations.create({
+          runId: run.id,
+          split: 'test',
+          decoding: {},
+          metricDefinitions: {},
+          aggregate: { bleu4: 0.1 },
+          items: [{ imageId: 'a', imagePath: null, caption: 'a cat', references: ['a cat'], scores: {} }],
+        });
+        await store.metrics.append([{ runId: other.id, key: 'loss', step: 1, epoch: 0, value: 2 }]);
+        await store.runs.setStatus(run.id, 'completed');
+
+        const deleted = await store.runs.delete(run.id);
+        expect(deleted).toEqual({ runId: run.id, filesRemoved: 3 });
+        expect(existsSync(dir)).toBe(false);
+        expect(existsSync(packagePath)).toBe(false);
+        expect(existsSync(keep)).toBe(true);
+        expect(await store.runs.get(run.id)).toBeNull();
+        expect(await store.evaluations.list({ runId: run.id })).toEqual([]);
+        await expectApiError(store.metrics.keys(run.id), 'not_found');
+        expect(await store.metrics.keys(other.id)).toEqual(['loss']);
+      });
+    });
+
+    // ─── metrics ─────────────────────────────────────────────────────────────
+
+    describe('metrics', () => {
+      it('appends, orders by step, and replaces a repeated step', async () => {
+        const run = await newRun();
+        await store.metrics.append([
+          { runId: run.id, key: 'train/loss', step: 2, epoch: 0, value: 2, time: 5 },
+          { runId: run.id, key: 'train/loss', step: 1, epoch: 0, value: 3, time: 4 },
+        ]);
+        await store.metrics.append([{ runId: run.id, key: 'train/loss', step: 2, epoch: 1, value: 1.5, time: 6 }]);
+        const series = await store.metrics.series(run.id, 'train/loss');
+        expect(series.points).toEqual([
+          { step: 1, epoch: 0, value: 3, time: 4 },
+          { step: 2, epoch: 1, value: 1.5, time: 6 },
+        ]);
+        expect(series).toMatchObject({ totalPoints: 2, downsampled: false });
+      });
+
+      it('writes a batch all or nothing', async () => {
+        const run = await newRun();
+        await expectApiError(
+          store.metrics.append([
+            { runId: run.id, key: 'loss', step: 1, epoch: 0, value: 1 },
+            { runId: run.id, key: 'loss', step: 2, epoch: 0, value: Number.NaN },
+          ]),
+          'invalid_request',
+          /value/,
+        );
+        await expectApiError(
+          store.metrics.append([
+            { runId: run.id, key: 'loss', step: 1, epoch: 0, value: 1 },
+            { runId: run.id + 100, key: 'loss', step: 1, epoch: 0, value: 1 },
+          ]),
+          'not_found',
+          new RegExp(String(run.id + 100)),
+        );
+        await expectApiError(store.metrics.append([{ runId: run.id, key: 'loss', step: -1, epoch: 0, value: 1 }]), 'invalid_request', /step/);
+        expect(await store.metrics.keys(run.id)).toEqual([]);
+      });
+
+      it('counts an append as a heartbeat of a running run', async () => {
+        const run = await newRun({ status: 'running' });
+        advance(60_000);
+        await store.metrics.append([{ runId: run.id, key: 'loss', step: 0, epoch: 0, value: 1 }]);
+        expect((await store.runs.get(run.id))?.heartbeatAt).toBe(new Date(START + 60_000).toISOString());
+      });
+
+      it('reduces a long series to maxPoints, keeping the first and last points', async () => {
+        const run = await newRun();
+        const points = Array.from({ length: 500 }, (_, step) => ({ runId: run.id, key: 'loss', step, epoch: Math.floor(step / 100), value: Math.sin(step / 10) }));
+        await store.metrics.append(points);
+        const series = await store.metrics.series(run.id, 'loss', { maxPoints: 50 });
+        expect(series.points).toHaveLength(50);
+        expect(series).toMatchObject({ totalPoints: 500, downsampled: true });
+        expect(series.points[0]?.step).toBe(0);
+        expect(series.points.at(-1)?.step).toBe(499);
+        const steps = series.points.map((point) => point.step);
+        expect(steps).toEqual([...steps].sort((a, b) => a - b));
+        const ranged = await store.metrics.series(run.id, 'loss', { fromStep: 100, toStep: 199 });
+        expect(ranged.points.map((point) => point.step)).toEqual(Array.from({ length: 100 }, (_, index) => 100 + index));
+      });
+
+      it('summarises best (by goal, earliest on a tie) and last values', async () => {
+        const a = await newRun();
+        const b = await newRun();
+        await store.metrics.append([
+          { runId: a.id, key: 'val/loss', step: 10, epoch: 0, value: 2 },
+          { runId: a.id, key: 'val/loss', step: 20, epoch: 1, value: 1 },
+          { runId: a.id, key: 'val/loss', step: 30, epoch: 2, value: 1 },
+          { runId: a.id, key: 'val/loss', step: 40, epoch: 3, value: 1.4 },
+          { runId: a.id, key: 'val/bleu4', step: 20, epoch: 1, value: 0.2 },
+          { runId: a.id, key: 'val/bleu4', step: 40, epoch: 3, value: 0.15 },
+        ]);
+        const summaries = await store.metrics.summaries([a.id, b.id], [{ key: 'val/loss' }, { key: 'val/bleu4' }, { key: 'val/loss', goal: 'max' }]);
+        expect(summaries.get(a.id)).toEqual([
+          { key: 'val/loss', goal: 'min', best: { value: 1, step: 20, epoch: 1 }, last: { value: 1.4, step: 40, epoch: 3 }, count: 4 },
+          { key: 'val/bleu4', goal: 'max', best: { value: 0.2, step: 20, epoch: 1 }, last: { value: 0.15, step: 40, epoch: 3 }, count: 2 },
+          { key: 'val/loss', goal: 'max', best: { value: 2, step: 10, epoch: 0 }, last: { value: 1.4, step: 40, epoch: 3 }, count: 4 },
+        ]);
+        expect(summaries.get(b.id)?.[0]).toEqual({ key: 'val/loss', goal: 'min', best: null, last: null, count: 0 });
+        expect((await store.metrics.summaryOf(a.id)).map((summary) => summary.key)).toEqual(['val/bleu4', 'val/loss']);
+      });
+
+      it('aligns runs by epoch (last value of each epoch) and by step', async () => {
+        const a = await newRun();
+        const b = await newRun();
+        await store.metrics.append([
+          { runId: a.id, key: 'loss', step: 1, epoch: 0, value: 5 },
+          { runId: a.id, key: 'loss', step: 2, epoch: 0, value: 4 },
+          { runId: a.id, key: 'loss', step: 3, epoch: 1, value: 3 },
+          { runId: b.id, key: 'loss', step: 2, epoch: 0, value: 6 },
+          { runId: b.id, key: 'loss', step: 4, epoch: 1, value: 2 },
+          { runId: b.id, key: 'loss', step: 6, epoch: 2, value: 1 },
+        ]);
+        const byEpoch = await store.metrics.aligned([a.id, b.id], 'loss', 'epoch', 100);
+        expect(byEpoch).toEqual({ key: 'loss', axis: 'epoch', runIds: [a.id, b.id], x: [0, 1, 2], values: [[4, 3, null], [6, 2, 1]], bucketed: false });
+        const byStep = await store.metrics.aligned([a.id, b.id], 'loss', 'step', 100);
+        expect(byStep.x).toEqual([1, 2, 3, 4, 6]);
+        expect(byStep.values).toEqual([
+          [5, 4, 3, null, null],
+          [null, 6, null, 2, 1],
+        ]);
+        const bucketed = await store.metrics.aligned([a.id, b.id], 'loss', 'step', 2);
+        expect(bucketed.bucketed).toBe(true);
+        expect(bucketed.x).toHaveLength(2);
+        // Steps 1..6 in two buckets, [1, 3.5) and [3.5, 6]: each run's mean, null where it logged nothing.
+        expect(bucketed.values).toEqual([[4, null], [6, 1.5]]);
+      });
+
+      it('commits buffered writes on flush and on close', async () => {
+        const run = await newRun();
+        for (let step = 0; step < 120; step++) store.metricWriter.write({ runId: run.id, key: 'loss', step, epoch: 0, value: step });
+        expect(() => store.metricWriter.write({ runId: run.id, key: 'loss', step: 1, epoch: 0, value: Infinity })).toThrow(/finite/);
+        await store.metricWriter.flush();
+        expect((await store.metrics.series(run.id, 'loss', { maxPoints: 1000 })).totalPoints).toBe(120);
+      });
+    });
+
+    // ─── checkpoints, artifacts, samples ─────────────────────────────────────
+
+    describe('checkpoints and artifacts', () => {
+      it('records checkpoints under the data directory and refuses paths outside it', async () => {
+        const run = await newRun();
+        const dir = await store.runs.directory(run.id);
+        writeFileSync(join(dir, 'ckpt-1.bin'), Buffer.alloc(1234));
+        const first = await store.checkpoints.add({ runId: run.id, epoch: 1, step: 100, path: join(dir, 'ckpt-1.bin'), metrics: { 'val/loss': 2 }, isBest: true });
+        expect(first).toMatchObject({ epoch: 1, step: 100, sizeBytes: 1234, isBest: true, metrics: { 'val/loss': 2 }, path: join(dir, 'ckpt-1.bin') });
+        const second = await store.checkpoints.add({ runId: run.id, epoch: 2, step: 200, path: `runs/${run.id}/ckpt-2.bin`, isBest: true });
+        expect(second.path).toBe(join(dir, 'ckpt-2.bin'));
+        const again = await store.checkpoints.add({ runId: run.id, epoch: 2, step: 200, path: join(dir, 'ckpt-2.bin'), metrics: { 'val/loss': 1 } });
+        expect(again.id).toBe(second.id);
+        expect(again.isBest).toBe(true);
+        const list = await store.checkpoints.list(run.id);
+        expect(list.map((checkpoint) => [checkpoint.step, checkpoint.isBest])).toEqual([[100, false], [200, true]]);
+        expect((await store.checkpoints.latest(run.id))?.id).toBe(second.id);
+        await expectApiError(store.checkpoints.add({ runId: run.id, epoch: 3, step: 300, path: '/etc/passwd' }), 'invalid_request', /not inside the data directory/);
+        await expectApiError(store.checkpoints.add({ runId: run.id, epoch: 3, step: 300, path: '../outside' }), 'invalid_request', /data directory/);
+        await expectApiError(store.checkpoints.add({ runId: run.id + 50, epoch: 3, step: 300, path: 'x' }), 'not_found');
+      });
+
+      it('gives the newest checkpoint as the resume point', async () => {
+        const run = await newRun({ status: 'running', config: { epochs: 10 } });
+        expect(await store.runs.resumePoint(run.id)).toBeNull();
+        const dir = await store.runs.directory(run.id);
+        await store.checkpoints.add({ runId: run.id, epoch: 1, step: 100, path: join(dir, 'e1') });
+        await store.checkpoints.add({ runId: run.id, epoch: 2, step: 200, path: join(dir, 'e2') });
+        await store.runs.setStatus(run.id, 'stopped');
+        expect(await store.runs.resumePoint(run.id)).toEqual({ runId: run.id, status: 'stopped', config: { epochs: 10 }, checkpointPath: join(dir, 'e2'), epoch: 2, step: 200 });
+        expect((await store.runs.get(run.id))?.lastCheckpoint).toMatchObject({ epoch: 2, step: 200, path: join(dir, 'e2') });
+      });
+
+      it('removes a checkpoint with its file unless told to keep it', async () => {
+        const run = await newRun();
+        const dir = await store.runs.directory(run.id);
+        writeFileSync(join(dir, 'a.bin'), 'a');
+        writeFileSync(join(dir, 'b.bin'), 'b');
+        const a = await store.checkpoints.add({ runId: run.id, epoch: 1, step: 1, path: join(dir, 'a.bin') });
+        const b = await store.checkpoints.add({ runId: run.id, epoch: 2, step: 2, path: join(dir, 'b.bin') });
+        await store.checkpoints.remove(a.id);
+        await store.checkpoints.remove(b.id, { keepFiles: true });
+        expect(existsSync(join(dir, 'a.bin'))).toBe(false);
+        expect(existsSync(join(dir, 'b.bin'))).toBe(true);
+        expect(await store.checkpoints.list(run.id)).toEqual([]);
+        await expectApiError(store.checkpoints.remove(a.id), 'not_found');
+      });
+
+      it('records artifacts, named after their file by default', async () => {
+        const run = await newRun();
+        const dir = await store.runs.directory(run.id);
+        writeFileSync(join(dir, 'vocab.json'), '["a"]');
+        const artifact = await store.artifacts.add({ runId: run.id, kind: 'vocabulary', path: join(dir, 'vocab.json'), meta: { size: 1 } });
+        expect(artifact).toMatchObject({ kind: 'vocabulary', name: 'vocab.json', sizeBytes: 5, meta: { size: 1 } });
+        expect(await store.artifacts.list(run.id)).toEqual([artifact]);
+      });
+
+      it('keeps one sample caption per run, epoch and image', async () => {
+        const run = await newRun();
+        await store.samples.add(run.id, 1, 100, [
+          { imageId: 'img1', imagePath: '/d/1.jpg', caption: 'a dog', references: ['a dog runs'] },
+          { imageId: 'img2', caption: 'a cat' },
+        ]);
+        await store.samples.add(run.id, 0, 50, [{ imageId: 'img1', caption: 'a a a' }]);
+        await store.samples.add(run.id, 1, 100, [{ imageId: 'img1', imagePath: '/d/1.jpg', caption: 'a brown dog', references: ['a dog runs'] }]);
+        const all = await store.samples.list(run.id);
+        expect(all.map((sample) => [sample.epoch, sample.imageId, sample.caption])).toEqual([
+          [0, 'img1', 'a a a'],
+          [1, 'img1', 'a brown dog'],
+          [1, 'img2', 'a cat'],
+        ]);
+        expect((await store.samples.list(run.id, { epoch: 1 }))[0]).toMatchObject({ references: ['a dog runs'], imagePath: '/d/1.jpg', step: 100 });
+        expect(await store.samples.epochs(run.id)).toEqual([0, 1]);
+      });
+    });
+
+    // ─── datasets ────────────────────────────────────────────────────────────
+
+    describe('datasets', () => {
+      it('registers once per path, updates stats, and unlinks runs when deleted', async () => {
+        const path = join(fixture.dataDir, 'flickr8k');
+        const first = await store.datasets.register({ name: 'Flickr8k', path, format: 'flickr8k', stats: { images: 8091 } });
+        advance(1000);
+        const again = await store.datasets.register({ name: 'Flickr 8k', path, format: 'flickr8k', stats: { images: 8092 } });
+        expect(again.id).toBe(first.id);
+        expect(again).toMatchObject({ name: 'Flickr 8k', stats: { images: 8092 }, createdAt: first.createdAt });
+        expect(await store.datasets.getByPath(path)).toEqual(again);
+        const updated = await store.datasets.updateStats(first.id, { images: 1, vocab: 10 });
+        expect(updated.stats).toEqual({ images: 1, vocab: 10 });
+        const run = await newRun({ datasetId: first.id });
+        expect(run.datasetId).toBe(first.id);
+        await expectApiError(newRun({ datasetId: 999 }), 'not_found', /Dataset 999/);
+        await store.datasets.delete(first.id);
+        expect((await store.runs.get(run.id))?.datasetId).toBeNull();
+        expect(await store.datasets.list()).toEqual([]);
+      });
+    });
+
+    // ─── evaluations ─────────────────────────────────────────────────────────
+
+    describe('evaluations', () => {
+      it('keeps aggregate, decoding, metric definitions and per-image scores together', async () => {
+        const run = await newRun();
+        const evaluation = await store.evaluations.create({
+          runId: run.id,
+          split: 'test',
+          decoding: { strategy: 'beam', beamSize: 3, maxLength: 20 },
+          metricDefinitions: { bleu: { n: 4, tokenizer: 'ptb' }, cider: { variant: 'CIDEr-D', sigma: 6 } },
+          aggregate: { bleu4: 0.21, cider: 0.6 },
+          items: [
+            { imageId: 'b', imagePath: '/img/b.jpg', caption: 'a dog', references: ['a dog', 'the dog'], scores: { cider: 0.9 } },
+            { imageId: 'a', imagePath: null, caption: 'a cat', references: ['a cat'], scores: { cider: 0.3 } },
+          ],
+        });
+        expect(evaluation).toMatchObject({ runId: run.id, imageCount: 2, split: 'test', decoding: { beamSize: 3 }, aggregate: { bleu4: 0.21 } });
+        expect(evaluation.metricDefinitions).toEqual({ bleu: { n: 4, tokenizer: 'ptb' }, cider: { variant: 'CIDEr-D', sigma: 6 } });
+        expect((await store.evaluations.items(evaluation.id)).map((item) => item.imageId)).toEqual(['a', 'b']);
+        expect((await store.evaluations.items(evaluation.id, { limit: 1, offset: 1 }))[0]).toMatchObject({ imageId: 'b', references: ['a dog', 'the dog'], scores: { cider: 0.9 } });
+        expect(await store.evaluations.list({ runId: run.id })).toEqual([evaluation]);
+      });
+
+      it('stores nothing when an item is bad', async () => {
+        const item = { imageId: 'a', imagePath: null, caption: 'x', references: [], scores: {} };
+        await expectApiError(
+          store.evaluations.create({ split: 'test', decoding: {}, metricDefinitions: {}, aggregate: {}, items: [item, item] }),
+          'invalid_request',
+          /twice/,
+        );
+        await expectApiError(
+          store.evaluations.create({ split: 'test', decoding: {}, metricDefinitions: {}, aggregate: { bleu: Number.NaN }, items: [] }),
+          'invalid_request',
+          /aggregate\.bleu/,
+        );
+        expect(await store.evaluations.list()).toEqual([]);
+      });
+    });
+
+    // ─── tuning ──────────────────────────────────────────────────────────────
+
+    describe('studies and trials', () => {
+      const studyInput = { name: 'lstm sweep', objective: 'val/loss', direction: 'minimize' as const, searchSpace: { lr: { low: 1e-6, high: 1e-3, log: true } }, sampler: 'tpe', pruner: 'median', baseConfig: { epochs: 5 } };
+
+      it('refuses a second study with the same name', async () => {
+        const study = await store.studies.create(studyInput);
+        expect(study).toMatchObject({ name: 'lstm sweep', status: 'running', direction: 'minimize' });
+        expect(await store.studies.getByName('lstm sweep')).toEqual(study);
+        await expectApiError(store.studies.create(studyInput), 'conflict', /lstm sweep/);
+      });
+
+      it('numbers trials 0, 1, 2, ... even when added at once', async () => {
+        const study = await store.studies.create(studyInput);
+        const trials = await Promise.all(Array.from({ length: 6 }, (_, index) => store.studies.createTrial(study.id, { lr: index })));
+        expect(trials.map((trial) => trial.number).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+        expect((await store.studies.trials(study.id)).map((trial) => trial.number)).toEqual([0, 1, 2, 3, 4, 5]);
+        expect(trials[0]).toMatchObject({ state: 'running', value: null });
+      });
+
+      it('keeps intermediate values per step, results, and the trial run', async () => {
+        const study = await store.studies.create(studyInput);
+        const trial = await store.studies.createTrial(study.id, { lr: 0.001 });
+        await store.studies.reportIntermediate(trial.id, 2, 1.5);
+        await store.studies.reportIntermediate(trial.id, 1, 2.5);
+        await store.studies.reportIntermediate(trial.id, 2, 1.4);
+        expect(await store.studies.intermediates(trial.id)).toEqual([{ step: 1, value: 2.5 }, { step: 2, value: 1.4 }]);
+        await expectApiError(store.studies.reportIntermediate(trial.id, 3, Number.NaN), 'invalid_request');
+        const run = await newRun();
+        expect((await store.studies.attachRun(trial.id, run.id)).runId).toBe(run.id);
+        expect((await store.runs.get(run.id))?.trialId).toBe(trial.id);
+        const done = await store.studies.setTrialState(trial.id, 'completed', { value: 1.4 });
+        expect(done).toMatchObject({ state: 'completed', value: 1.4 });
+        expect(done.finishedAt).not.toBeNull();
+        await expectApiError(store.studies.setTrialState(trial.id, 'running'), 'conflict');
+        const other = await store.studies.createTrial(study.id, {});
+        await expectApiError(store.studies.attachRun(other.id, run.id), 'conflict', /already belongs/);
+        await store.runs.delete(run.id, { force: true });
+        expect((await store.studies.getTrial(trial.id))?.runId).toBeNull();
+        await store.studies.delete(study.id);
+        expect(await store.studies.getTrial(trial.id)).toBeNull();
+      });
+    });
+
+    // ─── batch jobs ──────────────────────────────────────────────────────────
+
+    describe('batch captioning jobs', () => {
+      it('counts results once per image and tells a resumed job what to skip', async () => {
+        const job = await store.batchJobs.create({ inputPath: '/photos', modelPath: '/m/model.zip', decoding: { strategy: 'greedy' }, total: 3 });
+        expect(job).toMatchObject({ status: 'queued', done: 0, total: 3 });
+        await store.batchJobs.setStatus(job.id, 'running');
+        await store.batchJobs.addResults(job.id, [
+          { imagePath: '/photos/b.jpg', caption: 'a boat', score: -3.2 },
+          { imagePath: '/photos/a.jpg', caption: null, error: 'not an image' },
+        ]);
+        await store.batchJobs.addResults(job.id, [{ imagePath: '/photos/b.jpg', caption: 'a red boat', score: -2.9 }]);
+        expect((await store.batchJobs.get(job.id))?.done).toBe(2);
+        expect(await store.batchJobs.donePaths(job.id)).toEqual(['/photos/a.jpg', '/photos/b.jpg']);
+        expect((await store.batchJobs.results(job.id)).map((result) => [result.imagePath, result.caption, result.error])).toEqual([
+          ['/photos/a.jpg', null, 'not an image'],
+          ['/photos/b.jpg', 'a red boat', null],
+        ]);
+        const finished = await store.batchJobs.setStatus(job.id, 'completed');
+        expect(finished.finishedAt).not.toBeNull();
+        await store.batchJobs.delete(job.id);
+        expect(await store.batchJobs.get(job.id)).toBeNull();
+      });
+    });
+
+    // ─── crash recovery ──────────────────────────────────────────────────────
+
+    describe('crash recovery', () => {
+      it('crashes running work whose heartbeat went stale, keeping what it logged', async () => {
+        const stale = await newRun({ status: 'running' });
+        const dir = await store.runs.directory(stale.id);
+        await store.metrics.append([{ runId: stale.id, key: 'loss', step: 5, epoch: 1, value: 0.5 }]);
+        await store.checkpoints.add({ runId: stale.id, epoch: 1, step: 5, path: join(dir, 'e1') });
+        const study = await store.studies.create({ name: 's', objective: 'loss', direction: 'minimize', searchSpace: {}, sampler: 'random', pruner: 'none', baseConfig: {} });
+        const trial = await store.studies.createTrial(study.id, {});
+        const job = await store.batchJobs.create({ inputPath: '/p', modelPath: '/m', decoding: {}, total: 1 });
+        await store.batchJobs.setStatus(job.id, 'running');
+        const queued = await newRun();
+        advance(10 * 60_000);
+        const fresh = await newRun({ status: 'running' });
+
+        const report = await store.recoverInterrupted({ staleAfterMs: 60_000 });
+        expect(report).toEqual({ runs: [stale.id], trials: [trial.id], batchJobs: [job.id] });
+        const crashed = await store.runs.get(stale.id);
+        expect(crashed?.status).toBe('crashed');
+        expect(crashed?.error).toMatch(/heartbeats/);
+        expect(crashed?.error).toMatch(/epoch 1 checkpoint/);
+        expect(crashed?.finishedAt).toBe(new Date(now).toISOString());
+        expect((await store.metrics.series(stale.id, 'loss')).points).toHaveLength(1);
+        expect((await store.runs.resumePoint(stale.id))?.epoch).toBe(1);
+        expect((await store.studies.getTrial(trial.id))?.state).toBe('crashed');
+        expect((await store.batchJobs.get(job.id))?.status).toBe('crashed');
+        expect((await store.runs.get(fresh.id))?.status).toBe('running');
+        // Queued work of a live owner is left alone: it may still start.
+        expect((await store.runs.get(queued.id))?.status).toBe('queued');
+        // A crashed run can resume.
+        expect((await store.runs.setStatus(stale.id, 'running')).status).toBe('running');
+        expect(await store.recoverInterrupted({ staleAfterMs: 60_000 })).toEqual({ runs: [], trials: [], batchJobs: [] });
+      });
+    });
+
+    // ─── derived queries ─────────────────────────────────────────────────────
+
+    describe('queries for the UI', () => {
+      it('lists runs with best and last values of chosen metrics', async () => {
+        const a = await newRun({ name: 'a' });
+        const b = await newRun({ name: 'b' });
+        await store.metrics.append([
+          { runId: a.id, key: 'val/loss', step: 1, epoch: 0, value: 3 },
+          { runId: a.id, key: 'val/loss', step: 2, epoch: 1, value: 2.5 },
+          { runId: b.id, key: 'val/loss', step: 1, epoch: 0, value: 2 },
+        ]);
+        const list = await listRunsWithMetrics(store, {}, [{ key: 'val/loss' }]);
+        const byName = Object.fromEntries(list.runs.map((run) => [run.name, run.metrics[0]]));
+        expect(byName.a).toMatchObject({ best: { value: 2.5 }, last: { value: 2.5 } });
+        expect(byName.b).toMatchObject({ best: { value: 2 }, count: 1 });
+      });
+
+      it('compares runs: aligned series per key and config differences', async () => {
+        const a = await newRun({ config: { model: { lstmUnits: 256, dropout: 0.3 }, lr: 0.001, augment: ['flip'] } });
+        const b = await newRun({ config: { model: { lstmUnits: 512, dropout: 0.3 }, lr: 0.001 } });
+        await store.metrics.append([
+          { runId: a.id, key: 'val/loss', step: 10, epoch: 0, value: 3 },
+          { runId: b.id, key: 'val/loss', step: 10, epoch: 0, value: 2 },
+          { runId: b.id, key: 'val/bleu4', step: 10, epoch: 0, value: 0.1 },
+        ]);
+        const comparison = await compareRuns(store, { runIds: [a.id, b.id], axis: 'epoch', maxPoints: 100 });
+        expect(comparison.runs.map((run) => run.id)).toEqual([a.id, b.id]);
+        expect(comparison.series.map((series) => series.key)).toEqual(['val/bleu4', 'val/loss']);
+        expect(comparison.series[1]?.values).toEqual([[3], [2]]);
+        expect(comparison.configDiff).toEqual([
+          { path: 'augment.0', values: ['flip', null], missingIn: [b.id] },
+          { path: 'model.lstmUnits', values: [256, 512], missingIn: [] },
+        ]);
+      });
+
+      it('exports a run with its config, every metric point, files, samples and evaluations', async () => {
+        const run = await newRun({ name: 'exported', config: { epochs: 2 } });
+        const dir = await store.runs.directory(run.id);
+        const points = Array.from({ length: 30 }, (_, step) => ({ runId: run.id, key: 'train/loss', step, epoch: step >= 15 ? 1 : 0, value: 1 / (step + 1), time: START + step }));
+        await store.metrics.append(points);
+        await store.checkpoints.add({ runId: run.id, epoch: 1, step: 29, path: join(dir, 'final') });
+        await store.samples.add(run.id, 1, 29, [{ imageId: 'x', caption: 'a man' }]);
+        await store.evaluations.create({ runId: run.id, split: 'val', decoding: { strategy: 'greedy' }, metricDefinitions: {}, aggregate: { cider: 0.4 }, items: [{ imageId: 'x', imagePath: null, caption: 'a man', references: ['a man'], scores: { cider: 0.4 } }] });
+        const exported = await exportRun(store, run.id, new Date(START));
+        expect(exported).toMatchObject({ format: 'captioning-workbench.run', version: 1, exportedAt: new Date(START).toISOString() });
+        expect(exported.run).toMatchObject({ id: run.id, name: 'exported', config: { epochs: 2 } });
+        expect(exported.metrics['train/loss']).toEqual(points.map(({ step, epoch, value, time }) => ({ step, epoch, value, time })));
+        expect(exported.checkpoints.map((checkpoint) => checkpoint.path)).toEqual([join(dir, 'final')]);
+        expect(exported.samples.map((sample) => sample.caption)).toEqual(['a man']);
+        expect(exported.evaluations[0]?.items[0]?.scores).toEqual({ cider: 0.4 });
+        // Plain data: survives a JSON round trip unchanged.
+        expect(JSON.parse(JSON.stringify(exported))).toEqual(exported);
+      });
+    });
+  });
+}
