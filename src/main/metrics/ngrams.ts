@@ -26,14 +26,15 @@ export function splitWords(caption: string): string[] {
 export type NgramCounts = Map<string, number>[];
 
 export function countNgrams(words: readonly string[], maxOrder: number): NgramCounts {
-  const counts: NgramCounts = [];
-  for (let order = 1; order <= maxOrder; order++) {
-    const table = new Map<string, number>();
-    for (let start = 0; start + order <= words.length; start++) {
-      const key = words.slice(start, start + order).join(' ');
+  const counts: NgramCounts = Array.from({ length: maxOrder }, () => new Map<string, number>());
+  // Each start position extends one key word by word: every n-gram costs one concatenation.
+  for (let start = 0; start < words.length; start++) {
+    let key = '';
+    for (let order = 1; order <= maxOrder && start + order <= words.length; order++) {
+      key = order === 1 ? words[start]! : `${key} ${words[start + order - 1]!}`;
+      const table = counts[order - 1]!;
       table.set(key, (table.get(key) ?? 0) + 1);
     }
-    counts.push(table);
   }
   return counts;
 }

@@ -1,0 +1,500 @@
+#!/usr/bin/env node
+/**
+ * Captions images with this model package, with nothing but
+ * @tensorflow/tfjs-node (or @tensorflow/tfjs) and sharp:
+ *
+ *   npm install @tensorflow/tfjs-node sharp
+ *   node caption.mjs photo.jpg other.png [--beam 3] [--greedy] [--max-length 20] [--json]
+ *
+ * Everything the model is lives beside this file: config.json (encoder,
+ * preprocessing, decoder and decoding settings), vocab.json, decoder/ (the
+ * decoder's weights in the TensorFlow.js format) and encoder/. The decoder is
+ * written out below with plain tfjs ops from those weights, so this file is
+ * also the reference for running the model anywhere else.
+ *
+ * It can be imported too: `captionImages(files, options)` returns the captions.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const PACKAGE_DIR = dirname(fileURLToPath(import.meta.url));
+
+// Fixed ids of the special tokens (vocab.json lists them first).
+const PAD_ID = 0;
+const START_ID = 1;
+const END_ID = 2;
+// The log-probability a banned word gets.
+const BANNED = -1e9;
+
+// ─── loading ─────────────────────────────────────────────────────────────────
+
+/** Imports a package from beside this file, else from the current directory's node_modules. */
+async function importModule(name) {
+  try {
+    return await import(name);
+  } catch (error) {
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    const fromCwd = createRequire(join(process.cwd(), 'package.json'));
+    return import(pathToFileURL(fromCwd.resolve(name)).href);
+  }
+}
+
+/** @tensorflow/tfjs-node when it loads (native TensorFlow, fast), else @tensorflow/tfjs (pure JavaScript). */
+export async function loadTf({ quiet = false } = {}) {
+  try {
+    return await importModule('@tensorflow/tfjs-node');
+  } catch (error) {
+    const tf = await importModule('@tensorflow/tfjs');
+    await tf.setBackend('cpu');
+    if (!quiet) {
+      const reason = String(error?.message ?? error).split('\n')[0];
+      process.stderr.write(`note: @tensorflow/tfjs-node is not available (${reason}); using @tensorflow/tfjs on the CPU (pure JavaScript, slower).\n`);
+    }
+    return tf;
+  }
+}
+
+function readJson(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${file}: ${error.message}`);
+  }
+}
+
+/** A TensorFlow.js model.json with its weight shards, as the artifacts tfjs loaders take. */
+function readArtifacts(modelJsonPath) {
+  const modelJson = readJson(modelJsonPath);
+  const dir = dirname(modelJsonPath);
+  const weightSpecs = [];
+  const shards = [];
+  for (const group of modelJson.weightsManifest) {
+    weightSpecs.push(...group.weights);
+    for (const path of group.paths) shards.push(readFileSync(join(dir, path)));
+  }
+  const all = Buffer.concat(shards);
+  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
+  return { modelJson, weightSpecs, weightData };
+}
+
+/** Named tensors of a weights-only model.json. */
+export function loadWeights(tf, modelJsonPath) {
+  const { modelJson, weightSpecs, weightData } = readArtifacts(modelJsonPath);
+  return { topology: modelJson.modelTopology, weights: tf.io.decodeWeights(weightData, weightSpecs) };
+}
+
+export async function loadPackage(tf, dir = PACKAGE_DIR) {
+  const config = readJson(join(dir, 'config.json'));
+  if (config.format !== 'captioner-model-package') throw new Error(`${join(dir, 'config.json')}: not a captioner model package.`);
+  const vocab = readJson(join(dir, config.vocabulary.path));
+  const decoder = loadWeights(tf, join(dir, config.decoder.path)).weights;
+  const encoder = await loadEncoder(tf, dir, config.encoder);
+  return { tf, dir, config, vocab, decoder, encoder };
+}
+
+// ─── images ──────────────────────────────────────────────────────────────────
+
+/** Per channel, value = byte * scale + offset, for each normalization an encoder may expect. */
+function affine(normalization) {
+  const mean = [0.485, 0.456, 0.406];
+  const std = [0.229, 0.224, 0.225];
+  switch (normalization) {
+    case 'imagenet':
+      return { scale: [0, 1, 2].map((c) => 1 / (255 * std[c])), offset: [0, 1, 2].map((c) => -mean[c] / std[c]) };
+    case 'minus-one-to-one':
+      return { scale: [1 / 127.5, 1 / 127.5, 1 / 127.5], offset: [-1, -1, -1] };
+    case 'zero-to-one':
+      return { scale: [1 / 255, 1 / 255, 1 / 255], offset: [0, 0, 0] };
+    default:
+      throw new Error(`Unknown normalization "${normalization}".`);
+  }
+}
+
+/**
+ * An image as config.preprocessing says: EXIF orientation applied, alpha
+ * composited onto white, sRGB, resized to the square input (squash or
+ * center-crop), normalized. [1, size, size, 3] float32.
+ */
+export async function imageTensor(tf, sharp, file, preprocessing) {
+  const size = preprocessing.inputSize;
+  const { data, info } = await sharp(file, { limitInputPixels: preprocessing.maxInputPixels, failOn: 'error', animated: false, pages: 1 })
+    .rotate()
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb')
+    .resize(size, size, { fit: preprocessing.resize === 'center-crop' ? 'cover' : 'fill', position: 'centre' })
+    .removeAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || info.width !== size || info.height !== size) {
+    throw new Error(`${file}: decoded to ${info.width}x${info.height}x${info.channels}, expected ${size}x${size}x3.`);
+  }
+  const { scale, offset } = affine(preprocessing.normalization);
+  const pixels = new Float32Array(size * size * 3);
+  for (let i = 0; i < pixels.length; i += 3) {
+    pixels[i] = data[i] * scale[0] + offset[0];
+    pixels[i + 1] = data[i + 1] * scale[1] + offset[1];
+    pixels[i + 2] = data[i + 2] * scale[2] + offset[2];
+  }
+  return tf.tensor4d(pixels, [1, size, size, 3]);
+}
+
+// ─── encoder ─────────────────────────────────────────────────────────────────
+
+async function loadEncoder(tf, dir, spec) {
+  throw new Error(`Unsupported encoder kind "${spec.kind}".`);
+}
+
+// ─── decoder: the forward pass with plain tfjs ops ───────────────────────────
+//
+// Weights (names as in decoder/model.json):
+//   embedding [V, E]; rnnL/kernel [in, G*U], rnnL/recurrent [U, G*U], rnnL/bias [G*U]
+//   (GRU also rnnL/recurrentBias); G = 4 for LSTM (gates i f g o), 3 for GRU (z r n).
+//   merge:       image/kernel, image/bias, merge/kernel, merge/bias
+//   init-inject: init/kernel, init/bias (tanh(image · W) is split into every layer's h and c)
+//   attention:   init/*, attention/{gridKernel, bias, stateKernel, score, gateKernel, gateBias,
+//                contextKernel, outputKernel}
+//   output/kernel [U, V], output/bias [V]
+
+function cellStep(tf, w, cell, layer, xProj, state) {
+  const kernel = (name) => w[`rnn${layer}/${name}`];
+  if (cell === 'lstm') {
+    const z = tf.add(xProj, tf.matMul(state.h, kernel('recurrent')));
+    const [i, f, g, o] = tf.split(z, 4, 1);
+    const c = tf.add(tf.mul(tf.sigmoid(f), state.c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+    return { h: tf.mul(tf.sigmoid(o), tf.tanh(c)), c };
+  }
+  const hProj = tf.add(tf.matMul(state.h, kernel('recurrent')), kernel('recurrentBias'));
+  const [xz, xr, xn] = tf.split(xProj, 3, 1);
+  const [hz, hr, hn] = tf.split(hProj, 3, 1);
+  const z = tf.sigmoid(tf.add(xz, hz));
+  const r = tf.sigmoid(tf.add(xr, hr));
+  const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+  return { h: tf.add(n, tf.mul(z, tf.sub(state.h, n))) };
+}
+
+const projectInputs = (tf, w, layer, x) => tf.add(tf.matMul(x, w[`rnn${layer}/kernel`]), w[`rnn${layer}/bias`]);
+
+/** tanh(W · image + b), split into [h0, c0, h1, c1] (LSTM) or [h0, h1] (GRU). */
+function injectedState(tf, w, d, image) {
+  const values = tf.tanh(tf.add(tf.matMul(image, w['init/kernel']), w['init/bias']));
+  const perLayer = d.cell === 'lstm' ? 2 : 1;
+  const count = d.layers * perLayer;
+  const parts = count === 1 ? [values] : tf.split(values, count, 1);
+  return Array.from({ length: d.layers }, (_, layer) =>
+    perLayer === 2 ? { h: parts[2 * layer], c: parts[2 * layer + 1] } : { h: parts[layer] },
+  );
+}
+
+/** The state before the first word, one row per image. features: { pooled [N, D] } or { grid [N, L, C] }. */
+export function initialState(tf, w, d, features) {
+  const pooled = () => features.pooled ?? tf.mean(features.grid, 1);
+  if (d.variant === 'attention') {
+    const [rows, regions, channels] = features.grid.shape;
+    const gridProj = tf.reshape(
+      tf.add(tf.matMul(tf.reshape(features.grid, [rows * regions, channels]), w['attention/gridKernel']), w['attention/bias']),
+      [rows, regions, d.attentionDim],
+    );
+    return { layers: injectedState(tf, w, d, tf.mean(features.grid, 1)), grid: features.grid, gridProj };
+  }
+  if (d.variant === 'init-inject') return { layers: injectedState(tf, w, d, pooled()) };
+  const image = pooled();
+  const rows = image.shape[0];
+  const zeros = () => tf.zeros([rows, d.units]);
+  return {
+    layers: Array.from({ length: d.layers }, () => (d.cell === 'lstm' ? { h: zeros(), c: zeros() } : { h: zeros() })),
+    imageProj: tf.relu(tf.add(tf.matMul(image, w['image/kernel']), w['image/bias'])),
+  };
+}
+
+/** One step for every row: log-probabilities of the next word [rows, V] and the new state. */
+export function step(tf, w, d, tokens, state) {
+  const xProj = projectInputs(tf, w, 0, tf.gather(w.embedding, tokens));
+  let input = xProj;
+  let gated = null;
+  let attention = null;
+  if (d.variant === 'attention') {
+    const [rows, regions] = state.grid.shape;
+    const top = state.layers[state.layers.length - 1].h;
+    const energy = tf.tanh(tf.add(state.gridProj, tf.expandDims(tf.matMul(top, w['attention/stateKernel']), 1)));
+    const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, d.attentionDim]), w['attention/score']), [rows, regions]);
+    attention = tf.softmax(scores);
+    const context = tf.reshape(tf.matMul(tf.expandDims(attention, 1), state.grid), [rows, -1]);
+    const gate = tf.sigmoid(tf.add(tf.matMul(top, w['attention/gateKernel']), w['attention/gateBias']));
+    gated = tf.mul(gate, context);
+    input = tf.add(xProj, tf.matMul(gated, w['attention/contextKernel']));
+  }
+  const layers = [];
+  for (let layer = 0; layer < d.layers; layer++) {
+    const next = cellStep(tf, w, d.cell, layer, input, state.layers[layer]);
+    layers.push(next);
+    if (layer + 1 < d.layers) input = projectInputs(tf, w, layer + 1, next.h);
+  }
+  let hidden = layers[layers.length - 1].h;
+  if (d.variant === 'merge') hidden = tf.relu(tf.add(tf.matMul(tf.add(hidden, state.imageProj), w['merge/kernel']), w['merge/bias']));
+  if (d.variant === 'attention') hidden = tf.add(hidden, tf.matMul(gated, w['attention/outputKernel']));
+  const logits = tf.add(tf.matMul(hidden, w['output/kernel']), w['output/bias']);
+  return { logProbs: tf.logSoftmax(logits), state: { ...state, layers }, attention };
+}
+
+/** Rows of a state (beam search follows the beams that survive a step). */
+function selectRows(tf, state, rows) {
+  const pick = (x) => tf.gather(x, rows);
+  return {
+    layers: state.layers.map((layer) => (layer.c ? { h: pick(layer.h), c: pick(layer.c) } : { h: pick(layer.h) })),
+    ...(state.imageProj ? { imageProj: pick(state.imageProj) } : {}),
+    ...(state.grid ? { grid: pick(state.grid), gridProj: pick(state.gridProj) } : {}),
+  };
+}
+
+function stateTensors(state) {
+  const out = [];
+  for (const layer of state.layers) out.push(layer.h, ...(layer.c ? [layer.c] : []));
+  for (const key of ['imageProj', 'grid', 'gridProj']) if (state[key]) out.push(state[key]);
+  return out;
+}
+
+// ─── decoding ────────────────────────────────────────────────────────────────
+
+/** Words that would complete an n-gram the caption already holds. */
+function repeatedNgramBans(history, n) {
+  if (n <= 0 || history.length < n - 1) return [];
+  if (n === 1) return [...new Set(history)];
+  const prefix = history.slice(history.length - (n - 1)).join(',');
+  const banned = new Set();
+  for (let start = 0; start + n <= history.length; start++) {
+    if (history.slice(start, start + n - 1).join(',') === prefix) banned.add(history[start + n - 1]);
+  }
+  return [...banned];
+}
+
+/** Never <pad> or <start>; no <end> before minLength words; no repeated n-gram; only <end> at maxLength. */
+function applyBans(tf, logProbs, histories, wordsSoFar, settings) {
+  const [rows, vocab] = logProbs.shape;
+  const always = new Float32Array(vocab);
+  always[PAD_ID] = BANNED;
+  always[START_ID] = BANNED;
+  if (wordsSoFar < settings.minLength) always[END_ID] = BANNED;
+  let out = tf.add(logProbs, tf.tensor1d(always));
+  if (settings.noRepeatNgramSize > 0) {
+    const indices = [];
+    for (let row = 0; row < rows; row++) {
+      for (const word of repeatedNgramBans(histories[row] ?? [], settings.noRepeatNgramSize)) indices.push(row, word);
+    }
+    if (indices.length > 0) {
+      const count = indices.length / 2;
+      out = tf.add(out, tf.scatterND(tf.tensor2d(indices, [count, 2], 'int32'), tf.fill([count], BANNED), [rows, vocab]));
+    }
+  }
+  if (wordsSoFar === settings.maxLength) {
+    const onlyEnd = new Float32Array(vocab).fill(BANNED);
+    onlyEnd[END_ID] = 0;
+    out = tf.add(out, tf.tensor1d(onlyEnd));
+  }
+  return out;
+}
+
+/** Greedy decoding of one image: the most likely word at every step. */
+function greedy(tf, w, d, features, settings) {
+  let state = tf.tidy(() => {
+    const s = initialState(tf, w, d, features);
+    stateTensors(s).forEach((t) => tf.keep(t));
+    return s;
+  });
+  const tokens = [];
+  let previous = START_ID;
+  for (let wordsSoFar = 0; wordsSoFar <= settings.maxLength; wordsSoFar++) {
+    const old = state;
+    const { word, next } = tf.tidy(() => {
+      const out = step(tf, w, d, tf.tensor1d([previous], 'int32'), state);
+      const banned = applyBans(tf, out.logProbs, [tokens], wordsSoFar, settings);
+      stateTensors(out.state).forEach((t) => tf.keep(t));
+      return { word: tf.argMax(banned, 1).dataSync()[0], next: out.state };
+    });
+    releaseUnused(old, next, features);
+    state = next;
+    if (word === END_ID) break;
+    tokens.push(word);
+    previous = word;
+  }
+  releaseUnused(state, null, features);
+  return tokens;
+}
+
+/** Disposes the tensors of `old` that `next` does not hold; the caller's feature tensors are never disposed here. */
+function releaseUnused(old, next, features) {
+  const kept = new Set([...(next ? stateTensors(next) : []), ...Object.values(features)]);
+  for (const tensor of stateTensors(old)) if (!kept.has(tensor) && !tensor.isDisposed) tensor.dispose();
+}
+
+/**
+ * Beam search of one image: each step keeps the 2·width best continuations so
+ * that `width` live beams remain after setting aside those that end; an <end>
+ * counts only from the top `width`; the search stops once `width` captions
+ * have ended. The best by Σ log p / length^lengthPenalty wins.
+ */
+function beam(tf, w, d, features, settings) {
+  const width = Math.max(1, Math.floor(settings.beamWidth));
+  const vocab = d.vocabSize;
+  const candidates = Math.min(2 * width, width * vocab);
+  let histories = Array.from({ length: width }, () => []);
+  let lengths = new Array(width).fill(0);
+  // Only the first beam is live at the start, so the first step does not pick the same word `width` times.
+  let scores = Float32Array.from({ length: width }, (_, row) => (row === 0 ? 0 : BANNED));
+  const finished = [];
+  let state = tf.tidy(() => {
+    const s = selectRows(tf, initialState(tf, w, d, features), tf.tensor1d(new Int32Array(width), 'int32'));
+    stateTensors(s).forEach((t) => tf.keep(t));
+    return s;
+  });
+  let previous = new Int32Array(width).fill(START_ID);
+  for (let wordsSoFar = 0; wordsSoFar <= settings.maxLength && finished.length < width; wordsSoFar++) {
+    const { values, indices, next } = tf.tidy(() => {
+      const out = step(tf, w, d, tf.tensor1d(previous, 'int32'), state);
+      const banned = applyBans(tf, out.logProbs, histories, wordsSoFar, settings);
+      const total = tf.add(banned, tf.tensor2d(scores, [width, 1]));
+      const best = tf.topk(tf.reshape(total, [1, width * vocab]), candidates, true);
+      stateTensors(out.state).forEach((t) => tf.keep(t));
+      return { values: best.values.dataSync(), indices: best.indices.dataSync(), next: out.state };
+    });
+    const source = new Int32Array(width);
+    const words = new Int32Array(width).fill(END_ID);
+    const nextScores = new Float32Array(width).fill(BANNED);
+    const nextHistories = new Array(width);
+    const nextLengths = new Array(width).fill(0);
+    let live = 0;
+    for (let rank = 0; rank < candidates && live < width; rank++) {
+      const score = values[rank];
+      if (score <= BANNED / 2) break;
+      const from = Math.floor(indices[rank] / vocab);
+      const word = indices[rank] % vocab;
+      if (word === END_ID) {
+        if (rank < width) finished.push({ tokens: histories[from], logProb: score, length: lengths[from] + 1 });
+        continue;
+      }
+      source[live] = from;
+      words[live] = word;
+      nextScores[live] = score;
+      nextHistories[live] = [...histories[from], word];
+      nextLengths[live] = lengths[from] + 1;
+      live += 1;
+    }
+    for (let row = live; row < width; row++) nextHistories[row] = [];
+    const reordered = tf.tidy(() => {
+      const s = selectRows(tf, next, tf.tensor1d(source, 'int32'));
+      stateTensors(s).forEach((t) => tf.keep(t));
+      return s;
+    });
+    releaseUnused(state, null, features);
+    releaseUnused(next, null, features);
+    state = reordered;
+    previous = words;
+    scores = nextScores;
+    histories = nextHistories;
+    lengths = nextLengths;
+  }
+  releaseUnused(state, null, features);
+  const normalized = (h) => h.logProb / Math.max(1, h.length) ** settings.lengthPenalty;
+  let best = null;
+  for (const hypothesis of finished) if (!best || normalized(hypothesis) > normalized(best)) best = hypothesis;
+  if (!best) throw new Error('Beam search ended without a caption.');
+  return best.tokens;
+}
+
+/** Word ids to the caption text: <end> stops it, <start> and <pad> are skipped. */
+export function wordsOf(vocab, tokens) {
+  const words = [];
+  for (const id of tokens) {
+    if (id === END_ID) break;
+    if (id === START_ID || id === PAD_ID) continue;
+    words.push(vocab.tokens[id]);
+  }
+  return words.join(' ');
+}
+
+/** Word ids for one image's features ({ pooled [1, D] } or { grid [1, L, C] }); settings override config.decoding. */
+export function decodeTokens(model, features, overrides = {}) {
+  const { tf, config, decoder } = model;
+  const settings = { ...config.decoding, ...overrides };
+  const search = settings.strategy === 'beam' && settings.beamWidth > 1 ? beam : greedy;
+  return search(tf, decoder, config.decoder, features, settings);
+}
+
+/** The caption for one image's features. */
+export function decodeFeatures(model, features, overrides = {}) {
+  return wordsOf(model.vocab, decodeTokens(model, features, overrides));
+}
+
+/** Captions image files: [{ image, caption }]. */
+export async function captionImages(files, overrides = {}, { tf: givenTf, quiet = false, dir = PACKAGE_DIR } = {}) {
+  const tf = givenTf ?? (await loadTf({ quiet }));
+  const sharp = (await importModule('sharp')).default;
+  const model = await loadPackage(tf, dir);
+  const out = [];
+  for (const file of files) {
+    const pixels = await imageTensor(tf, sharp, file, model.config.preprocessing);
+    const features = model.encoder.encode(pixels);
+    pixels.dispose();
+    try {
+      out.push({ image: file, caption: decodeFeatures(model, features, overrides) });
+    } finally {
+      for (const tensor of Object.values(features)) tensor.dispose();
+    }
+  }
+  return out;
+}
+
+// ─── command line ────────────────────────────────────────────────────────────
+
+function parseArgs(argv) {
+  const files = [];
+  const overrides = {};
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const next = Number(argv[++i]);
+      if (!Number.isInteger(next) || next < 1) throw new Error(`${arg} needs a positive integer.`);
+      return next;
+    };
+    if (arg === '--json') json = true;
+    else if (arg === '--greedy') overrides.strategy = 'greedy';
+    else if (arg === '--beam') Object.assign(overrides, { strategy: 'beam', beamWidth: value() });
+    else if (arg === '--max-length') overrides.maxLength = value();
+    else if (arg === '--help' || arg === '-h') return { help: true };
+    else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}.`);
+    else files.push(resolve(arg));
+  }
+  return { files, overrides, json };
+}
+
+async function main() {
+  const usage = 'Usage: node caption.mjs IMAGE... [--beam N | --greedy] [--max-length N] [--json]\n';
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${error.message}\n${usage}`);
+    return 2;
+  }
+  if (args.help || args.files.length === 0) {
+    process.stdout.write(usage);
+    return args.help ? 0 : 2;
+  }
+  const results = await captionImages(args.files, args.overrides);
+  for (const result of results) {
+    process.stdout.write(args.json ? `${JSON.stringify(result)}\n` : `${result.image}\t${result.caption}\n`);
+  }
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().then(
+    (code) => (process.exitCode = code),
+    (error) => {
+      process.stderr.write(`caption.mjs: ${error?.message ?? error}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,109 @@
+/**
+ * The model package's caption.mjs re-implements the decoder and the decoding
+ * with plain tfjs ops from the exported weights. Here it must agree with the
+ * engine's CaptionDecoder and decode() step for step, for every variant.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decode } from '../../src/main/engine/infer/decode';
+import type { DecodeOptions } from '../../src/main/engine/infer/types';
+import { writeWeightsModel } from '../../src/main/engine/packages/weightsFile';
+import { tinyDecoder, tinyFeatures, useCpuBackend, disposeFeatures } from '../helpers/captionModel';
+import { tempDir } from '../helpers/evalFixtures';
+
+interface ScriptState {
+  layers: { h: tf.Tensor2D; c?: tf.Tensor2D }[];
+}
+interface CaptionScript {
+  loadWeights(tfjs: typeof tf, path: string): { weights: Record<string, tf.Tensor> };
+  initialState(tfjs: typeof tf, w: Record<string, tf.Tensor>, d: object, features: object): ScriptState;
+  step(tfjs: typeof tf, w: Record<string, tf.Tensor>, d: object, tokens: tf.Tensor1D, state: ScriptState): { logProbs: tf.Tensor2D; state: ScriptState };
+  decodeTokens(model: object, features: object, overrides?: object): number[];
+}
+
+let script: CaptionScript;
+
+beforeAll(async () => {
+  await useCpuBackend();
+  // A plain JavaScript file shipped in every package: imported by URL, typed by the interface above.
+  script = (await import(pathToFileURL(join(__dirname, '..', '..', 'resources', 'model-package', 'caption.mjs')).href)) as CaptionScript;
+});
+
+const VARIANTS = ['init-inject', 'merge', 'attention'] as const;
+const CELLS = ['lstm', 'gru'] as const;
+
+async function exported(variant: (typeof VARIANTS)[number], cell: (typeof CELLS)[number], layers: number) {
+  const decoder = tinyDecoder({ variant, cell, layers }, 5);
+  const dir = tempDir('captioner-package-');
+  writeWeightsModel(dir, await decoder.params.serialize(), { format: 'captioner-decoder', generatedBy: 'test', modelTopology: {} });
+  const { weights } = script.loadWeights(tf, join(dir, 'model.json'));
+  const config = { variant, cell, layers, vocabSize: 13, embeddingDim: 6, units: 5, attentionDim: 4, featureDim: 7 };
+  return { decoder, weights, config };
+}
+
+function row(features: ReturnType<typeof tinyFeatures>, index: number) {
+  const rows = tf.tensor1d([index], 'int32');
+  const one = { pooled: tf.gather(features.pooled!, rows) as tf.Tensor2D, grid: tf.gather(features.grid!, rows) as tf.Tensor3D };
+  rows.dispose();
+  return one;
+}
+
+describe('caption.mjs decoder', () => {
+  for (const variant of VARIANTS) {
+    for (const cell of CELLS) {
+      for (const layers of [1, 2]) {
+        it(`${variant}/${cell}/${layers}: same log-probabilities and captions as the engine`, async () => {
+          const { decoder, weights, config } = await exported(variant, cell, layers);
+          const features = tinyFeatures(3);
+          // Teacher-forced steps: identical log-probabilities.
+          tf.tidy(() => {
+            let engineState = decoder.initialState(features);
+            let scriptState = script.initialState(tf, weights, config, features);
+            for (const tokens of [[1, 1, 1], [4, 7, 8], [5, 2, 9]]) {
+              const input = tf.tensor1d(tokens, 'int32');
+              const engine = decoder.step(input, engineState);
+              const mine = script.step(tf, weights, config, input, scriptState);
+              const difference = tf.max(tf.abs(tf.sub(engine.logProbs, mine.logProbs))).dataSync()[0]!;
+              expect(difference).toBeLessThan(1e-6);
+              engineState = engine.state;
+              scriptState = mine.state;
+            }
+          });
+          // Greedy and beam search with every constraint: the same words.
+          const settings = { minLength: 2, maxLength: 6, noRepeatNgramSize: 2 };
+          const model = { tf, config: { decoder: config, decoding: { strategy: 'greedy', ...settings, beamWidth: 1, lengthPenalty: 0 } }, decoder: weights };
+          for (const options of [
+            { strategy: 'greedy', ...settings },
+            { strategy: 'beam', beamWidth: 3, lengthPenalty: 0.7, ...settings },
+          ] as DecodeOptions[]) {
+            const engineCaptions = decode(decoder, features, options);
+            for (let image = 0; image < 3; image++) {
+              const one = row(features, image);
+              expect(script.decodeTokens(model, one, options)).toEqual(engineCaptions[image]!.tokens);
+              disposeFeatures(one);
+            }
+          }
+          disposeFeatures(features);
+          decoder.dispose();
+          tf.dispose(Object.values(weights));
+        });
+      }
+    }
+  }
+
+  it('releases every tensor it makes while decoding', async () => {
+    const { decoder, weights, config } = await exported('attention', 'lstm', 2);
+    const features = row(tinyFeatures(1), 0);
+    const model = { tf, config: { decoder: config, decoding: { strategy: 'beam', beamWidth: 3, lengthPenalty: 1, minLength: 1, maxLength: 8, noRepeatNgramSize: 0 } }, decoder: weights };
+    script.decodeTokens(model, features);
+    const before = tf.memory().numTensors;
+    script.decodeTokens(model, features);
+    script.decodeTokens(model, features, { strategy: 'greedy' });
+    expect(tf.memory().numTensors).toBe(before);
+    disposeFeatures(features);
+    decoder.dispose();
+    tf.dispose(Object.values(weights));
+  });
+});
