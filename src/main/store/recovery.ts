@@ -75,7 +75,7 @@ export function recoverInterrupted(context: RecoveryContext): RecoveryReport {
     db
       .prepare(
         `SELECT id, ${stateColumn} AS status, owner_host, owner_pid, heartbeat_at, started_at, created_at
-           FROM ${table} WHERE ${stateColumn} IN ('queued', 'running')`,
+           FROM ${table} WHERE ${stateColumn} IN ('queued', 'running') ORDER BY id`,
       )
       .all() as LiveRow[];
 
