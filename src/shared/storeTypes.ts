@@ -73,6 +73,13 @@ export interface ResumePoint {
   step: number;
 }
 
+/**
+ * Metric keys are `<split>/<name>`. Training logs these under these names so
+ * the runs table, the CLI and the compare page show them by default; any
+ * other key is stored and charted too.
+ */
+export const HEADLINE_METRICS = ['train/loss', 'val/loss', 'val/bleu4', 'val/ciderD'] as const;
+
 /** `min` when smaller is better (losses), `max` otherwise (BLEU, CIDEr). */
 export type MetricGoal = 'min' | 'max';
 
