@@ -1,0 +1,35 @@
+/**
+ * Caption-preserving augmentation. Only the horizontal flip is offered: it
+ * keeps every caption true once "left" and "right" are swapped (see
+ * text/mirror.ts). Crops could cut away a described object and colour
+ * jitter could change a stated colour, so they are not offered.
+ */
+import type { Rng } from '../random';
+
+/** Mirrors an HWC image left to right, into a new array. */
+export function flipHorizontal(pixels: Uint8Array, width: number, height: number, channels = 3): Uint8Array {
+  if (pixels.length !== width * height * channels) throw new RangeError(`flipHorizontal: ${pixels.length} bytes is not ${width}x${height}x${channels}.`);
+  const out = new Uint8Array(pixels.length);
+  const row = width * channels;
+  for (let y = 0; y < height; y++) {
+    const base = y * row;
+    for (let x = 0; x < width; x++) {
+      const from = base + x * channels;
+      const to = base + (width - 1 - x) * channels;
+      for (let c = 0; c < channels; c++) out[to + c] = pixels[from + c] as number;
+    }
+  }
+  return out;
+}
+
+export interface AugmentOptions {
+  /** Probability of flipping each image; 0 turns augmentation off. */
+  flipProbability: number;
+}
+
+export const NO_AUGMENTATION: AugmentOptions = { flipProbability: 0 };
+
+/** Which items of a batch to flip; the caller flips the pixels and mirrors those items' captions. */
+export function drawFlips(count: number, options: AugmentOptions, rng: Rng): boolean[] {
+  return Array.from({ length: count }, () => options.flipProbability > 0 && rng.chance(options.flipProbability));
+}

@@ -1,0 +1,80 @@
+/**
+ * One image file → RGB bytes at the encoder's input size, with sharp.
+ *
+ * Handles JPEG, PNG, WebP, GIF (first frame), TIFF (first page), AVIF/HEIF:
+ * EXIF orientation is applied, CMYK and grayscale become sRGB, alpha is
+ * composited onto white (the colour under transparent pixels is arbitrary,
+ * often black, and must not leak into the features). Input larger than
+ * `maxPixels` is refused before decoding, so a decompression bomb costs
+ * nothing; truncated and corrupt files throw `ImageDecodeError`, which
+ * callers record per item and skip.
+ */
+import sharp from 'sharp';
+
+export type ResizeFit = 'squash' | 'center-crop';
+
+export interface DecodeOptions {
+  /** Edge of the square output, e.g. 224. */
+  size: number;
+  /** `squash` stretches the whole image to the square; `center-crop` fills it and crops the longer side. */
+  fit: ResizeFit;
+  /** Largest input (width × height) accepted. */
+  maxPixels: number;
+}
+
+export const DEFAULT_DECODE_OPTIONS: DecodeOptions = { size: 224, fit: 'squash', maxPixels: 64_000_000 };
+
+export type DecodeFailure = 'not-found' | 'not-an-image' | 'too-large' | 'truncated' | 'corrupt';
+
+export class ImageDecodeError extends Error {
+  override name = 'ImageDecodeError';
+  constructor(
+    readonly file: string,
+    readonly reason: DecodeFailure,
+    detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+  }
+}
+
+export interface DecodedImage {
+  /** size × size × 3 bytes, rows top to bottom, RGB interleaved (HWC). */
+  data: Uint8Array;
+  size: number;
+}
+
+function classify(message: string): DecodeFailure {
+  if (/missing|ENOENT|no such file/i.test(message)) return 'not-found';
+  if (/pixel limit/i.test(message)) return 'too-large';
+  if (/unsupported image format|bad seek|not a known file format/i.test(message)) return 'not-an-image';
+  if (/premature end|truncated|unexpected end|end of (file|stream)|read error|short read/i.test(message)) return 'truncated';
+  return 'corrupt';
+}
+
+/** Decodes, orients, converts to sRGB and resizes one image. `label` names it in errors when `input` is a buffer. */
+export async function decodeImage(input: string | Buffer, options: DecodeOptions = DEFAULT_DECODE_OPTIONS, label?: string): Promise<DecodedImage> {
+  const name = label ?? (typeof input === 'string' ? input : '(buffer)');
+  try {
+    const { data, info } = await sharp(input, { limitInputPixels: options.maxPixels, failOn: 'error', animated: false, pages: 1 })
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .resize(options.size, options.size, { fit: options.fit === 'squash' ? 'fill' : 'cover', position: 'centre' })
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== options.size || info.height !== options.size) {
+      throw new ImageDecodeError(name, 'corrupt', `decoded to ${info.width}x${info.height}x${info.channels}, expected ${options.size}x${options.size}x3`);
+    }
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), size: options.size };
+  } catch (error) {
+    if (error instanceof ImageDecodeError) throw error;
+    const message = (error as Error).message;
+    const reason = classify(message);
+    const detail =
+      reason === 'too-large'
+        ? `image is larger than the ${options.maxPixels.toLocaleString('en-US')}-pixel limit (a decompression bomb or a huge scan)`
+        : message;
+    throw new ImageDecodeError(name, reason, detail);
+  }
+}
