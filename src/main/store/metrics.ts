@@ -24,6 +24,8 @@ export const DEFAULT_MAX_POINTS = 1000;
 
 type RawPoint = [step: number, epoch: number, value: number, time: number];
 
+const toPoint = (row: RawPoint): MetricPoint => ({ step: row[0], epoch: row[1], value: row[2], time: row[3] });
+
 export class SqliteMetricStore implements MetricStore {
   constructor(private readonly context: SqliteContext) {}
 
@@ -78,25 +80,35 @@ export class SqliteMetricStore implements MetricStore {
     this.requireRun(runId);
     const maxPoints = options.maxPoints ?? DEFAULT_MAX_POINTS;
     requireIntegerIn(maxPoints, 'maxPoints', 2, 1_000_000);
-    const rows = this.db
-      .prepare(
-        `SELECT step, epoch, value, time FROM metrics
-          WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ? ORDER BY step`,
-      )
-      .raw()
-      .all(runId, key, options.fromStep ?? 0, options.toStep ?? Number.MAX_SAFE_INTEGER) as RawPoint[];
-    const toPoint = (row: RawPoint): MetricPoint => ({ step: row[0], epoch: row[1], value: row[2], time: row[3] });
-    if (rows.length <= maxPoints) {
-      return { runId, key, points: rows.map(toPoint), totalPoints: rows.length, downsampled: false };
+    const from = options.fromStep ?? 0;
+    const to = options.toStep ?? Number.MAX_SAFE_INTEGER;
+    const range = [runId, key, from, to] as const;
+    const count = this.db
+      .prepare('SELECT COUNT(*) FROM metrics WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ?')
+      .pluck()
+      .get(...range) as number;
+    if (count <= maxPoints) {
+      const rows = this.db
+        .prepare('SELECT step, epoch, value, time FROM metrics WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ? ORDER BY step')
+        .raw()
+        .all(...range) as RawPoint[];
+      if (rows.length <= maxPoints) return { runId, key, points: rows.map(toPoint), totalPoints: rows.length, downsampled: false };
     }
-    const xs = new Float64Array(rows.length);
-    const ys = new Float64Array(rows.length);
-    rows.forEach((row, index) => {
-      xs[index] = row[0];
-      ys[index] = row[2];
+    // Only the two columns LTTB needs: materialising rows is most of the
+    // cost, so the kept points' other columns are fetched afterwards by key.
+    const pairs = this.db
+      .prepare('SELECT step, value FROM metrics WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ? ORDER BY step')
+      .raw()
+      .all(...range) as Array<[number, number]>;
+    const xs = new Float64Array(pairs.length);
+    const ys = new Float64Array(pairs.length);
+    pairs.forEach(([step, value], index) => {
+      xs[index] = step;
+      ys[index] = value;
     });
-    const points = lttbIndices(xs, ys, maxPoints).map((index) => toPoint(rows[index] as RawPoint));
-    return { runId, key, points, totalPoints: rows.length, downsampled: true };
+    const row = this.db.prepare('SELECT step, epoch, value, time FROM metrics WHERE run_id = ? AND key = ? AND step = ?').raw();
+    const points = lttbIndices(xs, ys, maxPoints).map((index) => toPoint(row.get(runId, key, xs[index]) as RawPoint));
+    return { runId, key, points, totalPoints: pairs.length, downsampled: true };
   }
 
   async all(runId: number): Promise<Record<string, MetricPoint[]>> {
