@@ -47,6 +47,31 @@ export interface TokenizationInfo {
   description: string;
 }
 
+/** One attribute of the Shapes grounded accuracy: claims made and how many were true of the scene. */
+export interface GroundedAttributeScore {
+  claims: number;
+  correct: number;
+  /** correct / claims; null without claims. */
+  precision: number | null;
+}
+
+/**
+ * Grounded Shapes accuracy (the datasets' grounded scorer): how often what the
+ * captions state (shape, colour, size, count, relation, position,
+ * background) is true of the rendered scene.
+ */
+export interface GroundedSummary {
+  /** Where the scene truth came from. */
+  scenesFile: string;
+  images: number;
+  unknownImages: string[];
+  attributes: Record<string, GroundedAttributeScore>;
+  overall: GroundedAttributeScore;
+  objectRecall: number | null;
+  exactCaptions: number | null;
+  captionsWithoutClaims: number;
+}
+
 export interface ScoreReport {
   refs: { file: string; format: 'coco' | 'karpathy'; images: number };
   results: { file: string; captions: number };
@@ -57,4 +82,6 @@ export interface ScoreReport {
   aggregate: MetricScores;
   /** Present when the request asked for per-image scores. */
   perImage: ImageScores[] | null;
+  /** Present when the references come from a Shapes dataset with its scenes.json beside them. */
+  grounded: GroundedSummary | null;
 }

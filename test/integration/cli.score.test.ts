@@ -30,7 +30,7 @@ describe('captioner score', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as ScoreReport;
-    expect(report.aggregate).toEqual(scoreFiles({ refs, results, perImage: false }).aggregate);
+    expect(report.aggregate).toEqual((await scoreFiles({ refs, results, perImage: false })).aggregate);
     expect(Object.keys(report.aggregate).sort()).toEqual(['bleu1', 'bleu2', 'bleu3', 'bleu4', 'ciderD', 'rougeL']);
     expect(report.refs.format).toBe('karpathy');
   });

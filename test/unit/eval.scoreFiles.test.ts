@@ -1,6 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadScenes } from '../../src/main/engine/data/shapes/grounded';
+import { synthesizeShapes } from '../../src/main/engine/data/shapes/synth';
 import { canonicalCaption } from '../../src/main/engine/data/text/tokenize';
 import { parseReferences, readReferences } from '../../src/main/engine/eval/references';
 import { parseResults, toCocoResults } from '../../src/main/engine/eval/results';
@@ -80,11 +82,11 @@ describe('results files', () => {
 });
 
 describe('scoreFiles', () => {
-  it('tokenizes candidates and references alike and scores only the result images', () => {
+  it('tokenizes candidates and references alike and scores only the result images', async () => {
     const dir = tempDir();
     const refs = writeJson(dir, 'refs.json', cocoAnnotations({ ...RAW_REFERENCES, '500': ['an unrelated image'] }));
     const results = writeJson(dir, 'results.json', RAW_RESULTS);
-    const report = scoreFiles({ refs, results, perImage: true });
+    const report = await scoreFiles({ refs, results, perImage: true });
     const expected = scoreCorpus(
       RAW_RESULTS.map((result) => ({
         imageId: String(result.image_id),
@@ -97,34 +99,60 @@ describe('scoreFiles', () => {
     expect(report.refs).toMatchObject({ format: 'coco', images: 4 });
     expect(report.splits).toEqual({ '(none)': 3 });
     expect(report.metrics.unavailable.map((metric) => metric.name)).toEqual(['METEOR', 'SPICE']);
+    expect(report.grounded).toBeNull();
     // The candidates share words with their references, so every score is clearly above zero.
     expect(report.aggregate.bleu1).toBeGreaterThan(0.5);
     expect(report.aggregate.ciderD).toBeGreaterThan(0.1);
   });
 
-  it('gives the same scores from COCO and Karpathy references', () => {
+  it('gives the same scores from COCO and Karpathy references', async () => {
     const dir = tempDir();
     const results = writeJson(dir, 'results.json', RAW_RESULTS);
-    const coco = scoreFiles({ refs: writeJson(dir, 'coco.json', cocoAnnotations()), results, perImage: false });
-    const karpathy = scoreFiles({ refs: writeJson(dir, 'karpathy.json', karpathyJson()), results, perImage: false });
+    const coco = await scoreFiles({ refs: writeJson(dir, 'coco.json', cocoAnnotations()), results, perImage: false });
+    const karpathy = await scoreFiles({ refs: writeJson(dir, 'karpathy.json', karpathyJson()), results, perImage: false });
     expect(karpathy.aggregate).toEqual(coco.aggregate);
     expect(karpathy.splits).toEqual({ test: 3 });
     expect(coco.perImage).toBeNull();
   });
 
-  it('names the results entry whose image has no references', () => {
+  it('names the results entry whose image has no references', async () => {
     const dir = tempDir();
     const refs = writeJson(dir, 'refs.json', cocoAnnotations());
     const results = writeJson(dir, 'results.json', [...RAW_RESULTS, { image_id: 1234, caption: 'a cat' }]);
-    expect(() => scoreFiles({ refs, results, perImage: false })).toThrow(
+    await expect(scoreFiles({ refs, results, perImage: false })).rejects.toThrow(
       `${results}: $[3].image_id: image 1234 has no reference captions in ${refs}.`,
     );
   });
 
-  it('refuses two results that name the same image by id and by file name', () => {
+  it('refuses two results that name the same image by id and by file name', async () => {
     const dir = tempDir();
     const refs = writeJson(dir, 'refs.json', cocoAnnotations());
     const results = writeJson(dir, 'results.json', [...RAW_RESULTS, { image_id: 'COCO_val2014_000000000042.jpg', caption: 'a dog' }]);
-    expect(() => scoreFiles({ refs, results, perImage: false })).toThrow(/\$\[3\]: image COCO_val2014_000000000042\.jpg is the same reference image as \$\[0\]/);
+    await expect(scoreFiles({ refs, results, perImage: false })).rejects.toThrow(/\$\[3\]: image COCO_val2014_000000000042\.jpg is the same reference image as \$\[0\]/);
+  });
+});
+
+describe('scoreFiles on a Shapes dataset', () => {
+  it('reports the grounded accuracy from scenes.json beside the references', async () => {
+    const dir = tempDir('captioner-shapes-');
+    const synth = await synthesizeShapes({ out: dir, images: 6, seed: 3, imageSize: 64 });
+    const scenes = (await loadScenes(synth.files.scenes)).images;
+    // One caption true to its scene (the dataset's own first caption), one naming a shape the scene lacks.
+    const first = scenes[0]!;
+    const missing = ['circle', 'square', 'triangle', 'star', 'cross', 'diamond'].find(
+      (shape) => !scenes[1]!.scene.objects.some((object) => object.shape === shape),
+    )!;
+    const karpathy = JSON.parse(readFileSync(synth.files.karpathy, 'utf8')) as { images: { imgid: number; filename: string; sentences: { raw: string }[] }[] };
+    const byName = new Map(karpathy.images.map((image) => [image.filename, image]));
+    const results = writeJson(dir, 'results.json', [
+      { image_id: byName.get(first.filename)!.imgid, caption: byName.get(first.filename)!.sentences[0]!.raw },
+      { image_id: scenes[1]!.filename, caption: `a ${missing}` },
+    ]);
+    const report = await scoreFiles({ refs: synth.files.karpathy, results, perImage: false });
+    expect(report.grounded?.scenesFile).toBe(synth.files.scenes);
+    expect(report.grounded?.images).toBe(2);
+    expect(report.grounded?.attributes.shape!.claims).toBeGreaterThanOrEqual(2);
+    // The false shape claim is counted wrong; the reference caption's claims are all right.
+    expect(report.grounded?.attributes.shape!.correct).toBe(report.grounded!.attributes.shape!.claims - 1);
   });
 });

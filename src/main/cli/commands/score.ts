@@ -1,6 +1,6 @@
 /** `captioner score`: coco-caption metrics for a COCO results file. */
 import { resolve } from 'node:path';
-import type { ScoreReport } from '../../../shared/inferenceTypes';
+import type { GroundedSummary, ScoreReport } from '../../../shared/inferenceTypes';
 import { METRIC_KEYS, METRIC_NAMES } from '../../metrics/definitions';
 import { commonOptions, parse } from '../args';
 import { CliError, printJson, withWorkbench } from '../context';
@@ -21,6 +21,10 @@ candidates and references alike.
   --per-image      also print every image's scores
   --json           print the report as one JSON line
 
+When the references are a Shapes dataset (\`captioner synth\`), the grounded
+Shapes accuracy (are the stated shapes, colours, counts and relations true of
+the scene?) is printed beside the metrics.
+
 METEOR and SPICE are not computed: they need external Java programs and data.`;
 
 export const scoreCommand: Command = {
@@ -38,6 +42,19 @@ export const scoreCommand: Command = {
   },
 };
 
+/** The grounded Shapes accuracy as a small table: precision of each kind of claim. */
+export function formatGrounded(grounded: GroundedSummary): string[] {
+  const percent = (value: number | null) => (value === null ? '—' : `${(value * 100).toFixed(1)}%`);
+  return [
+    `Grounded Shapes accuracy (${grounded.images} captions checked against ${grounded.scenesFile})`,
+    ...Object.entries(grounded.attributes).map(
+      ([name, score]) => `  ${name.padEnd(11)} ${percent(score.precision).padStart(6)}  (${score.correct}/${score.claims} claims true)`,
+    ),
+    `  ${'overall'.padEnd(11)} ${percent(grounded.overall.precision).padStart(6)}  (${grounded.overall.correct}/${grounded.overall.claims})`,
+    `  objects named with the right shape and colour: ${percent(grounded.objectRecall)}; captions with no false claim: ${percent(grounded.exactCaptions)}`,
+  ];
+}
+
 export function formatScoreReport(report: ScoreReport): string {
   const splits = Object.entries(report.splits)
     .map(([split, count]) => `${split} ${count}`)
@@ -51,6 +68,7 @@ export function formatScoreReport(report: ScoreReport): string {
     '',
     ...report.metrics.unavailable.map((metric) => `${metric.name}: not computed: ${metric.reason}`),
   ];
+  if (report.grounded) lines.push('', ...formatGrounded(report.grounded));
   if (report.perImage) {
     lines.push('', ['image', ...METRIC_KEYS.map((key) => METRIC_NAMES[key]), 'caption (tokenized)'].join('\t'));
     for (const image of report.perImage) {

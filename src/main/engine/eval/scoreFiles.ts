@@ -1,9 +1,11 @@
 /**
  * `captioner score`: a COCO results file against reference captions, both
- * tokenized by the evaluation tokenizer, scored with every metric.
+ * tokenized by the evaluation tokenizer, scored with every metric, and with
+ * the grounded Shapes accuracy when the references are a Shapes dataset.
  */
 import type { ScoreReport } from '../../../shared/inferenceTypes';
 import { METRIC_SUITE, scoreCorpus, type ScoringItem } from '../../metrics';
+import { findScenesFile, groundedAccuracy } from './grounded';
 import { JsonInputError } from './jsonInput';
 import { readReferences, type ReferenceImage, type ReferenceSet } from './references';
 import { readResults, type ResultCaption } from './results';
@@ -15,7 +17,7 @@ export interface ScoreFilesRequest {
   perImage: boolean;
 }
 
-export function scoreFiles(request: ScoreFilesRequest): ScoreReport {
+export async function scoreFiles(request: ScoreFilesRequest): Promise<ScoreReport> {
   const references = readReferences(request.refs);
   const results = readResults(request.results);
   const matched = matchResults(references, results, request.results);
@@ -30,6 +32,13 @@ export function scoreFiles(request: ScoreFilesRequest): ScoreReport {
     const split = image.split ?? '(none)';
     splits[split] = (splits[split] ?? 0) + 1;
   }
+  const scenesFile = findScenesFile(request.refs);
+  const grounded = scenesFile
+    ? await groundedAccuracy(
+        scenesFile,
+        matched.map(({ image, result }): [string, string] => [image.fileName ?? image.imageId, result.caption]),
+      )
+    : null;
   return {
     refs: { file: request.refs, format: references.format, images: references.images.length },
     results: { file: request.results, captions: results.length },
@@ -38,6 +47,7 @@ export function scoreFiles(request: ScoreFilesRequest): ScoreReport {
     metrics: METRIC_SUITE,
     aggregate: scores.aggregate,
     perImage: request.perImage ? scores.perImage : null,
+    grounded,
   };
 }
 
