@@ -501,9 +501,13 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         await store.studies.reportIntermediate(trial.id, 2, 1.4);
         expect(await store.studies.intermediates(trial.id)).toEqual([{ step: 1, value: 2.5 }, { step: 2, value: 1.4 }]);
         await expectApiError(store.studies.reportIntermediate(trial.id, 3, Number.NaN), 'invalid_request');
-        const run = await newRun();
+        const run = await newRun({ status: 'running' });
         expect((await store.studies.attachRun(trial.id, run.id)).runId).toBe(run.id);
         expect((await store.runs.get(run.id))?.trialId).toBe(trial.id);
+        // The run's metrics keep its trial alive.
+        advance(30_000);
+        await store.metrics.append([{ runId: run.id, key: 'val/loss', step: 1, epoch: 0, value: 1 }]);
+        expect((await store.studies.getTrial(trial.id))?.heartbeatAt).toBe(new Date(now).toISOString());
         const done = await store.studies.setTrialState(trial.id, 'completed', { value: 1.4 });
         expect(done).toMatchObject({ state: 'completed', value: 1.4 });
         expect(done.finishedAt).not.toBeNull();

@@ -51,12 +51,16 @@ export class SqliteMetricStore implements MetricStore {
     );
     const exists = this.db.prepare('SELECT 1 FROM runs WHERE id = ?').pluck();
     const beat = this.db.prepare(`UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'`);
+    const beatTrial = this.db.prepare(`UPDATE trials SET heartbeat_at = ? WHERE run_id = ? AND state = 'running'`);
     this.db.transaction(() => {
       for (const runId of runIds) if (!exists.get(runId)) notFound('Run', runId);
       for (const point of points) {
         insert.run(point.runId, point.key, point.step, point.epoch, point.value, Math.round(point.time ?? now));
       }
-      for (const runId of runIds) beat.run(now, runId);
+      for (const runId of runIds) {
+        beat.run(now, runId);
+        beatTrial.run(now, runId);
+      }
     })();
     if (this.context.hooks.onMetrics) {
       for (const runId of runIds) {

@@ -23,8 +23,12 @@ export interface RecoveryContext {
   staleAfterMs: number;
 }
 
-/** Default silence after which running work counts as crashed: engines beat every few seconds. */
-export const DEFAULT_STALE_AFTER_MS = 2 * 60_000;
+/**
+ * Default silence after which running work counts as crashed. Training beats
+ * with every metric flush (about once a second); five minutes leaves room for
+ * a long validation pass on a slow CPU without a false alarm.
+ */
+export const DEFAULT_STALE_AFTER_MS = 5 * 60_000;
 
 interface LiveRow {
   id: number;

@@ -234,8 +234,13 @@ export class SqliteRunStore implements RunStore {
 
   async heartbeat(id: number): Promise<void> {
     requireId(id, 'runId');
-    const result = this.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(this.context.clock(), id);
-    if (result.changes === 0) notFound('Run', id);
+    const now = this.context.clock();
+    this.db.transaction(() => {
+      const result = this.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(now, id);
+      if (result.changes === 0) notFound('Run', id);
+      // A tuning trial lives as long as its run does.
+      this.db.prepare(`UPDATE trials SET heartbeat_at = ? WHERE run_id = ? AND state = 'running'`).run(now, id);
+    })();
   }
 
   async delete(id: number, options: { force?: boolean } = {}): Promise<RunDeleted> {

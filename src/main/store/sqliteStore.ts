@@ -30,7 +30,7 @@ export interface SqliteStoreOptions {
   file?: string;
   hooks?: StoreHooks;
   writer?: MetricWriterOptions;
-  /** Silence after which running work is crashed (default 2 minutes). */
+  /** Silence after which running work is crashed (default 5 minutes). */
   staleAfterMs?: number;
   /** How often the watchdog looks for stale work while open; 0 (default) turns it off. */
   watchdogIntervalMs?: number;

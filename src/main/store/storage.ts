@@ -140,7 +140,11 @@ export interface RunStore {
    * Setting the status a run already has is a no-op apart from `change`.
    */
   setStatus(id: number, status: RunStatus, change?: StatusChange): Promise<RunRecord>;
-  /** A sign of life from training; appending metrics counts as one too. */
+  /**
+   * A sign of life from training (also for the trial the run belongs to);
+   * appending metrics counts as one too. Call it during long stretches
+   * without metrics (validation, beam-search evaluation).
+   */
   heartbeat(id: number): Promise<void>;
   /** Refuses a queued or running run unless `force`; see the file rules. */
   delete(id: number, options?: { force?: boolean }): Promise<RunDeleted>;
@@ -170,8 +174,8 @@ export interface MetricRequest {
 export interface MetricStore {
   /**
    * Writes a batch atomically. Each point's run must exist; values must be
-   * finite, steps and epochs non-negative integers. Touches each run's
-   * heartbeat. Calls the store's `onMetrics` hook once per run after commit.
+   * finite, steps and epochs non-negative integers. Touches the heartbeat of
+   * each run and of its tuning trial. Calls the store's `onMetrics` hook once per run after commit.
    */
   append(points: MetricInput[]): Promise<void>;
   /** Keys a run logged, sorted. */
