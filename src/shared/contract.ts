@@ -93,8 +93,8 @@ const runMethods = {
     z
       .object({
         status: z.array(z.enum(RUN_STATUSES)).max(RUN_STATUSES.length).optional(),
-        tag: z.string().min(1).max(100).optional(),
-        search: z.string().min(1).max(200).optional(),
+        tag: z.string().max(100).optional(),
+        search: z.string().max(200).optional(),
         datasetId: z.number().int().min(1).optional(),
         /** Metrics whose best and last value each run carries (the runs table's columns). */
         metrics: z
