@@ -40,7 +40,8 @@ function sequentialDecode<S>(model: StepDecoder<S>, features: DecoderFeatures, c
           // At the length limit <end> is the only word left.
           if (step === constraints.maxLength) banned = onlyEnd(banned);
           const chosen = choose(banned, step);
-          const chosenLogProb = tf.reshape(tf.gather(stepLogProbs, tf.expandDims(chosen, 1), 1, 1), [-1]);
+          // A one-hot product rather than a batched gather: the wasm backend's gather with batchDims is unreliable.
+          const chosenLogProb = tf.sum(tf.mul(stepLogProbs, tf.cast(tf.oneHot(chosen, stepLogProbs.shape[1]), 'float32')), 1);
           return { next, chosen, chosenLogProb, weights };
         },
         (r) => [...model.stateTensors(r.next), r.chosen, r.chosenLogProb, ...(r.weights ? [r.weights] : [])],

@@ -40,7 +40,8 @@ export function maskedCrossEntropy(
 }
 
 function smoothedTargets(targets: tf.Tensor1D, vocab: number, smoothing: number): tf.Tensor2D {
-  const oneHot = tf.oneHot(targets, vocab, 1, 0, 'float32') as tf.Tensor2D;
+  // One-hot as int32, then cast: the wasm backend's OneHot writes int32 bits whatever dtype is asked.
+  const oneHot = tf.cast(tf.oneHot(targets, vocab), 'float32') as tf.Tensor2D;
   if (smoothing <= 0) return oneHot;
   return tf.add(tf.mul(oneHot, 1 - smoothing), smoothing / vocab) as tf.Tensor2D;
 }

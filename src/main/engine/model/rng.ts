@@ -87,3 +87,18 @@ export class Rng {
     return out;
   }
 }
+
+/**
+ * A seed derived from a base seed and labels, e.g. (42, 'shuffle', epoch 3):
+ * independent streams that need no stored state, because the labels say
+ * where in the run they are.
+ */
+export function deriveSeed(seed: number, ...labels: Array<string | number>): number {
+  let hash = (seed ^ 0x811c9dc5) >>> 0;
+  for (const label of labels) {
+    const text = `/${String(label)}`;
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  // One splitmix round so that nearby labels give unrelated seeds.
+  return splitmix32(hash)() >>> 1;
+}

@@ -52,12 +52,8 @@ export class AdamOptimizer {
   /** Adds parameters later (e.g. encoder layers when fine-tuning starts). */
   addParam(name: string, variable: tf.Variable): void {
     if (this.slots.has(name)) throw new Error(`The optimizer already has a parameter "${name}".`);
-    this.slots.set(name, {
-      variable,
-      m: tf.variable(tf.zerosLike(variable), false),
-      v: tf.variable(tf.zerosLike(variable), false),
-      decay: variable.rank > 1,
-    });
+    const zeros = () => tf.tidy(() => tf.variable(tf.zerosLike(variable), false));
+    this.slots.set(name, { variable, m: zeros(), v: zeros(), decay: variable.rank > 1 });
   }
 
   has(name: string): boolean {

@@ -1,0 +1,58 @@
+/**
+ * Batches of captions for teacher forcing. Each epoch visits every training
+ * caption once in an order drawn from (seed, epoch); a batch is padded only
+ * to its own longest caption, so short captions cost short steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { CaptionBatch } from '../model/decoder';
+import { deriveSeed, Rng } from '../model/rng';
+import type { CaptionItem } from './data';
+
+/** The caption order of one epoch: a permutation fixed by (seed, epoch). */
+export function epochOrder(seed: number, epoch: number, count: number): number[] {
+  return new Rng(deriveSeed(seed, 'shuffle', epoch)).shuffled(Array.from({ length: count }, (_, i) => i));
+}
+
+export function stepsPerEpoch(captions: number, batchSize: number): number {
+  return Math.ceil(captions / batchSize);
+}
+
+export interface HostBatch {
+  /** Image index of each row. */
+  images: number[];
+  rows: number;
+  steps: number;
+  inputs: Int32Array;
+  targets: Int32Array;
+  mask: Float32Array;
+  /** Real target words (the <end> included). */
+  tokens: number;
+}
+
+/** Rows <start> w… as inputs, w… <end> as targets, padded with 0 to the longest caption of the batch. */
+export function hostBatch(items: readonly CaptionItem[]): HostBatch {
+  const steps = Math.max(...items.map((item) => item.tokens.length - 1));
+  const rows = items.length;
+  const inputs = new Int32Array(rows * steps);
+  const targets = new Int32Array(rows * steps);
+  const mask = new Float32Array(rows * steps);
+  let tokens = 0;
+  items.forEach((item, row) => {
+    const length = item.tokens.length - 1;
+    for (let t = 0; t < length; t++) {
+      inputs[row * steps + t] = item.tokens[t]!;
+      targets[row * steps + t] = item.tokens[t + 1]!;
+      mask[row * steps + t] = 1;
+    }
+    tokens += length;
+  });
+  return { images: items.map((item) => item.image), rows, steps, inputs, targets, mask, tokens };
+}
+
+export function toTensors(batch: HostBatch): CaptionBatch {
+  return {
+    inputs: tf.tensor2d(batch.inputs, [batch.rows, batch.steps], 'int32'),
+    targets: tf.tensor2d(batch.targets, [batch.rows, batch.steps], 'int32'),
+    mask: tf.tensor2d(batch.mask, [batch.rows, batch.steps], 'float32'),
+  };
+}
