@@ -44,29 +44,37 @@ export class RunFiles {
     return total;
   }
 
-  /** Removes stored paths and the run's folder; answers how many existed and were removed. */
-  removeRun(runId: number, storedPaths: readonly string[]): number {
+  /**
+   * Removes stored paths and the run's folder. Answers how many existed and
+   * were removed, and the paths that could not be (a permission problem
+   * must not undo a delete that is already committed).
+   */
+  removeRun(runId: number, storedPaths: readonly string[]): { removed: number; failed: string[] } {
     let removed = 0;
+    const failed: string[] = [];
+    const attempt = (path: string, count: () => number) => {
+      try {
+        if (!existsSync(path)) return;
+        const files = count();
+        rmSync(path, { recursive: true, force: true });
+        removed += files;
+      } catch {
+        failed.push(path);
+      }
+    };
     const runDir = join(this.dataDir, 'runs', String(runId));
     for (const stored of storedPaths) {
       const absolute = this.toAbsolute(stored);
       // Inside the run folder it goes with the folder below; count it once.
-      if (absolute.startsWith(runDir + sep)) continue;
-      if (this.remove(absolute)) removed++;
+      if (!absolute.startsWith(runDir + sep)) attempt(absolute, () => 1);
     }
-    if (existsSync(runDir)) {
-      removed += countEntries(runDir);
-      rmSync(runDir, { recursive: true, force: true });
-    }
-    return removed;
+    attempt(runDir, () => countFiles(runDir));
+    return { removed, failed };
   }
 
   /** Removes one file or folder given by its stored path. */
   removeStored(stored: string): boolean {
-    return this.remove(this.toAbsolute(stored));
-  }
-
-  private remove(absolute: string): boolean {
+    const absolute = this.toAbsolute(stored);
     if (!existsSync(absolute)) return false;
     rmSync(absolute, { recursive: true, force: true });
     return true;
@@ -74,10 +82,10 @@ export class RunFiles {
 }
 
 /** Files (not folders) under `dir`, to report what a delete removed. */
-function countEntries(dir: string): number {
+function countFiles(dir: string): number {
   let count = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    count += entry.isDirectory() ? countEntries(join(dir, entry.name)) : 1;
+    count += entry.isDirectory() ? countFiles(join(dir, entry.name)) : 1;
   }
   return count;
 }

@@ -263,9 +263,10 @@ export class SqliteRunStore implements RunStore {
     })();
     // Files go after the commit: a failed delete must never leave rows
     // pointing at files that are already gone.
-    const filesRemoved = this.context.files.removeRun(id, paths);
+    const { removed, failed } = this.context.files.removeRun(id, paths);
+    if (failed.length) notify(this.context.hooks.onError, `Run ${id} was deleted, but these files could not be removed: ${failed.join(', ')}`);
     notify(this.context.hooks.onRunDeleted, id);
-    return { runId: id, filesRemoved };
+    return { runId: id, filesRemoved: removed };
   }
 
   async resumePoint(id: number): Promise<ResumePoint | null> {
