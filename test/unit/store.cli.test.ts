@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/main/cli';
+import { databasePath, openDatabase } from '../../src/main/store/db';
 import { openSqliteStore } from '../../src/main/store/sqliteStore';
 import type { RunDeleted, RunDetail, RunExport, RunWithMetrics } from '../../src/shared/storeTypes';
 import { tempDataDir } from '../helpers/storeFixtures';
@@ -125,5 +126,15 @@ describe('captioner runs', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/Unknown action "rename"/);
     expect((await captioner('runs', 'list', '--status', 'paused')).code).toBe(2);
+  });
+
+  it('refuses a database written by a newer release, saying what to do', async () => {
+    const db = openDatabase(databasePath(data.dir));
+    db.pragma('user_version = 42');
+    db.close();
+    const { code, stderr } = await captioner('runs', 'list');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^captioner runs: The database .*workbench\.db has schema version 42, .*update the workbench/);
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 });

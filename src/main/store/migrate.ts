@@ -4,6 +4,7 @@
  * the database exactly as it was. A database written by newer code is refused
  * rather than guessed at.
  */
+import { ApiError } from '../../shared/errors';
 import type { Db } from './db';
 
 export interface Migration {
@@ -18,13 +19,15 @@ export interface Migration {
   up(db: Db): void;
 }
 
-export class NewerDatabaseError extends Error {
+/** An ApiError so that the CLI and the API show its message as it is, without a stack. */
+export class NewerDatabaseError extends ApiError {
   constructor(
     readonly file: string,
     readonly found: number,
     readonly supported: number,
   ) {
     super(
+      'conflict',
       `The database ${file} has schema version ${found}, but this version of Captioning Workbench ` +
         `understands versions up to ${supported}. It was written by a newer release: update the ` +
         `workbench, or choose another data directory (--data-dir or CAPTIONER_DATA_DIR).`,
