@@ -15,6 +15,7 @@ import type { EngineSpawner } from './engine/channel';
 import { forkSpawner } from './engine/forkChannel';
 import { EngineSupervisor } from './engine/supervisor';
 import { openWorkbenchStore } from './store/workbenchStore';
+import { TrainingService } from './training/trainingService';
 
 export interface WorkbenchOptions {
   dataDir?: string | null;
@@ -42,7 +43,9 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   const mediaRoots = new MediaRoots();
   mediaRoots.add(dataDir);
   const store = openWorkbenchStore(dataDir, bus, logger);
-  const services: Services = { dataDir, bus, logger, jobs: new JobManager(bus), engine, mediaRoots, store };
+  const jobs = new JobManager(bus);
+  const training = new TrainingService({ dataDir, store, engine, jobs, bus, logger });
+  const services: Services = { dataDir, bus, logger, jobs, engine, mediaRoots, store, training };
   const handlers = createHandlers(services);
   return {
     services,

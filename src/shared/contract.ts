@@ -8,6 +8,15 @@
  * in `window.api` as `onNamespaceNoun(callback)`.
  */
 import { z } from 'zod';
+import { runConfigSchema, type RunPreset } from './runConfig';
+import type {
+  TrainingConfigSchema,
+  TrainingEpochEvent,
+  TrainingEstimate,
+  TrainingFinished,
+  TrainingStartResult,
+  TrainingStepEvent,
+} from './trainingTypes';
 import type { ScoreReport } from './inferenceTypes';
 import type {
   EngineStatus,
@@ -176,7 +185,37 @@ const runMethods = {
 
 // ─── training ────────────────────────────────────────────────────────────────
 
-const trainingMethods = {} as const;
+const trainingRunId = z.number().int().positive();
+
+const trainingMethods = {
+  'training.start': returns<TrainingStartResult>()(
+    z
+      .object({
+        config: runConfigSchema,
+        tags: z.array(z.string().min(1).max(64)).max(32).default([]),
+      })
+      .strict(),
+    'Create a run from a RunConfig and start training it; progress arrives as training.step / training.epoch events.',
+  ),
+  'training.resume': returns<TrainingStartResult>()(
+    z.object({ runId: trainingRunId }).strict(),
+    'Continue a stopped, failed or crashed run exactly from its newest checkpoint.',
+  ),
+  'training.stop': returns<{ stopping: boolean }>()(
+    z.object({ runId: trainingRunId }).strict(),
+    'Stop a training run after its current step; a checkpoint is saved and the run can be resumed.',
+  ),
+  'training.estimate': returns<TrainingEstimate>()(
+    z.object({ config: runConfigSchema, steps: z.number().int().min(2).max(100).default(6) }).strict(),
+    'Time a few real training steps of a configuration on the current backend: seconds per step and per epoch.',
+  ),
+  'training.presets': returns<RunPreset[]>()(none, 'Named starting configurations (shapes-quick, flickr8k-like).'),
+  'training.configSchema': returns<TrainingConfigSchema>()(
+    none,
+    'The RunConfig as JSON Schema (titles, help texts, bounds, defaults) and the numeric fields a tuner may search.',
+  ),
+  'training.active': returns<Array<{ runId: number; jobId: string }>>()(none, 'Runs training in this workbench now.'),
+} as const;
 
 // ─── inference, evaluation, model packages ───────────────────────────────────
 
@@ -214,6 +253,9 @@ export const events = {
   'run.updated': event<RunRecord>('A run was created, renamed, tagged or changed status.'),
   'run.deleted': event<{ runId: number }>('A run and its files were deleted.'),
   'run.metrics': event<MetricBatch>('Metric points of a run were committed (the live dashboard feed).'),
+  'training.step': event<TrainingStepEvent>('Training progress of a run, at most about twice a second: loss, learning rate, throughput.'),
+  'training.epoch': event<TrainingEpochEvent>('A run finished an epoch: losses, BLEU-4, CIDEr-D, learning rate and sample captions.'),
+  'training.finished': event<TrainingFinished>('A training run ended: completed, stopped, failed or crashed, with its checkpoint.'),
 } as const;
 
 export type Methods = typeof methods;

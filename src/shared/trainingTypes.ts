@@ -3,7 +3,7 @@
  * streams while a run trains (steps, epochs, checkpoints), what a training
  * call answers, and the API's response types. No tensors, no classes.
  */
-import type { RunConfig } from './runConfig';
+import type { RunConfig, RunPreset, SearchDimension } from './runConfig';
 
 export interface TrainingStarted {
   kind: 'started';
@@ -37,8 +37,12 @@ export interface TrainingStep {
   loss: number;
   learningRate: number;
   gradNorm: number;
+  /** Seconds the last step took. */
+  seconds: number;
   tokensPerSecond: number;
   samplingProbability: number;
+  /** Every step since the previous event, [globalStep, loss, learningRate], so the stored curve has all steps. */
+  recent: Array<[number, number, number]>;
 }
 
 export interface SampleCaptionData {
@@ -135,11 +139,12 @@ export interface TrainingEstimate {
   warnings: string[];
 }
 
-export interface TrainingPreset {
-  id: string;
-  title: string;
-  description: string;
-  config: Partial<Record<keyof RunConfig, unknown>>;
+/** What a form generator and a tuner need to know about RunConfig. */
+export interface TrainingConfigSchema {
+  /** JSON Schema (draft 2020-12) of a RunConfig as a user writes it: titles, descriptions, bounds, defaults. */
+  jsonSchema: Record<string, unknown>;
+  searchSpace: SearchDimension[];
+  presets: RunPreset[];
 }
 
 /** Live updates for the dashboard: the run they belong to and the engine's event. */

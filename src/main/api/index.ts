@@ -4,11 +4,13 @@ import type { Services } from './services';
 import { inferenceHandlers } from './inference';
 import { runHandlers } from './runs';
 import { systemHandlers } from './system';
+import { trainingHandlers } from './training';
 
 export function createHandlers(services: Services): Handlers {
   return {
     ...systemHandlers(services),
     ...inferenceHandlers(services),
     ...runHandlers(services),
+    ...trainingHandlers(services),
   };
 }

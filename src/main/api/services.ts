@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger';
 import type { MediaRoots } from '../core/mediaRoots';
 import type { EngineSupervisor } from '../engine/supervisor';
 import type { ExperimentStore } from '../store';
+import type { TrainingService } from '../training/trainingService';
 
 export interface Services {
   dataDir: string;
@@ -15,4 +16,6 @@ export interface Services {
   mediaRoots: MediaRoots;
   /** Runs, metrics, checkpoints, datasets, evaluations, studies, batch jobs (src/main/store). */
   store: ExperimentStore;
+  /** Training runs: start, stop, resume, and recording what the engine streams (src/main/training). */
+  training: TrainingService;
 }

@@ -4,10 +4,12 @@
  */
 import { evalEngineHandlers } from './eval/handlers';
 import { systemEngineHandlers } from './system/handlers';
+import { trainingEngineHandlers } from './train/handlers';
 
 export const engineHandlers = {
   ...systemEngineHandlers,
   ...evalEngineHandlers,
+  ...trainingEngineHandlers,
 };
 
 export type EngineHandlers = typeof engineHandlers;

@@ -3,6 +3,7 @@ import { doctorCommand } from './doctor';
 import { scoreCommand } from './score';
 import { runsCommand } from './runs';
 import { serveCommand } from './serve';
+import { trainCommand } from './train';
 import type { Command } from './types';
 
-export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand];
+export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand];

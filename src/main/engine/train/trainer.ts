@@ -61,6 +61,8 @@ export interface TrainOptions {
   maxSteps?: number;
   /** Skip validation and epoch checkpoints (the time estimate measures steps only). */
   stepsOnly?: boolean;
+  /** Least time between step events (default 500 ms; the last step of an epoch always reports). */
+  stepEventIntervalMs?: number;
   onEvent?(event: TrainingEvent): void;
   onProgress?(progress: { stage: string; done: number; total: number | null; etaSeconds?: number | null; message?: string }): void;
   log?(level: 'info' | 'warn', message: string): void;
@@ -201,6 +203,8 @@ async function runLoop(
   let secondsPerStep: number | null = null;
   let validationSeconds = 0;
   let lastStepEvent = 0;
+  let recent: Array<[number, number, number]> = [];
+  const stepEventInterval = options.stepEventIntervalMs ?? STEP_EVENT_INTERVAL_MS;
 
   const saveCheckpoint = async (name: string, reason: TrainingCheckpoint['reason'], isBest: boolean, metrics: Record<string, number>) => {
     const path = join(checkpointDir, name);
@@ -274,9 +278,10 @@ async function runLoop(
         random: { seed, epoch, step: step + 1 },
       };
       stepsThisCall += 1;
+      recent.push([state.globalStep, loss, learningRate]);
 
       const now = performance.now();
-      if (now - lastStepEvent >= STEP_EVENT_INTERVAL_MS || step + 1 === perEpoch) {
+      if (now - lastStepEvent >= stepEventInterval || step + 1 === perEpoch) {
         lastStepEvent = now;
         const stepEvent: TrainingStep = {
           kind: 'step',
@@ -287,9 +292,12 @@ async function runLoop(
           loss,
           learningRate,
           gradNorm,
+          seconds,
           tokensPerSecond: batch.tokens / Math.max(seconds, 1e-9),
           samplingProbability,
+          recent,
         };
+        recent = [];
         emit(stepEvent);
         const remainingSteps = (epochs - epoch - 1) * perEpoch + (perEpoch - step - 1);
         const remainingValidations = options.stepsOnly ? 0 : epochs - epoch;

@@ -1,0 +1,233 @@
+/**
+ * `captioner train`: trains a captioning model headlessly, through the same
+ * validated API the UI uses (`training.start`, `training.resume`,
+ * `training.stop`). Ctrl-C stops after the current step, saves a checkpoint
+ * and leaves the run resumable; a second Ctrl-C quits at once.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isPresetId, mergeConfig, presetIds, presets, validateRunConfig, type RunConfig } from '../../../shared/runConfig';
+import type { TrainingEpochEvent, TrainingEstimate, TrainingFinished } from '../../../shared/trainingTypes';
+import type { JobProgress } from '../../../shared/types';
+import { commonOptions, intOption, parse } from '../args';
+import { CliError, printJson, withWorkbench } from '../context';
+import { formatDuration, progressPrinter } from '../progress';
+import type { Command } from './types';
+
+const usage = `Usage:
+  captioner train --config run.json [--set PATH=VALUE ...] [--json] [--data-dir DIR]
+  captioner train --dataset PATH [--preset shapes-quick] [--epochs N] [--batch-size N]
+                  [--seed N] [--name NAME] [--set PATH=VALUE ...] [--json] [--data-dir DIR]
+  captioner train --resume RUN [--json] [--data-dir DIR]
+  captioner train ... --estimate      time a few steps and print seconds per epoch instead
+
+--config reads a RunConfig JSON file (the same schema as the UI's run form;
+see docs/training.md). Without it, --preset (default shapes-quick) gives the
+starting point. --set overrides any field by its dotted path, e.g.
+--set decoder.variant=attention --set optimizer.learningRate=5e-4 (values
+are parsed as JSON when they can be). Presets: ${presetIds.join(', ')}.
+
+Progress goes to stderr. With --json, stdout gets one JSON line per epoch
+(losses, BLEU-4, CIDEr-D, learning rate) and a final line with the run id,
+status, checkpoint path and validation metrics. Ctrl-C stops after the
+current step and saves a checkpoint; resume with --resume RUN.`;
+
+const options = {
+  ...commonOptions,
+  config: { type: 'string' },
+  dataset: { type: 'string' },
+  preset: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  seed: { type: 'string' },
+  name: { type: 'string' },
+  set: { type: 'string', multiple: true },
+  resume: { type: 'string' },
+  estimate: { type: 'boolean', default: false },
+} as const;
+
+type Values = ReturnType<typeof parse<typeof options>>['values'];
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'Train a captioning model (from a config file, a preset, or resume a run)',
+  usage,
+  async run(argv) {
+    const { values } = parse(argv, options, usage);
+    const resumeRun = values.resume !== undefined ? intOption(values.resume, 'resume', 0) : null;
+    if (resumeRun !== null && resumeRun < 1) throw new CliError('--resume needs a run id (a positive integer).', 2);
+    const config = resumeRun === null ? buildConfig(values) : null;
+
+    await withWorkbench({ dataDir: values['data-dir'], quiet: values.json }, async (cli) => {
+      if (values.estimate) {
+        if (!config) throw new CliError('--estimate needs a configuration, not --resume.', 2);
+        const estimate = await cli.call('training.estimate', { config });
+        if (values.json) printJson(estimate);
+        else process.stdout.write(formatEstimate(estimate));
+        return;
+      }
+      const { bus } = cli.workbench.services;
+      const bar = progressPrinter(!values.json);
+      let runId: number | null = null;
+      let jobId: string | null = null;
+      const detach = bus.attach((event, payload) => {
+        if (event === 'job.progress' && (payload as JobProgress).jobId === jobId) bar.update(payload as JobProgress);
+        if (event === 'training.epoch' && (payload as TrainingEpochEvent).runId === runId) {
+          bar.done();
+          const epoch = payload as TrainingEpochEvent;
+          if (values.json) printJson(epochLine(epoch));
+          else process.stdout.write(formatEpoch(epoch));
+        }
+      });
+
+      let interrupts = 0;
+      const onInterrupt = () => {
+        interrupts += 1;
+        if (interrupts > 1) {
+          process.stderr.write('\nQuitting without waiting for the checkpoint.\n');
+          process.exit(130);
+        }
+        bar.done();
+        process.stderr.write('\nStopping after the current step and saving a checkpoint (Ctrl-C again to quit at once)…\n');
+        if (runId !== null) void cli.call('training.stop', { runId }).catch(() => undefined);
+      };
+      process.on('SIGINT', onInterrupt);
+      try {
+        const started = resumeRun !== null ? await cli.call('training.resume', { runId: resumeRun }) : await cli.call('training.start', { config: config! });
+        runId = started.runId;
+        jobId = started.jobId;
+        if (!values.json) process.stderr.write(`Run ${runId}: ${started.runDir}\n`);
+        if (interrupts > 0) await cli.call('training.stop', { runId });
+        const finished = await cli.workbench.services.training.finished(runId);
+        bar.done();
+        if (values.json) printJson({ type: 'final', ...finished });
+        else process.stdout.write(formatFinished(finished));
+        if (finished.status === 'failed' || finished.status === 'crashed') process.exitCode = 1;
+      } finally {
+        process.off('SIGINT', onInterrupt);
+        detach();
+      }
+    });
+  },
+};
+
+/** The RunConfig from --config or --preset, with the flags and --set applied, validated. */
+export function buildConfig(values: Values): RunConfig {
+  let base: Record<string, unknown>;
+  if (values.config) {
+    const file = resolve(values.config);
+    try {
+      base = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new CliError(`${file}: cannot read the config: ${(error as Error).message}`, 2);
+    }
+    if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new CliError(`${file}: a RunConfig must be a JSON object.`, 2);
+    if (values.preset) throw new CliError('Give either --config or --preset, not both.', 2);
+  } else {
+    const preset = values.preset ?? 'shapes-quick';
+    if (!isPresetId(preset)) throw new CliError(`Unknown preset "${preset}". Presets: ${presetIds.join(', ')}.`, 2);
+    base = presets[preset].config as Record<string, unknown>;
+  }
+  const flags: Record<string, unknown> = {};
+  const put = (path: string, value: unknown) => setPath(flags, path, value);
+  if (values.dataset !== undefined) put('dataset.path', resolve(values.dataset));
+  if (values.epochs !== undefined) put('training.epochs', intOption(values.epochs, 'epochs', 0));
+  if (values['batch-size'] !== undefined) {
+    put('training.batchSize', values['batch-size'] === 'auto' ? 'auto' : intOption(values['batch-size'], 'batch-size', 0));
+  }
+  if (values.seed !== undefined) put('training.seed', intOption(values.seed, 'seed', 0));
+  if (values.name !== undefined) put('name', values.name);
+  for (const assignment of values.set ?? []) {
+    const equals = assignment.indexOf('=');
+    if (equals <= 0) throw new CliError(`--set needs PATH=VALUE (got "${assignment}").`, 2);
+    put(assignment.slice(0, equals).trim(), parseValue(assignment.slice(equals + 1)));
+  }
+  const merged = mergeConfig(base, flags);
+  if (values.config && typeof (merged.dataset as { path?: unknown } | undefined)?.path === 'string' && values.dataset === undefined) {
+    // A relative dataset path in a config file is relative to the file.
+    const dataset = merged.dataset as { path: string };
+    dataset.path = resolve(resolve(values.config, '..'), dataset.path);
+  }
+  const checked = validateRunConfig(merged);
+  if (!checked.ok) {
+    const hint = checked.issues.some((issue) => issue.path === 'dataset.path') ? '\nGive the dataset with --dataset PATH.' : '';
+    throw new CliError(`Invalid configuration:\n${checked.issues.map((issue) => `  ${issue.path}: ${issue.message}`).join('\n')}${hint}`, 2);
+  }
+  return checked.config;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.').filter(Boolean);
+  if (keys.length === 0) throw new CliError(`--set: empty field path.`, 2);
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function epochLine(epoch: TrainingEpochEvent) {
+  return {
+    type: 'epoch',
+    runId: epoch.runId,
+    epoch: epoch.epoch,
+    epochs: epoch.epochs,
+    globalStep: epoch.globalStep,
+    trainLoss: epoch.trainLoss,
+    valLoss: epoch.valLoss,
+    bleu4: epoch.bleu4,
+    ciderD: epoch.ciderD,
+    learningRate: epoch.learningRate,
+    seconds: epoch.seconds,
+    improved: epoch.improved,
+    bestEpoch: epoch.bestEpoch,
+  };
+}
+
+function formatEpoch(epoch: TrainingEpochEvent): string {
+  const lines = [
+    `epoch ${epoch.epoch}/${epoch.epochs}  train loss ${epoch.trainLoss.toFixed(4)}  val loss ${epoch.valLoss.toFixed(4)}  ` +
+      `BLEU-4 ${epoch.bleu4.toFixed(4)}  CIDEr-D ${epoch.ciderD.toFixed(4)}  lr ${epoch.learningRate.toExponential(2)}  ` +
+      `${formatDuration(epoch.seconds)}${epoch.improved ? '  (best so far)' : ''}`,
+  ];
+  for (const sample of epoch.samples.slice(0, 3)) lines.push(`    ${sample.imageId}: ${sample.caption || '(empty)'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function formatFinished(finished: TrainingFinished): string {
+  const lines = [
+    `Run ${finished.runId} ${finished.status}${finished.outcome === 'early-stopped' ? ' (early stopping)' : ''} after ${finished.epochsCompleted} epochs, ${finished.globalStep} steps.`,
+  ];
+  if (finished.validation) {
+    const v = finished.validation;
+    lines.push(`Validation: loss ${v.valLoss.toFixed(4)}, BLEU-4 ${v.bleu4.toFixed(4)}, CIDEr-D ${v.ciderD.toFixed(4)}.`);
+  }
+  if (finished.checkpoint) lines.push(`Checkpoint: ${finished.checkpoint}`);
+  if (finished.bestCheckpoint) lines.push(`Best:       ${finished.bestCheckpoint}`);
+  if (finished.status === 'stopped') lines.push(`Resume with: captioner train --resume ${finished.runId}`);
+  if (finished.error) lines.push(`Error: ${finished.error}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function formatEstimate(estimate: TrainingEstimate): string {
+  const lines = [
+    `Backend          ${estimate.backend} (${estimate.device})`,
+    `Batch size       ${estimate.batchSize}`,
+    `Steps per epoch  ${estimate.stepsPerEpoch} (${estimate.trainCaptions} captions)`,
+    `Per step         ${(estimate.secondsPerStep * 1000).toFixed(0)} ms, ${Math.round(estimate.tokensPerSecond)} tokens/s`,
+    `Per epoch        ${formatDuration(estimate.secondsPerEpoch)} (training steps only; validation adds to it)`,
+    `Weights          ${estimate.parameters.toLocaleString('en-US')}`,
+    ...estimate.warnings.map((warning) => `Warning          ${warning}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
