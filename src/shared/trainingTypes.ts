@@ -3,7 +3,7 @@
  * streams while a run trains (steps, epochs, checkpoints), what a training
  * call answers, and the API's response types. No tensors, no classes.
  */
-import type { RunConfig, RunPreset, SearchDimension } from './runConfig';
+import type { RunPreset, SearchDimension } from './runConfig';
 
 export interface TrainingStarted {
   kind: 'started';
