@@ -41,15 +41,22 @@ function electronBlocker() {
   const binary = existsSync(pathFile)
     ? join(root, 'node_modules', 'electron', 'dist', readFileSync(pathFile, 'utf8'))
     : null;
-  if (binary && existsSync(binary)) return null;
+  if (binary && existsSync(binary)) return sqliteBlocker();
   // Electron downloads its binary on first use; try once, quietly.
   const download = spawnSync(process.execPath, [join(root, 'node_modules', 'electron', 'install.js')], {
     cwd: root,
     stdio: 'ignore',
     timeout: 120_000,
   });
-  if (download.status !== 0) return "the Electron binary is not installed and could not be downloaded (run 'npx install-electron' where the network allows)";
-  return null;
+  if (download.status !== 0) return "the Electron binary is not installed and could not be downloaded (run 'npm run setup:electron' where the network allows)";
+  return sqliteBlocker();
+}
+
+/** The app's main process needs better-sqlite3 built for Electron's ABI (see scripts/setup-electron.mjs). */
+function sqliteBlocker() {
+  if (existsSync(join(root, '.native', 'electron', 'better_sqlite3.node'))) return null;
+  const setup = spawnSync(process.execPath, [join(root, 'scripts', 'setup-electron.mjs')], { cwd: root, stdio: 'inherit' });
+  return setup.status === 0 ? null : "better-sqlite3 is not built for Electron and could not be built (run 'npm run setup:electron' where the network allows)";
 }
 
 function serve(reason) {
