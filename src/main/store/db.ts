@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { sqliteNativeBinding } from './nativeBinding';
 
 export type Db = Database.Database;
 
@@ -20,13 +21,14 @@ export function openDatabase(file: string): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   let db: Db;
   try {
-    db = new Database(file);
+    const nativeBinding = sqliteNativeBinding();
+    db = new Database(file, nativeBinding ? { nativeBinding } : {});
   } catch (error) {
     const message = (error as Error).message;
     // The native module must match the runtime: Node's for the CLI and tests,
     // Electron's for the desktop app.
     const hint = /NODE_MODULE_VERSION|was compiled against a different/.test(message)
-      ? ' better-sqlite3 was built for another Node.js or Electron version; rebuild it for this runtime (e.g. `npx electron-builder install-app-deps` for the app, `npm rebuild better-sqlite3` for Node).'
+      ? ' better-sqlite3 was built for another Node.js or Electron version; build it for this runtime: `npm run setup:electron` for the desktop app, `npm rebuild better-sqlite3` for Node.'
       : '';
     throw new Error(`Cannot open the workbench database ${file}: ${message}${hint}`);
   }
