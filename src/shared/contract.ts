@@ -17,7 +17,7 @@ import type {
   TrainingStartResult,
   TrainingStepEvent,
 } from './trainingTypes';
-import type { ScoreReport } from './inferenceTypes';
+import { EVAL_SPLITS, type EvaluationDetail, type ScoreReport } from './inferenceTypes';
 import type {
   EngineStatus,
   JobFinished,
@@ -221,6 +221,25 @@ const trainingMethods = {
 
 const inferenceFilePath = z.string().min(1).max(4096);
 
+/** Decoding settings a request may set; the rest come from the defaults and the model's maximum caption length. */
+const decodingSettings = z
+  .object({
+    strategy: z.enum(['greedy', 'beam', 'sample']).optional(),
+    beamWidth: z.number().int().min(1).max(20).optional(),
+    lengthPenalty: z.number().min(0).max(3).optional(),
+    minLength: z.number().int().min(0).max(50).optional(),
+    maxLength: z.number().int().min(1).max(100).optional(),
+    noRepeatNgramSize: z.number().int().min(0).max(6).optional(),
+    temperature: z.number().min(0.05).max(5).optional(),
+    topK: z.number().int().min(0).max(100_000).optional(),
+    topP: z.number().min(0.01).max(1).optional(),
+    seed: z.number().int().min(0).max(2_147_483_647).optional(),
+  })
+  .strict()
+  .default({});
+
+const checkpointChoice = z.union([z.literal('best'), z.literal('last'), z.number().int().min(0).max(100_000)]).default('best');
+
 const inferenceMethods = {
   'eval.score': returns<ScoreReport>()(
     z
@@ -231,6 +250,36 @@ const inferenceMethods = {
       })
       .strict(),
     'Score a COCO results file against references with BLEU-1..4, ROUGE-L and CIDEr-D (coco-caption definitions).',
+  ),
+  'eval.start': returns<{ jobId: string }>()(
+    z
+      .object({
+        runId: z.number().int().min(1),
+        checkpoint: checkpointChoice,
+        split: z.enum(EVAL_SPLITS).default('test'),
+        /** Another dataset to evaluate on; default: the run's own. */
+        dataset: inferenceFilePath.optional(),
+        decoding: decodingSettings,
+        /** Only the first N images of the split (0 = all). */
+        limit: z.number().int().min(0).max(10_000_000).default(0),
+        batchSize: z.number().int().min(1).max(256).default(16),
+      })
+      .strict(),
+    'Evaluate a checkpoint on a split as a job: captions, per-image and aggregate scores stored with the decoding and metric definitions, and a COCO results file.',
+  ),
+  'eval.get': returns<EvaluationDetail>()(
+    z
+      .object({
+        evaluationId: z.number().int().min(1),
+        limit: z.number().int().min(1).max(100_000).default(500),
+        offset: z.number().int().min(0).default(0),
+      })
+      .strict(),
+    'One evaluation: settings, aggregate scores, and a page of its images with captions, references and scores.',
+  ),
+  'eval.list': returns<EvaluationRecord[]>()(
+    z.object({ runId: z.number().int().min(1).optional() }).strict(),
+    'Evaluations, newest first; runId narrows to one run.',
   ),
 } as const;
 

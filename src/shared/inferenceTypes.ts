@@ -2,6 +2,7 @@
  * Response types of the inference, evaluation and model-package methods.
  * Plain serializable data: no Node, no DOM, no tensors.
  */
+import type { EvaluationItem, EvaluationRecord } from './storeTypes';
 
 /** The coco-caption metrics the workbench computes itself. */
 export type MetricKey = 'bleu1' | 'bleu2' | 'bleu3' | 'bleu4' | 'rougeL' | 'ciderD';
@@ -84,4 +85,83 @@ export interface ScoreReport {
   perImage: ImageScores[] | null;
   /** Present when the references come from a Shapes dataset with its scenes.json beside them. */
   grounded: GroundedSummary | null;
+}
+
+/** How captions are generated: the settings stored with every evaluation and package. */
+export interface DecodingSettings {
+  strategy: 'greedy' | 'beam' | 'sample';
+  /** Beam search: beams per image (1 is greedy). */
+  beamWidth: number;
+  /** Beam search: final captions ranked by Σ log p / length^lengthPenalty. */
+  lengthPenalty: number;
+  minLength: number;
+  maxLength: number;
+  /** Never repeat an n-gram of this size in a caption (0 = off). */
+  noRepeatNgramSize: number;
+  /** Sampling only. */
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+}
+
+export interface CaptionResult {
+  image: string;
+  caption: string | null;
+  /** Σ log p of the words and the closing <end>. */
+  logProb: number | null;
+  /** Why the image could not be captioned (unreadable, not an image, too large). */
+  error: string | null;
+}
+
+export const EVAL_SPLITS = ['train', 'val', 'test'] as const;
+export type EvalSplit = (typeof EVAL_SPLITS)[number];
+
+/** An image the evaluation could not caption or score, and why. */
+export interface EvaluationFailure {
+  imageId: string;
+  imagePath: string;
+  error: string;
+}
+
+/** What the engine hands back after evaluating a checkpoint; the main process stores it. */
+export interface EvaluationOutcome {
+  checkpointPath: string;
+  dataset: { path: string; format: string; splitSource: 'dataset' | 'seeded' };
+  split: EvalSplit;
+  decoding: DecodingSettings;
+  tokenization: TokenizationInfo;
+  metrics: MetricSuite;
+  aggregate: MetricScores;
+  grounded: GroundedSummary | null;
+  items: { imageId: string; imagePath: string; caption: string; references: string[]; scores: MetricScores }[];
+  failures: EvaluationFailure[];
+  seconds: number;
+}
+
+/** Which checkpoint of a run: its best, its latest, or the one written after an epoch. */
+export type CheckpointChoice = 'best' | 'last' | number;
+
+/** What `eval.start`'s job answers when it completes (also in `job.finished`). */
+export interface EvaluationSummary {
+  evaluationId: number;
+  runId: number;
+  checkpointId: number;
+  checkpointPath: string;
+  split: EvalSplit;
+  images: number;
+  failures: number;
+  decoding: DecodingSettings;
+  aggregate: MetricScores;
+  grounded: GroundedSummary | null;
+  /** The captions in the COCO results format. */
+  resultsPath: string;
+  seconds: number;
+}
+
+export interface EvaluationDetail {
+  evaluation: EvaluationRecord;
+  items: EvaluationItem[];
+  /** The COCO results file written with it, when it is still there. */
+  resultsPath: string | null;
 }

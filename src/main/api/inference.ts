@@ -1,4 +1,7 @@
 /** `eval.*` and `models.*`: scoring, evaluation and model packages. */
+import { existsSync } from 'node:fs';
+import { ApiError } from '../../shared/errors';
+import { resultsFileOf, startEvaluation } from '../inference/evaluations';
 import type { HandlersFor } from './handlers';
 import type { Services } from './services';
 
@@ -6,6 +9,19 @@ export function inferenceHandlers(services: Services): HandlersFor<'eval.' | 'mo
   return {
     async 'eval.score'(request) {
       return services.engine.call('eval.score', request);
+    },
+    async 'eval.start'(request) {
+      return startEvaluation(services, request);
+    },
+    async 'eval.get'(request) {
+      const evaluation = await services.store.evaluations.get(request.evaluationId);
+      if (!evaluation) throw new ApiError('not_found', `No evaluation with id ${request.evaluationId}.`);
+      const items = await services.store.evaluations.items(request.evaluationId, { limit: request.limit, offset: request.offset });
+      const resultsPath = resultsFileOf(services.dataDir, evaluation.id);
+      return { evaluation, items, resultsPath: existsSync(resultsPath) ? resultsPath : null };
+    },
+    async 'eval.list'(request) {
+      return services.store.evaluations.list(request.runId !== undefined ? { runId: request.runId } : {});
     },
   };
 }

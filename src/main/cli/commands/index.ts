@@ -1,9 +1,12 @@
 /** Every `captioner` subcommand, in the order `captioner --help` lists them. */
+import { datasetCommand } from './dataset';
 import { doctorCommand } from './doctor';
+import { evalCommand } from './eval';
 import { scoreCommand } from './score';
 import { runsCommand } from './runs';
 import { serveCommand } from './serve';
+import { synthCommand } from './synth';
 import { trainCommand } from './train';
 import type { Command } from './types';
 
-export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand];
+export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, evalCommand, datasetCommand, synthCommand];

@@ -1,7 +1,23 @@
 /** Engine methods for scoring and evaluation. */
-import type { ScoreReport } from '../../../shared/inferenceTypes';
+import type { EvaluationOutcome, ScoreReport } from '../../../shared/inferenceTypes';
 import type { EngineContext } from '../protocol';
+import { evaluateCheckpoint, type EvaluateParams } from './evaluate';
 import { scoreFiles, type ScoreFilesRequest } from './scoreFiles';
+
+/** Progress with an ETA from the pace of the current stage. */
+function stageProgress(ctx: EngineContext): (stage: string, done: number, total: number | null) => void {
+  let stageName = '';
+  let stageStart = 0;
+  return (stage, done, total) => {
+    if (stage !== stageName) {
+      stageName = stage;
+      stageStart = performance.now();
+    }
+    const elapsed = (performance.now() - stageStart) / 1000;
+    const etaSeconds = total !== null && done > 0 ? (elapsed / done) * (total - done) : null;
+    ctx.progress({ stage, done, total, etaSeconds });
+  };
+}
 
 export const evalEngineHandlers = {
   /** Reads, tokenizes and scores in the engine: a COCO-sized file takes seconds the UI should not wait on. */
@@ -10,5 +26,14 @@ export const evalEngineHandlers = {
     const report = await scoreFiles(params);
     ctx.progress({ stage: 'scoring', done: 1, total: 1 });
     return report;
+  },
+
+  /** Captions a split with a checkpoint and scores it; the main process stores the outcome. */
+  async 'eval.evaluate'(params: EvaluateParams, ctx: EngineContext): Promise<EvaluationOutcome> {
+    return evaluateCheckpoint(params, {
+      signal: ctx.signal,
+      progress: stageProgress(ctx),
+      log: (message) => ctx.log('info', message),
+    });
   },
 };

@@ -1,0 +1,75 @@
+/** The decoding flags `captioner eval` and `captioner caption` share. */
+import type { DecodingSettings } from '../../shared/inferenceTypes';
+import type { Options } from './args';
+import { CliError } from './context';
+
+export const decodingFlags = {
+  beam: { type: 'string' },
+  greedy: { type: 'boolean', default: false },
+  sample: { type: 'boolean', default: false },
+  'length-penalty': { type: 'string' },
+  'min-length': { type: 'string' },
+  'max-length': { type: 'string' },
+  'no-repeat-ngram': { type: 'string' },
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
+  'top-p': { type: 'string' },
+  seed: { type: 'string' },
+} as const satisfies Options;
+
+export const decodingUsage = `Decoding (default: beam search, width 3):
+  --beam N              beam search with N beams
+  --greedy              the most likely word at every step
+  --sample              sample words (--temperature T, --top-k K, --top-p P, --seed S)
+  --length-penalty A    beam: rank captions by log p / length^A (default 1)
+  --min-length N        no <end> before N words (default 1)
+  --max-length N        at most N words (default: the model's training limit)
+  --no-repeat-ngram N   never repeat an N-gram within a caption`;
+
+type DecodingValues = { [K in keyof typeof decodingFlags]?: (typeof decodingFlags)[K]['type'] extends 'boolean' ? boolean : string };
+
+function number(value: string | undefined, flag: string, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || (integer && !Number.isInteger(parsed))) {
+    throw new CliError(`--${flag} must be ${integer ? 'an integer' : 'a number'} (got "${value}").`, 2);
+  }
+  return parsed;
+}
+
+/** The flags as a partial DecodingSettings; the API validates the ranges. */
+export function decodingFromFlags(values: DecodingValues): Partial<DecodingSettings> {
+  const chosen = [values.beam !== undefined, values.greedy, values.sample].filter(Boolean).length;
+  if (chosen > 1) throw new CliError('Choose one of --beam N, --greedy and --sample.', 2);
+  const settings: Partial<DecodingSettings> = {};
+  const set = <K extends keyof DecodingSettings>(key: K, value: DecodingSettings[K] | undefined) => {
+    if (value !== undefined) settings[key] = value;
+  };
+  if (values.beam !== undefined) {
+    settings.strategy = 'beam';
+    set('beamWidth', number(values.beam, 'beam', true));
+  }
+  if (values.greedy) settings.strategy = 'greedy';
+  if (values.sample) settings.strategy = 'sample';
+  set('lengthPenalty', number(values['length-penalty'], 'length-penalty', false));
+  set('minLength', number(values['min-length'], 'min-length', true));
+  set('maxLength', number(values['max-length'], 'max-length', true));
+  set('noRepeatNgramSize', number(values['no-repeat-ngram'], 'no-repeat-ngram', true));
+  set('temperature', number(values.temperature, 'temperature', false));
+  set('topK', number(values['top-k'], 'top-k', true));
+  set('topP', number(values['top-p'], 'top-p', false));
+  set('seed', number(values.seed, 'seed', true));
+  return settings;
+}
+
+export function describeDecoding(settings: DecodingSettings): string {
+  const limits = `length ${settings.minLength}..${settings.maxLength}${settings.noRepeatNgramSize ? `, no repeated ${settings.noRepeatNgramSize}-grams` : ''}`;
+  switch (settings.strategy) {
+    case 'greedy':
+      return `greedy, ${limits}`;
+    case 'beam':
+      return `beam ${settings.beamWidth}, length penalty ${settings.lengthPenalty}, ${limits}`;
+    case 'sample':
+      return `sampling (temperature ${settings.temperature}, top-k ${settings.topK || 'off'}, top-p ${settings.topP}, seed ${settings.seed}), ${limits}`;
+  }
+}
