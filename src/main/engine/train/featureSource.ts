@@ -1,19 +1,22 @@
 /**
- * Where a training batch's image features come from.
+ * Where a training batch's image features come from. Both read the
+ * datasets module's on-disk caches under `<dataDir>/cache`, so images are
+ * decoded (and frozen features computed) once, not every run:
  *
- * - `PixelFeatureSource`: images decoded once into a byte bank; each batch
- *   is normalized and run through a trainable encoder (the scratch CNN) inside
- *   the step, so the encoder learns with the decoder.
- * - `CachedFeatureSource`: features computed once by a frozen encoder and
- *   kept in memory; a batch is a gather, no encoder forward at all.
+ * - `PixelFeatureSource`: decoded RGB bytes from the pixel cache; each batch
+ *   is normalized and run through a trainable encoder (the scratch CNN, or a
+ *   backbone being fine-tuned) inside the step, so the encoder learns.
+ * - `CachedFeatureSource`: pooled vectors (and grids) a frozen backbone
+ *   computed once into the feature cache; a batch is a read, no encoder
+ *   forward at all.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Normalization } from '../features/encoder';
-import { decodeImages } from '../data/images/loader';
-import { normalizePixels } from '../data/images/normalize';
 import type { DecoderFeatures } from '../model/decoder';
 import type { FeatureEncoder } from '../features/encoder';
-import type { SplitData } from './data';
+import type { FeatureStore } from '../features/featureStore';
+import type { ImageStore } from '../features/imageStore';
+import type { ImageSet } from '../features/imageSet';
+import type { SplitData, TrainingData } from './data';
 
 export type SplitKey = 'train' | 'val';
 
@@ -36,32 +39,25 @@ export interface FeatureSource {
   dispose(): void;
 }
 
-/** Decoded RGB bytes of every image of a split, `size`×`size`, back to back. */
-export interface PixelBank {
-  size: number;
-  count: number;
-  bytes: Uint8Array;
+/** The images a run uses (training and validation) as one cacheable set, named by the dataset. */
+export function runImageSet(data: TrainingData): ImageSet {
+  const seen = new Set<string>();
+  const images = [...data.train.images, ...data.val.images].filter((image) => (seen.has(image.id) ? false : (seen.add(image.id), true)));
+  return { name: data.source, images: images.map((image) => ({ id: image.id, file: image.file })) };
 }
 
-/** Decodes a split's images; returns the bank and the indices of images that failed. */
-export async function decodeSplit(split: SplitData, size: number, signal?: AbortSignal): Promise<{ bank: PixelBank; failed: Set<number> }> {
-  const { images, errors } = await decodeImages(
-    split.images.map((image) => image.file),
-    { size, fit: 'squash', ...(signal ? { signal } : {}) },
-  );
-  const stride = size * size * 3;
-  const ok = images.filter((pixels): pixels is Uint8Array => pixels !== null);
-  const bytes = new Uint8Array(ok.length * stride);
-  ok.forEach((pixels, i) => bytes.set(pixels, i * stride));
-  return { bank: { size, count: ok.length, bytes }, failed: new Set(errors.map((error) => error.index)) };
+/** Image ids per split, for turning batch indices into cache rows. */
+export function splitIds(data: TrainingData): Record<SplitKey, string[]> {
+  return { train: data.train.images.map((image) => image.id), val: data.val.images.map((image) => image.id) };
 }
 
-/** Normalized floats [images, size, size, 3] for rows of a bank. */
-export function pixelBatch(bank: PixelBank, images: readonly number[], normalization: Normalization): tf.Tensor4D {
-  const stride = bank.size * bank.size * 3;
-  const out = new Float32Array(images.length * stride);
-  images.forEach((image, i) => normalizePixels(bank.bytes.subarray(image * stride, (image + 1) * stride), normalization, out, i * stride));
-  return tf.tensor4d(out, [images.length, bank.size, bank.size, 3]);
+/** Indices of a split's images the cache could not decode. */
+export function failedIn(split: SplitData, has: (id: string) => boolean): Set<number> {
+  const failed = new Set<number>();
+  split.images.forEach((image, index) => {
+    if (!has(image.id)) failed.add(index);
+  });
+  return failed;
 }
 
 export class PixelFeatureSource implements FeatureSource {
@@ -69,61 +65,65 @@ export class PixelFeatureSource implements FeatureSource {
   readonly gridRegions: number;
 
   constructor(
-    private readonly encoder: FeatureEncoder & { params: { entries(): Array<[string, tf.Variable]> } },
-    private readonly banks: Record<SplitKey, PixelBank>,
+    private readonly encoder: FeatureEncoder,
+    private readonly pixels: ImageStore,
+    private readonly ids: Record<SplitKey, string[]>,
+    private readonly weights: () => Array<[string, tf.Variable]>,
+    private readonly warmupEpochs = 0,
+    private readonly release: () => void = () => undefined,
   ) {
     this.featureDim = encoder.spec.pooledDim;
     this.gridRegions = encoder.spec.gridShape[0] * encoder.spec.gridShape[1];
   }
 
   trainable(): Array<[string, tf.Variable]> {
-    return this.encoder.params.entries();
+    return this.weights();
+  }
+
+  trainsAt(epoch: number): boolean {
+    return epoch >= this.warmupEpochs;
   }
 
   features(split: SplitKey, images: readonly number[], training: boolean): DecoderFeatures {
-    const { pooled, grid } = this.encoder.encode(pixelBatch(this.banks[split], images, this.encoder.spec.normalization), training);
+    const ids = images.map((image) => this.ids[split][image]!);
+    const size = this.pixels.size;
+    const batch = tf.tensor4d(this.pixels.batch(ids, this.encoder.spec.normalization), [ids.length, size, size, 3]);
+    const { pooled, grid } = this.encoder.encode(batch, training);
     return { pooled, grid };
   }
 
   dispose(): void {
-    // The encoder's weights belong to the model; the banks are plain memory.
+    this.pixels.close();
+    this.release();
   }
 }
 
-/** Frozen features held in memory, one row per image. */
-export interface FeatureTable {
-  count: number;
-  /** [count, dim] */
-  pooled: Float32Array;
-  /** [count, regions, dim], when the decoder needs the grid. */
-  grid: Float32Array | null;
-}
-
 export class CachedFeatureSource implements FeatureSource {
+  readonly featureDim: number;
+  readonly gridRegions: number;
+
   constructor(
-    private readonly tables: Record<SplitKey, FeatureTable>,
-    readonly featureDim: number,
-    readonly gridRegions: number,
-  ) {}
+    private readonly store: FeatureStore,
+    private readonly ids: Record<SplitKey, string[]>,
+    private readonly withGrid: boolean,
+  ) {
+    this.featureDim = store.pooledDim;
+    this.gridRegions = withGrid ? store.gridRegions : 0;
+  }
 
   trainable(): Array<[string, tf.Variable]> {
     return [];
   }
 
   features(split: SplitKey, images: readonly number[]): DecoderFeatures {
-    const table = this.tables[split];
-    const dim = this.featureDim;
-    const pooled = new Float32Array(images.length * dim);
-    images.forEach((image, i) => pooled.set(table.pooled.subarray(image * dim, (image + 1) * dim), i * dim));
-    const features: DecoderFeatures = { pooled: tf.tensor2d(pooled, [images.length, dim]) };
-    if (table.grid) {
-      const cell = this.gridRegions * dim;
-      const grid = new Float32Array(images.length * cell);
-      images.forEach((image, i) => grid.set(table.grid!.subarray(image * cell, (image + 1) * cell), i * cell));
-      features.grid = tf.tensor3d(grid, [images.length, this.gridRegions, dim]);
-    }
+    const ids = images.map((image) => this.ids[split][image]!);
+    const table = this.store.table(ids, { grid: this.withGrid });
+    const features: DecoderFeatures = { pooled: tf.tensor2d(table.pooled, [ids.length, this.featureDim]) };
+    if (table.grid) features.grid = tf.tensor3d(table.grid, [ids.length, this.store.gridRegions, this.store.gridChannels]);
     return features;
   }
 
-  dispose(): void {}
+  dispose(): void {
+    this.store.close();
+  }
 }

@@ -10,8 +10,9 @@ import { CaptionDecoder, type DecoderOptions } from '../model/decoder';
 import { SCRATCH_CNN_ID, ScratchCnn } from '../model/encoders/scratchCnn';
 import { deriveSeed, Rng } from '../model/rng';
 import type { EncoderRecord } from './checkpoint';
-import { withoutImages, type TrainingData } from './data';
-import { decodeSplit, PixelFeatureSource, type FeatureSource } from './featureSource';
+import type { TrainingData } from './data';
+import { PixelFeatureSource, splitIds, type FeatureSource } from './featureSource';
+import { openPixels, type SetupContext } from './setupContext';
 import { backboneFeatureSource } from './backboneFeatures';
 
 export interface TrainingModel {
@@ -27,12 +28,6 @@ export interface TrainingModel {
   dispose(): void;
 }
 
-export interface SetupContext {
-  signal?: AbortSignal;
-  dataDir: string;
-  log(level: 'info' | 'warn', message: string): void;
-  progress(stage: string, done: number, total: number | null): void;
-}
 
 export function decoderOptionsFor(config: RunConfig, vocabularySize: number, featureDim: number): DecoderOptions {
   const d = config.decoder;
@@ -54,16 +49,9 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
   const seed = config.training.seed;
   if (config.encoder.source === SCRATCH_CNN_ID) {
     const size = config.encoder.imageSize;
-    context.progress('decoding images', 0, 2);
-    const train = await decodeSplit(data.train, size, context.signal);
-    context.progress('decoding images', 1, 2);
-    const val = await decodeSplit(data.val, size, context.signal);
-    context.progress('decoding images', 2, 2);
-    const failed = train.failed.size + val.failed.size;
-    if (failed > 0) context.log('warn', `${failed} images could not be decoded and are left out of training and validation.`);
-    const kept: TrainingData = { ...data, train: withoutImages(data.train, train.failed), val: withoutImages(data.val, val.failed) };
+    const { store: pixels, kept } = await openPixels(data, size, context);
     const encoder = new ScratchCnn({ inputSize: size, channels: config.encoder.scratchChannels }, new Rng(deriveSeed(seed, 'encoder')));
-    const source = new PixelFeatureSource(encoder, { train: train.bank, val: val.bank });
+    const source = new PixelFeatureSource(encoder, pixels, splitIds(kept), () => encoder.params.entries());
     const decoder = new CaptionDecoder(decoderOptionsFor(config, data.vocabulary.size, source.featureDim), new Rng(deriveSeed(seed, 'decoder')));
     return assemble(decoder, encoder, source, kept, {
       id: SCRATCH_CNN_ID,
