@@ -11,6 +11,7 @@ import { EventBus } from './core/eventBus';
 import { JobManager } from './core/jobs';
 import { Logger } from './core/logger';
 import { MediaRoots } from './core/mediaRoots';
+import { DatasetService } from './datasets/service';
 import type { EngineSpawner } from './engine/channel';
 import { forkSpawner } from './engine/forkChannel';
 import { EngineSupervisor } from './engine/supervisor';
@@ -45,7 +46,9 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   const store = openWorkbenchStore(dataDir, bus, logger);
   const jobs = new JobManager(bus);
   const training = new TrainingService({ dataDir, store, engine, jobs, bus, logger });
-  const services: Services = { dataDir, bus, logger, jobs, engine, mediaRoots, store, training };
+  const datasets = new DatasetService({ dataDir, store, engine, jobs, mediaRoots, logger });
+  void datasets.restoreMediaRoots().catch((error: unknown) => logger.warn(`Could not reopen dataset folders: ${(error as Error).message}`));
+  const services: Services = { dataDir, bus, logger, jobs, engine, mediaRoots, store, training, datasets };
   const handlers = createHandlers(services);
   return {
     services,

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,8 @@ import { OBJECT_COLORS, randomScene, type Scene, type SceneObject } from '../../
 import { synthesizeItem, synthesizeShapes } from '../../src/main/engine/data/shapes/synth';
 import { findSplitLeaks, resolveSplits } from '../../src/main/engine/data/text/splits';
 import { tokenizeCaption } from '../../src/main/engine/data/text/tokenize';
+import { dataEngineHandlers } from '../../src/main/engine/data/handlers';
+import { ApiError } from '../../src/shared/errors';
 import { tempDir } from '../helpers/datasetFixtures';
 
 const object = (shape: SceneObject['shape'], color: SceneObject['color'], size: SceneObject['size'], row: number, col: number): SceneObject => ({
@@ -193,5 +195,35 @@ describe('captioner synth output', () => {
     const report = scoreGrounded(scenes, dataset.images.map((image) => [image.id, image.captions[0] as string]));
     expect(report.images).toBe(24);
     expect(report.overall.precision).toBe(1);
+  });
+});
+
+describe('the data.synth engine handler', () => {
+  it('reports progress with an ETA and stops when cancelled, leaving no annotations', async () => {
+    const out = tempDir('shapes-cancel-');
+    try {
+      const controller = new AbortController();
+      const progress: { done: number; total: number | null; etaSeconds?: number | null }[] = [];
+      const run = dataEngineHandlers['data.synth'](
+        { out: out.dir, images: 400, seed: 1, imageSize: 32, format: 'png', maxObjects: 3, textures: true },
+        {
+          signal: controller.signal,
+          log: () => undefined,
+          progress: (p) => {
+            progress.push(p);
+            controller.abort();
+          },
+        },
+      );
+      const error = await run.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ApiError);
+      expect((error as ApiError).code).toBe('cancelled');
+      expect(progress[0]?.total).toBe(400);
+      expect(typeof progress[0]?.etaSeconds).toBe('number');
+      expect(existsSync(join(out.dir, 'captions.txt'))).toBe(false);
+      expect(existsSync(join(out.dir, 'scenes.json'))).toBe(false);
+    } finally {
+      out.cleanup();
+    }
   });
 });

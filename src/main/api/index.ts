@@ -1,4 +1,5 @@
 /** All handlers, one group per domain. A missing method is a compile error here. */
+import { datasetHandlers } from './datasets';
 import type { Handlers } from './handlers';
 import type { Services } from './services';
 import { inferenceHandlers } from './inference';
@@ -9,6 +10,7 @@ import { trainingHandlers } from './training';
 export function createHandlers(services: Services): Handlers {
   return {
     ...systemHandlers(services),
+    ...datasetHandlers(services),
     ...inferenceHandlers(services),
     ...runHandlers(services),
     ...trainingHandlers(services),

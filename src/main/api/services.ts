@@ -3,6 +3,7 @@ import type { EventBus } from '../core/eventBus';
 import type { JobManager } from '../core/jobs';
 import type { Logger } from '../core/logger';
 import type { MediaRoots } from '../core/mediaRoots';
+import type { DatasetService } from '../datasets/service';
 import type { EngineSupervisor } from '../engine/supervisor';
 import type { ExperimentStore } from '../store';
 import type { TrainingService } from '../training/trainingService';
@@ -18,4 +19,6 @@ export interface Services {
   store: ExperimentStore;
   /** Training runs: start, stop, resume, and recording what the engine streams (src/main/training). */
   training: TrainingService;
+  /** Dataset import, stats, browsing and Shapes generation (src/main/datasets). */
+  datasets: DatasetService;
 }

@@ -2,12 +2,14 @@
  * Every method the engine process answers, by domain. The supervisor's typed
  * `call` derives its method names, params and results from this object.
  */
+import { dataEngineHandlers } from './data/handlers';
 import { evalEngineHandlers } from './eval/handlers';
 import { systemEngineHandlers } from './system/handlers';
 import { trainingEngineHandlers } from './train/handlers';
 
 export const engineHandlers = {
   ...systemEngineHandlers,
+  ...dataEngineHandlers,
   ...evalEngineHandlers,
   ...trainingEngineHandlers,
 };

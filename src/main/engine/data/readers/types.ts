@@ -4,20 +4,16 @@
  * browsing, and the engine for training.
  */
 
-export const DATASET_FORMATS = [
-  'flickr8k-csv',
-  'flickr8k-token',
-  'flickr30k',
-  'coco',
-  'karpathy',
-  'csv',
-  'jsonl',
-  'folder',
-] as const;
-export type DatasetFormat = (typeof DATASET_FORMATS)[number];
-
-export const SPLIT_NAMES = ['train', 'val', 'test'] as const;
-export type SplitName = (typeof SPLIT_NAMES)[number];
+export {
+  DATASET_FORMATS,
+  SPLIT_NAMES,
+  type DatasetFormat,
+  type DatasetProblem,
+  type ProblemKind,
+  type ProblemReport,
+  type SplitName,
+} from '../../../../shared/datasetsTypes';
+import type { DatasetFormat, ProblemReport, SplitName } from '../../../../shared/datasetsTypes';
 
 export interface DatasetImage {
   /** Stable id inside the dataset: the image's path relative to the image root, with `/` separators. */
@@ -28,37 +24,6 @@ export interface DatasetImage {
   captions: string[];
   /** The split the dataset assigns, or null when it has none. */
   split: SplitName | null;
-}
-
-export type ProblemKind =
-  | 'missing-image'
-  | 'unreadable-image'
-  | 'no-caption'
-  | 'empty-caption'
-  | 'duplicate-caption'
-  | 'duplicate-image'
-  | 'unknown-image'
-  | 'not-in-split'
-  | 'orphan-caption-file'
-  | 'image-folder-not-found';
-
-/** Something wrong with the data that does not stop it being read. */
-export interface DatasetProblem {
-  kind: ProblemKind;
-  message: string;
-  /** The image id concerned, when there is one. */
-  image?: string;
-  /** Where in the source: a file, and a line or JSON path in it. */
-  file?: string;
-  line?: number;
-  jsonPath?: string;
-}
-
-export interface ProblemReport {
-  /** How many problems of each kind were found. */
-  counts: Partial<Record<ProblemKind, number>>;
-  /** The first few examples of each kind (see `MAX_EXAMPLES_PER_KIND`). */
-  examples: DatasetProblem[];
 }
 
 export interface CaptionDataset {

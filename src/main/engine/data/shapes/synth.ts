@@ -12,6 +12,7 @@
  * equal a smaller set with the same seed.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { ApiError } from '../../../../shared/errors';
 import { join } from 'node:path';
 import { mapConcurrent } from '../readers/imageFiles';
 import type { SplitName } from '../readers/types';
@@ -106,7 +107,7 @@ export async function synthesizeShapes(
   let done = 0;
   let lastReport = 0;
   const images = await mapConcurrent(items, hooks.concurrency ?? 8, async ({ index, filename }): Promise<ShapesImage> => {
-    if (hooks.signal?.aborted) throw hooks.signal.reason instanceof Error ? hooks.signal.reason : new Error('Cancelled.');
+    if (hooks.signal?.aborted) throw new ApiError('cancelled', `Shapes generation cancelled after ${done} of ${full.images} images; nothing was registered.`);
     const { scene, captions } = synthesizeItem(full.seed, index, full);
     await writeFile(join(imageDir, filename), await renderScene(scene, full.format));
     done += 1;

@@ -1,0 +1,204 @@
+/**
+ * The datasets domain in the main process: importing (read, register in the
+ * store, open the image folder to the UI), stats, browsing and image detail
+ * over datasets read with the plain-Node readers, and Shapes generation as
+ * engine jobs. The two most recently used datasets stay parsed in memory so
+ * paging and searching do not re-read annotation files.
+ */
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import type {
+  BrowsePage,
+  CreateShapesResult,
+  DatasetStats,
+  DatasetSummary,
+  GroundedScore,
+  ImageDetail,
+  ShapesScene,
+  SynthResult,
+} from '../../shared/datasetsTypes';
+import type { MethodName, ParsedRequestOf } from '../../shared/contract';
+import { ApiError } from '../../shared/errors';
+import type { DatasetRecord } from '../../shared/storeTypes';
+import type { Services } from '../api/services';
+import { DatasetIndex, toItem } from '../engine/data/browse';
+import { readDataset, type DatasetFormat } from '../engine/data/readers';
+import { DatasetFormatError } from '../engine/data/readers/types';
+import { loadScenes, sceneIndex, scoreGrounded } from '../engine/data/shapes/grounded';
+import { SHAPES_SCENES_FILE } from '../engine/data/shapes/synth';
+import { computeStats } from '../engine/data/stats';
+import { tokenizeCaption } from '../engine/data/text/tokenize';
+import { asJson, defaultName, isDatasetFormat, readStoredStats, scenesFileFor, storedStats, toSummary } from './summary';
+
+type Req<M extends MethodName & `datasets.${string}`> = ParsedRequestOf<M>;
+
+interface Loaded {
+  updatedAt: string;
+  index: DatasetIndex;
+  scenes: Map<string, ShapesScene> | null;
+}
+
+const KEEP_LOADED = 2;
+
+/** Reader errors become API errors that keep the file and line in the message. */
+async function read(path: string, format?: DatasetFormat, imagesDir?: string | null) {
+  try {
+    return await readDataset(path, { ...(format ? { format } : {}), ...(imagesDir ? { imagesDir } : {}) });
+  } catch (error) {
+    if (error instanceof DatasetFormatError) throw new ApiError('invalid_request', error.message);
+    throw error;
+  }
+}
+
+export class DatasetService {
+  private readonly loaded = new Map<number, Loaded>();
+
+  constructor(private readonly services: Pick<Services, 'store' | 'mediaRoots' | 'jobs' | 'engine' | 'dataDir' | 'logger'>) {}
+
+  /** Re-opens the image folders of registered datasets to the UI (media roots live in memory only). */
+  async restoreMediaRoots(): Promise<void> {
+    for (const record of await this.services.store.datasets.list()) {
+      this.services.mediaRoots.add(readStoredStats(record).imageRoot);
+    }
+  }
+
+  async import(request: Req<'datasets.import'>): Promise<DatasetSummary> {
+    const path = resolve(request.path);
+    const imagesDir = request.imagesDir ? resolve(request.imagesDir) : null;
+    const dataset = await read(path, request.format, imagesDir);
+    const record = await this.services.store.datasets.register({
+      name: request.name ?? defaultName(path, dataset),
+      path,
+      format: dataset.format,
+      stats: asJson(storedStats(dataset, imagesDir)),
+    });
+    this.services.mediaRoots.add(dataset.imageRoot);
+    await this.remember(record, new DatasetIndex(dataset));
+    this.services.logger.info(`Imported dataset "${record.name}" (${dataset.format}, ${dataset.images.length} images) from ${path}.`);
+    return toSummary(record);
+  }
+
+  async list(): Promise<DatasetSummary[]> {
+    return (await this.services.store.datasets.list()).map(toSummary);
+  }
+
+  async remove(datasetId: number): Promise<{ removed: boolean }> {
+    await this.services.store.datasets.delete(datasetId);
+    this.loaded.delete(datasetId);
+    return { removed: true };
+  }
+
+  async stats(request: Req<'datasets.stats'>): Promise<DatasetStats> {
+    const options = { minCount: request.minCount, topWords: request.topWords };
+    if (request.datasetId !== undefined) {
+      const { index, scenes } = await this.load(request.datasetId);
+      return computeStats(index.dataset, { ...options, shapes: scenes !== null });
+    }
+    const dataset = await read(resolve(request.path as string), request.format, request.imagesDir ? resolve(request.imagesDir) : null);
+    return computeStats(dataset, { ...options, shapes: scenesFileFor(dataset) !== null });
+  }
+
+  async browse(request: Req<'datasets.browse'>): Promise<BrowsePage> {
+    const { index } = await this.load(request.datasetId);
+    const page = index.browse(request);
+    return { datasetId: request.datasetId, offset: request.offset, limit: request.limit, ...page };
+  }
+
+  async image(request: Req<'datasets.image'>): Promise<ImageDetail> {
+    const { index, scenes } = await this.load(request.datasetId);
+    const image = index.image(request.imageId);
+    if (!image) throw new ApiError('not_found', `Dataset ${request.datasetId} has no image "${request.imageId}".`);
+    let width: number | null = null;
+    let height: number | null = null;
+    let format: string | null = null;
+    let bytes = 0;
+    let error: string | null = null;
+    try {
+      bytes = (await stat(image.file)).size;
+      // Header only: sharp does not decode pixels for metadata.
+      const meta = await sharp(image.file).metadata();
+      const rotated = (meta.orientation ?? 1) >= 5;
+      width = (rotated ? meta.height : meta.width) ?? null;
+      height = (rotated ? meta.width : meta.height) ?? null;
+      format = meta.format ?? null;
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    return {
+      ...toItem(image),
+      width,
+      height,
+      format,
+      bytes,
+      tokens: image.captions.map(tokenizeCaption),
+      scene: scenes?.get(image.id.split('/').pop() as string) ?? null,
+      error,
+    };
+  }
+
+  synth(request: Req<'datasets.synth'>, registerAs?: string): { jobId: string; done: Promise<SynthResult> } {
+    const out = resolve(request.out);
+    const { register, ...options } = request;
+    return this.services.jobs.start('datasets.synth', `Shapes: ${request.images} images → ${out}`, async (job) => {
+      const result = await this.services.engine.call('data.synth', { ...options, out }, {
+        signal: job.signal,
+        onProgress: (p) => job.progress({ stage: p.stage, done: p.done, total: p.total, etaSeconds: p.etaSeconds ?? null, ...(p.message ? { message: p.message } : {}) }),
+      });
+      const dataset = register || registerAs ? await this.import({ path: out, ...(registerAs ? { name: registerAs } : {}) }) : null;
+      return { ...result, dataset };
+    });
+  }
+
+  /** The Shapes benchmark in `<dataDir>/datasets/shapes-s<seed>-n<images>`, generated once and registered. */
+  async createShapes(request: Req<'datasets.createShapes'>): Promise<CreateShapesResult> {
+    const path = join(this.services.dataDir, 'datasets', `shapes-s${request.seed}-n${request.images}`);
+    const existing = await this.services.store.datasets.getByPath(path);
+    if (existing && scenesFileFor({ source: path })) return { jobId: null, path, dataset: toSummary(existing) };
+    const { jobId } = this.synth(
+      { out: path, images: request.images, seed: request.seed, imageSize: 128, format: 'png', maxObjects: 3, textures: true, register: true },
+      'Shapes',
+    );
+    return { jobId, path, dataset: null };
+  }
+
+  async groundedScore(request: Req<'datasets.groundedScore'>): Promise<GroundedScore> {
+    const path = resolve(request.scenes);
+    const file = (await stat(path).catch(() => null))?.isDirectory() ? join(path, SHAPES_SCENES_FILE) : path;
+    const scenes = await loadScenes(file).catch((error: unknown) => {
+      throw new ApiError('invalid_request', (error as Error).message);
+    });
+    return scoreGrounded(sceneIndex(scenes), Object.entries(request.captions));
+  }
+
+  private async load(datasetId: number): Promise<Loaded> {
+    const record = await this.services.store.datasets.get(datasetId);
+    if (!record) throw new ApiError('not_found', `Dataset ${datasetId} does not exist.`);
+    const cached = this.loaded.get(datasetId);
+    if (cached && cached.updatedAt === record.updatedAt) {
+      // Most recently used last, so the oldest is evicted first.
+      this.loaded.delete(datasetId);
+      this.loaded.set(datasetId, cached);
+      return cached;
+    }
+    const stored = readStoredStats(record);
+    const dataset = await read(record.path, isDatasetFormat(record.format) ? record.format : undefined, stored.imagesDir);
+    return this.remember(record, new DatasetIndex(dataset));
+  }
+
+  private async remember(record: DatasetRecord, index: DatasetIndex): Promise<Loaded> {
+    const scenesFile = scenesFileFor(index.dataset);
+    const entry: Loaded = { updatedAt: record.updatedAt, index, scenes: null };
+    if (scenesFile) {
+      // A damaged scenes.json only loses the scene view, not the dataset.
+      entry.scenes = await loadScenes(scenesFile).then(sceneIndex, (error: unknown) => {
+        this.services.logger.warn(`Shapes scenes unreadable: ${(error as Error).message}`);
+        return null;
+      });
+    }
+    this.loaded.delete(record.id);
+    this.loaded.set(record.id, entry);
+    while (this.loaded.size > KEEP_LOADED) this.loaded.delete(this.loaded.keys().next().value as number);
+    return entry;
+  }
+}
