@@ -9,6 +9,19 @@ export async function useCpuBackend(): Promise<void> {
   await initBackend({ CAPTIONER_BACKEND: 'cpu' });
 }
 
+/**
+ * WebAssembly (several times faster than pure JS and as deterministic: one
+ * thread) for the training-loop tests; pure JS where wasm cannot load.
+ */
+export async function useWasmBackend(): Promise<void> {
+  try {
+    await initBackend({ CAPTIONER_BACKEND: 'wasm' });
+  } catch (error) {
+    console.warn(`wasm backend unavailable (${(error as Error).message}); training tests run on pure JS.`);
+    await initBackend({ CAPTIONER_BACKEND: 'cpu' });
+  }
+}
+
 export function tinyDecoder(overrides: Partial<DecoderOptions> = {}, seed = 1): CaptionDecoder {
   return new CaptionDecoder(
     {

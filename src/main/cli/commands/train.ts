@@ -111,6 +111,11 @@ export const trainCommand: Command = {
   },
 };
 
+/** The RunConfig a `captioner train` command line describes (without --resume). */
+export function trainConfigFromArgs(argv: string[]): RunConfig {
+  return buildConfig(parse(argv, options, usage).values);
+}
+
 /** The RunConfig from --config or --preset, with the flags and --set applied, validated. */
 export function buildConfig(values: Values): RunConfig {
   let base: Record<string, unknown>;
@@ -150,7 +155,7 @@ export function buildConfig(values: Values): RunConfig {
   }
   const checked = validateRunConfig(merged);
   if (!checked.ok) {
-    const hint = checked.issues.some((issue) => issue.path === 'dataset.path') ? '\nGive the dataset with --dataset PATH.' : '';
+    const hint = checked.issues.some((issue) => issue.path === 'dataset' || issue.path === 'dataset.path') ? '\nGive the dataset with --dataset PATH.' : '';
     throw new CliError(`Invalid configuration:\n${checked.issues.map((issue) => `  ${issue.path}: ${issue.message}`).join('\n')}${hint}`, 2);
   }
   return checked.config;

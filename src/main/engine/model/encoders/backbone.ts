@@ -192,7 +192,11 @@ export class BackboneEncoder implements FeatureEncoder {
     const stop = this.featureLayer ? this.layersModel.layers.findIndex((layer) => layer.name === this.featureLayer) : this.layersModel.layers.length - 1;
     const withWeights = this.layersModel.layers.slice(0, stop + 1).filter((layer) => layer.trainableWeights.length > 0);
     return withWeights.slice(-count).flatMap((layer) =>
-      layer.trainableWeights.map((weight) => [`${layer.name}/${weight.originalName}`, weight.read() as tf.Variable] as [string, tf.Variable]),
+      layer.trainableWeights.map((weight) => {
+        // Weight names are `<layer>/<weight>` already in converted Keras models; keep one layer prefix.
+        const own = weight.originalName.split('/').pop() ?? weight.originalName;
+        return [`${layer.name}/${own}`, weight.read() as tf.Variable] as [string, tf.Variable];
+      }),
     );
   }
 

@@ -1,0 +1,147 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackboneEncoder, resolveBackbone } from '../../src/main/engine/model/encoders/backbone';
+import { downloadUrl, BACKBONES } from '../../src/main/engine/model/encoders/catalog';
+import { verifyDownload } from '../../src/main/engine/model/encoders/download';
+import { ScratchCnn } from '../../src/main/engine/model/encoders/scratchCnn';
+import { Rng } from '../../src/main/engine/model/rng';
+import { useCpuBackend } from '../helpers/captionModel';
+import { saveGraphBackbone, saveLayersBackbone, serveFolders, type FileServer } from '../helpers/backboneModels';
+
+let root: string;
+let layersDir: string;
+let graphDir: string;
+let reference: tf.LayersModel;
+let filter: Float32Array;
+let server: FileServer;
+
+beforeAll(async () => {
+  await useCpuBackend();
+  root = mkdtempSync(join(tmpdir(), 'backbones-'));
+  layersDir = join(root, 'layers');
+  reference = await saveLayersBackbone(layersDir);
+  graphDir = join(root, 'graph');
+  const rng = new Rng(5);
+  filter = Float32Array.from({ length: 3 * 3 * 3 * 4 }, () => rng.normal() * 0.3);
+  saveGraphBackbone(graphDir, filter);
+  server = await serveFolders({ '/models/layers/': layersDir, '/mirror/mobilenet_v2/': layersDir });
+});
+afterAll(async () => server?.close());
+
+const images = () => tf.randomUniform([2, 8, 8, 3], 0, 1, 'float32', 11) as tf.Tensor4D;
+
+describe('scratch CNN', () => {
+  it('gives an 8x smaller grid with 8x the first width, and its mean as the pooled vector', () => {
+    const cnn = new ScratchCnn({ inputSize: 32, channels: 4 }, new Rng(1));
+    const { pooled, grid } = cnn.encode(tf.randomUniform([3, 32, 32, 3]) as tf.Tensor4D);
+    expect(grid.shape).toEqual([3, 16, 32]);
+    expect(pooled.shape).toEqual([3, 32]);
+    expect(tf.max(tf.abs(tf.sub(tf.mean(grid, 1), pooled))).dataSync()[0]).toBeLessThan(1e-6);
+    expect(cnn.spec).toMatchObject({ id: 'scratch-cnn', pooledDim: 32, gridShape: [4, 4, 32] });
+    const before = cnn.weightsHash();
+    cnn.params.get('conv0/bias').assign(tf.ones([4]));
+    expect(cnn.weightsHash()).not.toBe(before);
+    expect(() => new ScratchCnn({ inputSize: 30, channels: 4 }, new Rng(1))).toThrow(/multiple of 8/);
+  });
+});
+
+describe('pretrained backbones', () => {
+  it('loads a layers model from a folder and takes the grid from a named layer', async () => {
+    const encoder = await BackboneEncoder.load(await resolveBackbone(layersDir, { dataDir: root }), { featureLayer: 'conv2' });
+    expect(encoder.spec).toMatchObject({ inputSize: 8, pooledDim: 6, gridShape: [4, 4, 6] });
+    const x = images();
+    const { grid, pooled } = encoder.encode(x);
+    const sub = tf.model({ inputs: reference.inputs, outputs: reference.getLayer('conv2').output as tf.SymbolicTensor });
+    const expected = tf.reshape(sub.predict(x) as tf.Tensor, [2, 16, 6]);
+    expect(tf.max(tf.abs(tf.sub(grid, expected))).dataSync()[0]).toBeLessThan(1e-5);
+    expect(pooled.shape).toEqual([2, 6]);
+    // Fine-tuning takes the weights of the top layers up to the feature layer.
+    expect(encoder.topLayerWeights(1).map(([name]) => name)).toEqual(['conv2/kernel', 'conv2/bias']);
+    expect(encoder.topLayerWeights(2)).toHaveLength(4);
+    encoder.dispose();
+  });
+
+  it('uses the model output as the pooled vector when no layer is named', async () => {
+    const encoder = await BackboneEncoder.load(await resolveBackbone(layersDir, { dataDir: root }));
+    expect(encoder.spec.pooledDim).toBe(2);
+    expect(encoder.hasGrid).toBe(false);
+    const x = images();
+    expect(tf.max(tf.abs(tf.sub(encoder.encode(x).pooled, reference.predict(x) as tf.Tensor))).dataSync()[0]).toBeLessThan(1e-5);
+    await expect(BackboneEncoder.load(await resolveBackbone(layersDir, { dataDir: root }), { featureLayer: 'nope' })).rejects.toThrow(/no layer named "nope"/);
+  });
+
+  it('loads a graph model and reads a named node (grid) or the output (pooled)', async () => {
+    const x = images();
+    const expectedGrid = tf.relu(tf.conv2d(x, tf.tensor4d(filter, [3, 3, 3, 4]), 2, 'same'));
+    const gridEncoder = await BackboneEncoder.load(await resolveBackbone(graphDir, { dataDir: root }), { featureLayer: 'conv/Relu' });
+    expect(gridEncoder.spec).toMatchObject({ inputSize: 8, pooledDim: 4, gridShape: [4, 4, 4] });
+    const { grid } = gridEncoder.encode(x);
+    expect(tf.max(tf.abs(tf.sub(grid, tf.reshape(expectedGrid, [2, 16, 4])))).dataSync()[0]).toBeLessThan(1e-5);
+    const pooledEncoder = await BackboneEncoder.load(await resolveBackbone(graphDir, { dataDir: root }));
+    expect(pooledEncoder.hasGrid).toBe(false);
+    expect(tf.max(tf.abs(tf.sub(pooledEncoder.encode(x).pooled, tf.mean(expectedGrid, [1, 2])))).dataSync()[0]).toBeLessThan(1e-5);
+    expect(() => pooledEncoder.topLayerWeights(1)).toThrow(/layers-format/);
+    gridEncoder.dispose();
+    pooledEncoder.dispose();
+  });
+
+  it('downloads from a URL once, verifies it, and serves later loads from the cache', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dl-'));
+    const url = `${server.url}/models/layers/model.json`;
+    const progress: number[] = [];
+    const first = await resolveBackbone(url, { dataDir, onDownload: (p) => progress.push(p.bytesDone) });
+    expect(first.folder.dir.startsWith(join(dataDir, 'backbones'))).toBe(true);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(await verifyDownload(first.folder.dir, url)).toEqual({ ok: true });
+    const fetched = server.requests.length;
+    const second = await resolveBackbone(url, { dataDir });
+    expect(server.requests.length).toBe(fetched);
+    expect(second.folder.dir).toBe(first.folder.dir);
+    const encoder = await BackboneEncoder.load(second, { featureLayer: 'conv' });
+    expect(encoder.spec.gridShape).toEqual([4, 4, 4]);
+    encoder.dispose();
+
+    // A damaged cache is noticed and fetched again.
+    writeFileSync(join(first.folder.dir, 'weights.bin'), Buffer.from('garbage'));
+    const logs: string[] = [];
+    await resolveBackbone(url, { dataDir, log: (m) => logs.push(m) });
+    expect(server.requests.length).toBeGreaterThan(fetched);
+    expect(logs.join()).toMatch(/changed since download/);
+    expect(await verifyDownload(first.folder.dir, url)).toEqual({ ok: true });
+  });
+
+  it('refuses a download whose weights do not match its manifest, and leaves no half model behind', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dl-'));
+    server.override.set('/models/layers/weights.bin', Buffer.alloc(12));
+    try {
+      await expect(resolveBackbone(`${server.url}/models/layers/model.json`, { dataDir })).rejects.toThrow(/needs \d+ bytes but its files hold 12/);
+    } finally {
+      server.override.clear();
+    }
+    const cached = existsSync(join(dataDir, 'backbones')) ? readdirSync(join(dataDir, 'backbones')) : [];
+    expect(cached).toEqual([]);
+    await expect(resolveBackbone(`${server.url}/missing/model.json`, { dataDir })).rejects.toThrow(/HTTP 404/);
+  });
+
+  it('resolves catalog ids through the mirror, and explains how to get a backbone nobody hosts', async () => {
+    expect(downloadUrl(BACKBONES.mobilenet_v2, {})).toMatch(/^https:\/\/tfhub\.dev\//);
+    expect(downloadUrl(BACKBONES.densenet201, {})).toBeNull();
+    const dataDir = mkdtempSync(join(tmpdir(), 'dl-'));
+    process.env.CAPTIONER_BACKBONE_MIRROR = `${server.url}/mirror/`;
+    try {
+      const resolved = await resolveBackbone('mobilenet_v2', { dataDir });
+      expect(resolved.entry?.id).toBe('mobilenet_v2');
+      expect(resolved.folder.dir).toBe(join(dataDir, 'backbones', 'mobilenet_v2'));
+      const encoder = await BackboneEncoder.load(resolved);
+      expect(encoder.spec.id).toBe('mobilenet_v2');
+      encoder.dispose();
+    } finally {
+      delete process.env.CAPTIONER_BACKBONE_MIRROR;
+    }
+    await expect(resolveBackbone('densenet201', { dataDir })).rejects.toThrow(/tensorflowjs[\s\S]*"relu"/);
+    await expect(resolveBackbone(join(root, 'nowhere'), { dataDir })).rejects.toThrow(/not found/);
+  });
+});

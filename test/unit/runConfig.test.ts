@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import {
+  configFromPreset,
+  presetIds,
+  resolveBatchSize,
+  runConfigJsonSchema,
+  runConfigSchema,
+  searchSpace,
+  validateRunConfig,
+} from '../../src/shared/runConfig';
+
+describe('RunConfig', () => {
+  it('has the product defaults', () => {
+    const config = runConfigSchema.parse({ dataset: { path: '/d' } });
+    expect(config.decoder).toMatchObject({ embeddingDim: 256, units: 256, dropout: 0.3, variant: 'merge', cell: 'lstm', layers: 1 });
+    expect(config.training.batchSize).toBe('auto');
+    expect(config.encoder.source).toBe('scratch-cnn');
+    expect(config.encoder.fineTune.enabled).toBe(false);
+    expect(config.training.precision).toBe('float32');
+  });
+
+  it('rejects values outside the product ranges, naming the field', () => {
+    const result = validateRunConfig({
+      dataset: { path: '/d' },
+      decoder: { embeddingDim: 100, units: 600, dropout: 0.05, layers: 3 },
+      training: { batchSize: 8 },
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const paths = result.issues.map((issue) => issue.path);
+    expect(paths).toEqual(expect.arrayContaining(['decoder.embeddingDim', 'decoder.units', 'decoder.dropout', 'decoder.layers', 'training.batchSize']));
+    expect(validateRunConfig({ dataset: { path: '/d' }, decoder: { colour: 'red' } }).ok).toBe(false);
+    const missing = validateRunConfig({ dataset: {} });
+    expect(missing.ok === false && missing.issues[0]!.path).toBe('dataset.path');
+    const none = validateRunConfig({});
+    expect(none.ok === false && none.issues[0]!.path).toBe('dataset');
+  });
+
+  it('presets are valid once a dataset is given', () => {
+    for (const id of presetIds) {
+      const config = configFromPreset(id, { dataset: { path: '/d' } });
+      expect(config.dataset.path).toBe('/d');
+    }
+    expect(configFromPreset('flickr8k-like', { dataset: { path: '/d' } }).encoder.source).toBe('mobilenet_v2');
+    expect(configFromPreset('shapes-quick', { dataset: { path: '/d' }, decoder: { variant: 'attention' } }).decoder.units).toBe(128);
+  });
+
+  it('describes every field for the generated form, with bounds on numbers', () => {
+    const schema = runConfigJsonSchema() as { properties: Record<string, { properties: Record<string, Record<string, unknown>> }> };
+    let fields = 0;
+    for (const [section, group] of Object.entries(schema.properties)) {
+      if (section === 'name') continue;
+      for (const [name, field] of Object.entries(group.properties)) {
+        if (name === 'fineTune') continue;
+        fields += 1;
+        expect(typeof field.description, `${section}.${name}`).toBe('string');
+        expect(typeof field.title, `${section}.${name}`).toBe('string');
+        if (field.type === 'number' || field.type === 'integer') {
+          expect(field.minimum, `${section}.${name}`).toBeDefined();
+          expect(field.maximum, `${section}.${name}`).toBeDefined();
+        }
+      }
+    }
+    expect(fields).toBeGreaterThan(30);
+    const precision = schema.properties.training!.properties.precision!;
+    expect(String(precision.description)).toMatch(/float16/);
+  });
+
+  it('gives the tuner its search space, learning rate log-scaled over 1e-6..1e-3', () => {
+    const space = searchSpace();
+    expect(space.find((d) => d.path === 'optimizer.learningRate')).toMatchObject({ min: 1e-6, max: 1e-3, scale: 'log' });
+    expect(space.find((d) => d.path === 'decoder.embeddingDim')).toMatchObject({ min: 128, max: 384, integer: true });
+    expect(space.find((d) => d.path === 'decoder.units')).toMatchObject({ min: 128, max: 512 });
+    expect(space.find((d) => d.path === 'decoder.dropout')).toMatchObject({ min: 0.1, max: 0.6 });
+    expect(space.find((d) => d.path === 'training.batchSize')).toMatchObject({ min: 16, max: 128 });
+  });
+
+  it("resolves batchSize 'auto' to 32 when it fits, smaller when not", () => {
+    expect(resolveBatchSize('auto', () => true)).toBe(32);
+    expect(resolveBatchSize('auto', (b) => b <= 16)).toBe(16);
+    expect(resolveBatchSize(64, () => false)).toBe(64);
+  });
+});

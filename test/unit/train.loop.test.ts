@@ -1,0 +1,136 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../../src/main/engine/train/checkpoint';
+import type { TrainingStep } from '../../src/shared/trainingTypes';
+import { useWasmBackend } from '../helpers/captionModel';
+import { tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';
+
+let workspace: TinyWorkspace;
+beforeAll(async () => {
+  await useWasmBackend();
+  workspace = await tinyWorkspace();
+});
+
+const stepLosses = (events: Array<{ kind: string }>) =>
+  (events.filter((event) => event.kind === 'step') as TrainingStep[]).flatMap((event) => event.recent.map(([, loss]) => loss));
+
+/** Every weight of a checkpoint, by name. */
+async function weightsOf(path: string): Promise<Map<string, Float32Array>> {
+  const checkpoint = await readCheckpoint(path);
+  const all = [...checkpoint.weights, ...(checkpoint.optimizer?.m ?? []).map((t) => ({ ...t, name: `m:${t.name}` })), ...(checkpoint.optimizer?.v ?? []).map((t) => ({ ...t, name: `v:${t.name}` }))];
+  return new Map(all.map((tensor) => [tensor.name, tensor.data]));
+}
+
+describe('training loop', () => {
+  it('trains, validates every epoch, and writes epoch and best checkpoints', async () => {
+    const { result, events, runDir } = await trainTiny(workspace, tinyConfig(workspace.dataset, (c) => (c.training.epochs = 2)));
+    expect(result.outcome).toBe('completed');
+    expect(result.epochsCompleted).toBe(2);
+    const epochs = events.filter((event) => event.kind === 'epoch');
+    expect(epochs).toHaveLength(2);
+    for (const epoch of epochs) {
+      if (epoch.kind !== 'epoch') continue;
+      expect(Number.isFinite(epoch.valLoss)).toBe(true);
+      expect(epoch.bleu4).toBeGreaterThanOrEqual(0);
+      expect(epoch.samples).toHaveLength(2);
+    }
+    const names = readdirSync(join(runDir, 'checkpoints')).sort();
+    expect(names).toEqual(['best', 'epoch-0001', 'epoch-0002']);
+    const last = await readCheckpoint(result.lastCheckpoint!);
+    expect(last.json.state.epochsCompleted).toBe(2);
+    expect(last.json.state.history.map((h) => h.epoch)).toEqual([1, 2]);
+    expect(last.json.vocabulary.tokens.slice(0, 4)).toEqual(['<pad>', '<start>', '<end>', '<unk>']);
+  });
+
+  it('is reproducible: the same seed gives the same loss curve, another seed another', async () => {
+    const config = tinyConfig(workspace.dataset, (c) => {
+      c.decoder.dropout = 0.3;
+      c.training.scheduledSampling = 0.3;
+      c.training.scheduledSamplingRampEpochs = 1;
+    });
+    const a = await trainTiny(workspace, config, { maxSteps: 5, stepsOnly: true });
+    const b = await trainTiny(workspace, config, { maxSteps: 5, stepsOnly: true });
+    const c = await trainTiny(workspace, { ...config, training: { ...config.training, seed: 8 } }, { maxSteps: 5, stepsOnly: true });
+    expect(stepLosses(a.events)).toHaveLength(5);
+    expect(stepLosses(b.events)).toEqual(stepLosses(a.events));
+    expect(stepLosses(c.events)).not.toEqual(stepLosses(a.events));
+  });
+
+  for (const variant of ['merge', 'attention'] as const) {
+    it(`${variant}: stopping after 3 steps and resuming gives exactly the weights of 6 uninterrupted steps`, async () => {
+      const config = tinyConfig(workspace.dataset, (c) => {
+        c.decoder.variant = variant;
+        c.decoder.dropout = 0.25;
+        c.optimizer.name = 'adamw';
+        c.schedule.kind = 'cosine';
+        c.schedule.warmupEpochs = 0.5;
+        c.training.labelSmoothing = 0.1;
+        c.training.scheduledSampling = 0.2;
+        c.training.scheduledSamplingRampEpochs = 1;
+      });
+      // 32 training captions in batches of 8: 4 steps an epoch, so 6 steps cross an epoch end (and its validation).
+      const straight = await trainTiny(workspace, config, { maxSteps: 6 });
+      const first = await trainTiny(workspace, config, { maxSteps: 3 });
+      expect(first.result.outcome).toBe('stopped');
+      const resumed = await trainTiny(workspace, config, { maxSteps: 3, resumeFrom: first.result.lastCheckpoint!, runDir: first.runDir });
+      expect(resumed.result.globalStep).toBe(6);
+      expect(stepLosses([...first.events, ...resumed.events])).toEqual(stepLosses(straight.events));
+      const a = await weightsOf(straight.result.lastCheckpoint!);
+      const b = await weightsOf(resumed.result.lastCheckpoint!);
+      expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+      for (const [name, values] of a) expect(Array.from(b.get(name)!), name).toEqual(Array.from(values));
+    });
+  }
+
+  it('stops on its signal after the current step, with a resumable checkpoint', async () => {
+    const controller = new AbortController();
+    const { result } = await trainTiny(workspace, tinyConfig(workspace.dataset), {
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.kind === 'step' && event.globalStep === 2) controller.abort();
+      },
+    });
+    expect(result.outcome).toBe('stopped');
+    expect(result.globalStep).toBe(2);
+    expect(result.lastCheckpoint).toMatch(/step-0000002$/);
+    const checkpoint = await readCheckpoint(result.lastCheckpoint!);
+    expect(checkpoint.json.state.stepInEpoch).toBe(2);
+    expect(checkpoint.optimizer?.step).toBe(2);
+  });
+
+  it('keeps the tensor count flat over many steps', async () => {
+    const counts: number[] = [];
+    const before = tf.memory().numTensors;
+    await trainTiny(workspace, tinyConfig(workspace.dataset, (c) => ((c.decoder.variant = 'attention'), (c.training.epochs = 5))), {
+      maxSteps: 14,
+      onEvent: (event) => {
+        if (event.kind === 'step') counts.push(tf.memory().numTensors);
+      },
+    });
+    expect(counts.length).toBe(14);
+    expect(new Set(counts).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('stops early when the metric stops improving and keeps the best epoch', async () => {
+    const { result, events } = await trainTiny(
+      workspace,
+      tinyConfig(workspace.dataset, (c) => {
+        c.training.epochs = 6;
+        c.training.earlyStoppingMetric = 'valLoss';
+        c.training.earlyStoppingPatience = 1;
+        c.optimizer.learningRate = 0.5; // large enough that the validation loss soon gets worse
+        c.optimizer.clipNorm = 0;
+      }),
+    );
+    const epochs = events.filter((event) => event.kind === 'epoch');
+    expect(result.outcome).toBe('early-stopped');
+    expect(epochs.length).toBeLessThan(6);
+    expect(result.bestEpoch).not.toBeNull();
+    expect(existsSync(result.bestCheckpoint!)).toBe(true);
+    const best = await readCheckpoint(result.bestCheckpoint!);
+    expect(best.json.state.epochsCompleted).toBe(result.bestEpoch);
+  });
+});
