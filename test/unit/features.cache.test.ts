@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { truncateSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/shared/errors';
@@ -164,6 +164,29 @@ describe('feature cache', () => {
       counts.push(tf.memory().numTensors);
     }
     expect(new Set(counts)).toEqual(new Set([before]));
+    store.close();
+  });
+
+  it('lets concurrent openers of one cache take turns: one builds, the other hits', async () => {
+    const encoder = new TinyEncoder();
+    const [a, b] = await Promise.all([
+      openFeatureStore({ cacheRoot: cacheRoot(), imageSet, encoder, batchSize: 2 }),
+      openFeatureStore({ cacheRoot: cacheRoot(), imageSet, encoder, batchSize: 2 }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual(['built', 'hit']);
+    expect(encoder.encoded).toBe(7);
+    expect(b.store.table(['img6'])).toEqual(a.store.table(['img6']));
+    a.store.close();
+    b.store.close();
+  });
+
+  it('takes over a lock left by a process that no longer exists', async () => {
+    const encoder = new TinyEncoder();
+    const dir = featureCacheDir({ cacheRoot: cacheRoot(), imageSet, encoder });
+    write(`${dir}.lock`, '999999999');
+    const { store, status } = await openFeatureStore({ cacheRoot: cacheRoot(), imageSet, encoder });
+    expect(status).toBe('built');
+    expect(existsSync(`${dir}.lock`)).toBe(false);
     store.close();
   });
 

@@ -19,6 +19,7 @@ import { closeSync, ftruncateSync, fsyncSync, openSync, readSync, writeSync } fr
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError } from '../../../shared/errors';
+import { withBuildLock } from './buildLock';
 
 export type RowDtype = 'float16' | 'float32' | 'uint8';
 
@@ -138,8 +139,15 @@ async function inspect(dir: string, fingerprint: string, ids: readonly string[])
   return { kind: 'valid', state, index };
 }
 
-/** Makes sure a complete cache exists at `dir` for these ids, building or resuming it; returns what happened. */
-export async function ensureRowCache<P>(options: EnsureOptions<P>): Promise<CacheStatus> {
+/**
+ * Makes sure a complete cache exists at `dir` for these ids, building or
+ * resuming it; returns what happened. Builders of one folder take turns.
+ */
+export function ensureRowCache<P>(options: EnsureOptions<P>): Promise<CacheStatus> {
+  return withBuildLock(options.dir, options.signal, () => ensureLocked(options));
+}
+
+async function ensureLocked<P>(options: EnsureOptions<P>): Promise<CacheStatus> {
   const { dir, ids, files } = options;
   const found = await inspect(dir, options.fingerprint, ids);
   if (found.kind === 'valid' && found.state.complete) return 'hit';
