@@ -26,12 +26,14 @@ export function maskedCrossEntropy(
     const denominator = tf.maximum(tf.sum(weights), 1);
     const perToken = tf.neg(tf.sum(tf.mul(q, logProbs), 1));
     const value = tf.div(tf.sum(tf.mul(perToken, weights)), denominator) as tf.Scalar;
-    save([logProbs, q, denominator]);
+    // Everything the gradient needs goes through save(): tensors only captured
+    // by the closure may be released before the backward pass runs.
+    save([logProbs, q, denominator, weights]);
     return {
       value,
       gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => {
-        const [savedLogProbs, savedQ, savedDenominator] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Scalar];
-        const scale = tf.div(tf.mul(weights, dy), savedDenominator).reshape([-1, 1]);
+        const [savedLogProbs, savedQ, savedDenominator, savedWeights] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Scalar, tf.Tensor1D];
+        const scale = tf.div(tf.mul(savedWeights, dy), savedDenominator).reshape([-1, 1]);
         return [tf.mul(tf.sub(tf.exp(savedLogProbs), savedQ), scale)];
       },
     };
