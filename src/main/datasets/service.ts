@@ -53,6 +53,7 @@ async function read(path: string, format?: DatasetFormat, imagesDir?: string | n
 
 export class DatasetService {
   private readonly loaded = new Map<number, Loaded>();
+  private readonly reading = new Map<string, Promise<Loaded>>();
 
   constructor(private readonly services: Pick<Services, 'store' | 'mediaRoots' | 'jobs' | 'engine' | 'dataDir' | 'logger'>) {}
 
@@ -101,7 +102,7 @@ export class DatasetService {
 
   async browse(request: Req<'datasets.browse'>): Promise<BrowsePage> {
     const { index } = await this.load(request.datasetId);
-    const page = index.browse(request);
+    const page = await index.browse(request);
     return { datasetId: request.datasetId, offset: request.offset, limit: request.limit, ...page };
   }
 
@@ -181,9 +182,18 @@ export class DatasetService {
       this.loaded.set(datasetId, cached);
       return cached;
     }
-    const stored = readStoredStats(record);
-    const dataset = await read(record.path, isDatasetFormat(record.format) ? record.format : undefined, stored.imagesDir);
-    return this.remember(record, new DatasetIndex(dataset));
+    // Calls that arrive while the dataset is being read share that one read.
+    const key = `${datasetId}@${record.updatedAt}`;
+    let pending = this.reading.get(key);
+    if (!pending) {
+      const stored = readStoredStats(record);
+      pending = read(record.path, isDatasetFormat(record.format) ? record.format : undefined, stored.imagesDir).then((dataset) =>
+        this.remember(record, new DatasetIndex(dataset)),
+      );
+      this.reading.set(key, pending);
+      void pending.finally(() => this.reading.delete(key)).catch(() => undefined);
+    }
+    return pending;
   }
 
   private async remember(record: DatasetRecord, index: DatasetIndex): Promise<Loaded> {

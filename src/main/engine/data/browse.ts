@@ -8,6 +8,7 @@
 import type { BrowseItem } from '../../../shared/datasetsTypes';
 import type { CaptionDataset, DatasetImage, SplitName } from './readers/types';
 import { tokenizeCaption } from './text/tokenize';
+import { mapYielding } from './yielding';
 
 export interface BrowseQuery {
   offset: number;
@@ -33,9 +34,9 @@ export class DatasetIndex {
     return this.byId.get(id);
   }
 
-  browse(query: BrowseQuery): { total: number; items: BrowseItem[] } {
+  async browse(query: BrowseQuery): Promise<{ total: number; items: BrowseItem[] }> {
     const words = query.search ? tokenizeCaption(query.search) : [];
-    const tokens = words.length ? this.captionTokens() : null;
+    const tokens = words.length ? await this.captionTokens() : null;
     const matches = this.dataset.images.filter((image, i) => {
       if (query.split && (query.split === 'none' ? image.split !== null : image.split !== query.split)) return false;
       return !tokens || matchesWords(tokens[i] as string[][], words);
@@ -43,8 +44,8 @@ export class DatasetIndex {
     return { total: matches.length, items: matches.slice(query.offset, query.offset + query.limit).map(toItem) };
   }
 
-  private captionTokens(): string[][][] {
-    this.tokens ??= this.dataset.images.map((image) => image.captions.map(tokenizeCaption));
+  private async captionTokens(): Promise<string[][][]> {
+    this.tokens ??= await mapYielding(this.dataset.images, (image) => image.captions.map(tokenizeCaption), 500);
     return this.tokens;
   }
 }

@@ -7,6 +7,7 @@
 import type { DatasetStats, SplitCount } from '../../../shared/datasetsTypes';
 import { SPLIT_NAMES, type CaptionDataset } from './readers/types';
 import { tokenizeCaption } from './text/tokenize';
+import { mapYielding } from './yielding';
 import { byCountThenWord, countWords, SPECIAL_TOKENS } from './text/vocabulary';
 
 export interface StatsOptions {
@@ -16,8 +17,8 @@ export interface StatsOptions {
   shapes?: boolean;
 }
 
-export function computeStats(dataset: CaptionDataset, options: StatsOptions): DatasetStats {
-  const tokenized = dataset.images.map((image) => image.captions.map(tokenizeCaption));
+export async function computeStats(dataset: CaptionDataset, options: StatsOptions): Promise<DatasetStats> {
+  const tokenized = await mapYielding(dataset.images, (image) => image.captions.map(tokenizeCaption), 500);
   const lengths = tokenized.flat().map((tokens) => tokens.length);
   const counts = countWords(tokenized.flat());
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
