@@ -6,6 +6,8 @@
  *   npm install @tensorflow/tfjs-node sharp
  *   node caption.mjs photo.jpg other.png [--beam 3] [--greedy] [--max-length 20] [--json]
  *
+ * --pure-js uses @tensorflow/tfjs even where @tensorflow/tfjs-node is installed.
+ *
  * Everything the model is lives beside this file: config.json (encoder,
  * preprocessing, decoder and decoding settings), vocab.json, decoder/ (the
  * decoder's weights in the TensorFlow.js format) and encoder/. The decoder is
@@ -41,16 +43,25 @@ async function importModule(name) {
   }
 }
 
-/** @tensorflow/tfjs-node when it loads (native TensorFlow, fast), else @tensorflow/tfjs (pure JavaScript). */
-export async function loadTf({ quiet = false } = {}) {
+/**
+ * @tensorflow/tfjs-node when it loads (native TensorFlow, fast), else
+ * @tensorflow/tfjs (pure JavaScript). `pureJs` asks for the latter, e.g. to
+ * compare with another pure-JavaScript run number for number.
+ */
+export async function loadTf({ quiet = false, pureJs = false } = {}) {
   try {
+    if (pureJs) throw new Error('pure JavaScript requested');
     return await importModule('@tensorflow/tfjs-node');
   } catch (error) {
     const tf = await importModule('@tensorflow/tfjs');
     await tf.setBackend('cpu');
     if (!quiet) {
       const reason = String(error?.message ?? error).split('\n')[0];
-      process.stderr.write(`note: @tensorflow/tfjs-node is not available (${reason}); using @tensorflow/tfjs on the CPU (pure JavaScript, slower).\n`);
+      process.stderr.write(
+        pureJs
+          ? 'note: using @tensorflow/tfjs on the CPU (--pure-js).\n'
+          : `note: @tensorflow/tfjs-node is not available (${reason}); using @tensorflow/tfjs on the CPU (pure JavaScript, slower).\n`,
+      );
     }
     return tf;
   }
@@ -142,8 +153,79 @@ export async function imageTensor(tf, sharp, file, preprocessing) {
 
 // ─── encoder ─────────────────────────────────────────────────────────────────
 
+/** What a Keras application expects of its [0, 1] pixels (applied inside the encoder, as in training). */
+function fromUnit(tf, x, preprocessing) {
+  switch (preprocessing) {
+    case 'zero-to-one':
+      return x;
+    case 'minus-one-to-one':
+      return tf.sub(tf.mul(x, 2), 1);
+    case 'imagenet':
+      return tf.div(tf.sub(x, tf.tensor1d([0.485, 0.456, 0.406])), tf.tensor1d([0.229, 0.224, 0.225]));
+    case 'raw-255':
+      return tf.mul(x, 255);
+    case 'caffe':
+      return tf.sub(tf.reverse(tf.mul(x, 255), -1), tf.tensor1d([103.939, 116.779, 123.68]));
+    default:
+      throw new Error(`Unknown model preprocessing "${preprocessing}".`);
+  }
+}
+
+/** Features as the decoder reads them: the spatial grid [N, regions, C] and its mean [N, C]. */
+function gridAndPooled(tf, out) {
+  if (out.rank === 4) {
+    const [batch, rows, cols, channels] = out.shape;
+    const grid = tf.reshape(out, [batch, rows * cols, channels]);
+    return { grid, pooled: tf.mean(grid, 1) };
+  }
+  return { pooled: out, grid: tf.expandDims(out, 1) };
+}
+
+/**
+ * The encoder: the scratch CNN (four 3x3 convolutions with ReLU, 2x2
+ * max-pooling after the first three) written out here from its weights, or a
+ * TensorFlow.js layers/graph model loaded from encoder/.
+ */
 async function loadEncoder(tf, dir, spec) {
-  throw new Error(`Unsupported encoder kind "${spec.kind}".`);
+  const modelJsonPath = join(dir, spec.path);
+  if (spec.kind === 'scratch-cnn') {
+    const { weights } = loadWeights(tf, modelJsonPath);
+    return {
+      encode: (images) =>
+        tf.tidy(() => {
+          let x = images;
+          for (let block = 0; block < spec.blocks; block++) {
+            x = tf.relu(tf.add(tf.conv2d(x, weights[`conv${block}/kernel`], 1, 'same'), weights[`conv${block}/bias`]));
+            if (block < spec.blocks - 1) x = tf.maxPool(x, 2, 2, 'valid');
+          }
+          return gridAndPooled(tf, x);
+        }),
+    };
+  }
+  const { modelJson, weightSpecs, weightData } = readArtifacts(modelJsonPath);
+  const handler = {
+    load: async () => ({
+      modelTopology: modelJson.modelTopology,
+      format: modelJson.format,
+      generatedBy: modelJson.generatedBy,
+      convertedBy: modelJson.convertedBy,
+      signature: modelJson.signature,
+      userDefinedMetadata: modelJson.userDefinedMetadata,
+      modelInitializer: modelJson.modelInitializer,
+      weightSpecs,
+      weightData,
+    }),
+  };
+  let run;
+  if (spec.kind === 'layers') {
+    const model = await tf.loadLayersModel(handler);
+    const features = spec.featureLayer ? tf.model({ inputs: model.inputs, outputs: model.getLayer(spec.featureLayer).output }) : model;
+    run = (input) => features.apply(input, { training: false });
+  } else {
+    const model = await tf.loadGraphModel(handler);
+    run = (input) => (spec.featureLayer ? model.execute(input, spec.featureLayer) : model.predict(input));
+  }
+  return { encode: (images) => tf.tidy(() => gridAndPooled(tf, run(fromUnit(tf, images, spec.modelPreprocessing)))) };
 }
 
 // ─── decoder: the forward pass with plain tfjs ops ───────────────────────────
@@ -427,8 +509,8 @@ export function decodeFeatures(model, features, overrides = {}) {
 }
 
 /** Captions image files: [{ image, caption }]. */
-export async function captionImages(files, overrides = {}, { tf: givenTf, quiet = false, dir = PACKAGE_DIR } = {}) {
-  const tf = givenTf ?? (await loadTf({ quiet }));
+export async function captionImages(files, overrides = {}, { tf: givenTf, quiet = false, pureJs = false, dir = PACKAGE_DIR } = {}) {
+  const tf = givenTf ?? (await loadTf({ quiet, pureJs }));
   const sharp = (await importModule('sharp')).default;
   const model = await loadPackage(tf, dir);
   const out = [];
@@ -451,6 +533,7 @@ function parseArgs(argv) {
   const files = [];
   const overrides = {};
   let json = false;
+  let pureJs = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -459,6 +542,7 @@ function parseArgs(argv) {
       return next;
     };
     if (arg === '--json') json = true;
+    else if (arg === '--pure-js') pureJs = true;
     else if (arg === '--greedy') overrides.strategy = 'greedy';
     else if (arg === '--beam') Object.assign(overrides, { strategy: 'beam', beamWidth: value() });
     else if (arg === '--max-length') overrides.maxLength = value();
@@ -466,11 +550,11 @@ function parseArgs(argv) {
     else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}.`);
     else files.push(resolve(arg));
   }
-  return { files, overrides, json };
+  return { files, overrides, json, pureJs };
 }
 
 async function main() {
-  const usage = 'Usage: node caption.mjs IMAGE... [--beam N | --greedy] [--max-length N] [--json]\n';
+  const usage = 'Usage: node caption.mjs IMAGE... [--beam N | --greedy] [--max-length N] [--json] [--pure-js]\n';
   let args;
   try {
     args = parseArgs(process.argv.slice(2));
@@ -482,7 +566,7 @@ async function main() {
     process.stdout.write(usage);
     return args.help ? 0 : 2;
   }
-  const results = await captionImages(args.files, args.overrides);
+  const results = await captionImages(args.files, args.overrides, { pureJs: args.pureJs });
   for (const result of results) {
     process.stdout.write(args.json ? `${JSON.stringify(result)}\n` : `${result.image}\t${result.caption}\n`);
   }

@@ -17,7 +17,7 @@ import type {
   TrainingStartResult,
   TrainingStepEvent,
 } from './trainingTypes';
-import { EVAL_SPLITS, type EvaluationDetail, type ScoreReport } from './inferenceTypes';
+import { EVAL_SPLITS, type EvaluationDetail, type ModelCaptions, type ModelPackageInfo, type ScoreReport } from './inferenceTypes';
 import {
   DATASET_FORMATS,
   SPLIT_NAMES,
@@ -371,6 +371,47 @@ const inferenceMethods = {
   'eval.list': returns<EvaluationRecord[]>()(
     z.object({ runId: z.number().int().min(1).optional() }).strict(),
     'Evaluations, newest first; runId narrows to one run.',
+  ),
+  'models.export': returns<ModelPackageInfo>()(
+    z
+      .object({
+        runId: z.number().int().min(1),
+        checkpoint: checkpointChoice,
+        /** Absolute path of the package folder to write. */
+        out: inferenceFilePath,
+        name: z.string().trim().min(1).max(200).optional(),
+        /** Default decoding written into the package. */
+        decoding: decodingSettings,
+        overwrite: z.boolean().default(false),
+      })
+      .strict(),
+    'Export a checkpoint as a self-contained model package (tfjs weights, vocab.json, config.json, metrics, README, caption.mjs).',
+  ),
+  'models.import': returns<ModelPackageInfo>()(
+    z
+      .object({
+        path: inferenceFilePath,
+        name: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "_" and "-" only')
+          .optional(),
+        overwrite: z.boolean().default(false),
+      })
+      .strict(),
+    'Import a model package into the workbench (checked by loading it), under its name or the one given.',
+  ),
+  'models.list': returns<ModelPackageInfo[]>()(none, 'Imported model packages, by name.'),
+  'models.caption': returns<ModelCaptions>()(
+    z
+      .object({
+        /** An imported model's name, or a package folder. */
+        model: z.string().min(1).max(4096),
+        images: z.array(inferenceFilePath).min(1).max(1000),
+        decoding: decodingSettings,
+        batchSize: z.number().int().min(1).max(256).default(16),
+      })
+      .strict(),
+    'Caption image files with a model package (its default decoding unless overridden); unreadable images get an error each.',
   ),
 } as const;
 

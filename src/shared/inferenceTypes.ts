@@ -165,3 +165,26 @@ export interface EvaluationDetail {
   /** The COCO results file written with it, when it is still there. */
   resultsPath: string | null;
 }
+
+/** An exported or imported model package, as the API lists it. */
+export interface ModelPackageInfo {
+  name: string;
+  /** The package folder. */
+  path: string;
+  createdAt: string;
+  source: { runId: number | null; runName: string | null; checkpoint: { epoch: number; step: number } | null };
+  encoder: { kind: 'scratch-cnn' | 'layers' | 'graph'; id: string; inputSize: number };
+  decoder: { variant: string; cell: string; layers: number; embeddingDim: number; units: number; vocabSize: number };
+  decoding: DecodingSettings;
+  /** The best stored evaluation of the exported checkpoint, if there was one. */
+  evaluation: { split: string; images: number; aggregate: Record<string, number> } | null;
+  sizeBytes: number;
+  files: string[];
+}
+
+export interface ModelCaptions {
+  /** The package folder used. */
+  model: string;
+  decoding: DecodingSettings;
+  captions: CaptionResult[];
+}

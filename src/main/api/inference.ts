@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { ApiError } from '../../shared/errors';
 import { resultsFileOf, startEvaluation } from '../inference/evaluations';
+import { captionWithModel, exportModel, importModel, listModels } from '../inference/models';
 import type { HandlersFor } from './handlers';
 import type { Services } from './services';
 
@@ -22,6 +23,18 @@ export function inferenceHandlers(services: Services): HandlersFor<'eval.' | 'mo
     },
     async 'eval.list'(request) {
       return services.store.evaluations.list(request.runId !== undefined ? { runId: request.runId } : {});
+    },
+    async 'models.export'(request) {
+      return exportModel(services, request);
+    },
+    async 'models.import'(request) {
+      return importModel(services, request);
+    },
+    async 'models.list'() {
+      return listModels(services);
+    },
+    async 'models.caption'(request) {
+      return captionWithModel(services, request);
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import { dataEngineHandlers } from './data/handlers';
 import { evalEngineHandlers } from './eval/handlers';
+import { packageEngineHandlers } from './packages/handlers';
 import { systemEngineHandlers } from './system/handlers';
 import { trainingEngineHandlers } from './train/handlers';
 
@@ -11,6 +12,7 @@ export const engineHandlers = {
   ...systemEngineHandlers,
   ...dataEngineHandlers,
   ...evalEngineHandlers,
+  ...packageEngineHandlers,
   ...trainingEngineHandlers,
 };
 

@@ -1,7 +1,10 @@
 /** Every `captioner` subcommand, in the order `captioner --help` lists them. */
 import { datasetCommand } from './dataset';
 import { doctorCommand } from './doctor';
+import { captionCommand } from './caption';
 import { evalCommand } from './eval';
+import { exportCommand } from './export';
+import { modelsCommand } from './models';
 import { scoreCommand } from './score';
 import { runsCommand } from './runs';
 import { serveCommand } from './serve';
@@ -9,4 +12,4 @@ import { synthCommand } from './synth';
 import { trainCommand } from './train';
 import type { Command } from './types';
 
-export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, evalCommand, datasetCommand, synthCommand];
+export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, evalCommand, exportCommand, captionCommand, modelsCommand, datasetCommand, synthCommand];

@@ -37,13 +37,11 @@ export interface InferenceModel {
   preprocessing: Preprocessing;
   /** What the encoder is: scratch CNN weights or a backbone's model folder. */
   encoderRecord: EncoderRecord;
-  /** The encoder section of the run config (backbone normalization and feature layer choices). */
-  encoderConfig: RunConfig['encoder'];
   /** The whole run config when the model comes from a checkpoint (dataset, seed); null for a package. */
   runConfig: RunConfig | null;
   /** Longest caption the model was trained for: the default decoding limit. */
   maxCaptionLength: number;
-  /** The scratch CNN's weights, or a fine-tuned backbone's model folder contents. */
+  /** The backbone's model folder (null for the scratch CNN). */
   backbone: ResolvedBackbone | null;
   dispose(): void;
 }
@@ -87,15 +85,14 @@ export function scratchEncoderFrom(record: EncoderRecord, weights: readonly Seri
 /** A backbone with the options training used, and fine-tuned weights (layers models) put back. */
 export async function backboneEncoderFrom(
   resolved: ResolvedBackbone,
-  encoderConfig: RunConfig['encoder'],
-  record: EncoderRecord,
+  options: { featureLayer: string | null; normalization: RunConfig['encoder']['normalization']; fallbackInputSize: number },
   fineTuned: readonly SerializedTensor[],
   source: string,
 ): Promise<BackboneEncoder> {
   const encoder = await BackboneEncoder.load(resolved, {
-    featureLayer: record.featureLayer ?? undefined,
-    normalization: encoderConfig.normalization,
-    fallbackInputSize: encoderConfig.imageSize,
+    featureLayer: options.featureLayer ?? undefined,
+    normalization: options.normalization,
+    fallbackInputSize: options.fallbackInputSize,
   });
   if (fineTuned.length > 0) {
     const model = encoder.layersModel;
@@ -135,7 +132,12 @@ export async function loadCheckpointModel(path: string, context: { dataDir: stri
       dataDir: context.dataDir,
       ...(context.signal ? { signal: context.signal } : {}),
     });
-    encoder = await backboneEncoderFrom(backbone, json.config.encoder, record, weights.encoder, source);
+    encoder = await backboneEncoderFrom(
+      backbone,
+      { featureLayer: record.featureLayer, normalization: json.config.encoder.normalization, fallbackInputSize: json.config.encoder.imageSize },
+      weights.encoder,
+      source,
+    );
   }
   let decoder: CaptionDecoder;
   try {
@@ -150,7 +152,6 @@ export async function loadCheckpointModel(path: string, context: { dataDir: stri
     vocabulary,
     preprocessing: preprocessingOf(encoder),
     encoderRecord: record,
-    encoderConfig: json.config.encoder,
     runConfig: json.config,
     maxCaptionLength: json.config.vocab.maxCaptionLength,
     backbone,

@@ -1,0 +1,108 @@
+/**
+ * config.json of a model package: everything needed to turn an image file
+ * into a caption with the package's weights, written for people and for
+ * caption.mjs alike. Validated on load, so a damaged package fails with the
+ * file and field named.
+ */
+import { z } from 'zod';
+import { decoderVariants } from '../../../shared/runConfig';
+
+export const PACKAGE_FORMAT = 'captioner-model-package';
+export const PACKAGE_VERSION = 1;
+export const DECODER_WEIGHTS_FORMAT = 'captioner-decoder';
+export const SCRATCH_WEIGHTS_FORMAT = 'captioner-scratch-cnn';
+
+const positive = z.number().int().min(1);
+const normalization = z.enum(['imagenet', 'minus-one-to-one', 'zero-to-one']);
+
+const scratchEncoder = z
+  .object({
+    kind: z.literal('scratch-cnn'),
+    id: z.literal('scratch-cnn'),
+    path: z.string().min(1),
+    inputSize: positive,
+    /** Channels of the first of four 3x3 convolutions (each block doubles them; 2x2 max-pool after the first three). */
+    channels: positive,
+    blocks: z.literal(4),
+    pooledDim: positive,
+    gridShape: z.tuple([positive, positive, positive]),
+  })
+  .strict();
+
+const backboneEncoder = z
+  .object({
+    kind: z.enum(['layers', 'graph']),
+    /** Catalog id, or where the backbone came from. */
+    id: z.string().min(1),
+    path: z.string().min(1),
+    inputSize: positive,
+    /** Layer (layers model) or node (graph model) giving the features; null: the model's output. */
+    featureLayer: z.string().nullable(),
+    /** What the model expects of its [0, 1] pixels, applied inside the encoder (Keras applications). */
+    modelPreprocessing: z.enum(['imagenet', 'minus-one-to-one', 'zero-to-one', 'caffe', 'raw-255']),
+    /** The run's encoder.normalization choice, so the workbench loads the backbone exactly as it trained. */
+    normalizationSetting: z.enum(['auto', 'imagenet', 'minus-one-to-one', 'zero-to-one']),
+    pooledDim: positive,
+    gridShape: z.tuple([positive, positive, positive]),
+  })
+  .strict();
+
+export const packageConfigSchema = z
+  .object({
+    format: z.literal(PACKAGE_FORMAT),
+    version: z.number().int().min(1).max(PACKAGE_VERSION),
+    name: z.string().min(1).max(200),
+    createdAt: z.string(),
+    generatedBy: z.string(),
+    source: z
+      .object({
+        runId: z.number().int().nullable(),
+        runName: z.string().nullable(),
+        checkpoint: z.object({ epoch: z.number().int().min(0), step: z.number().int().min(0) }).strict().nullable(),
+      })
+      .strict(),
+    encoder: z.discriminatedUnion('kind', [scratchEncoder, backboneEncoder]),
+    preprocessing: z
+      .object({
+        inputSize: positive,
+        resize: z.enum(['squash', 'center-crop']),
+        normalization,
+        maxInputPixels: positive,
+        description: z.string(),
+      })
+      .strict(),
+    decoder: z
+      .object({
+        path: z.string().min(1),
+        variant: z.enum(decoderVariants),
+        cell: z.enum(['lstm', 'gru']),
+        layers: z.number().int().min(1).max(2),
+        vocabSize: positive,
+        embeddingDim: positive,
+        units: positive,
+        attentionDim: positive,
+        featureDim: positive,
+      })
+      .strict(),
+    vocabulary: z.object({ path: z.string().min(1), size: positive }).strict(),
+    decoding: z
+      .object({
+        strategy: z.enum(['greedy', 'beam', 'sample']),
+        beamWidth: positive,
+        lengthPenalty: z.number().min(0),
+        minLength: z.number().int().min(0),
+        maxLength: positive,
+        noRepeatNgramSize: z.number().int().min(0),
+        temperature: z.number().positive(),
+        topK: z.number().int().min(0),
+        topP: z.number().positive().max(1),
+        seed: z.number().int().min(0),
+      })
+      .strict(),
+    tokenization: z.object({ name: z.string(), description: z.string() }).strict(),
+    metrics: z.object({ path: z.string().min(1) }).strict(),
+  })
+  .strict();
+
+export type PackageConfig = z.output<typeof packageConfigSchema>;
+export type PackageEncoderConfig = PackageConfig['encoder'];
