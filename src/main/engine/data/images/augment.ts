@@ -27,8 +27,6 @@ export interface AugmentOptions {
   flipProbability: number;
 }
 
-export const NO_AUGMENTATION: AugmentOptions = { flipProbability: 0 };
-
 /** Which items of a batch to flip; the caller flips the pixels and mirrors those items' captions. */
 export function drawFlips(count: number, options: AugmentOptions, rng: Rng): boolean[] {
   return Array.from({ length: count }, () => options.flipProbability > 0 && rng.chance(options.flipProbability));

@@ -4,7 +4,7 @@
  * Captions in this file are often unquoted and contain commas, so every
  * field after the first is part of the caption.
  */
-import { basename, dirname, extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { addCaption, type AnnotatedImage } from './assemble';
 import { parseDelimited } from './delimited';
 import { ProblemLog } from './problems';
@@ -49,7 +49,3 @@ export const flickr8kCsvReader: DatasetReader = {
     };
   },
 };
-
-export function isKaggleCaptionsName(file: string): boolean {
-  return basename(file).toLowerCase() === 'captions.txt';
-}

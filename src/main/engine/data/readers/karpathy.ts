@@ -6,7 +6,7 @@
  * for captioning research; the Shapes benchmark writes one too.
  */
 import { readdir } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import type { AnnotatedImage } from './assemble';
 import { ProblemLog } from './problems';
 import { isDir, readHead, type DatasetReader } from './reader';
@@ -73,7 +73,3 @@ export const karpathyReader: DatasetReader = {
     };
   },
 };
-
-export function karpathyDatasetName(file: string): string {
-  return /^dataset_(.+)\.json$/i.exec(basename(file))?.[1] ?? basename(file, '.json');
-}
