@@ -1,0 +1,91 @@
+/**
+ * The core loop a new user follows, in Chromium against serve mode: generate
+ * a small Shapes set, browse and search it, read its statistics, configure a
+ * run from the form, watch the charts grow, stop it, resume it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pageUrl, screenshot, startSession, type Session } from './harness';
+
+let session: Session;
+
+beforeAll(async () => {
+  session = await startSession();
+});
+
+afterAll(async () => {
+  await session?.close();
+});
+
+async function chartPoints(title: string): Promise<number> {
+  const value = await session.page.locator(`[data-testid="chart"][data-title="${title}"]`).getAttribute('data-points');
+  return Number(value ?? 0);
+}
+
+describe('core loop in the browser', () => {
+  it('offers, generates and browses the Shapes dataset', async () => {
+    const { page } = session;
+    await page.goto(pageUrl(session, 'datasets'));
+    await page.getByTestId('first-start').waitFor();
+    await page.getByTestId('synth-images').fill('60');
+    await page.getByTestId('generate-shapes').click();
+    await page.getByTestId('thumb').first().waitFor({ timeout: 120_000 });
+    await expect.poll(async () => page.getByTestId('browse-total').textContent()).toBe('60 images');
+    await screenshot(page, 'datasets');
+
+    await page.getByTestId('caption-search').fill('circle');
+    await expect
+      .poll(async () => Number((await page.getByTestId('browse-total').textContent())?.split(' ')[0]), { timeout: 10_000 })
+      .toBeLessThan(60);
+    const first = page.getByTestId('thumb').first();
+    expect((await first.getAttribute('title'))?.length).toBeGreaterThan(0);
+    await first.click();
+    const detail = page.getByTestId('image-detail');
+    await detail.waitFor();
+    expect(await detail.locator('li').count()).toBeGreaterThanOrEqual(5);
+    expect(await detail.textContent()).toMatch(/circle|disc|ring/i);
+    await screenshot(page, 'dataset-image');
+    await detail.getByRole('button', { name: 'Close' }).click();
+
+    await page.getByTestId('stats-tab').click();
+    await page.getByTestId('vocab-size').waitFor();
+    expect(Number((await page.getByTestId('vocab-size').textContent())?.replace(/,/g, ''))).toBeGreaterThan(10);
+    await screenshot(page, 'dataset-stats');
+  });
+
+  it('starts a run from the form and shows its charts growing', async () => {
+    const { page } = session;
+    await page.getByRole('button', { name: 'Train on it' }).click();
+    await page.getByTestId('start-run').waitFor({ timeout: 60_000 });
+    const epochs = page.locator('[data-field="training.epochs"] input');
+    await epochs.fill('40');
+    await epochs.dispatchEvent('change');
+    await screenshot(page, 'new-run');
+    await page.getByTestId('start-run').click();
+
+    await page.getByTestId('run-charts').waitFor({ timeout: 60_000 });
+    expect(page.url()).toMatch(/#\/runs\/\d+$/);
+    await expect.poll(() => chartPoints('Loss'), { timeout: 180_000 }).toBeGreaterThan(0);
+    const before = await chartPoints('Loss');
+    await expect.poll(() => chartPoints('Loss'), { timeout: 180_000 }).toBeGreaterThan(before);
+    await page.getByTestId('live-progress').waitFor();
+    await screenshot(page, 'run-live');
+  });
+
+  it('stops the run and resumes it from its checkpoint', async () => {
+    const { page } = session;
+    await page.getByTestId('stop-run').click();
+    await expect.poll(async () => page.getByTestId('run-status').first().textContent(), { timeout: 180_000 }).toBe('stopped');
+    const stoppedAt = await chartPoints('Loss');
+    await page.getByTestId('resume-run').click();
+    await expect.poll(async () => page.getByTestId('run-status').first().textContent(), { timeout: 60_000 }).toBe('running');
+    await expect.poll(() => chartPoints('Loss'), { timeout: 180_000 }).toBeGreaterThan(stoppedAt);
+    await screenshot(page, 'run-resumed');
+    await page.getByTestId('stop-run').click();
+    await expect.poll(async () => page.getByTestId('run-status').first().textContent(), { timeout: 180_000 }).toBe('stopped');
+
+    await page.goto(pageUrl(session, 'runs'));
+    await page.getByTestId('run-row').first().waitFor();
+    expect(await page.getByTestId('run-row').count()).toBe(1);
+    await screenshot(page, 'runs');
+  });
+});
