@@ -32,14 +32,17 @@ const BANNED = -1e9;
 
 // ─── loading ─────────────────────────────────────────────────────────────────
 
-/** Imports a package from beside this file, else from the current directory's node_modules. */
+/**
+ * Loads a package from beside this file, else from the current directory's
+ * node_modules (so the script also runs from a checkout of the workbench).
+ * All three packages it uses load with require() as well as import().
+ */
 async function importModule(name) {
   try {
     return await import(name);
   } catch (error) {
     if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    const fromCwd = createRequire(join(process.cwd(), 'package.json'));
-    return import(pathToFileURL(fromCwd.resolve(name)).href);
+    return createRequire(join(process.cwd(), 'package.json'))(name);
   }
 }
 
@@ -509,9 +512,10 @@ export function decodeFeatures(model, features, overrides = {}) {
 }
 
 /** Captions image files: [{ image, caption }]. */
-export async function captionImages(files, overrides = {}, { tf: givenTf, quiet = false, pureJs = false, dir = PACKAGE_DIR } = {}) {
+export async function captionImages(files, overrides = {}, { tf: givenTf, sharp: givenSharp, quiet = false, pureJs = false, dir = PACKAGE_DIR } = {}) {
   const tf = givenTf ?? (await loadTf({ quiet, pureJs }));
-  const sharp = (await importModule('sharp')).default;
+  const sharpModule = givenSharp ?? (await importModule('sharp'));
+  const sharp = sharpModule.default ?? sharpModule;
   const model = await loadPackage(tf, dir);
   const out = [];
   for (const file of files) {

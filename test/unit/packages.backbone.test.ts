@@ -1,0 +1,119 @@
+/**
+ * Exporting a model whose encoder is a pretrained TensorFlow.js backbone (a
+ * small layers model built here, features from a named convolution): the
+ * package copies the backbone, and the checkpoint, the loaded package and the
+ * package's caption.mjs caption images identically.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { captionFiles } from '../../src/main/engine/captioning/captionImages';
+import { completeDecoding } from '../../src/main/engine/captioning/decoding';
+import { loadCheckpointModel } from '../../src/main/engine/captioning/model';
+import { Vocabulary } from '../../src/main/engine/data/text/vocabulary';
+import { CaptionDecoder } from '../../src/main/engine/model/decoder';
+import { folderSaveHandler, readModelFolder } from '../../src/main/engine/model/encoders/modelFiles';
+import { Rng } from '../../src/main/engine/model/rng';
+import { exportPackage } from '../../src/main/engine/packages/exportPackage';
+import { loadPackageModel } from '../../src/main/engine/packages/loadPackage';
+import { writeCheckpoint, type TrainingState } from '../../src/main/engine/train/checkpoint';
+import { runConfigSchema } from '../../src/shared/runConfig';
+import { useCpuBackend } from '../helpers/captionModel';
+import { tempDir } from '../helpers/evalFixtures';
+
+interface CaptionScript {
+  captionImages(files: string[], overrides: object, options: { tf: typeof tf; sharp: typeof sharp; quiet: boolean; dir: string }): Promise<{ image: string; caption: string }[]>;
+}
+
+beforeAll(useCpuBackend);
+
+async function backboneFolder(dir: string): Promise<void> {
+  const input = tf.input({ shape: [16, 16, 3] });
+  const features = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'features', seed: 1 } as never).apply(input) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalAveragePooling2d({}).apply(features) as tf.SymbolicTensor;
+  const output = tf.layers.dense({ units: 3, name: 'logits' }).apply(pooled) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: output });
+  // Distinct, deterministic weights (the default initializers draw from an unseeded generator).
+  const rng = new Rng(9);
+  for (const weight of model.weights) weight.write(tf.tensor(Float32Array.from({ length: weight.shape.reduce((a, b) => a! * b!, 1)! }, () => rng.normal() * 0.5), weight.shape as number[]));
+  await model.save(folderSaveHandler(dir));
+  model.dispose();
+}
+
+async function imageFiles(dir: string): Promise<string[]> {
+  const rng = new Rng(4);
+  const files: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const pixels = Buffer.from(Uint8Array.from({ length: 20 * 24 * 3 }, () => Math.floor(rng.next() * 256)));
+    const file = join(dir, `image-${i}.png`);
+    await sharp(pixels, { raw: { width: 24, height: 20, channels: 3 } }).png().toFile(file);
+    files.push(file);
+  }
+  return files;
+}
+
+describe('model package with a TensorFlow.js backbone', () => {
+  it('copies the backbone and captions like the checkpoint, in the engine and in caption.mjs', async () => {
+    const dir = tempDir('captioner-backbone-');
+    const modelDir = join(dir, 'backbone');
+    await backboneFolder(modelDir);
+    const vocabulary = Vocabulary.build([['a', 'red', 'circle'], ['a', 'blue', 'square', 'left'], ['two', 'shapes']], { minCount: 1 });
+    const config = runConfigSchema.parse({
+      dataset: { path: join(dir, 'unused') },
+      encoder: { source: modelDir, featureLayer: 'features', imageSize: 16 },
+      decoder: { variant: 'attention', embeddingDim: 128, units: 128, attentionDim: 32 },
+      vocab: { maxCaptionLength: 6 },
+    });
+    const decoder = new CaptionDecoder(
+      { variant: 'attention', cell: 'lstm', layers: 1, vocabSize: vocabulary.size, embeddingDim: 128, units: 128, dropout: 0, attentionDim: 32, doublyStochasticWeight: 0, featureDim: 4 },
+      new Rng(3),
+    );
+    const checkpoint = join(dir, 'checkpoint');
+    await writeCheckpoint(checkpoint, {
+      json: {
+        backend: 'cpu',
+        config,
+        decoder: decoder.options,
+        encoder: { id: modelDir, inputSize: 16, normalization: 'zero-to-one', channels: null, source: modelDir, featureLayer: 'features', weightsIncluded: false },
+        vocabulary: vocabulary.toJson(),
+        state: {} as TrainingState,
+        metrics: {},
+      },
+      weights: (await decoder.params.serialize()).map((tensor) => ({ ...tensor, name: `decoder/${tensor.name}` })),
+      optimizer: null,
+    });
+    decoder.dispose();
+
+    const out = join(dir, 'package');
+    const info = await exportPackage({
+      checkpointPath: checkpoint,
+      out,
+      name: 'backbone-model',
+      overwrite: false,
+      dataDir: dir,
+      source: { runId: null, runName: null, checkpoint: null },
+      decoding: { strategy: 'beam', beamWidth: 2 },
+      metrics: {},
+      evaluation: null,
+    });
+    expect(info.encoder).toEqual({ kind: 'layers', id: modelDir, inputSize: 16 });
+    expect((await readModelFolder(join(out, 'encoder'))).format).toBe('layers');
+
+    const files = await imageFiles(dir);
+    const settings = completeDecoding({ strategy: 'beam', beamWidth: 2 }, 6);
+    const fromCheckpoint = await loadCheckpointModel(checkpoint, { dataDir: dir });
+    const expected = (await captionFiles(fromCheckpoint, files, settings)).map((result) => result.caption);
+    fromCheckpoint.dispose();
+    expect(expected.every((caption) => typeof caption === 'string')).toBe(true);
+
+    const fromPackage = await loadPackageModel(out);
+    expect((await captionFiles(fromPackage, files, settings)).map((result) => result.caption)).toEqual(expected);
+    fromPackage.dispose();
+
+    const script = (await import(pathToFileURL(join(out, 'caption.mjs')).href)) as CaptionScript;
+    const fromScript = await script.captionImages(files, {}, { tf, sharp, quiet: true, dir: out });
+    expect(fromScript.map((result) => result.caption)).toEqual(expected);
+  });
+});
