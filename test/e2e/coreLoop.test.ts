@@ -88,4 +88,13 @@ describe('core loop in the browser', () => {
     expect(await page.getByTestId('run-row').count()).toBe(1);
     await screenshot(page, 'runs');
   });
+
+  it('compares runs on shared axes', async () => {
+    const { page } = session;
+    const runId = (await page.getByTestId('run-row').first().locator('a').getAttribute('href'))?.split('/').pop();
+    await page.goto(pageUrl(session, `compare/${runId}`));
+    await page.getByTestId('compare-charts').waitFor({ timeout: 30_000 });
+    await expect.poll(async () => page.locator('[data-testid="compare-charts"] [data-testid="chart"]').count()).toBeGreaterThanOrEqual(3);
+    await screenshot(page, 'compare');
+  });
 });

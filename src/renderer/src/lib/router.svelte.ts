@@ -1,19 +1,20 @@
 /** Hash routing: `#/runs/abc` → page `runs`, params `['abc']`. Survives reloads, no server routes needed. */
+/** Every page of the workbench; `ready: false` marks one whose capability has not shipped yet. */
 export const pages = [
-  { id: 'datasets', label: 'Datasets' },
-  { id: 'runs', label: 'Runs' },
-  { id: 'compare', label: 'Compare' },
-  { id: 'gallery', label: 'Gallery' },
-  { id: 'tuning', label: 'Tuning' },
-  { id: 'batch', label: 'Batch' },
-  { id: 'system', label: 'System' },
+  { id: 'datasets', label: 'Datasets', ready: true },
+  { id: 'runs', label: 'Runs', ready: true },
+  { id: 'compare', label: 'Compare', ready: true },
+  { id: 'gallery', label: 'Gallery', ready: false },
+  { id: 'tuning', label: 'Tuning', ready: false },
+  { id: 'batch', label: 'Batch', ready: false },
+  { id: 'system', label: 'System', ready: true },
 ] as const;
 
 export type PageId = (typeof pages)[number]['id'];
 
 function parse(hash: string): { page: PageId; params: string[] } {
   const [head, ...params] = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
-  const page = pages.find((candidate) => candidate.id === head)?.id ?? 'datasets';
+  const page = pages.find((candidate) => candidate.id === head && candidate.ready)?.id ?? 'datasets';
   return { page, params };
 }
 
