@@ -110,6 +110,7 @@ export async function run(args: string[]): Promise<void> {
     targets: Int32Array.from(tokens, (_, i) => tokens[(i + 1) % tokens.length]!),
     mask: new Float32Array(B * T).fill(1),
     tokens: B * T,
+    lengths: new Array<number>(B).fill(T),
   };
   const settings = (step: number) => ({
     learningRate: () => 1e-3,

@@ -74,6 +74,7 @@ export function batchOf(sequences: number[][], steps: number): CaptionBatch {
     inputs: tf.tensor2d(inputs, undefined, 'int32'),
     targets: tf.tensor2d(targets, undefined, 'int32'),
     mask: tf.tensor2d(mask, undefined, 'float32'),
+    lengths: sequences.map((sequence) => sequence.length - 1),
   };
 }
 

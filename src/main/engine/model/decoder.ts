@@ -24,6 +24,7 @@ import {
   createRecurrentLayer,
   projectInputs,
   runLayer,
+  stepMasks,
   zeroState,
   type CellKind,
   type LayerState,
@@ -78,6 +79,8 @@ export interface ForwardOptions {
   /** Scheduled sampling: probability of feeding the model's own previous word. */
   samplingProbability?: number;
   samplingSeed?: number;
+  /** Real steps of each row, when known on the host: steps without padding then skip the masking ops. */
+  lengths?: readonly number[];
 }
 
 export interface ForwardResult {
@@ -102,6 +105,8 @@ export interface CaptionBatch {
   targets: tf.Tensor2D;
   /** [B, T] float32: 1 for real target words (the <end> included), 0 for padding */
   mask: tf.Tensor2D;
+  /** Real steps of each row (the mask's row sums), when the host knows them. */
+  lengths?: readonly number[];
 }
 
 /** Dropout whose masks come from consecutive seeds, so a step's randomness is fixed by one number. */
@@ -121,6 +126,7 @@ class Dropout {
 }
 
 const noDropout = { apply: <T extends tf.Tensor>(x: T): T => x };
+type StepMasks = ReadonlyArray<tf.Tensor2D | undefined>;
 type DropoutLike = { apply<T extends tf.Tensor>(x: T): T };
 
 export class CaptionDecoder {
@@ -190,16 +196,17 @@ export class CaptionDecoder {
   forward(features: DecoderFeatures, inputs: tf.Tensor2D, mask: tf.Tensor2D, options: ForwardOptions): ForwardResult {
     const dropout: DropoutLike =
       options.training && this.options.dropout > 0 ? new Dropout(this.options.dropout, options.dropoutSeed ?? 1) : noDropout;
+    const masks = stepMasks(mask, options.lengths);
     if (options.training && (options.samplingProbability ?? 0) > 0) {
-      return this.forwardScheduled(features, inputs, mask, dropout, options.samplingProbability!, options.samplingSeed ?? 1);
+      return this.forwardScheduled(features, inputs, masks, dropout, options.samplingProbability!, options.samplingSeed ?? 1);
     }
-    if (this.options.variant === 'attention') return this.forwardAttention(features, inputs, mask, dropout);
-    return this.forwardSequence(features, inputs, mask, dropout);
+    if (this.options.variant === 'attention') return this.forwardAttention(features, inputs, masks, dropout);
+    return this.forwardSequence(features, inputs, masks, dropout);
   }
 
   /** Mean masked cross-entropy of a batch (label smoothing optional) plus the attention regularizer. */
   loss(features: DecoderFeatures, batch: CaptionBatch, options: ForwardOptions & { labelSmoothing?: number }): LossResult {
-    const { logits, attention } = this.forward(features, batch.inputs, batch.mask, options);
+    const { logits, attention } = this.forward(features, batch.inputs, batch.mask, batch.lengths ? { ...options, lengths: batch.lengths } : options);
     const targets = tf.reshape(batch.targets, [-1]) as tf.Tensor1D;
     const weights = tf.reshape(batch.mask, [-1]) as tf.Tensor1D;
     const smoothing = options.labelSmoothing ?? 0;
@@ -219,13 +226,13 @@ export class CaptionDecoder {
   }
 
   /** init-inject and merge: each layer over the whole sequence, one input matmul per layer. */
-  private forwardSequence(features: DecoderFeatures, inputs: tf.Tensor2D, mask: tf.Tensor2D, dropout: DropoutLike): ForwardResult {
+  private forwardSequence(features: DecoderFeatures, inputs: tf.Tensor2D, masks: StepMasks, dropout: DropoutLike): ForwardResult {
     const [batch, steps] = inputs.shape;
     const pooled = dropout.apply(this.pooledOf(features));
     let x = dropout.apply(tf.gather(this.embedding, inputs) as tf.Tensor3D);
     const initial = this.options.variant === 'init-inject' ? this.injectedState(pooled) : this.recurrent.map((l) => zeroState(l, batch));
     for (let layer = 0; layer < this.recurrent.length; layer++) {
-      const { outputs } = runLayer(this.recurrent[layer]!, x, initial[layer]!, mask);
+      const { outputs } = runLayer(this.recurrent[layer]!, x, initial[layer]!, masks);
       x = dropout.apply(outputs);
     }
     let hidden = tf.reshape(x, [batch * steps, this.options.units]) as tf.Tensor2D;
@@ -238,14 +245,13 @@ export class CaptionDecoder {
   }
 
   /** Soft attention: embeddings of all steps projected at once, attention and recurrence per step. */
-  private forwardAttention(features: DecoderFeatures, inputs: tf.Tensor2D, mask: tf.Tensor2D, dropout: DropoutLike): ForwardResult {
+  private forwardAttention(features: DecoderFeatures, inputs: tf.Tensor2D, masks: StepMasks, dropout: DropoutLike): ForwardResult {
     const [batch, steps] = inputs.shape;
     let state = this.initialStateWith(features, dropout);
     const embedded = dropout.apply(tf.gather(this.embedding, inputs) as tf.Tensor3D);
     const first = this.recurrent[0]!;
     const projected = projectInputs(first, tf.reshape(embedded, [batch * steps, this.options.embeddingDim]) as tf.Tensor2D);
     const perStep = tf.unstack(tf.transpose(tf.reshape(projected, [batch, steps, -1]), [1, 0, 2])) as tf.Tensor2D[];
-    const masks = tf.unstack(tf.transpose(mask)).map((m) => tf.reshape(m, [batch, 1]) as tf.Tensor2D);
     const hiddens: tf.Tensor2D[] = [];
     const alphas: tf.Tensor2D[] = [];
     for (let t = 0; t < steps; t++) {
@@ -262,7 +268,7 @@ export class CaptionDecoder {
   private forwardScheduled(
     features: DecoderFeatures,
     inputs: tf.Tensor2D,
-    mask: tf.Tensor2D,
+    masks: StepMasks,
     dropout: DropoutLike,
     probability: number,
     seed: number,
@@ -270,7 +276,6 @@ export class CaptionDecoder {
     const [batch, steps] = inputs.shape;
     let state = this.initialStateWith(features, dropout);
     const teacher = tf.unstack(inputs, 1) as tf.Tensor1D[];
-    const masks = tf.unstack(tf.transpose(mask)).map((m) => tf.reshape(m, [batch, 1]) as tf.Tensor2D);
     const logitsPerStep: tf.Tensor2D[] = [];
     const alphas: tf.Tensor2D[] = [];
     let previous: tf.Tensor2D | null = null;

@@ -84,6 +84,7 @@ export function cellStep(layer: RecurrentLayer, xProj: tf.Tensor2D, state: Layer
 
 function lstmStep(layer: RecurrentLayer, xProj: tf.Tensor2D, state: LayerState): LayerState {
   if (!state.c) throw new Error('An LSTM state needs a cell state.');
+  // (Not a fused matmul with xProj as its bias: backends only fuse a 1-D bias.)
   const z = tf.add(xProj, tf.matMul(state.h, layer.recurrent));
   const [i, f, g, o] = tf.split(z, 4, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
   const c = tf.add(tf.mul(tf.sigmoid(f), state.c), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
@@ -93,7 +94,7 @@ function lstmStep(layer: RecurrentLayer, xProj: tf.Tensor2D, state: LayerState):
 
 function gruStep(layer: RecurrentLayer, xProj: tf.Tensor2D, state: LayerState): LayerState {
   if (!layer.recurrentBias) throw new Error('A GRU layer needs a recurrent bias.');
-  const hProj = tf.add(tf.matMul(state.h, layer.recurrent), layer.recurrentBias);
+  const hProj = tf.fused.matMul({ a: state.h, b: layer.recurrent, bias: layer.recurrentBias });
   const [xz, xr, xn] = tf.split(xProj, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
   const [hz, hr, hn] = tf.split(hProj, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
   const z = tf.sigmoid(tf.add(xz, hz));
@@ -105,22 +106,35 @@ function gruStep(layer: RecurrentLayer, xProj: tf.Tensor2D, state: LayerState): 
 }
 
 /**
+ * The padding mask [B, T] as one [B, 1] column per step, only for steps
+ * where some row is padding (`lengths`, the real steps of each row, tell
+ * which without reading the tensor back); steps where every row is real
+ * need no masking ops at all. Without `lengths` every step is masked.
+ */
+export function stepMasks(mask: tf.Tensor2D, lengths?: readonly number[]): Array<tf.Tensor2D | undefined> {
+  const [batch, steps] = mask.shape;
+  const firstPadded = lengths && lengths.length > 0 ? Math.min(...lengths) : 0;
+  if (firstPadded >= steps) return new Array<undefined>(steps).fill(undefined);
+  const columns = tf.unstack(tf.transpose(mask));
+  return columns.map((column, t) => (t < firstPadded ? undefined : (tf.reshape(column, [batch, 1]) as tf.Tensor2D)));
+}
+
+/**
  * Runs a layer over a whole sequence: the input projection of all steps is one
  * matmul, then one fused recurrent matmul per step.
- * x [B, T, inputDim], mask [B, T] → outputs [B, T, units] and the final state.
+ * x [B, T, inputDim], masks from `stepMasks` → outputs [B, T, units] and the final state.
  */
 export function runLayer(
   layer: RecurrentLayer,
   x: tf.Tensor3D,
   initial: LayerState,
-  mask: tf.Tensor2D | null,
+  masks: ReadonlyArray<tf.Tensor2D | undefined> | null,
 ): { outputs: tf.Tensor3D; final: LayerState } {
   const [batch, steps, inputDim] = x.shape;
   const gates = gateCount(layer.kind) * layer.units;
   const projected = projectInputs(layer, tf.reshape(x, [batch * steps, inputDim]) as tf.Tensor2D);
   // Time-major once, then unstack: one op instead of a strided slice per step.
   const perStep = tf.unstack(tf.transpose(tf.reshape(projected, [batch, steps, gates]), [1, 0, 2])) as tf.Tensor2D[];
-  const masks = mask ? (tf.unstack(tf.transpose(mask)).map((m) => tf.reshape(m, [batch, 1])) as tf.Tensor2D[]) : null;
   let state = initial;
   const outputs: tf.Tensor2D[] = [];
   for (let t = 0; t < steps; t++) {

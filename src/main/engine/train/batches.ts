@@ -27,6 +27,8 @@ export interface HostBatch {
   mask: Float32Array;
   /** Real target words (the <end> included). */
   tokens: number;
+  /** Real steps of each row. */
+  lengths: number[];
 }
 
 /** Rows <start> w… as inputs, w… <end> as targets, padded with 0 to the longest caption of the batch. */
@@ -37,6 +39,7 @@ export function hostBatch(items: readonly CaptionItem[]): HostBatch {
   const targets = new Int32Array(rows * steps);
   const mask = new Float32Array(rows * steps);
   let tokens = 0;
+  const lengths: number[] = [];
   items.forEach((item, row) => {
     const length = item.tokens.length - 1;
     for (let t = 0; t < length; t++) {
@@ -45,8 +48,9 @@ export function hostBatch(items: readonly CaptionItem[]): HostBatch {
       mask[row * steps + t] = 1;
     }
     tokens += length;
+    lengths.push(length);
   });
-  return { images: items.map((item) => item.image), rows, steps, inputs, targets, mask, tokens };
+  return { images: items.map((item) => item.image), rows, steps, inputs, targets, mask, tokens, lengths };
 }
 
 export function toTensors(batch: HostBatch): CaptionBatch {
@@ -54,5 +58,6 @@ export function toTensors(batch: HostBatch): CaptionBatch {
     inputs: tf.tensor2d(batch.inputs, [batch.rows, batch.steps], 'int32'),
     targets: tf.tensor2d(batch.targets, [batch.rows, batch.steps], 'int32'),
     mask: tf.tensor2d(batch.mask, [batch.rows, batch.steps], 'float32'),
+    lengths: batch.lengths,
   };
 }
