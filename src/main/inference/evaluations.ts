@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DecodingSettings, EvalSplit, EvaluationOutcome, EvaluationSummary, CheckpointChoice } from '../../shared/inferenceTypes';
 import type { JsonObject } from '../../shared/storeTypes';
+import { ApiError } from '../../shared/errors';
 import type { Services } from '../api/services';
 import { toCocoResults } from '../engine/eval/results';
 import { resolveCheckpoint } from './checkpoints';
@@ -67,6 +68,8 @@ export async function startEvaluation(services: Services, request: EvaluationReq
           job.progress({ stage: progress.stage, done: progress.done, total: progress.total, etaSeconds: progress.etaSeconds ?? null, ...(progress.message ? { message: progress.message } : {}) }),
       },
     );
+    // A cancel that arrived as the engine finished still means "do not keep this".
+    if (job.signal.aborted) throw new ApiError('cancelled', 'The evaluation was cancelled; nothing was stored.');
     const dataset = await services.store.datasets.getByPath(outcome.dataset.path);
     const evaluation = await services.store.evaluations.create({
       runId: request.runId,
