@@ -1,23 +1,9 @@
 /** `captioner score` end to end: argument parsing, the validated API, the real engine process. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/main/cli';
 import type { ScoreReport } from '../../src/shared/inferenceTypes';
 import { scoreFiles } from '../../src/main/engine/eval/scoreFiles';
 import { cocoAnnotations, karpathyJson, RAW_RESULTS, tempDir, writeJson } from '../helpers/evalFixtures';
-
-async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+import { runCli } from '../helpers/runCli';
 
 describe('captioner score', () => {
   afterEach(() => vi.restoreAllMocks());
