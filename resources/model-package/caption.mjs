@@ -186,10 +186,11 @@ function gridAndPooled(tf, out) {
 
 /**
  * The encoder: the scratch CNN (four 3x3 convolutions with ReLU, 2x2
- * max-pooling after the first three) written out here from its weights, or a
+ * max-pooling after the first three, the pooled vector the mean or max of the
+ * grid cells as config.json says) written out here from its weights, or a
  * TensorFlow.js layers/graph model loaded from encoder/.
  */
-async function loadEncoder(tf, dir, spec) {
+export async function loadEncoder(tf, dir, spec) {
   const modelJsonPath = join(dir, spec.path);
   if (spec.kind === 'scratch-cnn') {
     const { weights } = loadWeights(tf, modelJsonPath);
@@ -201,7 +202,9 @@ async function loadEncoder(tf, dir, spec) {
             x = tf.relu(tf.add(tf.conv2d(x, weights[`conv${block}/kernel`], 1, 'same'), weights[`conv${block}/bias`]));
             if (block < spec.blocks - 1) x = tf.maxPool(x, 2, 2, 'valid');
           }
-          return gridAndPooled(tf, x);
+          const [batch, rows, cols, channels] = x.shape;
+          const grid = tf.reshape(x, [batch, rows * cols, channels]);
+          return { grid, pooled: spec.pooling === 'max' ? tf.max(grid, 1) : tf.mean(grid, 1) };
         }),
     };
   }

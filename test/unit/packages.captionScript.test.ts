@@ -9,6 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decode } from '../../src/main/engine/infer/decode';
 import type { DecodeOptions } from '../../src/main/engine/infer/types';
+import { ScratchCnn } from '../../src/main/engine/model/encoders/scratchCnn';
+import { Rng } from '../../src/main/engine/model/rng';
+import { scratchPooling } from '../../src/main/engine/packages/pooling';
 import { writeWeightsModel } from '../../src/main/engine/packages/weightsFile';
 import { tinyDecoder, tinyFeatures, useCpuBackend, disposeFeatures } from '../helpers/captionModel';
 import { tempDir } from '../helpers/evalFixtures';
@@ -21,6 +24,7 @@ interface CaptionScript {
   initialState(tfjs: typeof tf, w: Record<string, tf.Tensor>, d: object, features: object): ScriptState;
   step(tfjs: typeof tf, w: Record<string, tf.Tensor>, d: object, tokens: tf.Tensor1D, state: ScriptState): { logProbs: tf.Tensor2D; state: ScriptState };
   decodeTokens(model: object, features: object, overrides?: object): number[];
+  loadEncoder(tfjs: typeof tf, dir: string, spec: object): Promise<{ encode(images: tf.Tensor4D): { pooled: tf.Tensor2D; grid: tf.Tensor3D } }>;
 }
 
 let script: CaptionScript;
@@ -105,5 +109,27 @@ describe('caption.mjs decoder', () => {
     disposeFeatures(features);
     decoder.dispose();
     tf.dispose(Object.values(weights));
+  });
+});
+
+describe('caption.mjs scratch CNN', () => {
+  it('computes the engine\'s grid and pooled features from the exported weights', async () => {
+    const encoder = new ScratchCnn({ inputSize: 32, channels: 4 }, new Rng(8));
+    const dir = tempDir('captioner-encoder-');
+    writeWeightsModel(dir, await encoder.params.serialize(), { format: 'captioner-scratch-cnn', generatedBy: 'test', modelTopology: {} });
+    const spec = { kind: 'scratch-cnn', path: 'model.json', blocks: 4, pooling: scratchPooling(encoder) };
+    const mine = await script.loadEncoder(tf, dir, spec);
+    const rng = new Rng(2);
+    const images = tf.tensor4d(Float32Array.from({ length: 2 * 32 * 32 * 3 }, () => rng.next()), [2, 32, 32, 3]);
+    const expected = encoder.encode(images);
+    const actual = mine.encode(images);
+    const gap = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+    expect(actual.grid.shape).toEqual(expected.grid.shape);
+    expect(gap(actual.grid, expected.grid)).toBeLessThan(1e-6);
+    expect(gap(actual.pooled, expected.pooled)).toBeLessThan(1e-6);
+    // The two images differ, and so do their features: the comparison is not between constants.
+    expect(gap(tf.slice(expected.pooled, [0, 0], [1, -1]), tf.slice(expected.pooled, [1, 0], [1, -1]))).toBeGreaterThan(1e-4);
+    tf.dispose([images, expected.grid, expected.pooled, actual.grid, actual.pooled]);
+    encoder.dispose();
   });
 });

@@ -19,6 +19,7 @@ import { folderSaveHandler } from '../model/encoders/modelFiles';
 import { ScratchCnn } from '../model/encoders/scratchCnn';
 import { DECODER_WEIGHTS_FORMAT, PACKAGE_FORMAT, PACKAGE_VERSION, SCRATCH_WEIGHTS_FORMAT, type PackageConfig } from './packageConfig';
 import { readPackageInfo } from './packageInfo';
+import { scratchPooling } from './pooling';
 import { packageReadme } from './readme';
 import { writeWeightsModel } from './weightsFile';
 
@@ -65,6 +66,7 @@ async function writeEncoder(
       inputSize: spec.inputSize,
       channels: encoder.options.channels,
       blocks: 4,
+      pooling: scratchPooling(encoder),
       pooledDim: spec.pooledDim,
       gridShape: spec.gridShape,
     };

@@ -18,6 +18,7 @@ import type { ResolvedBackbone } from '../model/encoders/backbone';
 import type { CaptionDecoder } from '../model/decoder';
 import { DECODER_WEIGHTS_FORMAT, SCRATCH_WEIGHTS_FORMAT, type PackageConfig } from './packageConfig';
 import { readPackageConfig } from './packageInfo';
+import { scratchPooling } from './pooling';
 import { readWeightsModel } from './weightsFile';
 
 /** A path from config.json, refused if it points outside the package. */
@@ -44,7 +45,13 @@ export async function loadPackageModel(dir: string): Promise<InferenceModel & { 
   if (e.kind === 'scratch-cnn') {
     record = { id: e.id, inputSize: e.inputSize, normalization: config.preprocessing.normalization, channels: e.channels, source: null, featureLayer: null, weightsIncluded: true };
     const { tensors } = readWeightsModel(encoderDir, SCRATCH_WEIGHTS_FORMAT);
-    encoder = scratchEncoderFrom(record, tensors, join(encoderDir, 'model.json'));
+    const scratch = scratchEncoderFrom(record, tensors, join(encoderDir, 'model.json'));
+    const pooling = scratchPooling(scratch);
+    if (pooling !== e.pooling) {
+      scratch.dispose();
+      throw new Error(`${join(dir, 'config.json')}: the package's scratch CNN pools by ${e.pooling}, this workbench's by ${pooling}; re-export it from its run.`);
+    }
+    encoder = scratch;
   } else {
     record = { id: e.id, inputSize: e.inputSize, normalization: config.preprocessing.normalization, channels: null, source: encoderDir, featureLayer: e.featureLayer, weightsIncluded: true };
     backbone = await resolveBackboneFolder(encoderDir, e.id);

@@ -24,6 +24,8 @@ const scratchEncoder = z
     /** Channels of the first of four 3x3 convolutions (each block doubles them; 2x2 max-pool after the first three). */
     channels: positive,
     blocks: z.literal(4),
+    /** How the pooled vector is formed from the grid cells. */
+    pooling: z.enum(['mean', 'max']),
     pooledDim: positive,
     gridShape: z.tuple([positive, positive, positive]),
   })
