@@ -3,7 +3,7 @@
  * default, and enough for synthetic Shapes scenes. Four 3×3 convolutions
  * with ReLU (channels C, 2C, 4C, 8C), a 2×2 max-pool after each of the first
  * three, so a 64-pixel input gives an 8×8 grid of 8C-channel cells (the
- * attention decoder's regions) and their mean (the pooled vector).
+ * attention decoder's regions) and their maximum (the pooled vector).
  * Weights live in a ParamSet, so they train, checkpoint and restore exactly
  * like the decoder's.
  */
@@ -60,7 +60,9 @@ export class ScratchCnn implements FeatureEncoder {
       }
       const [batch, rows, cols, channels] = x.shape;
       const grid = tf.reshape(x, [batch, rows * cols, channels]) as tf.Tensor3D;
-      return { grid, pooled: tf.mean(grid, 1) as tf.Tensor2D };
+      // Max rather than mean over the cells: in sparse scenes (a few small
+      // objects on a plain background) a mean is dominated by the background.
+      return { grid, pooled: tf.max(grid, 1) as tf.Tensor2D };
     });
   }
 
