@@ -15,6 +15,7 @@ import type {
   TrainingEstimate,
   TrainingFinished,
   TrainingStartResult,
+  TrainingStartedEvent,
   TrainingStepEvent,
 } from './trainingTypes';
 import { EVAL_SPLITS, type EvaluationDetail, type ModelCaptions, type ModelPackageInfo, type ScoreReport } from './inferenceTypes';
@@ -434,6 +435,7 @@ export const events = {
   'run.updated': event<RunRecord>('A run was created, renamed, tagged or changed status.'),
   'run.deleted': event<{ runId: number }>('A run and its files were deleted.'),
   'run.metrics': event<MetricBatch>('Metric points of a run were committed (the live dashboard feed).'),
+  'training.started': event<TrainingStartedEvent>('A run began (or resumed) training: backend, batch size, steps per epoch, and warnings to show (e.g. the slow pure-JS backend).'),
   'training.step': event<TrainingStepEvent>('Training progress of a run, at most about twice a second: loss, learning rate, throughput.'),
   'training.epoch': event<TrainingEpochEvent>('A run finished an epoch: losses, BLEU-4, CIDEr-D, learning rate and sample captions.'),
   'training.finished': event<TrainingFinished>('A training run ended: completed, stopped, failed or crashed, with its checkpoint.'),

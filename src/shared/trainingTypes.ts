@@ -148,6 +148,9 @@ export interface TrainingConfigSchema {
 }
 
 /** Live updates for the dashboard: the run they belong to and the engine's event. */
+export interface TrainingStartedEvent extends TrainingStarted {
+  runId: number;
+}
 export interface TrainingStepEvent extends TrainingStep {
   runId: number;
 }

@@ -44,14 +44,19 @@ afterAll(async () => workbench?.close());
 describe('training through the API', () => {
   it('trains a run and stores its metrics, samples and checkpoints', async () => {
     const epochs: number[] = [];
+    const started: Array<{ backend: string; warnings: string[] }> = [];
     const detach = workbench.services.bus.attach((event, payload) => {
       if (event === 'training.epoch') epochs.push((payload as { epoch: number }).epoch);
+      if (event === 'training.started') started.push(payload as { backend: string; warnings: string[] });
     });
     const { runId } = await call('training.start', { config: config(2), tags: ['test'] });
     const finished = await workbench.services.training.finished(runId);
     detach();
     expect(finished).toMatchObject({ runId, status: 'completed', outcome: 'completed', epochsCompleted: 2 });
     expect(epochs).toEqual([1, 2]);
+    expect(started).toHaveLength(1);
+    expect(started[0]!.backend).toBe('wasm');
+    expect(started[0]!.warnings.join()).toMatch(/WebAssembly/);
     const store = workbench.services.store;
     const run = await store.runs.get(runId);
     expect(run?.status).toBe('completed');

@@ -203,6 +203,7 @@ class RunRecorder {
     const { store, logger } = this.deps;
     await store.runs.setStatus(this.runId, 'running', { backend: event.backend });
     for (const warning of event.warnings) logger.warn(`Run ${this.runId}: ${warning}`);
+    this.deps.bus.emit('training.started', { ...event, runId: this.runId });
   }
 
   private async step(event: TrainingStep): Promise<void> {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isPresetId, mergeConfig, presetIds, presets, validateRunConfig, type RunConfig } from '../../../shared/runConfig';
-import type { TrainingEpochEvent, TrainingEstimate, TrainingFinished } from '../../../shared/trainingTypes';
+import type { TrainingEpochEvent, TrainingEstimate, TrainingFinished, TrainingStartedEvent } from '../../../shared/trainingTypes';
 import type { JobProgress } from '../../../shared/types';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench } from '../context';
@@ -27,9 +27,10 @@ starting point. --set overrides any field by its dotted path, e.g.
 --set decoder.variant=attention --set optimizer.learningRate=5e-4 (values
 are parsed as JSON when they can be). Presets: ${presetIds.join(', ')}.
 
-Progress goes to stderr. With --json, stdout gets one JSON line per epoch
-(losses, BLEU-4, CIDEr-D, learning rate) and a final line with the run id,
-status, checkpoint path and validation metrics. Ctrl-C stops after the
+Progress goes to stderr. With --json, stdout gets a "started" line (backend,
+batch size, warnings), one JSON line per epoch (losses, BLEU-4, CIDEr-D,
+learning rate) and a final line with the run id, status, checkpoint path and
+validation metrics. Ctrl-C stops after the
 current step and saves a checkpoint; resume with --resume RUN.`;
 
 const options = {
@@ -72,6 +73,11 @@ export const trainCommand: Command = {
       let jobId: string | null = null;
       const detach = bus.attach((event, payload) => {
         if (event === 'job.progress' && (payload as JobProgress).jobId === jobId) bar.update(payload as JobProgress);
+        if (event === 'training.started' && (payload as TrainingStartedEvent).runId === runId) {
+          const started = payload as TrainingStartedEvent;
+          if (values.json) printJson({ type: 'started', runId: started.runId, backend: started.backend, device: started.device, batchSize: started.batchSize, stepsPerEpoch: started.stepsPerEpoch, epochs: started.epochs, warnings: started.warnings });
+          else process.stderr.write(`Training on ${started.backend} (${started.device}), batch ${started.batchSize}, ${started.stepsPerEpoch} steps per epoch, ${started.parameters.toLocaleString('en-US')} weights.\n`);
+        }
         if (event === 'training.epoch' && (payload as TrainingEpochEvent).runId === runId) {
           bar.done();
           const epoch = payload as TrainingEpochEvent;
