@@ -64,7 +64,8 @@ async function extractMatching(wheelPath, select, log) {
   const zip = await openZip(fileSource(wheelPath));
   let count = 0;
   for (const entry of zip.entries.values()) {
-    if (entry.name.endsWith('/')) continue;
+    // Directories, and any name that could climb out of the destination.
+    if (entry.name.endsWith('/') || entry.name.split('/').includes('..')) continue;
     const destination = select(entry.name);
     if (!destination) continue;
     mkdirSync(dirname(destination), { recursive: true });
@@ -129,7 +130,8 @@ export function compileBinding({ pkg, log }) {
   const env = { ...process.env, JOBS: 'max' };
   if (nodedir.length) env.npm_config_nodedir = nodedir[0].slice('--nodedir='.length);
   run(process.execPath, [preGyp, 'install', '--build-from-source', ...nodedir], { cwd: pkg, env }, 'Building the tfjs-node binding (needs a C++ compiler, make and Python 3)');
-  const built = readdirSync(join(pkg, 'lib')).flatMap((d) => (existsSync(join(pkg, 'lib', d, 'tfjs_binding.node')) ? [join('lib', d, 'tfjs_binding.node')] : []));
+  const libDir = join(pkg, 'lib');
+  const built = existsSync(libDir) ? readdirSync(libDir).map((d) => join('lib', d, 'tfjs_binding.node')).filter((b) => existsSync(join(pkg, b))) : [];
   if (built.length === 0) throw new Error(`the build produced no tfjs_binding.node under ${join(pkg, 'lib')}`);
   // Headers and link-time names are only needed to compile.
   for (const path of [join(pkg, 'build'), join(pkg, 'deps', 'include'), join(pkg, 'deps', 'lib', 'libtensorflow.so'), join(pkg, 'deps', 'lib', 'libtensorflow_framework.so')]) {
