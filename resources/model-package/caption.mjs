@@ -105,7 +105,18 @@ export async function loadPackage(tf, dir = PACKAGE_DIR) {
   const vocab = readJson(join(dir, config.vocabulary.path));
   const decoder = loadWeights(tf, join(dir, config.decoder.path)).weights;
   const encoder = await loadEncoder(tf, dir, config.encoder);
-  return { tf, dir, config, vocab, decoder, encoder };
+  return {
+    tf,
+    dir,
+    config,
+    vocab,
+    decoder,
+    encoder,
+    dispose() {
+      tf.dispose(Object.values(decoder));
+      encoder.dispose();
+    },
+  };
 }
 
 // ─── images ──────────────────────────────────────────────────────────────────
@@ -195,6 +206,7 @@ export async function loadEncoder(tf, dir, spec) {
   if (spec.kind === 'scratch-cnn') {
     const { weights } = loadWeights(tf, modelJsonPath);
     return {
+      dispose: () => tf.dispose(Object.values(weights)),
       encode: (images) =>
         tf.tidy(() => {
           let x = images;
@@ -223,15 +235,21 @@ export async function loadEncoder(tf, dir, spec) {
     }),
   };
   let run;
+  let model;
   if (spec.kind === 'layers') {
-    const model = await tf.loadLayersModel(handler);
-    const features = spec.featureLayer ? tf.model({ inputs: model.inputs, outputs: model.getLayer(spec.featureLayer).output }) : model;
+    model = await tf.loadLayersModel(handler);
+    const layers = model;
+    const features = spec.featureLayer ? tf.model({ inputs: layers.inputs, outputs: layers.getLayer(spec.featureLayer).output }) : layers;
     run = (input) => features.apply(input, { training: false });
   } else {
-    const model = await tf.loadGraphModel(handler);
-    run = (input) => (spec.featureLayer ? model.execute(input, spec.featureLayer) : model.predict(input));
+    model = await tf.loadGraphModel(handler);
+    const graph = model;
+    run = (input) => (spec.featureLayer ? graph.execute(input, spec.featureLayer) : graph.predict(input));
   }
-  return { encode: (images) => tf.tidy(() => gridAndPooled(tf, run(fromUnit(tf, images, spec.modelPreprocessing)))) };
+  return {
+    dispose: () => model.dispose(),
+    encode: (images) => tf.tidy(() => gridAndPooled(tf, run(fromUnit(tf, images, spec.modelPreprocessing)))),
+  };
 }
 
 // ─── decoder: the forward pass with plain tfjs ops ───────────────────────────
@@ -521,15 +539,19 @@ export async function captionImages(files, overrides = {}, { tf: givenTf, sharp:
   const sharp = sharpModule.default ?? sharpModule;
   const model = await loadPackage(tf, dir);
   const out = [];
-  for (const file of files) {
-    const pixels = await imageTensor(tf, sharp, file, model.config.preprocessing);
-    const features = model.encoder.encode(pixels);
-    pixels.dispose();
-    try {
-      out.push({ image: file, caption: decodeFeatures(model, features, overrides) });
-    } finally {
-      for (const tensor of Object.values(features)) tensor.dispose();
+  try {
+    for (const file of files) {
+      const pixels = await imageTensor(tf, sharp, file, model.config.preprocessing);
+      const features = model.encoder.encode(pixels);
+      pixels.dispose();
+      try {
+        out.push({ image: file, caption: decodeFeatures(model, features, overrides) });
+      } finally {
+        for (const tensor of Object.values(features)) tensor.dispose();
+      }
     }
+  } finally {
+    model.dispose();
   }
   return out;
 }

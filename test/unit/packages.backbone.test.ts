@@ -5,6 +5,7 @@
  * package's caption.mjs caption images identically.
  */
 import * as tf from '@tensorflow/tfjs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
@@ -18,6 +19,7 @@ import { folderSaveHandler, readModelFolder } from '../../src/main/engine/model/
 import { Rng } from '../../src/main/engine/model/rng';
 import { exportPackage } from '../../src/main/engine/packages/exportPackage';
 import { loadPackageModel } from '../../src/main/engine/packages/loadPackage';
+import { verifyCaptionScript } from '../../src/main/engine/packages/verifyScript';
 import { writeCheckpoint, type TrainingState } from '../../src/main/engine/train/checkpoint';
 import { runConfigSchema } from '../../src/shared/runConfig';
 import { useCpuBackend } from '../helpers/captionModel';
@@ -115,5 +117,15 @@ describe('model package with a TensorFlow.js backbone', () => {
     const script = (await import(pathToFileURL(join(out, 'caption.mjs')).href)) as CaptionScript;
     const fromScript = await script.captionImages(files, {}, { tf, sharp, quiet: true, dir: out });
     expect(fromScript.map((result) => result.caption)).toEqual(expected);
+
+    // A caption.mjs that drifted from the engine (here: mean-pooled features become max-pooled) is caught.
+    const drifted = join(dir, 'drifted');
+    cpSync(out, drifted, { recursive: true });
+    const source = readFileSync(join(drifted, 'caption.mjs'), 'utf8');
+    writeFileSync(join(drifted, 'caption.mjs'), source.replace('return { grid, pooled: tf.mean(grid, 1) };', 'return { grid, pooled: tf.max(grid, 1) };'));
+    const reference = await loadPackageModel(out);
+    await expect(verifyCaptionScript(drifted, reference)).rejects.toThrow(/caption\.mjs does not reproduce this model's encoder/);
+    await expect(verifyCaptionScript(out, reference)).resolves.toBeUndefined();
+    reference.dispose();
   });
 });

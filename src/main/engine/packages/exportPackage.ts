@@ -1,7 +1,9 @@
 /**
  * `captioner export`: a checkpoint as a self-contained model package. The
- * folder is written next to its destination and renamed into place, so a
- * failed export never leaves half a package where one is expected.
+ * folder is written next to its destination, its caption.mjs is checked
+ * against the engine (verifyScript.ts), and only then is it renamed into
+ * place, so a failed export never leaves half a package where one is
+ * expected.
  */
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { folderSaveHandler } from '../model/encoders/modelFiles';
 import { ScratchCnn } from '../model/encoders/scratchCnn';
 import { DECODER_WEIGHTS_FORMAT, PACKAGE_FORMAT, PACKAGE_VERSION, SCRATCH_WEIGHTS_FORMAT, type PackageConfig } from './packageConfig';
 import { readPackageInfo } from './packageInfo';
+import { verifyCaptionScript } from './verifyScript';
 import { scratchPooling } from './pooling';
 import { packageReadme } from './readme';
 import { writeWeightsModel } from './weightsFile';
@@ -155,6 +158,7 @@ export async function exportPackage(params: ExportParams): Promise<ModelPackageI
       join(temp, 'package.json'),
       `${JSON.stringify({ name: 'captioner-model', private: true, type: 'module', description: `Image captioning model "${params.name}"`, main: 'caption.mjs', dependencies: { '@tensorflow/tfjs-node': '4.22.0', sharp: '^0.34.4' } }, null, 2)}\n`,
     );
+    await verifyCaptionScript(temp, model);
     let aside: string | null = null;
     if (existsSync(params.out)) {
       aside = `${temp}.old`;
