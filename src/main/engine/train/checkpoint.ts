@@ -51,6 +51,8 @@ export interface TrainingState {
   epochLossSum: number;
   epochLossCount: number;
   batchSize: number;
+  /** Training captions the run iterates over (a resume on changed data cannot be exact). */
+  trainCaptions?: number;
   plateau: PlateauState;
   earlyStopping: EarlyStoppingState;
   history: EpochRecord[];

@@ -163,6 +163,12 @@ async function runLoop(
   }
 
   const trainCaptions = data.train.captions;
+  if (state.trainCaptions !== undefined && state.trainCaptions !== trainCaptions.length) {
+    const message = `The dataset now has ${trainCaptions.length} training captions, the checkpoint was trained on ${state.trainCaptions}: training continues, but not exactly as it would have.`;
+    warnings.push(message);
+    log('warn', message);
+  }
+  state = { ...state, trainCaptions: trainCaptions.length };
   const perEpoch = countSteps(trainCaptions.length, batchSize);
   const epochs = config.training.epochs;
   const checkpointDir = join(options.runDir, 'checkpoints');
