@@ -1,8 +1,10 @@
 /**
  * The core loop a new user follows, in Chromium against serve mode: generate
  * a small Shapes set, browse and search it, read its statistics, configure a
- * run from the form, watch the charts grow, stop it, resume it.
+ * run from the form, watch the charts grow, stop it, resume it, export it.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pageUrl, screenshot, startSession, type Session } from './harness';
 
@@ -82,6 +84,13 @@ describe('core loop in the browser', () => {
     await screenshot(page, 'run-resumed');
     await page.getByTestId('stop-run').click();
     await expect.poll(async () => page.getByTestId('run-status').first().textContent(), { timeout: 180_000 }).toBe('stopped');
+
+    const packageDir = join(session.dataDir, 'exported-package');
+    page.once('dialog', (dialog) => void dialog.accept(packageDir));
+    await page.getByRole('button', { name: 'Export model' }).click();
+    await page.getByText('Model package written to').waitFor({ timeout: 120_000 });
+    expect(existsSync(join(packageDir, 'vocab.json'))).toBe(true);
+    expect(existsSync(join(packageDir, 'caption.mjs'))).toBe(true);
 
     await page.goto(pageUrl(session, 'runs'));
     await page.getByTestId('run-row').first().waitFor();
