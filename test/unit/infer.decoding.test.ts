@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { END_ID, START_ID } from '../../src/main/engine/data/text/vocabulary';
 import { repeatedNgramBans } from '../../src/main/engine/infer/constraints';
 import { decode } from '../../src/main/engine/infer/decode';
-import { maskTopK, maskTopP } from '../../src/main/engine/infer/sampling';
+import { drawFromLogits, maskTopK, maskTopP } from '../../src/main/engine/infer/sampling';
 import type { DecodeConstraints, DecodedCaption } from '../../src/main/engine/infer/types';
 import type { CaptionDecoder, DecoderFeatures } from '../../src/main/engine/model/decoder';
 import { disposeFeatures, tinyDecoder, tinyFeatures, useCpuBackend } from '../helpers/captionModel';
@@ -151,6 +151,19 @@ describe('decoding filters', () => {
     expect(repeatedNgramBans([4, 5, 6], 3)).toEqual([]);
     expect(repeatedNgramBans([4, 5, 4], 1).sort()).toEqual([4, 5]);
     expect(repeatedNgramBans([4], 0)).toEqual([]);
+  });
+
+  it('draws words in proportion to their probability, never a banned one, reproducibly from the seed', () => {
+    const probs = [0.5, 0.3, 0.2, 0];
+    const rows = 4000;
+    const logits = tf.tidy(() => tf.tile(tf.log(tf.tensor2d([probs.map((p) => (p === 0 ? 1e-45 : p))])), [rows, 1])) as tf.Tensor2D;
+    const banned = tf.tidy(() => tf.add(logits, tf.tensor1d([0, 0, 0, -1e9]))) as tf.Tensor2D;
+    const draws = Array.from(drawFromLogits(banned, 17).dataSync());
+    expect(Array.from(drawFromLogits(banned, 17).dataSync())).toEqual(draws);
+    expect(Array.from(drawFromLogits(banned, 18).dataSync())).not.toEqual(draws);
+    const counts = [0, 1, 2, 3].map((word) => draws.filter((d) => d === word).length / rows);
+    expect(counts[3]).toBe(0);
+    counts.slice(0, 3).forEach((frequency, word) => expect(Math.abs(frequency - probs[word]!)).toBeLessThan(0.03));
   });
 
   it('top-k keeps exactly the k largest logits of each row', () => {

@@ -1,7 +1,7 @@
 /**
  * Sampling filters on logits [rows, V]: temperature, top-k and top-p
  * (nucleus, Holtzman et al. 2020). Filtered-out words get a log-probability
- * of BANNED, so the multinomial never picks them.
+ * of BANNED (probability exactly 0), so they are never drawn.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BANNED } from './constraints';
@@ -39,6 +39,24 @@ export function sampleWords(logProbs: tf.Tensor2D, options: { temperature: numbe
   return tf.tidy(() => {
     const tempered = options.temperature === 1 ? logProbs : (tf.div(logProbs, Math.max(options.temperature, 1e-6)) as tf.Tensor2D);
     const filtered = maskTopP(maskTopK(tempered, options.topK), options.topP);
-    return tf.reshape(tf.multinomial(filtered, 1, seed), [-1]).toInt() as tf.Tensor1D;
+    return drawFromLogits(filtered, seed);
+  });
+}
+
+/**
+ * One draw per row from softmax(logits) by inverting the cumulative
+ * distribution with one uniform number per row. Not tf.multinomial: native
+ * TensorFlow's random kernels keep hidden state, so the same seed does not
+ * give the same draws twice; these uniforms come from tfjs' seeded generator
+ * in JavaScript, identical on every backend and in every run.
+ */
+export function drawFromLogits(logits: tf.Tensor2D, seed: number): tf.Tensor1D {
+  return tf.tidy(() => {
+    const [rows, vocab] = logits.shape;
+    const cdf = tf.cumsum(tf.softmax(logits), 1);
+    const u = tf.randomUniform([rows, 1], 0, 1, 'float32', seed);
+    // The index of the first word whose cumulative probability reaches u; words of probability 0 are never it.
+    const below = tf.sum(tf.cast(tf.less(cdf, u), 'int32'), 1);
+    return tf.minimum(below, tf.scalar(vocab - 1, 'int32')) as tf.Tensor1D;
   });
 }

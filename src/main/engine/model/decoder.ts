@@ -17,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DecoderVariant } from '../../../shared/runConfig';
+import { drawFromLogits } from '../infer/sampling';
 import { maskedCrossEntropy } from './loss';
 import { ParamSet } from './params';
 import {
@@ -286,7 +287,7 @@ export class CaptionDecoder {
         // tfjs has no stop-gradient op, so the chosen words are read back and
         // re-created as a fresh tensor: otherwise the tape would try to
         // differentiate the embedding lookup with respect to its indices.
-        const sampled = tf.reshape(tf.multinomial(previous, 1, seed + 2 * t), [batch]).toInt();
+        const sampled = drawFromLogits(previous, seed + 2 * t);
         const coin = tf.less(tf.randomUniform([batch], 0, 1, 'float32', seed + 2 * t + 1), probability);
         tokens = tf.tensor1d(tf.where(coin, sampled, tokens).dataSync() as Int32Array, 'int32');
       }

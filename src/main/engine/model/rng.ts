@@ -65,7 +65,7 @@ export class Rng {
     return Math.floor(this.next() * n);
   }
 
-  /** A seed for a tfjs random op (dropout masks, multinomial): a positive integer below 2^31. */
+  /** A seed for a tfjs random op (dropout masks, sampling draws): a positive integer below 2^31. */
   seed(): number {
     return this.nextUint32() >>> 1;
   }
