@@ -32,7 +32,8 @@ export function hashString(text: string): number {
   return hash >>> 0;
 }
 
-function splitmix32(seed: number): () => number {
+/** Expands one 32-bit seed into a stream of well-mixed 32-bit words (seeds the generators here and in model/rng). */
+export function splitmix32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x9e3779b9) >>> 0;
