@@ -24,6 +24,8 @@ import { configFromPreset } from '../../src/shared/runConfig';
 import type { BackendInfo } from '../../src/shared/types';
 
 async function nativeBackend(): Promise<{ backend: BackendInfo | null; reason: string }> {
+  const forced = process.env.CAPTIONER_BACKEND;
+  if (forced && forced !== 'tensorflow') return { backend: null, reason: `CAPTIONER_BACKEND=${forced} asks for another backend.` };
   try {
     return { backend: await initBackend({ CAPTIONER_BACKEND: 'tensorflow' }), reason: '' };
   } catch (error) {
