@@ -1,25 +1,16 @@
-/** Tiny caption models, features and batches for the model, decoding and training tests (pure-JS backend). */
+/** Tiny caption models, features and batches for the model, decoding and training tests. */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/engine/backend';
 import { CaptionDecoder, type CaptionBatch, type DecoderFeatures, type DecoderOptions } from '../../src/main/engine/model/decoder';
 import { Rng } from '../../src/main/engine/model/rng';
 
-/** The pure-JS backend: deterministic and always available; these models are tiny. */
-export async function useCpuBackend(): Promise<void> {
-  await initBackend({ CAPTIONER_BACKEND: 'cpu' });
-}
-
 /**
- * WebAssembly (several times faster than pure JS and as deterministic: one
- * thread) for the training-loop tests; pure JS where wasm cannot load.
+ * The backend the workbench itself would pick (native TensorFlow where it is
+ * set up, as in CI; else wasm or pure JS), or the one CAPTIONER_BACKEND names,
+ * so the same tests run on every backend.
  */
-export async function useWasmBackend(): Promise<void> {
-  try {
-    await initBackend({ CAPTIONER_BACKEND: 'wasm' });
-  } catch (error) {
-    console.warn(`wasm backend unavailable (${(error as Error).message}); training tests run on pure JS.`);
-    await initBackend({ CAPTIONER_BACKEND: 'cpu' });
-  }
+export async function useTestBackend(): Promise<void> {
+  await initBackend();
 }
 
 export function tinyDecoder(overrides: Partial<DecoderOptions> = {}, seed = 1): CaptionDecoder {

@@ -1,6 +1,6 @@
 /**
  * A tiny trained run in a fresh data directory: a small Shapes set, one short
- * epoch of a scratch-CNN + merge-LSTM model on the pure-JS backend, and its
+ * epoch of a scratch-CNN + merge-LSTM model on the test backend (native where set up), and its
  * checkpoints registered in the store, as training through the API would.
  * Shared by the evaluation and model-package tests.
  */
@@ -36,7 +36,7 @@ export async function trainTinyRun(options: { images?: number; seed?: number } =
     training: { epochs: 1, batchSize: 32, seed: 7 },
     validation: { subsetSize: 4, sampleImages: 1 },
   });
-  const backend = await initBackend({ CAPTIONER_BACKEND: 'cpu' });
+  const backend = await initBackend();
   const logger = new Logger(new EventBus(), () => undefined);
   const store = openWorkbenchStore(dataDir, new EventBus(), logger);
   try {

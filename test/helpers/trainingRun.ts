@@ -1,4 +1,4 @@
-/** Tiny training configurations and runs for the training tests (seconds on the pure-JS backend). */
+/** Tiny training configurations and runs for the training tests (seconds on any backend). */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +57,7 @@ export async function trainTiny(workspace: TinyWorkspace, config: RunConfig, opt
   const events: TrainingEvent[] = [];
   const runDir = options.runDir ?? join(workspace.root, `run-${++runCounter}`);
   const backend = currentBackend();
-  if (!backend) throw new Error('Call useWasmBackend() or useCpuBackend() first.');
+  if (!backend) throw new Error('Call useTestBackend() or useTestBackend() first.');
   const result = await train({
     config,
     runDir,

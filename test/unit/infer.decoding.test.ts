@@ -6,14 +6,14 @@ import { decode } from '../../src/main/engine/infer/decode';
 import { drawFromLogits, maskTopK, maskTopP } from '../../src/main/engine/infer/sampling';
 import type { DecodeConstraints, DecodedCaption } from '../../src/main/engine/infer/types';
 import type { CaptionDecoder, DecoderFeatures } from '../../src/main/engine/model/decoder';
-import { disposeFeatures, tinyDecoder, tinyFeatures, useCpuBackend } from '../helpers/captionModel';
+import { disposeFeatures, tinyDecoder, tinyFeatures, useTestBackend } from '../helpers/captionModel';
 
 const VARIANTS = ['init-inject', 'merge', 'attention'] as const;
 const free: DecodeConstraints = { minLength: 0, maxLength: 8, noRepeatNgramSize: 0 };
 
 let features: DecoderFeatures;
 beforeAll(async () => {
-  await useCpuBackend();
+  await useTestBackend();
   features = tinyFeatures(4, 21);
 });
 afterAll(() => disposeFeatures(features));

@@ -4,9 +4,9 @@ import { maskedCrossEntropy } from '../../src/main/engine/model/loss';
 import { ParamSet } from '../../src/main/engine/model/params';
 import { createRecurrentLayer, runLayer, zeroState } from '../../src/main/engine/model/recurrent';
 import { Rng } from '../../src/main/engine/model/rng';
-import { batchOf, disposeBatch, disposeFeatures, SEQUENCES, tinyDecoder, tinyFeatures, useCpuBackend } from '../helpers/captionModel';
+import { batchOf, disposeBatch, disposeFeatures, SEQUENCES, tinyDecoder, tinyFeatures, useTestBackend } from '../helpers/captionModel';
 
-beforeAll(useCpuBackend);
+beforeAll(useTestBackend);
 
 const VARIANTS = ['init-inject', 'merge', 'attention'] as const;
 const CELLS = ['lstm', 'gru'] as const;

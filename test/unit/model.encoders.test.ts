@@ -8,7 +8,7 @@ import { downloadUrl, BACKBONES } from '../../src/main/engine/model/encoders/cat
 import { verifyDownload } from '../../src/main/engine/model/encoders/download';
 import { ScratchCnn } from '../../src/main/engine/model/encoders/scratchCnn';
 import { Rng } from '../../src/main/engine/model/rng';
-import { useCpuBackend } from '../helpers/captionModel';
+import { useTestBackend } from '../helpers/captionModel';
 import { saveGraphBackbone, saveLayersBackbone, serveFolders, type FileServer } from '../helpers/backboneModels';
 
 let root: string;
@@ -19,7 +19,7 @@ let filter: Float32Array;
 let server: FileServer;
 
 beforeAll(async () => {
-  await useCpuBackend();
+  await useTestBackend();
   root = mkdtempSync(join(tmpdir(), 'backbones-'));
   layersDir = join(root, 'layers');
   reference = await saveLayersBackbone(layersDir);

@@ -22,14 +22,14 @@ import { loadPackageModel } from '../../src/main/engine/packages/loadPackage';
 import { verifyCaptionScript } from '../../src/main/engine/packages/verifyScript';
 import { writeCheckpoint, type TrainingState } from '../../src/main/engine/train/checkpoint';
 import { runConfigSchema } from '../../src/shared/runConfig';
-import { useCpuBackend } from '../helpers/captionModel';
+import { useTestBackend } from '../helpers/captionModel';
 import { tempDir } from '../helpers/evalFixtures';
 
 interface CaptionScript {
   captionImages(files: string[], overrides: object, options: { tf: typeof tf; sharp: typeof sharp; quiet: boolean; dir: string }): Promise<{ image: string; caption: string }[]>;
 }
 
-beforeAll(useCpuBackend);
+beforeAll(useTestBackend);
 
 async function backboneFolder(dir: string): Promise<void> {
   const input = tf.input({ shape: [16, 16, 3] });

@@ -13,7 +13,7 @@ import { ScratchCnn } from '../../src/main/engine/model/encoders/scratchCnn';
 import { Rng } from '../../src/main/engine/model/rng';
 import { scratchPooling } from '../../src/main/engine/packages/pooling';
 import { writeWeightsModel } from '../../src/main/engine/packages/weightsFile';
-import { tinyDecoder, tinyFeatures, useCpuBackend, disposeFeatures } from '../helpers/captionModel';
+import { tinyDecoder, tinyFeatures, useTestBackend, disposeFeatures } from '../helpers/captionModel';
 import { tempDir } from '../helpers/evalFixtures';
 
 interface ScriptState {
@@ -30,7 +30,7 @@ interface CaptionScript {
 let script: CaptionScript;
 
 beforeAll(async () => {
-  await useCpuBackend();
+  await useTestBackend();
   // A plain JavaScript file shipped in every package: imported by URL, typed by the interface above.
   script = (await import(pathToFileURL(join(__dirname, '..', '..', 'resources', 'model-package', 'caption.mjs')).href)) as CaptionScript;
 });

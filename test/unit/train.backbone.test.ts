@@ -4,13 +4,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BackboneEncoder, resolveBackbone } from '../../src/main/engine/model/encoders/backbone';
 import { readCheckpoint } from '../../src/main/engine/train/checkpoint';
 import { saveLayersBackbone } from '../helpers/backboneModels';
-import { useWasmBackend } from '../helpers/captionModel';
+import { useTestBackend } from '../helpers/captionModel';
 import { tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';
 
 let workspace: TinyWorkspace;
 let backboneDir: string;
 beforeAll(async () => {
-  await useWasmBackend();
+  await useTestBackend();
   workspace = await tinyWorkspace();
   backboneDir = join(workspace.root, 'backbone');
   await saveLayersBackbone(backboneDir, 16);

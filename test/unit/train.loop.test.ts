@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/main/engine/train/checkpoint';
 import type { TrainingStep } from '../../src/shared/trainingTypes';
-import { useWasmBackend } from '../helpers/captionModel';
+import { useTestBackend } from '../helpers/captionModel';
 import { tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';
 
 let workspace: TinyWorkspace;
 beforeAll(async () => {
-  await useWasmBackend();
+  await useTestBackend();
   workspace = await tinyWorkspace();
 });
 

@@ -4,9 +4,9 @@ import { initialEarlyStopping, recordEpoch, shouldStop } from '../../src/main/en
 import { AdamOptimizer, clipByGlobalNorm } from '../../src/main/engine/train/optimizer';
 import { initialPlateauState, learningRateAt, samplingProbabilityAt, updatePlateau } from '../../src/main/engine/train/schedule';
 import { configFromPreset } from '../../src/shared/runConfig';
-import { useCpuBackend } from '../helpers/captionModel';
+import { useTestBackend } from '../helpers/captionModel';
 
-beforeAll(useCpuBackend);
+beforeAll(useTestBackend);
 
 const schedule = (changes: Partial<ReturnType<typeof configFromPreset>['schedule']>) => ({
   ...configFromPreset('shapes-quick', { dataset: { path: '/d' } }).schedule,
