@@ -2,7 +2,7 @@
  * The desktop app: one hardened window, the media protocol, IPC, and the
  * engine as a utilityProcess. Everything else is the shared workbench.
  */
-import { app, BrowserWindow, ipcMain, protocol, session, shell, utilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell, utilityProcess } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
@@ -106,6 +106,9 @@ app.on('will-quit', (event) => {
 });
 
 start().catch((error: unknown) => {
-  process.stderr.write(`The workbench failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  // E.g. a database written by a newer workbench: say so in a window, not only on stderr.
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`The workbench failed to start: ${(error as Error).stack ?? message}\n`);
+  dialog.showErrorBox('The workbench cannot start', message);
   app.exit(1);
 });
