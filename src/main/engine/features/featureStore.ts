@@ -24,7 +24,7 @@ import { loadImageBatch, type FloatBatch } from '../data/images/loader';
 import type { FeatureEncoder } from './encoder';
 import { decodeFloat16, encodeFloat16 } from './float16';
 import { imageSetFingerprint, shortHash, slug, type ImageSet } from './imageSet';
-import { ensureRowCache, RowCacheReader, type BuildProgress, type CacheStatus, type FailedRow, type RowFile } from './rowCache';
+import { ensureRowCache, RowCacheReader, RowCacheView, type BuildProgress, type CacheStatus, type RowFile } from './rowCache';
 
 export type FeatureDtype = 'float16' | 'float32';
 
@@ -137,31 +137,15 @@ function toBytes(values: Float32Array, dtype: FeatureDtype): Uint8Array {
   return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
 }
 
-export class FeatureStore {
+export class FeatureStore extends RowCacheView {
   constructor(
-    private readonly reader: RowCacheReader,
+    reader: RowCacheReader,
     readonly pooledDim: number,
     /** rows × cols of the grid; 0 when no grid was stored. */
     readonly gridRegions: number,
     readonly gridChannels: number,
-  ) {}
-
-  get dir(): string {
-    return this.reader.dir;
-  }
-
-  /** Images with features, in cache order. */
-  get ids(): string[] {
-    return this.reader.usableIds();
-  }
-
-  /** Images that could not be decoded: left out of training. */
-  get failed(): readonly FailedRow[] {
-    return this.reader.failed;
-  }
-
-  has(id: string): boolean {
-    return this.reader.has(id);
+  ) {
+    super(reader);
   }
 
   /** [ids.length, pooledDim] floats. */

@@ -21,7 +21,7 @@ import { decodeImages, type ItemError } from '../data/images/loader';
 import { normalizePixels } from '../data/images/normalize';
 import type { Normalization } from './encoder';
 import { imageSetFingerprint, shortHash, slug, type ImageSet } from './imageSet';
-import { ensureRowCache, RowCacheReader, type BuildProgress, type CacheStatus, type FailedRow } from './rowCache';
+import { ensureRowCache, RowCacheReader, RowCacheView, type BuildProgress, type CacheStatus } from './rowCache';
 
 export interface PixelCacheOptions {
   cacheRoot: string;
@@ -82,26 +82,12 @@ export async function openImageStore(options: PixelCacheOptions): Promise<{ stor
   return { store: new ImageStore(await RowCacheReader.open(dir), options.size), status };
 }
 
-export class ImageStore {
+export class ImageStore extends RowCacheView {
   constructor(
-    private readonly reader: RowCacheReader,
+    reader: RowCacheReader,
     readonly size: number,
-  ) {}
-
-  get dir(): string {
-    return this.reader.dir;
-  }
-
-  get ids(): string[] {
-    return this.reader.usableIds();
-  }
-
-  get failed(): readonly FailedRow[] {
-    return this.reader.failed;
-  }
-
-  has(id: string): boolean {
-    return this.reader.has(id);
+  ) {
+    super(reader);
   }
 
   /** RGB bytes [ids.length, size, size, 3]. */

@@ -302,3 +302,26 @@ export class RowCacheReader {
     this.handles.clear();
   }
 }
+
+/** What every typed view of a row cache (features, pixels) exposes about its rows. */
+export abstract class RowCacheView {
+  constructor(protected readonly reader: RowCacheReader) {}
+
+  get dir(): string {
+    return this.reader.dir;
+  }
+
+  /** Images with rows, in cache order. */
+  get ids(): string[] {
+    return this.reader.usableIds();
+  }
+
+  /** Images that could not be decoded: left out of training. */
+  get failed(): readonly FailedRow[] {
+    return this.reader.failed;
+  }
+
+  has(id: string): boolean {
+    return this.reader.has(id);
+  }
+}
