@@ -6,10 +6,11 @@
  * file's folder (or an images/ folder beside it) or absolute.
  */
 import { readdir } from 'node:fs/promises';
-import { dirname, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import { addCaption, type AnnotatedImage } from './assemble';
 import { CAPTION_FIELDS, findField, IMAGE_FIELDS, parseSplit, SPLIT_FIELDS } from './columns';
 import { parseDelimited, sniffDelimiter } from './delimited';
+import { imageDirsNear } from './imageFiles';
 import { ProblemLog } from './problems';
 import { firstLine, isDir, isFile, type DatasetReader } from './reader';
 import { readText } from './textFile';
@@ -65,13 +66,12 @@ export const csvReader: DatasetReader = {
       }
       addCaption(images, image, { text: row[captionColumn] as string, line }, { file, line, split });
     }
-    const dir = dirname(file);
     return {
       format: 'csv',
       source: file,
       images,
       hasSplits: anySplit,
-      imageDirCandidates: [dir, join(dir, 'images'), join(dir, 'Images'), dirname(dir)],
+      imageDirCandidates: imageDirsNear(file),
       problems: new ProblemLog(),
     };
   },

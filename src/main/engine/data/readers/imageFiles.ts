@@ -5,7 +5,7 @@
  * needed).
  */
 import { open, readdir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif', '.bmp']);
 
@@ -82,4 +82,10 @@ export async function listImagesRecursive(dir: string, maxDepth = 8): Promise<st
   };
   await walk('', 0);
   return out.sort();
+}
+
+/** Where a plain annotation file's relative image paths usually point: beside it, an images folder, or its parent. */
+export function imageDirsNear(file: string): string[] {
+  const dir = dirname(file);
+  return [dir, join(dir, 'images'), join(dir, 'Images'), dirname(dir)];
 }

@@ -4,9 +4,10 @@
  * Several lines may name the same image.
  */
 import { readdir } from 'node:fs/promises';
-import { dirname, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import { addCaption, type AnnotatedImage } from './assemble';
 import { CAPTION_FIELDS, findField, IMAGE_FIELDS, parseSplit, SPLIT_FIELDS } from './columns';
+import { imageDirsNear } from './imageFiles';
 import { ProblemLog } from './problems';
 import { isDir, type DatasetReader } from './reader';
 import { numberedLines, readText } from './textFile';
@@ -62,13 +63,12 @@ export const jsonlReader: DatasetReader = {
       }
       for (const caption of captions) addCaption(images, image.trim(), { text: caption, line }, { file, line, split });
     }
-    const dir = dirname(file);
     return {
       format: 'jsonl',
       source: file,
       images,
       hasSplits: anySplit,
-      imageDirCandidates: [dir, join(dir, 'images'), join(dir, 'Images'), dirname(dir)],
+      imageDirCandidates: imageDirsNear(file),
       problems: new ProblemLog(),
     };
   },
