@@ -12,6 +12,7 @@
  * equal a smaller set with the same seed.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
+import type { SynthResult as SharedSynthResult } from '../../../../shared/datasetsTypes';
 import { ApiError } from '../../../../shared/errors';
 import { join } from 'node:path';
 import { mapConcurrent } from '../readers/imageFiles';
@@ -65,14 +66,8 @@ export interface SynthProgress {
   total: number;
 }
 
-export interface SynthResult {
-  out: string;
-  images: number;
-  captions: number;
-  splits: Record<SplitName, number>;
-  seconds: number;
-  files: { captions: string; karpathy: string; scenes: string; images: string };
-}
+/** What synthesis writes; the API's SynthResult adds the registered dataset. */
+export type SynthResult = Omit<SharedSynthResult, 'dataset'>;
 
 export function shapesFilename(index: number, format: ShapesImageFormat): string {
   return `shapes_${String(index).padStart(6, '0')}.${format === 'png' ? 'png' : 'jpg'}`;
