@@ -78,11 +78,6 @@ export class JobManager {
     return [...this.jobs.values()].map((job) => ({ ...job.summary })).reverse();
   }
 
-  get(jobId: string): JobSummary | null {
-    const job = this.jobs.get(jobId);
-    return job ? { ...job.summary } : null;
-  }
-
   /** Resolves when every running job has ended (used on shutdown). */
   async settle(): Promise<void> {
     await Promise.allSettled([...this.jobs.values()].map((job) => job.done));

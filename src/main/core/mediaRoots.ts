@@ -13,10 +13,6 @@ export class MediaRoots {
     this.roots.add(canonical(path));
   }
 
-  list(): string[] {
-    return [...this.roots];
-  }
-
   /** The canonical path if it lies under an opened root, else null. */
   resolve(path: string): string | null {
     if (!isAbsolute(path)) return null;

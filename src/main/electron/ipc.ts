@@ -3,7 +3,7 @@
  * refusing senders other than the workbench's own window, and events pushed
  * with `webContents.send`. Takes ipcMain-shaped objects so tests can pass fakes.
  */
-import { eventNames, methodNames, type EventName } from '../../shared/contract';
+import { methodNames, type EventName } from '../../shared/contract';
 import type { Envelope } from '../../shared/errors';
 import { dispatch, type Handlers } from '../api/handlers';
 import type { EventBus } from '../core/eventBus';
@@ -57,6 +57,3 @@ export function registerIpc(ipcMain: IpcMainLike, options: IpcOptions): () => vo
     for (const method of methodNames) ipcMain.removeHandler(methodChannel(method));
   };
 }
-
-/** Every event channel, for the preload's subscription list. */
-export const eventChannels = eventNames.map(eventChannel);

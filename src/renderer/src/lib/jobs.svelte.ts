@@ -52,10 +52,6 @@ class Jobs {
     });
   }
 
-  running(kind?: string): LiveJob[] {
-    return Object.values(this.byId).filter((job) => !job.finished && (!kind || job.kind === kind));
-  }
-
   private ensure(jobId: string, kind: string): LiveJob {
     this.byId[jobId] ??= { jobId, kind, progress: null, finished: null };
     return this.byId[jobId]!;
