@@ -12,13 +12,24 @@ export function formatDate(iso: string | null | undefined): string {
   return date.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
-export function formatDuration(startIso: string | null, endIso: string | null): string {
-  if (!startIso) return '—';
-  const ms = (endIso ? new Date(endIso).getTime() : Date.now()) - new Date(startIso).getTime();
-  const s = Math.max(0, Math.round(ms / 1000));
+/** `42s`, `3m 5s`, `2h 10m`. */
+export function formatSeconds(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+export function formatDuration(startIso: string | null, endIso: string | null): string {
+  if (!startIso) return '—';
+  const ms = (endIso ? new Date(endIso).getTime() : Date.now()) - new Date(startIso).getTime();
+  return formatSeconds(ms / 1000);
+}
+
+/** Time left, for progress bars; empty when the job cannot estimate it. */
+export function formatEta(seconds: number | null | undefined): string {
+  if (seconds == null || !Number.isFinite(seconds)) return '';
+  return `${formatSeconds(seconds)} left`;
 }
 
 /** Triggers a download of `data` as a JSON file (works in Electron and in a browser). */

@@ -59,11 +59,3 @@ class Jobs {
 }
 
 export const jobs = new Jobs();
-
-export function formatEta(seconds: number | null | undefined): string {
-  if (seconds == null || !Number.isFinite(seconds)) return '';
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s left`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s left`;
-  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m left`;
-}
