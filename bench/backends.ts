@@ -140,7 +140,7 @@ function round(value: number, digits = 1): number {
 
 /** Child mode: select `name` through the app's selector, measure, print partial results as they come. */
 async function measure(name: BackendName): Promise<void> {
-  const { initBackend } = await import('../src/main/engine/backend');
+  const { initBackend } = await import('../src/main/ml/backend');
   const info: BackendInfo = await initBackend({ ...process.env, CAPTIONER_BACKEND: name });
   const print = (fields: object): void => void process.stdout.write(`${JSON.stringify(fields)}\n`);
   print({ backend: info.name, device: info.device, tensorflowVersion: info.tensorflowVersion });

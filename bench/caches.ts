@@ -10,13 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { drawFlips } from '../src/main/engine/data/images/augment';
-import { createRng } from '../src/main/engine/data/random';
-import { readDataset } from '../src/main/engine/data/readers';
-import { synthesizeShapes } from '../src/main/engine/data/shapes/synth';
-import type { EncodedBatch, EncoderSpec, FeatureEncoder } from '../src/main/engine/features/encoder';
-import { openFeatureStore } from '../src/main/engine/features/featureStore';
-import { openImageStore } from '../src/main/engine/features/imageStore';
+import { drawFlips } from '../src/main/lib/data/images/augment';
+import { createRng } from '../src/main/lib/data/random';
+import { readDataset } from '../src/main/lib/data/readers';
+import { synthesizeShapes } from '../src/main/lib/data/shapes/synth';
+import type { EncodedBatch, EncoderSpec, FeatureEncoder } from '../src/main/ml/features/encoder';
+import { openFeatureStore } from '../src/main/ml/features/featureStore';
+import { openImageStore } from '../src/main/ml/features/imageStore';
 
 /** Stands in for a frozen backbone: right shapes, negligible compute, so the bench measures the cache. */
 class ShapedEncoder implements FeatureEncoder {

@@ -8,11 +8,11 @@
  * untrained, so captions run to the length limit (16 words): a worst case.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/main/engine/backend';
-import { decode } from '../src/main/engine/infer/decode';
-import type { DecodeOptions } from '../src/main/engine/infer/types';
-import { CaptionDecoder } from '../src/main/engine/model/decoder';
-import { Rng } from '../src/main/engine/model/rng';
+import { initBackend } from '../src/main/ml/backend';
+import { decode } from '../src/main/ml/infer/decode';
+import type { DecodeOptions } from '../src/main/ml/infer/types';
+import { CaptionDecoder } from '../src/main/ml/model/decoder';
+import { Rng } from '../src/main/ml/model/rng';
 import type { BackendName } from '../src/shared/types';
 import type { DecoderVariant } from '../src/shared/runConfig';
 

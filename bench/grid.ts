@@ -8,7 +8,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { synthesizeShapes } from '../src/main/engine/data/shapes/synth';
+import { synthesizeShapes } from '../src/main/lib/data/shapes/synth';
 import { pageUrl, startSession } from '../test/e2e/harness';
 
 export async function run(args: string[]): Promise<void> {

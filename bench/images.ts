@@ -9,8 +9,8 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { loadImageBatch } from '../src/main/engine/data/images/loader';
-import { createRng } from '../src/main/engine/data/random';
+import { loadImageBatch } from '../src/main/lib/data/images/loader';
+import { createRng } from '../src/main/lib/data/random';
 
 /** Photo-like JPEGs: smoothed noise compresses like natural images (about 40-60 KB each). */
 async function makeJpegs(dir: string, count: number): Promise<string[]> {

@@ -3,7 +3,7 @@
  * metrics on a synthetic corpus shaped like a COCO test split (5 references
  * of about 10 words per image). Prints one JSON line per metric.
  */
-import { bleu, ciderD, rougeL, scoreCorpus, type ScoringItem } from '../src/main/metrics';
+import { bleu, ciderD, rougeL, scoreCorpus, type ScoringItem } from '../src/main/lib/metrics';
 
 /** A small deterministic generator, so every run scores the same corpus. */
 function corpus(images: number): ScoringItem[] {

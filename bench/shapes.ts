@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { synthesizeShapes } from '../src/main/engine/data/shapes/synth';
+import { synthesizeShapes } from '../src/main/lib/data/shapes/synth';
 
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { images: { type: 'string', default: '2000' }, size: { type: 'string', default: '128' }, format: { type: 'string', default: 'png' } } });

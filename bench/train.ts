@@ -19,15 +19,15 @@
  * image projection per caption.)
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/main/engine/backend';
-import { CaptionDecoder, type DecoderOptions } from '../src/main/engine/model/decoder';
-import { deriveSeed, Rng } from '../src/main/engine/model/rng';
-import type { HostBatch } from '../src/main/engine/train/batches';
-import type { FeatureSource } from '../src/main/engine/train/featureSource';
-import type { TrainingModel } from '../src/main/engine/train/modelSetup';
-import { AdamOptimizer } from '../src/main/engine/train/optimizer';
-import { trainStep } from '../src/main/engine/train/trainer';
-import { ensureTrainingKernels } from '../src/main/engine/train/wasmKernels';
+import { initBackend } from '../src/main/ml/backend';
+import { CaptionDecoder, type DecoderOptions } from '../src/main/ml/model/decoder';
+import { deriveSeed, Rng } from '../src/main/ml/model/rng';
+import type { HostBatch } from '../src/main/ml/train/batches';
+import type { FeatureSource } from '../src/main/ml/train/featureSource';
+import type { TrainingModel } from '../src/main/ml/train/modelSetup';
+import { AdamOptimizer } from '../src/main/ml/train/optimizer';
+import { trainStep } from '../src/main/ml/train/trainer';
+import { ensureTrainingKernels } from '../src/main/ml/train/wasmKernels';
 import type { BackendName } from '../src/shared/types';
 
 const REFERENCE = { batch: 64, steps: 20, embeddingDim: 256, units: 256, vocab: 5000, featureDim: 1280 };

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { folderSaveHandler } from '../../src/main/engine/model/encoders/modelFiles';
+import { folderSaveHandler } from '../../src/main/ml/model/encoders/modelFiles';
 
 /** A layers model: conv (named `conv`, stride 2) → global average pool → dense; saved to `dir`. */
 export async function saveLayersBackbone(dir: string, inputSize = 8, seed = 3): Promise<tf.LayersModel> {

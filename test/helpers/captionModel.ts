@@ -1,8 +1,8 @@
 /** Tiny caption models, features and batches for the model, decoding and training tests. */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/main/engine/backend';
-import { CaptionDecoder, type CaptionBatch, type DecoderFeatures, type DecoderOptions } from '../../src/main/engine/model/decoder';
-import { Rng } from '../../src/main/engine/model/rng';
+import { initBackend } from '../../src/main/ml/backend';
+import { CaptionDecoder, type CaptionBatch, type DecoderFeatures, type DecoderOptions } from '../../src/main/ml/model/decoder';
+import { Rng } from '../../src/main/ml/model/rng';
 
 /**
  * The backend the workbench itself would pick (native TensorFlow where it is

@@ -5,9 +5,9 @@
  * Shared by the evaluation and model-package tests.
  */
 import { join } from 'node:path';
-import { initBackend } from '../../src/main/engine/backend';
-import { synthesizeShapes } from '../../src/main/engine/data/shapes/synth';
-import { train } from '../../src/main/engine/train/trainer';
+import { initBackend } from '../../src/main/ml/backend';
+import { synthesizeShapes } from '../../src/main/lib/data/shapes/synth';
+import { train } from '../../src/main/ml/train/trainer';
 import type { JsonObject } from '../../src/shared/storeTypes';
 import { runConfigSchema, type RunConfig } from '../../src/shared/runConfig';
 import { openWorkbenchStore } from '../../src/main/store/workbenchStore';

@@ -2,8 +2,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { currentBackend } from '../../src/main/engine/backend';
-import { train, type TrainOptions } from '../../src/main/engine/train/trainer';
+import { currentBackend } from '../../src/main/ml/backend';
+import { train, type TrainOptions } from '../../src/main/ml/train/trainer';
 import { configFromPreset, type RunConfig } from '../../src/shared/runConfig';
 import type { TrainingEvent, TrainingResult } from '../../src/shared/trainingTypes';
 import { writeTinyDataset } from './tinyDataset';

@@ -1,7 +1,7 @@
 /** `captioner score` end to end: argument parsing, the validated API, the real engine process. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ScoreReport } from '../../src/shared/inferenceTypes';
-import { scoreFiles } from '../../src/main/engine/eval/scoreFiles';
+import { scoreFiles } from '../../src/main/lib/eval/scoreFiles';
 import { cocoAnnotations, karpathyJson, RAW_RESULTS, tempDir, writeJson } from '../helpers/evalFixtures';
 import { runCli } from '../helpers/runCli';
 

@@ -14,12 +14,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/main/engine/backend';
-import { synthesizeShapes } from '../../src/main/engine/data/shapes/synth';
-import { evaluateCheckpoint } from '../../src/main/engine/eval/evaluate';
-import { groundedAccuracy } from '../../src/main/engine/eval/grounded';
-import { train } from '../../src/main/engine/train/trainer';
-import { scoreCorpus } from '../../src/main/metrics';
+import { initBackend } from '../../src/main/ml/backend';
+import { synthesizeShapes } from '../../src/main/lib/data/shapes/synth';
+import { evaluateCheckpoint } from '../../src/main/ml/eval/evaluate';
+import { groundedAccuracy } from '../../src/main/lib/eval/grounded';
+import { train } from '../../src/main/ml/train/trainer';
+import { scoreCorpus } from '../../src/main/lib/metrics';
 import { configFromPreset } from '../../src/shared/runConfig';
 import type { BackendInfo } from '../../src/shared/types';
 

@@ -7,8 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadNativeBackend } from '../../src/main/engine/backend/native';
-import { findBuilds, nativeRoots, nativeSupported } from '../../src/main/engine/backend/nativeBuilds';
+import { loadNativeBackend } from '../../src/main/ml/backend/native';
+import { findBuilds, nativeRoots, nativeSupported } from '../../src/main/ml/backend/nativeBuilds';
 
 const builds = findBuilds();
 const skipReason = !nativeSupported()

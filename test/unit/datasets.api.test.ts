@@ -2,8 +2,8 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../src/main/api/handlers';
-import type { SynthParams } from '../../src/main/engine/data/handlers';
-import { synthesizeShapes } from '../../src/main/engine/data/shapes/synth';
+import type { SynthParams } from '../../src/main/engine/handlers/data';
+import { synthesizeShapes } from '../../src/main/lib/data/shapes/synth';
 import { createWorkbench, type Workbench } from '../../src/main/workbench';
 import type { MethodName, RequestOf, ResponseOf } from '../../src/shared/contract';
 import type { SynthResult } from '../../src/shared/datasetsTypes';

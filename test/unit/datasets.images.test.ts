@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drawFlips, flipHorizontal } from '../../src/main/engine/data/images/augment';
-import { decodeImage, ImageDecodeError, type DecodeOptions } from '../../src/main/engine/data/images/decode';
-import { decodeImages, loadImageBatch } from '../../src/main/engine/data/images/loader';
-import { denormalizePixels, IMAGENET_MEAN, IMAGENET_STD, normalizePixels } from '../../src/main/engine/data/images/normalize';
-import { createRng } from '../../src/main/engine/data/random';
+import { drawFlips, flipHorizontal } from '../../src/main/lib/data/images/augment';
+import { decodeImage, ImageDecodeError, type DecodeOptions } from '../../src/main/lib/data/images/decode';
+import { decodeImages, loadImageBatch } from '../../src/main/lib/data/images/loader';
+import { denormalizePixels, IMAGENET_MEAN, IMAGENET_STD, normalizePixels } from '../../src/main/lib/data/images/normalize';
+import { createRng } from '../../src/main/lib/data/random';
 import { imageBuffer, tempDir, write, type ImageFormat } from '../helpers/datasetFixtures';
 
 const opts = (size: number, fit: DecodeOptions['fit'] = 'squash', maxPixels = 10_000_000): DecodeOptions => ({ size, fit, maxPixels });

@@ -1,7 +1,7 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { detectFormat, readDataset, type CaptionDataset, type DatasetFormat } from '../../src/main/engine/data/readers';
+import { detectFormat, readDataset, type CaptionDataset, type DatasetFormat } from '../../src/main/lib/data/readers';
 import {
   FIXTURE_CAPTIONS,
   tempDir,

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../../src/main/engine/data/random';
-import type { DatasetImage } from '../../src/main/engine/data/readers';
-import { mirrorCaption, mirrorIdMap, mirrorIds, mirrorTokens } from '../../src/main/engine/data/text/mirror';
-import { encodeTokens, lengthCovering, sequenceLength } from '../../src/main/engine/data/text/sequence';
-import { findSplitLeaks, resolveSplits, seededSplit } from '../../src/main/engine/data/text/splits';
-import { canonicalCaption, tokenizeCaption } from '../../src/main/engine/data/text/tokenize';
-import { END_ID, PAD_ID, START_ID, UNK_ID, Vocabulary } from '../../src/main/engine/data/text/vocabulary';
+import { createRng } from '../../src/main/lib/data/random';
+import type { DatasetImage } from '../../src/main/lib/data/readers';
+import { mirrorCaption, mirrorIdMap, mirrorIds, mirrorTokens } from '../../src/main/lib/data/text/mirror';
+import { encodeTokens, lengthCovering, sequenceLength } from '../../src/main/lib/data/text/sequence';
+import { findSplitLeaks, resolveSplits, seededSplit } from '../../src/main/lib/data/text/splits';
+import { canonicalCaption, tokenizeCaption } from '../../src/main/lib/data/text/tokenize';
+import { END_ID, PAD_ID, START_ID, UNK_ID, Vocabulary } from '../../src/main/lib/data/text/vocabulary';
 import { tempDir } from '../helpers/datasetFixtures';
 
 describe('tokenizeCaption (coco-caption PTB rule)', () => {

@@ -1,13 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadScenes } from '../../src/main/engine/data/shapes/grounded';
-import { synthesizeShapes } from '../../src/main/engine/data/shapes/synth';
-import { canonicalCaption } from '../../src/main/engine/data/text/tokenize';
-import { parseReferences, readReferences } from '../../src/main/engine/eval/references';
-import { parseResults, toCocoResults } from '../../src/main/engine/eval/results';
-import { scoreFiles } from '../../src/main/engine/eval/scoreFiles';
-import { scoreCorpus } from '../../src/main/metrics';
+import { loadScenes } from '../../src/main/lib/data/shapes/grounded';
+import { synthesizeShapes } from '../../src/main/lib/data/shapes/synth';
+import { canonicalCaption } from '../../src/main/lib/data/text/tokenize';
+import { parseReferences, readReferences } from '../../src/main/lib/eval/references';
+import { parseResults, toCocoResults } from '../../src/main/lib/eval/results';
+import { scoreFiles } from '../../src/main/lib/eval/scoreFiles';
+import { scoreCorpus } from '../../src/main/lib/metrics';
 import { cocoAnnotations, karpathyJson, RAW_REFERENCES, RAW_RESULTS, tempDir, writeJson } from '../helpers/evalFixtures';
 
 describe('reference files', () => {

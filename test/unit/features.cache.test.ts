@@ -3,12 +3,12 @@ import { existsSync, readdirSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/shared/errors';
-import { initBackend } from '../../src/main/engine/backend';
-import type { EncodedBatch, EncoderSpec, FeatureEncoder } from '../../src/main/engine/features/encoder';
-import { featureCacheDir, openFeatureStore } from '../../src/main/engine/features/featureStore';
-import { decodeFloat16, encodeFloat16, fromFloat16Bits, toFloat16Bits } from '../../src/main/engine/features/float16';
-import { openImageStore } from '../../src/main/engine/features/imageStore';
-import type { ImageSet } from '../../src/main/engine/features/imageSet';
+import { initBackend } from '../../src/main/ml/backend';
+import type { EncodedBatch, EncoderSpec, FeatureEncoder } from '../../src/main/ml/features/encoder';
+import { featureCacheDir, openFeatureStore } from '../../src/main/ml/features/featureStore';
+import { decodeFloat16, encodeFloat16, fromFloat16Bits, toFloat16Bits } from '../../src/main/ml/features/float16';
+import { openImageStore } from '../../src/main/ml/features/imageStore';
+import type { ImageSet } from '../../src/main/ml/features/imageSet';
 import { tempDir, write, writeImage } from '../helpers/datasetFixtures';
 
 /** A tiny frozen encoder made of tfjs ops: 2x2 average grid, pooled = mean colour. */

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { END_ID, START_ID } from '../../src/main/engine/data/text/vocabulary';
-import { repeatedNgramBans } from '../../src/main/engine/infer/constraints';
-import { decode } from '../../src/main/engine/infer/decode';
-import { drawFromLogits, maskTopK, maskTopP } from '../../src/main/engine/infer/sampling';
-import type { DecodeConstraints, DecodedCaption } from '../../src/main/engine/infer/types';
-import type { CaptionDecoder, DecoderFeatures } from '../../src/main/engine/model/decoder';
+import { END_ID, START_ID } from '../../src/main/lib/data/text/vocabulary';
+import { repeatedNgramBans } from '../../src/main/ml/infer/constraints';
+import { decode } from '../../src/main/ml/infer/decode';
+import { drawFromLogits, maskTopK, maskTopP } from '../../src/main/ml/infer/sampling';
+import type { DecodeConstraints, DecodedCaption } from '../../src/main/ml/infer/types';
+import type { CaptionDecoder, DecoderFeatures } from '../../src/main/ml/model/decoder';
 import { disposeFeatures, tinyDecoder, tinyFeatures, useTestBackend } from '../helpers/captionModel';
 
 const VARIANTS = ['init-inject', 'merge', 'attention'] as const;

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bleu, ciderD, rougeL, scoreCorpus, type ScoringItem } from '../../src/main/metrics';
+import { bleu, ciderD, rougeL, scoreCorpus, type ScoringItem } from '../../src/main/lib/metrics';
 
 interface GoldenCase {
   name: string;

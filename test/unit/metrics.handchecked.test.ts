@@ -1,6 +1,6 @@
 /** Small cases whose metric values are worked out by hand in the comments. */
 import { describe, expect, it } from 'vitest';
-import { bleu, ciderD, lcsLength, rougeL, scoreCorpus, splitWords, type ScoringItem } from '../../src/main/metrics';
+import { bleu, ciderD, lcsLength, rougeL, scoreCorpus, splitWords, type ScoringItem } from '../../src/main/lib/metrics';
 
 const item = (imageId: string, candidate: string, ...references: string[]): ScoringItem => ({
   imageId,

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { maskedCrossEntropy } from '../../src/main/engine/model/loss';
-import { ParamSet } from '../../src/main/engine/model/params';
-import { createRecurrentLayer, runLayer, zeroState } from '../../src/main/engine/model/recurrent';
-import { Rng } from '../../src/main/engine/model/rng';
+import { maskedCrossEntropy } from '../../src/main/ml/model/loss';
+import { ParamSet } from '../../src/main/ml/model/params';
+import { createRecurrentLayer, runLayer, zeroState } from '../../src/main/ml/model/recurrent';
+import { Rng } from '../../src/main/ml/model/rng';
 import { batchOf, disposeBatch, disposeFeatures, SEQUENCES, tinyDecoder, tinyFeatures, useTestBackend } from '../helpers/captionModel';
 
 beforeAll(useTestBackend);

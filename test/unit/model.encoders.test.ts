@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackboneEncoder, resolveBackbone } from '../../src/main/engine/model/encoders/backbone';
-import { downloadUrl, BACKBONES } from '../../src/main/engine/model/encoders/catalog';
-import { verifyDownload } from '../../src/main/engine/model/encoders/download';
-import { ScratchCnn } from '../../src/main/engine/model/encoders/scratchCnn';
-import { Rng } from '../../src/main/engine/model/rng';
+import { BackboneEncoder, resolveBackbone } from '../../src/main/ml/model/encoders/backbone';
+import { downloadUrl, BACKBONES } from '../../src/main/ml/model/encoders/catalog';
+import { verifyDownload } from '../../src/main/ml/model/encoders/download';
+import { ScratchCnn } from '../../src/main/ml/model/encoders/scratchCnn';
+import { Rng } from '../../src/main/ml/model/rng';
 import { useTestBackend } from '../helpers/captionModel';
 import { saveGraphBackbone, saveLayersBackbone, serveFolders, type FileServer } from '../helpers/backboneModels';
 

@@ -7,12 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decode } from '../../src/main/engine/infer/decode';
-import type { DecodeOptions } from '../../src/main/engine/infer/types';
-import { ScratchCnn } from '../../src/main/engine/model/encoders/scratchCnn';
-import { Rng } from '../../src/main/engine/model/rng';
-import { scratchPooling } from '../../src/main/engine/packages/pooling';
-import { writeWeightsModel } from '../../src/main/engine/packages/weightsFile';
+import { decode } from '../../src/main/ml/infer/decode';
+import type { DecodeOptions } from '../../src/main/ml/infer/types';
+import { ScratchCnn } from '../../src/main/ml/model/encoders/scratchCnn';
+import { Rng } from '../../src/main/ml/model/rng';
+import { scratchPooling } from '../../src/main/ml/packages/pooling';
+import { writeWeightsModel } from '../../src/main/ml/packages/weightsFile';
 import { tinyDecoder, tinyFeatures, useTestBackend, disposeFeatures } from '../helpers/captionModel';
 import { tempDir } from '../helpers/evalFixtures';
 

@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BackboneEncoder, resolveBackbone } from '../../src/main/engine/model/encoders/backbone';
-import { readCheckpoint } from '../../src/main/engine/train/checkpoint';
+import { BackboneEncoder, resolveBackbone } from '../../src/main/ml/model/encoders/backbone';
+import { readCheckpoint } from '../../src/main/ml/train/checkpoint';
 import { saveLayersBackbone } from '../helpers/backboneModels';
 import { useTestBackend } from '../helpers/captionModel';
 import { tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';

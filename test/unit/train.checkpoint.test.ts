@@ -7,9 +7,9 @@ import {
   readCheckpoint,
   writeCheckpoint,
   type CheckpointContents,
-} from '../../src/main/engine/train/checkpoint';
-import { initialEarlyStopping } from '../../src/main/engine/train/earlyStopping';
-import { initialPlateauState } from '../../src/main/engine/train/schedule';
+} from '../../src/main/ml/train/checkpoint';
+import { initialEarlyStopping } from '../../src/main/ml/train/earlyStopping';
+import { initialPlateauState } from '../../src/main/ml/train/schedule';
 import { configFromPreset } from '../../src/shared/runConfig';
 
 function contents(scale = 1): CheckpointContents {

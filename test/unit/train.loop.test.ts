@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readCheckpoint } from '../../src/main/engine/train/checkpoint';
+import { readCheckpoint } from '../../src/main/ml/train/checkpoint';
 import type { TrainingStep } from '../../src/shared/trainingTypes';
 import { useTestBackend } from '../helpers/captionModel';
 import { tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';

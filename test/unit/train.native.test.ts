@@ -4,7 +4,7 @@
  * Skipped, with the reason printed, where the native backend is not built.
  */
 import { describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/main/engine/backend';
+import { initBackend } from '../../src/main/ml/backend';
 import type { TrainingEvent, TrainingStep } from '../../src/shared/trainingTypes';
 import { tinyConfig, tinyWorkspace, trainTiny } from '../helpers/trainingRun';
 

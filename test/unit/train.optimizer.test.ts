@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initialEarlyStopping, recordEpoch, shouldStop } from '../../src/main/engine/train/earlyStopping';
-import { AdamOptimizer, clipByGlobalNorm } from '../../src/main/engine/train/optimizer';
-import { initialPlateauState, learningRateAt, samplingProbabilityAt, updatePlateau } from '../../src/main/engine/train/schedule';
+import { initialEarlyStopping, recordEpoch, shouldStop } from '../../src/main/ml/train/earlyStopping';
+import { AdamOptimizer, clipByGlobalNorm } from '../../src/main/ml/train/optimizer';
+import { initialPlateauState, learningRateAt, samplingProbabilityAt, updatePlateau } from '../../src/main/ml/train/schedule';
 import { configFromPreset } from '../../src/shared/runConfig';
 import { useTestBackend } from '../helpers/captionModel';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadWasmBackend } from '../../src/main/engine/backend/wasm';
-import { ensureTrainingKernels } from '../../src/main/engine/train/wasmKernels';
+import { loadWasmBackend } from '../../src/main/ml/backend/wasm';
+import { ensureTrainingKernels } from '../../src/main/ml/train/wasmKernels';
 
 let wasm = false;
 beforeAll(async () => {

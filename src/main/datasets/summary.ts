@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DATASET_FORMATS, type DatasetFormat, type DatasetSummary, type SplitName } from '../../shared/datasetsTypes';
 import type { DatasetRecord, JsonObject } from '../../shared/storeTypes';
-import type { CaptionDataset } from '../engine/data/readers/types';
-import { SHAPES_SCENES_FILE } from '../engine/data/shapes/synth';
+import type { CaptionDataset } from '../lib/data/readers/types';
+import { SHAPES_SCENES_FILE } from '../lib/data/shapes/synth';
 
 export interface StoredDatasetStats {
   imageRoot: string;

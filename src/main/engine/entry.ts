@@ -3,8 +3,8 @@
  * `utilityProcess` (desktop); owns tfjs; answers calls from the main process.
  */
 import { ApiError, toErrorData } from '../../shared/errors';
-import { initBackend } from './backend';
-import { engineHandlers } from './handlers';
+import { initBackend } from '../ml/backend';
+import { engineHandlers } from './handlers/index';
 import type { EngineContext, FromEngine, ToEngine } from './protocol';
 
 interface ParentPort {

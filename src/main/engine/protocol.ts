@@ -5,7 +5,7 @@
  */
 import type { ApiErrorData } from '../../shared/errors';
 import type { LogLevel } from '../../shared/types';
-import type { EngineHandlers } from './handlers';
+import type { EngineHandlers } from './handlers/index';
 
 export type EngineMethod = keyof EngineHandlers & string;
 export type EngineParams<M extends EngineMethod> = Parameters<EngineHandlers[M]>[0];

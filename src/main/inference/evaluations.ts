@@ -10,7 +10,7 @@ import type { DecodingSettings, EvalSplit, EvaluationOutcome, EvaluationSummary,
 import type { JsonObject } from '../../shared/storeTypes';
 import { ApiError } from '../../shared/errors';
 import type { Services } from '../api/services';
-import { toCocoResults } from '../engine/eval/results';
+import { toCocoResults } from '../lib/eval/results';
 import { resolveCheckpoint } from './checkpoints';
 
 export interface EvaluationRequest {

@@ -11,7 +11,7 @@ import { ApiError } from '../../shared/errors';
 import type { CaptionResult, CheckpointChoice, DecodingSettings, ModelPackageInfo } from '../../shared/inferenceTypes';
 import type { EvaluationRecord, JsonObject } from '../../shared/storeTypes';
 import type { Services } from '../api/services';
-import { readPackageInfo } from '../engine/packages/packageInfo';
+import { readPackageInfo } from '../lib/packages/packageInfo';
 import { resolveCheckpoint } from './checkpoints';
 
 export const modelsDir = (dataDir: string): string => join(dataDir, 'models');

@@ -60,6 +60,7 @@ import type {
   TrialRecord,
   TrialState,
 } from '../../shared/storeTypes';
+import type { TaskKind, TaskOwner, TaskProgress, TaskRecord, TaskState, TaskSubject } from '../../shared/taskTypes';
 import type { MetricWriter } from './metricWriter';
 
 // ─── datasets ────────────────────────────────────────────────────────────────
@@ -364,6 +365,91 @@ export interface BatchJobStore {
   delete(id: number): Promise<void>;
 }
 
+// ─── tasks ───────────────────────────────────────────────────────────────────
+
+export interface NewTask {
+  kind: TaskKind;
+  title: string;
+  params: JsonObject;
+  subject?: TaskSubject | null;
+  parentId?: number | null;
+  retryOf?: number | null;
+}
+
+export interface TaskFilter {
+  states?: TaskState[];
+  kinds?: TaskKind[];
+  parentId?: number;
+  subject?: TaskSubject;
+  /** Newest first; default 200. */
+  limit?: number;
+}
+
+export interface TaskEnd {
+  state: 'completed' | 'failed' | 'cancelled';
+  result?: JsonObject | null;
+  error?: string | null;
+}
+
+/** What the owner learns from a heartbeat. */
+export interface HeartbeatAnswer {
+  /** Someone asked the task to stop: finish the current step, save, and end as `cancelled`. */
+  stopRequested: boolean;
+}
+
+/**
+ * The lifecycle every long job shares. Rules (the contract suite checks each):
+ *
+ * - States: queued → running → completed | failed | cancelled;
+ *   running → stopping → cancelled | completed | failed;
+ *   queued → cancelled (cancelled before it started: nobody owns it);
+ *   running | stopping → crashed (only `recoverStale`, never the owner);
+ *   failed | cancelled | crashed → queued (`resume`, same row, attempts kept).
+ *   Anything else throws `conflict` naming both states and writes nothing.
+ * - Claiming is a compare-and-set on `state = 'queued'`: of any number of
+ *   executors (processes, machines) claiming at once, exactly one gets a
+ *   given task; the others get another task or null. Claiming sets the
+ *   owner, `startedAt` (first time), the heartbeat, and attempts + 1.
+ *   Oldest queued first (creation time, then id).
+ * - Only the owner moves a running or stopping task: `heartbeat`, `progress`
+ *   and `finish` from any other owner (or after `recoverStale` took the task
+ *   away) throw `conflict`, so a worker presumed dead cannot overwrite what
+ *   happened since.
+ * - Anyone may ask a task to stop (`requestStop`): a queued task becomes
+ *   cancelled at once; a running one becomes stopping and its owner learns it
+ *   from its next heartbeat; a finished one is left as it is (false).
+ * - `recoverStale` marks crashed every running or stopping task whose
+ *   heartbeat is older than the limit, or whose owner is a process on this
+ *   host that no longer exists, with the reason in `error` (host, pid, and
+ *   how long it has been silent). It returns them so each kind's retry rule
+ *   can run. It never touches queued or finished tasks.
+ * - Nothing here assumes one process: every transition is one atomic
+ *   statement or transaction on the row, safe under concurrent executors
+ *   sharing the database.
+ * - `list` is newest first; `queuePosition` is set for queued tasks only.
+ */
+export interface TaskStore {
+  create(input: NewTask): Promise<TaskRecord>;
+  get(id: number): Promise<TaskRecord | null>;
+  list(filter?: TaskFilter): Promise<TaskRecord[]>;
+  /** Claims the oldest queued task of one of `kinds` for `owner`; null when none waits. */
+  claim(owner: TaskOwner, kinds: readonly TaskKind[]): Promise<TaskRecord | null>;
+  /** Claims this queued task for `owner`; null when it is not queued any more (someone else took it, or it was cancelled). */
+  claimById(id: number, owner: TaskOwner): Promise<TaskRecord | null>;
+  /** A sign of life, optionally with progress. */
+  heartbeat(id: number, owner: TaskOwner, progress?: TaskProgress | null): Promise<HeartbeatAnswer>;
+  /** Ends a task its owner ran. `cancelled` is for a stop the owner honoured. */
+  finish(id: number, owner: TaskOwner, end: TaskEnd): Promise<TaskRecord>;
+  /** See the rules: queued → cancelled, running → stopping. True when something changed. */
+  requestStop(id: number, reason?: string): Promise<boolean>;
+  /** failed | cancelled | crashed → queued, same row; the error is cleared and kept in `result.previousErrors`. */
+  resume(id: number): Promise<TaskRecord>;
+  /** See the rules. */
+  recoverStale(options: { staleAfterMs: number; now?: number }): Promise<TaskRecord[]>;
+  /** Removes finished tasks (and only those); their domain rows stay. */
+  delete(id: number): Promise<void>;
+}
+
 // ─── the whole store ─────────────────────────────────────────────────────────
 
 export interface RecoveryOptions {
@@ -406,6 +492,7 @@ export interface StoreHooks {
   onRunDeleted?(runId: number): void;
   onMetrics?(batch: MetricBatch): void;
   onRecovered?(report: RecoveryReport): void;
+  onTaskChanged?(task: TaskRecord): void;
   /** A buffered metric flush failed; the message names the run. */
   onError?(message: string): void;
 }

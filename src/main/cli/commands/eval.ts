@@ -1,7 +1,7 @@
 /** `captioner eval`: evaluate a run's checkpoint on a split; the evaluation is stored with the run. */
 import type { CheckpointChoice, EvaluationSummary } from '../../../shared/inferenceTypes';
 import { EVAL_SPLITS } from '../../../shared/inferenceTypes';
-import { METRIC_KEYS, METRIC_NAMES } from '../../metrics/definitions';
+import { METRIC_KEYS, METRIC_NAMES } from '../../lib/metrics/definitions';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench } from '../context';
 import { decodingFlags, decodingFromFlags, decodingUsage, describeDecoding } from '../decodingOptions';

@@ -1,7 +1,7 @@
 /** `captioner score`: coco-caption metrics for a COCO results file. */
 import { resolve } from 'node:path';
 import type { GroundedSummary, ScoreReport } from '../../../shared/inferenceTypes';
-import { METRIC_KEYS, METRIC_NAMES } from '../../metrics/definitions';
+import { METRIC_KEYS, METRIC_NAMES } from '../../lib/metrics/definitions';
 import { commonOptions, parse } from '../args';
 import { CliError, printJson, withWorkbench } from '../context';
 import type { Command } from './types';

@@ -1,0 +1,76 @@
+/**
+ * Captions image files with an inference model, a batch at a time: images
+ * decoded concurrently (sharp), one encoder forward pass and one batched
+ * decode per batch. An image that cannot be read gets an error, never a
+ * failed batch; cancellation is checked between batches.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DecodingSettings } from '../../../shared/inferenceTypes';
+import { ApiError } from '../../../shared/errors';
+import { decodeImages } from '../../lib/data/images/loader';
+import { normalizePixels } from '../../lib/data/images/normalize';
+import { decode } from '../infer/decode';
+import { toDecodeOptions } from './decoding';
+import type { InferenceModel } from './model';
+
+export interface CaptionedFile {
+  file: string;
+  /** Word ids, without <start> and <end>. */
+  tokens: number[];
+  caption: string | null;
+  logProb: number | null;
+  error: string | null;
+}
+
+export interface CaptionFilesOptions {
+  batchSize?: number;
+  signal?: AbortSignal;
+  onBatch?(done: number, total: number): void;
+}
+
+export const DEFAULT_CAPTION_BATCH = 16;
+
+export async function captionFiles(
+  model: InferenceModel,
+  files: readonly string[],
+  settings: DecodingSettings,
+  options: CaptionFilesOptions = {},
+): Promise<CaptionedFile[]> {
+  const batchSize = Math.max(1, options.batchSize ?? DEFAULT_CAPTION_BATCH);
+  const decodeOptions = toDecodeOptions(settings);
+  const { inputSize, fit, normalization, maxPixels } = model.preprocessing;
+  const stride = inputSize * inputSize * 3;
+  const out: CaptionedFile[] = [];
+  for (let start = 0; start < files.length; start += batchSize) {
+    if (options.signal?.aborted) throw new ApiError('cancelled', `Cancelled after ${start} of ${files.length} images.`);
+    const batch = files.slice(start, start + batchSize);
+    const { images, errors } = await decodeImages(batch, { size: inputSize, fit, maxPixels, ...(options.signal ? { signal: options.signal } : {}) });
+    const ok = images.flatMap((pixels, index) => (pixels ? [{ pixels, index }] : []));
+    const results: CaptionedFile[] = batch.map((file) => ({ file, tokens: [], caption: null, logProb: null, error: null }));
+    for (const error of errors) results[error.index]!.error = error.message;
+    if (ok.length > 0) {
+      const input = new Float32Array(ok.length * stride);
+      ok.forEach(({ pixels }, i) => normalizePixels(pixels, normalization, input, i * stride));
+      const features = tf.tidy(() => {
+        const encoded = model.encoder.encode(tf.tensor4d(input, [ok.length, inputSize, inputSize, 3]));
+        return { pooled: encoded.pooled, grid: encoded.grid };
+      });
+      try {
+        const decoded = decode(model.decoder, features, decodeOptions);
+        decoded.forEach((caption, i) => {
+          const result = results[ok[i]!.index]!;
+          result.tokens = caption.tokens;
+          result.caption = model.vocabulary.decode(caption.tokens).join(' ');
+          result.logProb = caption.logProb;
+        });
+      } finally {
+        tf.dispose([features.pooled, features.grid]);
+      }
+    }
+    out.push(...results);
+    options.onBatch?.(out.length, files.length);
+    // Lets the engine read a cancel message between batches.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return out;
+}
