@@ -24,8 +24,10 @@ export function openWorkbenchStore(dataDir: string, bus: EventBus, logger: Logge
           report.runs.length ? `runs ${report.runs.join(', ')}` : '',
           report.trials.length ? `trials ${report.trials.join(', ')}` : '',
           report.batchJobs.length ? `batch jobs ${report.batchJobs.join(', ')}` : '',
+          report.studies.length ? `studies ${report.studies.join(', ')}` : '',
+          `tasks ${report.tasks.join(', ')}`,
         ].filter(Boolean);
-        logger.warn(`Interrupted work marked crashed or stopped: ${parts.join('; ')}. What they logged is kept.`);
+        logger.warn(`Interrupted work marked crashed: ${parts.join('; ')}. What it logged is kept.`);
       },
       onError: (message) => logger.error(message),
     },
