@@ -478,8 +478,9 @@ export interface TaskStore {
   heartbeat(id: number, owner: TaskOwner, progress?: TaskProgress | null): Promise<HeartbeatAnswer>;
   /**
    * Ends a task its owner ran. `cancelled` is for a stop the owner honoured.
-   * `result` (when given) replaces the stored one; `error` defaults to the
-   * stop reason for `cancelled` and `failed`, to none for `completed`.
+   * `result` (when given) replaces the stored one, keeping its
+   * `previousErrors`; `error` defaults to the stop reason for `cancelled` and
+   * `failed`, to none for `completed`.
    */
   finish(id: number, owner: TaskOwner, end: TaskEnd): Promise<TaskRecord>;
   /** See the rules: queued → cancelled, running → stopping. True when something changed. */

@@ -79,6 +79,12 @@ function silentSeconds(row: TaskRow, now: number): { since: number; seconds: num
   return { since, seconds: Math.max(0, Math.round((now - since) / 1000)) };
 }
 
+/** A new result keeps the errors of earlier attempts (`previousErrors`) unless it brings its own. */
+function keepHistory(result: JsonObject, stored: JsonObject | null): JsonObject {
+  if (stored?.previousErrors === undefined || result.previousErrors !== undefined) return result;
+  return { ...result, previousErrors: stored.previousErrors };
+}
+
 export class SqliteTaskStore implements TaskStore {
   constructor(private readonly context: SqliteContext) {}
 
@@ -283,9 +289,10 @@ export class SqliteTaskStore implements TaskStore {
     if (end === null || typeof end !== 'object' || !END_STATES.includes(end.state)) {
       invalid('end.state', `must be one of ${END_STATES.join(', ')} (got ${String(end?.state)})`);
     }
-    const result = end.result == null ? null : objectJson(end.result, 'end.result');
+    if (end.result != null) objectJson(end.result, 'end.result');
     if (end.error != null) requireText(end.error, 'end.error', 100_000);
     const current = this.requireRow(id);
+    const result = end.result == null ? null : JSON.stringify(keepHistory(end.result, resultOf(current)));
     if (!isLive(current.state)) throw transitionConflict(`Task ${id} (${current.title})`, current.state, end.state);
     this.requireOwnedBy(current, owner, `finish it as ${end.state}`);
     const now = this.context.clock();
