@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/shared/errors';
-import type { ExperimentStore, NewTask, StoreHooks } from '../../src/main/store/storage';
+import { FACADE_WORKER, type ExperimentStore, type NewTask, type StoreHooks } from '../../src/main/store/storage';
 import type { TaskOwner, TaskRecord } from '../../src/shared/taskTypes';
 import { compareRuns, exportRun, listRunsWithMetrics } from '../../src/main/store/queries';
 
@@ -924,6 +924,55 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         await store.tasks.claimById(taskId, executor);
         await store.tasks.finish(taskId, executor, { state: 'failed', error: 'loss became NaN' });
         expect(await store.runs.get(run.id)).toMatchObject({ status: 'failed', error: 'loss became NaN' });
+      });
+
+      it('keeps the older status setters working as moves of the task, made as the store\'s own worker', async () => {
+        const unwanted = await newRun();
+        expect(await store.runs.setStatus(unwanted.id, 'stopped', { error: 'Not needed.' })).toMatchObject({ status: 'stopped', error: 'Not needed.' });
+        expect(await store.tasks.get(unwanted.taskId as number)).toMatchObject({ state: 'cancelled', owner: null, attempts: 0 });
+
+        const broken = await newRun();
+        expect(await store.runs.setStatus(broken.id, 'failed', { error: 'The config names no dataset.' })).toMatchObject({ status: 'failed', error: 'The config names no dataset.' });
+        expect(await store.tasks.get(broken.taskId as number)).toMatchObject({ state: 'failed', attempts: 1 });
+
+        const run = await newRun({ status: 'running' });
+        const taskId = run.taskId as number;
+        expect((await store.tasks.get(taskId))?.owner).toEqual({ host: expect.any(String), pid: expect.any(Number), worker: FACADE_WORKER });
+        // The owner reports that its engine died: crashed at once, with the resume hint on the run.
+        const crashed = await store.runs.setStatus(run.id, 'crashed', { error: 'The engine process exited with code 134.' });
+        expect(crashed.status).toBe('crashed');
+        expect(crashed.error).toMatch(/^The engine process exited with code 134\. Everything logged until then is kept/);
+        expect((await store.tasks.get(taskId))?.error).toBe('The engine process exited with code 134.');
+        // A crashed run's old owner cannot report another end any more.
+        await expectApiError(store.runs.setStatus(run.id, 'completed'), 'conflict', /crashed and cannot become completed/);
+        await expectApiError(store.runs.heartbeat(run.id), 'conflict', /crashed/);
+        advance(10);
+        const resumed = await store.runs.setStatus(run.id, 'running', { backend: 'wasm' });
+        expect(resumed).toMatchObject({ status: 'running', error: null, finishedAt: null, backend: 'wasm', startedAt: run.startedAt, heartbeatAt: new Date(now).toISOString() });
+        expect(await store.tasks.get(taskId)).toMatchObject({ state: 'running', attempts: 2, result: { previousErrors: ['The engine process exited with code 134.'] } });
+        expect((await store.runs.setStatus(run.id, 'running', { backend: 'tensorflow' })).backend).toBe('tensorflow');
+        await store.runs.setStatus(run.id, 'completed');
+        await expectApiError(store.runs.setStatus(run.id, 'running'), 'conflict', /completed and cannot become running/);
+        await expectApiError(store.runs.setStatus(run.id, 'queued'), 'conflict', /queued/);
+        expect((await store.tasks.get(taskId))?.state).toBe('completed');
+
+        const job = await store.batchJobs.create({ inputPath: '/in', modelPath: '/m', decoding: {}, total: 1 });
+        expect((await store.batchJobs.setStatus(job.id, 'running')).status).toBe('running');
+        advance(1000);
+        await store.batchJobs.heartbeat(job.id);
+        expect((await store.batchJobs.get(job.id))?.heartbeatAt).toBe(new Date(now).toISOString());
+        expect(await store.batchJobs.setStatus(job.id, 'stopped', { error: 'Paused by the user.' })).toMatchObject({ status: 'stopped', error: 'Paused by the user.' });
+        expect((await store.tasks.get(job.taskId as number))?.state).toBe('cancelled');
+
+        const study = await store.studies.create({ name: 'facade', objective: 'val/loss', direction: 'minimize', searchSpace: {}, sampler: 'random', pruner: 'none', baseConfig: {} });
+        const trial = await store.studies.createTrial(study.id, {});
+        await expectApiError(store.studies.setTrialState(trial.id, 'queued'), 'conflict', /running and cannot become queued/);
+        expect(await store.studies.setTrialState(trial.id, 'failed', { error: 'diverged' })).toMatchObject({ state: 'failed', error: 'diverged' });
+        expect((await store.studies.setStatus(study.id, 'stopped')).status).toBe('stopped');
+        expect((await store.tasks.get(study.taskId as number))?.state).toBe('cancelled');
+        expect((await store.studies.setStatus(study.id, 'running')).status).toBe('running');
+        expect((await store.tasks.get(study.taskId as number))?.state).toBe('queued');
+        expect((await store.studies.setStatus(study.id, 'completed')).status).toBe('completed');
       });
 
       it('maps trial, batch job and study statuses from their tasks', async () => {
