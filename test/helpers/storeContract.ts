@@ -751,11 +751,12 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         await refused(queued.id, store.tasks.finish(queued.id, ownerA, { state: 'completed' }), 'conflict', /queued.*completed/);
         await refused(queued.id, store.tasks.resume(queued.id), 'conflict', /queued.*queued/);
         await refused(queued.id, store.tasks.heartbeat(queued.id, ownerA), 'conflict', /queued/);
+        await refused(queued.id, store.tasks.finish(queued.id, ownerA, { state: 'crashed' }), 'conflict', /queued.*crashed/);
 
         const running = await newTask();
         await store.tasks.claimById(running.id, ownerA);
         await refused(running.id, store.tasks.resume(running.id), 'conflict', /running.*queued/);
-        await refused(running.id, store.tasks.finish(running.id, ownerA, { state: 'crashed' as never }), 'invalid_request', /end\.state/);
+        await refused(running.id, store.tasks.finish(running.id, ownerA, { state: 'paused' as never }), 'invalid_request', /end\.state/);
         await refused(running.id, store.tasks.finish(running.id, ownerA, { state: 'completed', result: [1] as never }), 'invalid_request', /end\.result/);
         await refused(running.id, store.tasks.delete(running.id), 'conflict', /running/);
         advance(100);
@@ -768,6 +769,16 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(await store.tasks.get(running.id)).toEqual(completed);
         await expectApiError(store.tasks.finish(8888, ownerA, { state: 'completed' }), 'not_found', /8888/);
         await expectApiError(store.tasks.resume(8888), 'not_found', /8888/);
+      });
+
+      it('lets the owner end a task as crashed when the process doing the work died under it', async () => {
+        const task = await newTask();
+        await store.tasks.claimById(task.id, ownerA);
+        await refused(task.id, store.tasks.finish(task.id, ownerB, { state: 'crashed', error: 'not mine' }), 'conflict', /owned by/);
+        advance(20);
+        const crashed = await store.tasks.finish(task.id, ownerA, { state: 'crashed', error: 'The engine exited with signal SIGKILL.' });
+        expect(crashed).toMatchObject({ state: 'crashed', error: 'The engine exited with signal SIGKILL.', finishedAt: iso(now) });
+        expect((await store.tasks.resume(task.id)).result).toEqual({ previousErrors: ['The engine exited with signal SIGKILL.'] });
       });
 
       it('crashes running and stopping tasks whose heartbeat went stale, naming host, pid and silence; leaves the rest', async () => {

@@ -25,7 +25,8 @@ import { checkTaskTransition, isLive, transitionConflict } from './taskStates';
 import { notFound, requireId, requireIntegerIn, requireText } from './validate';
 
 const SUBJECT_TYPES = ['run', 'evaluation', 'dataset', 'batchJob', 'study', 'trial'] as const;
-const END_STATES = ['completed', 'failed', 'cancelled'] as const;
+// `crashed`: the owner saw the process doing the work (its engine) die under it.
+const END_STATES = ['completed', 'failed', 'cancelled', 'crashed'] as const;
 
 function invalid(field: string, message: string): never {
   throw new ApiError('invalid_request', `${field} ${message}.`, [{ path: field, message }]);
