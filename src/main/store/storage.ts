@@ -466,7 +466,8 @@ export interface HeartbeatAnswer {
  * - `list` is newest first; `queuePosition` is set for queued tasks only.
  * - A task's domain row (run, batch job, study, trial) follows each change
  *   in the same transaction; `onTaskChanged` (and `onRunChanged` for runs)
- *   fire after the commit.
+ *   fire after the commit, for creation and every change of state, not for
+ *   heartbeats.
  */
 export interface TaskStore {
   create(input: NewTask): Promise<TaskRecord>;

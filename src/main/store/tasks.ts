@@ -174,7 +174,7 @@ export class SqliteTaskStore implements TaskStore {
   async heartbeat(id: number, owner: TaskOwner, progress?: TaskProgress | null): Promise<HeartbeatAnswer> {
     requireOwner(owner);
     const progressText = progress == null ? null : progressJson(progress);
-    return commit(this.context, (changes) => this.heartbeatSync(id, owner, progressText, changes));
+    return commit(this.context, () => this.heartbeatSync(id, owner, progressText));
   }
 
   async finish(id: number, owner: TaskOwner, end: TaskEnd): Promise<TaskRecord> {
@@ -271,7 +271,7 @@ export class SqliteTaskStore implements TaskStore {
     return true;
   }
 
-  heartbeatSync(id: number, owner: TaskOwner, progressText: string | null, changes: Changes): HeartbeatAnswer {
+  heartbeatSync(id: number, owner: TaskOwner, progressText: string | null): HeartbeatAnswer {
     const current = this.requireRow(id);
     this.requireOwnedBy(current, owner, 'send a heartbeat');
     const row = this.db
@@ -282,7 +282,8 @@ export class SqliteTaskStore implements TaskStore {
       )
       .get(this.context.clock(), progressText, id, owner.host, owner.pid, owner.worker) as { state: string } | undefined;
     if (!row) throw this.lostRace(id);
-    changes.tasks.add(id);
+    // Not a change listeners hear of: beats come every few seconds, and
+    // progress has its own, throttled channel (the task runtime's events).
     return { stopRequested: row.state === 'stopping' };
   }
 

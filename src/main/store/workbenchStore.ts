@@ -1,6 +1,7 @@
 /**
  * The store as the workbench runs it: in the data directory, its changes
- * forwarded as contract events (`run.updated`, `run.deleted`, `run.metrics`),
+ * forwarded as contract events (`run.updated`, `run.deleted`, `run.metrics`,
+ * `task.updated`),
  * a watchdog that crashes silent runs while the app is open, and what it
  * recovered at open written to the log.
  */
@@ -19,6 +20,7 @@ export function openWorkbenchStore(dataDir: string, bus: EventBus, logger: Logge
       onRunChanged: (run) => bus.emit('run.updated', run),
       onRunDeleted: (runId) => bus.emit('run.deleted', { runId }),
       onMetrics: (batch) => bus.emit('run.metrics', batch),
+      onTaskChanged: (task) => bus.emit('task.updated', task),
       onRecovered: (report) => {
         const parts = [
           report.runs.length ? `runs ${report.runs.join(', ')}` : '',
