@@ -20,7 +20,7 @@ import type { SqliteContext } from './context';
 import { syncDomain } from './domainSync';
 import { objectJson } from './json';
 import type { HeartbeatAnswer, NewTask, TaskEnd, TaskFilter, TaskStore } from './storage';
-import { readTask, readTaskRow, resultOf, SELECT_TASKS, toTaskRecord, type TaskRow } from './taskRows';
+import { readTask, readTaskRow, resultOf, SELECT_TASKS, withQueuePositions, type TaskRow } from './taskRows';
 import { checkTaskTransition, isLive, transitionConflict } from './taskStates';
 import { notFound, requireId, requireIntegerIn, requireText } from './validate';
 
@@ -130,10 +130,8 @@ export class SqliteTaskStore implements TaskStore {
     }
     const limit = filter.limit === undefined ? 200 : requireIntegerIn(filter.limit, 'limit', 1, 100_000);
     const clause = where.length ? ` WHERE ${where.join(' AND ')}` : '';
-    const rows = this.db
-      .prepare(`${SELECT_TASKS}${clause} ORDER BY t.created_at DESC, t.id DESC LIMIT ?`)
-      .all(...params, limit) as Array<TaskRow & { queue_position: number | null }>;
-    return rows.map(toTaskRecord);
+    const select = this.db.prepare(`${SELECT_TASKS}${clause} ORDER BY t.created_at DESC, t.id DESC LIMIT ?`);
+    return this.db.transaction(() => withQueuePositions(this.db, select.all(...params, limit) as TaskRow[]))();
   }
 
   // ─── the public transitions ───────────────────────────────────────────────
