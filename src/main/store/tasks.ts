@@ -74,7 +74,7 @@ function sameOwner(row: TaskRow, owner: TaskOwner): boolean {
   return row.owner_host === owner.host && row.owner_pid === owner.pid && row.owner_worker === owner.worker;
 }
 
-/** What the store's owner check sees as alive: see owner.ts. */
+/** How long a task has been silent: since its last heartbeat, else its start, else its creation. */
 function silentSeconds(row: TaskRow, now: number): { since: number; seconds: number } {
   const since = row.heartbeat_at ?? row.started_at ?? row.created_at;
   return { since, seconds: Math.max(0, Math.round((now - since) / 1000)) };
