@@ -541,7 +541,9 @@ export interface StoreHooks {
   onRunDeleted?(runId: number): void;
   onMetrics?(batch: MetricBatch): void;
   onRecovered?(report: RecoveryReport): void;
+  /** A task was created or changed state (not for heartbeats). */
   onTaskChanged?(task: TaskRecord): void;
+  /** A finished task was deleted, or went with its run, batch job or study. */
   onTaskDeleted?(taskId: number): void;
   /** A buffered metric flush failed; the message names the run. */
   onError?(message: string): void;

@@ -13,7 +13,7 @@
  */
 import { ApiError } from '../../shared/errors';
 import type { JsonObject, JsonValue } from '../../shared/storeTypes';
-import { TASK_KINDS, TASK_STATES, type TaskKind, type TaskOwner, type TaskProgress, type TaskRecord } from '../../shared/taskTypes';
+import { isFinalTaskState, TASK_KINDS, TASK_STATES, type TaskKind, type TaskOwner, type TaskProgress, type TaskRecord } from '../../shared/taskTypes';
 import { isoTime } from './clock';
 import { commit, type Changes } from './changes';
 import type { SqliteContext } from './context';
@@ -217,7 +217,7 @@ export class SqliteTaskStore implements TaskStore {
   async delete(id: number): Promise<void> {
     commit(this.context, (changes) => {
       const row = this.requireRow(id);
-      if (!['completed', 'failed', 'cancelled', 'crashed'].includes(row.state)) {
+      if (!isFinalTaskState(row.state)) {
         throw new ApiError('conflict', `Task ${id} (${row.title}) is ${row.state}; only a finished task can be deleted. Stop it first.`);
       }
       // Runs, jobs, studies and trials that point at it keep their rows and
