@@ -1,26 +1,24 @@
 /**
  * The store as the workbench runs it: in the data directory, its changes
  * forwarded as contract events (`run.updated`, `run.deleted`, `run.metrics`,
- * `task.updated`),
- * a watchdog that crashes silent runs while the app is open, and what it
- * recovered at open written to the log.
+ * `task.updated`). Recovering interrupted work is the task runtime's job
+ * (src/main/tasks/runtime.ts): it crashes stale tasks at start and from its
+ * watchdog, and applies each kind's crash rule, which the store alone cannot.
  */
 import type { EventBus } from '../core/eventBus';
 import type { Logger } from '../core/logger';
 import { openSqliteStore, type SqliteExperimentStore } from './sqliteStore';
 
-/** How often the open workbench looks for runs whose engine went silent. */
-const WATCHDOG_INTERVAL_MS = 30_000;
-
 export function openWorkbenchStore(dataDir: string, bus: EventBus, logger: Logger): SqliteExperimentStore {
   const store = openSqliteStore({
     dataDir,
-    watchdogIntervalMs: WATCHDOG_INTERVAL_MS,
+    recoverOnOpen: false,
+    watchdogIntervalMs: 0,
     hooks: {
+      onTaskChanged: (task) => bus.emit('task.updated', task),
       onRunChanged: (run) => bus.emit('run.updated', run),
       onRunDeleted: (runId) => bus.emit('run.deleted', { runId }),
       onMetrics: (batch) => bus.emit('run.metrics', batch),
-      onTaskChanged: (task) => bus.emit('task.updated', task),
       onRecovered: (report) => {
         const parts = [
           report.runs.length ? `runs ${report.runs.join(', ')}` : '',
