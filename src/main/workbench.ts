@@ -13,6 +13,7 @@ import { Logger } from './core/logger';
 import { MediaRoots } from './core/mediaRoots';
 import { DatasetService } from './datasets/service';
 import { EvaluationService } from './evaluation/evaluationService';
+import { ModelService } from './inference/models';
 import type { EngineSpawner } from './engine/channel';
 import { forkSpawner } from './engine/forkChannel';
 import type { DatasetProcessHandlers } from './engine/handlers/datasetProcess';
@@ -60,11 +61,12 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   const training = new TrainingService({ dataDir, store, engine, tasks, bus, logger });
   const datasets = new DatasetService({ dataDir, store, files: datasetProcess, tasks, mediaRoots, logger });
   const evaluation = new EvaluationService({ dataDir, store, engine, tasks, logger });
+  const models = new ModelService({ dataDir, store, engine, logger });
   tasks.register(training.taskHandler());
   tasks.register(datasets.synthesisTask());
   tasks.register(evaluation.taskHandler());
   void datasets.restoreMediaRoots().catch((error: unknown) => logger.warn(`Could not reopen dataset folders: ${(error as Error).message}`));
-  const services: Services = { dataDir, bus, logger, engine, mediaRoots, tasks, store, training, datasets, evaluation };
+  const services: Services = { dataDir, bus, logger, engine, mediaRoots, tasks, store, training, datasets, evaluation, models };
   const handlers = createHandlers(services);
   const started = tasks.start().catch((error: unknown) => logger.error(`The task runtime could not start: ${(error as Error).message}`));
   return {
