@@ -16,6 +16,7 @@ import type { EngineSpawner } from './engine/channel';
 import { forkSpawner } from './engine/forkChannel';
 import { EngineSupervisor } from './engine/supervisor';
 import { openWorkbenchStore } from './store/workbenchStore';
+import { reconcileRunCheckpoints } from './training/checkpointRecords';
 import { TrainingService } from './training/trainingService';
 
 export interface WorkbenchOptions {
@@ -44,6 +45,12 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   const mediaRoots = new MediaRoots();
   mediaRoots.add(dataDir);
   const store = openWorkbenchStore(dataDir, bus, logger);
+  // Runs a kill interrupted: their checkpoint rows are rebuilt from the files before anyone reads them.
+  for (const runId of store.opened.recovered?.runs ?? []) {
+    void reconcileRunCheckpoints(store, runId)
+      .then(({ actions }) => actions.forEach((action) => logger.warn(`Run ${runId}: ${action}.`)))
+      .catch((error: unknown) => logger.error(`Run ${runId}: could not check its checkpoints: ${(error as Error).message}`));
+  }
   const jobs = new JobManager(bus);
   const training = new TrainingService({ dataDir, store, engine, jobs, bus, logger });
   const datasets = new DatasetService({ dataDir, store, engine, jobs, mediaRoots, logger });

@@ -23,6 +23,7 @@ import type {
 } from '../../shared/trainingTypes';
 import type { Services } from '../api/services';
 import type { EngineProgress } from '../engine/protocol';
+import { reconcileRunCheckpoints, type ReconciledRun } from './checkpointRecords';
 
 type Deps = Pick<Services, 'dataDir' | 'store' | 'engine' | 'jobs' | 'bus' | 'logger'>;
 
@@ -58,6 +59,7 @@ export class TrainingService {
   /** Continues a stopped, failed or crashed run from its newest checkpoint. */
   async resume(runId: number): Promise<TrainingStartResult> {
     if (this.active.has(runId)) throw new ApiError('conflict', `Run ${runId} is already training.`);
+    await this.reconcileCheckpoints(runId);
     const point = await this.deps.store.runs.resumePoint(runId);
     if (!point) throw new ApiError('conflict', `Run ${runId} has no checkpoint to resume from.`);
     if (point.status === 'completed') throw new ApiError('conflict', `Run ${runId} has completed; there is nothing to resume.`);
@@ -129,6 +131,17 @@ export class TrainingService {
     return { runId, jobId, runDir };
   }
 
+  private async reconcileCheckpoints(runId: number): Promise<ReconciledRun | null> {
+    try {
+      const reconciled = await reconcileRunCheckpoints(this.deps.store, runId);
+      for (const action of reconciled.actions) this.deps.logger.warn(`Run ${runId}: ${action}.`);
+      return reconciled;
+    } catch (error) {
+      this.deps.logger.error(`Run ${runId}: could not check its checkpoints: ${(error as Error).message}`);
+      return null;
+    }
+  }
+
   /** Writes the run's final status and builds the final word on it. */
   private async conclude(runId: number, jobId: string, result: TrainingResult | null, error: unknown): Promise<TrainingFinished> {
     const { store, logger } = this.deps;
@@ -146,6 +159,8 @@ export class TrainingService {
     } catch (storeError) {
       logger.error(`Run ${runId}: could not record status ${status}: ${(storeError as Error).message}`);
     }
+    // A crash may leave best/, the rows and the state disagreeing: the files decide.
+    const reconciled = result ? null : await this.reconcileCheckpoints(runId);
     const latest = await store.checkpoints.latest(runId).catch(() => null);
     logger.info(`Run ${runId} ${status}${message ? `: ${message}` : ''}.`);
     return {
@@ -156,7 +171,7 @@ export class TrainingService {
       epochsCompleted: result?.epochsCompleted ?? latest?.epoch ?? 0,
       globalStep: result?.globalStep ?? latest?.step ?? 0,
       checkpoint: result?.lastCheckpoint ?? latest?.path ?? null,
-      bestCheckpoint: result?.bestCheckpoint ?? null,
+      bestCheckpoint: result?.bestCheckpoint ?? reconciled?.best ?? null,
       validation: result?.validation ?? null,
       error: message,
     };
