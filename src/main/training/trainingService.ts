@@ -6,6 +6,7 @@
  * status. Stopping cancels the job; the engine finishes its step, saves a
  * checkpoint and answers `stopped`. The main process never runs a tensor op.
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { ApiError } from '../../shared/errors';
@@ -44,6 +45,10 @@ export class TrainingService {
   /** Creates a run for `config` and starts training it in the background. */
   async start(config: RunConfig, options: { tags?: string[] } = {}): Promise<TrainingStartResult> {
     const { store } = this.deps;
+    // Refused before a run row exists: a run that can only fail is not a run.
+    if (!existsSync(resolve(config.dataset.path))) {
+      throw new ApiError('invalid_request', `dataset.path: ${resolve(config.dataset.path)} does not exist.`, [{ path: 'dataset.path', message: 'does not exist' }]);
+    }
     const dataset = await store.datasets.getByPath(resolve(config.dataset.path));
     const run = await store.runs.create({
       ...(config.name ? { name: config.name } : {}),
