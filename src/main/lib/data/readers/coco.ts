@@ -10,7 +10,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { addCaption, type AnnotatedImage, type Annotations } from './assemble';
 import { ProblemLog } from './problems';
 import { isDir, isFile, readHead, type DatasetReader } from './reader';
-import { jsonPath, readJson } from './textFile';
+import { jsonPath, preview, readJson } from './textFile';
 import { DatasetFormatError, type SplitName } from './types';
 
 const CAPTION_FILE = /^captions_(.+)\.json$/i;
@@ -96,10 +96,10 @@ async function readCocoFile(
     if (typeof entry !== 'object' || entry === null) return fail(path, 'expected an object');
     const { id, file_name: fileName } = entry as { id?: unknown; file_name?: unknown };
     if (!(typeof id === 'number' && Number.isSafeInteger(id)) && !(typeof id === 'string' && id !== '')) {
-      return fail(`${path}.id`, `expected an integer (or a non-empty string), got ${describe(id)}`);
+      return fail(`${path}.id`, `expected an integer (or a non-empty string), got ${preview(id)}`);
     }
     idType ??= typeof id === 'number' ? 'number' : 'string';
-    if (typeof id !== idType) return fail(`${path}.id`, `expected ${idType === 'number' ? 'an integer' : 'a string'} like $.images[0].id, got ${describe(id)}`);
+    if (typeof id !== idType) return fail(`${path}.id`, `expected ${idType === 'number' ? 'an integer' : 'a string'} like $.images[0].id, got ${preview(id)}`);
     if (typeof fileName !== 'string' || fileName.trim() === '') return fail(`${path}.file_name`, 'expected a file name');
     const name = folder ? `${folder}/${fileName}` : fileName;
     if (nameById.has(key(id))) problems.add({ kind: 'duplicate-image', message: `Image id ${id} is listed twice.`, file, jsonPath: path, image: name });
@@ -111,7 +111,7 @@ async function readCocoFile(
     if (typeof entry !== 'object' || entry === null) return fail(path, 'expected an object');
     const { image_id: imageId, caption } = entry as { image_id?: unknown; caption?: unknown };
     if (typeof imageId !== (idType ?? 'number') || (typeof imageId === 'number' && !Number.isSafeInteger(imageId))) {
-      return fail(`${path}.image_id`, `expected ${(idType ?? 'number') === 'number' ? 'an integer' : 'a string'}, as $.images[].id, got ${describe(imageId)}`);
+      return fail(`${path}.image_id`, `expected ${(idType ?? 'number') === 'number' ? 'an integer' : 'a string'}, as $.images[].id, got ${preview(imageId)}`);
     }
     if (typeof caption !== 'string') return fail(`${path}.caption`, 'expected a string');
     const name = nameById.get(key(imageId as number | string));
@@ -121,11 +121,4 @@ async function readCocoFile(
     }
     addCaption(images, name, { text: caption, jsonPath: path }, { file, jsonPath: path, split });
   });
-}
-
-/** A value as an error message shows it: its type and a short form. */
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
-  return `${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
 }

@@ -112,3 +112,17 @@ export async function readJson(file: string): Promise<unknown> {
 export function jsonPath(...parts: (string | number)[]): string {
   return parts.reduce<string>((path, part) => (typeof part === 'number' ? `${path}[${part}]` : `${path}.${part}`), '$');
 }
+
+/**
+ * A value as an error message shows it: its type and a short form. Never
+ * serialises arrays or objects, which may be nested deeper than
+ * JSON.stringify can go.
+ */
+export function preview(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length} items`;
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return `a string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `a ${typeof value} ${String(value)}`;
+}
