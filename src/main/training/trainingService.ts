@@ -25,6 +25,7 @@ import type {
 import type { Services } from '../api/services';
 import type { EngineProgress } from '../engine/protocol';
 import { reconcileRunCheckpoints, type ReconciledRun } from './checkpointRecords';
+import { recordSkippedImages } from './skippedImages';
 
 type Deps = Pick<Services, 'dataDir' | 'store' | 'engine' | 'jobs' | 'bus' | 'logger'>;
 
@@ -223,6 +224,7 @@ class RunRecorder {
     const { store, logger } = this.deps;
     await store.runs.setStatus(this.runId, 'running', { backend: event.backend });
     for (const warning of event.warnings) logger.warn(`Run ${this.runId}: ${warning}`);
+    await recordSkippedImages(store, this.runId, event.skippedImages);
     this.deps.bus.emit('training.started', { ...event, runId: this.runId });
   }
 
