@@ -107,3 +107,29 @@ describe('what can be read is read', () => {
     expect(stats.problems.examples.find((p) => p.kind === 'caption-too-long')).toMatchObject({ file, line: 3, message: expect.stringContaining('10,000,000 characters long (the limit is 2,000)') });
   });
 });
+
+describe('dataset stats --verify', () => {
+  it('decodes every image in the engine and lists each one that cannot be decoded, with its reason', async () => {
+    const root = join(temp.dir, 'verify');
+    await writeFixtureImages(join(root, 'Images'));
+    const rows = Object.entries(FIXTURE_CAPTIONS).flatMap(([image, captions]) => captions.map((caption) => `${image},${caption}`));
+    write(join(root, 'captions.txt'), ['image,caption', ...rows, 'notes.jpg,a text file'].join('\n'));
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const dog = join(root, 'Images', 'dog.jpg');
+    writeFileSync(dog, readFileSync(dog).subarray(0, 300));
+    write(join(root, 'Images', 'notes.jpg'), Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from('just some text pretending')]));
+    const dataDir = join(temp.dir, 'data');
+    const plain = await runCli(['dataset', 'stats', root, '--data-dir', dataDir]);
+    expect(plain.stdout).toMatch(/Problems\s+none/);
+    const verified = await runCli(['dataset', 'stats', root, '--verify', '--data-dir', dataDir]);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/Problems\s+unreadable-image 2/);
+    expect(verified.stdout).toContain('Unreadable     2 images cannot be decoded:');
+    expect(verified.stdout).toMatch(new RegExp(`${escaped(dog)}: truncated`));
+    expect(verified.stdout).toMatch(new RegExp(`${escaped(join(root, 'Images', 'notes.jpg'))}: (not an image|cannot be decoded|truncated)`));
+    const json = await runCli(['dataset', 'stats', root, '--verify', '--json', '--data-dir', dataDir]);
+    const stats = JSON.parse(json.stdout) as DatasetStats & { unreadableImages: Array<{ id: string; reason: string }> };
+    expect(stats.unreadableImages.map((image) => image.id).sort()).toEqual(['dog.jpg', 'notes.jpg']);
+    expect(stats.problems.counts['unreadable-image']).toBe(2);
+  }, 120_000);
+});
