@@ -1,0 +1,87 @@
+/**
+ * Parity with Optuna 5.0: the numbers in test/fixtures/tuning were computed by
+ * Optuna itself (scripts/make-tuning-goldens.py). Random streams differ
+ * between NumPy and JavaScript, so TPE is compared on its log densities and
+ * on its decision over a fixed candidate set, never on random draws.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseSearchSpace } from '../../src/main/lib/tuning/space';
+import { TpeSampler } from '../../src/main/lib/tuning/tpe/tpeSampler';
+import { logGaussMass, logNdtr, truncnormLogPdf, truncnormPpf } from '../../src/main/lib/tuning/tpe/truncnorm';
+import { argmax } from '../../src/main/lib/tuning/tpe/tpeSampler';
+import type { Direction } from '../../src/main/lib/tuning/types';
+import { closeTo, fixtureNumber, readTuningFixture, toTrialRecord, type FixtureTrial } from '../helpers/tuningFixtures';
+
+interface TpeCase {
+  name: string;
+  direction: Direction;
+  constantLiar: boolean;
+  /** Equal numeric observations: generated with a stable argsort (see the script). */
+  ties: boolean;
+  space: Record<string, unknown>;
+  trials: FixtureTrial[];
+  below: number[];
+  above: number[];
+  candidates: Record<string, number[]>;
+  logBelow: Array<number | string>;
+  logAbove: Array<number | string>;
+  best: number;
+}
+interface TpeFixture {
+  versions: { optuna: string };
+  cases: TpeCase[];
+  truncnorm: { logNdtr: number[][]; logGaussMass: number[][]; ppf: number[][]; logPdf: Array<Array<number | string>> };
+}
+
+const tpe = readTuningFixture<TpeFixture>('tpe');
+
+function expectClose(actual: number[], expected: Array<number | string>, rel: number, label: string): void {
+  expect(actual).toHaveLength(expected.length);
+  actual.forEach((value, i) => {
+    const want = fixtureNumber(expected[i]);
+    if (!closeTo(value, want, rel)) throw new Error(`${label}[${i}]: got ${value}, Optuna ${want} (relative error ${Math.abs(value - want) / Math.max(1, Math.abs(want))})`);
+  });
+}
+
+describe(`truncated normal helpers match Optuna ${tpe.versions.optuna}`, () => {
+  it('log Φ(x) from the far left tail to the right tail', () => {
+    for (const [x, want] of tpe.truncnorm.logNdtr) expect(closeTo(logNdtr(x!), want!, 1e-12), `logNdtr(${x})`).toBe(true);
+  });
+  it('log mass of intervals in both tails and across 0', () => {
+    for (const [a, b, want] of tpe.truncnorm.logGaussMass) expect(closeTo(logGaussMass(a!, b!), want!, 1e-12), `logGaussMass(${a}, ${b})`).toBe(true);
+  });
+  it('quantiles (Newton inverse of log Φ)', () => {
+    for (const [q, a, b, want] of tpe.truncnorm.ppf) expect(closeTo(truncnormPpf(q!, a!, b!), want!, 1e-7), `ppf(${q}; ${a}, ${b})`).toBe(true);
+  });
+  it('log densities', () => {
+    for (const [x, a, b, loc, scale, want] of tpe.truncnorm.logPdf as number[][]) expect(closeTo(truncnormLogPdf(x!, a!, b!, loc!, scale!), fixtureNumber(want), 1e-12)).toBe(true);
+  });
+});
+
+describe(`TPE matches Optuna ${tpe.versions.optuna}`, () => {
+  for (const c of tpe.cases) {
+    describe(`${c.name}${c.ties ? ' (ties broken by trial order)' : ''}`, () => {
+      const space = parseSearchSpace(c.space);
+      const study = { name: 'parity', direction: c.direction, trials: c.trials.map(toTrialRecord) };
+      const sampler = new TpeSampler({ constantLiar: c.constantLiar });
+      const next = c.trials.length;
+
+      it('splits the history into the same good and bad trials', () => {
+        const { below, above } = sampler.split(study, next);
+        expect(below.map((t) => t.number)).toEqual(c.below);
+        expect(above.map((t) => t.number)).toEqual(c.above);
+      });
+
+      it('gives the same log densities l(x) and g(x) at the fixed candidates (1e-9 relative)', () => {
+        const { below, above } = sampler.estimators(study, space, next);
+        expectClose(below.logPdf(c.candidates), c.logBelow, 1e-9, 'log l(x)');
+        expectClose(above.logPdf(c.candidates), c.logAbove, 1e-9, 'log g(x)');
+      });
+
+      it('picks the same candidate as the maximiser of l(x)/g(x)', () => {
+        const { below, above } = sampler.estimators(study, space, next);
+        expect(argmax(TpeSampler.acquisition(below, above, c.candidates))).toBe(c.best);
+      });
+    });
+  }
+});
