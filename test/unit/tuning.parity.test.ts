@@ -5,11 +5,14 @@
  * on its decision over a fixed candidate set, never on random draws.
  */
 import { describe, expect, it } from 'vitest';
+import { SobolSequence } from '../../src/main/lib/tuning/samplers/sobol';
 import { parseSearchSpace } from '../../src/main/lib/tuning/space';
 import { TpeSampler } from '../../src/main/lib/tuning/tpe/tpeSampler';
 import { logGaussMass, logNdtr, truncnormLogPdf, truncnormPpf } from '../../src/main/lib/tuning/tpe/truncnorm';
 import { argmax } from '../../src/main/lib/tuning/tpe/tpeSampler';
 import type { Direction } from '../../src/main/lib/tuning/types';
+import { createPruner, type PrunerSpec } from '../../src/main/lib/tuning/factory';
+import { simulateStudy, type Decision } from '../helpers/prunerSimulation';
 import { closeTo, fixtureNumber, readTuningFixture, toTrialRecord, type FixtureTrial } from '../helpers/tuningFixtures';
 
 interface TpeCase {
@@ -82,6 +85,41 @@ describe(`TPE matches Optuna ${tpe.versions.optuna}`, () => {
         const { below, above } = sampler.estimators(study, space, next);
         expect(argmax(TpeSampler.acquisition(below, above, c.candidates))).toBe(c.best);
       });
+    });
+  }
+});
+
+interface PrunerCase {
+  pruner: string;
+  options: Record<string, unknown>;
+  direction: Direction;
+  parallel: number;
+  studyName: string;
+  curves: Array<Array<number | string>>;
+  decisions: Decision[];
+}
+const pruners = readTuningFixture<{ versions: { optuna: string }; cases: PrunerCase[] }>('pruners');
+
+describe(`pruners decide as Optuna ${pruners.versions.optuna} does, report by report`, () => {
+  for (const c of pruners.cases) {
+    it(`${c.pruner} ${JSON.stringify(c.options)}, ${c.direction}, ${c.parallel} at a time`, () => {
+      const pruner = createPruner({ name: c.pruner, options: c.options } as PrunerSpec);
+      const curves = c.curves.map((curve) => curve.map(fixtureNumber));
+      const { decisions } = simulateStudy(pruner, c.direction, curves, c.parallel, c.studyName);
+      expect(decisions).toEqual(c.decisions);
+      // The fixture is not trivial: some trials are pruned and some are not.
+      expect(c.decisions.some((d) => d[2])).toBe(true);
+    });
+  }
+});
+
+const sobol = readTuningFixture<{ versions: { scipy: string }; cases: Array<{ dimensions: number; skip: number; points: number[][] }> }>('sobol');
+
+describe(`unscrambled Sobol points equal SciPy ${sobol.versions.scipy}'s (the sequence Optuna's QMCSampler uses)`, () => {
+  for (const c of sobol.cases) {
+    it(`${c.dimensions} dimensions, points ${c.skip} to ${c.skip + c.points.length - 1}`, () => {
+      const sequence = new SobolSequence(c.dimensions);
+      c.points.forEach((want, i) => expect(sequence.point(c.skip + i)).toEqual(want));
     });
   }
 });
