@@ -5,6 +5,7 @@
  * on its decision over a fixed candidate set, never on random draws.
  */
 import { describe, expect, it } from 'vitest';
+import { normalizeImportances, PedAnovaEvaluator, type PedAnovaOptions } from '../../src/main/lib/tuning/importance/pedAnova';
 import { SobolSequence } from '../../src/main/lib/tuning/samplers/sobol';
 import { parseSearchSpace } from '../../src/main/lib/tuning/space';
 import { TpeSampler } from '../../src/main/lib/tuning/tpe/tpeSampler';
@@ -120,6 +121,30 @@ describe(`unscrambled Sobol points equal SciPy ${sobol.versions.scipy}'s (the se
     it(`${c.dimensions} dimensions, points ${c.skip} to ${c.skip + c.points.length - 1}`, () => {
       const sequence = new SobolSequence(c.dimensions);
       c.points.forEach((want, i) => expect(sequence.point(c.skip + i)).toEqual(want));
+    });
+  }
+});
+
+interface ImportanceCase {
+  direction: Direction;
+  options: PedAnovaOptions;
+  space: Record<string, unknown>;
+  trials: FixtureTrial[];
+  raw: Record<string, number>;
+  normalized: Record<string, number>;
+}
+const importance = readTuningFixture<{ versions: { optuna: string }; cases: ImportanceCase[] }>('importance');
+
+describe(`PED-ANOVA importances equal Optuna ${importance.versions.optuna}'s`, () => {
+  for (const c of importance.cases) {
+    it(`${c.trials.length} trials, ${c.direction}, options ${JSON.stringify(c.options)}`, () => {
+      const study = { name: 'parity', direction: c.direction, trials: c.trials.map(toTrialRecord) };
+      const raw = new PedAnovaEvaluator(c.options).evaluate(study, parseSearchSpace(c.space));
+      expect(Object.keys(raw).sort()).toEqual(Object.keys(c.raw).sort());
+      for (const [name, want] of Object.entries(c.raw)) expect(closeTo(raw[name]!, want, 1e-9), `${name}: ${raw[name]} vs ${want}`).toBe(true);
+      const normalized = normalizeImportances(raw);
+      expect(Object.keys(normalized)).toEqual(Object.keys(c.normalized));
+      for (const [name, want] of Object.entries(c.normalized)) expect(closeTo(normalized[name]!, want, 1e-9)).toBe(true);
     });
   }
 });

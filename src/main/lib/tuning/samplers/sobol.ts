@@ -13,7 +13,6 @@
  */
 import { createRng, type Rng } from '../../data/random';
 import type { Sampler, SuggestRequest } from '../sampler';
-import type { SearchSpace } from '../space';
 import { nextDown, transformedBounds, untransform } from '../transform';
 import type { ParamValue, Params } from '../types';
 import { SOBOL_MAX_DIMENSIONS, SOBOL_POLYNOMIALS } from './sobolDirections';
