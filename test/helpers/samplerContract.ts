@@ -106,11 +106,13 @@ export function describeSamplerContract(label: string, options: SamplerContractO
     it('respects steps, integers, log bounds, choices and single values', () => {
       const { suggestions } = runStudy(make(2), space, count);
       for (const params of suggestions) {
-        if ('units' in params) expect(((params.units as number) - 128) % (space.units!.type === 'int' ? space.units.step : 1)).toBe(0);
+        const units = space.units;
+        if (units?.type === 'int') expect(((params.units as number) - units.low) % units.step).toBe(0);
         if ('batch' in params) expect(Number.isInteger(params.batch)).toBe(true);
         if ('lr' in params) expect(params.lr as number).toBeGreaterThan(0);
-        if ('smoothing' in params) {
-          const steps = (params.smoothing as number) / (space.smoothing!.type === 'float' ? space.smoothing.step! : 1);
+        const smoothing = space.smoothing;
+        if (smoothing?.type === 'float' && smoothing.step !== undefined) {
+          const steps = (params.smoothing as number) / smoothing.step;
           expect(Math.abs(steps - Math.round(steps))).toBeLessThan(1e-9);
         }
         expect(params.only).toBe('merge');
