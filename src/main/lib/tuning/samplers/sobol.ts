@@ -109,9 +109,16 @@ export class SobolSampler implements Sampler {
     this.scramble = options.scramble ?? false;
   }
 
+  /** Direction numbers per dimension count: a cache only (the sequence is a function of the options). */
+  private readonly sequences = new Map<number, SobolSequence>();
+
   suggest({ space, trialNumber }: SuggestRequest): Params {
     const names = Object.keys(space);
-    const sequence = new SobolSequence(names.length, { scramble: this.scramble, seed: this.seed });
+    let sequence = this.sequences.get(names.length);
+    if (!sequence) {
+      sequence = new SobolSequence(names.length, { scramble: this.scramble, seed: this.seed });
+      this.sequences.set(names.length, sequence);
+    }
     const u = sequence.point(trialNumber);
     const params: Params = {};
     names.forEach((name, d) => {
