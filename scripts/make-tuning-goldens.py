@@ -19,6 +19,12 @@ random draws. Instead it exports:
   importance.json  PED-ANOVA importances of fixed studies.
   sobol.json       SciPy's unscrambled Sobol points (the sequence QMCSampler uses).
 Everything is deterministic for the seeds below.
+
+    .venv-optuna/bin/python scripts/make-tuning-goldens.py --bench [trials] [seeds]
+
+writes no fixture: it runs Optuna's own TPESampler and RandomSampler on the
+test functions of bench/samplers.ts and prints the same JSON lines, so
+`npm run bench -- samplers` can be read against Optuna.
 """
 import json
 import math
@@ -383,7 +389,70 @@ def sanitize(value):
     return value
 
 
+BENCH_OFFSETS = {'a': 0, 'b': 1, 'c': 2.5}
+BENCH_CELL = {'lstm': 0, 'gru': 0.2, 'rnn': 1}
+
+
+def bench_functions():
+    """The functions of bench/samplers.ts, written with Optuna's suggest API."""
+    def sphere(t):
+        xs = [t.suggest_float(k, -5, 5) for k in ('x1', 'x2', 'x3', 'x4')]
+        n = t.suggest_int('n', -10, 10)
+        offset = t.suggest_categorical('offset', ['a', 'b', 'c'])
+        return sum((x - 1.3) ** 2 for x in xs) + 0.1 * (n - 3) ** 2 + BENCH_OFFSETS[offset]
+
+    def rosenbrock(t):
+        x = t.suggest_float('x', -2, 2)
+        y = t.suggest_float('y', -1, 3)
+        k = t.suggest_int('k', 0, 20, step=2)
+        shift = t.suggest_categorical('shift', [0, 0.5, 1])
+        y = y - shift
+        return (1 - x) ** 2 + 100 * (y - x * x) ** 2 + 0.05 * (k - 14) ** 2 + 2 * shift
+
+    def bowl(t):
+        lr = t.suggest_float('learningRate', 1e-6, 1, log=True)
+        units = t.suggest_int('units', 16, 1024, log=True)
+        dropout = t.suggest_float('dropout', 0, 0.8)
+        cell = t.suggest_categorical('cell', ['lstm', 'gru', 'rnn'])
+        return (math.log10(lr) + 3.3) ** 2 + 0.25 * (math.log2(units) - 8) ** 2 + 4 * (dropout - 0.25) ** 2 + BENCH_CELL[cell]
+
+    def stepped(t):
+        a = t.suggest_float('a', 0, 1, step=0.05)
+        b = t.suggest_float('b', 0, 1, step=0.05)
+        c = t.suggest_float('c', -3, 3)
+        mode = t.suggest_categorical('mode', ['low', 'high'])
+        target = 0.8 if mode == 'high' else 0.2
+        return (a - target) ** 2 * 10 + (b - 0.35) ** 2 * 10 + (c - 1) ** 2 + (0 if mode == 'high' else 0.3)
+
+    return [
+        ('shifted sphere (4 floats, 1 int, categorical offset)', sphere),
+        ('rosenbrock (2 floats, stepped int, categorical shift)', rosenbrock),
+        ('learning-rate bowl (log float, log int, float, categorical)', bowl),
+        ('stepped floats with a categorical interaction', stepped),
+    ]
+
+
+def bench(trials, seeds):
+    samplers = [('optuna tpe', lambda seed: TPESampler(seed=seed)), ('optuna random', lambda seed: optuna.samplers.RandomSampler(seed=seed))]
+    for name, fn in bench_functions():
+        regrets = {}
+        for label, make in samplers:
+            values = []
+            for seed in range(seeds):
+                study = optuna.create_study(sampler=make(seed))
+                study.optimize(fn, n_trials=trials)
+                values.append(study.best_value)
+            regrets[label] = float(np.mean(values))
+            print(json.dumps({'bench': 'samplers', 'function': name, 'sampler': label, 'trials': trials, 'seeds': seeds,
+                              'meanRegret': float(f'{np.mean(values):.4g}'), 'medianRegret': float(f'{np.median(values):.4g}')}))
+        print(json.dumps({'bench': 'samplers', 'function': name, 'tpeRegretOverRandom': float(f"{regrets['optuna tpe'] / regrets['optuna random']:.4g}")}))
+
+
 def main():
+    import sys
+    if len(sys.argv) > 1 and sys.argv[1] == '--bench':
+        bench(int(sys.argv[2]) if len(sys.argv) > 2 else 50, int(sys.argv[3]) if len(sys.argv) > 3 else 20)
+        return
     os.makedirs(OUT, exist_ok=True)
     meta = {'optuna': version('optuna'), 'numpy': version('numpy'), 'scipy': version('scipy')}
     for name, make in [('tpe', tpe_goldens), ('pruners', pruner_goldens), ('importance', importance_goldens), ('sobol', sobol_goldens)]:
