@@ -8,6 +8,7 @@ import type { EngineSupervisor } from '../engine/supervisor';
 import type { ExperimentStore } from '../store';
 import type { TaskRuntime } from '../tasks/runtime';
 import type { TrainingService } from '../training/trainingService';
+import type { TuningService } from '../tuning/tuningService';
 
 export interface Services {
   dataDir: string;
@@ -25,4 +26,6 @@ export interface Services {
   datasets: DatasetService;
   /** Evaluations of run checkpoints as tasks (src/main/evaluation). */
   evaluation: EvaluationService;
+  /** Tuning studies as tasks: trials as training runs, sampler and pruner from src/main/lib/tuning (src/main/tuning). */
+  tuning: TuningService;
 }
