@@ -6,6 +6,9 @@
  * the task runtime, the training service, the tuning service and library.
  */
 import { join } from 'node:path';
+import { dispatch } from '../../src/main/api/handlers';
+import type { MethodName, RequestOf, ResponseOf } from '../../src/shared/contract';
+import { ApiError } from '../../src/shared/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ToEngine } from '../../src/main/engine/protocol';
 import type { RunConfig } from '../../src/shared/runConfig';
@@ -184,5 +187,50 @@ describe('a tuning study', () => {
     await expect(tuning.createStudy({ ...input, pruner: { name: 'median', options: { nWarmup: 2 } } })).rejects.toThrow(/pruner/);
     await expect(tuning.createStudy({ ...input, objective: 'val/accuracy' })).rejects.toThrow(/objective: must be one of val\/loss/);
     await expect(tuning.createStudy({ ...input, baseConfig: {} })).rejects.toThrow(/baseConfig\.dataset/);
+  });
+});
+
+async function call<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>> {
+  const envelope = await dispatch(workbench.handlers, method, request, { transport: 'websocket' });
+  if (!envelope.ok) throw ApiError.fromData(envelope.error);
+  return envelope.value as ResponseOf<M>;
+}
+
+describe('tuning.* through the API', () => {
+  it('creates a study, lists it, shows its trials with per-epoch values, and gives importances', async () => {
+    const created = await call('tuning.create', {
+      name: 'api study',
+      objective: 'val/loss',
+      direction: 'minimize',
+      searchSpace: space,
+      sampler: { name: 'random', options: { seed: 2 } },
+      pruner: 'none',
+      baseConfig: { dataset: { path: '/datasets/shapes' }, training: { epochs: 3 } },
+      trials: 5,
+      parallel: 2,
+    });
+    await waitForStudy(created);
+    expect((await call('tuning.list', {})).map((s) => s.name)).toEqual(['api study']);
+    const details = await call('tuning.get', { studyId: created.id });
+    expect(details.study.status).toBe('completed');
+    expect(details.trials).toHaveLength(5);
+    for (const trial of details.trials) expect(trial.intermediates.map((p) => p.step)).toEqual([1, 2, 3]);
+    const values = details.trials.map((t) => t.value!);
+    expect(details.best!.value).toBe(Math.min(...values));
+    const importance = await call('tuning.importance', { studyId: created.id });
+    expect(importance.completeTrials).toBe(5);
+    expect(Object.values(importance.importances).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    // A completed study is not resumed; a stop request on it changes nothing.
+    await expect(call('tuning.resume', { studyId: created.id })).rejects.toMatchObject({ code: 'conflict' });
+  }, 60_000);
+
+  it('answers the default space and names bad fields', async () => {
+    const defaults = await call('tuning.defaultSpace', {});
+    expect(defaults['decoder.cell']).toEqual({ type: 'categorical', choices: ['lstm', 'gru'] });
+    await expect(call('tuning.create', { name: 'x', objective: 'val/accuracy' as never, direction: 'minimize', baseConfig: {} })).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(
+      call('tuning.create', { name: 'x', objective: 'val/loss', direction: 'minimize', baseConfig: baseConfig, searchSpace: { 'decoder.units': { type: 'int', low: 1, high: 0 } } }),
+    ).rejects.toThrow(/decoder\.units\.low: must not exceed high/);
+    await expect(call('tuning.get', { studyId: 99 })).rejects.toMatchObject({ code: 'not_found' });
   });
 });

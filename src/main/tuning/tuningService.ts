@@ -27,6 +27,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { ApiError } from '../../shared/errors';
 import { mergeConfig, runConfigSchema, type RunConfig } from '../../shared/runConfig';
+import type { StudyDetails } from '../../shared/contract/tuning';
 import type { JsonObject, StudyRecord, TrialRecord as StoredTrial } from '../../shared/storeTypes';
 import type { Logger } from '../core/logger';
 import { ImportanceCache, paramsToOverrides, searchSpaceToJson, defaultSearchSpace, type ImportanceResult, type Params } from '../lib/tuning';
@@ -131,6 +132,36 @@ export class TuningService {
     });
     if (study.taskId !== null) this.deps.tasks.adopt(study.taskId);
     return study;
+  }
+
+  async list(): Promise<StudyRecord[]> {
+    return this.deps.store.studies.list();
+  }
+
+  /** The study, its trials with their per-epoch objective values, and the best completed trial. */
+  async details(studyId: number): Promise<StudyDetails> {
+    const study = await this.studyById(studyId);
+    const trials = await this.deps.store.studies.trials(studyId);
+    const withValues = await Promise.all(trials.map(async (trial) => ({ ...trial, intermediates: await this.deps.store.studies.intermediates(trial.id) })));
+    return { study, trials: withValues, best: bestTrial(study, trials) };
+  }
+
+  /** Asks the study's task to stop (its running trials are cancelled, their runs stop after their step). */
+  async stop(studyId: number): Promise<{ stopping: boolean }> {
+    const study = await this.studyById(studyId);
+    if (study.taskId === null) throw new ApiError('conflict', `Study ${studyId} has no task to stop.`);
+    return { stopping: await this.deps.tasks.stop(study.taskId, 'study stopped by the user') };
+  }
+
+  /** Queues a stopped or crashed study again; it carries on where it was. */
+  async resume(studyId: number): Promise<StudyRecord> {
+    const study = await this.studyById(studyId);
+    if (study.taskId === null) throw new ApiError('conflict', `Study ${studyId} has no task to resume.`);
+    const task = await this.deps.store.tasks.get(study.taskId);
+    if (task && (task.state === 'queued' || task.state === 'running' || task.state === 'stopping')) throw new ApiError('conflict', `Study ${studyId} is already running.`);
+    if (task?.state === 'completed') throw new ApiError('conflict', `Study ${studyId} has completed; create a new study to run more trials.`);
+    await this.deps.tasks.resume(study.taskId);
+    return this.studyById(studyId);
   }
 
   /** PED-ANOVA importances of a study's parameters, recomputed only when a trial has completed since. */
@@ -280,7 +311,7 @@ export class TuningService {
   private async summary(study: StudyRecord): Promise<StudySummary> {
     const trials = await this.deps.store.studies.trials(study.id);
     const completed = trials.filter((t) => t.state === 'completed' && t.value !== null);
-    const best = completed.reduce<StoredTrial | null>((b, t) => (b === null || (study.direction === 'minimize' ? t.value! < b.value! : t.value! > b.value!) ? t : b), null);
+    const best = bestTrial(study, trials);
     return {
       studyId: study.id,
       finished: trials.filter((t) => !ACTIVE_TRIAL.has(t.state)).length,
@@ -290,6 +321,16 @@ export class TuningService {
       best: best ? { trialNumber: best.number, value: best.value!, params: best.params } : null,
     };
   }
+}
+
+/** The completed trial with the best value (the earliest on a tie). */
+export function bestTrial(study: StudyRecord, trials: readonly StoredTrial[]): StoredTrial | null {
+  let best: StoredTrial | null = null;
+  for (const t of trials) {
+    if (t.state !== 'completed' || t.value === null) continue;
+    if (best === null || (study.direction === 'minimize' ? t.value < best.value! : t.value > best.value!)) best = t;
+  }
+  return best;
 }
 
 /** A trial's run config: the study's base config with the trial's parameters laid over it, validated. */
