@@ -47,8 +47,19 @@ export class GridSampler implements Sampler {
     this.seed = options.seed ?? 0;
   }
 
+  /** The last space's points: suggest and remaining are asked often with the same space (a cache; results do not depend on it). */
+  private cached: { key: string; points: Params[] } | undefined;
+
   /** Every grid point, in the seeded order trial numbers walk. */
   points(space: SearchSpace): Params[] {
+    const key = JSON.stringify(space);
+    if (this.cached?.key === key) return this.cached.points;
+    const points = this.buildPoints(space);
+    this.cached = { key, points };
+    return points;
+  }
+
+  private buildPoints(space: SearchSpace): Params[] {
     const names = Object.keys(space).sort();
     const values = names.map((name) => gridValues(name, space[name]!));
     const total = values.reduce((n, v) => n * v.length, 1);
