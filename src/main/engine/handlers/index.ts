@@ -1,8 +1,9 @@
 /**
  * Every method the engine process answers, by domain. The supervisor's typed
  * `call` derives its method names, params and results from this object.
+ * Plain-Node dataset work is answered by the dataset process instead
+ * (datasetProcess.ts).
  */
-import { dataEngineHandlers } from './data';
 import { evalEngineHandlers } from './eval';
 import { packageEngineHandlers } from './packages';
 import { systemEngineHandlers } from './system';
@@ -10,7 +11,6 @@ import { trainingEngineHandlers } from './training';
 
 export const engineHandlers = {
   ...systemEngineHandlers,
-  ...dataEngineHandlers,
   ...evalEngineHandlers,
   ...packageEngineHandlers,
   ...trainingEngineHandlers,
