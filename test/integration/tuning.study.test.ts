@@ -118,7 +118,8 @@ describe('a tuning study', () => {
       } else {
         // Pruned trials stopped early: their runs were stopped after an epoch.
         expect(intermediates.length).toBeLessThan(6);
-        expect(run.status).toBe('stopped');
+        expect(trial.value).toBeNull();
+        expect((await workbench.services.training.finished(run.id, { signal: AbortSignal.timeout(10_000) })).status).toBe('stopped');
       }
     }
     const task = (await store.tasks.get(study.taskId!))!;

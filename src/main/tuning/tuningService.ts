@@ -9,10 +9,10 @@
  * the sampler has no new point, or it is stopped):
  *   1. follow each running trial: copy the objective's new per-epoch values
  *      from its run's metrics into the trial's intermediate values, ask the
- *      pruner after each one, and stop the run when the pruner says so; when
- *      the run has ended, finish the trial: completed with the best value of
- *      the objective over its epochs, pruned, cancelled (run stopped by
- *      someone) or failed;
+ *      pruner after each one, and when it says so mark the trial pruned and
+ *      stop its run; when the run has ended, finish the trial: completed with
+ *      the best value of the objective over its epochs, cancelled (run
+ *      stopped by someone) or failed;
  *   2. while fewer than `parallel` trials run, ask the sampler for the next
  *      trial's parameters (with the running trials visible, so TPE's constant
  *      liar spreads them out), lay them over the study's base config and
@@ -198,13 +198,12 @@ export class TuningService {
     const study = await this.studyOf(context.params);
     const settings = studySettings(study);
     const attrs = new Map<number, Record<string, number>>();
-    const pruning = new Set<number>();
     const pollMs = this.deps.pollMs ?? 1_000;
     logger.info(`Study ${study.id} (${study.name}): up to ${context.params.trials} trials, ${context.params.parallel} at a time, ${study.sampler} sampler, ${study.pruner} pruner.`);
     for (;;) {
       if (context.signal.aborted) return this.stopStudy(study);
       for (const trial of await store.studies.trials(study.id)) {
-        if (ACTIVE_TRIAL.has(trial.state)) await this.follow(study, settings, trial, attrs, pruning);
+        if (ACTIVE_TRIAL.has(trial.state)) await this.follow(study, settings, trial, attrs);
       }
       const trials = await store.studies.trials(study.id);
       const active = trials.filter((t) => ACTIVE_TRIAL.has(t.state));
@@ -250,7 +249,7 @@ export class TuningService {
   }
 
   /** Copies new epoch values of the trial's run, consults the pruner, and finishes the trial once its run has ended. */
-  private async follow(study: StudyRecord, settings: StudySettings, trial: StoredTrial, attrs: Map<number, Record<string, number>>, pruning: Set<number>): Promise<void> {
+  private async follow(study: StudyRecord, settings: StudySettings, trial: StoredTrial, attrs: Map<number, Record<string, number>>): Promise<void> {
     const { store, training } = this.deps;
     if (trial.runId === null) {
       // Created, but the process died before its run was started.
@@ -270,14 +269,15 @@ export class TuningService {
     for (const [epoch, value] of [...perEpoch].sort((a, b) => a[0] - b[0])) {
       if (reported.has(epoch)) continue;
       await store.studies.reportIntermediate(trial.id, epoch, value);
-      if (pruning.has(trial.id)) continue;
       const view = await this.view(study, await store.studies.trials(study.id), attrs);
       const current = view.trials.find((t) => t.number === trial.number)!;
       const decision = settings.pruner.shouldPrune({ study: view, trial: current });
       if (decision.attrs) attrs.set(trial.id, { ...attrs.get(trial.id), ...decision.attrs });
       if (decision.prune) {
-        pruning.add(trial.id);
+        // Pruned at once (in the store, so a restart sees it); the run stops after its current step.
         if (!FINISHED_RUN.has(run.status)) await training.stop(run.id);
+        await store.studies.setTrialState(trial.id, 'pruned');
+        return;
       }
     }
     if (!FINISHED_RUN.has(run.status)) {
@@ -286,9 +286,7 @@ export class TuningService {
       return;
     }
     const values = [...perEpoch.values()];
-    if (pruning.has(trial.id)) {
-      await store.studies.setTrialState(trial.id, 'pruned');
-    } else if (run.status === 'completed') {
+    if (run.status === 'completed') {
       if (values.length === 0) await store.studies.setTrialState(trial.id, 'failed', { error: `Run ${run.id} logged no ${settings.objective}.` });
       else await store.studies.setTrialState(trial.id, 'completed', { value: study.direction === 'minimize' ? Math.min(...values) : Math.max(...values) });
     } else if (run.status === 'stopped') {
