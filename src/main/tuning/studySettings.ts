@@ -30,7 +30,9 @@ function field<T>(study: StudyRecord, name: string, read: () => T): T {
   try {
     return read();
   } catch (error) {
-    throw new ApiError('invalid_request', `Study ${study.id} (${study.name}): ${name}: ${(error as Error).message}`);
+    // A study being created has no id yet (0).
+    const which = study.id > 0 ? `Study ${study.id} (${study.name})` : `Study "${study.name}"`;
+    throw new ApiError('invalid_request', `${which}: ${name}: ${(error as Error).message}`);
   }
 }
 
