@@ -26,6 +26,7 @@ import { datasetMethods } from './datasets';
 import { runEvents, runMethods } from './runs';
 import { trainingEvents, trainingMethods } from './training';
 import { inferenceMethods } from './inference';
+import { tuningMethods } from './tuning';
 import type { z } from 'zod';
 
 export type { EventSpec, MethodSpec } from './spec';
@@ -39,6 +40,7 @@ export const methods = {
   ...runMethods,
   ...trainingMethods,
   ...inferenceMethods,
+  ...tuningMethods,
 } as const;
 
 export const events = {
