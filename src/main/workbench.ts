@@ -45,7 +45,8 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   const mediaRoots = new MediaRoots();
   mediaRoots.add(dataDir);
   const store = openWorkbenchStore(dataDir, bus, logger);
-  // Runs a kill interrupted: their checkpoint rows are rebuilt from the files before anyone reads them.
+  // Runs a kill interrupted: their leftovers go and their checkpoint rows are rebuilt from the files
+  // (in the background; a resume waits for its own reconciliation).
   for (const runId of store.opened.recovered?.runs ?? []) {
     void reconcileRunCheckpoints(store, runId)
       .then(({ actions }) => actions.forEach((action) => logger.warn(`Run ${runId}: ${action}.`)))
