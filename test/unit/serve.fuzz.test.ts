@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { exposureWarning, isLoopbackHost, startServer, type RunningServer } from '../../src/main/serve/server';
-import { MAX_PAYLOAD_BYTES } from '../../src/main/transport/websocket';
+import { MAX_CALLS_IN_FLIGHT, MAX_PAYLOAD_BYTES } from '../../src/main/transport/websocket';
 import { createWorkbench, type Workbench } from '../../src/main/workbench';
 import { fakeSpawner } from '../helpers/fakeEngine';
 
@@ -84,12 +84,12 @@ function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
 }
 
 /** A raw TCP connection past the WebSocket handshake, for frames no client library would send. */
-async function rawSocket(): Promise<Socket> {
-  const socket = tcpConnect(server.port, '127.0.0.1');
+async function rawSocket(target: RunningServer = server): Promise<Socket> {
+  const socket = tcpConnect(target.port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   socket.on('error', () => undefined);
   socket.write(
-    `GET /api?token=${server.token} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `GET /api?token=${target.token} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   );
   await new Promise<void>((resolve, reject) => {
@@ -248,6 +248,35 @@ describe('serve mode against hostile clients', () => {
     expect(logged.some((message) => /closed: .*UTF-8/i.test(message))).toBe(true);
     expect(logged.some((message) => /closed: Binary frames are not accepted/.test(message))).toBe(true);
   }, 60_000);
+
+  it('closes a connection that floods it with more calls in flight than the limit', async () => {
+    // An engine that never answers: every call stays in flight, however the frames arrive.
+    const dir = mkdtempSync(join(tmpdir(), 'serve-flood-'));
+    const silent = createWorkbench({ dataDir: join(dir, 'data'), echoLogs: false, spawnEngine: fakeSpawner(() => undefined) });
+    const flooded = await startServer({ workbench: silent, staticDir, port: 0 });
+    try {
+      await floodAndExpectClose(flooded);
+    } finally {
+      await flooded.close();
+      await silent.close();
+    }
+    const bystander = await open();
+    expect((await call(bystander, 1)).envelope.ok).toBe(true);
+    bystander.close();
+  });
+
+  async function floodAndExpectClose(target: RunningServer): Promise<void> {
+    const socket = await rawSocket(target);
+    const calls = Array.from({ length: MAX_CALLS_IN_FLIGHT + 50 }, (_, i) => frame(TEXT, Buffer.from(JSON.stringify({ kind: 'call', id: i, method: 'system.info', request: {} }))));
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    socket.write(Buffer.concat(calls));
+    await ended(socket);
+    // The close frame (opcode 8) carries 1008 and the reason.
+    const close = received.indexOf(Buffer.from([0x88]));
+    expect(close).toBeGreaterThanOrEqual(0);
+    expect(received.subarray(close).toString('latin1')).toContain(`More than ${MAX_CALLS_IN_FLIGHT} calls in flight`);
+  }
 
   it('answers HTTP garbage with 400 and keeps serving pages', async () => {
     const socket = tcpConnect(server.port, '127.0.0.1');

@@ -11,9 +11,10 @@
  * the store, and the resume point at the newest checkpoint. Resuming the
  * sequence from there must end exactly as the run that was never killed.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BEST_CHECKPOINT, readCheckpointHeader } from '../../src/main/lib/checkpoints/folders';
 import { readCheckpoint, type CheckpointContents, type TrainingState } from '../../src/main/ml/train/checkpoint';
 import { Checkpointer, recoverCheckpoints } from '../../src/main/ml/train/checkpointer';
@@ -23,6 +24,8 @@ import { openSqliteStore, type SqliteExperimentStore } from '../../src/main/stor
 import { reconcileRunCheckpoints } from '../../src/main/training/checkpointRecords';
 import { configFromPreset } from '../../src/shared/runConfig';
 import type { TrainingCheckpoint } from '../../src/shared/trainingTypes';
+import { createWorkbench } from '../../src/main/workbench';
+import { fakeSpawner } from '../helpers/fakeEngine';
 import { tempDataDir } from '../helpers/storeFixtures';
 
 const IMPROVED = [true, true, false, true];
@@ -73,15 +76,16 @@ interface Harness {
   remove(): void;
 }
 
-async function harness(): Promise<Harness> {
+async function harness(options: { owner?: { host: string; pid: number } } = {}): Promise<Harness & { dataDir: string }> {
   const data = tempDataDir('ckpt-kill-');
-  const store = openSqliteStore({ dataDir: data.dir });
+  const store = openSqliteStore({ dataDir: data.dir, ...(options.owner ? { owner: options.owner } : {}) });
   const run = await store.runs.create({ config: {}, status: 'running' });
   const dir = join(await store.runs.directory(run.id), 'checkpoints');
   return {
     store,
     runId: run.id,
     dir,
+    dataDir: data.dir,
     remove() {
       store.close();
       data.remove();
@@ -208,6 +212,82 @@ describe('a kill during checkpoint writes', () => {
     // The kills did produce every kind of disagreement recovery exists for.
     for (const kind of [/^removed the unfinished /, /^restored best from /, /^best\/ held epoch \d+; copied epoch-/, /^recorded /, /^checkpoint best: the store said epoch/]) {
       expect(recoveryActions.some((action) => kind.test(action)), String(kind)).toBe(true);
+    }
+  });
+
+  it('a write that fails at any step (the disk is full) keeps the previous checkpoints, and recovery makes everything agree', async () => {
+    const reference = await harness();
+    open.push(reference);
+    const { steps: total } = await runEpochs(reference, 0, null, false);
+    for (let failAt = 0; failAt < total; failAt += 1) {
+      const h = await harness();
+      open.push(h);
+      let steps = 0;
+      const recorded: Promise<unknown>[] = [];
+      const checkpointer = new Checkpointer(
+        {
+          dir: h.dir,
+          contents: async (state, metrics) => contents(state, metrics),
+          emit: (event) => recorded.push(h.store.checkpoints.add({ runId: h.runId, epoch: event.epoch, step: event.globalStep, path: event.path, metrics: event.metrics, isBest: event.isBest })),
+          log: () => undefined,
+          ioHook: (label) => {
+            if (steps++ === failAt) throw Object.assign(new Error(`ENOSPC: no space left on device, ${label}`), { code: 'ENOSPC' });
+          },
+        },
+        { last: null, best: null },
+      );
+      let failed: Error | null = null;
+      try {
+        for (let epoch = 1; epoch <= IMPROVED.length; epoch++) await checkpointer.saveEpoch(stateAt(epoch), metricsAt(epoch), IMPROVED[epoch - 1]!);
+      } catch (error) {
+        failed = error as Error;
+      }
+      await Promise.all(recorded);
+      expect(failed?.message, `step ${failAt}`).toMatch(/ENOSPC/);
+      // The failed write cleaned up after itself, except what only a later step could remove.
+      expect(readdirSync(h.dir).filter((name) => name.includes('.tmp-'))).toEqual([]);
+      await expectConsistent(h);
+      h.remove();
+      open = open.filter((x) => x !== h);
+    }
+  });
+
+  it('is reconciled when the workbench opens: the interrupted run is crashed and its rows and best/ match the files', async () => {
+    // A run of a workbench process that no longer exists, killed after epoch 2's checkpoint and before best/ and the rows caught up.
+    const h = await harness({ owner: { host: hostname(), pid: 4_000_001 } });
+    open.push(h);
+    // Reproduce the instant in the real run's folder: find the kill point where epoch-0002 exists and best/ still holds epoch 1.
+    let killAt = 0;
+    for (; ; killAt++) {
+      const probe = await harness();
+      await runEpochs(probe, 0, killAt, true);
+      const best = await readCheckpointHeader(join(probe.dir, BEST_CHECKPOINT));
+      const second = await readCheckpointHeader(join(probe.dir, 'epoch-0002'));
+      probe.remove();
+      if (best?.epochsCompleted === 1 && second) break;
+    }
+    await runEpochs(h, 0, killAt, true);
+    h.store.db.close(); // the process dies: no status change, no close
+    h.remove = () => rmSync(h.dataDir, { recursive: true, force: true });
+    expect((await readCheckpointHeader(join(h.dir, BEST_CHECKPOINT)))?.epochsCompleted).toBe(1);
+
+    const workbench = createWorkbench({ dataDir: h.dataDir, echoLogs: false, spawnEngine: fakeSpawner((call, reply) => reply({ type: 'result', id: call.id, value: null })) });
+    try {
+      const { store } = workbench.services;
+      expect((await store.runs.get(h.runId))?.status).toBe('crashed');
+      await vi.waitFor(async () => {
+        const rows = await store.checkpoints.list(h.runId);
+        expect(rows.map((row) => [row.path.slice(h.dir.length), row.epoch, row.isBest]).sort()).toEqual([
+          ['/best', 2, true],
+          ['/epoch-0001', 1, false],
+          ['/epoch-0002', 2, false],
+        ]);
+      });
+      expect((await readCheckpointHeader(join(h.dir, BEST_CHECKPOINT)))?.epochsCompleted).toBe(2);
+      expect(readdirSync(h.dir).filter((name) => /\.(tmp|old)-/.test(name))).toEqual([]);
+      expect(workbench.services.logger.recent(100).some((entry) => /copied epoch-0002/.test(entry.message))).toBe(true);
+    } finally {
+      await workbench.close();
     }
   });
 });

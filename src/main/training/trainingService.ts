@@ -279,7 +279,7 @@ class RunRecorder {
     const { store, logger } = this.deps;
     await store.runs.setStatus(this.runId, 'running', { backend: event.backend });
     for (const warning of event.warnings) logger.warn(`Run ${this.runId}: ${warning}`);
-    await recordSkippedImages(store, this.runId, event.skippedImages);
+    await recordSkippedImages(store, this.runId, event.skippedImages).catch((error: unknown) => logger.error(`Run ${this.runId}: could not store its skipped images: ${(error as Error).message}`));
     this.deps.bus.emit('training.started', { ...event, runId: this.runId });
   }
 

@@ -235,7 +235,7 @@ function formatEpoch(epoch: TrainingEpochEvent): string {
 
 function formatFinished(finished: TrainingFinished): string {
   const lines = [
-    `Run ${finished.runId} ${finished.status}${finished.outcome === 'early-stopped' ? ' (early stopping)' : ''} after ${finished.epochsCompleted} epochs, ${finished.globalStep} steps.`,
+    `Run ${finished.runId} ${finished.status}${finished.outcome === 'early-stopped' ? ' (early stopping)' : finished.outcome === 'pruned' ? ' (pruned)' : ''} after ${finished.epochsCompleted} epochs, ${finished.globalStep} steps.`,
   ];
   if (finished.validation) {
     const v = finished.validation;
