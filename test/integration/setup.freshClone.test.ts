@@ -93,7 +93,7 @@ function copyCheckout(to: string): void {
   }
 }
 
-describe.sequential.skipIf(!enabled)('the README set-up on a fresh clone, with npm 12', () => {
+describe.skipIf(!enabled).sequential('the README set-up on a fresh clone, with npm 12', () => {
   let clone = '';
   let dataDir = '';
   let lockBefore = '';
