@@ -109,7 +109,7 @@ function retryCommand(flavor) {
 
 /** Runs the setup in the foreground (its progress lines are the user's only sign of a minute-long step). */
 function buildTensorflow(flavor) {
-  const what = flavor === 'gpu' ? 'the GPU build (about 3.4 GB of TensorFlow and CUDA wheels, minutes)' : 'the CPU build (a 275 MB wheel, about a minute)';
+  const what = flavor === 'gpu' ? 'the GPU build (about 3.4 GB of TensorFlow and CUDA wheels, minutes)' : 'the CPU build (a 275 MB wheel; one to a few minutes)';
   say('TensorFlow', `building ${what}; CAPTIONER_TENSORFLOW=skip skips this`);
   const result = spawnSync(process.execPath, [join(root, 'scripts', 'setup-tensorflow.mjs'), `--${flavor}`], { cwd: root, stdio: 'inherit' });
   return result.status ?? 1;
