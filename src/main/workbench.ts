@@ -67,6 +67,7 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   const models = new ModelService({ dataDir, store, engine, logger });
   tasks.register(training.taskHandler());
   tasks.register(datasets.synthesisTask());
+  tasks.register(datasets.importTask());
   tasks.register(evaluation.taskHandler());
   const tuning = new TuningService({ store, tasks, training, logger, ...(options.tuningPollMs !== undefined ? { pollMs: options.tuningPollMs } : {}) });
   tasks.register(tuning.studyTask());
