@@ -2,6 +2,7 @@
  * Every method the engine process answers, by domain. The supervisor's typed
  * `call` derives its method names, params and results from this object.
  */
+import { batchEngineHandlers } from './batch';
 import { dataEngineHandlers } from './data';
 import { evalEngineHandlers } from './eval';
 import { packageEngineHandlers } from './packages';
@@ -14,6 +15,7 @@ export const engineHandlers = {
   ...evalEngineHandlers,
   ...packageEngineHandlers,
   ...trainingEngineHandlers,
+  ...batchEngineHandlers,
 };
 
 export type EngineHandlers = typeof engineHandlers;
