@@ -10,6 +10,7 @@ import type { BatchItemOutcome, BatchModelSource } from '../../../shared/batchTy
 import type { DecodingSettings } from '../../../shared/inferenceTypes';
 import { countImages, listFolder, type FolderSelection, type ListedEntry } from '../../lib/batch/listFolder';
 import { sidecarPath, skippedForExisting } from '../../lib/batch/sidecar';
+import type { InferenceModel } from '../captioning/model';
 import { batchDecoding, batchModel } from './models';
 import { captionPipeline, type PipelineImage } from './pipeline';
 
@@ -63,13 +64,25 @@ export interface CaptionJobOutcome {
   seconds: number;
 }
 
-export async function runCaptionJob(
-  params: CaptionJobParams,
-  hooks: { signal: AbortSignal; report(report: CaptionJobReport): void },
+export interface CaptionJobHooks {
+  signal: AbortSignal;
+  report(report: CaptionJobReport): void;
+}
+
+/** Loads the job's model (kept for the next call) and runs the pass. */
+export async function runCaptionJob(params: CaptionJobParams, hooks: CaptionJobHooks): Promise<CaptionJobOutcome> {
+  const model = await batchModel(params.model, params.dataDir);
+  return captionJob(model, batchDecoding(params.model, model, params.decoding), params, hooks);
+}
+
+/** The pass itself, with a loaded model and complete decoding settings. */
+export async function captionJob(
+  model: InferenceModel,
+  decoding: DecodingSettings,
+  params: Omit<CaptionJobParams, 'model' | 'dataDir' | 'decoding'>,
+  hooks: CaptionJobHooks,
 ): Promise<CaptionJobOutcome> {
   const started = performance.now();
-  const model = await batchModel(params.model, params.dataDir);
-  const decoding = batchDecoding(params.model, model, params.decoding);
   const done = new Set(params.done);
   const outcome: CaptionJobOutcome = { decoding, reported: 0, captioned: 0, failed: 0, skipped: 0, ignored: 0, excluded: 0, total: null, stopped: false, seconds: 0 };
   let pendingSkipped: CaptionJobItem[] = [];
