@@ -103,11 +103,9 @@ export class TrainingService {
           { config, runDir, dataDir, resumeFrom },
           {
             signal: job.signal,
-            onProgress: (progress: EngineProgress) => {
-              const event = progress.data as TrainingEvent | undefined;
-              if (event && typeof event === 'object' && 'kind' in event) recorder.record(event);
-              else job.progress({ stage: progress.stage, done: progress.done, total: progress.total, etaSeconds: progress.etaSeconds ?? null, ...(progress.message ? { message: progress.message } : {}) });
-            },
+            onEvent: (event) => recorder.record(event),
+            onProgress: (progress: EngineProgress) =>
+              job.progress({ stage: progress.stage, done: progress.done, total: progress.total, etaSeconds: progress.etaSeconds ?? null, ...(progress.message ? { message: progress.message } : {}) }),
           },
         );
         await recorder.settled();
