@@ -4,6 +4,7 @@
  * and the CLI all start here; none of this imports electron.
  */
 import { createHandlers } from './api';
+import { BatchService } from './batch/service';
 import type { Handlers } from './api/handlers';
 import type { Services } from './api/services';
 import { resolveDataDir } from './core/dataDir';
@@ -48,7 +49,8 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   const training = new TrainingService({ dataDir, store, engine, jobs, bus, logger });
   const datasets = new DatasetService({ dataDir, store, engine, jobs, mediaRoots, logger });
   void datasets.restoreMediaRoots().catch((error: unknown) => logger.warn(`Could not reopen dataset folders: ${(error as Error).message}`));
-  const services: Services = { dataDir, bus, logger, jobs, engine, mediaRoots, store, training, datasets };
+  const batch = new BatchService({ dataDir, store, engine, bus, logger, jobs, mediaRoots });
+  const services: Services = { dataDir, bus, logger, jobs, engine, mediaRoots, store, training, datasets, batch };
   const handlers = createHandlers(services);
   return {
     services,

@@ -1,4 +1,5 @@
 /** Everything the API handlers use. Built once per process by `createWorkbench`. */
+import type { BatchService } from '../batch/service';
 import type { EventBus } from '../core/eventBus';
 import type { JobManager } from '../core/jobs';
 import type { Logger } from '../core/logger';
@@ -21,4 +22,6 @@ export interface Services {
   training: TrainingService;
   /** Dataset import, stats, browsing and Shapes generation (src/main/datasets). */
   datasets: DatasetService;
+  /** Batch captioning jobs: create, run, review, write outputs (src/main/batch). */
+  batch: BatchService;
 }

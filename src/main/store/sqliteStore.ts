@@ -5,6 +5,7 @@
  */
 import type { RecoveryReport } from '../../shared/storeTypes';
 import { SqliteBatchJobStore } from './batchJobs';
+import { SqliteBatchReviewStore } from './batchReview';
 import { SqliteArtifactStore, SqliteCheckpointStore } from './checkpoints';
 import { systemClock, type Clock } from './clock';
 import type { SqliteContext } from './context';
@@ -57,6 +58,7 @@ export class SqliteExperimentStore implements ExperimentStore {
   readonly evaluations: SqliteEvaluationStore;
   readonly studies: SqliteStudyStore;
   readonly batchJobs: SqliteBatchJobStore;
+  readonly batchReview: SqliteBatchReviewStore;
   /** What opening did: migrations applied and work found interrupted. */
   readonly opened: { migration: MigrationResult; recovered: RecoveryReport | null };
 
@@ -95,6 +97,7 @@ export class SqliteExperimentStore implements ExperimentStore {
     this.evaluations = new SqliteEvaluationStore(this.context);
     this.studies = new SqliteStudyStore(this.context);
     this.batchJobs = new SqliteBatchJobStore(this.context);
+    this.batchReview = new SqliteBatchReviewStore(this.context);
 
     const recovered = options.recoverOnOpen === false ? null : this.recoverNow(this.staleAfterMs);
     this.opened = { migration, recovered };

@@ -61,6 +61,7 @@ import type {
   TrialState,
 } from '../../shared/storeTypes';
 import type { TaskKind, TaskOwner, TaskProgress, TaskRecord, TaskState, TaskSubject } from '../../shared/taskTypes';
+import type { BatchReviewStore } from './batchReview';
 import type { MetricWriter } from './metricWriter';
 
 // ─── datasets ────────────────────────────────────────────────────────────────
@@ -475,6 +476,8 @@ export interface ExperimentStore {
   readonly evaluations: EvaluationStore;
   readonly studies: StudyStore;
   readonly batchJobs: BatchJobStore;
+  /** Batch captioning's options, per-image outcomes, confidence, reviewed captions and outputs. */
+  readonly batchReview: BatchReviewStore;
   /**
    * Marks crashed every running run, trial and batch job whose owning
    * process is gone or whose heartbeat is older than `staleAfterMs`, and

@@ -17,6 +17,7 @@ import { datasetMethods } from './datasets';
 import { runMethods } from './runs';
 import { trainingMethods } from './training';
 import { inferenceMethods } from './inference';
+import { batchEvents, batchMethods } from './batch';
 import type { z } from 'zod';
 import type { TrainingEpochEvent, TrainingFinished, TrainingStartedEvent, TrainingStepEvent } from '../trainingTypes';
 
@@ -34,6 +35,7 @@ export const methods = {
   ...runMethods,
   ...trainingMethods,
   ...inferenceMethods,
+  ...batchMethods,
 } as const;
 
 export const events = {
@@ -48,6 +50,7 @@ export const events = {
   'training.step': event<TrainingStepEvent>('Training progress of a run, at most about twice a second: loss, learning rate, throughput.'),
   'training.epoch': event<TrainingEpochEvent>('A run finished an epoch: losses, BLEU-4, CIDEr-D, learning rate and sample captions.'),
   'training.finished': event<TrainingFinished>('A training run ended: completed, stopped, failed or crashed, with its checkpoint.'),
+  ...batchEvents,
 } as const;
 
 export type Methods = typeof methods;

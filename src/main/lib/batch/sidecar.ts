@@ -36,13 +36,33 @@ export function skippedForExisting(imagePath: string, options: Pick<SidecarOptio
 
 export type SidecarWrite = 'created' | 'overwritten' | 'appended' | 'unchanged' | 'kept-existing';
 
-export function writeSidecar(imagePath: string, caption: string, options: SidecarOptions): SidecarWrite {
+/**
+ * Writes `caption` into the image's caption file under the policy.
+ * `previous` is the caption this job wrote there before (a review replacing
+ * the model's caption): the job's own text is replaced in place, whatever
+ * the policy, and anything else in the file stays.
+ */
+export function writeSidecar(imagePath: string, caption: string, options: SidecarOptions, previous: string | null = null): SidecarWrite {
   const target = sidecarPath(imagePath, options.ext);
   const text = sidecarText(caption, options);
   const existing = existsSync(target) ? readFileSync(target, 'utf8') : null;
   if (existing === null) {
     writeFileAtomic(target, text);
     return 'created';
+  }
+  if (previous !== null && previous !== caption) {
+    const old = sidecarText(previous, options);
+    if (existing === old) {
+      writeFileAtomic(target, text);
+      return 'overwritten';
+    }
+    const lines = existing.split('\n');
+    const at = lines.lastIndexOf(old);
+    if (at >= 0) {
+      lines[at] = text;
+      writeFileAtomic(target, lines.join('\n'));
+      return 'overwritten';
+    }
   }
   switch (options.existing) {
     case 'skip':
