@@ -1,4 +1,5 @@
 /** Every `captioner` subcommand, in the order `captioner --help` lists them. */
+import { batchCommand } from './batch';
 import { datasetCommand } from './dataset';
 import { doctorCommand } from './doctor';
 import { captionCommand } from './caption';
@@ -12,4 +13,4 @@ import { synthCommand } from './synth';
 import { trainCommand } from './train';
 import type { Command } from './types';
 
-export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, evalCommand, exportCommand, captionCommand, modelsCommand, datasetCommand, synthCommand];
+export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, evalCommand, exportCommand, captionCommand, batchCommand, modelsCommand, datasetCommand, synthCommand];
