@@ -90,6 +90,8 @@ export interface BatchOutputPaths {
 export interface BatchJobSummary {
   id: number;
   status: BatchJobState;
+  /** The job's task on the task runtime (follow it for state, progress with throughput and ETA). */
+  taskId: number | null;
   options: BatchJobOptions;
   /** The package or checkpoint folder that produced the captions. */
   modelPath: string;

@@ -201,6 +201,7 @@ describe('captioner batch', () => {
     const store = openSqliteStore({ dataDir: run.dataDir });
     const before = await store.batchReview.counts(jobId);
     const storedBefore = (await store.batchReview.donePaths(jobId)).length;
+    // Opening the store finds its owner gone.
     expect((await store.batchJobs.get(jobId))!.status).toBe('crashed');
     await store.close();
     const total = folder.readable.length + folder.corrupt.length + 160;

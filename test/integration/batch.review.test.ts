@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withWorkbench, type CliContext } from '../../src/main/cli/context';
 import type { BatchJobResult, BatchProgress } from '../../src/shared/batchTypes';
-import type { JobFinished } from '../../src/shared/types';
+import type { TaskRecord } from '../../src/shared/taskTypes';
 import { writeBatchFolder, type BatchFolder } from '../helpers/batchFolder';
 import { imageBuffer, tempDir, write } from '../helpers/datasetFixtures';
 import { trainTinyRun, type TrainedRun } from '../helpers/trainedRun';
@@ -28,27 +28,14 @@ beforeAll(async () => {
 }, 240_000);
 afterAll(() => cleanup());
 
-/** Starts a job and waits for its end, collecting its progress reports. */
-async function runToEnd(cli: CliContext, jobId: number, onProgress?: (progress: BatchProgress) => void): Promise<JobFinished> {
-  let taskId: string | null = null;
-  const seen: JobFinished[] = [];
-  let settle: ((finished: JobFinished) => void) | null = null;
+/** Follows a job's task to its end, collecting the job's progress reports. */
+async function followJob(cli: CliContext, start: () => Promise<{ jobId: number; taskId: number | null }>, onProgress?: (progress: BatchProgress) => void): Promise<TaskRecord> {
   const detach = cli.workbench.services.bus.attach((event, payload) => {
     if (event === 'batch.progress') onProgress?.(payload as BatchProgress);
-    if (event !== 'job.finished') return;
-    const finished = payload as JobFinished;
-    if (finished.jobId === taskId) settle?.(finished);
-    else seen.push(finished);
   });
   try {
-    return await new Promise<JobFinished>((resolve, reject) => {
-      settle = resolve;
-      cli.call('batch.start', { jobId }).then(({ taskId: id }) => {
-        taskId = id;
-        const already = seen.find((finished) => finished.jobId === id);
-        if (already) resolve(already);
-      }, reject);
-    });
+    const { taskId } = await start();
+    return await cli.workbench.services.tasks.wait(taskId!);
   } finally {
     detach();
   }
@@ -69,18 +56,20 @@ describe('batch review through the API', () => {
       // A preview creates no job and writes nothing.
       expect(await cli.call('batch.list', {})).toEqual([]);
 
-      const job = await cli.call('batch.create', {
-        input,
-        model,
-        decoding: { strategy: 'greedy' },
-        outputs: { sidecar: { existing: 'overwrite' }, csv },
-        batchSize: 4,
-      });
-      expect(job.status).toBe('queued');
       const reports: BatchProgress[] = [];
-      const finished = await runToEnd(cli, job.id, (progress) => reports.push(progress));
-      expect(finished.status).toBe('completed');
-      expect((finished.result as BatchJobResult).status).toBe('completed');
+      let jobId = 0;
+      const finished = await followJob(
+        cli,
+        async () => {
+          const created = await cli.call('batch.create', { input, model, decoding: { strategy: 'greedy' }, outputs: { sidecar: { existing: 'overwrite' }, csv }, batchSize: 4 });
+          jobId = created.id;
+          return { jobId: created.id, taskId: created.taskId };
+        },
+        (progress) => reports.push(progress),
+      );
+      const job = { id: jobId };
+      expect(finished.state).toBe('completed');
+      expect((finished.result as unknown as BatchJobResult).status).toBe('completed');
       expect(reports.length).toBeGreaterThan(1);
       expect(reports.at(-1)!.done).toBe(folder.readable.length + folder.corrupt.length);
       expect(reports.at(-1)!.imagesPerSecond).toBeGreaterThan(0);
@@ -133,25 +122,36 @@ describe('batch review through the API', () => {
     for (let i = 0; i < 60; i++) write(join(root, `img-${String(i).padStart(2, '0')}.png`), png);
     const jsonl = join(work, 'stop.jsonl');
     await withWorkbench({ dataDir: run.dataDir, quiet: true }, async (cli) => {
-      const job = await cli.call('batch.create', { input: { folder: root }, model: { runId: run.runId, checkpoint: 'last' }, decoding: { strategy: 'beam', beamWidth: 2 }, outputs: { jsonl }, batchSize: 2 });
+      let jobId = 0;
       let asked = false;
-      const first = await runToEnd(cli, job.id, (progress) => {
-        if (!asked && progress.done >= 4) {
-          asked = true;
-          void cli.call('batch.stop', { jobId: job.id });
-        }
-      });
-      const stopped = first.result as BatchJobResult;
+      const first = await followJob(
+        cli,
+        async () => {
+          const created = await cli.call('batch.create', { input: { folder: root }, model: { runId: run.runId, checkpoint: 'last' }, decoding: { strategy: 'beam', beamWidth: 2 }, outputs: { jsonl }, batchSize: 2 });
+          jobId = created.id;
+          return { jobId: created.id, taskId: created.taskId };
+        },
+        (progress) => {
+          if (!asked && progress.done >= 4) {
+            asked = true;
+            void cli.call('batch.stop', { jobId });
+          }
+        },
+      );
+      const job = { id: jobId };
+      expect(first.state).toBe('cancelled');
+      const stopped = first.result as unknown as BatchJobResult;
       expect(stopped.status).toBe('stopped');
       expect(stopped.counts.captioned).toBeLessThan(60);
       expect((await cli.call('batch.get', { jobId: job.id })).status).toBe('stopped');
       await expect(cli.call('batch.recaption', { jobId: job.id, paths: [join(root, 'img-00.png')], decoding: {} })).resolves.toHaveLength(1);
 
-      const second = await runToEnd(cli, job.id);
-      const done = second.result as BatchJobResult;
+      const second = await followJob(cli, () => cli.call('batch.resume', { jobId: job.id }));
+      expect(second.state).toBe('completed');
+      const done = second.result as unknown as BatchJobResult;
       expect(done).toMatchObject({ status: 'completed', counts: { captioned: 60 }, captionedNow: 60 - stopped.counts.captioned });
       expect(readFileSync(jsonl, 'utf8').trim().split('\n')).toHaveLength(60);
-      await expect(cli.call('batch.start', { jobId: job.id })).rejects.toThrow(/complete/);
+      await expect(cli.call('batch.resume', { jobId: job.id })).rejects.toThrow(/complete/);
     });
   }, 240_000);
 });

@@ -73,7 +73,7 @@ describe('batch review store', () => {
     const jobId = await newJob(store);
     await store.batchReview.record(jobId, [item('b.jpg', -0.2), item('a.jpg', -1.4), item('bad.jpg', null)], { ignored: 2, excluded: 1, sidecarPending: true });
     await store.batchReview.record(jobId, [item('c.png', -0.9), item('d.png', null, { outcome: 'skipped', error: 'caption file exists' })], { ignored: 1, excluded: 0, sidecarPending: true });
-    const paths = async (query: Parameters<typeof store.batchReview.items>[1]) => (await store!.batchReview.items(jobId, query)).items.map((entry) => entry.relativePath);
+    const paths = async (query: Parameters<SqliteExperimentStore['batchReview']['items']>[1]) => (await store!.batchReview.items(jobId, query)).items.map((entry) => entry.relativePath);
     expect(await paths({ sort: 'confidence-asc' })).toEqual(['a.jpg', 'c.png', 'b.jpg', 'bad.jpg', 'd.png']);
     expect(await paths({ sort: 'confidence-desc' })).toEqual(['b.jpg', 'c.png', 'a.jpg', 'bad.jpg', 'd.png']);
     expect(await paths({ failuresOnly: true })).toEqual(['bad.jpg']);

@@ -8,8 +8,8 @@ export function batchHandlers(services: Services): HandlersFor<'batch.'> {
     async 'batch.create'(request) {
       return batch.create(request);
     },
-    async 'batch.start'(request) {
-      return batch.start(request.jobId);
+    async 'batch.resume'(request) {
+      return batch.resume(request.jobId);
     },
     async 'batch.stop'(request) {
       return { stopping: await batch.stop(request.jobId) };

@@ -5,9 +5,9 @@
  * confidence, edits, re-captioning a selection); write the outputs; list,
  * show, stop, resume and delete jobs.
  *
- * `run` is the body of the job's task: it always starts from what the store
- * says is done, so a stop, a crash or a restart resumes with exactly the
- * images still missing.
+ * A job is a `batch` task on the task runtime; `run` is its body. It always
+ * starts from what the store says is done, so a stop, a crash or a restart
+ * resumes with exactly the images still missing.
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -29,7 +29,6 @@ import { ApiError } from '../../shared/errors';
 import type { DecodingSettings } from '../../shared/inferenceTypes';
 import type { JsonObject } from '../../shared/storeTypes';
 import type { EventBus } from '../core/eventBus';
-import type { JobManager } from '../core/jobs';
 import type { Logger } from '../core/logger';
 import type { MediaRoots } from '../core/mediaRoots';
 import type { EngineSupervisor } from '../engine/supervisor';
@@ -39,7 +38,8 @@ import { normalizeSidecarExt, writeSidecar } from '../lib/batch/sidecar';
 import type { CaptionJobReport } from '../ml/batch/captionJob';
 import type { ExperimentStore } from '../store';
 import type { BatchItemQuery } from '../store/batchReview';
-import type { ProgressUpdate } from '../tasks/types';
+import type { TaskRuntime } from '../tasks/runtime';
+import { StoppedEarly, type ProgressUpdate } from '../tasks/types';
 import { resolveBatchModel, type ResolvedModel } from './modelChoice';
 
 export interface BatchServiceDeps {
@@ -48,7 +48,7 @@ export interface BatchServiceDeps {
   engine: EngineSupervisor;
   bus: EventBus;
   logger: Logger;
-  jobs: JobManager;
+  tasks: TaskRuntime;
   mediaRoots: MediaRoots;
 }
 
@@ -74,9 +74,6 @@ export function decodingLabel(settings: DecodingSettings): string {
 }
 
 export class BatchService {
-  /** Jobs running in this process: batch job id → the background job running it. */
-  private readonly running = new Map<number, string>();
-
   constructor(private readonly deps: BatchServiceDeps) {}
 
   // ─── creating and running ──────────────────────────────────────────────────
@@ -94,47 +91,45 @@ export class BatchService {
     });
     await store.batchReview.setup(job.id, checked, model.label);
     this.deps.mediaRoots.add(checked.input.folder);
+    // The job's task is queued with it; this process runs it (a one-shot command runs only what it adopts).
+    if (job.taskId !== null) this.deps.tasks.adopt(job.taskId);
     const summary = await this.summary(job.id);
     this.deps.bus.emit('batch.updated', summary);
     return summary;
   }
 
   /**
-   * Runs (or resumes) a job in the background; answers at once. Progress
-   * arrives as `batch.progress`, the end as `batch.updated` and `job.finished`.
+   * Resumes a stopped, failed or crashed job (its task is queued again and
+   * continues with the images still missing); a job whose task a crash
+   * already queued again is simply taken up. Answers the task to follow.
    */
-  async start(jobId: number): Promise<{ jobId: number; taskId: string }> {
+  async resume(jobId: number): Promise<{ jobId: number; taskId: number }> {
     const job = await this.requireJob(jobId);
-    if (this.running.has(jobId)) throw new ApiError('conflict', `Batch job ${jobId} is already running.`);
-    if (job.status === 'running') throw new ApiError('conflict', `Batch job ${jobId} is running in another process.`);
-    if (job.status === 'completed') throw new ApiError('conflict', `Batch job ${jobId} is complete; nothing is left to caption.`);
-    const { jobId: taskId, done } = this.deps.jobs.start('batch', `Batch captioning ${job.inputPath}`, (context) =>
-      this.run(jobId, { signal: context.signal, progress: (update) => context.progress({ stage: update.stage, done: update.done, total: update.total, etaSeconds: null, ...(update.message ? { message: update.message } : {}) }) }),
-    );
-    this.running.set(jobId, taskId);
-    void done.then(
-      () => this.running.delete(jobId),
-      () => this.running.delete(jobId),
-    );
-    return { jobId, taskId };
+    // A process that died while running it leaves the task running until someone recovers it: do it now.
+    await this.deps.tasks.recover();
+    const task = job.taskId === null ? null : await this.deps.store.tasks.get(job.taskId);
+    if (!task) throw new ApiError('conflict', `Batch job ${jobId} has no task to resume (it was deleted).`);
+    if (task.state === 'completed') throw new ApiError('conflict', `Batch job ${jobId} is complete; nothing is left to caption.`);
+    if (task.state === 'running' || task.state === 'stopping') throw new ApiError('conflict', `Batch job ${jobId} is running (task ${task.id}).`);
+    if (task.state === 'queued') this.deps.tasks.adopt(task.id);
+    else await this.deps.tasks.resume(task.id);
+    return { jobId, taskId: task.id };
   }
 
   /** Asks a running job to stop after its current batch; it stays resumable. */
   async stop(jobId: number): Promise<boolean> {
-    await this.requireJob(jobId);
-    const taskId = this.running.get(jobId);
-    return taskId ? this.deps.jobs.cancel(taskId) : false;
+    const job = await this.requireJob(jobId);
+    return job.taskId === null ? false : this.deps.tasks.stop(job.taskId);
   }
 
   /** The job's body: caption what is missing, store and write as it goes, then write the job-wide outputs. */
   async run(jobId: number, context: BatchRunContext): Promise<BatchJobResult> {
     const { store, engine } = this.deps;
     const started = performance.now();
-    const settings = await store.batchReview.settings(jobId);
+    const settings = await this.settingsOf(jobId);
     const options = settings.options;
     const model = await resolveBatchModel(this.deps, options.model);
-    await this.setStatus(jobId, 'running');
-    try {
+    {
       // A crash may have come between storing a batch and writing its caption files.
       await this.writePendingSidecars(jobId, options);
       const done = await store.batchReview.donePaths(jobId);
@@ -150,7 +145,6 @@ export class BatchService {
           report.items,
           { ignored: report.ignored, excluded: report.excluded, sidecarPending: options.outputs.sidecar !== null },
         );
-        await store.batchJobs.heartbeat(jobId);
         await this.writePendingSidecars(jobId, options);
         captionedNow += report.items.filter((item) => item.outcome === 'captioned').length;
         reportedNow += report.items.length;
@@ -199,18 +193,36 @@ export class BatchService {
       if (failure) throw failure;
       await store.batchReview.setDecoding(jobId, outcome.decoding);
       if (outcome.total !== null) await store.batchReview.setTotal(jobId, outcome.total);
-      let status: BatchJobState = 'stopped';
-      if (!outcome.stopped) {
-        await this.writeOutputs(jobId);
-        status = 'completed';
+      if (!outcome.stopped) await this.writeOutputs(jobId);
+      const status: BatchJobState = outcome.stopped ? 'stopped' : 'completed';
+      const settingsNow = await store.batchReview.settings(jobId);
+      const result: BatchJobResult = {
+        jobId,
+        status,
+        counts: await this.counts(jobId, settingsNow.total),
+        outputs: settingsNow.outputs,
+        captionedNow,
+        seconds: (performance.now() - started) / 1000,
+      };
+      // A stop ends the task as cancelled (the job as stopped), with what it did so far.
+      if (outcome.stopped) throw new StoppedEarly({ ...result } as unknown as JsonObject, `Batch job ${jobId} stopped after ${result.counts.captioned} captions; resume it to caption the rest.`);
+      return result;
+    }
+  }
+
+  /**
+   * The job's settings. The job row and its task are created a moment
+   * before the settings row; a runtime that claims the task in between waits
+   * for it rather than failing the job.
+   */
+  private async settingsOf(jobId: number) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.deps.store.batchReview.settings(jobId);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.code === 'not_found') || attempt >= 50 || !(await this.deps.store.batchJobs.get(jobId))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      await this.setStatus(jobId, status);
-      const summary = await this.summary(jobId);
-      return { jobId, status, counts: summary.counts, outputs: summary.outputs, captionedNow, seconds: (performance.now() - started) / 1000 };
-    } catch (error) {
-      const cancelled = error instanceof ApiError && error.code === 'cancelled';
-      await this.setStatus(jobId, cancelled ? 'stopped' : 'failed', cancelled ? null : (error as Error).message).catch(() => undefined);
-      throw error;
     }
   }
 
@@ -232,7 +244,7 @@ export class BatchService {
   /** Captions the chosen images of a job again, with other decoding settings; their reviews are cleared. */
   async recaption(jobId: number, paths: string[], decoding: Partial<DecodingSettings>): Promise<BatchItem[]> {
     const job = await this.requireJob(jobId);
-    if (this.running.has(jobId) || job.status === 'running') throw new ApiError('conflict', `Batch job ${jobId} is running; re-caption after it stops.`);
+    if (job.status === 'running' || job.status === 'queued') throw new ApiError('conflict', `Batch job ${jobId} is ${job.status}; re-caption after it stops.`);
     const { store } = this.deps;
     const known = await store.batchReview.itemsAt(jobId, paths);
     const missing = paths.filter((path) => !known.some((item) => item.path === path));
@@ -357,6 +369,7 @@ export class BatchService {
     return {
       id: job.id,
       status,
+      taskId: job.taskId,
       options: settings.options,
       modelPath: job.modelPath,
       modelLabel: settings.modelLabel,
@@ -373,7 +386,7 @@ export class BatchService {
   /** Deletes a job and its stored results; files it wrote stay. */
   async delete(jobId: number): Promise<void> {
     const job = await this.requireJob(jobId);
-    if (this.running.has(jobId) || job.status === 'running') throw new ApiError('conflict', `Batch job ${jobId} is running; stop it first.`);
+    if (job.status === 'running' || job.status === 'queued') throw new ApiError('conflict', `Batch job ${jobId} is ${job.status}; stop it first.`);
     await this.deps.store.batchJobs.delete(jobId);
     this.deps.bus.emit('batch.deleted', { jobId });
   }
@@ -387,14 +400,6 @@ export class BatchService {
     const job = await this.deps.store.batchJobs.get(jobId);
     if (!job) throw new ApiError('not_found', `No batch job with id ${jobId}.`);
     return job;
-  }
-
-  private async setStatus(jobId: number, status: BatchJobState, error: string | null = null): Promise<void> {
-    const current = await this.requireJob(jobId);
-    if (current.status === status && status !== 'running') return;
-    if (current.status === status) return;
-    await this.deps.store.batchJobs.setStatus(jobId, status, { error });
-    this.deps.bus.emit('batch.updated', await this.summary(jobId));
   }
 }
 

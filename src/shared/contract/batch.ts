@@ -52,11 +52,11 @@ export const batchMethods = {
         batchSize: z.number().int().min(1).max(256).default(16),
       })
       .strict(),
-    'Create a batch captioning job for a folder (queued; batch.start runs it).',
+    'Create a batch captioning job for a folder; its task is queued at once (follow it by taskId, progress as batch.progress).',
   ),
-  'batch.start': returns<{ jobId: number; taskId: string }>()(
+  'batch.resume': returns<{ jobId: number; taskId: number }>()(
     z.object({ jobId }).strict(),
-    'Run a queued job, or resume a stopped, failed or crashed one with exactly the images still missing; progress arrives as batch.progress.',
+    'Resume a stopped, failed or crashed job: it captions exactly the images still missing; progress arrives as batch.progress.',
   ),
   'batch.stop': returns<{ stopping: boolean }>()(
     z.object({ jobId }).strict(),

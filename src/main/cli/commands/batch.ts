@@ -2,7 +2,6 @@
 import { resolve } from 'node:path';
 import type { BatchJobResult, BatchJobSummary, BatchModelChoice, BatchProgress, SidecarOptions } from '../../../shared/batchTypes';
 import type { CheckpointChoice } from '../../../shared/inferenceTypes';
-import type { JobFinished } from '../../../shared/types';
 import { isExistingPolicy } from '../../lib/batch/sidecar';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench, type CliContext } from '../context';
@@ -95,16 +94,22 @@ export const batchCommand: Command = {
     if (values.resume !== undefined) {
       if (positionals.length > 0) throw new CliError(`--resume takes a job id and no folder.\n\n${usage}`, 2);
       const jobId = intOption(values.resume, 'resume', 0);
-      const result = await withWorkbench(session, (cli) => runBatch(cli, jobId, values.json));
+      const result = await withWorkbench(session, (cli) => runBatch(cli, () => cli.call('batch.resume', { jobId }), values.json));
       finish(result, values.json);
       return;
     }
     if (positionals.length !== 1) throw new CliError(`Give one folder.\n\n${usage}`, 2);
     const request = createRequest(positionals[0]!, values);
-    const result = await withWorkbench(session, async (cli) => {
-      const job = await cli.call('batch.create', request);
-      return runBatch(cli, job.id, values.json);
-    });
+    const result = await withWorkbench(session, (cli) =>
+      runBatch(
+        cli,
+        async () => {
+          const job = await cli.call('batch.create', request);
+          return { jobId: job.id, taskId: job.taskId };
+        },
+        values.json,
+      ),
+    );
     finish(result, values.json);
   },
 };
@@ -142,50 +147,47 @@ interface BatchRunOutcome {
   interrupted: boolean;
 }
 
-/** Starts (or resumes) a job and follows it to its end; Ctrl-C asks it to stop after the current batch. */
-async function runBatch(cli: CliContext, jobId: number, json: boolean): Promise<BatchRunOutcome> {
+/**
+ * Follows a job's task to its end (queued by `batch.create` or
+ * `batch.resume`), printing its progress; Ctrl-C asks it to stop after the
+ * current batch, leaving a resumable job.
+ */
+async function runBatch(cli: CliContext, start: () => Promise<{ jobId: number; taskId: number | null }>, json: boolean): Promise<BatchRunOutcome> {
+  const { bus, tasks } = cli.workbench.services;
   const printer = progressPrinter(!json);
-  let taskId: string | null = null;
-  const early: JobFinished[] = [];
-  let settle: ((finished: JobFinished) => void) | null = null;
-  const detach = cli.workbench.services.bus.attach((event, payload) => {
-    if (event === 'batch.progress') {
-      const progress = payload as BatchProgress;
-      if (progress.jobId !== jobId) return;
-      if (json) printJson({ type: 'progress', ...progress });
-      else {
-        const rate = progress.imagesPerSecond !== null ? `${progress.imagesPerSecond.toFixed(1)} images/s` : '';
-        printer.update({ stage: 'captioning', done: progress.done, total: progress.total, etaSeconds: progress.etaSeconds, message: rate });
-      }
-    } else if (event === 'job.finished') {
-      const finished = payload as JobFinished;
-      if (taskId === null) early.push(finished);
-      else if (finished.jobId === taskId) settle?.(finished);
+  let jobId: number | null = null;
+  const detach = bus.attach((event, payload) => {
+    if (event !== 'batch.progress') return;
+    const progress = payload as BatchProgress;
+    if (progress.jobId !== jobId) return;
+    if (json) printJson({ type: 'progress', ...progress });
+    else {
+      const rate = progress.imagesPerSecond !== null ? `${progress.imagesPerSecond.toFixed(1)} images/s` : '';
+      printer.update({ stage: 'captioning', done: progress.done, total: progress.total, etaSeconds: progress.etaSeconds, message: rate });
     }
   });
   let interrupted = false;
+  let taskId: number | null = null;
   const onSigint = () => {
-    if (interrupted) process.exit(130);
+    if (interrupted || taskId === null) process.exit(130);
     interrupted = true;
+    printer.done();
     process.stderr.write('\nStopping after the current batch… (Ctrl-C again to quit at once)\n');
-    void cli.call('batch.stop', { jobId }).catch(() => undefined);
+    void tasks.stop(taskId).catch(() => undefined);
   };
   process.on('SIGINT', onSigint);
   try {
-    const finished = await new Promise<JobFinished>((resolveFinished, reject) => {
-      settle = resolveFinished;
-      cli.call('batch.start', { jobId }).then(({ taskId: id }) => {
-        taskId = id;
-        const already = early.find((finishedJob) => finishedJob.jobId === id);
-        if (already) resolveFinished(already);
-      }, reject);
-    });
+    const started = await start();
+    jobId = started.jobId;
+    taskId = started.taskId;
+    if (taskId === null) throw new CliError(`Batch job ${jobId} has no task.`);
+    const ended = await tasks.wait(taskId);
     printer.done();
     const summary = await cli.call('batch.get', { jobId });
-    const reported = finished.result as BatchJobResult | undefined;
+    const reported = ended.result as unknown as BatchJobResult | null;
     return {
       result: reported ?? { jobId, status: summary.status, counts: summary.counts, outputs: summary.outputs, captionedNow: 0, seconds: 0 },
-      error: finished.status === 'failed' ? (finished.error ?? 'The job failed.') : null,
+      error: ended.state === 'failed' || ended.state === 'crashed' ? (ended.error ?? `The job ${ended.state}.`) : null,
       interrupted,
     };
   } finally {

@@ -10,8 +10,7 @@
 import type { Migration } from '../migrate';
 
 export const migration0006: Migration = {
-  // Numbered 6 once the task store's migration 0005 is merged in before it.
-  version: 5,
+  version: 6,
   name: 'batch-review',
   up(db) {
     db.exec(`
