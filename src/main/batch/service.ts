@@ -230,6 +230,8 @@ export class BatchService {
 
   async items(jobId: number, query: BatchItemQuery): Promise<BatchItemsPage> {
     await this.requireJob(jobId);
+    // The user chose this folder for the job; its thumbnails may be served (also after a restart).
+    this.deps.mediaRoots.add((await this.deps.store.batchReview.settings(jobId)).options.input.folder);
     return this.deps.store.batchReview.items(jobId, query);
   }
 
