@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withWorkbench } from '../../src/main/cli/context';
 import { openSqliteStore } from '../../src/main/store/sqliteStore';
 import type { BatchJobResult, BatchJobSummary } from '../../src/shared/batchTypes';
 import { writeBatchFolder, type BatchFolder } from '../helpers/batchFolder';
@@ -64,6 +65,30 @@ function parseCsv(text: string): string[][] {
     } else field += char;
   }
   return rows;
+}
+
+
+/** Starts `captioner batch ARGS --json` in its own process group and kills the group with SIGKILL after `reports` progress lines. */
+async function killMidway(args: string[], reports: number): Promise<number> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'main', 'cli', 'index.ts'), ...args], {
+    env: { ...process.env, CAPTIONER_CLI: '1' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let killed = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (!killed && (stdout.match(/"type":"progress"/g) ?? []).length >= reports) {
+      killed = true;
+      // The CLI and its engine, at once, with no chance to clean up.
+      process.kill(-child.pid!, 'SIGKILL');
+    }
+  });
+  child.stderr.resume();
+  await new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  expect(killed).toBe(true);
+  return jsonLines<{ jobId: number }>(stdout.slice(0, stdout.lastIndexOf('\n')))[0]!.jobId;
 }
 
 describe('captioner batch', () => {
@@ -178,25 +203,7 @@ describe('captioner batch', () => {
     for (let i = 0; i < 160; i++) write(join(root, 'many', `img ${String(i).padStart(3, '0')}.png`), many);
     const jsonl = join(work, 'killed.jsonl');
     const args = ['batch', root, '--run', String(run.runId), '--recursive', '--sidecar', '--existing', 'append', '--jsonl', jsonl, '--beam', '2', '--batch-size', '2', '--json', '--data-dir', run.dataDir];
-    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'main', 'cli', 'index.ts'), ...args], {
-      env: { ...process.env, CAPTIONER_CLI: '1' },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let killed = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (!killed && (stdout.match(/"type":"progress"/g) ?? []).length >= 3) {
-        killed = true;
-        // The CLI and its engine, at once, with no chance to clean up.
-        process.kill(-child.pid!, 'SIGKILL');
-      }
-    });
-    child.stderr.resume();
-    await new Promise<void>((resolve) => child.on('exit', () => resolve()));
-    expect(killed).toBe(true);
-    const jobId = (jsonLines<{ jobId: number }>(stdout.slice(0, stdout.lastIndexOf('\n')))[0]!).jobId;
+    const jobId = await killMidway(args, 3);
 
     const store = openSqliteStore({ dataDir: run.dataDir });
     const before = await store.batchReview.counts(jobId);
@@ -226,5 +233,27 @@ describe('captioner batch', () => {
       const existing = folder.existingSidecars[relative];
       expect(readFileSync(sidecarOf(root, relative), 'utf8')).toBe(existing === undefined ? line.caption : `${existing}\n${line.caption}`);
     }
+  }, 300_000);
+
+  it('after kill -9, the next start of the app continues the job by itself (crash rule: resume)', async () => {
+    const root = join(work, 'restart');
+    const png = await imageBuffer('png', { width: 20, height: 16 });
+    for (let i = 0; i < 120; i++) write(join(root, `img ${String(i).padStart(3, '0')}.png`), png);
+    const jsonl = join(work, 'restart.jsonl');
+    const jobId = await killMidway(['batch', root, '--run', String(run.runId), '--jsonl', jsonl, '--beam', '2', '--batch-size', '2', '--json', '--data-dir', run.dataDir], 3);
+
+    // The app's workbench: its task runtime claims any queued work (scope "queue"), as the desktop app and serve mode do.
+    const ended = await withWorkbench({ dataDir: run.dataDir, quiet: true, tasks: { scope: 'queue' } }, async (cli) => {
+      const job = await cli.call('batch.get', { jobId });
+      return cli.workbench.services.tasks.wait(job.taskId!);
+    });
+    expect(ended.state).toBe('completed');
+    expect(ended.attempts).toBe(2);
+    const result = ended.result as unknown as BatchJobResult;
+    expect(result.counts).toMatchObject({ total: 120, captioned: 120, failed: 0 });
+    expect(result.captionedNow).toBeLessThan(120);
+    const lines = readFileSync(jsonl, 'utf8').trim().split('\n');
+    expect(new Set(lines.map((line) => (JSON.parse(line) as { path: string }).path)).size).toBe(120);
+    expect(lines).toHaveLength(120);
   }, 300_000);
 });

@@ -1,0 +1,98 @@
+/**
+ * Batch captioning in Chromium against serve mode, with a tiny trained run:
+ * set up a job on a folder (every image type, corrupt and non-image files,
+ * an existing caption file), preview its first captions, start it, watch it
+ * complete, review the least confident caption, edit it in place, write the
+ * outputs, and find the edited caption in its caption file and the CSV.
+ * Screenshots go to test-output/e2e/.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBatchFolder, type BatchFolder } from '../helpers/batchFolder';
+import { tempDir } from '../helpers/datasetFixtures';
+import { trainTinyRun, type TrainedRun } from '../helpers/trainedRun';
+import { pageUrl, screenshot, startSession, type Session } from './harness';
+
+let session: Session;
+let run: TrainedRun;
+let folder: BatchFolder;
+let work: string;
+let cleanup: () => void;
+
+beforeAll(async () => {
+  run = await trainTinyRun({ images: 12, seed: 8 });
+  ({ dir: work, cleanup } = tempDir('e2e-batch-'));
+  folder = await writeBatchFolder(join(work, 'photos'));
+  session = await startSession(run.dataDir);
+}, 300_000);
+
+afterAll(async () => {
+  await session?.close();
+  cleanup?.();
+});
+
+describe('batch captioning in the browser', () => {
+  it('previews, runs a job, reviews and edits a caption, and writes caption files', async () => {
+    const { page } = session;
+    const csv = join(work, 'captions.csv');
+    await page.goto(pageUrl(session, 'batch'));
+    await page.getByTestId('batch-folder').fill(folder.root);
+    await expect.poll(async () => page.getByTestId('batch-model').inputValue()).toBe(`run:${run.runId}`);
+    await page.getByTestId('batch-decoding-strategy').selectOption('greedy');
+    await page.getByTestId('batch-csv').fill(csv);
+
+    await page.getByTestId('batch-preview').click();
+    await page.getByTestId('preview-caption').first().waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('preview-caption').count()).toBe(6);
+    await expect
+      .poll(async () => page.getByTestId('batch-preview-items').locator('img').first().evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    await screenshot(page, 'batch-preview');
+
+    await page.getByTestId('batch-start').click();
+    await page.getByTestId('batch-counts').waitFor({ timeout: 60_000 });
+    await expect.poll(async () => page.getByTestId('run-status').first().textContent(), { timeout: 180_000 }).toBe('completed');
+    const skipped = Object.keys(folder.existingSidecars).length;
+    const captioned = folder.readable.length - skipped;
+    await expect.poll(async () => page.getByTestId('batch-counts').textContent()).toContain(`${captioned} captioned`);
+    await expect.poll(async () => page.getByTestId('batch-total').textContent()).toBe(`${folder.readable.length + folder.corrupt.length} images`);
+    // Thumbnails are served from the job's folder.
+    await expect
+      .poll(async () => page.getByTestId('batch-item').first().locator('img').evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    await screenshot(page, 'batch-review');
+
+    // The least confident caption comes first: edit it in place.
+    const first = page.getByTestId('batch-item').first();
+    const original = (await first.getByTestId('batch-caption').textContent())!.trim();
+    const path = (await first.getByTestId('batch-confidence').textContent())!.split(' · ')[0]!;
+    await first.getByTestId('batch-caption').click();
+    await first.getByTestId('batch-edit-input').fill('a photo reviewed in the browser');
+    await first.getByTestId('batch-edit-save').click();
+    await expect.poll(async () => first.getByTestId('batch-caption').textContent()).toBe('a photo reviewed in the browser');
+    await screenshot(page, 'batch-edited');
+
+    const sidecar = join(folder.root, path.replace(/\.[^.]+$/, '.txt'));
+    expect(readFileSync(sidecar, 'utf8')).toBe(original);
+    await page.getByTestId('batch-write').click();
+    await expect.poll(async () => page.getByTestId('batch-message').textContent()).toContain(`${captioned} caption files`);
+    expect(readFileSync(sidecar, 'utf8')).toBe('a photo reviewed in the browser');
+    expect(readFileSync(csv, 'utf8')).toContain('a photo reviewed in the browser');
+    // The caption files that existed before the job are untouched.
+    for (const [image, text] of Object.entries(folder.existingSidecars)) expect(readFileSync(join(folder.root, image.replace(/\.[^.]+$/, '.txt')), 'utf8')).toBe(text);
+    expect(existsSync(join(folder.root, 'broken.txt'))).toBe(false);
+
+    // Failures, with their reasons.
+    await page.getByTestId('batch-failures').check();
+    await expect.poll(async () => page.getByTestId('batch-total').textContent()).toBe(`${folder.corrupt.length} images`);
+    expect(await page.getByTestId('batch-item-error').first().textContent()).toMatch(/corrupt|truncated|not-an-image/);
+    await screenshot(page, 'batch-failures');
+
+    // The jobs list shows it, completed, with its outputs.
+    await page.goto(pageUrl(session, 'batch'));
+    await page.getByTestId('batch-job-row').first().waitFor();
+    expect(await page.getByTestId('batch-job-row').first().textContent()).toContain(csv);
+    await screenshot(page, 'batch-jobs');
+  });
+});
