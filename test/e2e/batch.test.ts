@@ -46,7 +46,7 @@ describe('batch captioning in the browser', () => {
     await page.getByTestId('preview-caption').first().waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('preview-caption').count()).toBe(6);
     await expect
-      .poll(async () => page.getByTestId('batch-preview-items').locator('img').first().evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 30_000 })
+      .poll(async () => page.getByTestId('batch-preview-items').locator('img').first().evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 30_000 })
       .toBeGreaterThan(0);
     await screenshot(page, 'batch-preview');
 
@@ -59,7 +59,7 @@ describe('batch captioning in the browser', () => {
     await expect.poll(async () => page.getByTestId('batch-total').textContent()).toBe(`${folder.readable.length + folder.corrupt.length} images`);
     // Thumbnails are served from the job's folder.
     await expect
-      .poll(async () => page.getByTestId('batch-item').first().locator('img').evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 30_000 })
+      .poll(async () => page.getByTestId('batch-item').first().locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 30_000 })
       .toBeGreaterThan(0);
     await screenshot(page, 'batch-review');
 

@@ -1,9 +1,10 @@
 /**
  * Every method the engine process answers, by domain. The supervisor's typed
  * `call` derives its method names, params and results from this object.
+ * Plain-Node dataset work is answered by the dataset process instead
+ * (datasetProcess.ts).
  */
 import { batchEngineHandlers } from './batch';
-import { dataEngineHandlers } from './data';
 import { evalEngineHandlers } from './eval';
 import { packageEngineHandlers } from './packages';
 import { systemEngineHandlers } from './system';
@@ -11,7 +12,6 @@ import { trainingEngineHandlers } from './training';
 
 export const engineHandlers = {
   ...systemEngineHandlers,
-  ...dataEngineHandlers,
   ...evalEngineHandlers,
   ...packageEngineHandlers,
   ...trainingEngineHandlers,
