@@ -83,6 +83,19 @@ describe('batch captioning in the browser', () => {
     for (const [image, text] of Object.entries(folder.existingSidecars)) expect(readFileSync(join(folder.root, image.replace(/\.[^.]+$/, '.txt')), 'utf8')).toBe(text);
     expect(existsSync(join(folder.root, 'broken.txt'))).toBe(false);
 
+    // Search by a word of a caption; then re-caption two selected images with beam search.
+    await page.getByTestId('batch-search').fill('reviewed');
+    await expect.poll(async () => page.getByTestId('batch-total').textContent()).toBe('1 image');
+    await page.getByTestId('batch-search').fill('');
+    await expect.poll(async () => page.getByTestId('batch-total').textContent()).toBe(`${folder.readable.length + folder.corrupt.length} images`);
+    await page.getByTestId('batch-sort').selectOption('confidence-desc');
+    const items = page.getByTestId('batch-item');
+    await items.nth(0).locator('input[type="checkbox"]').check();
+    await items.nth(1).locator('input[type="checkbox"]').check();
+    await page.getByTestId('recaption-strategy').selectOption('beam');
+    await page.getByTestId('batch-recaption').click();
+    await expect.poll(async () => page.getByTestId('batch-message').textContent(), { timeout: 60_000 }).toBe('Captioned 2 images again.');
+
     // Failures, with their reasons.
     await page.getByTestId('batch-failures').check();
     await expect.poll(async () => page.getByTestId('batch-total').textContent()).toBe(`${folder.corrupt.length} images`);
@@ -94,5 +107,11 @@ describe('batch captioning in the browser', () => {
     await page.getByTestId('batch-job-row').first().waitFor();
     expect(await page.getByTestId('batch-job-row').first().textContent()).toContain(csv);
     await screenshot(page, 'batch-jobs');
+
+    // Delete it: the job goes, the files it wrote stay.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByTestId('batch-delete').first().click();
+    await expect.poll(async () => page.getByTestId('batch-job-row').count()).toBe(0);
+    expect(readFileSync(sidecar, 'utf8')).toBe('a photo reviewed in the browser');
   });
 });
