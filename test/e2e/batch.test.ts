@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBatchFolder, type BatchFolder } from '../helpers/batchFolder';
-import { tempDir } from '../helpers/datasetFixtures';
+import { imageBuffer, tempDir, write } from '../helpers/datasetFixtures';
 import { trainTinyRun, type TrainedRun } from '../helpers/trainedRun';
 import { pageUrl, screenshot, startSession, type Session } from './harness';
 
@@ -113,5 +113,31 @@ describe('batch captioning in the browser', () => {
     await page.getByTestId('batch-delete').first().click();
     await expect.poll(async () => page.getByTestId('batch-job-row').count()).toBe(0);
     expect(readFileSync(sidecar, 'utf8')).toBe('a photo reviewed in the browser');
+  });
+
+  it('stops a running job from the page and resumes it to the end', async () => {
+    const { page } = session;
+    const many = join(work, 'many');
+    const png = await imageBuffer('png', { width: 20, height: 16 });
+    for (let i = 0; i < 400; i++) write(join(many, `img-${String(i).padStart(3, '0')}.png`), png);
+    const jsonl = join(work, 'many.jsonl');
+    await page.goto(pageUrl(session, 'batch'));
+    await page.getByTestId('batch-folder').fill(many);
+    await expect.poll(async () => page.getByTestId('batch-model').inputValue()).toBe(`run:${run.runId}`);
+    await page.getByTestId('batch-sidecar').uncheck();
+    await page.getByLabel('JSONL file').fill(jsonl);
+    await page.getByTestId('batch-start').click();
+    const progress = page.getByTestId('task-progress');
+    await progress.waitFor({ timeout: 60_000 });
+    await progress.getByRole('button', { name: /Stop|Cancel/ }).click();
+    await expect.poll(async () => page.getByTestId('run-status').first().textContent(), { timeout: 120_000 }).toBe('stopped');
+    const stoppedAt = Number((await page.getByTestId('batch-counts').textContent())!.split(' ')[0]);
+    expect(stoppedAt).toBeLessThan(400);
+    await screenshot(page, 'batch-stopped');
+
+    await page.getByTestId('batch-resume').click();
+    await expect.poll(async () => page.getByTestId('run-status').first().textContent(), { timeout: 240_000 }).toBe('completed');
+    await expect.poll(async () => page.getByTestId('batch-counts').textContent()).toContain('400 captioned');
+    expect(readFileSync(jsonl, 'utf8').trim().split('\n')).toHaveLength(400);
   });
 });

@@ -40,7 +40,7 @@ import type { ExperimentStore } from '../store';
 import type { BatchItemQuery } from '../store/batchReview';
 import type { TaskRuntime } from '../tasks/runtime';
 import { StoppedEarly, type ProgressUpdate } from '../tasks/types';
-import { resolveBatchModel, type ResolvedModel } from './modelChoice';
+import { resolveBatchModel } from './modelChoice';
 
 export interface BatchServiceDeps {
   dataDir: string;
@@ -405,7 +405,6 @@ export class BatchService {
   }
 }
 
-export type { ResolvedModel };
 
 // ─── checking a request ──────────────────────────────────────────────────────
 
