@@ -23,6 +23,7 @@ import { EngineSupervisor } from './engine/supervisor';
 import { openWorkbenchStore } from './store/workbenchStore';
 import { TaskRuntime, type TaskRuntimeOptions } from './tasks/runtime';
 import { TrainingService } from './training/trainingService';
+import { TuningService } from './tuning/tuningService';
 
 export interface WorkbenchOptions {
   dataDir?: string | null;
@@ -35,6 +36,8 @@ export interface WorkbenchOptions {
   echoLogs?: boolean;
   /** How this process takes part in the task queue (a worker narrows the kinds; a follower executes nothing). */
   tasks?: TaskRuntimeOptions;
+  /** How often a running study looks at its trials (tests shorten it). */
+  tuningPollMs?: number;
 }
 
 export interface Workbench {
@@ -67,10 +70,12 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   tasks.register(training.taskHandler());
   tasks.register(datasets.synthesisTask());
   tasks.register(evaluation.taskHandler());
+  const tuning = new TuningService({ store, tasks, training, logger, ...(options.tuningPollMs !== undefined ? { pollMs: options.tuningPollMs } : {}) });
+  tasks.register(tuning.studyTask());
   const batch = new BatchService({ dataDir, store, engine, bus, logger, tasks, mediaRoots });
   tasks.register(batchTaskHandler(batch));
   void datasets.restoreMediaRoots().catch((error: unknown) => logger.warn(`Could not reopen dataset folders: ${(error as Error).message}`));
-  const services: Services = { dataDir, bus, logger, engine, mediaRoots, tasks, store, training, datasets, evaluation, models, batch };
+  const services: Services = { dataDir, bus, logger, engine, mediaRoots, tasks, store, training, datasets, evaluation, models, tuning, batch };
   const handlers = createHandlers(services);
   const started = tasks.start().catch((error: unknown) => logger.error(`The task runtime could not start: ${(error as Error).message}`));
   return {

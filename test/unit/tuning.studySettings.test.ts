@@ -39,7 +39,9 @@ const trial = (number: number, state: TrialRecord['state'], value: number | null
 describe('a stored study as tuning objects', () => {
   it('reads samplers and pruners by name or as JSON with options', () => {
     expect(studySettings(study()).sampler.name).toBe('tpe');
-    expect(studySettings(study({ sampler: '{"name":"sobol","options":{"scramble":true}}', pruner: '{"name":"hyperband","options":{"reductionFactor":2}}' })).pruner.name).toBe('hyperband');
+    const settings = studySettings(study({ sampler: '{"name":"sobol","options":{"scramble":true}}', pruner: '{"name":"hyperband","options":{"reductionFactor":2}}' }));
+    expect(settings.sampler.name).toBe('sobol');
+    expect(settings.pruner.name).toBe('hyperband');
   });
 
   it('names the study and the field at fault', () => {

@@ -8,6 +8,7 @@ import { runHandlers } from './runs';
 import { systemHandlers } from './system';
 import { taskHandlers } from './tasks';
 import { trainingHandlers } from './training';
+import { tuningHandlers } from './tuning';
 
 export function createHandlers(services: Services): Handlers {
   return {
@@ -17,6 +18,7 @@ export function createHandlers(services: Services): Handlers {
     ...runHandlers(services),
     ...trainingHandlers(services),
     ...taskHandlers(services),
+    ...tuningHandlers(services),
     ...batchHandlers(services),
   };
 }

@@ -10,6 +10,7 @@ import type { ModelService } from '../inference/models';
 import type { ExperimentStore } from '../store';
 import type { TaskRuntime } from '../tasks/runtime';
 import type { TrainingService } from '../training/trainingService';
+import type { TuningService } from '../tuning/tuningService';
 
 export interface Services {
   dataDir: string;
@@ -29,6 +30,8 @@ export interface Services {
   evaluation: EvaluationService;
   /** Model packages: export, import, list, caption (src/main/inference). */
   models: ModelService;
+  /** Tuning studies as tasks: trials as training runs, sampler and pruner from src/main/lib/tuning (src/main/tuning). */
+  tuning: TuningService;
   /** Batch captioning jobs: create, run, review, write outputs (src/main/batch). */
   batch: BatchService;
 }

@@ -26,6 +26,7 @@ import { datasetMethods } from './datasets';
 import { runEvents, runMethods } from './runs';
 import { trainingEvents, trainingMethods } from './training';
 import { inferenceMethods } from './inference';
+import { tuningMethods } from './tuning';
 import { batchEvents, batchMethods } from './batch';
 import type { z } from 'zod';
 
@@ -40,6 +41,7 @@ export const methods = {
   ...runMethods,
   ...trainingMethods,
   ...inferenceMethods,
+  ...tuningMethods,
   ...batchMethods,
 } as const;
 
