@@ -1,4 +1,5 @@
 /** Every `captioner` subcommand, in the order `captioner --help` lists them. */
+import { batchCommand } from './batch';
 import { datasetCommand } from './dataset';
 import { doctorCommand } from './doctor';
 import { captionCommand } from './caption';
@@ -13,4 +14,4 @@ import { trainCommand } from './train';
 import { studyCommand, tuneCommand } from './tune';
 import type { Command } from './types';
 
-export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, tuneCommand, studyCommand, evalCommand, exportCommand, captionCommand, modelsCommand, datasetCommand, synthCommand];
+export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, tuneCommand, studyCommand, evalCommand, exportCommand, captionCommand, batchCommand, modelsCommand, datasetCommand, synthCommand];
