@@ -1,4 +1,5 @@
 /** All handlers, one group per domain. A missing method is a compile error here. */
+import { compareHandlers } from './compare';
 import { datasetHandlers } from './datasets';
 import type { Handlers } from './handlers';
 import type { Services } from './services';
@@ -14,5 +15,6 @@ export function createHandlers(services: Services): Handlers {
     ...inferenceHandlers(services),
     ...runHandlers(services),
     ...trainingHandlers(services),
+    ...compareHandlers(services),
   };
 }
