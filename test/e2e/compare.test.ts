@@ -105,7 +105,8 @@ describe('compare page in the browser', () => {
     await page.getByTestId('smoothing').fill('0.6');
     await page.getByTestId('log-scale').check();
     await page.getByTestId('group-mode').selectOption('replicates');
-    await expect.poll(async () => page.getByTestId('curve-groups').textContent()).toMatch(/2 groups/);
+    await expect.poll(async () => page.getByTestId('curve-groups').getAttribute('data-count')).toBe('2');
+    expect(await page.getByTestId('curve-groups').textContent()).toMatch(/group 1 \(2 runs\).*decoder\.units = 128/);
     await expect.poll(async () => lossChart.getAttribute('data-bands')).toBe('2');
     await page.getByTestId('curve-axis').selectOption('epoch');
     await expect.poll(async () => Number(await page.locator('[data-testid="chart"][data-title="val/loss"]').getAttribute('data-points'))).toBe(2 * 3);
