@@ -65,3 +65,103 @@ export interface CaptionExplanation {
   diagnosis: AttentionDiagnosis | null;
   seconds: number;
 }
+
+// ─── the gallery of an evaluation ────────────────────────────────────────────
+
+/** One claim of a generated caption about a Shapes scene, checked against the scene's truth. */
+export interface GroundedClaim {
+  /** shape, color, size, count, relation, position or background. */
+  attribute: string;
+  /** The caption's words the claim was read from. */
+  text: string;
+  correct: boolean;
+}
+
+/** A run of the caption's words with the same verdict: part of a wrong claim (with its attributes), only of right claims, or of none. */
+export interface VerdictSegment {
+  text: string;
+  status: 'wrong' | 'right' | 'none';
+  /** Attributes of the wrong claims these words belong to. */
+  attributes: string[];
+}
+
+/** The grounded verdict of one generated caption (Shapes datasets only). */
+export interface GroundedVerdict {
+  claims: GroundedClaim[];
+  /** The caption's words, marked, for highlighting the wrong claims. */
+  segments: VerdictSegment[];
+  correct: number;
+  wrong: number;
+  /** Attributes of the wrong claims, each once. */
+  errorTypes: string[];
+  /** correct / claims; null without claims. */
+  precision: number | null;
+}
+
+export interface GalleryItem {
+  evaluationId: number;
+  split: string;
+  imageId: string;
+  imagePath: string | null;
+  caption: string;
+  references: string[];
+  /** Per-image scores as the evaluation stored them: bleu1..bleu4, rougeL, ciderD; plus `grounded` (the verdict's precision) on Shapes. */
+  scores: Record<string, number>;
+  grounded: GroundedVerdict | null;
+}
+
+export const GALLERY_WORD_FIELDS = ['any', 'generated', 'references'] as const;
+export type GalleryWordField = (typeof GALLERY_WORD_FIELDS)[number];
+
+/** Grounded filter values besides an attribute name: any wrong claim, or none. */
+export const GROUNDED_ANY_ERROR = 'any';
+export const GROUNDED_NO_ERROR = 'none';
+
+export interface GalleryQuery {
+  evaluationIds: number[];
+  /** A score key (see `GalleryPage.sortKeys`). */
+  sort: string;
+  direction: 'asc' | 'desc';
+  /** Whole word, case-insensitive, as the metrics tokenize it. */
+  word?: string | undefined;
+  wordIn: GalleryWordField;
+  split?: string | undefined;
+  /** A grounded attribute with a wrong claim, `any` or `none`. */
+  groundedError?: string | undefined;
+}
+
+export interface GalleryEvaluationSummary {
+  id: number;
+  runId: number | null;
+  split: string;
+  imageCount: number;
+  aggregate: Record<string, number>;
+  decoding: Record<string, unknown>;
+  checkpoint: { path: string; epoch: number | null } | null;
+  /** Whether the evaluation's dataset has Shapes scenes (grounded verdicts). */
+  grounded: boolean;
+}
+
+export interface GalleryPage {
+  /** Items matching the filters. */
+  total: number;
+  offset: number;
+  items: GalleryItem[];
+  /** Keys one may sort by. */
+  sortKeys: string[];
+  /** Splits of the evaluations shown. */
+  splits: string[];
+  /** Grounded attributes that have at least one wrong claim in the evaluations. */
+  groundedErrorTypes: string[];
+  evaluations: GalleryEvaluationSummary[];
+  /** What the gallery could not show and why (e.g. a Shapes scenes file that has moved). */
+  warnings: string[];
+}
+
+export interface GalleryReport {
+  path: string;
+  images: number;
+  /** Images whose per-word heatmaps the report includes. */
+  heatmapImages: number;
+  bytes: number;
+}

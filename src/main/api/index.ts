@@ -1,5 +1,6 @@
 /** All handlers, one group per domain. A missing method is a compile error here. */
 import { datasetHandlers } from './datasets';
+import { galleryHandlers } from './gallery';
 import type { Handlers } from './handlers';
 import type { Services } from './services';
 import { inferenceHandlers } from './inference';
@@ -12,6 +13,7 @@ export function createHandlers(services: Services): Handlers {
     ...systemHandlers(services),
     ...datasetHandlers(services),
     ...inferenceHandlers(services),
+    ...galleryHandlers(services),
     ...runHandlers(services),
     ...trainingHandlers(services),
   };

@@ -17,6 +17,7 @@ import { datasetMethods } from './datasets';
 import { runMethods } from './runs';
 import { trainingMethods } from './training';
 import { inferenceMethods } from './inference';
+import { galleryMethods } from './gallery';
 import type { z } from 'zod';
 import type { TrainingEpochEvent, TrainingFinished, TrainingStartedEvent, TrainingStepEvent } from '../trainingTypes';
 
@@ -34,6 +35,7 @@ export const methods = {
   ...runMethods,
   ...trainingMethods,
   ...inferenceMethods,
+  ...galleryMethods,
 } as const;
 
 export const events = {
