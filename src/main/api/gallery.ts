@@ -6,7 +6,11 @@ import type { Services } from './services';
 export function galleryHandlers(services: Services): HandlersFor<'gallery.'> {
   const gallery = new GalleryService({
     dataDir: services.dataDir,
-    evaluations: services.store.evaluations,
+    // Read through services at call time: the store is opened after the handlers are built.
+    evaluations: {
+      get: (id) => services.store.evaluations.get(id),
+      items: (id, options) => services.store.evaluations.items(id, options),
+    },
     explain: (params) => services.engine.call('explain.caption', params),
   });
   const queryOf = (request: { evaluationIds: number[]; sort: string; direction: 'asc' | 'desc'; word?: string | undefined; wordIn: 'any' | 'generated' | 'references'; split?: string | undefined; groundedError?: string | undefined }) => ({
