@@ -6,6 +6,7 @@ import type { Services } from './services';
 import { inferenceHandlers } from './inference';
 import { runHandlers } from './runs';
 import { systemHandlers } from './system';
+import { taskHandlers } from './tasks';
 import { trainingHandlers } from './training';
 
 export function createHandlers(services: Services): Handlers {
@@ -16,5 +17,6 @@ export function createHandlers(services: Services): Handlers {
     ...galleryHandlers(services),
     ...runHandlers(services),
     ...trainingHandlers(services),
+    ...taskHandlers(services),
   };
 }
