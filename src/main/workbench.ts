@@ -1,21 +1,23 @@
 /**
- * Assembles one workbench: data directory, logger, engine supervisor, jobs
- * and the handlers implementing the contract. The Electron entry, serve mode
- * and the CLI all start here; none of this imports electron.
+ * Assembles one workbench: data directory, logger, store, engine supervisor,
+ * the task runtime with every domain's task handler, and the handlers
+ * implementing the contract. The Electron entry, serve mode and the CLI all
+ * start here; none of this imports electron.
  */
 import { createHandlers } from './api';
 import type { Handlers } from './api/handlers';
 import type { Services } from './api/services';
 import { resolveDataDir } from './core/dataDir';
 import { EventBus } from './core/eventBus';
-import { JobManager } from './core/jobs';
 import { Logger } from './core/logger';
 import { MediaRoots } from './core/mediaRoots';
 import { DatasetService } from './datasets/service';
+import { EvaluationService } from './evaluation/evaluationService';
 import type { EngineSpawner } from './engine/channel';
 import { forkSpawner } from './engine/forkChannel';
 import { EngineSupervisor } from './engine/supervisor';
 import { openWorkbenchStore } from './store/workbenchStore';
+import { TaskRuntime, type TaskRuntimeOptions } from './tasks/runtime';
 import { TrainingService } from './training/trainingService';
 
 export interface WorkbenchOptions {
@@ -25,6 +27,8 @@ export interface WorkbenchOptions {
   spawnEngine?: EngineSpawner;
   /** Echo log lines to stderr (the CLI turns this down for `--json`). */
   echoLogs?: boolean;
+  /** How this process takes part in the task queue (a worker narrows the kinds; a follower executes nothing). */
+  tasks?: TaskRuntimeOptions;
 }
 
 export interface Workbench {
@@ -44,20 +48,26 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   const mediaRoots = new MediaRoots();
   mediaRoots.add(dataDir);
   const store = openWorkbenchStore(dataDir, bus, logger);
-  const jobs = new JobManager(bus);
-  const training = new TrainingService({ dataDir, store, engine, jobs, bus, logger });
-  const datasets = new DatasetService({ dataDir, store, engine, jobs, mediaRoots, logger });
+  const tasks = new TaskRuntime({ tasks: store.tasks, bus, logger }, options.tasks);
+  const training = new TrainingService({ dataDir, store, engine, tasks, bus, logger });
+  const datasets = new DatasetService({ dataDir, store, engine, tasks, mediaRoots, logger });
+  const evaluation = new EvaluationService({ dataDir, store, engine, tasks, logger });
+  tasks.register(training.taskHandler());
+  tasks.register(datasets.synthesisTask());
+  tasks.register(evaluation.taskHandler());
   void datasets.restoreMediaRoots().catch((error: unknown) => logger.warn(`Could not reopen dataset folders: ${(error as Error).message}`));
-  const services: Services = { dataDir, bus, logger, jobs, engine, mediaRoots, store, training, datasets };
+  const services: Services = { dataDir, bus, logger, engine, mediaRoots, tasks, store, training, datasets, evaluation };
   const handlers = createHandlers(services);
+  const started = tasks.start().catch((error: unknown) => logger.error(`The task runtime could not start: ${(error as Error).message}`));
   return {
     services,
     handlers,
     async close() {
-      for (const job of services.jobs.list()) if (job.status === 'running') services.jobs.cancel(job.jobId);
-      await services.jobs.settle();
+      await started;
+      // Running tasks stop after their current step and save, so they can resume.
+      await tasks.close();
       await engine.stop();
-      // After the jobs settled, so their last metrics are flushed and committed.
+      // After the tasks ended, so their last metrics are flushed and committed.
       await store.close();
     },
   };

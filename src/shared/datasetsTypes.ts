@@ -159,8 +159,8 @@ export interface SynthResult {
 }
 
 export interface CreateShapesResult {
-  /** The generation job, or null when the dataset already existed. */
-  jobId: string | null;
+  /** The generation task, or null when the dataset already existed. */
+  taskId: number | null;
   path: string;
   /** The registered dataset when it already existed; otherwise the job's result carries it. */
   dataset: DatasetSummary | null;

@@ -74,3 +74,11 @@ export interface TaskRecord {
   /** For a queued task: how many queued tasks of any kind wait before it (0 = next). */
   queuePosition: number | null;
 }
+
+/** Live progress of a running task (`task.progress`), a few times a second at most. */
+export interface TaskProgressEvent {
+  taskId: number;
+  kind: TaskKind;
+  subject: TaskSubject | null;
+  progress: TaskProgress;
+}

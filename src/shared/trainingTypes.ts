@@ -107,14 +107,15 @@ export interface TrainingResult {
 /** `training.start` and `training.resume` answer this at once; the run trains in the background. */
 export interface TrainingStartResult {
   runId: number;
-  jobId: string;
+  /** The run's training task (its state is the run's status). */
+  taskId: number;
   runDir: string;
 }
 
 /** The final word on a run (the CLI prints it as the last JSON line). */
 export interface TrainingFinished {
   runId: number;
-  jobId: string;
+  taskId: number;
   status: 'completed' | 'stopped' | 'failed' | 'crashed';
   outcome: TrainingOutcome | null;
   epochsCompleted: number;

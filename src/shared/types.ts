@@ -56,35 +56,3 @@ export interface SystemInfo {
   transport: 'ipc' | 'websocket' | 'cli';
 }
 
-export type JobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
-
-export interface JobProgress {
-  jobId: string;
-  kind: string;
-  /** What the job is doing now, for a status line. */
-  stage: string;
-  done: number;
-  total: number | null;
-  /** Seconds left, when the job can estimate it. */
-  etaSeconds: number | null;
-  message?: string;
-}
-
-export interface JobFinished {
-  jobId: string;
-  kind: string;
-  status: Exclude<JobStatus, 'running'>;
-  error?: string;
-  result?: unknown;
-}
-
-export interface JobSummary {
-  jobId: string;
-  kind: string;
-  title: string;
-  status: JobStatus;
-  startedAt: string;
-  finishedAt: string | null;
-  progress: JobProgress | null;
-  error: string | null;
-}

@@ -209,6 +209,7 @@ describe('the data.synth engine handler', () => {
         {
           signal: controller.signal,
           log: () => undefined,
+          emit: () => undefined,
           progress: (p) => {
             progress.push(p);
             controller.abort();

@@ -17,6 +17,25 @@ describe('EngineSupervisor (fake engine)', () => {
     expect(seen).toEqual([1, 2, 3]);
   });
 
+  it("delivers each call's typed events to that call alone, in order, apart from its progress", async () => {
+    const started = { kind: 'started' } as const;
+    const spawner = fakeSpawner((call, reply) => {
+      if (call.method !== 'training.run') return;
+      reply({ type: 'event', id: call.id, event: { ...started, n: 1 } });
+      reply({ type: 'progress', id: call.id, progress: { stage: 'epoch 1', done: 1, total: 2 } });
+      reply({ type: 'event', id: call.id, event: { ...started, n: 2 } });
+      reply({ type: 'event', id: call.id + 100, event: { ...started, n: 99 } });
+      reply({ type: 'result', id: call.id, value: { outcome: 'completed' } });
+    });
+    const supervisor = new EngineSupervisor(spawner);
+    const events: unknown[] = [];
+    const progress: string[] = [];
+    const params = { config: {}, runDir: '/tmp/r', dataDir: '/tmp/d', resumeFrom: null } as unknown as Parameters<typeof supervisor.call<'training.run'>>[1];
+    await supervisor.call('training.run', params, { onEvent: (event) => events.push(event), onProgress: (p) => progress.push(p.stage) });
+    expect(events).toEqual([{ kind: 'started', n: 1 }, { kind: 'started', n: 2 }]);
+    expect(progress).toEqual(['epoch 1']);
+  });
+
   it('sends cancel for an aborted call', async () => {
     const spawner = fakeSpawner(() => undefined);
     const supervisor = new EngineSupervisor(spawner);

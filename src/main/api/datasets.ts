@@ -11,7 +11,7 @@ export function datasetHandlers(services: Services): HandlersFor<'datasets.'> {
     'datasets.stats': (request) => datasets.stats(request),
     'datasets.browse': (request) => datasets.browse(request),
     'datasets.image': (request) => datasets.image(request),
-    'datasets.synth': async (request) => ({ jobId: datasets.synth(request).jobId }),
+    'datasets.synth': (request) => datasets.synth(request),
     'datasets.createShapes': (request) => datasets.createShapes(request),
     'datasets.groundedScore': (request) => datasets.groundedScore(request),
   };

@@ -1,11 +1,13 @@
 /** All handlers, one group per domain. A missing method is a compile error here. */
 import { compareHandlers } from './compare';
 import { datasetHandlers } from './datasets';
+import { galleryHandlers } from './gallery';
 import type { Handlers } from './handlers';
 import type { Services } from './services';
 import { inferenceHandlers } from './inference';
 import { runHandlers } from './runs';
 import { systemHandlers } from './system';
+import { taskHandlers } from './tasks';
 import { trainingHandlers } from './training';
 
 export function createHandlers(services: Services): Handlers {
@@ -13,8 +15,10 @@ export function createHandlers(services: Services): Handlers {
     ...systemHandlers(services),
     ...datasetHandlers(services),
     ...inferenceHandlers(services),
+    ...galleryHandlers(services),
     ...runHandlers(services),
     ...trainingHandlers(services),
     ...compareHandlers(services),
+    ...taskHandlers(services),
   };
 }

@@ -1,7 +1,7 @@
 /** `eval.*` and `models.*`: scoring, evaluation and model packages. */
 import { existsSync } from 'node:fs';
 import { ApiError } from '../../shared/errors';
-import { resultsFileOf, startEvaluation } from '../inference/evaluations';
+import { resultsFileOf } from '../evaluation/evaluationService';
 import { captionWithModel, exportModel, importModel, listModels } from '../inference/models';
 import type { HandlersFor } from './handlers';
 import type { Services } from './services';
@@ -12,7 +12,7 @@ export function inferenceHandlers(services: Services): HandlersFor<'eval.' | 'mo
       return services.engine.call('eval.score', request);
     },
     async 'eval.start'(request) {
-      return startEvaluation(services, request);
+      return services.evaluation.start(request);
     },
     async 'eval.get'(request) {
       const evaluation = await services.store.evaluations.get(request.evaluationId);

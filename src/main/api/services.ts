@@ -1,24 +1,28 @@
 /** Everything the API handlers use. Built once per process by `createWorkbench`. */
 import type { EventBus } from '../core/eventBus';
-import type { JobManager } from '../core/jobs';
 import type { Logger } from '../core/logger';
 import type { MediaRoots } from '../core/mediaRoots';
 import type { DatasetService } from '../datasets/service';
+import type { EvaluationService } from '../evaluation/evaluationService';
 import type { EngineSupervisor } from '../engine/supervisor';
 import type { ExperimentStore } from '../store';
+import type { TaskRuntime } from '../tasks/runtime';
 import type { TrainingService } from '../training/trainingService';
 
 export interface Services {
   dataDir: string;
   bus: EventBus;
   logger: Logger;
-  jobs: JobManager;
   engine: EngineSupervisor;
   mediaRoots: MediaRoots;
+  /** Claims, runs, stops and resumes every long job (src/main/tasks). */
+  tasks: TaskRuntime;
   /** Runs, metrics, checkpoints, datasets, evaluations, studies, batch jobs (src/main/store). */
   store: ExperimentStore;
   /** Training runs: start, stop, resume, and recording what the engine streams (src/main/training). */
   training: TrainingService;
   /** Dataset import, stats, browsing and Shapes generation (src/main/datasets). */
   datasets: DatasetService;
+  /** Evaluations of run checkpoints as tasks (src/main/evaluation). */
+  evaluation: EvaluationService;
 }

@@ -1,11 +1,11 @@
-/** `system.*`, `engine.*` and `jobs.*` handlers. */
+/** `system.*` and `engine.*` handlers. */
 import { arch, platform } from 'node:os';
 import { cpuInfo, gpuInfo, memoryInfo } from '../core/hardware';
 import { appVersion, libraryVersions } from '../core/versions';
 import type { HandlersFor } from './handlers';
 import type { Services } from './services';
 
-export function systemHandlers(services: Services): HandlersFor<'system.' | 'engine.' | 'jobs.'> {
+export function systemHandlers(services: Services): HandlersFor<'system.' | 'engine.'> {
   return {
     async 'system.info'(_request, context) {
       const [backend, gpu] = await Promise.all([services.engine.call('backend.info', {}), gpuInfo()]);
@@ -29,12 +29,6 @@ export function systemHandlers(services: Services): HandlersFor<'system.' | 'eng
     },
     async 'engine.restart'() {
       return services.engine.restart();
-    },
-    async 'jobs.list'() {
-      return services.jobs.list();
-    },
-    async 'jobs.cancel'(request) {
-      return { cancelled: services.jobs.cancel(request.jobId) };
     },
   };
 }

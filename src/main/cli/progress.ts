@@ -2,10 +2,10 @@
  * A one-line progress bar on stderr for a TTY, plain lines otherwise, and
  * nothing in `--json` mode (stdout stays machine-readable).
  */
-import type { JobProgress } from '../../shared/types';
+import type { TaskProgress } from '../../shared/taskTypes';
 
 export interface ProgressPrinter {
-  update(progress: Pick<JobProgress, 'stage' | 'done' | 'total' | 'etaSeconds' | 'message'>): void;
+  update(progress: Pick<TaskProgress, 'stage' | 'done' | 'total' | 'etaSeconds' | 'message'>): void;
   done(): void;
 }
 
@@ -32,7 +32,7 @@ export function progressPrinter(enabled: boolean, stream: NodeJS.WriteStream = p
 }
 
 export function formatProgress(
-  progress: Pick<JobProgress, 'stage' | 'done' | 'total' | 'etaSeconds' | 'message'>,
+  progress: Pick<TaskProgress, 'stage' | 'done' | 'total' | 'etaSeconds' | 'message'>,
   width: number,
 ): string {
   const eta = progress.etaSeconds != null ? ` ETA ${formatDuration(progress.etaSeconds)}` : '';

@@ -2,7 +2,7 @@
  * The datasets domain in the main process: importing (read, register in the
  * store, open the image folder to the UI), stats, browsing and image detail
  * over datasets read with the plain-Node readers, and Shapes generation as
- * engine jobs. The two most recently used datasets stay parsed in memory so
+ * `synthesis` tasks that the engine renders. The two most recently used datasets stay parsed in memory so
  * paging and searching do not re-read annotation files.
  */
 import { stat } from 'node:fs/promises';
@@ -21,7 +21,13 @@ import type {
 import type { MethodName, ParsedRequestOf } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';
 import type { DatasetRecord } from '../../shared/storeTypes';
-import type { Services } from '../api/services';
+import { z } from 'zod';
+import type { Logger } from '../core/logger';
+import type { MediaRoots } from '../core/mediaRoots';
+import type { EngineSupervisor } from '../engine/supervisor';
+import type { ExperimentStore } from '../store';
+import type { TaskRuntime } from '../tasks/runtime';
+import type { TaskHandler } from '../tasks/types';
 import { DatasetIndex, toItem } from '../lib/data/browse';
 import { readDataset, type DatasetFormat } from '../lib/data/readers';
 import { DatasetFormatError } from '../lib/data/readers/types';
@@ -51,11 +57,55 @@ async function read(path: string, format?: DatasetFormat, imagesDir?: string | n
   }
 }
 
+export interface DatasetServiceDeps {
+  dataDir: string;
+  store: ExperimentStore;
+  engine: EngineSupervisor;
+  tasks: TaskRuntime;
+  mediaRoots: MediaRoots;
+  logger: Logger;
+}
+
+/** A synthesis task's params: the Shapes options, where to write, and whether (and as what) to register the result. */
+const synthesisParams = z
+  .object({
+    out: z.string().min(1),
+    images: z.number().int().positive(),
+    seed: z.number().int().min(0),
+    imageSize: z.number().int().positive(),
+    format: z.enum(['png', 'jpeg']),
+    maxObjects: z.number().int().positive(),
+    textures: z.boolean(),
+    register: z.boolean(),
+    registerAs: z.string().nullable(),
+  })
+  .strict();
+type SynthesisParams = z.infer<typeof synthesisParams>;
+
 export class DatasetService {
   private readonly loaded = new Map<number, Loaded>();
   private readonly reading = new Map<string, Promise<Loaded>>();
 
-  constructor(private readonly services: Pick<Services, 'store' | 'mediaRoots' | 'jobs' | 'engine' | 'dataDir' | 'logger'>) {}
+  constructor(private readonly services: DatasetServiceDeps) {}
+
+  /** Shapes generation as a task: the engine renders, then the dataset is registered if asked. */
+  synthesisTask(): TaskHandler<SynthesisParams, SynthResult> {
+    return {
+      kind: 'synthesis',
+      parse: (params) => synthesisParams.parse(params),
+      run: async ({ params, signal, progress }) => {
+        const { register, registerAs, ...options } = params;
+        const result = await this.services.engine.call('data.synth', options, {
+          signal,
+          onProgress: (p) => progress({ stage: p.stage, done: p.done, total: p.total, unit: 'images', ...(p.message ? { message: p.message } : {}) }),
+        });
+        const dataset = register || registerAs ? await this.import({ path: options.out, ...(registerAs ? { name: registerAs } : {}) }) : null;
+        return { ...result, dataset };
+      },
+      // Rendering is quick to redo and a half-written folder is not a dataset.
+      onCrash: 'none',
+    };
+  }
 
   /** Re-opens the image folders of registered datasets to the UI (media roots live in memory only). */
   async restoreMediaRoots(): Promise<void> {
@@ -138,29 +188,27 @@ export class DatasetService {
     };
   }
 
-  synth(request: Req<'datasets.synth'>, registerAs?: string): { jobId: string; done: Promise<SynthResult> } {
+  /** Queues the generation of a Shapes dataset; follow the task for progress and its SynthResult. */
+  async synth(request: Req<'datasets.synth'>, registerAs: string | null = null): Promise<{ taskId: number }> {
     const out = resolve(request.out);
-    const { register, ...options } = request;
-    return this.services.jobs.start('datasets.synth', `Shapes: ${request.images} images → ${out}`, async (job) => {
-      const result = await this.services.engine.call('data.synth', { ...options, out }, {
-        signal: job.signal,
-        onProgress: (p) => job.progress({ stage: p.stage, done: p.done, total: p.total, etaSeconds: p.etaSeconds ?? null, ...(p.message ? { message: p.message } : {}) }),
-      });
-      const dataset = register || registerAs ? await this.import({ path: out, ...(registerAs ? { name: registerAs } : {}) }) : null;
-      return { ...result, dataset };
+    const task = await this.services.tasks.submit({
+      kind: 'synthesis',
+      title: `Shapes: ${request.images} images → ${out}`,
+      params: { ...request, out, registerAs },
     });
+    return { taskId: task.id };
   }
 
   /** The Shapes benchmark in `<dataDir>/datasets/shapes-s<seed>-n<images>`, generated once and registered. */
   async createShapes(request: Req<'datasets.createShapes'>): Promise<CreateShapesResult> {
     const path = join(this.services.dataDir, 'datasets', `shapes-s${request.seed}-n${request.images}`);
     const existing = await this.services.store.datasets.getByPath(path);
-    if (existing && scenesFileFor({ source: path })) return { jobId: null, path, dataset: toSummary(existing) };
-    const { jobId } = this.synth(
+    if (existing && scenesFileFor({ source: path })) return { taskId: null, path, dataset: toSummary(existing) };
+    const { taskId } = await this.synth(
       { out: path, images: request.images, seed: request.seed, imageSize: 128, format: 'png', maxObjects: 3, textures: true, register: true },
       'Shapes',
     );
-    return { jobId, path, dataset: null };
+    return { taskId, path, dataset: null };
   }
 
   async groundedScore(request: Req<'datasets.groundedScore'>): Promise<GroundedScore> {

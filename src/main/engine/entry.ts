@@ -43,9 +43,10 @@ async function main(): Promise<void> {
     }
     const controller = new AbortController();
     controllers.set(message.id, controller);
-    const context: EngineContext = {
+    const context: EngineContext<unknown> = {
       signal: controller.signal,
       progress: (progress) => port.send({ type: 'progress', id: message.id, progress }),
+      emit: (event) => port.send({ type: 'event', id: message.id, event }),
       log,
     };
     void run(message.method, message.params, context)
@@ -59,13 +60,13 @@ async function main(): Promise<void> {
   port.send({ type: 'ready', pid: process.pid });
 }
 
-async function run(method: string, params: unknown, context: EngineContext): Promise<unknown> {
+async function run(method: string, params: unknown, context: EngineContext<unknown>): Promise<unknown> {
   if (!Object.prototype.hasOwnProperty.call(engineHandlers, method)) {
     throw new ApiError('unknown_method', `The engine has no method "${method}".`);
   }
   const handler = engineHandlers[method as keyof typeof engineHandlers] as (
     params: unknown,
-    context: EngineContext,
+    context: EngineContext<unknown>,
   ) => Promise<unknown>;
   return handler(params, context);
 }

@@ -1,7 +1,15 @@
 /**
  * Messages between the main process and the engine process. Every call has an
- * id; progress and the final answer carry it back; `cancel` aborts the
- * call's AbortSignal inside the engine. Plain JSON-serializable data only.
+ * id; progress, the call's typed events and the final answer carry it back;
+ * `cancel` aborts the call's AbortSignal inside the engine. Plain
+ * JSON-serializable data only.
+ *
+ * Each engine method declares, in its handler's signature, its params, its
+ * result and the events it streams: `(params: P, ctx: EngineContext<E>) =>
+ * Promise<R>`. `EngineParams`, `EngineResult` and `EngineEvents` derive from
+ * those signatures, so the supervisor's caller and the handler are checked
+ * against the same types at compile time; nothing arrives as `unknown` to be
+ * cast by the receiver.
  */
 import type { ApiErrorData } from '../../shared/errors';
 import type { LogLevel } from '../../shared/types';
@@ -10,6 +18,9 @@ import type { EngineHandlers } from './handlers/index';
 export type EngineMethod = keyof EngineHandlers & string;
 export type EngineParams<M extends EngineMethod> = Parameters<EngineHandlers[M]>[0];
 export type EngineResult<M extends EngineMethod> = Awaited<ReturnType<EngineHandlers[M]>>;
+/** What a method streams while it runs (`never` for methods that stream nothing but progress). */
+export type EngineEvents<M extends EngineMethod> =
+  Parameters<EngineHandlers[M]>[1] extends EngineContext<infer E> ? E : never;
 
 export interface EngineProgress {
   stage: string;
@@ -17,8 +28,6 @@ export interface EngineProgress {
   total: number | null;
   etaSeconds?: number | null;
   message?: string;
-  /** Structured payload for the caller, e.g. one epoch's metrics. */
-  data?: unknown;
 }
 
 export type ToEngine =
@@ -30,12 +39,16 @@ export type FromEngine =
   | { type: 'result'; id: number; value: unknown }
   | { type: 'error'; id: number; error: ApiErrorData }
   | { type: 'progress'; id: number; progress: EngineProgress }
+  /** One of the call's declared events; typed per method by `EngineEvents`. */
+  | { type: 'event'; id: number; event: unknown }
   | { type: 'log'; level: LogLevel; message: string };
 
-/** What an engine handler gets besides its params. */
-export interface EngineContext {
+/** What an engine handler gets besides its params; `E` is what the method streams. */
+export interface EngineContext<E = never> {
   signal: AbortSignal;
   progress(progress: EngineProgress): void;
+  /** Streams one of this method's events to the caller, in order. */
+  emit(event: E): void;
   log(level: LogLevel, message: string): void;
 }
 

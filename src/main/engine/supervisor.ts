@@ -7,6 +7,7 @@ import { ApiError } from '../../shared/errors';
 import type { EngineStatus } from '../../shared/types';
 import type { EngineChannel, EngineSpawner } from './channel';
 import type {
+  EngineEvents,
   EngineMethod,
   EngineParams,
   EngineProgress,
@@ -19,10 +20,13 @@ interface PendingCall {
   resolve(value: unknown): void;
   reject(error: Error): void;
   onProgress?: (progress: EngineProgress) => void;
+  onEvent?: (event: unknown) => void;
 }
 
-export interface CallOptions {
+/** How a caller follows one call: its progress, its typed events, and a token that cancels it. */
+export interface CallOptions<E = never> {
   onProgress?: (progress: EngineProgress) => void;
+  onEvent?: (event: E) => void;
   signal?: AbortSignal;
 }
 
@@ -84,7 +88,7 @@ export class EngineSupervisor {
   async call<M extends EngineMethod>(
     method: M,
     params: EngineParams<M>,
-    options: CallOptions = {},
+    options: CallOptions<EngineEvents<M>> = {},
   ): Promise<EngineResult<M>> {
     if (options.signal?.aborted) throw new ApiError('cancelled', `${method} was cancelled.`);
     await this.start();
@@ -106,6 +110,8 @@ export class EngineSupervisor {
           reject(error);
         },
         onProgress: options.onProgress,
+        // The engine sends only the events its handler declared (EngineContext<E>.emit).
+        onEvent: options.onEvent as ((event: unknown) => void) | undefined,
       });
       channel.send({ type: 'call', id, method, params });
     });
@@ -141,6 +147,8 @@ export class EngineSupervisor {
     if (!call) return;
     if (message.type === 'progress') {
       call.onProgress?.(message.progress);
+    } else if (message.type === 'event') {
+      call.onEvent?.(message.event);
     } else if (message.type === 'result') {
       this.pending.delete(message.id);
       call.resolve(message.value);

@@ -386,7 +386,8 @@ export interface TaskFilter {
 }
 
 export interface TaskEnd {
-  state: 'completed' | 'failed' | 'cancelled';
+  /** `crashed`: the owner saw the process doing the work die (its engine), so nothing will resume it by itself. */
+  state: 'completed' | 'failed' | 'cancelled' | 'crashed';
   result?: JsonObject | null;
   error?: string | null;
 }
@@ -403,7 +404,8 @@ export interface HeartbeatAnswer {
  * - States: queued → running → completed | failed | cancelled;
  *   running → stopping → cancelled | completed | failed;
  *   queued → cancelled (cancelled before it started: nobody owns it);
- *   running | stopping → crashed (only `recoverStale`, never the owner);
+ *   running | stopping → crashed (`recoverStale`, or the owner when the
+ *   process doing the work, e.g. its engine, died under it);
  *   failed | cancelled | crashed → queued (`resume`, same row, attempts kept).
  *   Anything else throws `conflict` naming both states and writes nothing.
  * - Claiming is a compare-and-set on `state = 'queued'`: of any number of
@@ -438,7 +440,7 @@ export interface TaskStore {
   claimById(id: number, owner: TaskOwner): Promise<TaskRecord | null>;
   /** A sign of life, optionally with progress. */
   heartbeat(id: number, owner: TaskOwner, progress?: TaskProgress | null): Promise<HeartbeatAnswer>;
-  /** Ends a task its owner ran. `cancelled` is for a stop the owner honoured. */
+  /** Ends a task its owner ran. `cancelled` is for a stop the owner honoured; `crashed` for work whose process died under it. */
   finish(id: number, owner: TaskOwner, end: TaskEnd): Promise<TaskRecord>;
   /** See the rules: queued → cancelled, running → stopping. True when something changed. */
   requestStop(id: number, reason?: string): Promise<boolean>;

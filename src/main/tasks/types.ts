@@ -42,10 +42,25 @@ export type CrashRule =
   /** Nothing to resume; it stays crashed (evaluation, synthesis). */
   | 'none';
 
-export interface TaskHandler<P = JsonObject, R extends JsonObject = JsonObject> {
+/** `R` is stored as the task's JSON result (plain data: no classes, no undefined-only fields). */
+export interface TaskHandler<P = unknown, R extends object = object> {
   readonly kind: TaskKind;
   /** Validates stored params (zod); throws a named error for a bad row. */
   parse(params: JsonObject): P;
   run(context: TaskContext<P>): Promise<R>;
   readonly onCrash: CrashRule;
+}
+
+/**
+ * Thrown by a task that honoured a stop request after saving what it needs
+ * to continue: the task ends `cancelled` (resumable), keeping `result`.
+ */
+export class StoppedEarly extends Error {
+  constructor(
+    readonly result: JsonObject,
+    reason = 'Stopped on request.',
+  ) {
+    super(reason);
+    this.name = 'StoppedEarly';
+  }
 }

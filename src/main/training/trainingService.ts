@@ -1,16 +1,22 @@
 /**
- * The main-process side of training: creates the run in the store, starts
- * the engine's `training.run` as a job, and turns the engine's stream into
- * stored metrics, sample captions and checkpoints, live events
- * (`training.step`, `training.epoch`, `training.finished`) and the run's
- * status. Stopping cancels the job; the engine finishes its step, saves a
- * checkpoint and answers `stopped`. The main process never runs a tensor op.
+ * The training domain in the main process. Starting a run creates the run
+ * and its queued `training` task in the store; the task runtime claims it
+ * (here, or a worker sharing the store) and runs `trainingTask`, which calls
+ * the engine's `training.run` and turns its typed event stream into stored
+ * metrics, sample captions and checkpoints and live events
+ * (`training.step`, `training.epoch`, `training.finished`). A run's status
+ * is its task's state. Stopping is the task's stop request: the engine
+ * finishes its step, saves a checkpoint and answers `stopped`. Resuming
+ * queues the same task again; it continues from the newest checkpoint. The
+ * main process never runs a tensor op.
  */
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
+import { z } from 'zod';
 import { ApiError } from '../../shared/errors';
 import type { RunConfig } from '../../shared/runConfig';
-import type { JsonObject } from '../../shared/storeTypes';
+import type { JsonObject, RunRecord } from '../../shared/storeTypes';
+import type { TaskRecord } from '../../shared/taskTypes';
 import type {
   TrainingCheckpoint,
   TrainingEpoch,
@@ -21,146 +27,190 @@ import type {
   TrainingStartResult,
   TrainingStep,
 } from '../../shared/trainingTypes';
-import type { Services } from '../api/services';
-import type { EngineProgress } from '../engine/protocol';
+import type { EventBus } from '../core/eventBus';
+import type { Logger } from '../core/logger';
+import type { EngineSupervisor } from '../engine/supervisor';
+import type { ExperimentStore } from '../store';
+import type { TaskRuntime } from '../tasks/runtime';
+import { StoppedEarly, type TaskContext, type TaskHandler } from '../tasks/types';
 
-type Deps = Pick<Services, 'dataDir' | 'store' | 'engine' | 'jobs' | 'bus' | 'logger'>;
-
-interface ActiveRun {
-  runId: number;
-  jobId: string;
-  done: Promise<TrainingFinished>;
+export interface TrainingServiceDeps {
+  dataDir: string;
+  store: ExperimentStore;
+  engine: EngineSupervisor;
+  tasks: TaskRuntime;
+  bus: EventBus;
+  logger: Logger;
 }
 
-/** How often a training run tells the store it is alive, whatever the engine is doing (long validations). */
-const HEARTBEAT_MS = 20_000;
+/** What a training task needs to run anywhere: the run it trains (its config and checkpoints are in the store). */
+const trainingTaskParams = z.object({ runId: z.number().int().positive() }).strict();
+type TrainingTaskParams = z.infer<typeof trainingTaskParams>;
 
 export class TrainingService {
-  private readonly active = new Map<number, ActiveRun>();
+  constructor(private readonly deps: TrainingServiceDeps) {}
 
-  constructor(private readonly deps: Deps) {}
+  /** The task handler this domain contributes to the runtime. */
+  taskHandler(): TaskHandler<TrainingTaskParams, JsonObject> {
+    return {
+      kind: 'training',
+      parse: (params) => trainingTaskParams.parse(params),
+      run: (context) => this.train(context),
+      // A crashed run resumes from its last checkpoint when the user says so.
+      onCrash: 'manual',
+    };
+  }
 
-  /** Creates a run for `config` and starts training it in the background. */
-  async start(config: RunConfig, options: { tags?: string[] } = {}): Promise<TrainingStartResult> {
-    const { store } = this.deps;
-    const dataset = await store.datasets.getByPath(resolve(config.dataset.path));
+  /** Creates a run for `config` and queues its training. */
+  async start(config: RunConfig, options: { tags?: string[]; trialId?: number } = {}): Promise<TrainingStartResult> {
+    const { store, tasks } = this.deps;
+    const datasetPath = resolve(config.dataset.path);
+    const dataset = await store.datasets.getByPath(datasetPath);
     const run = await store.runs.create({
       ...(config.name ? { name: config.name } : {}),
       config: config as unknown as JsonObject,
       datasetId: dataset?.id ?? null,
       machine: hostname(),
       tags: options.tags ?? [],
-      status: 'running',
     });
-    return this.launch(run.id, config, null);
+    tasks.wake();
+    this.deps.logger.info(`Training run ${run.id}${config.name ? ` (${config.name})` : ''} queued.`);
+    return this.startResult(run);
   }
 
-  /** Continues a stopped, failed or crashed run from its newest checkpoint. */
+  /** Queues a stopped, failed or crashed run again; it continues from its newest checkpoint. */
   async resume(runId: number): Promise<TrainingStartResult> {
-    if (this.active.has(runId)) throw new ApiError('conflict', `Run ${runId} is already training.`);
+    const run = await this.runOf(runId);
+    const task = await this.taskOf(run);
+    if (task.state === 'completed') throw new ApiError('conflict', `Run ${runId} has completed; there is nothing to resume.`);
+    if (task.state === 'queued' || task.state === 'running' || task.state === 'stopping') {
+      throw new ApiError('conflict', `Run ${runId} is already ${task.state === 'queued' ? 'queued' : 'training'}.`);
+    }
     const point = await this.deps.store.runs.resumePoint(runId);
     if (!point) throw new ApiError('conflict', `Run ${runId} has no checkpoint to resume from.`);
-    if (point.status === 'completed') throw new ApiError('conflict', `Run ${runId} has completed; there is nothing to resume.`);
-    await this.deps.store.runs.setStatus(runId, 'running');
-    return this.launch(runId, point.config as unknown as RunConfig, point.checkpointPath);
+    await this.deps.tasks.resume(task.id);
+    return this.startResult(run);
   }
 
-  /** Asks a training run to stop after its current step (it saves a checkpoint first). */
-  stop(runId: number): { stopping: boolean } {
-    const run = this.active.get(runId);
-    if (!run) return { stopping: false };
-    return { stopping: this.deps.jobs.cancel(run.jobId) };
+  /** Asks a run to stop after its current step (it saves a checkpoint first); a queued run is cancelled. */
+  async stop(runId: number): Promise<{ stopping: boolean }> {
+    const task = await this.taskOf(await this.runOf(runId));
+    return { stopping: await this.deps.tasks.stop(task.id) };
   }
 
-  /** Resolves when the run's current training job has ended. */
-  finished(runId: number): Promise<TrainingFinished> {
-    const run = this.active.get(runId);
-    if (!run) throw new ApiError('not_found', `Run ${runId} is not training in this workbench.`);
-    return run.done;
+  /** Resolves with the final word on the run once its current task has ended, wherever it ran. */
+  async finished(runId: number, options: { signal?: AbortSignal } = {}): Promise<TrainingFinished> {
+    const run = await this.runOf(runId);
+    const task = await this.deps.tasks.wait(this.taskIdOf(run), options);
+    return this.finalWord(runId, task);
   }
 
-  activeRuns(): Array<{ runId: number; jobId: string }> {
-    return [...this.active.values()].map(({ runId, jobId }) => ({ runId, jobId }));
+  /** Runs training in this workbench now. */
+  activeRuns(): Array<{ runId: number; taskId: number }> {
+    return this.deps.tasks
+      .runningHere()
+      .filter((task) => task.kind === 'training' && task.subject?.type === 'run')
+      .map((task) => ({ runId: task.subject!.id, taskId: task.id }));
   }
 
   async estimate(config: RunConfig, steps: number): Promise<TrainingEstimate> {
     return this.deps.engine.call('training.estimate', { config, dataDir: this.deps.dataDir, steps });
   }
 
-  private async launch(runId: number, config: RunConfig, resumeFrom: string | null): Promise<TrainingStartResult> {
-    const { store, jobs, engine, bus, logger, dataDir } = this.deps;
+  private async train(context: TaskContext<TrainingTaskParams>): Promise<JsonObject> {
+    const { store, engine, bus, logger, dataDir } = this.deps;
+    const { runId } = context.params;
+    const run = await this.runOf(runId);
+    const config = run.config as unknown as RunConfig;
     const runDir = await store.runs.directory(runId);
+    const resumeFrom = (await store.runs.resumePoint(runId))?.checkpointPath ?? null;
     const recorder = new RunRecorder(this.deps, runId, config);
-    let resolveDone!: (finished: TrainingFinished) => void;
-    const done = new Promise<TrainingFinished>((resolvePromise) => (resolveDone = resolvePromise));
-    const title = `Training run ${runId}${config.name ? ` (${config.name})` : ''}`;
-    const { jobId } = jobs.start('training', title, async (job) => {
-      const heartbeat = setInterval(() => void store.runs.heartbeat(runId).catch(() => undefined), HEARTBEAT_MS);
-      let finished: TrainingFinished;
-      try {
-        const result = await engine.call(
-          'training.run',
-          { config, runDir, dataDir, resumeFrom },
-          {
-            signal: job.signal,
-            onProgress: (progress: EngineProgress) => {
-              const event = progress.data as TrainingEvent | undefined;
-              if (event && typeof event === 'object' && 'kind' in event) recorder.record(event);
-              else job.progress({ stage: progress.stage, done: progress.done, total: progress.total, etaSeconds: progress.etaSeconds ?? null, ...(progress.message ? { message: progress.message } : {}) });
-            },
-          },
-        );
-        await recorder.settled();
-        finished = await this.conclude(runId, jobId, result, null);
-      } catch (error) {
-        await recorder.settled();
-        finished = await this.conclude(runId, jobId, null, error);
-      } finally {
-        clearInterval(heartbeat);
-        this.active.delete(runId);
-      }
-      bus.emit('training.finished', finished);
-      resolveDone(finished);
-      if (finished.status === 'failed' || finished.status === 'crashed') throw new ApiError('internal', finished.error ?? 'Training failed.');
-      return finished;
-    });
-    this.active.set(runId, { runId, jobId, done });
-    logger.info(`${title} started${resumeFrom ? ` from ${resumeFrom}` : ''}.`);
-    return { runId, jobId, runDir };
+    logger.info(`Training run ${runId} started${resumeFrom ? ` from ${resumeFrom}` : ''}.`);
+    let result: TrainingResult;
+    try {
+      result = await engine.call(
+        'training.run',
+        { config, runDir, dataDir, resumeFrom },
+        {
+          signal: context.signal,
+          onEvent: (event) => recorder.record(event),
+          onProgress: (progress) => context.progress({ stage: progress.stage, done: progress.done, total: progress.total, unit: 'steps', ...(progress.message ? { message: progress.message } : {}) }),
+        },
+      );
+    } catch (error) {
+      await recorder.settled();
+      const crashed = error instanceof ApiError && error.code === 'engine_crashed';
+      const stopped = error instanceof ApiError && error.code === 'cancelled';
+      bus.emit('training.finished', await this.finalWord(runId, null, { status: crashed ? 'crashed' : stopped ? 'stopped' : 'failed', error: (error as Error).message }));
+      throw error;
+    }
+    await recorder.settled();
+    const summary = asJson(result);
+    bus.emit('training.finished', await this.finalWord(runId, null, { status: result.outcome === 'stopped' ? 'stopped' : 'completed', result }));
+    if (result.outcome === 'stopped') throw new StoppedEarly(summary, `Run ${runId} stopped after epoch ${result.epochsCompleted}; resume it to continue.`);
+    return summary;
   }
 
-  /** Writes the run's final status and builds the final word on it. */
-  private async conclude(runId: number, jobId: string, result: TrainingResult | null, error: unknown): Promise<TrainingFinished> {
-    const { store, logger } = this.deps;
-    let status: TrainingFinished['status'];
-    let message: string | null = null;
-    if (result) {
-      status = result.outcome === 'stopped' ? 'stopped' : 'completed';
-    } else {
-      message = error instanceof Error ? error.message : String(error);
-      status = error instanceof ApiError && error.code === 'engine_crashed' ? 'crashed' : 'failed';
-      if (error instanceof ApiError && error.code === 'cancelled') status = 'stopped';
-    }
-    try {
-      await store.runs.setStatus(runId, status, { error: message });
-    } catch (storeError) {
-      logger.error(`Run ${runId}: could not record status ${status}: ${(storeError as Error).message}`);
-    }
-    const latest = await store.checkpoints.latest(runId).catch(() => null);
-    logger.info(`Run ${runId} ${status}${message ? `: ${message}` : ''}.`);
+  /**
+   * The final word on a run, from the store (so it is the same whoever ran
+   * it): status, newest and best checkpoint, and the result when known.
+   */
+  private async finalWord(
+    runId: number,
+    task: TaskRecord | null,
+    known: { status?: TrainingFinished['status']; result?: TrainingResult; error?: string | null } = {},
+  ): Promise<TrainingFinished> {
+    const { store } = this.deps;
+    const run = await this.runOf(runId);
+    const result = known.result ?? (task?.result as unknown as TrainingResult | null) ?? null;
+    const checkpoints = await store.checkpoints.list(runId);
+    const latest = await store.checkpoints.latest(runId);
+    const best = checkpoints.find((checkpoint) => checkpoint.isBest) ?? null;
+    const status = known.status ?? runStatusAsFinished(run.status);
     return {
       runId,
-      jobId,
+      taskId: task?.id ?? this.taskIdOf(run),
       status,
       outcome: result?.outcome ?? null,
       epochsCompleted: result?.epochsCompleted ?? latest?.epoch ?? 0,
       globalStep: result?.globalStep ?? latest?.step ?? 0,
       checkpoint: result?.lastCheckpoint ?? latest?.path ?? null,
-      bestCheckpoint: result?.bestCheckpoint ?? null,
+      bestCheckpoint: result?.bestCheckpoint ?? best?.path ?? null,
       validation: result?.validation ?? null,
-      error: message,
+      error: known.error !== undefined ? known.error : (task?.error ?? run.error),
     };
   }
+
+  private startResult(run: RunRecord): TrainingStartResult {
+    return { runId: run.id, taskId: this.taskIdOf(run), runDir: resolve(this.deps.dataDir, 'runs', String(run.id)) };
+  }
+
+  private async runOf(runId: number): Promise<RunRecord> {
+    const run = await this.deps.store.runs.get(runId);
+    if (!run) throw new ApiError('not_found', `No run with id ${runId}.`);
+    return run;
+  }
+
+  private taskIdOf(run: RunRecord): number {
+    if (run.taskId === null) throw new ApiError('conflict', `Run ${run.id} has no training task.`);
+    return run.taskId;
+  }
+
+  private async taskOf(run: RunRecord): Promise<TaskRecord> {
+    const task = await this.deps.store.tasks.get(this.taskIdOf(run));
+    if (!task) throw new ApiError('not_found', `Run ${run.id}'s task ${run.taskId} is missing.`);
+    return task;
+  }
+}
+
+function runStatusAsFinished(status: RunRecord['status']): TrainingFinished['status'] {
+  if (status === 'completed' || status === 'stopped' || status === 'failed' || status === 'crashed') return status;
+  return 'failed';
+}
+
+/** Plain JSON for the store's JSON columns. */
+function asJson(value: unknown): JsonObject {
+  return JSON.parse(JSON.stringify(value)) as JsonObject;
 }
 
 /**
@@ -171,7 +221,7 @@ class RunRecorder {
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly deps: Deps,
+    private readonly deps: TrainingServiceDeps,
     private readonly runId: number,
     private readonly config: RunConfig,
   ) {}

@@ -64,11 +64,11 @@ export const datasetMethods = {
     z.object({ datasetId, imageId: z.string().min(1).max(4096) }).strict(),
     'One image: size, format, captions and their tokens, and the scene for Shapes images.',
   ),
-  'datasets.synth': returns<{ jobId: string }>()(
+  'datasets.synth': returns<{ taskId: number }>()(
     z
       .object({ out: fsPath.describe('Folder to write the Shapes dataset into.'), ...shapesOptions, register: z.boolean().default(false) })
       .strict(),
-    'Generate a Shapes dataset (a long job: follow job.progress; the result is a SynthResult).',
+    'Generate a Shapes dataset as a task (follow task.progress; its result is a SynthResult).',
   ),
   'datasets.createShapes': returns<CreateShapesResult>()(
     z.object({ images: shapesOptions.images, seed: shapesOptions.seed }).strict(),

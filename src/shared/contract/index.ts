@@ -12,16 +12,17 @@
  */
 import { event, type EventSpec, type MethodSpec } from './spec';
 import { systemMethods } from './system';
-import { jobMethods } from './jobs';
+import { taskEvents, taskMethods } from './tasks';
 import { datasetMethods } from './datasets';
 import { runMethods } from './runs';
 import { trainingMethods } from './training';
 import { inferenceMethods } from './inference';
 import { compareMethods } from './compare';
+import { galleryMethods } from './gallery';
 import type { z } from 'zod';
 import type { TrainingEpochEvent, TrainingFinished, TrainingStartedEvent, TrainingStepEvent } from '../trainingTypes';
 
-import type { EngineStatus, JobFinished, JobProgress, LogEntry } from '../types';
+import type { EngineStatus, LogEntry } from '../types';
 import { type MetricBatch, type RunRecord } from '../storeTypes';
 
 export type { EventSpec, MethodSpec } from './spec';
@@ -30,19 +31,19 @@ export type { EventSpec, MethodSpec } from './spec';
 
 export const methods = {
   ...systemMethods,
-  ...jobMethods,
+  ...taskMethods,
   ...datasetMethods,
   ...runMethods,
   ...trainingMethods,
   ...inferenceMethods,
   ...compareMethods,
+  ...galleryMethods,
 } as const;
 
 export const events = {
+  ...taskEvents,
   'system.log': event<LogEntry>('A log line from the main process or the engine.'),
   'engine.status': event<EngineStatus>('The engine started, crashed or restarted.'),
-  'job.progress': event<JobProgress>('Progress of a long job.'),
-  'job.finished': event<JobFinished>('A long job completed, failed or was cancelled.'),
   'run.updated': event<RunRecord>('A run was created, renamed, tagged or changed status.'),
   'run.deleted': event<{ runId: number }>('A run and its files were deleted.'),
   'run.metrics': event<MetricBatch>('Metric points of a run were committed (the live dashboard feed).'),

@@ -39,7 +39,7 @@ export const inferenceMethods = {
       .strict(),
     'Score a COCO results file against references with BLEU-1..4, ROUGE-L and CIDEr-D (coco-caption definitions).',
   ),
-  'eval.start': returns<{ jobId: string }>()(
+  'eval.start': returns<{ taskId: number }>()(
     z
       .object({
         runId: z.number().int().min(1),
@@ -53,7 +53,7 @@ export const inferenceMethods = {
         batchSize: z.number().int().min(1).max(256).default(16),
       })
       .strict(),
-    'Evaluate a checkpoint on a split as a job: captions, per-image and aggregate scores stored with the decoding and metric definitions, and a COCO results file.',
+    'Evaluate a checkpoint on a split as a task: captions, per-image and aggregate scores stored with the decoding and metric definitions, and a COCO results file.',
   ),
   'eval.get': returns<EvaluationDetail>()(
     z

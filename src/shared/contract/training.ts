@@ -34,6 +34,6 @@ export const trainingMethods = {
     none,
     'The RunConfig as JSON Schema (titles, help texts, bounds, defaults) and the numeric fields a tuner may search.',
   ),
-  'training.active': returns<Array<{ runId: number; jobId: string }>>()(none, 'Runs training in this workbench now.'),
+  'training.active': returns<Array<{ runId: number; taskId: number }>>()(none, 'Runs training in this workbench now.'),
 } as const;
 

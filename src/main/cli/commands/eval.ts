@@ -5,7 +5,7 @@ import { METRIC_KEYS, METRIC_NAMES } from '../../lib/metrics/definitions';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench } from '../context';
 import { decodingFlags, decodingFromFlags, decodingUsage, describeDecoding } from '../decodingOptions';
-import { runJob } from '../jobs';
+import { followTask } from '../tasks';
 import { formatGrounded } from './score';
 import type { Command } from './types';
 
@@ -64,7 +64,7 @@ export const evalCommand: Command = {
       batchSize: intOption(values['batch-size'], 'batch-size', 16),
     };
     const summary = await withWorkbench({ dataDir: values['data-dir'], quiet: values.json }, (cli) =>
-      runJob<EvaluationSummary>(cli, () => cli.call('eval.start', request), { showProgress: !values.json }),
+      followTask<EvaluationSummary>(cli, () => cli.call('eval.start', request), { showProgress: !values.json }),
     );
     if (values.json) printJson(summary);
     else process.stdout.write(formatEvaluation(summary));

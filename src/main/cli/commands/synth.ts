@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { SynthResult } from '../../../shared/datasetsTypes';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench } from '../context';
-import { runJob } from '../jobs';
+import { followTask } from '../tasks';
 import type { Command } from './types';
 
 const usage = `Usage: captioner synth --out DIR [--images N] [--seed S] [--size PX] [--image-format png|jpeg]
@@ -52,7 +52,7 @@ export const synthCommand: Command = {
       register: values.register,
     } as const;
     const result = await withWorkbench({ dataDir: values['data-dir'], quiet: values.json }, (cli) =>
-      runJob<SynthResult>(cli, () => cli.call('datasets.synth', request), { showProgress: !values.json }),
+      followTask<SynthResult>(cli, () => cli.call('datasets.synth', request), { showProgress: !values.json }),
     );
     if (values.json) printJson(result);
     else {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isPresetId, mergeConfig, presetIds, presets, validateRunConfig, type RunConfig } from '../../../shared/runConfig';
 import type { TrainingEpochEvent, TrainingEstimate, TrainingFinished, TrainingStartedEvent } from '../../../shared/trainingTypes';
-import type { JobProgress } from '../../../shared/types';
+import type { TaskProgressEvent } from '../../../shared/taskTypes';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench } from '../context';
 import { formatDuration, progressPrinter } from '../progress';
@@ -70,9 +70,8 @@ export const trainCommand: Command = {
       const { bus } = cli.workbench.services;
       const bar = progressPrinter(!values.json);
       let runId: number | null = null;
-      let jobId: string | null = null;
       const detach = bus.attach((event, payload) => {
-        if (event === 'job.progress' && (payload as JobProgress).jobId === jobId) bar.update(payload as JobProgress);
+        if (event === 'task.progress' && (payload as TaskProgressEvent).subject?.type === 'run' && (payload as TaskProgressEvent).subject?.id === runId) bar.update((payload as TaskProgressEvent).progress);
         if (event === 'training.started' && (payload as TrainingStartedEvent).runId === runId) {
           const started = payload as TrainingStartedEvent;
           if (values.json) printJson({ type: 'started', runId: started.runId, backend: started.backend, device: started.device, batchSize: started.batchSize, stepsPerEpoch: started.stepsPerEpoch, epochs: started.epochs, warnings: started.warnings });
@@ -101,7 +100,6 @@ export const trainCommand: Command = {
       try {
         const started = resumeRun !== null ? await cli.call('training.resume', { runId: resumeRun }) : await cli.call('training.start', { config: config! });
         runId = started.runId;
-        jobId = started.jobId;
         if (!values.json) process.stderr.write(`Run ${runId}: ${started.runDir}\n`);
         if (interrupts > 0) await cli.call('training.stop', { runId });
         const finished = await cli.workbench.services.training.finished(runId);

@@ -4,6 +4,7 @@
  */
 import { dataEngineHandlers } from './data';
 import { evalEngineHandlers } from './eval';
+import { explainEngineHandlers } from './explain';
 import { packageEngineHandlers } from './packages';
 import { systemEngineHandlers } from './system';
 import { trainingEngineHandlers } from './training';
@@ -12,6 +13,7 @@ export const engineHandlers = {
   ...systemEngineHandlers,
   ...dataEngineHandlers,
   ...evalEngineHandlers,
+  ...explainEngineHandlers,
   ...packageEngineHandlers,
   ...trainingEngineHandlers,
 };

@@ -1,6 +1,6 @@
 /**
  * Engine methods for training. `training.run` trains (or resumes) a run and
- * streams its events as progress `data`; stopping is the call's
+ * streams its events (`TrainingEvent`); stopping is the call's
  * AbortSignal: the current step finishes, a checkpoint is written, and the
  * call answers normally with outcome `stopped`. `training.estimate` times a
  * few real steps of a configuration on this engine's backend.
@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunConfig } from '../../../shared/runConfig';
-import type { TrainingEstimate, TrainingResult, TrainingStarted } from '../../../shared/trainingTypes';
+import type { TrainingEstimate, TrainingEvent, TrainingResult, TrainingStarted } from '../../../shared/trainingTypes';
 import type { BackendInfo } from '../../../shared/types';
 import { initBackend } from '../../ml/backend';
 import type { EngineContext } from '../protocol';
@@ -31,7 +31,7 @@ export interface TrainingEstimateParams {
 }
 
 export const trainingEngineHandlers = {
-  async 'training.run'(params: TrainingRunParams, ctx: EngineContext): Promise<TrainingResult> {
+  async 'training.run'(params: TrainingRunParams, ctx: EngineContext<TrainingEvent>): Promise<TrainingResult> {
     const backend = await initBackend();
     // A terminal's Ctrl-C reaches the whole process group, this engine too. The
     // parent decides how training stops (finish the step, save, answer), so the
@@ -94,7 +94,7 @@ export const trainingEngineHandlers = {
   },
 };
 
-function runTraining(params: TrainingRunParams, ctx: EngineContext, backend: BackendInfo): Promise<TrainingResult> {
+function runTraining(params: TrainingRunParams, ctx: EngineContext<TrainingEvent>, backend: BackendInfo): Promise<TrainingResult> {
   return train({
     config: params.config,
     runDir: params.runDir,
@@ -102,7 +102,7 @@ function runTraining(params: TrainingRunParams, ctx: EngineContext, backend: Bac
     backend,
     resumeFrom: params.resumeFrom,
     signal: ctx.signal,
-    onEvent: (event) => ctx.progress({ stage: event.kind, done: 0, total: null, data: event }),
+    onEvent: (event) => ctx.emit(event),
     onProgress: (progress) => ctx.progress(progress),
     log: (level, message) => ctx.log(level, message),
   });
