@@ -89,7 +89,7 @@ export function heatColor(value: number): [number, number, number] {
 }
 
 /** RGBA pixels (width × height × 4) of the heatmap for one word, ready for an ImageData or sharp. */
-export function heatmapRgba(weights: readonly number[], grid: { rows: number; cols: number }, width: number, height: number, options: HeatmapOptions): Uint8ClampedArray {
+export function heatmapRgba(weights: readonly number[], grid: { rows: number; cols: number }, width: number, height: number, options: HeatmapOptions): Uint8ClampedArray<ArrayBuffer> {
   const scaled = scaleToMax(weights);
   let values = upsample(scaled, grid.rows, grid.cols, width, height, options.smooth);
   if (options.smooth) values = gaussianBlur(values, width, height, 0.5 * Math.min(width / grid.cols, height / grid.rows));
