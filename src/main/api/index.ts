@@ -5,6 +5,7 @@ import { galleryHandlers } from './gallery';
 import type { Handlers } from './handlers';
 import type { Services } from './services';
 import { inferenceHandlers } from './inference';
+import { playgroundHandlers } from './playground';
 import { runHandlers } from './runs';
 import { systemHandlers } from './system';
 import { taskHandlers } from './tasks';
@@ -19,6 +20,7 @@ export function createHandlers(services: Services): Handlers {
     ...runHandlers(services),
     ...trainingHandlers(services),
     ...compareHandlers(services),
+    ...playgroundHandlers(services),
     ...taskHandlers(services),
   };
 }

@@ -18,6 +18,7 @@ import { runMethods } from './runs';
 import { trainingMethods } from './training';
 import { inferenceMethods } from './inference';
 import { compareMethods } from './compare';
+import { playgroundMethods } from './playground';
 import { galleryMethods } from './gallery';
 import type { z } from 'zod';
 import type { TrainingEpochEvent, TrainingFinished, TrainingStartedEvent, TrainingStepEvent } from '../trainingTypes';
@@ -37,6 +38,7 @@ export const methods = {
   ...trainingMethods,
   ...inferenceMethods,
   ...compareMethods,
+  ...playgroundMethods,
   ...galleryMethods,
 } as const;
 
