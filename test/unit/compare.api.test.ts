@@ -206,6 +206,8 @@ describe('compare.captions', () => {
     expect(bySpread.rows.map((row) => row.imageId)).toEqual(['img3', 'img2', 'img1']);
     const byBleu = await call('compare.captions', { evaluationIds: [first.id, second.id], sort: 'spread', metric: 'bleu4', limit: 1, offset: 1 });
     expect(byBleu.rows.map((row) => row.imageId)).toEqual(['img2']);
+    // The spread follows the metric asked for, also when the aligned rows are reused.
+    expect(byBleu.rows[0]!.spread).toBeCloseTo(0.35, 10);
     expect(byBleu.total).toBe(3);
   });
 

@@ -55,7 +55,7 @@ const ORDER: Record<CaptionSort, (a: CaptionRow, b: CaptionRow) => number> = {
   image: byImage,
 };
 
-/** Rows for the images every evaluation has, in image-id order. */
+/** Rows for the images every evaluation has, in image-id order; `spread` is for `metric`. */
 export function captionRows(evaluationIds: readonly number[], itemLists: ReadonlyArray<readonly EvaluationItem[]>, metric: string): CaptionRow[] {
   const lookups = itemLists.map((items) => new Map(items.map((item) => [item.imageId, item])));
   const rows: CaptionRow[] = [];
@@ -64,7 +64,6 @@ export function captionRows(evaluationIds: readonly number[], itemLists: Readonl
     if (items.some((item) => item === undefined)) continue;
     const present = items as EvaluationItem[];
     const agreement = compareCaptions(present.map((item) => item.caption));
-    const scores = present.map((item) => item.scores[metric]).filter((score): score is number => typeof score === 'number');
     rows.push({
       imageId: first.imageId,
       imagePath: present.find((item) => item.imagePath)?.imagePath ?? null,
@@ -76,16 +75,59 @@ export function captionRows(evaluationIds: readonly number[], itemLists: Readonl
         scores: item.scores,
       })),
       disagreement: agreement.disagreement,
-      spread: scores.length > 1 ? Math.max(...scores) - Math.min(...scores) : 0,
+      spread: spreadOf(present.map((item) => item.scores), metric),
     });
   }
   return rows;
 }
 
+function spreadOf(scores: ReadonlyArray<Record<string, number>>, metric: string): number {
+  let low = Infinity;
+  let high = -Infinity;
+  let n = 0;
+  for (const entry of scores) {
+    const value = entry[metric];
+    if (typeof value !== 'number') continue;
+    n++;
+    if (value < low) low = value;
+    if (value > high) high = value;
+  }
+  return n > 1 ? high - low : 0;
+}
+
+/**
+ * Evaluations never change once stored, so the aligned rows of a set of
+ * them are kept for the next pages and sorts, per store (keyed by ids and
+ * creation times, so a deleted and re-used id cannot match). A few sets at most.
+ */
+const CACHED_SETS = 4;
+const caches = new WeakMap<ExperimentStore, Map<string, CaptionRow[]>>();
+
+async function rowsOf(store: ExperimentStore, evaluations: readonly EvaluationRecord[], metric: string): Promise<CaptionRow[]> {
+  const key = evaluations.map((evaluation) => `${evaluation.id}@${evaluation.createdAt}`).join(',');
+  let cache = caches.get(store);
+  if (!cache) caches.set(store, (cache = new Map()));
+  let rows = cache.get(key);
+  if (!rows) {
+    const itemLists = await Promise.all(evaluations.map((evaluation) => store.evaluations.items(evaluation.id)));
+    rows = captionRows(
+      evaluations.map((evaluation) => evaluation.id),
+      itemLists,
+      metric,
+    );
+    cache.set(key, rows);
+    if (cache.size > CACHED_SETS) cache.delete(cache.keys().next().value!);
+  } else {
+    cache.delete(key);
+    cache.set(key, rows);
+  }
+  // The spread depends on the metric asked for; the alignment does not.
+  return rows.map((row) => ({ ...row, spread: spreadOf(row.captions.map((caption) => caption.scores), metric) }));
+}
+
 export async function compareEvaluationCaptions(store: ExperimentStore, request: CaptionsRequest): Promise<CaptionComparison> {
   const evaluations = await loadEvaluations(store, request.evaluationIds);
-  const itemLists = await Promise.all(evaluations.map((evaluation) => store.evaluations.items(evaluation.id)));
-  const rows = captionRows(request.evaluationIds, itemLists, request.metric);
+  const rows = await rowsOf(store, evaluations, request.metric);
   const identical = rows.filter((row) => row.disagreement === 0).length;
   const meanDisagreement = rows.length ? rows.reduce((sum, row) => sum + row.disagreement, 0) / rows.length : 0;
   rows.sort(ORDER[request.sort]);

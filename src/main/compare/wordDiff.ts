@@ -17,38 +17,51 @@ export function comparable(word: string): string {
   return word.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
 }
 
-/** Dynamic-programming table of longest common subsequence lengths of suffixes. */
-function lcsTable(a: readonly string[], b: readonly string[]): Uint16Array[] {
-  const table = Array.from({ length: a.length + 1 }, () => new Uint16Array(b.length + 1));
+/**
+ * Longest-common-subsequence lengths of all suffix pairs, flat: cell (i, j)
+ * at `i * (b.length + 1) + j` holds the LCS length of a[i..] and b[j..].
+ */
+function lcsTable<T>(a: readonly T[], b: readonly T[]): Uint16Array {
+  const width = b.length + 1;
+  const table = new Uint16Array((a.length + 1) * width);
   for (let i = a.length - 1; i >= 0; i--) {
     for (let j = b.length - 1; j >= 0; j--) {
-      table[i]![j] = a[i] === b[j] ? table[i + 1]![j + 1]! + 1 : Math.max(table[i + 1]![j]!, table[i]![j + 1]!);
+      const here = i * width + j;
+      table[here] = a[i] === b[j] ? table[here + width + 1]! + 1 : Math.max(table[here + width]!, table[here + 1]!);
     }
   }
   return table;
 }
 
-/** Positions of `a` that belong to one longest common subsequence with `b`. */
-export function matchedPositions(a: readonly string[], b: readonly string[]): boolean[] {
+/** One longest common subsequence of `a` and `b`: which positions of each take part in it. */
+function alignment<T>(a: readonly T[], b: readonly T[]): { inA: boolean[]; inB: boolean[]; length: number } {
   const table = lcsTable(a, b);
-  const matched = new Array<boolean>(a.length).fill(false);
+  const width = b.length + 1;
+  const inA = new Array<boolean>(a.length).fill(false);
+  const inB = new Array<boolean>(b.length).fill(false);
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
     if (a[i] === b[j]) {
-      matched[i] = true;
+      inA[i] = true;
+      inB[j] = true;
       i++;
       j++;
-    } else if (table[i + 1]![j]! >= table[i]![j + 1]!) i++;
+    } else if (table[(i + 1) * width + j]! >= table[i * width + j + 1]!) i++;
     else j++;
   }
-  return matched;
+  return { inA, inB, length: table[0]! };
+}
+
+/** Positions of `a` that belong to one longest common subsequence with `b`. */
+export function matchedPositions(a: readonly string[], b: readonly string[]): boolean[] {
+  return alignment(a, b).inA;
 }
 
 /** 2·LCS / (|a| + |b|): 1 for the same words in the same order, 0 for none in common. */
 export function similarity(a: readonly string[], b: readonly string[]): number {
   if (a.length + b.length === 0) return 1;
-  return (2 * lcsTable(a, b)[0]![0]!) / (a.length + b.length);
+  return (2 * lcsTable(a, b)[0]!) / (a.length + b.length);
 }
 
 export interface CaptionAgreement {
@@ -58,27 +71,39 @@ export interface CaptionAgreement {
   disagreement: number;
 }
 
-/** Marks, for every caption, the words that are not matched in every other caption. */
+/**
+ * Marks, for every caption, the words that are not matched in every other
+ * caption. Each pair is aligned once; that one alignment marks both sides
+ * and gives the pair's similarity.
+ */
 export function compareCaptions(captions: readonly string[]): CaptionAgreement {
   const shown = captions.map(displayWords);
-  const keys = shown.map((words) => words.map(comparable));
-  const words = shown.map((display, i) => {
-    const differs = new Array<boolean>(display.length).fill(false);
-    keys.forEach((other, j) => {
-      if (i === j) return;
-      matchedPositions(keys[i]!, other).forEach((matched, position) => {
-        if (!matched) differs[position] = true;
-      });
-    });
-    return display.map((text, position) => ({ text, differs: differs[position]! }));
-  });
+  // Words as small integers: the alignments then compare numbers, not strings.
+  const ids = new Map<string, number>();
+  const keys = shown.map((words) =>
+    words.map((word) => {
+      const key = comparable(word);
+      let id = ids.get(key);
+      if (id === undefined) ids.set(key, (id = ids.size));
+      return id;
+    }),
+  );
+  const differs = shown.map((words) => new Array<boolean>(words.length).fill(false));
   let total = 0;
   let pairs = 0;
   for (let i = 0; i < keys.length; i++) {
     for (let j = i + 1; j < keys.length; j++) {
-      total += similarity(keys[i]!, keys[j]!);
+      const a = keys[i]!;
+      const b = keys[j]!;
+      const { inA, inB, length } = alignment(a, b);
+      for (let position = 0; position < inA.length; position++) if (!inA[position]) differs[i]![position] = true;
+      for (let position = 0; position < inB.length; position++) if (!inB[position]) differs[j]![position] = true;
+      total += a.length + b.length === 0 ? 1 : (2 * length) / (a.length + b.length);
       pairs++;
     }
   }
-  return { words, disagreement: pairs === 0 ? 0 : 1 - total / pairs };
+  return {
+    words: shown.map((words, i) => words.map((text, position) => ({ text, differs: differs[i]![position]! }))),
+    disagreement: pairs === 0 ? 0 : 1 - total / pairs,
+  };
 }
