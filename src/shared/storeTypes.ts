@@ -38,6 +38,12 @@ export interface RunRecord {
   datasetId: number | null;
   /** The tuning trial this run belongs to, if any. */
   trialId: number | null;
+  /**
+   * The training task that moves this run through its life (owner,
+   * heartbeat, progress). `status`, `error` and the times are kept in step
+   * with it; null once that task was deleted (the run keeps its last status).
+   */
+  taskId: number | null;
   /** tfjs backend that trained it (`tensorflow`, `wasm`, `cpu`) and where. */
   backend: string | null;
   machine: string | null;
@@ -48,7 +54,7 @@ export interface RunRecord {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
-  /** Last sign of life from the engine while running. */
+  /** Last sign of life from whoever runs its task (null once the task is deleted). */
   heartbeatAt: string | null;
   /** The newest checkpoint: where training resumes from. */
   lastCheckpoint: CheckpointRef | null;
@@ -249,6 +255,11 @@ export interface EvaluationItem {
 
 // ─── tuning ──────────────────────────────────────────────────────────────────
 
+/**
+ * A study is `running` while its task is queued, running or stopping (it is
+ * open: an executor works on it or may claim it), `completed` when its task
+ * completed, `stopped` when it was cancelled, failed or crashed.
+ */
 export const STUDY_STATUSES = ['running', 'completed', 'stopped'] as const;
 export type StudyStatus = (typeof STUDY_STATUSES)[number];
 
@@ -264,11 +275,14 @@ export interface StudyRecord {
   /** Base run config each trial's params are laid over. */
   baseConfig: JsonObject;
   status: StudyStatus;
+  /** The study's task; its trials' tasks have it as parent. Null once deleted. */
+  taskId: number | null;
   createdAt: string;
   updatedAt: string;
 }
 
-export const TRIAL_STATES = ['queued', 'running', 'completed', 'pruned', 'failed', 'crashed'] as const;
+/** `pruned`: its task completed with `result.pruned`; `cancelled`: stopped before it finished. */
+export const TRIAL_STATES = ['queued', 'running', 'completed', 'pruned', 'failed', 'cancelled', 'crashed'] as const;
 export type TrialState = (typeof TRIAL_STATES)[number];
 
 export interface TrialRecord {
@@ -281,6 +295,8 @@ export interface TrialRecord {
   /** Final objective value, once completed. */
   value: number | null;
   runId: number | null;
+  /** The trial's task (null once deleted). */
+  taskId: number | null;
   error: string | null;
   createdAt: string;
   startedAt: string | null;
@@ -307,6 +323,8 @@ export interface BatchJobRecord {
   runId: number | null;
   decoding: JsonObject;
   status: BatchJobStatus;
+  /** The job's task (null once deleted). */
+  taskId: number | null;
   total: number;
   done: number;
   error: string | null;
@@ -340,10 +358,14 @@ export interface RunExport {
   evaluations: Array<EvaluationRecord & { items: EvaluationItem[] }>;
 }
 
+/** What crash recovery marked crashed: every task, and the domain rows among them. */
 export interface RecoveryReport {
   runs: number[];
   trials: number[];
   batchJobs: number[];
+  studies: number[];
+  /** Every task it crashed, of any kind, by id. */
+  tasks: number[];
 }
 
 export interface RunDeleted {

@@ -563,10 +563,10 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         const fresh = await newRun({ status: 'running' });
 
         const report = await store.recoverInterrupted({ staleAfterMs: 60_000 });
-        expect(report).toEqual({ runs: [stale.id], trials: [trial.id], batchJobs: [job.id] });
+        expect(report).toEqual({ runs: [stale.id], trials: [trial.id], batchJobs: [job.id], studies: [], tasks: [stale.taskId, trial.taskId, job.taskId] });
         const crashed = await store.runs.get(stale.id);
         expect(crashed?.status).toBe('crashed');
-        expect(crashed?.error).toMatch(/heartbeats/);
+        expect(crashed?.error).toMatch(/No heartbeat from .* for 600 s/);
         expect(crashed?.error).toMatch(/epoch 1 checkpoint/);
         expect(crashed?.finishedAt).toBe(new Date(now).toISOString());
         expect((await store.metrics.series(stale.id, 'loss')).points).toHaveLength(1);
@@ -578,7 +578,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect((await store.runs.get(queued.id))?.status).toBe('queued');
         // A crashed run can resume.
         expect((await store.runs.setStatus(stale.id, 'running')).status).toBe('running');
-        expect(await store.recoverInterrupted({ staleAfterMs: 60_000 })).toEqual({ runs: [], trials: [], batchJobs: [] });
+        expect(await store.recoverInterrupted({ staleAfterMs: 60_000 })).toEqual({ runs: [], trials: [], batchJobs: [], studies: [], tasks: [] });
       });
     });
 

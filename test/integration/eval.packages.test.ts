@@ -23,7 +23,6 @@ import { completeDecoding } from '../../src/main/ml/captioning/decoding';
 import { loadCheckpointModel } from '../../src/main/ml/captioning/model';
 import type { CaptionResult, EvaluationDetail, EvaluationSummary, ModelPackageInfo, ScoreReport } from '../../src/shared/inferenceTypes';
 import { withWorkbench } from '../../src/main/cli/context';
-import type { JobFinished } from '../../src/shared/types';
 import { dispatchOnce } from '../helpers/apiCall';
 import { tempDir } from '../helpers/evalFixtures';
 import { jsonLines, runCli } from '../helpers/runCli';
@@ -85,19 +84,14 @@ describe('captioner eval', () => {
     for (const [key, value] of Object.entries(summary.aggregate)) expect(report.aggregate[key as keyof typeof report.aggregate]).toBeCloseTo(value, 10);
   });
 
-  it('stops cleanly when the job is cancelled, and stores nothing', async () => {
+  it('stops cleanly when the task is stopped, and stores nothing', async () => {
     const before = (await dispatchOnce(run.dataDir, 'eval.list', { runId: run.runId })).length;
     const finished = await withWorkbench({ dataDir: run.dataDir, quiet: true }, async (cli) => {
-      const done = new Promise<JobFinished>((resolve) =>
-        cli.workbench.services.bus.attach((event, payload) => {
-          if (event === 'job.finished') resolve(payload as JobFinished);
-        }),
-      );
-      const { jobId } = await cli.call('eval.start', { runId: run.runId, split: 'train', batchSize: 1 });
-      expect(await cli.call('jobs.cancel', { jobId })).toEqual({ cancelled: true });
-      return done;
+      const { taskId } = await cli.call('eval.start', { runId: run.runId, split: 'train', batchSize: 1 });
+      expect(await cli.call('tasks.stop', { taskId })).toEqual({ stopping: true });
+      return cli.workbench.services.tasks.wait(taskId);
     });
-    expect(finished.status).toBe('cancelled');
+    expect(finished.state).toBe('cancelled');
     expect(await dispatchOnce(run.dataDir, 'eval.list', { runId: run.runId })).toHaveLength(before);
   });
 

@@ -40,7 +40,7 @@ describe('request validation', () => {
         throw new ApiError('not_found', 'No such run.');
       },
     });
-    const envelope = await dispatch(failing, 'jobs.cancel', { jobId: 'x' }, { transport: 'ipc' });
+    const envelope = await dispatch(failing, 'tasks.stop', { taskId: 3 }, { transport: 'ipc' });
     expect(envelope).toEqual({ ok: false, error: { code: 'not_found', message: 'No such run.' } });
   });
 });
@@ -60,7 +60,7 @@ describe('the contract', () => {
   });
 
   it('names event listeners onNamespaceNoun', () => {
-    expect(eventListenerName('job.progress')).toBe('onJobProgress');
+    expect(eventListenerName('task.progress')).toBe('onTaskProgress');
     expect(eventListenerName('system.log')).toBe('onSystemLog');
   });
 });
@@ -73,7 +73,7 @@ describe('buildApi', () => {
       calls,
       invoke: async (method, request) => {
         calls.push([method, request]);
-        if (method === 'jobs.cancel') return { ok: false, error: { code: 'not_found', message: 'gone', issues: [{ path: 'jobId', message: 'unknown' }] } };
+        if (method === 'tasks.stop') return { ok: false, error: { code: 'not_found', message: 'gone', issues: [{ path: 'taskId', message: 'unknown' }] } };
         return { ok: true, value: method };
       },
       subscribe: () => () => undefined,
@@ -94,13 +94,13 @@ describe('buildApi', () => {
     const transport = recordingTransport();
     const api = buildApi(transport);
     await expect(api.system.info({})).resolves.toBe('system.info');
-    const failure = await api.jobs.cancel({ jobId: 'j1' }).catch((error: unknown) => error);
+    const failure = await api.tasks.stop({ taskId: 1 }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ApiError);
     expect((failure as ApiError).code).toBe('not_found');
-    expect((failure as ApiError).issues[0]?.path).toBe('jobId');
+    expect((failure as ApiError).issues[0]?.path).toBe('taskId');
     expect(transport.calls).toEqual([
       ['system.info', {}],
-      ['jobs.cancel', { jobId: 'j1' }],
+      ['tasks.stop', { taskId: 1 }],
     ]);
   });
 });

@@ -8,7 +8,7 @@ import { createWorkbench, type Workbench } from '../../src/main/workbench';
 import type { MethodName, RequestOf, ResponseOf } from '../../src/shared/contract';
 import type { SynthResult } from '../../src/shared/datasetsTypes';
 import { ApiError } from '../../src/shared/errors';
-import type { JobFinished, JobProgress } from '../../src/shared/types';
+import type { TaskProgress, TaskRecord } from '../../src/shared/taskTypes';
 import { fakeSpawner } from '../helpers/fakeEngine';
 import { tempDir, writeFlickr8kCsv } from '../helpers/datasetFixtures';
 
@@ -43,18 +43,15 @@ async function call<M extends MethodName>(method: M, request: RequestOf<M>, targ
   return envelope.value as ResponseOf<M>;
 }
 
-function finished(jobId: string): Promise<{ finished: JobFinished; progress: JobProgress[] }> {
-  const progress: JobProgress[] = [];
-  return new Promise((resolve) => {
-    const detach = workbench.services.bus.attach((event, payload) => {
-      const p = payload as { jobId: string };
-      if (p.jobId !== jobId) return;
-      if (event === 'job.progress') progress.push(payload as JobProgress);
-      if (event === 'job.finished') {
-        detach();
-        resolve({ finished: payload as JobFinished, progress });
-      }
-    });
+/** The task's end and every progress report it streamed. */
+function finished(taskId: number): Promise<{ finished: TaskRecord; progress: TaskProgress[] }> {
+  const progress: TaskProgress[] = [];
+  const detach = workbench.services.bus.attach((event, payload) => {
+    if (event === 'task.progress' && (payload as { taskId: number }).taskId === taskId) progress.push((payload as { progress: TaskProgress }).progress);
+  });
+  return workbench.services.tasks.wait(taskId, { pollMs: 20 }).then((task) => {
+    detach();
+    return { finished: task, progress };
   });
 }
 
@@ -125,16 +122,16 @@ describe('datasets API', () => {
 
   it('creates the Shapes benchmark once, registers it, and scores captions against it', async () => {
     const started = await call('datasets.createShapes', { images: 20, seed: 4 });
-    expect(started.jobId).not.toBeNull();
+    expect(started.taskId).not.toBeNull();
     expect(started.path).toBe(join(temp.dir, 'data', 'datasets', 'shapes-s4-n20'));
-    const { finished: done, progress } = await finished(started.jobId as string);
-    expect(done.status).toBe('completed');
-    expect(progress.at(-1)).toMatchObject({ done: 20, total: 20, kind: 'datasets.synth' });
-    const result = done.result as SynthResult;
+    const { finished: done, progress } = await finished(started.taskId as number);
+    expect(done).toMatchObject({ state: 'completed', kind: 'synthesis' });
+    expect(progress.at(-1)).toMatchObject({ done: 20, total: 20, unit: 'images' });
+    const result = done.result as unknown as SynthResult;
     expect(result.dataset).toMatchObject({ name: 'Shapes', kind: 'shapes', format: 'karpathy', images: 20 });
 
     const again = await call('datasets.createShapes', { images: 20, seed: 4 });
-    expect(again).toEqual({ jobId: null, path: started.path, dataset: result.dataset });
+    expect(again).toEqual({ taskId: null, path: started.path, dataset: result.dataset });
 
     const datasetId = result.dataset?.id as number;
     const [first] = (await call('datasets.browse', { datasetId, limit: 1 })).items;
@@ -148,10 +145,11 @@ describe('datasets API', () => {
     expect(score.overall.precision).toBe(1);
   });
 
-  it('runs synth as a cancellable job', async () => {
-    const { jobId } = await call('datasets.synth', { out: join(temp.dir, 'shapes'), images: 60, imageSize: 32 });
-    const done = finished(jobId);
-    expect(await call('jobs.cancel', { jobId })).toEqual({ cancelled: true });
-    expect((await done).finished.status).toBe('cancelled');
+  it('runs synth as a task that can be stopped', async () => {
+    const { taskId } = await call('datasets.synth', { out: join(temp.dir, 'shapes'), images: 60, imageSize: 32 });
+    const done = finished(taskId);
+    expect(await call('tasks.stop', { taskId })).toEqual({ stopping: true });
+    expect((await done).finished.state).toBe('cancelled');
+    expect((await call('tasks.list', {})).map((task) => [task.id, task.kind, task.state])).toEqual([[taskId, 'synthesis', 'cancelled']]);
   });
 });

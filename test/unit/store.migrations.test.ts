@@ -52,7 +52,7 @@ describe('a fresh database', () => {
     expect(result).toEqual({
       from: 0,
       to: LATEST_SCHEMA_VERSION,
-      applied: ['0001-initial', '0002-evaluations', '0003-tuning', '0004-batch-jobs'],
+      applied: ['0001-initial', '0002-evaluations', '0003-tuning', '0004-batch-jobs', '0005-tasks'],
     });
     expect(tables(database)).toEqual([
       'artifacts',
@@ -66,6 +66,7 @@ describe('a fresh database', () => {
       'runs',
       'sample_captions',
       'studies',
+      'tasks',
       'trial_intermediate_values',
       'trials',
     ]);
@@ -158,6 +159,79 @@ describe('upgrading a database that holds data', () => {
     expect(database.prepare('SELECT COUNT(*) FROM batch_results WHERE job_id = ?').pluck().get(jobId)).toBe(1);
   });
 
+  it('0005-tasks: every run, job, study and trial gets a task from its old status; running ones are crashed with a reason', async () => {
+    const database = openAt(4);
+    const insert = (status: string, started: number | null, finished: number | null, heartbeat: number | null) =>
+      Number(
+        database
+          .prepare(
+            `INSERT INTO runs (name, status, config, owner_host, owner_pid, error, created_at, started_at, finished_at, heartbeat_at)
+             VALUES (?, ?, '{}', 'old-host', 4242, ?, ?, ?, ?, ?)`,
+          )
+          .run(`${status} run`, status, status === 'failed' ? 'NaN loss' : null, T, started, finished, heartbeat).lastInsertRowid,
+      );
+    const running = insert('running', T + 1, null, T + 5_000);
+    const stopped = insert('stopped', T + 1, T + 9, T + 8);
+    const failed = insert('failed', T + 1, T + 9, T + 8);
+    const queued = insert('queued', null, null, null);
+    const completed = insert('completed', T + 1, T + 9, T + 8);
+    database.prepare(`INSERT INTO metrics VALUES (?, 'loss', 1, 0, 2.5, ?)`).run(running, T);
+    const studyId = Number(
+      database
+        .prepare(`INSERT INTO studies (name, objective, direction, search_space, sampler, pruner, base_config, status, created_at, updated_at) VALUES ('s', 'val/loss', 'minimize', '{}', 'tpe', 'median', '{}', 'running', ?, ?)`)
+        .run(T, T).lastInsertRowid,
+    );
+    const trial = (number: number, state: string, value: number | null) =>
+      Number(
+        database
+          .prepare(`INSERT INTO trials (study_id, number, state, params, value, owner_host, owner_pid, created_at, started_at, heartbeat_at) VALUES (?, ?, ?, '{"lr":0.1}', ?, 'old-host', 4242, ?, ?, ?)`)
+          .run(studyId, number, state, value, T, T + 1, T + 2).lastInsertRowid,
+      );
+    const prunedTrial = trial(0, 'pruned', 0.9);
+    const runningTrial = trial(1, 'running', null);
+    database.prepare('INSERT INTO trial_intermediate_values VALUES (?, 3, 1.25)').run(prunedTrial);
+    const jobId = Number(
+      database
+        .prepare(`INSERT INTO batch_jobs (input_path, model_path, decoding, status, total, owner_host, owner_pid, created_at, started_at, heartbeat_at) VALUES ('/in', '/m', '{}', 'running', 2, 'old-host', 4242, ?, ?, ?)`)
+        .run(T, T + 1, T + 2).lastInsertRowid,
+    );
+
+    expect(migrate(database, migrations.slice(0, 5)).applied).toEqual(['0005-tasks']);
+    type Row = { id: number; status: string; error: string | null; task_id: number; state: string; kind: string; task_error: string | null; params: string; owner_pid: number | null; attempts: number; result: string | null; parent_id: number | null };
+    const runRow = (id: number) =>
+      database
+        .prepare(`SELECT r.id, r.status, r.error, r.task_id, t.state, t.kind, t.error AS task_error, t.params, t.owner_pid, t.attempts FROM runs r JOIN tasks t ON t.id = r.task_id WHERE r.id = ?`)
+        .get(id) as Row;
+    expect(runRow(running)).toMatchObject({ status: 'crashed', state: 'crashed', kind: 'training', owner_pid: 4242, attempts: 1, params: JSON.stringify({ runId: running }) });
+    expect(runRow(running).task_error).toMatch(/running when the database was upgraded to schema 5 \(process 4242 on old-host, last heartbeat 2023-11-14T22:13:25\.000Z\)/);
+    expect(runRow(running).error).toBe(runRow(running).task_error);
+    expect(runRow(stopped)).toMatchObject({ status: 'stopped', state: 'cancelled' });
+    expect(runRow(failed)).toMatchObject({ status: 'failed', state: 'failed', task_error: 'NaN loss' });
+    // Queued work has no owner: any executor may claim it.
+    expect(runRow(queued)).toMatchObject({ status: 'queued', state: 'queued', owner_pid: null, attempts: 0 });
+    expect(runRow(completed)).toMatchObject({ status: 'completed', state: 'completed' });
+    expect(database.prepare('SELECT value FROM metrics WHERE run_id = ?').pluck().get(running)).toBe(2.5);
+
+    const trialRow = (id: number) =>
+      database.prepare(`SELECT tr.state AS status, t.state, t.result, t.parent_id FROM trials tr JOIN tasks t ON t.id = tr.task_id WHERE tr.id = ?`).get(id) as Row;
+    const studyTask = database.prepare('SELECT task_id FROM studies WHERE id = ?').pluck().get(studyId) as number;
+    expect(trialRow(prunedTrial)).toMatchObject({ status: 'pruned', state: 'completed', parent_id: studyTask });
+    expect(JSON.parse(trialRow(prunedTrial).result as string)).toEqual({ pruned: true, value: 0.9 });
+    expect(trialRow(runningTrial)).toMatchObject({ status: 'crashed', state: 'crashed' });
+    expect(database.prepare('SELECT value FROM trial_intermediate_values WHERE trial_id = ?').pluck().get(prunedTrial)).toBe(1.25);
+    expect(database.prepare('SELECT status FROM studies WHERE id = ?').pluck().get(studyId)).toBe('stopped');
+    expect(database.prepare('SELECT state FROM tasks WHERE id = ?').pluck().get(studyTask)).toBe('crashed');
+    expect(database.prepare('SELECT j.status || \'/\' || t.state FROM batch_jobs j JOIN tasks t ON t.id = j.task_id WHERE j.id = ?').pluck().get(jobId)).toBe('crashed/crashed');
+    // Owner and heartbeat live in tasks only now.
+    for (const table of ['runs', 'batch_jobs', 'trials']) {
+      const columns = database.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[];
+      expect(columns).toContain('task_id');
+      expect(columns.filter((column) => ['owner_host', 'owner_pid', 'heartbeat_at'].includes(column))).toEqual([]);
+    }
+    expect(database.prepare('SELECT COUNT(*) FROM tasks').pluck().get()).toBe(5 + 1 + 2 + 1);
+    expect(database.pragma('foreign_key_check')).toEqual([]);
+  });
+
   it('opens a version-1 database holding a run through the store, upgraded to the latest', async () => {
     const database = openAt(1);
     const runId = insertRun(database, 'old run');
@@ -166,7 +240,9 @@ describe('upgrading a database that holds data', () => {
     const store = openSqliteStore({ dataDir: data.dir });
     try {
       expect(store.opened.migration).toMatchObject({ from: 1, to: LATEST_SCHEMA_VERSION });
-      expect(await store.runs.get(runId)).toMatchObject({ name: 'old run', status: 'completed', config: { lr: 0.001 }, trialId: null });
+      const run = await store.runs.get(runId);
+      expect(run).toMatchObject({ name: 'old run', status: 'completed', config: { lr: 0.001 }, trialId: null });
+      expect(await store.tasks.get(run?.taskId as number)).toMatchObject({ kind: 'training', state: 'completed', subject: { type: 'run', id: runId }, params: { runId } });
       expect((await store.metrics.series(runId, 'loss')).points).toHaveLength(1);
     } finally {
       await store.close();

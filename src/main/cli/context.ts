@@ -5,6 +5,7 @@
 import type { MethodName, RequestOf, ResponseOf } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';
 import { dispatch } from '../api/handlers';
+import type { TaskRuntimeOptions } from '../tasks/runtime';
 import { createWorkbench, type Workbench } from '../workbench';
 
 export class CliError extends Error {
@@ -21,12 +22,16 @@ export interface CliContext {
   call<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>>;
 }
 
-/** Runs `body` with a workbench and always shuts the engine down afterwards. */
+/**
+ * Runs `body` with a workbench and always shuts the engine down afterwards.
+ * A command runs only the tasks it queues itself (`scope: 'own'`), never
+ * other work waiting in the store's queue, unless it asks otherwise (a worker).
+ */
 export async function withWorkbench<T>(
-  options: { dataDir?: string | null; quiet?: boolean },
+  options: { dataDir?: string | null; quiet?: boolean; tasks?: TaskRuntimeOptions },
   body: (context: CliContext) => Promise<T>,
 ): Promise<T> {
-  const workbench = createWorkbench({ dataDir: options.dataDir ?? null, echoLogs: !options.quiet });
+  const workbench = createWorkbench({ dataDir: options.dataDir ?? null, echoLogs: !options.quiet, tasks: options.tasks ?? { scope: 'own' } });
   const context: CliContext = {
     workbench,
     async call(method, request) {

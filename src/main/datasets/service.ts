@@ -99,6 +99,8 @@ export class DatasetService {
           signal,
           onProgress: (p) => progress({ stage: p.stage, done: p.done, total: p.total, unit: 'images', ...(p.message ? { message: p.message } : {}) }),
         });
+        // A stop that arrived as the last image was written still means "do not register it".
+        if (signal.aborted) throw new ApiError('cancelled', `Stopped; ${options.out} is not registered.`);
         const dataset = register || registerAs ? await this.import({ path: options.out, ...(registerAs ? { name: registerAs } : {}) }) : null;
         return { ...result, dataset };
       },

@@ -6,11 +6,13 @@
 import { ApiError } from '../../shared/errors';
 import type { BatchJobRecord, BatchJobStatus, BatchResult } from '../../shared/storeTypes';
 import { BATCH_JOB_STATUSES } from '../../shared/storeTypes';
+import { commit } from './changes';
 import { isoTime } from './clock';
 import type { SqliteContext } from './context';
 import { objectJson, parseObject } from './json';
 import type { BatchJobInput, BatchJobStore, BatchResultInput } from './storage';
-import { checkBatchTransition, TERMINAL_RUN_STATUSES } from './transitions';
+import { moveTaskAsFacade, runStatusTarget } from './taskFacade';
+import type { SqliteTaskStore } from './tasks';
 import { notFound, requireCount, requireId, requireIntegerIn, requireText } from './validate';
 
 interface JobRow {
@@ -20,6 +22,7 @@ interface JobRow {
   run_id: number | null;
   decoding: string;
   status: BatchJobStatus;
+  task_id: number | null;
   total: number;
   done: number;
   error: string | null;
@@ -37,7 +40,10 @@ interface ResultRow {
   created_at: number;
 }
 
-const SELECT_JOBS = `SELECT j.*, (SELECT COUNT(*) FROM batch_results r WHERE r.job_id = j.id) AS done FROM batch_jobs j`;
+/** Jobs with their task's heartbeat and how many images they have done. */
+const SELECT_JOBS = `
+  SELECT j.*, tk.heartbeat_at, (SELECT COUNT(*) FROM batch_results r WHERE r.job_id = j.id) AS done
+    FROM batch_jobs j LEFT JOIN tasks tk ON tk.id = j.task_id`;
 
 function toRecord(row: JobRow): BatchJobRecord {
   return {
@@ -47,6 +53,7 @@ function toRecord(row: JobRow): BatchJobRecord {
     runId: row.run_id,
     decoding: parseObject(row.decoding),
     status: row.status,
+    taskId: row.task_id,
     total: row.total,
     done: row.done,
     error: row.error,
@@ -58,7 +65,10 @@ function toRecord(row: JobRow): BatchJobRecord {
 }
 
 export class SqliteBatchJobStore implements BatchJobStore {
-  constructor(private readonly context: SqliteContext) {}
+  constructor(
+    private readonly context: SqliteContext,
+    private readonly tasks: SqliteTaskStore,
+  ) {}
 
   private get db() {
     return this.context.db;
@@ -74,20 +84,26 @@ export class SqliteBatchJobStore implements BatchJobStore {
     requireText(input.modelPath, 'modelPath', 4096);
     requireCount(input.total, 'total');
     const decoding = objectJson(input.decoding, 'decoding');
-    const { host, pid } = this.context.owner;
-    const id = this.db.transaction(() => {
+    if (input.taskParams !== undefined) objectJson(input.taskParams, 'taskParams');
+    const id = commit(this.context, (changes) => {
       if (input.runId != null) {
         requireId(input.runId, 'runId');
         if (!this.db.prepare('SELECT 1 FROM runs WHERE id = ?').get(input.runId)) notFound('Run', input.runId);
       }
-      return this.db
+      const id = this.db
         .prepare(
-          `INSERT INTO batch_jobs (input_path, model_path, run_id, decoding, status, total, owner_host, owner_pid, created_at)
-           VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING id`,
+          `INSERT INTO batch_jobs (input_path, model_path, run_id, decoding, status, total, created_at)
+           VALUES (?, ?, ?, ?, 'queued', ?, ?) RETURNING id`,
         )
         .pluck()
-        .get(input.inputPath, input.modelPath, input.runId ?? null, decoding, input.total, host, pid, this.context.clock()) as number;
-    })();
+        .get(input.inputPath, input.modelPath, input.runId ?? null, decoding, input.total, this.context.clock()) as number;
+      const taskId = this.tasks.insertSync(
+        { kind: 'batch', title: `Captioning ${input.inputPath}`, params: input.taskParams ?? { jobId: id }, subject: { type: 'batchJob', id } },
+        changes,
+      );
+      this.db.prepare('UPDATE batch_jobs SET task_id = ? WHERE id = ?').run(taskId, id);
+      return id;
+    });
     return toRecord(this.requireJob(id));
   }
 
@@ -104,27 +120,22 @@ export class SqliteBatchJobStore implements BatchJobStore {
     if (!BATCH_JOB_STATUSES.includes(status)) {
       throw new ApiError('invalid_request', `status must be one of ${BATCH_JOB_STATUSES.join(', ')} (got ${String(status)}).`);
     }
-    this.db.transaction(() => {
+    commit(this.context, (changes) => {
       const current = this.requireJob(id);
-      checkBatchTransition(`Batch job ${id}`, current.status, status);
-      const now = this.context.clock();
-      const sets = ['status = ?'];
-      const params: unknown[] = [status];
-      if (status === 'running' && current.status !== 'running') {
-        const { host, pid } = this.context.owner;
-        sets.push('owner_host = ?', 'owner_pid = ?', 'heartbeat_at = ?', 'started_at = COALESCE(started_at, ?)', 'finished_at = NULL', 'error = NULL');
-        params.push(host, pid, now, now);
+      if (status === current.status) {
+        if (change.error !== undefined && status !== 'running' && status !== 'queued') {
+          this.db.prepare('UPDATE batch_jobs SET error = ? WHERE id = ?').run(change.error, id);
+        }
+        return;
       }
-      if (TERMINAL_RUN_STATUSES.includes(status) && status !== current.status) {
-        sets.push('finished_at = ?');
-        params.push(now);
-      }
-      if (change.error !== undefined) {
-        sets.push('error = ?');
-        params.push(change.error);
-      }
-      this.db.prepare(`UPDATE batch_jobs SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
-    })();
+      if (status === 'queued') throw new ApiError('conflict', `Batch job ${id} is ${current.status} and cannot become queued again.`);
+      moveTaskAsFacade(
+        this.tasks,
+        this.context.taskOwner,
+        { what: `Batch job ${id}`, from: current.status, to: status, taskId: current.task_id, target: runStatusTarget(status), error: change.error },
+        changes,
+      );
+    });
     return toRecord(this.requireJob(id));
   }
 
@@ -142,7 +153,10 @@ export class SqliteBatchJobStore implements BatchJobStore {
         const score = result.score ?? null;
         insert.run(jobId, result.imagePath, result.caption, score !== null && Number.isFinite(score) ? score : null, result.error ?? null, now);
       }
-      this.db.prepare(`UPDATE batch_jobs SET heartbeat_at = ? WHERE id = ? AND status = 'running'`).run(now, jobId);
+      // Results are a sign of life of whoever runs the job.
+      this.db
+        .prepare(`UPDATE tasks SET heartbeat_at = ? WHERE id = (SELECT task_id FROM batch_jobs WHERE id = ?) AND state IN ('running', 'stopping')`)
+        .run(now, jobId);
     })();
   }
 
@@ -168,14 +182,22 @@ export class SqliteBatchJobStore implements BatchJobStore {
   }
 
   async heartbeat(jobId: number): Promise<void> {
-    requireId(jobId, 'jobId');
-    if (this.db.prepare('UPDATE batch_jobs SET heartbeat_at = ? WHERE id = ?').run(this.context.clock(), jobId).changes === 0) {
-      notFound('Batch job', jobId);
-    }
+    commit(this.context, (changes) => {
+      const job = this.requireJob(jobId);
+      if (job.task_id === null) throw new ApiError('conflict', `Batch job ${jobId} is ${job.status} and its task was deleted; it takes no heartbeats.`);
+      this.tasks.heartbeatSync(job.task_id, this.context.taskOwner, null, changes);
+    });
   }
 
+  /** With its results and its task. */
   async delete(id: number): Promise<void> {
-    requireId(id, 'jobId');
-    if (this.db.prepare('DELETE FROM batch_jobs WHERE id = ?').run(id).changes === 0) notFound('Batch job', id);
+    commit(this.context, (changes) => {
+      const job = this.requireJob(id);
+      this.db.prepare('DELETE FROM batch_jobs WHERE id = ?').run(id);
+      if (job.task_id !== null) {
+        this.db.prepare('DELETE FROM tasks WHERE id = ?').run(job.task_id);
+        changes.deletedTasks.add(job.task_id);
+      }
+    });
   }
 }

@@ -50,8 +50,13 @@ export class SqliteMetricStore implements MetricStore {
        ON CONFLICT (run_id, key, step) DO UPDATE SET epoch = excluded.epoch, value = excluded.value, time = excluded.time`,
     );
     const exists = this.db.prepare('SELECT 1 FROM runs WHERE id = ?').pluck();
-    const beat = this.db.prepare(`UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'`);
-    const beatTrial = this.db.prepare(`UPDATE trials SET heartbeat_at = ? WHERE run_id = ? AND state = 'running'`);
+    // Metrics are a sign of life of whoever runs the run's task, and of its tuning trial's.
+    const beat = this.db.prepare(
+      `UPDATE tasks SET heartbeat_at = ? WHERE id = (SELECT task_id FROM runs WHERE id = ?) AND state IN ('running', 'stopping')`,
+    );
+    const beatTrial = this.db.prepare(
+      `UPDATE tasks SET heartbeat_at = ? WHERE id = (SELECT task_id FROM trials WHERE run_id = ?) AND state IN ('running', 'stopping')`,
+    );
     this.db.transaction(() => {
       for (const runId of runIds) if (!exists.get(runId)) notFound('Run', runId);
       for (const point of points) {
@@ -61,7 +66,8 @@ export class SqliteMetricStore implements MetricStore {
         beat.run(now, runId);
         beatTrial.run(now, runId);
       }
-    })();
+      // IMMEDIATE: it reads before it writes, which another connection's commit in between would make fail at once.
+    }).immediate();
     if (this.context.hooks.onMetrics) {
       for (const runId of runIds) {
         const batch: MetricBatch = {

@@ -1,86 +1,32 @@
-/** Runs in SQLite: creation, listing, status changes, heartbeats, deletion with files, resume points. */
+/**
+ * Runs in SQLite: creation (with the run's training task), listing, the
+ * status facade over that task, deletion with files, resume points.
+ */
 import { ApiError } from '../../shared/errors';
 import type { ResumePoint, RunDeleted, RunRecord, RunStatus } from '../../shared/storeTypes';
 import { RUN_STATUSES } from '../../shared/storeTypes';
-import { isoTime } from './clock';
+import { commit } from './changes';
 import { notify, type SqliteContext } from './context';
-import { objectJson, parseObject, parseStringArray } from './json';
+import { objectJson } from './json';
+import { readRun, SELECT_RUNS, toRunRecord, type RunRow } from './runRows';
 import type { NewRun, RunFilter, RunStore, RunUpdate, StatusChange } from './storage';
-import { checkRunTransition, TERMINAL_RUN_STATUSES } from './transitions';
+import { moveTaskAsFacade, runStatusTarget } from './taskFacade';
+import type { SqliteTaskStore } from './tasks';
 import { normalizeTags, notFound, requireId, requireText } from './validate';
 
-interface RunRow {
-  id: number;
-  name: string;
-  status: RunStatus;
-  config: string;
-  dataset_id: number | null;
-  backend: string | null;
-  machine: string | null;
-  notes: string;
-  tags: string;
-  error: string | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  heartbeat_at: number | null;
-  trial_id: number | null;
-  checkpoint_id: number | null;
-  checkpoint_path: string | null;
-  checkpoint_epoch: number | null;
-  checkpoint_step: number | null;
-}
-
-/** Runs with their trial and newest checkpoint; callers append WHERE/ORDER clauses. */
-const SELECT_RUNS = `
-  SELECT r.id, r.name, r.status, r.config, r.dataset_id, r.backend, r.machine, r.notes, r.tags, r.error,
-         r.created_at, r.started_at, r.finished_at, r.heartbeat_at,
-         (SELECT t.id FROM trials t WHERE t.run_id = r.id) AS trial_id,
-         c.id AS checkpoint_id, c.path AS checkpoint_path, c.epoch AS checkpoint_epoch, c.step AS checkpoint_step
-    FROM runs r
-    LEFT JOIN checkpoints c
-      ON c.id = (SELECT id FROM checkpoints WHERE run_id = r.id ORDER BY step DESC, id DESC LIMIT 1)`;
-
 export class SqliteRunStore implements RunStore {
-  constructor(private readonly context: SqliteContext) {}
+  constructor(
+    private readonly context: SqliteContext,
+    private readonly tasks: SqliteTaskStore,
+  ) {}
 
   private get db() {
     return this.context.db;
   }
 
-  private toRecord(row: RunRow): RunRecord {
-    return {
-      id: row.id,
-      name: row.name,
-      status: row.status,
-      config: parseObject(row.config),
-      datasetId: row.dataset_id,
-      trialId: row.trial_id,
-      backend: row.backend,
-      machine: row.machine,
-      notes: row.notes,
-      tags: parseStringArray(row.tags),
-      error: row.error,
-      createdAt: isoTime(row.created_at),
-      startedAt: isoTime(row.started_at),
-      finishedAt: isoTime(row.finished_at),
-      heartbeatAt: isoTime(row.heartbeat_at),
-      lastCheckpoint:
-        row.checkpoint_id === null
-          ? null
-          : {
-              checkpointId: row.checkpoint_id,
-              path: this.context.files.toAbsolute(row.checkpoint_path as string),
-              epoch: row.checkpoint_epoch as number,
-              step: row.checkpoint_step as number,
-            },
-    };
-  }
-
   /** Synchronous read for other SQLite repositories (inside their transactions). */
   getSync(id: number): RunRecord | null {
-    const row = this.db.prepare(`${SELECT_RUNS} WHERE r.id = ?`).get(id) as RunRow | undefined;
-    return row ? this.toRecord(row) : null;
+    return readRun(this.context, id);
   }
 
   requireSync(id: number): RunRecord {
@@ -98,39 +44,38 @@ export class SqliteRunStore implements RunStore {
     }
     if (input.name !== undefined) requireText(input.name, 'name', 200);
     if (input.datasetId != null) requireId(input.datasetId, 'datasetId');
-    const now = this.context.clock();
-    const { host, pid } = this.context.owner;
-    const running = status === 'running';
-    const id = this.db.transaction(() => {
+    if (input.taskParams !== undefined) objectJson(input.taskParams, 'taskParams');
+    const id = commit(this.context, (changes) => {
       if (input.datasetId != null && !this.db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(input.datasetId)) {
         notFound('Dataset', input.datasetId);
       }
-      const result = this.db
+      const id = this.db
         .prepare(
-          `INSERT INTO runs (name, status, config, dataset_id, backend, machine, owner_host, owner_pid, notes, tags,
-                             created_at, started_at, heartbeat_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO runs (name, status, config, dataset_id, backend, machine, notes, tags, created_at)
+           VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
         )
-        .run(
+        .pluck()
+        .get(
           input.name?.trim() ?? '',
-          status,
           config,
           input.datasetId ?? null,
           input.backend ?? null,
           input.machine ?? null,
-          host,
-          pid,
           input.notes ?? '',
           JSON.stringify(normalizeTags(input.tags ?? [])),
-          now,
-          running ? now : null,
-          running ? now : null,
-        );
-      const id = Number(result.lastInsertRowid);
-      if (!input.name?.trim()) this.db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(`run-${id}`, id);
+          this.context.clock(),
+        ) as number;
+      const name = input.name?.trim() || `run-${id}`;
+      const taskId = this.tasks.insertSync(
+        { kind: 'training', title: `Training run ${id} (${name})`, params: input.taskParams ?? { runId: id }, subject: { type: 'run', id } },
+        changes,
+      );
+      this.db.prepare('UPDATE runs SET name = ?, task_id = ? WHERE id = ?').run(name, taskId, id);
+      if (status === 'running') this.tasks.claimByIdSync(taskId, this.context.taskOwner, changes);
+      changes.runs.add(id);
       return id;
-    })();
-    return this.changed(id);
+    });
+    return this.requireSync(id);
   }
 
   async get(id: number): Promise<RunRecord | null> {
@@ -169,7 +114,7 @@ export class SqliteRunStore implements RunStore {
     const rows = this.db
       .prepare(`${SELECT_RUNS}${clause} ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?`)
       .all(...params, limit, offset) as RunRow[];
-    return { runs: rows.map((row) => this.toRecord(row)), total };
+    return { runs: rows.map((row) => toRunRecord(this.context, row)), total };
   }
 
   async update(id: number, update: RunUpdate): Promise<RunRecord> {
@@ -189,36 +134,30 @@ export class SqliteRunStore implements RunStore {
       params.push(JSON.stringify(normalizeTags(update.tags)));
     }
     if (sets.length) this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
-    return this.changed(id);
+    const run = this.requireSync(id);
+    notify(this.context.hooks.onRunChanged, run);
+    return run;
   }
 
   async setStatus(id: number, status: RunStatus, change: StatusChange = {}): Promise<RunRecord> {
     if (!RUN_STATUSES.includes(status)) {
       throw new ApiError('invalid_request', `status "${String(status)}" is not one of ${RUN_STATUSES.join(', ')}.`);
     }
-    this.db.transaction(() => {
-      const current = this.requireSync(id);
-      checkRunTransition(`Run ${id}`, current.status, status);
-      const now = this.context.clock();
-      const sets: string[] = ['status = ?'];
-      const params: unknown[] = [status];
-      if (status === 'running' && current.status !== 'running') {
-        const { host, pid } = this.context.owner;
-        sets.push('owner_host = ?', 'owner_pid = ?', 'heartbeat_at = ?', 'finished_at = NULL', 'error = NULL');
-        params.push(host, pid, now);
-        if (current.startedAt === null) {
-          sets.push('started_at = ?');
-          params.push(now);
-        }
+    commit(this.context, (changes) => {
+      const run = this.requireSync(id);
+      if (status !== run.status) {
+        if (status === 'queued') throw new ApiError('conflict', `Run ${id} is ${run.status} and cannot become queued again.`);
+        moveTaskAsFacade(
+          this.tasks,
+          this.context.taskOwner,
+          { what: `Run ${id}`, from: run.status, to: status, taskId: run.taskId, target: runStatusTarget(status), error: change.error },
+          changes,
+        );
+      } else if (change.error !== undefined && status !== 'running' && status !== 'queued') {
+        this.db.prepare('UPDATE runs SET error = ? WHERE id = ?').run(change.error, id);
       }
-      if (TERMINAL_RUN_STATUSES.includes(status) && status !== current.status) {
-        sets.push('finished_at = ?');
-        params.push(now);
-      }
-      if (change.error !== undefined) {
-        sets.push('error = ?');
-        params.push(change.error);
-      }
+      const sets: string[] = [];
+      const params: unknown[] = [];
       if (change.backend !== undefined) {
         sets.push('backend = ?');
         params.push(change.backend);
@@ -227,24 +166,26 @@ export class SqliteRunStore implements RunStore {
         sets.push('machine = ?');
         params.push(change.machine);
       }
-      this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
-    })();
-    return this.changed(id);
+      if (sets.length) this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+      changes.runs.add(id);
+    });
+    return this.requireSync(id);
   }
 
   async heartbeat(id: number): Promise<void> {
-    requireId(id, 'runId');
-    const now = this.context.clock();
-    this.db.transaction(() => {
-      const result = this.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(now, id);
-      if (result.changes === 0) notFound('Run', id);
+    commit(this.context, (changes) => {
+      const run = this.requireSync(id);
+      if (run.taskId === null) throw new ApiError('conflict', `Run ${id} is ${run.status} and its task was deleted; it takes no heartbeats.`);
+      this.tasks.heartbeatSync(run.taskId, this.context.taskOwner, null, changes);
       // A tuning trial lives as long as its run does.
-      this.db.prepare(`UPDATE trials SET heartbeat_at = ? WHERE run_id = ? AND state = 'running'`).run(now, id);
-    })();
+      this.db
+        .prepare(`UPDATE tasks SET heartbeat_at = ? WHERE id = (SELECT task_id FROM trials WHERE run_id = ?) AND state IN ('running', 'stopping')`)
+        .run(this.context.clock(), id);
+    });
   }
 
   async delete(id: number, options: { force?: boolean } = {}): Promise<RunDeleted> {
-    const paths = this.db.transaction(() => {
+    const paths = commit(this.context, (changes) => {
       const run = this.requireSync(id);
       if ((run.status === 'running' || run.status === 'queued') && !options.force) {
         throw new ApiError(
@@ -259,8 +200,14 @@ export class SqliteRunStore implements RunStore {
       // Cascades to metrics, checkpoints, artifacts, samples and evaluations;
       // trials and batch jobs keep their rows with the link cleared.
       this.db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+      // Its training task goes with it (with force, even a running one: its
+      // executor's next heartbeat then finds it gone).
+      if (run.taskId !== null) {
+        this.db.prepare('DELETE FROM tasks WHERE id = ?').run(run.taskId);
+        changes.deletedTasks.add(run.taskId);
+      }
       return stored;
-    })();
+    });
     // Files go after the commit: a failed delete must never leave rows
     // pointing at files that are already gone.
     const { removed, failed } = this.context.files.removeRun(id, paths);
@@ -293,12 +240,4 @@ export class SqliteRunStore implements RunStore {
     this.requireSync(id);
     return this.context.files.runDirectory(id);
   }
-
-  /** Reads the run back and tells listeners it changed. */
-  private changed(id: number): RunRecord {
-    const run = this.requireSync(id);
-    notify(this.context.hooks.onRunChanged, run);
-    return run;
-  }
 }
-

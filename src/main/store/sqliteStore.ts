@@ -18,11 +18,12 @@ import { MetricWriter, type MetricWriterOptions } from './metricWriter';
 import { SqliteMetricStore } from './metrics';
 import { RunFiles } from './files';
 import { currentOwner, isOwnerAlive, type Owner, type OwnerCheck } from './owner';
-import { DEFAULT_STALE_AFTER_MS, recoverInterrupted } from './recovery';
+import { DEFAULT_STALE_AFTER_MS, isEmptyReport, recoveryReport } from './recovery';
 import { SqliteRunStore } from './runs';
 import { SqliteSampleStore } from './samples';
-import type { ExperimentStore, RecoveryOptions, StoreHooks } from './storage';
+import { FACADE_WORKER, type ExperimentStore, type RecoveryOptions, type StoreHooks } from './storage';
 import { SqliteStudyStore } from './studies';
+import { SqliteTaskStore } from './tasks';
 
 export interface SqliteStoreOptions {
   dataDir: string;
@@ -37,7 +38,9 @@ export interface SqliteStoreOptions {
   /** Crash interrupted work at open (default true). */
   recoverOnOpen?: boolean;
   clock?: Clock;
+  /** This process (tests pretend to be another). */
   owner?: Owner;
+  /** Whether a task's owning process may still be alive; a real process check by default. */
   isOwnerAlive?: OwnerCheck;
   /** Schema to migrate to; the shipped migrations by default (tests pass fewer). */
   migrations?: readonly Migration[];
@@ -57,12 +60,12 @@ export class SqliteExperimentStore implements ExperimentStore {
   readonly evaluations: SqliteEvaluationStore;
   readonly studies: SqliteStudyStore;
   readonly batchJobs: SqliteBatchJobStore;
+  readonly tasks: SqliteTaskStore;
   /** What opening did: migrations applied and work found interrupted. */
   readonly opened: { migration: MigrationResult; recovered: RecoveryReport | null };
 
   private readonly context: SqliteContext;
   private readonly staleAfterMs: number;
-  private readonly ownerCheck: OwnerCheck;
   private watchdog: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -74,16 +77,19 @@ export class SqliteExperimentStore implements ExperimentStore {
     this.dataDir = options.dataDir;
     this.file = db.name;
     this.staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-    this.ownerCheck = options.isOwnerAlive ?? isOwnerAlive;
+    const owner = options.owner ?? currentOwner();
     this.context = {
       db,
       files: new RunFiles(options.dataDir),
       clock: options.clock ?? systemClock,
-      owner: options.owner ?? currentOwner(),
+      owner,
+      taskOwner: { host: owner.host, pid: owner.pid, worker: FACADE_WORKER },
+      isOwnerAlive: options.isOwnerAlive ?? isOwnerAlive,
       hooks: options.hooks ?? {},
     };
+    this.tasks = new SqliteTaskStore(this.context);
     this.datasets = new SqliteDatasetStore(this.context);
-    this.runs = new SqliteRunStore(this.context);
+    this.runs = new SqliteRunStore(this.context, this.tasks);
     this.metrics = new SqliteMetricStore(this.context);
     this.metricWriter = new MetricWriter((points) => this.metrics.append(points), {
       onError: (message) => notify(this.context.hooks.onError, message),
@@ -93,8 +99,8 @@ export class SqliteExperimentStore implements ExperimentStore {
     this.artifacts = new SqliteArtifactStore(this.context);
     this.samples = new SqliteSampleStore(this.context);
     this.evaluations = new SqliteEvaluationStore(this.context);
-    this.studies = new SqliteStudyStore(this.context);
-    this.batchJobs = new SqliteBatchJobStore(this.context);
+    this.studies = new SqliteStudyStore(this.context, this.tasks);
+    this.batchJobs = new SqliteBatchJobStore(this.context, this.tasks);
 
     const recovered = options.recoverOnOpen === false ? null : this.recoverNow(this.staleAfterMs);
     this.opened = { migration, recovered };
@@ -125,13 +131,10 @@ export class SqliteExperimentStore implements ExperimentStore {
     this.db.close();
   }
 
+  /** Crashes stale tasks (their runs' hooks fire on commit) and reports them. */
   private recoverNow(staleAfterMs: number): RecoveryReport {
-    const report = recoverInterrupted({ db: this.db, clock: this.context.clock, isOwnerAlive: this.ownerCheck, staleAfterMs });
-    for (const runId of report.runs) {
-      const run = this.runs.getSync(runId);
-      if (run) notify(this.context.hooks.onRunChanged, run);
-    }
-    if (report.runs.length || report.trials.length || report.batchJobs.length) notify(this.context.hooks.onRecovered, report);
+    const report = recoveryReport(this.db, this.tasks.recoverStaleNow({ staleAfterMs }));
+    if (!isEmptyReport(report)) notify(this.context.hooks.onRecovered, report);
     return report;
   }
 }

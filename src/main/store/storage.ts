@@ -29,6 +29,14 @@
  *   registered path), reporting how many were removed.
  * - Times are set by the store (its clock), except a metric's `time`, which
  *   the caller may give.
+ * - Long work has one lifecycle: `tasks` (see `TaskStore`). A run, batch
+ *   job, study and trial each point at their task (`taskId`), and their
+ *   status, error and start and end times follow it in the same transaction
+ *   as every task change. Their older status setters (`runs.setStatus`,
+ *   `runs.heartbeat`, `batchJobs.setStatus`, `studies.setStatus`,
+ *   `studies.setTrialState`, ...) remain as facades that move the task as the
+ *   store's own owner (this process, worker `main`); new code claims, beats
+ *   and finishes through `tasks` directly.
  */
 import type {
   ArtifactRecord,
@@ -61,6 +69,9 @@ import type {
   TrialState,
 } from '../../shared/storeTypes';
 import type { TaskKind, TaskOwner, TaskProgress, TaskRecord, TaskState, TaskSubject } from '../../shared/taskTypes';
+
+/** The worker name the facades claim and finish tasks as (see the rules above). */
+export const FACADE_WORKER = 'main';
 import type { MetricWriter } from './metricWriter';
 
 // ─── datasets ────────────────────────────────────────────────────────────────
@@ -96,8 +107,14 @@ export interface NewRun {
   machine?: string | null;
   notes?: string;
   tags?: string[];
-  /** `queued` (default) or `running` for a run that starts at once. */
+  /**
+   * `queued` (default: its training task waits for an executor) or
+   * `running` for a run this process trains at once (the task is claimed by
+   * the store's owner, see the file rules).
+   */
   status?: 'queued' | 'running';
+  /** Params of the run's training task; default `{ runId: <the new run's id> }`. */
+  taskParams?: JsonObject;
 }
 
 export interface RunUpdate {
@@ -125,7 +142,7 @@ export interface RunFilter {
 }
 
 export interface RunStore {
-  /** Creates a run owned by this process. */
+  /** Creates a run and its training task in one transaction. */
   create(input: NewRun): Promise<RunRecord>;
   get(id: number): Promise<RunRecord | null>;
   /** Newest first, with the total before limit and offset. */
@@ -133,18 +150,21 @@ export interface RunStore {
   /** Name, notes and tags only; tags are trimmed and de-duplicated. */
   update(id: number, update: RunUpdate): Promise<RunRecord>;
   /**
-   * Moves a run through its life: queued → running → completed, stopped,
-   * failed or crashed; stopped, failed and crashed runs may run again
-   * (resume), and a crashed run may still report how it ended. Anything else
-   * throws `conflict`. Entering `running` records this process as owner, sets
-   * `startedAt` the first time and the heartbeat; leaving it sets `finishedAt`.
-   * Setting the status a run already has is a no-op apart from `change`.
+   * Facade over the run's task (new code uses `tasks`): `running` claims a
+   * queued task, or resumes and claims a stopped, failed or crashed one;
+   * `completed`, `stopped` and `failed` finish it (only while the store's
+   * owner runs it; a queued run may be stopped, or ended at once);
+   * `crashed` is the owner reporting that its engine died. A completed run
+   * stays completed, and a crashed run's old owner can no longer report how
+   * it ended (the task rules). Anything else throws `conflict`. Setting the
+   * status a run already has is a no-op apart from `change`.
    */
   setStatus(id: number, status: RunStatus, change?: StatusChange): Promise<RunRecord>;
   /**
-   * A sign of life from training (also for the trial the run belongs to);
-   * appending metrics counts as one too. Call it during long stretches
-   * without metrics (validation, beam-search evaluation).
+   * Facade: a heartbeat of the run's task from the store's owner (also
+   * touching the trial the run belongs to); appending metrics counts as one
+   * too, from whoever runs it. `conflict` when the task is not running or
+   * someone else owns it.
    */
   heartbeat(id: number): Promise<void>;
   /** Refuses a queued or running run unless `force`; see the file rules. */
@@ -291,6 +311,8 @@ export interface StudyInput {
   sampler: string;
   pruner: string;
   baseConfig: JsonObject;
+  /** Params of the study's task; default `{ studyId: <the new study's id> }`. */
+  taskParams?: JsonObject;
 }
 
 export interface TrialResult {
@@ -299,35 +321,43 @@ export interface TrialResult {
 }
 
 export interface StudyStore {
-  /** Names are unique: a second study with the same name is a `conflict`. */
+  /**
+   * Creates the study and its task (queued: an executor claims it; the study
+   * counts as `running`, that is open, meanwhile). Names are unique: a second
+   * study with the same name is a `conflict`.
+   */
   create(input: StudyInput): Promise<StudyRecord>;
   get(id: number): Promise<StudyRecord | null>;
   getByName(name: string): Promise<StudyRecord | null>;
   /** Newest first. */
   list(): Promise<StudyRecord[]>;
+  /** Facade over the study's task: `stopped` cancels it, `completed` ends it, `running` queues it again. */
   setStatus(id: number, status: StudyStatus): Promise<StudyRecord>;
-  /** With its trials and their values; runs of its trials are kept. */
+  /** With its trials, their values and all their tasks; runs of its trials are kept. */
   delete(id: number): Promise<void>;
 
   /**
    * Adds a trial with the next number of its study (0, 1, 2, ... without gaps
-   * or repeats, even when several processes add at once), owned by this
-   * process. `running` sets its heartbeat and start time.
+   * or repeats, even when several processes add at once) and its task
+   * (params `{ trialId, studyId }`, parent: the study's task). `running`
+   * (default) claims that task for the store's owner.
    */
   createTrial(studyId: number, params: JsonObject, state?: 'queued' | 'running'): Promise<TrialRecord>;
   getTrial(id: number): Promise<TrialRecord | null>;
   /** By number. */
   trials(studyId: number): Promise<TrialRecord[]>;
   /**
-   * queued → running → completed, pruned, failed or crashed; a crashed trial
-   * may still report how it ended. Anything else is a `conflict`.
+   * Facade over the trial's task, like `RunStore.setStatus`: `pruned` is the
+   * task completed with `result.pruned`; `value` is kept on the trial.
+   * Anything the task rules forbid is a `conflict`.
    */
   setTrialState(id: number, state: TrialState, result?: TrialResult): Promise<TrialRecord>;
   attachRun(trialId: number, runId: number): Promise<TrialRecord>;
-  /** Idempotent per step; must be finite. Touches the heartbeat. */
+  /** Idempotent per step; must be finite. Touches the heartbeat of the trial's task. */
   reportIntermediate(trialId: number, step: number, value: number): Promise<void>;
   /** By step. */
   intermediates(trialId: number): Promise<TrialIntermediate[]>;
+  /** Facade: a heartbeat of the trial's task from the store's owner. */
   heartbeat(trialId: number): Promise<void>;
 }
 
@@ -339,6 +369,8 @@ export interface BatchJobInput {
   runId?: number | null;
   decoding: JsonObject;
   total: number;
+  /** Params of the job's batch task; default `{ jobId: <the new job's id> }`. */
+  taskParams?: JsonObject;
 }
 
 export interface BatchResultInput {
@@ -349,19 +381,22 @@ export interface BatchResultInput {
 }
 
 export interface BatchJobStore {
+  /** Creates the job and its queued batch task in one transaction. */
   create(input: BatchJobInput): Promise<BatchJobRecord>;
   get(id: number): Promise<BatchJobRecord | null>;
   /** Newest first. */
   list(): Promise<BatchJobRecord[]>;
-  /** Same life as a run's status (see `RunStore.setStatus`). */
+  /** Facade over the job's task, exactly like `RunStore.setStatus`. */
   setStatus(id: number, status: BatchJobStatus, change?: { error?: string | null }): Promise<BatchJobRecord>;
-  /** Idempotent per image path; updates `done`; touches the heartbeat. */
+  /** Idempotent per image path; updates `done`; touches the heartbeat of the job's task. */
   addResults(jobId: number, results: BatchResultInput[]): Promise<void>;
   /** By image path. */
   results(jobId: number, options?: { limit?: number; offset?: number }): Promise<BatchResult[]>;
   /** Image paths already captioned or failed, for a resumed job to skip. */
   donePaths(jobId: number): Promise<string[]>;
+  /** Facade: a heartbeat of the job's task from the store's owner. */
   heartbeat(jobId: number): Promise<void>;
+  /** With its results and its task. */
   delete(id: number): Promise<void>;
 }
 
@@ -413,10 +448,10 @@ export interface HeartbeatAnswer {
  *   given task; the others get another task or null. Claiming sets the
  *   owner, `startedAt` (first time), the heartbeat, and attempts + 1.
  *   Oldest queued first (creation time, then id).
- * - Only the owner moves a running or stopping task: `heartbeat`, `progress`
- *   and `finish` from any other owner (or after `recoverStale` took the task
- *   away) throw `conflict`, so a worker presumed dead cannot overwrite what
- *   happened since.
+ * - Only the owner moves a running or stopping task: `heartbeat` (which
+ *   carries progress) and `finish` from any other owner (or after
+ *   `recoverStale` took the task away) throw `conflict`, so a worker presumed
+ *   dead cannot overwrite what happened since.
  * - Anyone may ask a task to stop (`requestStop`): a queued task becomes
  *   cancelled at once; a running one becomes stopping and its owner learns it
  *   from its next heartbeat; a finished one is left as it is (false).
@@ -429,6 +464,9 @@ export interface HeartbeatAnswer {
  *   statement or transaction on the row, safe under concurrent executors
  *   sharing the database.
  * - `list` is newest first; `queuePosition` is set for queued tasks only.
+ * - A task's domain row (run, batch job, study, trial) follows each change
+ *   in the same transaction; `onTaskChanged` (and `onRunChanged` for runs)
+ *   fire after the commit.
  */
 export interface TaskStore {
   create(input: NewTask): Promise<TaskRecord>;
@@ -438,9 +476,14 @@ export interface TaskStore {
   claim(owner: TaskOwner, kinds: readonly TaskKind[]): Promise<TaskRecord | null>;
   /** Claims this queued task for `owner`; null when it is not queued any more (someone else took it, or it was cancelled). */
   claimById(id: number, owner: TaskOwner): Promise<TaskRecord | null>;
-  /** A sign of life, optionally with progress. */
+  /** A sign of life, optionally with progress (null or omitted keeps the last). */
   heartbeat(id: number, owner: TaskOwner, progress?: TaskProgress | null): Promise<HeartbeatAnswer>;
-  /** Ends a task its owner ran. `cancelled` is for a stop the owner honoured; `crashed` for work whose process died under it. */
+  /**
+   * Ends a task its owner ran. `cancelled` is for a stop the owner honoured;
+   * `crashed` for work whose process (its engine) died under it.
+   * `result` (when given) replaces the stored one; `error` defaults to the
+   * stop reason for `cancelled` and `failed`, to none for `completed`.
+   */
   finish(id: number, owner: TaskOwner, end: TaskEnd): Promise<TaskRecord>;
   /** See the rules: queued → cancelled, running → stopping. True when something changed. */
   requestStop(id: number, reason?: string): Promise<boolean>;
@@ -477,11 +520,13 @@ export interface ExperimentStore {
   readonly evaluations: EvaluationStore;
   readonly studies: StudyStore;
   readonly batchJobs: BatchJobStore;
+  /** The lifecycle of every long job (see `TaskStore`). */
+  readonly tasks: TaskStore;
   /**
-   * Marks crashed every running run, trial and batch job whose owning
-   * process is gone or whose heartbeat is older than `staleAfterMs`, and
-   * stops queued runs and jobs whose owner is gone. Everything they logged
-   * stays. Runs at open and from the watchdog.
+   * `tasks.recoverStale` with the store's limit, reporting the tasks it
+   * crashed and the runs, trials, batch jobs and studies among them.
+   * Everything they logged stays; queued work is left for an executor to
+   * claim. Runs at open and from the watchdog.
    */
   recoverInterrupted(options?: RecoveryOptions): Promise<RecoveryReport>;
   /** Flushes the metric writer, stops the watchdog and closes the database. Idempotent. */
@@ -495,6 +540,7 @@ export interface StoreHooks {
   onMetrics?(batch: MetricBatch): void;
   onRecovered?(report: RecoveryReport): void;
   onTaskChanged?(task: TaskRecord): void;
+  onTaskDeleted?(taskId: number): void;
   /** A buffered metric flush failed; the message names the run. */
   onError?(message: string): void;
 }

@@ -1,16 +1,20 @@
 /**
- * Tuning studies and trials in SQLite. Trial numbers are allocated inside the
- * insert, so concurrent trials of one study never share a number; trials keep
- * their intermediate values for pruning and a heartbeat for crash recovery.
+ * Tuning studies and trials in SQLite. Each study and each trial has a task
+ * (a trial's task has its study's task as parent); their statuses follow
+ * those tasks (domainSync.ts). Trial numbers are allocated inside the
+ * insert, so concurrent trials of one study never share a number; trials
+ * keep their intermediate values for pruning.
  */
 import { ApiError } from '../../shared/errors';
 import type { JsonObject, StudyRecord, StudyStatus, TrialIntermediate, TrialRecord, TrialState } from '../../shared/storeTypes';
 import { STUDY_STATUSES, TRIAL_STATES } from '../../shared/storeTypes';
+import { commit } from './changes';
 import { isoTime } from './clock';
 import type { SqliteContext } from './context';
 import { objectJson, parseObject } from './json';
 import type { StudyInput, StudyStore, TrialResult } from './storage';
-import { checkTrialTransition } from './transitions';
+import { moveTaskAsFacade, type FacadeTarget } from './taskFacade';
+import type { SqliteTaskStore } from './tasks';
 import { notFound, requireCount, requireFinite, requireId, requireText } from './validate';
 
 interface StudyRow {
@@ -23,6 +27,7 @@ interface StudyRow {
   pruner: string;
   base_config: string;
   status: StudyStatus;
+  task_id: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -35,12 +40,16 @@ interface TrialRow {
   params: string;
   value: number | null;
   run_id: number | null;
+  task_id: number | null;
   error: string | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
   heartbeat_at: number | null;
 }
+
+/** Trials with their task's heartbeat. */
+const SELECT_TRIALS = `SELECT tr.*, tk.heartbeat_at FROM trials tr LEFT JOIN tasks tk ON tk.id = tr.task_id`;
 
 function toStudy(row: StudyRow): StudyRecord {
   return {
@@ -53,6 +62,7 @@ function toStudy(row: StudyRow): StudyRecord {
     pruner: row.pruner,
     baseConfig: parseObject(row.base_config),
     status: row.status,
+    taskId: row.task_id,
     createdAt: isoTime(row.created_at),
     updatedAt: isoTime(row.updated_at),
   };
@@ -67,6 +77,7 @@ function toTrial(row: TrialRow): TrialRecord {
     params: parseObject(row.params),
     value: row.value,
     runId: row.run_id,
+    taskId: row.task_id,
     error: row.error,
     createdAt: isoTime(row.created_at),
     startedAt: isoTime(row.started_at),
@@ -75,13 +86,33 @@ function toTrial(row: TrialRow): TrialRecord {
   };
 }
 
-const FINISHED_TRIAL_STATES: readonly TrialState[] = ['completed', 'pruned', 'failed', 'crashed'];
+/** What a trial state other than `queued` asks of the trial's task. */
+function trialTarget(state: Exclude<TrialState, 'queued'>): FacadeTarget {
+  return state === 'pruned' ? 'completed' : state;
+}
 
 export class SqliteStudyStore implements StudyStore {
-  constructor(private readonly context: SqliteContext) {}
+  constructor(
+    private readonly context: SqliteContext,
+    private readonly tasks: SqliteTaskStore,
+  ) {}
 
   private get db() {
     return this.context.db;
+  }
+
+  private requireStudy(id: number): StudyRow {
+    requireId(id, 'studyId');
+    return (this.db.prepare('SELECT * FROM studies WHERE id = ?').get(id) as StudyRow | undefined) ?? notFound('Study', id);
+  }
+
+  private readTrial(id: number): TrialRow | undefined {
+    return this.db.prepare(`${SELECT_TRIALS} WHERE tr.id = ?`).get(id) as TrialRow | undefined;
+  }
+
+  private requireTrial(id: number): TrialRow {
+    requireId(id, 'trialId');
+    return this.readTrial(id) ?? notFound('Trial', id);
   }
 
   async create(input: StudyInput): Promise<StudyRecord> {
@@ -97,18 +128,26 @@ export class SqliteStudyStore implements StudyStore {
     const searchSpace = objectJson(input.searchSpace, 'searchSpace');
     const baseConfig = objectJson(input.baseConfig, 'baseConfig');
     const now = this.context.clock();
-    return this.db.transaction(() => {
+    const id = commit(this.context, (changes) => {
       if (this.db.prepare('SELECT 1 FROM studies WHERE name = ?').get(name)) {
         throw new ApiError('conflict', `A study named "${name}" already exists; choose another name.`);
       }
-      const row = this.db
+      const id = this.db
         .prepare(
           `INSERT INTO studies (name, objective, direction, search_space, sampler, pruner, base_config, status, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?) RETURNING *`,
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?) RETURNING id`,
         )
-        .get(name, input.objective, input.direction, searchSpace, input.sampler, input.pruner, baseConfig, now, now) as StudyRow;
-      return toStudy(row);
-    })();
+        .pluck()
+        .get(name, input.objective, input.direction, searchSpace, input.sampler, input.pruner, baseConfig, now, now) as number;
+      // Queued: a study is open until it ends, and whichever executor claims its task runs it.
+      const taskId = this.tasks.insertSync(
+        { kind: 'study', title: `Tuning study ${name}`, params: input.taskParams ?? { studyId: id }, subject: { type: 'study', id } },
+        changes,
+      );
+      this.db.prepare('UPDATE studies SET task_id = ? WHERE id = ?').run(taskId, id);
+      return id;
+    });
+    return toStudy(this.requireStudy(id));
   }
 
   async get(id: number): Promise<StudyRecord | null> {
@@ -126,19 +165,32 @@ export class SqliteStudyStore implements StudyStore {
   }
 
   async setStatus(id: number, status: StudyStatus): Promise<StudyRecord> {
-    requireId(id, 'studyId');
     if (!STUDY_STATUSES.includes(status)) {
       throw new ApiError('invalid_request', `status must be one of ${STUDY_STATUSES.join(', ')} (got ${String(status)}).`);
     }
-    const row = this.db
-      .prepare('UPDATE studies SET status = ?, updated_at = ? WHERE id = ? RETURNING *')
-      .get(status, this.context.clock(), id) as StudyRow | undefined;
-    return row ? toStudy(row) : notFound('Study', id);
+    commit(this.context, (changes) => {
+      const study = this.requireStudy(id);
+      if (study.status === status) return;
+      const target: FacadeTarget = status === 'stopped' ? 'cancelled' : status;
+      // Reopening a study queues its task again; an executor claims it.
+      moveTaskAsFacade(this.tasks, this.context.taskOwner, { what: `Study ${id} (${study.name})`, from: study.status, to: status, taskId: study.task_id, target, claim: false }, changes);
+    });
+    return toStudy(this.requireStudy(id));
   }
 
+  /** With its trials, their values and their tasks; runs of its trials are kept. */
   async delete(id: number): Promise<void> {
-    requireId(id, 'studyId');
-    if (this.db.prepare('DELETE FROM studies WHERE id = ?').run(id).changes === 0) notFound('Study', id);
+    commit(this.context, (changes) => {
+      const study = this.requireStudy(id);
+      const taskIds = this.db.prepare('SELECT task_id FROM trials WHERE study_id = ? AND task_id IS NOT NULL').pluck().all(id) as number[];
+      if (study.task_id !== null) taskIds.push(study.task_id);
+      this.db.prepare('DELETE FROM studies WHERE id = ?').run(id);
+      const remove = this.db.prepare('DELETE FROM tasks WHERE id = ?');
+      for (const taskId of taskIds) {
+        remove.run(taskId);
+        changes.deletedTasks.add(taskId);
+      }
+    });
   }
 
   async createTrial(studyId: number, params: JsonObject, state: 'queued' | 'running' = 'running'): Promise<TrialRecord> {
@@ -147,31 +199,40 @@ export class SqliteStudyStore implements StudyStore {
     if (state !== 'queued' && state !== 'running') {
       throw new ApiError('invalid_request', `A new trial starts queued or running, not ${String(state)}.`);
     }
-    const now = this.context.clock();
-    const running = state === 'running';
-    const { host, pid } = this.context.owner;
-    const row = this.db.transaction(() => {
-      if (!this.db.prepare('SELECT 1 FROM studies WHERE id = ?').get(studyId)) notFound('Study', studyId);
-      return this.db
+    const id = commit(this.context, (changes) => {
+      const study = this.requireStudy(studyId);
+      const trial = this.db
         .prepare(
-          `INSERT INTO trials (study_id, number, state, params, owner_host, owner_pid, created_at, started_at, heartbeat_at)
-           SELECT ?, COALESCE(MAX(number) + 1, 0), ?, ?, ?, ?, ?, ?, ? FROM trials WHERE study_id = ?
-           RETURNING *`,
+          `INSERT INTO trials (study_id, number, state, params, created_at)
+           SELECT ?, COALESCE(MAX(number) + 1, 0), 'queued', ?, ? FROM trials WHERE study_id = ?
+           RETURNING id, number`,
         )
-        .get(studyId, state, paramsJson, host, pid, now, running ? now : null, running ? now : null, studyId) as TrialRow;
-    }).immediate();
-    return toTrial(row);
+        .get(studyId, paramsJson, this.context.clock(), studyId) as { id: number; number: number };
+      const taskId = this.tasks.insertSync(
+        {
+          kind: 'trial',
+          title: `Trial ${trial.number} of study ${study.name}`,
+          params: { trialId: trial.id, studyId },
+          subject: { type: 'trial', id: trial.id },
+          parentId: study.task_id,
+        },
+        changes,
+      );
+      this.db.prepare('UPDATE trials SET task_id = ? WHERE id = ?').run(taskId, trial.id);
+      if (state === 'running') this.tasks.claimByIdSync(taskId, this.context.taskOwner, changes);
+      return trial.id;
+    });
+    return toTrial(this.requireTrial(id));
   }
 
   async getTrial(id: number): Promise<TrialRecord | null> {
-    const row = this.db.prepare('SELECT * FROM trials WHERE id = ?').get(id) as TrialRow | undefined;
+    const row = this.readTrial(id);
     return row ? toTrial(row) : null;
   }
 
   async trials(studyId: number): Promise<TrialRecord[]> {
-    requireId(studyId, 'studyId');
-    if (!this.db.prepare('SELECT 1 FROM studies WHERE id = ?').get(studyId)) notFound('Study', studyId);
-    return (this.db.prepare('SELECT * FROM trials WHERE study_id = ? ORDER BY number').all(studyId) as TrialRow[]).map(toTrial);
+    this.requireStudy(studyId);
+    return (this.db.prepare(`${SELECT_TRIALS} WHERE tr.study_id = ? ORDER BY tr.number`).all(studyId) as TrialRow[]).map(toTrial);
   }
 
   async setTrialState(id: number, state: TrialState, result: TrialResult = {}): Promise<TrialRecord> {
@@ -180,33 +241,32 @@ export class SqliteStudyStore implements StudyStore {
       throw new ApiError('invalid_request', `state must be one of ${TRIAL_STATES.join(', ')} (got ${String(state)}).`);
     }
     if (result.value != null) requireFinite(result.value, 'value');
-    return this.db.transaction(() => {
-      const current = this.db.prepare('SELECT * FROM trials WHERE id = ?').get(id) as TrialRow | undefined;
-      if (!current) notFound('Trial', id);
-      checkTrialTransition(`Trial ${id} (number ${current.number})`, current.state, state);
-      const now = this.context.clock();
-      const sets = ['state = ?'];
-      const params: unknown[] = [state];
-      if (state === 'running' && current.state !== 'running') {
-        const { host, pid } = this.context.owner;
-        sets.push('owner_host = ?', 'owner_pid = ?', 'heartbeat_at = ?', 'started_at = COALESCE(started_at, ?)', 'finished_at = NULL');
-        params.push(host, pid, now, now);
+    commit(this.context, (changes) => {
+      const current = this.requireTrial(id);
+      const what = `Trial ${id} (number ${current.number})`;
+      if (state !== current.state) {
+        if (state === 'queued') throw new ApiError('conflict', `${what} is ${current.state} and cannot become queued again.`);
+        const target = trialTarget(state);
+        moveTaskAsFacade(
+          this.tasks,
+          this.context.taskOwner,
+          {
+            what,
+            from: current.state,
+            to: state,
+            taskId: current.task_id,
+            target,
+            error: result.error,
+            ...(target === 'completed' ? { result: { pruned: state === 'pruned', value: result.value ?? current.value } } : {}),
+          },
+          changes,
+        );
+      } else if (result.error !== undefined && state !== 'running' && state !== 'queued') {
+        this.db.prepare('UPDATE trials SET error = ? WHERE id = ?').run(result.error, id);
       }
-      if (FINISHED_TRIAL_STATES.includes(state) && state !== current.state) {
-        sets.push('finished_at = ?');
-        params.push(now);
-      }
-      if (result.value !== undefined) {
-        sets.push('value = ?');
-        params.push(result.value);
-      }
-      if (result.error !== undefined) {
-        sets.push('error = ?');
-        params.push(result.error);
-      }
-      const row = this.db.prepare(`UPDATE trials SET ${sets.join(', ')} WHERE id = ? RETURNING *`).get(...params, id) as TrialRow;
-      return toTrial(row);
-    })();
+      if (result.value !== undefined) this.db.prepare('UPDATE trials SET value = ? WHERE id = ?').run(result.value, id);
+    });
+    return toTrial(this.requireTrial(id));
   }
 
   async attachRun(trialId: number, runId: number): Promise<TrialRecord> {
@@ -216,8 +276,8 @@ export class SqliteStudyStore implements StudyStore {
       if (!this.db.prepare('SELECT 1 FROM runs WHERE id = ?').get(runId)) notFound('Run', runId);
       const other = this.db.prepare('SELECT id FROM trials WHERE run_id = ? AND id != ?').pluck().get(runId, trialId) as number | undefined;
       if (other !== undefined) throw new ApiError('conflict', `Run ${runId} already belongs to trial ${other}.`);
-      const row = this.db.prepare('UPDATE trials SET run_id = ? WHERE id = ? RETURNING *').get(runId, trialId) as TrialRow | undefined;
-      return row ? toTrial(row) : notFound('Trial', trialId);
+      if (this.db.prepare('UPDATE trials SET run_id = ? WHERE id = ?').run(runId, trialId).changes === 0) notFound('Trial', trialId);
+      return toTrial(this.requireTrial(trialId));
     })();
   }
 
@@ -226,28 +286,33 @@ export class SqliteStudyStore implements StudyStore {
     requireCount(step, 'step');
     requireFinite(value, 'value');
     this.db.transaction(() => {
-      if (!this.db.prepare('SELECT 1 FROM trials WHERE id = ?').get(trialId)) notFound('Trial', trialId);
+      this.requireTrial(trialId);
       this.db
         .prepare(
           `INSERT INTO trial_intermediate_values (trial_id, step, value) VALUES (?, ?, ?)
            ON CONFLICT (trial_id, step) DO UPDATE SET value = excluded.value`,
         )
         .run(trialId, step, value);
-      this.db.prepare(`UPDATE trials SET heartbeat_at = ? WHERE id = ? AND state = 'running'`).run(this.context.clock(), trialId);
-    })();
+      // A value reported is a sign of life of whoever runs the trial.
+      this.db
+        .prepare(`UPDATE tasks SET heartbeat_at = ? WHERE id = (SELECT task_id FROM trials WHERE id = ?) AND state IN ('running', 'stopping')`)
+        .run(this.context.clock(), trialId);
+    }).immediate();
   }
 
   async intermediates(trialId: number): Promise<TrialIntermediate[]> {
     requireId(trialId, 'trialId');
-    if (!this.db.prepare('SELECT 1 FROM trials WHERE id = ?').get(trialId)) notFound('Trial', trialId);
+    this.requireTrial(trialId);
     return this.db
       .prepare('SELECT step, value FROM trial_intermediate_values WHERE trial_id = ? ORDER BY step')
       .all(trialId) as TrialIntermediate[];
   }
 
   async heartbeat(trialId: number): Promise<void> {
-    requireId(trialId, 'trialId');
-    const result = this.db.prepare('UPDATE trials SET heartbeat_at = ? WHERE id = ?').run(this.context.clock(), trialId);
-    if (result.changes === 0) notFound('Trial', trialId);
+    commit(this.context, (changes) => {
+      const trial = this.requireTrial(trialId);
+      if (trial.task_id === null) throw new ApiError('conflict', `Trial ${trialId} is ${trial.state} and its task was deleted; it takes no heartbeats.`);
+      this.tasks.heartbeatSync(trial.task_id, this.context.taskOwner, null, changes);
+    });
   }
 }

@@ -1,21 +1,21 @@
 /**
  * The store as the workbench runs it: in the data directory, its changes
- * forwarded as contract events (`run.updated`, `run.deleted`, `run.metrics`),
- * a watchdog that crashes silent runs while the app is open, and what it
- * recovered at open written to the log.
+ * forwarded as contract events (`run.updated`, `run.deleted`, `run.metrics`,
+ * `task.updated`). Recovering interrupted work is the task runtime's job
+ * (src/main/tasks/runtime.ts): it crashes stale tasks at start and from its
+ * watchdog, and applies each kind's crash rule, which the store alone cannot.
  */
 import type { EventBus } from '../core/eventBus';
 import type { Logger } from '../core/logger';
 import { openSqliteStore, type SqliteExperimentStore } from './sqliteStore';
 
-/** How often the open workbench looks for runs whose engine went silent. */
-const WATCHDOG_INTERVAL_MS = 30_000;
-
 export function openWorkbenchStore(dataDir: string, bus: EventBus, logger: Logger): SqliteExperimentStore {
   const store = openSqliteStore({
     dataDir,
-    watchdogIntervalMs: WATCHDOG_INTERVAL_MS,
+    recoverOnOpen: false,
+    watchdogIntervalMs: 0,
     hooks: {
+      onTaskChanged: (task) => bus.emit('task.updated', task),
       onRunChanged: (run) => bus.emit('run.updated', run),
       onRunDeleted: (runId) => bus.emit('run.deleted', { runId }),
       onMetrics: (batch) => bus.emit('run.metrics', batch),
@@ -24,8 +24,10 @@ export function openWorkbenchStore(dataDir: string, bus: EventBus, logger: Logge
           report.runs.length ? `runs ${report.runs.join(', ')}` : '',
           report.trials.length ? `trials ${report.trials.join(', ')}` : '',
           report.batchJobs.length ? `batch jobs ${report.batchJobs.join(', ')}` : '',
+          report.studies.length ? `studies ${report.studies.join(', ')}` : '',
+          `tasks ${report.tasks.join(', ')}`,
         ].filter(Boolean);
-        logger.warn(`Interrupted work marked crashed or stopped: ${parts.join('; ')}. What they logged is kept.`);
+        logger.warn(`Interrupted work marked crashed: ${parts.join('; ')}. What it logged is kept.`);
       },
       onError: (message) => logger.error(message),
     },

@@ -40,6 +40,12 @@ export interface TaskRuntimeOptions {
   lanes?: Partial<Record<Lane, number>>;
   /** Claim only these kinds (a worker's `--kinds`); default every registered kind. */
   kinds?: readonly TaskKind[];
+  /**
+   * `queue` (the app, serve mode, workers): run any queued task of a
+   * registered kind. `own` (a one-shot command): run only the tasks this
+   * process queued or resumed, leaving the rest of the queue to others.
+   */
+  scope?: 'queue' | 'own';
   /** false: this process only submits and follows tasks (they run elsewhere). */
   execute?: boolean;
   heartbeatMs?: number;
@@ -77,6 +83,8 @@ export class TaskRuntime {
   private readonly running = new Map<number, RunningTask>();
   private readonly lanes: Record<Lane, number>;
   private readonly options: Required<Omit<TaskRuntimeOptions, 'owner' | 'lanes' | 'kinds'>> & { kinds: readonly TaskKind[] | null };
+  /** Tasks this process queued or resumed (what an `own`-scoped runtime runs). */
+  private readonly mine = new Set<number>();
   private claiming: Promise<void> | null = null;
   private wakeAgain = false;
   private closed = false;
@@ -90,6 +98,7 @@ export class TaskRuntime {
     this.lanes = { ...DEFAULT_LANES, ...options.lanes };
     this.options = {
       kinds: options.kinds ?? null,
+      scope: options.scope ?? 'queue',
       execute: options.execute ?? true,
       heartbeatMs: options.heartbeatMs ?? 2_000,
       staleAfterMs: options.staleAfterMs ?? 60_000,
@@ -119,8 +128,14 @@ export class TaskRuntime {
   async submit(input: NewTask): Promise<TaskRecord> {
     if (!this.handlers.has(input.kind) && this.options.execute) throw new ApiError('invalid_request', `No handler for ${input.kind} tasks in this process.`);
     const task = await this.deps.tasks.create(input);
-    this.wake();
+    this.adopt(task.id);
     return task;
+  }
+
+  /** Takes a task queued elsewhere in this process (e.g. with its run, in one transaction) as this process's own to run. */
+  adopt(taskId: number): void {
+    this.mine.add(taskId);
+    this.wake();
   }
 
   /** Asks a task to stop: a queued one is cancelled at once, a running one finishes its step and saves. */
@@ -134,7 +149,7 @@ export class TaskRuntime {
   /** Queues a failed, cancelled or crashed task again, on the same row. */
   async resume(taskId: number): Promise<TaskRecord> {
     const task = await this.deps.tasks.resume(taskId);
-    this.wake();
+    this.adopt(task.id);
     return task;
   }
 
@@ -242,12 +257,29 @@ export class TaskRuntime {
   }
 
   private async claimWhileFree(): Promise<void> {
+    if (this.options.scope === 'own') return this.claimOwn();
     while (!this.closed) {
       const kinds = this.claimableKinds();
       if (kinds.length === 0) return;
       const task = await this.deps.tasks.claim(this.owner, kinds);
       if (!task) return;
       this.run(task);
+    }
+  }
+
+  /** Claims this process's own queued tasks, oldest first, while their lanes have room. */
+  private async claimOwn(): Promise<void> {
+    for (const taskId of [...this.mine].sort((a, b) => a - b)) {
+      if (this.closed) return;
+      if (this.running.has(taskId)) continue;
+      const task = await this.deps.tasks.get(taskId);
+      if (!task || task.state !== 'queued') {
+        if (task && isFinalTaskState(task.state)) this.mine.delete(taskId);
+        continue;
+      }
+      if (!this.claimableKinds().includes(task.kind)) continue;
+      const claimed = await this.deps.tasks.claimById(taskId, this.owner);
+      if (claimed) this.run(claimed);
     }
   }
 

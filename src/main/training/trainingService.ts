@@ -73,7 +73,7 @@ export class TrainingService {
       machine: hostname(),
       tags: options.tags ?? [],
     });
-    tasks.wake();
+    tasks.adopt(this.taskIdOf(run));
     this.deps.logger.info(`Training run ${run.id}${config.name ? ` (${config.name})` : ''} queued.`);
     return this.startResult(run);
   }

@@ -8,7 +8,8 @@ import { migration0001 } from './0001-initial';
 import { migration0002 } from './0002-evaluations';
 import { migration0003 } from './0003-tuning';
 import { migration0004 } from './0004-batch-jobs';
+import { migration0005 } from './0005-tasks';
 
-export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
+export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
 
 export const LATEST_SCHEMA_VERSION = migrations.length;

@@ -1,0 +1,80 @@
+/** Task rows in SQLite and their records: the one SELECT every reader of tasks uses. */
+import type { JsonObject } from '../../shared/storeTypes';
+import type { TaskKind, TaskProgress, TaskRecord, TaskState, TaskSubject } from '../../shared/taskTypes';
+import { isoTime } from './clock';
+import type { Db } from './db';
+import { parseObject } from './json';
+
+export interface TaskRow {
+  id: number;
+  kind: TaskKind;
+  title: string;
+  state: TaskState;
+  params: string;
+  subject_type: TaskSubject['type'] | null;
+  subject_id: number | null;
+  parent_id: number | null;
+  retry_of: number | null;
+  owner_host: string | null;
+  owner_pid: number | null;
+  owner_worker: string | null;
+  heartbeat_at: number | null;
+  progress: string | null;
+  result: string | null;
+  error: string | null;
+  attempts: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+/**
+ * Tasks with their place in the queue: for a queued task, how many queued
+ * tasks (of any kind) were created before it, along the claiming index.
+ */
+export const SELECT_TASKS = `
+  SELECT t.*,
+         CASE WHEN t.state = 'queued' THEN
+           (SELECT COUNT(*) FROM tasks q
+             WHERE q.state = 'queued' AND (q.created_at < t.created_at OR (q.created_at = t.created_at AND q.id < t.id)))
+         END AS queue_position
+    FROM tasks t`;
+
+export function resultOf(row: Pick<TaskRow, 'result'>): JsonObject | null {
+  return row.result === null ? null : parseObject(row.result);
+}
+
+export function toTaskRecord(row: TaskRow & { queue_position?: number | null }): TaskRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    title: row.title,
+    state: row.state,
+    params: parseObject(row.params),
+    subject: row.subject_type === null || row.subject_id === null ? null : { type: row.subject_type, id: row.subject_id },
+    parentId: row.parent_id,
+    retryOf: row.retry_of,
+    owner:
+      row.owner_host === null || row.owner_pid === null || row.owner_worker === null
+        ? null
+        : { host: row.owner_host, pid: row.owner_pid, worker: row.owner_worker },
+    heartbeatAt: isoTime(row.heartbeat_at),
+    progress: row.progress === null ? null : (parseObject(row.progress) as unknown as TaskProgress),
+    result: resultOf(row),
+    error: row.error,
+    attempts: row.attempts,
+    createdAt: isoTime(row.created_at),
+    startedAt: isoTime(row.started_at),
+    finishedAt: isoTime(row.finished_at),
+    queuePosition: row.queue_position ?? null,
+  };
+}
+
+export function readTaskRow(db: Db, id: number): TaskRow | undefined {
+  return db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+}
+
+export function readTask(db: Db, id: number): TaskRecord | null {
+  const row = db.prepare(`${SELECT_TASKS} WHERE t.id = ?`).get(id) as (TaskRow & { queue_position: number | null }) | undefined;
+  return row ? toTaskRecord(row) : null;
+}
