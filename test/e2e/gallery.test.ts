@@ -52,7 +52,7 @@ async function weightsShown(): Promise<number[]> {
 }
 
 async function canvasPixels(): Promise<string> {
-  return session.page.getByTestId('heatmap-canvas').evaluate((canvas) => (canvas as HTMLCanvasElement).toDataURL());
+  return session.page.getByTestId('heatmap-canvas').evaluate((canvas) => (canvas as unknown as { toDataURL(): string }).toDataURL());
 }
 
 describe('evaluation and gallery in the browser', () => {
@@ -192,7 +192,7 @@ describe('evaluation and gallery in the browser', () => {
     const report = await session.browser.newPage({ viewport: { width: 1200, height: 900 } });
     await report.goto(`file://${path}`);
     expect(await report.locator('article.card').count()).toBeGreaterThan(0);
-    const broken = await report.locator('img').evaluateAll((images) => images.filter((image) => !(image as HTMLImageElement).naturalWidth).length);
+    const broken = await report.locator('img').evaluateAll((images) => images.filter((image) => !(image as unknown as { naturalWidth: number }).naturalWidth).length);
     expect(broken).toBe(0);
     await screenshot(report, 'gallery-report');
     await report.close();
