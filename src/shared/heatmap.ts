@@ -12,10 +12,19 @@ export interface HeatmapOptions {
   maxAlpha?: number;
 }
 
-/** Weights scaled to 0..1 by the largest one, so the hottest region is always full colour. */
-export function scaleToMax(weights: readonly number[]): number[] {
-  const max = Math.max(...weights, 0);
-  return max > 0 ? weights.map((w) => w / max) : weights.map(() => 0);
+/**
+ * How many times the uniform weight (1 / regions) the scale's top is at
+ * least: a map is scaled by its largest weight, but never by less than this
+ * multiple of uniform, so nearly uniform attention looks flat and dim
+ * instead of its small differences being stretched into a confident picture.
+ */
+export const MIN_SCALE_OVER_UNIFORM = 3;
+
+/** Weights scaled to 0..1 for display: by the largest weight, or by MIN_SCALE_OVER_UNIFORM / regions if that is larger. */
+export function scaleForDisplay(weights: readonly number[]): number[] {
+  if (weights.length === 0) return [];
+  const top = Math.max(...weights, MIN_SCALE_OVER_UNIFORM / weights.length);
+  return weights.map((w) => Math.min(1, Math.max(0, w / top)));
 }
 
 /** The grid at `width × height`: bilinear between region centres (smooth) or nearest region (raw). */
@@ -90,7 +99,7 @@ export function heatColor(value: number): [number, number, number] {
 
 /** RGBA pixels (width × height × 4) of the heatmap for one word, ready for an ImageData or sharp. */
 export function heatmapRgba(weights: readonly number[], grid: { rows: number; cols: number }, width: number, height: number, options: HeatmapOptions): Uint8ClampedArray<ArrayBuffer> {
-  const scaled = scaleToMax(weights);
+  const scaled = scaleForDisplay(weights);
   let values = upsample(scaled, grid.rows, grid.cols, width, height, options.smooth);
   if (options.smooth) values = gaussianBlur(values, width, height, 0.5 * Math.min(width / grid.cols, height / grid.rows));
   const maxAlpha = options.maxAlpha ?? 0.75;

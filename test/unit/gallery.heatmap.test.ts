@@ -1,6 +1,6 @@
 /** Heatmap pixels from attention weights: the raw grid is the weights, smoothing keeps the hot spot where it was. */
 import { describe, expect, it } from 'vitest';
-import { gaussianBlur, heatColor, heatmapRgba, scaleToMax, upsample } from '../../src/shared/heatmap';
+import { gaussianBlur, heatColor, heatmapRgba, scaleForDisplay, upsample } from '../../src/shared/heatmap';
 
 describe('heatmaps', () => {
   it('the raw grid shows each region as one flat block of its own weight', () => {
@@ -24,9 +24,15 @@ describe('heatmaps', () => {
     for (let x = 1; x < size; x++) expect(Math.abs(smooth[25 * size + x]! - smooth[25 * size + x - 1]!)).toBeLessThan(0.2 * smooth[best]!);
   });
 
-  it('scales to the largest weight, colours from dark to bright, and is more opaque where attention is high', () => {
-    expect(scaleToMax([0.1, 0.4, 0.2])).toEqual([0.25, 1, 0.5]);
-    expect(scaleToMax([0, 0])).toEqual([0, 0]);
+  it('scales to the largest weight (but keeps nearly uniform maps flat), colours from dark to bright, more opaque where attention is high', () => {
+    const peaked = [0.05, 0.8, 0.1, 0.05];
+    expect(scaleForDisplay(peaked)).toEqual(peaked.map((w) => w / 0.8));
+    // 49 regions, all about 1/49: scaled by 3/49, not stretched to full colour.
+    const flat = Array.from({ length: 49 }, (_, i) => (i === 0 ? 1.2 / 49 : (1 - 1.2 / 49) / 48));
+    const shown = scaleForDisplay(flat);
+    expect(Math.max(...shown)).toBeCloseTo(0.4, 6);
+    expect(Math.max(...shown) - Math.min(...shown)).toBeLessThan(0.1);
+    expect(scaleForDisplay([0, 0])).toEqual([0, 0]);
     const dark = heatColor(0);
     const bright = heatColor(1);
     expect(dark[0] + dark[1] + dark[2]).toBeLessThan(bright[0] + bright[1] + bright[2]);
