@@ -5,6 +5,7 @@ import type { MediaRoots } from '../core/mediaRoots';
 import type { DatasetService } from '../datasets/service';
 import type { EvaluationService } from '../evaluation/evaluationService';
 import type { EngineSupervisor } from '../engine/supervisor';
+import type { ModelService } from '../inference/models';
 import type { ExperimentStore } from '../store';
 import type { TaskRuntime } from '../tasks/runtime';
 import type { TrainingService } from '../training/trainingService';
@@ -25,4 +26,6 @@ export interface Services {
   datasets: DatasetService;
   /** Evaluations of run checkpoints as tasks (src/main/evaluation). */
   evaluation: EvaluationService;
+  /** Model packages: export, import, list, caption (src/main/inference). */
+  models: ModelService;
 }

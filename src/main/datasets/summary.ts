@@ -2,45 +2,11 @@
  * What the store keeps about an imported dataset (its `stats` column) and
  * how a stored record becomes the `DatasetSummary` the UI lists.
  */
-import { existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { DATASET_FORMATS, type DatasetFormat, type DatasetSummary, type SplitName } from '../../shared/datasetsTypes';
+import { DATASET_FORMATS, type DatasetFormat, type DatasetSummary } from '../../shared/datasetsTypes';
 import type { DatasetRecord, JsonObject } from '../../shared/storeTypes';
-import type { CaptionDataset } from '../lib/data/readers/types';
-import { SHAPES_SCENES_FILE } from '../lib/data/shapes/synth';
+import { type StoredDatasetStats } from '../lib/data/facts';
 
-export interface StoredDatasetStats {
-  imageRoot: string;
-  imagesDir: string | null;
-  kind: 'captions' | 'shapes';
-  images: number;
-  captions: number;
-  splits: Record<SplitName, number> | null;
-  problems: number;
-}
-
-/** The Shapes ground truth that belongs to a dataset: `scenes.json` beside its annotations. */
-export function scenesFileFor(dataset: Pick<CaptionDataset, 'source'>): string | null {
-  for (const dir of [dataset.source, dirname(dataset.source)]) {
-    const file = join(dir, SHAPES_SCENES_FILE);
-    if (existsSync(file)) return file;
-  }
-  return null;
-}
-
-export function storedStats(dataset: CaptionDataset, imagesDir: string | null): StoredDatasetStats {
-  const splits = dataset.hasSplits ? { train: 0, val: 0, test: 0 } : null;
-  if (splits) for (const image of dataset.images) if (image.split) splits[image.split] += 1;
-  return {
-    imageRoot: dataset.imageRoot,
-    imagesDir,
-    kind: scenesFileFor(dataset) ? 'shapes' : 'captions',
-    images: dataset.images.length,
-    captions: dataset.images.reduce((sum, image) => sum + image.captions.length, 0),
-    splits,
-    problems: Object.values(dataset.problems.counts).reduce((a, b) => a + (b ?? 0), 0),
-  };
-}
+export { defaultName, scenesFileFor, storedStats, type StoredDatasetStats } from '../lib/data/facts';
 
 export function asJson(stats: StoredDatasetStats): JsonObject {
   return stats as unknown as JsonObject;
@@ -82,7 +48,3 @@ export function toSummary(record: DatasetRecord): DatasetSummary {
   };
 }
 
-export function defaultName(path: string, dataset: CaptionDataset): string {
-  const base = basename(path);
-  return dataset.format === 'folder' || !/\.(json|txt|csv|tsv|jsonl|token)$/i.test(base) ? base : basename(dirname(path)) || base;
-}

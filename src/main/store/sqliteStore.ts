@@ -1,7 +1,9 @@
 /**
  * The SQLite experiment store: one database file in the data directory,
- * opened, migrated and checked for interrupted work at open. Only the main
- * process opens it for writing (the engine sends its results there).
+ * opened, migrated and checked for interrupted work at open. The engine
+ * sends its results to the main process, which writes them; other processes
+ * (the CLI, another workbench) may open the same file, and its task claims
+ * stay exclusive across all of them.
  */
 import type { RecoveryReport } from '../../shared/storeTypes';
 import { SqliteBatchJobStore } from './batchJobs';

@@ -1,8 +1,9 @@
 /**
  * Every method the engine process answers, by domain. The supervisor's typed
  * `call` derives its method names, params and results from this object.
+ * Plain-Node dataset work is answered by the dataset process instead
+ * (datasetProcess.ts).
  */
-import { dataEngineHandlers } from './data';
 import { evalEngineHandlers } from './eval';
 import { explainEngineHandlers } from './explain';
 import { packageEngineHandlers } from './packages';
@@ -11,7 +12,6 @@ import { trainingEngineHandlers } from './training';
 
 export const engineHandlers = {
   ...systemEngineHandlers,
-  ...dataEngineHandlers,
   ...evalEngineHandlers,
   ...explainEngineHandlers,
   ...packageEngineHandlers,
