@@ -28,6 +28,9 @@ import { trainingEvents, trainingMethods } from './training';
 import { inferenceMethods } from './inference';
 import { tuningMethods } from './tuning';
 import { batchEvents, batchMethods } from './batch';
+import { compareMethods } from './compare';
+import { playgroundMethods } from './playground';
+import { galleryMethods } from './gallery';
 import type { z } from 'zod';
 
 export type { EventSpec, MethodSpec } from './spec';
@@ -43,6 +46,9 @@ export const methods = {
   ...inferenceMethods,
   ...tuningMethods,
   ...batchMethods,
+  ...compareMethods,
+  ...playgroundMethods,
+  ...galleryMethods,
 } as const;
 
 export const events = {

@@ -6,6 +6,7 @@
  */
 import { batchEngineHandlers } from './batch';
 import { evalEngineHandlers } from './eval';
+import { explainEngineHandlers } from './explain';
 import { packageEngineHandlers } from './packages';
 import { systemEngineHandlers } from './system';
 import { trainingEngineHandlers } from './training';
@@ -13,6 +14,7 @@ import { trainingEngineHandlers } from './training';
 export const engineHandlers = {
   ...systemEngineHandlers,
   ...evalEngineHandlers,
+  ...explainEngineHandlers,
   ...packageEngineHandlers,
   ...trainingEngineHandlers,
   ...batchEngineHandlers,
