@@ -76,7 +76,7 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   const batch = new BatchService({ dataDir, store, engine, bus, logger, tasks, mediaRoots });
   tasks.register(batchTaskHandler(batch));
   void datasets.restoreMediaRoots().catch((error: unknown) => logger.warn(`Could not reopen dataset folders: ${(error as Error).message}`));
-  const services: Services = { dataDir, bus, logger, engine, mediaRoots, tasks, store, training, datasets, evaluation, models, tuning, batch };
+  const services: Services = { dataDir, bus, logger, engine, datasetProcess, mediaRoots, tasks, store, training, datasets, evaluation, models, tuning, batch };
   const handlers = createHandlers(services);
   const started = tasks.start().catch((error: unknown) => logger.error(`The task runtime could not start: ${(error as Error).message}`));
   return {

@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger';
 import type { MediaRoots } from '../core/mediaRoots';
 import type { DatasetService } from '../datasets/service';
 import type { EvaluationService } from '../evaluation/evaluationService';
+import type { DatasetProcessHandlers } from '../engine/handlers/datasetProcess';
 import type { EngineSupervisor } from '../engine/supervisor';
 import type { ModelService } from '../inference/models';
 import type { ExperimentStore } from '../store';
@@ -17,6 +18,8 @@ export interface Services {
   bus: EventBus;
   logger: Logger;
   engine: EngineSupervisor;
+  /** The plain-Node dataset process (readers, stats, verification, Shapes rendering). */
+  datasetProcess: EngineSupervisor<DatasetProcessHandlers>;
   mediaRoots: MediaRoots;
   /** Claims, runs, stops and resumes every long job (src/main/tasks). */
   tasks: TaskRuntime;

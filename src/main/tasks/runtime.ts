@@ -73,6 +73,13 @@ interface RunningTask {
 
 const DEFAULT_LANES: Record<Lane, number> = { compute: 1, io: 2, control: 8 };
 
+/**
+ * A kind that resumes after a crash is queued again at most this many times
+ * in a row by itself; past that (an image that kills the decoder every time,
+ * say) it waits for the user.
+ */
+const MAX_AUTOMATIC_ATTEMPTS = 3;
+
 export function defaultOwner(worker = 'workbench'): TaskOwner {
   return { host: hostname(), pid: process.pid, worker };
 }
@@ -231,7 +238,7 @@ export class TaskRuntime {
     logger.warn(`Task ${task.id} (${task.title}) crashed: ${task.error ?? 'no reason recorded'}.`);
     try {
       await handler?.recovered?.(task);
-      if (rule === 'resume') {
+      if (rule === 'resume' && task.attempts < MAX_AUTOMATIC_ATTEMPTS) {
         await tasks.resume(task.id);
         logger.info(`Task ${task.id} queued again; it continues where it stopped.`);
       } else if (rule === 'retry-once' && task.retryOf === null) {
@@ -352,6 +359,8 @@ export class TaskRuntime {
     try {
       const finished = await tasks.finish(task.id, this.owner, end);
       logger.info(`Task ${task.id} (${task.title}) ${finished.state}${finished.error ? `: ${finished.error}` : ''}.`);
+      // Its worker process died under it: the same rule as for a task found stale.
+      if (finished.state === 'crashed') await this.applyCrashRule(finished);
       return finished;
     } catch (error) {
       logger.error(`Could not record how task ${task.id} ended (${end.state}): ${message(error)}`);
