@@ -18,13 +18,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DecoderVariant } from '../../../shared/runConfig';
 import { drawFromLogits } from '../infer/sampling';
+import { fusedKernelsEnabled } from './fused/nativeOps';
+import { outputCrossEntropy } from './fused/outputCrossEntropy';
 import { maskedCrossEntropy } from './loss';
 import { ParamSet } from './params';
 import {
   cellStep,
   createRecurrentLayer,
   projectInputs,
-  runLayer,
+  sequenceOutputs,
   stepMasks,
   zeroState,
   type CellKind,
@@ -129,6 +131,8 @@ class Dropout {
 const noDropout = { apply: <T extends tf.Tensor>(x: T): T => x };
 type StepMasks = ReadonlyArray<tf.Tensor2D | undefined>;
 type DropoutLike = { apply<T extends tf.Tensor>(x: T): T };
+/** The forward pass before the output layer (`hidden` [B * T, units]) or, step by step, through it (`logits`). */
+type CoreResult = { hidden?: tf.Tensor2D; logits?: tf.Tensor2D; attention?: tf.Tensor3D };
 
 export class CaptionDecoder {
   readonly params = new ParamSet();
@@ -195,6 +199,14 @@ export class CaptionDecoder {
    * probability; this runs step by step.
    */
   forward(features: DecoderFeatures, inputs: tf.Tensor2D, mask: tf.Tensor2D, options: ForwardOptions): ForwardResult {
+    const out = this.forwardCore(features, inputs, mask, options);
+    if (out.logits) return out.attention ? { logits: out.logits, attention: out.attention } : { logits: out.logits };
+    const logits = this.outputLogits(out.hidden!);
+    return out.attention ? { logits, attention: out.attention } : { logits };
+  }
+
+  /** The forward pass up to the output layer (teacher forcing) or through it (scheduled sampling, which needs each step's logits). */
+  private forwardCore(features: DecoderFeatures, inputs: tf.Tensor2D, mask: tf.Tensor2D, options: ForwardOptions): CoreResult {
     const dropout: DropoutLike =
       options.training && this.options.dropout > 0 ? new Dropout(this.options.dropout, options.dropoutSeed ?? 1) : noDropout;
     const masks = stepMasks(mask, options.lengths);
@@ -207,14 +219,23 @@ export class CaptionDecoder {
 
   /** Mean masked cross-entropy of a batch (label smoothing optional) plus the attention regularizer. */
   loss(features: DecoderFeatures, batch: CaptionBatch, options: ForwardOptions & { labelSmoothing?: number }): LossResult {
-    const { logits, attention } = this.forward(features, batch.inputs, batch.mask, batch.lengths ? { ...options, lengths: batch.lengths } : options);
+    const out = this.forwardCore(features, batch.inputs, batch.mask, batch.lengths ? { ...options, lengths: batch.lengths } : options);
     const targets = tf.reshape(batch.targets, [-1]) as tf.Tensor1D;
     const weights = tf.reshape(batch.mask, [-1]) as tf.Tensor1D;
     const smoothing = options.labelSmoothing ?? 0;
-    const crossEntropy = maskedCrossEntropy(logits, targets, weights, 0);
-    let total = smoothing > 0 ? maskedCrossEntropy(logits, targets, weights, smoothing) : crossEntropy;
-    if (attention && this.options.doublyStochasticWeight > 0) {
-      total = tf.add(total, this.doublyStochastic(attention, batch.mask)) as tf.Scalar;
+    let crossEntropy: tf.Scalar;
+    let total: tf.Scalar;
+    if (out.hidden && fusedKernelsEnabled()) {
+      // Native TensorFlow: output layer and loss as one node, never forming the gradient of the logits.
+      const both = outputCrossEntropy(out.hidden, this.outKernel as tf.Tensor2D, this.outBias as tf.Tensor1D, targets, weights, smoothing);
+      [total, crossEntropy] = tf.unstack(both) as [tf.Scalar, tf.Scalar];
+    } else {
+      const logits = out.logits ?? this.outputLogits(out.hidden!);
+      crossEntropy = maskedCrossEntropy(logits, targets, weights, 0);
+      total = smoothing > 0 ? maskedCrossEntropy(logits, targets, weights, smoothing) : crossEntropy;
+    }
+    if (out.attention && this.options.doublyStochasticWeight > 0) {
+      total = tf.add(total, this.doublyStochastic(out.attention, batch.mask)) as tf.Scalar;
     }
     return { total, crossEntropy };
   }
@@ -227,14 +248,13 @@ export class CaptionDecoder {
   }
 
   /** init-inject and merge: each layer over the whole sequence, one input matmul per layer. */
-  private forwardSequence(features: DecoderFeatures, inputs: tf.Tensor2D, masks: StepMasks, dropout: DropoutLike): ForwardResult {
+  private forwardSequence(features: DecoderFeatures, inputs: tf.Tensor2D, masks: StepMasks, dropout: DropoutLike): CoreResult {
     const [batch, steps] = inputs.shape;
     const pooled = dropout.apply(this.pooledOf(features));
     let x = dropout.apply(tf.gather(this.embedding, inputs) as tf.Tensor3D);
     const initial = this.options.variant === 'init-inject' ? this.injectedState(pooled) : this.recurrent.map((l) => zeroState(l, batch));
     for (let layer = 0; layer < this.recurrent.length; layer++) {
-      const { outputs } = runLayer(this.recurrent[layer]!, x, initial[layer]!, masks);
-      x = dropout.apply(outputs);
+      x = dropout.apply(sequenceOutputs(this.recurrent[layer]!, x, initial[layer]!, masks));
     }
     let hidden = tf.reshape(x, [batch * steps, this.options.units]) as tf.Tensor2D;
     if (this.options.variant === 'merge') {
@@ -242,11 +262,11 @@ export class CaptionDecoder {
       const merged = tf.add(x, tf.expandDims(image, 1));
       hidden = this.mergeDense(tf.reshape(merged, [batch * steps, this.options.units]) as tf.Tensor2D);
     }
-    return { logits: this.outputLogits(hidden) };
+    return { hidden };
   }
 
   /** Soft attention: embeddings of all steps projected at once, attention and recurrence per step. */
-  private forwardAttention(features: DecoderFeatures, inputs: tf.Tensor2D, masks: StepMasks, dropout: DropoutLike): ForwardResult {
+  private forwardAttention(features: DecoderFeatures, inputs: tf.Tensor2D, masks: StepMasks, dropout: DropoutLike): CoreResult {
     const [batch, steps] = inputs.shape;
     let state = this.initialStateWith(features, dropout);
     const embedded = dropout.apply(tf.gather(this.embedding, inputs) as tf.Tensor3D);
@@ -262,7 +282,7 @@ export class CaptionDecoder {
       alphas.push(out.alpha);
     }
     const hidden = tf.reshape(tf.stack(hiddens, 1), [batch * steps, this.options.units]) as tf.Tensor2D;
-    return { logits: this.outputLogits(hidden), attention: tf.stack(alphas, 1) as tf.Tensor3D };
+    return { hidden, attention: tf.stack(alphas, 1) as tf.Tensor3D };
   }
 
   /** Scheduled sampling (Bengio et al. 2015): step by step, mixing true and sampled previous words. */
@@ -273,7 +293,7 @@ export class CaptionDecoder {
     dropout: DropoutLike,
     probability: number,
     seed: number,
-  ): ForwardResult {
+  ): CoreResult {
     const [batch, steps] = inputs.shape;
     let state = this.initialStateWith(features, dropout);
     const teacher = tf.unstack(inputs, 1) as tf.Tensor1D[];

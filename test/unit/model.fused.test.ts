@@ -1,0 +1,147 @@
+/**
+ * The fused native-TensorFlow paths (BlockLSTMV2/BlockLSTMGradV2, the GRU
+ * sequence with written-out BPTT, SparseSoftmaxCrossEntropyWithLogits) give
+ * the reference ops' values and gradients to 1e-5. Each check runs both paths
+ * on the native backend; skipped, with the reason printed, where it is not
+ * built. On the JS backends the fused paths must stay off.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/main/ml/backend';
+import { maskedCrossEntropy } from '../../src/main/ml/model/loss';
+import { fusedKernelsEnabled, setFusedKernels } from '../../src/main/ml/model/fused/nativeOps';
+import { outputCrossEntropy } from '../../src/main/ml/model/fused/outputCrossEntropy';
+import { ParamSet } from '../../src/main/ml/model/params';
+import { createRecurrentLayer, sequenceOutputs, stepMasks, type CellKind } from '../../src/main/ml/model/recurrent';
+import { Rng } from '../../src/main/ml/model/rng';
+import { batchOf, disposeBatch, disposeFeatures, SEQUENCES, tinyDecoder, tinyFeatures } from '../helpers/captionModel';
+
+let reason = '';
+try {
+  await initBackend({ ...process.env, CAPTIONER_BACKEND: process.env.CAPTIONER_BACKEND ?? 'tensorflow' });
+  if (tf.getBackend() !== 'tensorflow') reason = `the active backend is ${tf.getBackend()}`;
+} catch (error) {
+  reason = (error as Error).message;
+}
+if (reason) console.warn(`Skipping the fused-kernel equality checks: ${reason}`);
+const native = reason === '';
+
+afterEach(() => setFusedKernels(null));
+
+/** Largest |a − b| relative to max(1, |b|). */
+function difference(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.div(tf.abs(tf.sub(a, b)), tf.maximum(1, tf.abs(b)))).dataSync()[0]!);
+}
+
+/** Runs `f` with the fused kernels on and off: its value and the gradients of `wrt`. */
+function bothPaths(f: () => tf.Scalar, wrt: tf.Tensor[]) {
+  const run = (fused: boolean) => {
+    setFusedKernels(fused);
+    return tf.valueAndGrads(() => f())(wrt);
+  };
+  return { fused: run(true), reference: run(false) };
+}
+
+function expectSame(result: ReturnType<typeof bothPaths>) {
+  expect(difference(result.fused.value, result.reference.value)).toBeLessThan(1e-5);
+  result.reference.grads.forEach((grad, i) => {
+    expect(Math.max(...grad.abs().dataSync())).toBeGreaterThan(0); // gradients that could differ
+    expect(difference(result.fused.grads[i]!, grad)).toBeLessThan(1e-5);
+  });
+  tf.dispose([result.fused.value, result.reference.value, ...result.fused.grads, ...result.reference.grads]);
+}
+
+describe('fused kernels', () => {
+  it.skipIf(native)('are off on the JS backends', () => {
+    expect(fusedKernelsEnabled()).toBe(false);
+  });
+
+  it.skipIf(!native)('are on by default on native TensorFlow', () => {
+    expect(fusedKernelsEnabled()).toBe(true);
+  });
+
+  for (const cell of ['lstm', 'gru'] as CellKind[]) {
+    it.skipIf(!native)(`${cell} sequence: outputs and gradients of inputs, initial state and weights equal the step-by-step ops`, () => {
+      const params = new ParamSet();
+      const rng = new Rng(3);
+      const layer = createRecurrentLayer(params, 'l', cell, 6, 5, rng);
+      // Non-zero biases, so their gradients and the recurrent bias' path are exercised.
+      tf.tidy(() => params.entries().forEach(([name, v]) => name.includes('ias') && v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', 9))));
+      const x = tf.randomNormal([3, 4, 6], 0, 1, 'float32', 1) as tf.Tensor3D;
+      const h0 = tf.randomNormal([3, 5], 0, 1, 'float32', 2) as tf.Tensor2D;
+      const c0 = tf.randomNormal([3, 5], 0, 1, 'float32', 4) as tf.Tensor2D;
+      const weights = tf.randomNormal([3, 4, 5], 0, 1, 'float32', 5);
+      const initial = cell === 'lstm' ? { h: h0, c: c0 } : { h: h0 };
+      const f = () => tf.sum(tf.mul(sequenceOutputs(layer, x, initial, null), weights)) as tf.Scalar;
+      const wrt = [x, h0, ...(cell === 'lstm' ? [c0] : []), ...params.entries().map(([, v]) => v)];
+      expectSame(bothPaths(f, wrt));
+      tf.dispose([x, h0, c0, weights]);
+      params.dispose();
+    });
+  }
+
+  for (const smoothing of [0, 0.1]) {
+    it.skipIf(!native)(`cross-entropy (label smoothing ${smoothing}): value and gradient, padded tokens excluded`, () => {
+      const logits = tf.randomNormal([6, 13], 0, 3, 'float32', 7) as tf.Tensor2D;
+      const targets = tf.tensor1d([4, 5, 0, 12, 2, 0], 'int32');
+      const weights = tf.tensor1d([1, 1, 0, 1, 1, 0]);
+      const result = bothPaths(() => maskedCrossEntropy(logits, targets, weights, smoothing), [logits]);
+      const padded = tf.tidy(() => tf.abs(tf.gather(result.fused.grads[0]!, [2, 5])).max().dataSync()[0]);
+      expect(padded).toBe(0);
+      expectSame(result);
+      tf.dispose([logits, targets, weights]);
+    });
+  }
+
+  for (const smoothing of [0, 0.1]) {
+    it.skipIf(!native)(`output layer + cross-entropy as one node (label smoothing ${smoothing}): both losses and the gradients of h, W and b`, () => {
+      const hidden = tf.randomNormal([6, 5], 0, 1, 'float32', 3) as tf.Tensor2D;
+      const kernel = tf.randomNormal([5, 13], 0, 1, 'float32', 4) as tf.Tensor2D;
+      const bias = tf.randomNormal([13], 0, 1, 'float32', 6) as tf.Tensor1D;
+      const targets = tf.tensor1d([4, 5, 0, 12, 4, 0], 'int32');
+      const weights = tf.tensor1d([1, 1, 0, 1, 1, 0]);
+      // Both outputs carry gradient, with different weights, so both halves of the backward pass count.
+      const combine = (total: tf.Scalar, plain: tf.Scalar) => tf.add(total, tf.mul(plain, 0.5)) as tf.Scalar;
+      const f = () => {
+        if (fusedKernelsEnabled()) {
+          const [total, plain] = tf.unstack(outputCrossEntropy(hidden, kernel, bias, targets, weights, smoothing)) as [tf.Scalar, tf.Scalar];
+          return combine(total, plain);
+        }
+        const logits = tf.add(tf.matMul(hidden, kernel), bias) as tf.Tensor2D;
+        return combine(maskedCrossEntropy(logits, targets, weights, smoothing), maskedCrossEntropy(logits, targets, weights, 0));
+      };
+      expectSame(bothPaths(f, [hidden, kernel, bias]));
+      tf.dispose([hidden, kernel, bias, targets, weights]);
+    });
+  }
+
+  for (const variant of ['merge', 'init-inject', 'attention'] as const) {
+    for (const cell of ['lstm', 'gru'] as CellKind[]) {
+      it.skipIf(!native)(`${variant}/${cell}, two layers, padded batch, dropout, label smoothing: loss and every weight's gradient`, () => {
+        const decoder = tinyDecoder({ variant, cell, layers: 2, dropout: 0.2 });
+        const features = tinyFeatures(3);
+        const batch = batchOf(SEQUENCES, 7);
+        const params = decoder.params.entries().map(([, v]) => v);
+        const f = () => decoder.loss(features, batch, { training: true, dropoutSeed: 5, labelSmoothing: 0.1 }).total;
+        expectSame(bothPaths(f, params));
+        disposeBatch(batch);
+        disposeFeatures(features);
+        decoder.dispose();
+      });
+    }
+  }
+
+  it.skipIf(!native)('the step masks are not needed by the fused sequence: a longer padded batch gives the same loss', () => {
+    const decoder = tinyDecoder({ variant: 'merge', cell: 'lstm', layers: 2 });
+    const features = tinyFeatures(3);
+    const short = batchOf(SEQUENCES, 6);
+    const long = batchOf(SEQUENCES, 11);
+    const loss = (batch: ReturnType<typeof batchOf>) => tf.tidy(() => decoder.loss(features, batch, { training: false }).total.dataSync()[0]!);
+    expect(loss(long)).toBeCloseTo(loss(short), 6);
+    expect(stepMasks(long.mask, long.lengths).filter(Boolean).length).toBeGreaterThan(0);
+    disposeBatch(short);
+    disposeBatch(long);
+    disposeFeatures(features);
+    decoder.dispose();
+  });
+});
