@@ -14,6 +14,7 @@ import { outputCrossEntropy } from '../../src/main/ml/model/fused/outputCrossEnt
 import { ParamSet } from '../../src/main/ml/model/params';
 import { createRecurrentLayer, sequenceOutputs, stepMasks, type CellKind } from '../../src/main/ml/model/recurrent';
 import { Rng } from '../../src/main/ml/model/rng';
+import { AdamOptimizer, clipByGlobalNorm } from '../../src/main/ml/train/optimizer';
 import { batchOf, disposeBatch, disposeFeatures, SEQUENCES, tinyDecoder, tinyFeatures } from '../helpers/captionModel';
 
 let reason = '';
@@ -129,6 +130,44 @@ describe('fused kernels', () => {
         decoder.dispose();
       });
     }
+  }
+
+  for (const weightDecay of [0, 0.1]) {
+    it.skipIf(!native)(`Adam${weightDecay > 0 ? 'W' : ''} with ResourceApplyAdam and the L2Loss clip norm: the reference update, step for step, and a resumable state`, async () => {
+      const run = async (fused: boolean) => {
+        setFusedKernels(fused);
+        const matrix = tf.variable(tf.randomNormal([4, 3], 0, 1, 'float32', 1));
+        const bias = tf.variable(tf.randomNormal([3], 0, 1, 'float32', 2));
+        const optimizer = new AdamOptimizer(
+          [
+            ['m', matrix],
+            ['b', bias],
+          ],
+          { beta1: 0.9, beta2: 0.99, epsilon: 1e-7, weightDecay },
+        );
+        const norms: number[] = [];
+        for (let step = 0; step < 5; step++) {
+          tf.tidy(() => {
+            const { grads } = tf.variableGrads(() => tf.sum(tf.sin(tf.add(tf.matMul(tf.ones([2, 4]), matrix), bias))) as tf.Scalar, [matrix, bias]);
+            const clipped = clipByGlobalNorm({ m: grads[matrix.name]!, b: grads[bias.name]! }, 0.5);
+            norms.push(clipped.norm.dataSync()[0]!);
+            optimizer.apply(clipped.grads, (name) => (name === 'm' ? 0.05 : 0.02));
+          });
+        }
+        const state = await optimizer.serialize();
+        const values = [matrix.clone(), bias.clone(), tf.tensor(state.m[0]!.data, state.m[0]!.shape), tf.tensor(state.v[1]!.data, state.v[1]!.shape)];
+        optimizer.dispose();
+        tf.dispose([matrix, bias]);
+        return { values, norms, step: state.step };
+      };
+      const fused = await run(true);
+      const reference = await run(false);
+      expect(fused.step).toBe(5);
+      fused.norms.forEach((norm, i) => expect(norm).toBeCloseTo(reference.norms[i]!, 5));
+      expect(reference.norms[0]).toBeGreaterThan(0.5); // clipping was active
+      reference.values.forEach((value, i) => expect(difference(fused.values[i]!, value)).toBeLessThan(1e-5));
+      tf.dispose([...fused.values, ...reference.values]);
+    });
   }
 
   it.skipIf(!native)('the step masks are not needed by the fused sequence: a longer padded batch gives the same loss', () => {

@@ -24,6 +24,8 @@ interface NativeBinding {
   TF_ATTR_FLOAT: number;
   TF_ATTR_BOOL: number;
   TF_ATTR_TYPE: number;
+  TF_ATTR_STRING: number;
+  TF_ATTR_SHAPE: number;
 }
 
 interface NativeBackend {
@@ -34,7 +36,7 @@ interface NativeBackend {
 export interface OpAttr {
   name: string;
   type: number;
-  value: number | boolean | number[];
+  value: number | boolean | string | number[];
 }
 
 type Int64ScalarClass = new (value: number) => object;
@@ -80,14 +82,33 @@ export const attr = {
   bool: (name: string, value: boolean): OpAttr => ({ name, type: nativeBackend().binding.TF_ATTR_BOOL, value }),
   float: (name: string, value: number): OpAttr => ({ name, type: nativeBackend().binding.TF_ATTR_FLOAT, value }),
   int: (name: string, value: number): OpAttr => ({ name, type: nativeBackend().binding.TF_ATTR_INT, value }),
+  string: (name: string, value: string): OpAttr => ({ name, type: nativeBackend().binding.TF_ATTR_STRING, value }),
+  shape: (name: string, value: readonly number[]): OpAttr => ({ name, type: nativeBackend().binding.TF_ATTR_SHAPE, value: [...value] }),
 };
+
+type OpRecorder = (name: string, milliseconds: number) => void;
+let recorder: OpRecorder | null = null;
+
+/** Reports the wall time of every raw op to `record` (profiling; tfjs' profiler does not see these ops), or stops. */
+export function recordRawOps(record: OpRecorder | null): void {
+  recorder = record;
+}
 
 /** Runs TensorFlow op `name` eagerly; returns its `outputs` outputs as tfjs tensors. */
 export function runOp(name: string, attrs: OpAttr[], inputs: Array<tf.Tensor | object>, outputs: number): tf.Tensor[] {
-  return nativeBackend().executeMultipleOutputs(name, attrs, inputs, outputs);
+  if (!recorder) return nativeBackend().executeMultipleOutputs(name, attrs, inputs, outputs);
+  const started = performance.now();
+  const result = nativeBackend().executeMultipleOutputs(name, attrs, inputs, outputs);
+  recorder(name, performance.now() - started);
+  return result;
 }
 
 /** `MatMul` with transpose attributes: a · b, aᵀ · b or a · bᵀ without a transposed copy. */
 export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
   return runOp('MatMul', [attr.bool('transpose_a', transposeA), attr.bool('transpose_b', transposeB), attr.float32Type()], [a, b], 1)[0] as tf.Tensor2D;
+}
+
+/** Σx²/2 over all elements (`L2Loss`): a norm without a squared copy of x. */
+export function l2Loss(x: tf.Tensor): tf.Scalar {
+  return runOp('L2Loss', [attr.float32Type()], [x], 1)[0] as tf.Scalar;
 }
