@@ -27,7 +27,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { initBackend } from '../src/main/ml/backend';
-import { fusedKernelsEnabled, recordRawOps, setFusedKernels } from '../src/main/ml/model/fused/nativeOps';
+import { fusedKernelsEnabled, recordRawOps, setFusedKernels, setNativeRandom } from '../src/main/ml/model/fused/nativeOps';
 import { CaptionDecoder, type DecoderOptions } from '../src/main/ml/model/decoder';
 import type { CellKind } from '../src/main/ml/model/recurrent';
 import { deriveSeed, Rng } from '../src/main/ml/model/rng';
@@ -263,10 +263,17 @@ export async function run(args: string[]): Promise<void> {
     } else if (python) {
       kerasNote = 'no Keras peer for this variant';
     }
+    // The reference path: tfjs ops and dropout masks drawn in JavaScript, as on the JS backends.
+    const useReference = (on: boolean) => {
+      setFusedKernels(on ? false : null);
+      setNativeRandom(on ? false : null);
+    };
     // Warm-up: two steps each (the first traces kernels, allocates, JIT-compiles).
-    if (native) setFusedKernels(false);
-    if (native) await ours.run(2);
-    setFusedKernels(null);
+    if (native) {
+      useReference(true);
+      await ours.run(2);
+      useReference(false);
+    }
     await ours.run(2);
     const seconds = { fused: 0, reference: 0, keras: 0 };
     const counts = { fused: 0, reference: 0, keras: 0 };
@@ -275,10 +282,10 @@ export async function run(args: string[]): Promise<void> {
       seconds.fused += await ours.run(count);
       counts.fused += count;
       if (native) {
-        setFusedKernels(false);
+        useReference(true);
         seconds.reference += await ours.run(count);
         counts.reference += count;
-        setFusedKernels(null);
+        useReference(false);
       }
       if (keras) {
         seconds.keras += await keras.run(count);

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/ml/backend';
 import { maskedCrossEntropy } from '../../src/main/ml/model/loss';
-import { fusedKernelsEnabled, setFusedKernels } from '../../src/main/ml/model/fused/nativeOps';
+import { nativeDropout } from '../../src/main/ml/model/fused/activations';
+import { fusedKernelsEnabled, nativeRandomEnabled, setFusedKernels } from '../../src/main/ml/model/fused/nativeOps';
 import { outputCrossEntropy } from '../../src/main/ml/model/fused/outputCrossEntropy';
 import { ParamSet } from '../../src/main/ml/model/params';
 import { createRecurrentLayer, sequenceOutputs, stepMasks, type CellKind } from '../../src/main/ml/model/recurrent';
@@ -55,6 +56,24 @@ function expectSame(result: ReturnType<typeof bothPaths>) {
 describe('fused kernels', () => {
   it.skipIf(native)('are off on the JS backends', () => {
     expect(fusedKernelsEnabled()).toBe(false);
+    expect(nativeRandomEnabled()).toBe(false);
+  });
+
+  it.skipIf(!native)('native dropout: the mask is fixed by the seed, drops about the rate, scales the rest, and is the gradient', () => {
+    const x = tf.ones([200, 50]);
+    const a = nativeDropout(x, 0.3, 17);
+    const b = nativeDropout(x, 0.3, 17);
+    const c = nativeDropout(x, 0.3, 18);
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+    expect(Array.from(a.dataSync())).not.toEqual(Array.from(c.dataSync()));
+    const values = Array.from(a.dataSync());
+    const dropped = values.filter((v) => v === 0).length / values.length;
+    expect(dropped).toBeGreaterThan(0.27);
+    expect(dropped).toBeLessThan(0.33);
+    for (const v of values) if (v !== 0) expect(v).toBeCloseTo(1 / 0.7, 5);
+    const grad = tf.grad((input: tf.Tensor) => tf.sum(nativeDropout(input, 0.3, 17)))(x);
+    expect(Array.from(grad.dataSync())).toEqual(values);
+    tf.dispose([x, a, b, c, grad]);
   });
 
   it.skipIf(!native)('are on by default on native TensorFlow', () => {

@@ -18,7 +18,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DecoderVariant } from '../../../shared/runConfig';
 import { drawFromLogits } from '../infer/sampling';
-import { fusedKernelsEnabled } from './fused/nativeOps';
+import { nativeDropout, nativeRelu } from './fused/activations';
+import { fusedKernelsEnabled, nativeRandomEnabled } from './fused/nativeOps';
 import { outputCrossEntropy } from './fused/outputCrossEntropy';
 import { maskedCrossEntropy } from './loss';
 import { ParamSet } from './params';
@@ -112,6 +113,8 @@ export interface CaptionBatch {
   lengths?: readonly number[];
 }
 
+const relu = <T extends tf.Tensor>(x: T): T => (fusedKernelsEnabled() ? nativeRelu(x) : tf.relu(x));
+
 /** Dropout whose masks come from consecutive seeds, so a step's randomness is fixed by one number. */
 class Dropout {
   private next: number;
@@ -124,6 +127,8 @@ class Dropout {
   apply<T extends tf.Tensor>(x: T): T {
     if (this.rate <= 0) return x;
     this.next = (this.next + 7919) % 2147483647;
+    // Native TensorFlow draws the mask itself (same seed, same mask; see fused/activations.ts).
+    if (nativeRandomEnabled()) return nativeDropout(x, this.rate, this.next);
     return tf.dropout(x, this.rate, undefined, this.next) as T;
   }
 }
@@ -462,11 +467,11 @@ export class CaptionDecoder {
   }
 
   private projectImage(pooled: tf.Tensor2D): tf.Tensor2D {
-    return tf.relu(tf.add(tf.matMul(pooled, this.params.get('image/kernel')), this.params.get('image/bias'))) as tf.Tensor2D;
+    return relu(tf.add(tf.matMul(pooled, this.params.get('image/kernel')), this.params.get('image/bias'))) as tf.Tensor2D;
   }
 
   private mergeDense(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.relu(tf.add(tf.matMul(x, this.params.get('merge/kernel')), this.params.get('merge/bias'))) as tf.Tensor2D;
+    return relu(tf.add(tf.matMul(x, this.params.get('merge/kernel')), this.params.get('merge/bias'))) as tf.Tensor2D;
   }
 
   private outputLogits(hidden: tf.Tensor2D): tf.Tensor2D {

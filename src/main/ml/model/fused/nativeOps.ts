@@ -42,6 +42,7 @@ export interface OpAttr {
 type Int64ScalarClass = new (value: number) => object;
 
 let override: boolean | null = null;
+let randomOverride: boolean | null = null;
 
 /** Forces the fused kernels on or off (tests compare both paths); null restores the default. */
 export function setFusedKernels(enabled: boolean | null): void {
@@ -53,6 +54,23 @@ export function fusedKernelsEnabled(): boolean {
   if (tf.getBackend() !== 'tensorflow') return false;
   if (override !== null) return override;
   return process.env.CAPTIONER_FUSED_KERNELS !== '0';
+}
+
+/**
+ * Whether dropout masks are drawn by TensorFlow (StatelessRandomUniform)
+ * rather than in JavaScript: on the native backend by default, separate from
+ * the kernels so both kernel paths can be compared with the same masks.
+ * `CAPTIONER_FUSED_KERNELS=0` turns this off too.
+ */
+export function nativeRandomEnabled(): boolean {
+  if (tf.getBackend() !== 'tensorflow') return false;
+  if (randomOverride !== null) return randomOverride;
+  return process.env.CAPTIONER_FUSED_KERNELS !== '0';
+}
+
+/** Forces native dropout masks on or off; null restores the default. */
+export function setNativeRandom(enabled: boolean | null): void {
+  randomOverride = enabled;
 }
 
 function nativeBackend(): NativeBackend {
@@ -86,7 +104,8 @@ export const attr = {
   shape: (name: string, value: readonly number[]): OpAttr => ({ name, type: nativeBackend().binding.TF_ATTR_SHAPE, value: [...value] }),
 };
 
-type OpRecorder = (name: string, milliseconds: number) => void;
+/** Wall time and process CPU time (all threads) of one op, in milliseconds. */
+type OpRecorder = (name: string, wallMs: number, cpuMs: number) => void;
 let recorder: OpRecorder | null = null;
 
 /** Reports the wall time of every raw op to `record` (profiling; tfjs' profiler does not see these ops), or stops. */
@@ -98,8 +117,10 @@ export function recordRawOps(record: OpRecorder | null): void {
 export function runOp(name: string, attrs: OpAttr[], inputs: Array<tf.Tensor | object>, outputs: number): tf.Tensor[] {
   if (!recorder) return nativeBackend().executeMultipleOutputs(name, attrs, inputs, outputs);
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const result = nativeBackend().executeMultipleOutputs(name, attrs, inputs, outputs);
-  recorder(name, performance.now() - started);
+  const used = process.cpuUsage(cpu);
+  recorder(name, performance.now() - started, (used.user + used.system) / 1000);
   return result;
 }
 
