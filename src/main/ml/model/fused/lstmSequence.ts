@@ -33,7 +33,7 @@ export function lstmSequence(
   h0: tf.Tensor2D,
   c0: tf.Tensor2D,
 ): tf.Tensor3D {
-  const [, steps, inputDim] = x.shape;
+  const steps = x.shape[1];
   const units = recurrent.shape[0];
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xIn, kernelIn, recurrentIn, biasIn, h0In, c0In] = args as tf.Tensor[];
