@@ -113,6 +113,14 @@ export interface CaptionBatch {
   lengths?: readonly number[];
 }
 
+/** x [rows, n] plus the image's row of `perImage` [images, n]; rows = images × beams, beams of an image adjacent. */
+function addPerImage(x: tf.Tensor2D, perImage: tf.Tensor2D): tf.Tensor2D {
+  const [rows, width] = x.shape;
+  const images = perImage.shape[0];
+  if (rows === images) return tf.add(x, perImage) as tf.Tensor2D;
+  return tf.reshape(tf.add(tf.reshape(x, [images, rows / images, width]), tf.expandDims(perImage, 1)), [rows, width]) as tf.Tensor2D;
+}
+
 const relu = <T extends tf.Tensor>(x: T): T => (fusedKernelsEnabled() ? nativeRelu(x) : tf.relu(x));
 
 /** Dropout whose masks come from consecutive seeds, so a step's randomness is fixed by one number. */
@@ -340,10 +348,18 @@ export class CaptionDecoder {
     return out.alpha ? { logProbs, state: out.state, attention: out.alpha } : { logProbs, state: out.state };
   }
 
+  /** `step` before the log-softmax: the output layer's logits [rows, vocab]. */
+  stepLogits(previousTokens: tf.Tensor1D, state: DecoderState): { logits: tf.Tensor2D; state: DecoderState; attention?: tf.Tensor2D } {
+    const out = this.stepCore(previousTokens, state, noDropout);
+    return out.alpha ? { logits: out.logits, state: out.state, attention: out.alpha } : { logits: out.logits, state: out.state };
+  }
+
   /**
    * Rows of a state, e.g. to give each image K beams (`[0,0,0,1,1,1]`) or to
    * follow the beams that survived a step. Returns new tensors; the caller
-   * disposes the old state.
+   * disposes the old state. With `imageRowsUnchanged` (every row stays with
+   * its image) the image tensors are kept as they are, possibly one row per
+   * image for several beams each: the steps broadcast them over the beams.
    */
   selectRows(state: DecoderState, rows: tf.Tensor1D, options: { imageRowsUnchanged?: boolean } = {}): DecoderState {
     const pick = <T extends tf.Tensor>(x: T): T => tf.gather(x, rows) as T;
@@ -416,7 +432,7 @@ export class CaptionDecoder {
     let hidden = dropout.apply(layers[layers.length - 1]!.h);
     if (this.options.variant === 'merge') {
       if (!state.imageProj) throw new Error('A merge decoder state needs the projected image.');
-      hidden = this.mergeDense(tf.add(hidden, state.imageProj) as tf.Tensor2D);
+      hidden = this.mergeDense(addPerImage(hidden, state.imageProj));
     }
     return { logits: this.outputLogits(hidden), state: { ...state, layers } };
   }
@@ -434,13 +450,26 @@ export class CaptionDecoder {
   ): { hidden: tf.Tensor2D; state: DecoderState; alpha: tf.Tensor2D } {
     const { grid, gridProj } = state;
     if (!grid || !gridProj) throw new Error('An attention decoder state needs the image grid.');
-    const [rows, regions] = grid.shape;
+    const [images, regions] = grid.shape;
     const top = state.layers[state.layers.length - 1]!.h;
+    const rows = top.shape[0];
     const p = this.params;
-    const energy = tf.tanh(tf.add(gridProj, tf.expandDims(tf.matMul(top, p.get('attention/stateKernel')), 1)));
-    const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, this.options.attentionDim]), p.get('attention/score')), [rows, regions]);
-    const alpha = tf.softmax(scores) as tf.Tensor2D;
-    const context = tf.reshape(tf.matMul(tf.expandDims(alpha, 1), grid), [rows, -1]) as tf.Tensor2D;
+    const stateProj = tf.matMul(top, p.get('attention/stateKernel'));
+    let alpha: tf.Tensor2D;
+    let context: tf.Tensor2D;
+    if (rows === images) {
+      const energy = tf.tanh(tf.add(gridProj, tf.expandDims(stateProj, 1)));
+      const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, this.options.attentionDim]), p.get('attention/score')), [rows, regions]);
+      alpha = tf.softmax(scores) as tf.Tensor2D;
+      context = tf.reshape(tf.matMul(tf.expandDims(alpha, 1), grid), [rows, -1]) as tf.Tensor2D;
+    } else {
+      // Beams sharing their image's grid (see selectRows): `beams` rows per image attend to one copy of it.
+      const beams = rows / images;
+      const energy = tf.tanh(tf.add(tf.expandDims(gridProj, 1), tf.reshape(stateProj, [images, beams, 1, this.options.attentionDim])));
+      const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, this.options.attentionDim]), p.get('attention/score')), [rows, regions]);
+      alpha = tf.softmax(scores) as tf.Tensor2D;
+      context = tf.reshape(tf.matMul(tf.reshape(alpha, [images, beams, regions]), grid), [rows, -1]) as tf.Tensor2D;
+    }
     const gate = tf.sigmoid(tf.add(tf.matMul(top, p.get('attention/gateKernel')), p.get('attention/gateBias')));
     const gated = tf.mul(gate, context) as tf.Tensor2D;
     const layers: LayerState[] = [];
