@@ -76,14 +76,14 @@ interface Activations {
 
 /**
  * Backpropagation through time from the forward kernel's activations.
- * (TensorFlow's BlockLSTMGradV2 does this too, but with a small Eigen matmul
- * for the weight gradient at every step; measured at about 2.5× the forward
- * kernel's time. Here the weight and input gradients are single large
- * matmuls over all steps, and only dh·Uᵀ and a few elementwise ops run per
- * step.) Per step, with dh the output gradient plus the carried one:
- *   dc = dc_next + dh·o·(1 − tanh²c)
- *   dz = [dc·i(1−i)·g̃, dc·f(1−f)·c_prev, dc·i·(1 − g̃²), dh·o(1−o)·tanh c]
- *   dh_prev = dz·Uᵀ,  dc_prev = dc·f
+ * TensorFlow's BlockLSTMGradV2 does this too, but with a small Eigen matmul
+ * for the weight gradient at every step (measured at about 2.5× the forward
+ * kernel's time). Here each step is one `LSTMBlockCellGrad` (the gate
+ * gradients and dc_prev from dh and dc: elementwise only, no matmul) and one
+ * matmul dh_prev = dz·Uᵀ; the weight and input gradients are single large
+ * matmuls over all steps afterwards. LSTMBlockCellGrad orders the gates
+ * [i | g | f | o], so U is permuted to that order for the step matmul and the
+ * stacked gradients are permuted back once.
  */
 function backward(
   dy: tf.Tensor3D,
@@ -98,39 +98,43 @@ function backward(
     steps === 1 ? tf.expandDims(first, 0) : tf.concat([tf.expandDims(first, 0), tf.slice(all, [0, 0, 0], [steps - 1, batch, units])], 0);
   const cPrev = shiftedIn(c0, a.c);
   const hPrev = shiftedIn(h0, a.h);
-  // Everything that does not depend on the incoming gradient, for all steps at once.
-  const sigmoidSlope = (s: tf.Tensor) => tf.mul(s, tf.sub(1, s));
-  const cellSlope = tf.unstack(tf.mul(a.o, tf.sub(1, tf.square(a.co)))); // ∂c/∂h through h = o·tanh c
-  const gateSlopes = tf.unstack(
-    tf.concat(
-      [
-        tf.mul(sigmoidSlope(a.i), a.ci), // i
-        tf.mul(sigmoidSlope(a.f), cPrev), // f
-        tf.mul(a.i, tf.sub(1, tf.square(a.ci))), // g
-      ],
-      2,
-    ),
-  );
-  const outputSlopes = tf.unstack(tf.mul(sigmoidSlope(a.o), a.co)); // o
-  const forget = tf.unstack(a.f);
+  // Per step, TensorFlow's LSTMBlockCellGrad forms the gate gradients (no
+  // matmul): it takes the gradients of h and c and returns the pre-activation
+  // gradients, in its gate order [i | g | f | o], and dc_prev.
+  const icfo = (m: tf.Tensor2D) => {
+    const [i, f, g, o] = tf.split(m, 4, 1);
+    return tf.concat([i!, g!, f!, o!], 1) as tf.Tensor2D;
+  };
+  const recurrentIcfo = icfo(recurrent);
+  const weights = tf.concat([kernel, recurrent], 0);
+  const zeros = tf.zeros([units]);
+  const [xSteps, cPrevSteps, hPrevSteps, iSteps, cSteps, fSteps, oSteps, ciSteps, coSteps] = [xs, cPrev, hPrev, a.i, a.c, a.f, a.o, a.ci, a.co].map(
+    (t) => tf.unstack(t),
+  ) as tf.Tensor2D[][];
   const dySteps = tf.unstack(tf.transpose(dy, [1, 0, 2]));
   const dz: tf.Tensor[] = new Array<tf.Tensor>(steps);
   let dhCarry: tf.Tensor | null = null;
-  let dcCarry: tf.Tensor | null = null;
+  let dcCarry: tf.Tensor = tf.zeros([batch, units]);
+  const bias = tf.zeros([4 * units]);
   for (let t = steps - 1; t >= 0; t--) {
     const dh: tf.Tensor = dhCarry ? tf.add(dySteps[t]!, dhCarry) : dySteps[t]!;
-    const fromH = tf.mul(dh, cellSlope[t]!);
-    const dc: tf.Tensor = dcCarry ? tf.add(dcCarry, fromH) : fromH;
-    const dzt = tf.concat([tf.mul(tf.concat([dc, dc, dc], 1), gateSlopes[t]!), tf.mul(dh, outputSlopes[t]!)], 1) as tf.Tensor2D;
-    dz[t] = dzt;
-    dcCarry = tf.mul(dc, forget[t]!);
-    dhCarry = matMul(dzt, recurrent, false, true);
+    const [cPrevGrad, dicfo] = runOp(
+      'LSTMBlockCellGrad',
+      [attr.bool('use_peephole', false), attr.float32Type()],
+      [xSteps![t]!, cPrevSteps![t]!, hPrevSteps![t]!, weights, zeros, zeros, zeros, bias, iSteps![t]!, cSteps![t]!, fSteps![t]!, oSteps![t]!, ciSteps![t]!, coSteps![t]!, dcCarry, dh],
+      5,
+    ) as [tf.Tensor2D, tf.Tensor2D];
+    dz[t] = dicfo;
+    dcCarry = cPrevGrad;
+    dhCarry = matMul(dicfo, recurrentIcfo, false, true);
   }
-  const dzAll = tf.reshape(tf.stack(dz), [steps * batch, 4 * units]) as tf.Tensor2D;
+  const stacked = tf.reshape(tf.stack(dz), [steps * batch, 4 * units]) as tf.Tensor2D;
+  const [zi, zg, zf, zo] = tf.split(stacked, 4, 1);
+  const dzAll = tf.concat([zi!, zf!, zg!, zo!], 1) as tf.Tensor2D;
   const xFlat = tf.reshape(xs, [steps * batch, inputDim]) as tf.Tensor2D;
   const dKernel = matMul(xFlat, dzAll, true, false);
   const dRecurrent = matMul(tf.reshape(hPrev, [steps * batch, units]) as tf.Tensor2D, dzAll, true, false);
   const dBias = tf.sum(dzAll, 0);
   const dx = tf.transpose(tf.reshape(matMul(dzAll, kernel, false, true), [steps, batch, inputDim]), [1, 0, 2]);
-  return [dx, dKernel, dRecurrent, dBias, dhCarry ?? tf.zerosLike(h0), dcCarry ?? tf.zerosLike(c0)];
+  return [dx, dKernel, dRecurrent, dBias, dhCarry ?? tf.zerosLike(h0), dcCarry];
 }
