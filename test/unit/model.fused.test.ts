@@ -11,6 +11,7 @@ import { initBackend } from '../../src/main/ml/backend';
 import { maskedCrossEntropy } from '../../src/main/ml/model/loss';
 import { nativeDropout } from '../../src/main/ml/model/fused/activations';
 import { fusedKernelsEnabled, nativeRandomEnabled, setFusedKernels } from '../../src/main/ml/model/fused/nativeOps';
+import { denseRelu } from '../../src/main/ml/model/fused/denseRelu';
 import { outputCrossEntropy } from '../../src/main/ml/model/fused/outputCrossEntropy';
 import { ParamSet } from '../../src/main/ml/model/params';
 import { createRecurrentLayer, sequenceOutputs, stepMasks, type CellKind } from '../../src/main/ml/model/recurrent';
@@ -134,6 +135,19 @@ describe('fused kernels', () => {
       tf.dispose([hidden, kernel, bias, targets, weights]);
     });
   }
+
+  it.skipIf(!native)('dense ReLU layer as one node: value and the gradients of x, W and b', () => {
+    const x = tf.randomNormal([6, 5], 0, 1, 'float32', 3) as tf.Tensor2D;
+    const kernel = tf.randomNormal([5, 4], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const bias = tf.randomNormal([4], 0, 1, 'float32', 6) as tf.Tensor1D;
+    const weights = tf.randomNormal([6, 4], 0, 1, 'float32', 8);
+    const layer = () => (fusedKernelsEnabled() ? denseRelu(x, kernel, bias) : tf.relu(tf.add(tf.matMul(x, kernel), bias)));
+    const active = tf.tidy(() => tf.mean(tf.cast(tf.greater(layer(), 0), 'float32')).dataSync()[0]!);
+    expect(active).toBeGreaterThan(0.2); // some units on, some off: both branches of the gradient
+    expect(active).toBeLessThan(0.8);
+    expectSame(bothPaths(() => tf.sum(tf.mul(layer(), weights)) as tf.Scalar, [x, kernel, bias]));
+    tf.dispose([x, kernel, bias, weights]);
+  });
 
   for (const variant of ['merge', 'init-inject', 'attention'] as const) {
     for (const cell of ['lstm', 'gru'] as CellKind[]) {

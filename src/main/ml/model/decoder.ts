@@ -18,7 +18,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DecoderVariant } from '../../../shared/runConfig';
 import { drawFromLogits } from '../infer/sampling';
-import { nativeDropout, nativeRelu } from './fused/activations';
+import { nativeDropout } from './fused/activations';
+import { denseRelu } from './fused/denseRelu';
 import { fusedKernelsEnabled, nativeRandomEnabled } from './fused/nativeOps';
 import { outputCrossEntropy } from './fused/outputCrossEntropy';
 import { maskedCrossEntropy } from './loss';
@@ -120,8 +121,6 @@ function addPerImage(x: tf.Tensor2D, perImage: tf.Tensor2D): tf.Tensor2D {
   if (rows === images) return tf.add(x, perImage) as tf.Tensor2D;
   return tf.reshape(tf.add(tf.reshape(x, [images, rows / images, width]), tf.expandDims(perImage, 1)), [rows, width]) as tf.Tensor2D;
 }
-
-const relu = <T extends tf.Tensor>(x: T): T => (fusedKernelsEnabled() ? nativeRelu(x) : tf.relu(x));
 
 /** Dropout whose masks come from consecutive seeds, so a step's randomness is fixed by one number. */
 class Dropout {
@@ -496,11 +495,13 @@ export class CaptionDecoder {
   }
 
   private projectImage(pooled: tf.Tensor2D): tf.Tensor2D {
-    return relu(tf.add(tf.matMul(pooled, this.params.get('image/kernel')), this.params.get('image/bias'))) as tf.Tensor2D;
+    if (fusedKernelsEnabled()) return denseRelu(pooled, this.params.get('image/kernel') as tf.Tensor2D, this.params.get('image/bias') as tf.Tensor1D);
+    return tf.relu(tf.add(tf.matMul(pooled, this.params.get('image/kernel')), this.params.get('image/bias'))) as tf.Tensor2D;
   }
 
   private mergeDense(x: tf.Tensor2D): tf.Tensor2D {
-    return relu(tf.add(tf.matMul(x, this.params.get('merge/kernel')), this.params.get('merge/bias'))) as tf.Tensor2D;
+    if (fusedKernelsEnabled()) return denseRelu(x, this.params.get('merge/kernel') as tf.Tensor2D, this.params.get('merge/bias') as tf.Tensor1D);
+    return tf.relu(tf.add(tf.matMul(x, this.params.get('merge/kernel')), this.params.get('merge/bias'))) as tf.Tensor2D;
   }
 
   private outputLogits(hidden: tf.Tensor2D): tf.Tensor2D {

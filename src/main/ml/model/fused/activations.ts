@@ -1,13 +1,10 @@
 /**
- * Dropout and ReLU on native TensorFlow with fewer ops than tfjs' versions.
- *
- * - Dropout: the keep mask comes from `StatelessRandomUniform`, a pure
- *   function of (shape, seed) computed by TensorFlow (multi-threaded), where
- *   tfjs draws seeded numbers one by one in JavaScript and uploads them. It
- *   is as reproducible (same seed, same mask, across calls and processes) but
- *   gives other masks than the JS backends for the same seed.
- * - ReLU: the gradient is TensorFlow's `ReluGrad` (one op); tfjs' node kernel
- *   builds it from a step function with NaN checks (four ops).
+ * Dropout on native TensorFlow: the keep mask comes from
+ * `StatelessRandomUniform`, a pure function of (shape, seed) computed by
+ * TensorFlow (multi-threaded), where tfjs draws seeded numbers one by one in
+ * JavaScript and uploads them. It is as reproducible (same seed, same mask,
+ * across calls and processes) but gives other masks than the JS backends for
+ * the same seed.
  */
 import * as tf from '@tensorflow/tfjs';
 import { attr, runOp } from './nativeOps';
@@ -28,17 +25,4 @@ export function nativeDropout<T extends tf.Tensor>(x: T, rate: number, seed: num
     return tf.mul(tf.floor(tf.add(uniform, keep)), 1 / keep);
   });
   return tf.mul(x, mask) as T;
-}
-
-export function nativeRelu<T extends tf.Tensor>(x: T): T {
-  const relu = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const save = args[1] as tf.GradSaveFunc;
-    const y = runOp('Relu', [attr.float32Type()], [args[0] as tf.Tensor], 1)[0]!;
-    save([y]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [runOp('ReluGrad', [attr.float32Type()], [dy, saved[0]!], 1)[0]!],
-    };
-  });
-  return relu(x) as T;
 }
