@@ -55,6 +55,16 @@ function defaultEnableCommand(): string | null {
 }
 
 let loading: Promise<NativeLoad> | null = null;
+/** The tfjs-node package folder that registered the backend (null until one has). */
+let loadedPackageDir: string | null = null;
+
+/**
+ * Requires a module of the loaded tfjs-node package (e.g. its int64 scalar,
+ * which raw TensorFlow ops with int64 inputs need); null when none is loaded.
+ */
+export function requireFromNativePackage(path: string): unknown {
+  return loadedPackageDir === null ? null : createRequire(join(loadedPackageDir, 'package.json'))(path);
+}
 
 export function loadNativeBackend(): Promise<NativeLoad> {
   loading ??= firstLoadable();
@@ -151,6 +161,7 @@ function routeTfjsToApp(packageDir: string): void {
 async function registerPackage(build: NativeBuild): Promise<void> {
   routeTfjsToApp(build.packageDir);
   require(build.packageDir);
+  loadedPackageDir = build.packageDir;
   // tfjs-node registers 'tensorflow' with the highest priority and selects it.
   if (tf.getBackend() !== 'tensorflow' && !(await tf.setBackend('tensorflow'))) {
     throw new Error('tf.setBackend("tensorflow") failed after loading the package');

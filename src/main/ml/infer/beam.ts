@@ -8,10 +8,9 @@
  * Σ log p / length^lengthPenalty is returned. Width 1 is exactly greedy.
  */
 import * as tf from '@tensorflow/tfjs';
-import { END_ID, START_ID } from '../../lib/data/text/vocabulary';
+import { END_ID, PAD_ID, START_ID } from '../../lib/data/text/vocabulary';
 import type { DecoderFeatures } from '../model/decoder';
-import { applyBans, BANNED } from './constraints';
-import { onlyEnd } from './sequential';
+import { BANNED, repeatedNgramBans } from './constraints';
 import { releaseState, rowsOf, tidyKeep } from './stepping';
 import type { BeamOptions, DecodedCaption, StepDecoder } from './types';
 
@@ -44,7 +43,8 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
     () => {
       const initial = model.initialState(features);
       const expand = tf.tensor1d(Int32Array.from({ length: rows }, (_, row) => Math.floor(row / width)), 'int32');
-      return model.selectRows(initial, expand);
+      // Beams share their image's tensors (for attention, the grid): rows only move within an image.
+      return model.selectRows(initial, expand, { imageRowsUnchanged: true });
     },
     (s) => model.stateTensors(s),
   );
@@ -52,23 +52,20 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
 
   try {
     for (let step = 0; step <= options.maxLength && done.some((d) => !d); step++) {
+      const bans = bannedWords(histories, step, options);
       const out = tidyKeep(
-        () => {
-          const { logProbs, state: next, attention } = model.step(previous, state);
-          let banned = applyBans(logProbs, histories, step, options);
-          if (step === options.maxLength) banned = onlyEnd(banned);
-          const total = tf.add(banned, tf.tensor2d(scores, [rows, 1]));
-          const best = tf.topk(tf.reshape(total, [images, width * vocab]), candidates, true);
-          return { next, values: best.values, indices: best.indices, attention };
-        },
-        (r) => [...model.stateTensors(r.next), r.values, r.indices, ...(r.attention ? [r.attention] : [])],
+        () => scoreCandidates(model, previous, state, step === options.maxLength ? null : Math.min(vocab, candidates + bans.most)),
+        (r) => [...model.stateTensors(r.next), r.values, r.words, ...(r.attention ? [r.attention] : [])],
       );
       const values = out.values.dataSync();
-      const indices = out.indices.dataSync();
-      const weights = out.attention ? (out.attention.arraySync() as number[][]) : null;
+      const wordIds = out.words.dataSync();
+      const perRow = out.values.shape[1]!;
+      const weights = out.attention ? out.attention.dataSync() : null;
+      const regions = out.attention ? out.attention.shape[1]! : 0;
       out.values.dispose();
-      out.indices.dispose();
+      out.words.dispose();
       out.attention?.dispose();
+      const weightsOf = (row: number) => (weights ? Array.from(weights.subarray(row * regions, (row + 1) * regions)) : null);
 
       const source = new Int32Array(rows);
       const words = new Int32Array(rows).fill(END_ID);
@@ -80,14 +77,12 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
       for (let image = 0; image < images; image++) {
         let live = 0;
         if (!done[image]) {
-          for (let rank = 0; rank < candidates && live < width; rank++) {
-            const score = values[image * candidates + rank]!;
-            if (score <= DEAD / 2) break;
-            const flat = indices[image * candidates + rank]!;
-            const from = image * width + Math.floor(flat / vocab);
-            const word = flat % vocab;
+          const ranked = rankCandidates(image, width, vocab, perRow, values, wordIds, scores, bans.perRow).slice(0, candidates);
+          for (let rank = 0; rank < ranked.length && live < width; rank++) {
+            const { score, from, word } = ranked[rank]!;
             const wordLogProb = score - scores[from]!;
-            const attentionSoFar = weights ? [...beamAttention[from]!, weights[from]!] : beamAttention[from]!;
+            const rowWeights = weightsOf(from);
+            const attentionSoFar = rowWeights ? [...beamAttention[from]!, rowWeights] : beamAttention[from]!;
             if (word === END_ID) {
               if (rank < width) {
                 finished[image]!.push({
@@ -152,6 +147,83 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
       ...(best.attention.length > 0 ? { attention: best.attention } : {}),
     };
   });
+}
+
+interface Candidate {
+  /** Σ log p of the hypothesis with this word (float32, as the tensors hold it). */
+  score: number;
+  /** The row (beam) it extends, and the word. */
+  from: number;
+  word: number;
+  /** beam · V + word: the order among equal scores, as a top-k over an image's beams × vocabulary gives. */
+  order: number;
+}
+
+/**
+ * One step's scores for every row: the model's logits, each row's log-sum-exp,
+ * and the `perRow` highest logits with their words (or, at the length limit,
+ * only <end>). log p = (x − max) − log Σ exp(x − max), the very operations of
+ * tf.logSoftmax, so the values are the same numbers; but only a few per row
+ * are formed, not a [rows, V] log-softmax with bans added.
+ */
+function scoreCandidates<S>(model: StepDecoder<S>, previous: tf.Tensor1D, state: S, perRow: number | null) {
+  const { scores, next, attention } = stepScores(model, previous, state);
+  const [rows] = scores.shape;
+  const rowMax = tf.max(scores, 1, true);
+  const logSumExp = tf.log(tf.sum(tf.exp(tf.sub(scores, rowMax)), 1, true));
+  const toLogProb = (x: tf.Tensor) => tf.sub(tf.sub(x, rowMax), logSumExp) as tf.Tensor2D;
+  if (perRow === null) {
+    const endColumn = tf.slice(scores, [0, END_ID], [rows, 1]);
+    return { next, values: toLogProb(endColumn), words: tf.fill([rows, 1], END_ID, 'int32') as tf.Tensor2D, attention };
+  }
+  const top = tf.topk(scores, perRow, true);
+  return { next, values: toLogProb(top.values), words: top.indices as tf.Tensor2D, attention };
+}
+
+/** Logits from `stepLogits` when the model has it; else log-probabilities, whose log-sum-exp is 0. */
+function stepScores<S>(model: StepDecoder<S>, previous: tf.Tensor1D, state: S): { scores: tf.Tensor2D; next: S; attention?: tf.Tensor2D } {
+  if (model.stepLogits) {
+    const out = model.stepLogits(previous, state);
+    return { scores: out.logits, next: out.state, ...(out.attention ? { attention: out.attention } : {}) };
+  }
+  const out = model.step(previous, state);
+  return { scores: out.logProbs, next: out.state, ...(out.attention ? { attention: out.attention } : {}) };
+}
+
+/** The words each row may not take this step (see constraints.ts), and the most any row has. */
+function bannedWords(histories: readonly number[][], step: number, options: BeamOptions): { perRow: Array<Set<number>>; most: number } {
+  const always = [PAD_ID, START_ID, ...(step < options.minLength ? [END_ID] : [])];
+  const perRow = histories.map((history) => new Set([...always, ...repeatedNgramBans(history, options.noRepeatNgramSize)]));
+  return { perRow, most: Math.max(0, ...perRow.map((set) => set.size)) };
+}
+
+/**
+ * An image's candidates, best first: every live beam's top words that are
+ * not banned, scored as Σ log p in float32. Each row's list holds its best
+ * `candidates + banned` words, so no allowed word that could rank among the
+ * image's best `candidates` is missing.
+ */
+function rankCandidates(
+  image: number,
+  width: number,
+  vocab: number,
+  perRow: number,
+  values: Float32Array | Int32Array | Uint8Array,
+  words: Float32Array | Int32Array | Uint8Array,
+  scores: Float32Array,
+  bans: ReadonlyArray<Set<number>>,
+): Candidate[] {
+  const out: Candidate[] = [];
+  for (let beam = 0; beam < width; beam++) {
+    const from = image * width + beam;
+    if (scores[from]! <= DEAD / 2) continue;
+    for (let k = 0; k < perRow; k++) {
+      const word = words[from * perRow + k]!;
+      if (bans[from]!.has(word)) continue;
+      out.push({ score: Math.fround(values[from * perRow + k]! + scores[from]!), from, word, order: beam * vocab + word });
+    }
+  }
+  return out.sort((a, b) => b.score - a.score || a.order - b.order);
 }
 
 /** Σ log p / length^α, length counting the closing <end>. */

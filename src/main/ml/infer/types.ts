@@ -12,6 +12,11 @@ export interface StepDecoder<S> {
   initialState(features: DecoderFeatures): S;
   /** Log-probabilities of the next word for every row, the new state and (attention models) the weights over regions. */
   step(previousTokens: tf.Tensor1D, state: S): { logProbs: tf.Tensor2D; state: S; attention?: tf.Tensor2D };
+  /**
+   * The same step with the unnormalized scores (log p = logits − logsumexp of the row), when the model
+   * has them: beam search then ranks candidates without a log-softmax over the whole vocabulary.
+   */
+  stepLogits?(previousTokens: tf.Tensor1D, state: S): { logits: tf.Tensor2D; state: S; attention?: tf.Tensor2D };
   /** Rows of a state; `imageRowsUnchanged` when rows only move between beams of the same image. */
   selectRows(state: S, rows: tf.Tensor1D, options?: { imageRowsUnchanged?: boolean }): S;
   /** Every tensor the state holds. */

@@ -18,13 +18,17 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DecoderVariant } from '../../../shared/runConfig';
 import { drawFromLogits } from '../infer/sampling';
+import { nativeDropout } from './fused/activations';
+import { denseRelu } from './fused/denseRelu';
+import { fusedKernelsEnabled, nativeRandomEnabled } from './fused/nativeOps';
+import { outputCrossEntropy } from './fused/outputCrossEntropy';
 import { maskedCrossEntropy } from './loss';
 import { ParamSet } from './params';
 import {
   cellStep,
   createRecurrentLayer,
   projectInputs,
-  runLayer,
+  sequenceOutputs,
   stepMasks,
   zeroState,
   type CellKind,
@@ -110,6 +114,14 @@ export interface CaptionBatch {
   lengths?: readonly number[];
 }
 
+/** x [rows, n] plus the image's row of `perImage` [images, n]; rows = images × beams, beams of an image adjacent. */
+function addPerImage(x: tf.Tensor2D, perImage: tf.Tensor2D): tf.Tensor2D {
+  const [rows, width] = x.shape;
+  const images = perImage.shape[0];
+  if (rows === images) return tf.add(x, perImage) as tf.Tensor2D;
+  return tf.reshape(tf.add(tf.reshape(x, [images, rows / images, width]), tf.expandDims(perImage, 1)), [rows, width]) as tf.Tensor2D;
+}
+
 /** Dropout whose masks come from consecutive seeds, so a step's randomness is fixed by one number. */
 class Dropout {
   private next: number;
@@ -122,6 +134,8 @@ class Dropout {
   apply<T extends tf.Tensor>(x: T): T {
     if (this.rate <= 0) return x;
     this.next = (this.next + 7919) % 2147483647;
+    // Native TensorFlow draws the mask itself (same seed, same mask; see fused/activations.ts).
+    if (nativeRandomEnabled()) return nativeDropout(x, this.rate, this.next);
     return tf.dropout(x, this.rate, undefined, this.next) as T;
   }
 }
@@ -129,6 +143,8 @@ class Dropout {
 const noDropout = { apply: <T extends tf.Tensor>(x: T): T => x };
 type StepMasks = ReadonlyArray<tf.Tensor2D | undefined>;
 type DropoutLike = { apply<T extends tf.Tensor>(x: T): T };
+/** The forward pass before the output layer (`hidden` [B * T, units]) or, step by step, through it (`logits`). */
+type CoreResult = { hidden?: tf.Tensor2D; logits?: tf.Tensor2D; attention?: tf.Tensor3D };
 
 export class CaptionDecoder {
   readonly params = new ParamSet();
@@ -195,6 +211,14 @@ export class CaptionDecoder {
    * probability; this runs step by step.
    */
   forward(features: DecoderFeatures, inputs: tf.Tensor2D, mask: tf.Tensor2D, options: ForwardOptions): ForwardResult {
+    const out = this.forwardCore(features, inputs, mask, options);
+    if (out.logits) return out.attention ? { logits: out.logits, attention: out.attention } : { logits: out.logits };
+    const logits = this.outputLogits(out.hidden!);
+    return out.attention ? { logits, attention: out.attention } : { logits };
+  }
+
+  /** The forward pass up to the output layer (teacher forcing) or through it (scheduled sampling, which needs each step's logits). */
+  private forwardCore(features: DecoderFeatures, inputs: tf.Tensor2D, mask: tf.Tensor2D, options: ForwardOptions): CoreResult {
     const dropout: DropoutLike =
       options.training && this.options.dropout > 0 ? new Dropout(this.options.dropout, options.dropoutSeed ?? 1) : noDropout;
     const masks = stepMasks(mask, options.lengths);
@@ -207,14 +231,23 @@ export class CaptionDecoder {
 
   /** Mean masked cross-entropy of a batch (label smoothing optional) plus the attention regularizer. */
   loss(features: DecoderFeatures, batch: CaptionBatch, options: ForwardOptions & { labelSmoothing?: number }): LossResult {
-    const { logits, attention } = this.forward(features, batch.inputs, batch.mask, batch.lengths ? { ...options, lengths: batch.lengths } : options);
+    const out = this.forwardCore(features, batch.inputs, batch.mask, batch.lengths ? { ...options, lengths: batch.lengths } : options);
     const targets = tf.reshape(batch.targets, [-1]) as tf.Tensor1D;
     const weights = tf.reshape(batch.mask, [-1]) as tf.Tensor1D;
     const smoothing = options.labelSmoothing ?? 0;
-    const crossEntropy = maskedCrossEntropy(logits, targets, weights, 0);
-    let total = smoothing > 0 ? maskedCrossEntropy(logits, targets, weights, smoothing) : crossEntropy;
-    if (attention && this.options.doublyStochasticWeight > 0) {
-      total = tf.add(total, this.doublyStochastic(attention, batch.mask)) as tf.Scalar;
+    let crossEntropy: tf.Scalar;
+    let total: tf.Scalar;
+    if (out.hidden && fusedKernelsEnabled()) {
+      // Native TensorFlow: output layer and loss as one node, never forming the gradient of the logits.
+      const both = outputCrossEntropy(out.hidden, this.outKernel as tf.Tensor2D, this.outBias as tf.Tensor1D, targets, weights, smoothing);
+      [total, crossEntropy] = tf.unstack(both) as [tf.Scalar, tf.Scalar];
+    } else {
+      const logits = out.logits ?? this.outputLogits(out.hidden!);
+      crossEntropy = maskedCrossEntropy(logits, targets, weights, 0);
+      total = smoothing > 0 ? maskedCrossEntropy(logits, targets, weights, smoothing) : crossEntropy;
+    }
+    if (out.attention && this.options.doublyStochasticWeight > 0) {
+      total = tf.add(total, this.doublyStochastic(out.attention, batch.mask)) as tf.Scalar;
     }
     return { total, crossEntropy };
   }
@@ -227,14 +260,13 @@ export class CaptionDecoder {
   }
 
   /** init-inject and merge: each layer over the whole sequence, one input matmul per layer. */
-  private forwardSequence(features: DecoderFeatures, inputs: tf.Tensor2D, masks: StepMasks, dropout: DropoutLike): ForwardResult {
+  private forwardSequence(features: DecoderFeatures, inputs: tf.Tensor2D, masks: StepMasks, dropout: DropoutLike): CoreResult {
     const [batch, steps] = inputs.shape;
     const pooled = dropout.apply(this.pooledOf(features));
     let x = dropout.apply(tf.gather(this.embedding, inputs) as tf.Tensor3D);
     const initial = this.options.variant === 'init-inject' ? this.injectedState(pooled) : this.recurrent.map((l) => zeroState(l, batch));
     for (let layer = 0; layer < this.recurrent.length; layer++) {
-      const { outputs } = runLayer(this.recurrent[layer]!, x, initial[layer]!, masks);
-      x = dropout.apply(outputs);
+      x = dropout.apply(sequenceOutputs(this.recurrent[layer]!, x, initial[layer]!, masks));
     }
     let hidden = tf.reshape(x, [batch * steps, this.options.units]) as tf.Tensor2D;
     if (this.options.variant === 'merge') {
@@ -242,11 +274,11 @@ export class CaptionDecoder {
       const merged = tf.add(x, tf.expandDims(image, 1));
       hidden = this.mergeDense(tf.reshape(merged, [batch * steps, this.options.units]) as tf.Tensor2D);
     }
-    return { logits: this.outputLogits(hidden) };
+    return { hidden };
   }
 
   /** Soft attention: embeddings of all steps projected at once, attention and recurrence per step. */
-  private forwardAttention(features: DecoderFeatures, inputs: tf.Tensor2D, masks: StepMasks, dropout: DropoutLike): ForwardResult {
+  private forwardAttention(features: DecoderFeatures, inputs: tf.Tensor2D, masks: StepMasks, dropout: DropoutLike): CoreResult {
     const [batch, steps] = inputs.shape;
     let state = this.initialStateWith(features, dropout);
     const embedded = dropout.apply(tf.gather(this.embedding, inputs) as tf.Tensor3D);
@@ -262,7 +294,7 @@ export class CaptionDecoder {
       alphas.push(out.alpha);
     }
     const hidden = tf.reshape(tf.stack(hiddens, 1), [batch * steps, this.options.units]) as tf.Tensor2D;
-    return { logits: this.outputLogits(hidden), attention: tf.stack(alphas, 1) as tf.Tensor3D };
+    return { hidden, attention: tf.stack(alphas, 1) as tf.Tensor3D };
   }
 
   /** Scheduled sampling (Bengio et al. 2015): step by step, mixing true and sampled previous words. */
@@ -273,7 +305,7 @@ export class CaptionDecoder {
     dropout: DropoutLike,
     probability: number,
     seed: number,
-  ): ForwardResult {
+  ): CoreResult {
     const [batch, steps] = inputs.shape;
     let state = this.initialStateWith(features, dropout);
     const teacher = tf.unstack(inputs, 1) as tf.Tensor1D[];
@@ -315,10 +347,18 @@ export class CaptionDecoder {
     return out.alpha ? { logProbs, state: out.state, attention: out.alpha } : { logProbs, state: out.state };
   }
 
+  /** `step` before the log-softmax: the output layer's logits [rows, vocab]. */
+  stepLogits(previousTokens: tf.Tensor1D, state: DecoderState): { logits: tf.Tensor2D; state: DecoderState; attention?: tf.Tensor2D } {
+    const out = this.stepCore(previousTokens, state, noDropout);
+    return out.alpha ? { logits: out.logits, state: out.state, attention: out.alpha } : { logits: out.logits, state: out.state };
+  }
+
   /**
    * Rows of a state, e.g. to give each image K beams (`[0,0,0,1,1,1]`) or to
    * follow the beams that survived a step. Returns new tensors; the caller
-   * disposes the old state.
+   * disposes the old state. With `imageRowsUnchanged` (every row stays with
+   * its image) the image tensors are kept as they are, possibly one row per
+   * image for several beams each: the steps broadcast them over the beams.
    */
   selectRows(state: DecoderState, rows: tf.Tensor1D, options: { imageRowsUnchanged?: boolean } = {}): DecoderState {
     const pick = <T extends tf.Tensor>(x: T): T => tf.gather(x, rows) as T;
@@ -391,7 +431,7 @@ export class CaptionDecoder {
     let hidden = dropout.apply(layers[layers.length - 1]!.h);
     if (this.options.variant === 'merge') {
       if (!state.imageProj) throw new Error('A merge decoder state needs the projected image.');
-      hidden = this.mergeDense(tf.add(hidden, state.imageProj) as tf.Tensor2D);
+      hidden = this.mergeDense(addPerImage(hidden, state.imageProj));
     }
     return { logits: this.outputLogits(hidden), state: { ...state, layers } };
   }
@@ -409,13 +449,26 @@ export class CaptionDecoder {
   ): { hidden: tf.Tensor2D; state: DecoderState; alpha: tf.Tensor2D } {
     const { grid, gridProj } = state;
     if (!grid || !gridProj) throw new Error('An attention decoder state needs the image grid.');
-    const [rows, regions] = grid.shape;
+    const [images, regions] = grid.shape;
     const top = state.layers[state.layers.length - 1]!.h;
+    const rows = top.shape[0];
     const p = this.params;
-    const energy = tf.tanh(tf.add(gridProj, tf.expandDims(tf.matMul(top, p.get('attention/stateKernel')), 1)));
-    const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, this.options.attentionDim]), p.get('attention/score')), [rows, regions]);
-    const alpha = tf.softmax(scores) as tf.Tensor2D;
-    const context = tf.reshape(tf.matMul(tf.expandDims(alpha, 1), grid), [rows, -1]) as tf.Tensor2D;
+    const stateProj = tf.matMul(top, p.get('attention/stateKernel'));
+    let alpha: tf.Tensor2D;
+    let context: tf.Tensor2D;
+    if (rows === images) {
+      const energy = tf.tanh(tf.add(gridProj, tf.expandDims(stateProj, 1)));
+      const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, this.options.attentionDim]), p.get('attention/score')), [rows, regions]);
+      alpha = tf.softmax(scores) as tf.Tensor2D;
+      context = tf.reshape(tf.matMul(tf.expandDims(alpha, 1), grid), [rows, -1]) as tf.Tensor2D;
+    } else {
+      // Beams sharing their image's grid (see selectRows): `beams` rows per image attend to one copy of it.
+      const beams = rows / images;
+      const energy = tf.tanh(tf.add(tf.expandDims(gridProj, 1), tf.reshape(stateProj, [images, beams, 1, this.options.attentionDim])));
+      const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, this.options.attentionDim]), p.get('attention/score')), [rows, regions]);
+      alpha = tf.softmax(scores) as tf.Tensor2D;
+      context = tf.reshape(tf.matMul(tf.reshape(alpha, [images, beams, regions]), grid), [rows, -1]) as tf.Tensor2D;
+    }
     const gate = tf.sigmoid(tf.add(tf.matMul(top, p.get('attention/gateKernel')), p.get('attention/gateBias')));
     const gated = tf.mul(gate, context) as tf.Tensor2D;
     const layers: LayerState[] = [];
@@ -442,10 +495,12 @@ export class CaptionDecoder {
   }
 
   private projectImage(pooled: tf.Tensor2D): tf.Tensor2D {
+    if (fusedKernelsEnabled()) return denseRelu(pooled, this.params.get('image/kernel') as tf.Tensor2D, this.params.get('image/bias') as tf.Tensor1D);
     return tf.relu(tf.add(tf.matMul(pooled, this.params.get('image/kernel')), this.params.get('image/bias'))) as tf.Tensor2D;
   }
 
   private mergeDense(x: tf.Tensor2D): tf.Tensor2D {
+    if (fusedKernelsEnabled()) return denseRelu(x, this.params.get('merge/kernel') as tf.Tensor2D, this.params.get('merge/bias') as tf.Tensor1D);
     return tf.relu(tf.add(tf.matMul(x, this.params.get('merge/kernel')), this.params.get('merge/bias'))) as tf.Tensor2D;
   }
 

@@ -5,6 +5,8 @@
  * gradient, and exactly zero gradient from padded positions.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedMaskedCrossEntropy } from './fused/crossEntropy';
+import { fusedKernelsEnabled } from './fused/nativeOps';
 
 /**
  * logits [N, V], targets [N] int32, weights [N] (1 = real token, 0 = padding).
@@ -17,6 +19,8 @@ export function maskedCrossEntropy(
   weights: tf.Tensor1D,
   smoothing = 0,
 ): tf.Scalar {
+  // Native TensorFlow: one kernel for the loss and its gradient (same function).
+  if (fusedKernelsEnabled()) return fusedMaskedCrossEntropy(logits, targets, weights, smoothing);
   const vocab = logits.shape[1];
   const lossFn = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const x = args[0] as tf.Tensor2D;

@@ -9,6 +9,9 @@
  * Keras' `reset_after` do, so the recurrent matmul stays fused).
  */
 import * as tf from '@tensorflow/tfjs';
+import { gruSequence } from './fused/gruSequence';
+import { lstmSequence } from './fused/lstmSequence';
+import { fusedKernelsEnabled } from './fused/nativeOps';
 import { ParamSet } from './params';
 import type { Rng } from './rng';
 
@@ -142,4 +145,28 @@ export function runLayer(
     outputs.push(state.h);
   }
   return { outputs: tf.stack(outputs, 1) as tf.Tensor3D, final: state };
+}
+
+/**
+ * The outputs of a layer over a whole sequence [B, T, units], for teacher
+ * forcing. On native TensorFlow one custom-gradient node runs the sequence
+ * (BlockLSTMV2 for LSTMs, a written-out BPTT for GRUs; see fused/); they do
+ * not hold the state on padded steps, which changes only outputs at padded
+ * positions, and those carry no loss. Elsewhere `runLayer` with its masks.
+ */
+export function sequenceOutputs(
+  layer: RecurrentLayer,
+  x: tf.Tensor3D,
+  initial: LayerState,
+  masks: ReadonlyArray<tf.Tensor2D | undefined> | null,
+): tf.Tensor3D {
+  if (!fusedKernelsEnabled()) return runLayer(layer, x, initial, masks).outputs;
+  if (layer.kind === 'lstm') {
+    if (!initial.c) throw new Error('An LSTM state needs a cell state.');
+    return lstmSequence(x, layer.kernel as tf.Tensor2D, layer.recurrent as tf.Tensor2D, layer.bias as tf.Tensor1D, initial.h, initial.c);
+  }
+  if (!layer.recurrentBias) throw new Error('A GRU layer needs a recurrent bias.');
+  const [batch, steps, inputDim] = x.shape;
+  const projected = tf.reshape(projectInputs(layer, tf.reshape(x, [batch * steps, inputDim]) as tf.Tensor2D), [batch, steps, 3 * layer.units]) as tf.Tensor3D;
+  return gruSequence(projected, layer.recurrent as tf.Tensor2D, layer.recurrentBias as tf.Tensor1D, initial.h);
 }

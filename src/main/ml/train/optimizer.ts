@@ -11,6 +11,8 @@
  * where m̂ = m / (1−β1^t), v̂ = v / (1−β2^t).
  */
 import * as tf from '@tensorflow/tfjs';
+import { FusedAdamSlot } from '../model/fused/adamUpdate';
+import { fusedKernelsEnabled, l2Loss } from '../model/fused/nativeOps';
 import type { SerializedTensor } from '../model/params';
 
 export interface AdamOptions {
@@ -32,6 +34,8 @@ interface Slot {
   m: tf.Variable;
   v: tf.Variable;
   decay: boolean;
+  /** Native TensorFlow: the slot's ResourceApplyAdam state, made on first use. */
+  fused?: FusedAdamSlot;
 }
 
 export class AdamOptimizer {
@@ -74,11 +78,19 @@ export class AdamOptimizer {
     const { beta1, beta2, epsilon, weightDecay } = this.options;
     const correction1 = 1 - beta1 ** t;
     const correction2 = 1 - beta2 ** t;
+    const fused = fusedKernelsEnabled();
     tf.tidy(() => {
       for (const [name, slot] of this.slots) {
         const grad = grads[name];
         if (!grad) continue;
         const lr = typeof learningRate === 'number' ? learningRate : learningRate(name);
+        if (fused) {
+          // One kernel per parameter (see fused/adamUpdate.ts); decoupled decay first, as Adam's part does not read θ.
+          const decayed = weightDecay > 0 && slot.decay ? tf.mul(slot.variable, 1 - lr * weightDecay) : slot.variable;
+          slot.fused ??= new FusedAdamSlot(slot.variable.shape);
+          slot.fused.apply(slot.variable, decayed, slot.m, slot.v, grad, { learningRate: lr, beta1, beta2, epsilon, step: t });
+          continue;
+        }
         const m = tf.add(tf.mul(slot.m, beta1), tf.mul(grad, 1 - beta1));
         const v = tf.add(tf.mul(slot.v, beta2), tf.mul(tf.square(grad), 1 - beta2));
         slot.m.assign(m);
@@ -124,6 +136,7 @@ export class AdamOptimizer {
     for (const slot of this.slots.values()) {
       slot.m.dispose();
       slot.v.dispose();
+      slot.fused?.dispose();
     }
     this.slots.clear();
   }
@@ -135,7 +148,9 @@ export class AdamOptimizer {
  * `maxNorm` ≤ 0 only measures. Call inside a tidy.
  */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: tf.Scalar } {
-  const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+  // Native TensorFlow: L2Loss (Σx²/2) is one pass without a squared copy.
+  const sumOfSquares = fusedKernelsEnabled() ? (g: tf.Tensor) => tf.mul(l2Loss(g), 2) : (g: tf.Tensor) => tf.sum(tf.square(g));
+  const squares = Object.values(grads).map(sumOfSquares);
   const norm = tf.sqrt(squares.length > 0 ? tf.addN(squares) : tf.scalar(0)) as tf.Scalar;
   if (maxNorm <= 0) return { grads, norm };
   const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
