@@ -1,0 +1,94 @@
+/**
+ * The PostgreSQL store against the shared storage contract, on a real
+ * PostgreSQL 15 server started for this file (test/helpers/postgres.ts).
+ * Each test gets a fresh, empty schema; `openAnother` opens a second pool on
+ * it, as a worker on another machine would.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgresStore, type PostgresExperimentStore, type PostgresStoreOptions } from '../../src/main/store/postgres/store';
+import { startPostgres, type TestPostgres } from '../helpers/postgres';
+import { describeStoreContract, type StoreFactory } from '../helpers/storeContract';
+import { tempDataDir } from '../helpers/storeFixtures';
+
+let server: TestPostgres;
+let url: string;
+let schemas = 0;
+
+beforeAll(async () => {
+  server = await startPostgres();
+  url = await server.createDatabase('contract');
+}, 120_000);
+
+afterAll(async () => {
+  await server?.dropDatabase('contract');
+  await server?.stop();
+});
+
+function postgresFactory(extra: Partial<PostgresStoreOptions> = {}): StoreFactory {
+  return async ({ clock, writerMaxRows, hooks }) => {
+    const { dir, remove } = tempDataDir('store-pg-');
+    const schema = `contract_${++schemas}`;
+    const open = (withHooks: boolean) =>
+      openPostgresStore({ url, schema, dataDir: dir, clock, poolSize: 4, writer: { maxRows: writerMaxRows }, ...(withHooks && hooks ? { hooks } : {}), ...extra });
+    const store = await open(true).ready();
+    const others: PostgresExperimentStore[] = [];
+    return {
+      store,
+      dataDir: dir,
+      async openAnother() {
+        const other = await open(false).ready();
+        others.push(other);
+        return other;
+      },
+      async dispose() {
+        for (const other of others) await other.close();
+        await store.close();
+        const cleanup = openPostgresStore({ url, dataDir: dir, recoverOnOpen: false });
+        try {
+          await cleanup.ready();
+          const pool = (cleanup as unknown as { db: { pool: import('pg').Pool } }).db.pool;
+          await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+        } finally {
+          await cleanup.close();
+          remove();
+        }
+      },
+    };
+  };
+}
+
+describeStoreContract('postgres', postgresFactory());
+
+describe('postgres store: opening', () => {
+  it('applies the migrations once when ten stores open a new schema together', async () => {
+    const { dir, remove } = tempDataDir('store-pg-');
+    const stores = Array.from({ length: 10 }, () => openPostgresStore({ url, schema: 'racing_open', dataDir: dir, poolSize: 2 }));
+    try {
+      const opened = await Promise.all(stores.map((store) => store.opened));
+      const applied = opened.flatMap((result) => result.migration.applied).sort();
+      // Each exactly once, whichever store applied it.
+      expect(applied).toEqual(['0001-initial', '0002-evaluations', '0003-tuning', '0004-batch-jobs', '0005-tasks']);
+      expect(opened.every((result) => result.migration.to === 5)).toBe(true);
+      const run = await stores[3]!.runs.create({ config: {} });
+      expect((await stores[7]!.runs.get(run.id))?.id).toBe(run.id);
+    } finally {
+      for (const store of stores) await store.close();
+      remove();
+    }
+  });
+
+  it('refuses a database written by a newer schema, naming it', async () => {
+    const { dir, remove } = tempDataDir('store-pg-');
+    const first = await openPostgresStore({ url, schema: 'newer', dataDir: dir }).ready();
+    await (first as unknown as { db: { pool: import('pg').Pool } }).db.pool.query('UPDATE newer.schema_version SET version = 99');
+    await first.close();
+    const second = openPostgresStore({ url, schema: 'newer', dataDir: dir });
+    try {
+      await expect(second.ready()).rejects.toThrow(/schema version 99.*understands versions up to 5/);
+      await expect(second.runs.list()).rejects.toThrow(/schema version 99/);
+    } finally {
+      await second.close();
+      remove();
+    }
+  });
+});
