@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore, type PostgresExperimentStore, type PostgresStoreOptions } from '../../src/main/store/postgres/store';
+import { describeStore, parseStoreSpec, resolveStoreSpec } from '../../src/main/store/openStore';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
 import { describeStoreContract, type StoreFactory } from '../helpers/storeContract';
 import { tempDataDir } from '../helpers/storeFixtures';
@@ -90,5 +91,22 @@ describe('postgres store: opening', () => {
       await second.close();
       remove();
     }
+  });
+});
+
+describe('choosing the store', () => {
+  it('reads --store, then CAPTIONER_STORE, and defaults to SQLite', () => {
+    expect(resolveStoreSpec(null, {})).toEqual({ kind: 'sqlite' });
+    expect(resolveStoreSpec('sqlite', { CAPTIONER_STORE: 'postgres://h/db' })).toEqual({ kind: 'sqlite' });
+    expect(resolveStoreSpec(undefined, { CAPTIONER_STORE: 'postgres://u:p@h:5432/db' })).toEqual({ kind: 'postgres', url: 'postgres://u:p@h:5432/db' });
+    expect(parseStoreSpec('postgresql://h/db?schema=lab_a')).toEqual({ kind: 'postgres', url: 'postgresql://h/db', schema: 'lab_a' });
+  });
+
+  it('refuses what is not a store, naming where it came from and hiding the password', () => {
+    expect(() => parseStoreSpec('mysql://h/db')).toThrow(/--store: "mysql:\/\/h\/db" is not a store/);
+    expect(() => resolveStoreSpec(null, { CAPTIONER_STORE: 'postgres://u:secret@h' })).toThrow(/CAPTIONER_STORE: .*names no database/);
+    expect(() => parseStoreSpec('postgres://u:secret@h')).not.toThrow(/secret/);
+    expect(() => parseStoreSpec('postgres://h/db?schema=a;drop')).toThrow(/schema "a;drop" must be a plain identifier/);
+    expect(describeStore({ kind: 'postgres', url: 'postgres://u:secret@h/db' })).toBe('PostgreSQL postgres://u:***@h/db');
   });
 });

@@ -24,7 +24,7 @@ export const captionCommand: Command = {
     const { values, positionals } = parse(argv, { ...commonOptions, ...decodingFlags, model: { type: 'string' }, 'batch-size': { type: 'string' } }, usage);
     if (!values.model) throw new CliError(`--model is required.\n\n${usage}`, 2);
     if (positionals.length === 0) throw new CliError(`Give at least one image.\n\n${usage}`, 2);
-    const answer: ModelCaptions = await withWorkbench({ dataDir: values['data-dir'], quiet: true }, (cli) =>
+    const answer: ModelCaptions = await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: true }, (cli) =>
       cli.call('models.caption', {
         model: values.model!,
         images: positionals,

@@ -59,7 +59,7 @@ export const trainCommand: Command = {
     if (resumeRun !== null && resumeRun < 1) throw new CliError('--resume needs a run id (a positive integer).', 2);
     const config = resumeRun === null ? buildConfig(values) : null;
 
-    await withWorkbench({ dataDir: values['data-dir'], quiet: values.json }, async (cli) => {
+    await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, async (cli) => {
       if (values.estimate) {
         if (!config) throw new CliError('--estimate needs a configuration, not --resume.', 2);
         const estimate = await cli.call('training.estimate', { config });
