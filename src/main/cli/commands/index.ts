@@ -10,6 +10,7 @@ import { runsCommand } from './runs';
 import { serveCommand } from './serve';
 import { synthCommand } from './synth';
 import { trainCommand } from './train';
+import { workerCommand } from './worker';
 import type { Command } from './types';
 
-export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, evalCommand, exportCommand, captionCommand, modelsCommand, datasetCommand, synthCommand];
+export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, evalCommand, exportCommand, captionCommand, modelsCommand, datasetCommand, synthCommand, workerCommand];
