@@ -146,20 +146,22 @@ export const workerCommand: Command = {
   },
 };
 
-/** The reason the runtime gives the tasks it stops when it closes (see TaskRuntime.close). */
-const SHUTDOWN_REASON = /shutting down/;
-
 /**
  * Stops the tasks running here after their current step (they save), then
  * queues again those this shutdown stopped, so another worker continues them
- * from where they saved. A task a user asked to stop stays stopped.
+ * from where they saved. A task someone had asked to stop (stopping) stays
+ * stopped.
  */
 async function handBack(runtime: TaskRuntime, store: ExperimentStore, logger: Logger): Promise<void> {
-  const running = runtime.runningHere();
+  const running: TaskRecord[] = [];
+  for (const task of runtime.runningHere()) {
+    const current = await store.tasks.get(task.id);
+    if (current?.state === 'running') running.push(current);
+  }
   await runtime.close();
   for (const task of running) {
     const ended = await store.tasks.get(task.id);
-    if (ended?.state !== 'cancelled' || !SHUTDOWN_REASON.test(ended.error ?? '')) continue;
+    if (ended?.state !== 'cancelled') continue;
     await store.tasks.resume(task.id);
     logger.info(`Task ${task.id} (${task.title}) saved and handed back to the queue; another worker continues it.`);
   }
