@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trainConfigFromArgs } from '../../src/main/cli/commands/train';
-import type { JsonObject } from '../../src/shared/storeTypes';
+import type { JsonObject, RunRecord } from '../../src/shared/storeTypes';
 import type { TaskRecord } from '../../src/shared/taskTypes';
 import { openPostgresStore, type PostgresExperimentStore } from '../../src/main/store/postgres/store';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
@@ -90,7 +90,7 @@ describe('captioner worker on a shared PostgreSQL store', () => {
     try {
       await until('three ready workers', async () => workers.every((worker) => worker.lines.some((line) => line.type === 'ready')));
       const config = trainConfigFromArgs(['--dataset', dataset, '--epochs', '4', '--batch-size', '16', ...tiny]) as unknown as JsonObject;
-      const runs = [];
+      const runs: RunRecord[] = [];
       for (let index = 0; index < 3; index++) runs.push(await store.runs.create({ name: `queued-${index}`, config }));
 
       // Each worker takes one (compute lane of 1), so all three run at once.
