@@ -11,6 +11,7 @@
 import { TASK_KINDS, type TaskKind, type TaskRecord } from '../../../shared/taskTypes';
 import type { Logger } from '../../core/logger';
 import type { ExperimentStore } from '../../store';
+import { describeStore, resolveStoreSpec } from '../../store/openStore';
 import { defaultOwner, type TaskRuntime } from '../../tasks/runtime';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench } from '../context';
@@ -123,7 +124,9 @@ export const workerCommand: Command = {
           else if (task.state !== 'stopping' && task.state !== 'queued') report('ended', task);
         });
         // Fail early and clearly when the store cannot be reached.
-        await store.tasks.list({ limit: 1 });
+        await store.tasks.list({ limit: 1 }).catch((error: unknown) => {
+          throw new CliError(`Cannot use the store ${describeStore(resolveStoreSpec(values.store))}: ${(error as Error).message}`);
+        });
         logger.info(`Worker ${name} on ${owner.host} (pid ${owner.pid}) takes ${(kinds ?? ['every kind']).join(', ')}, ${concurrency} at a time.`);
         if (values.json) printJson({ type: 'ready', worker: name, host: owner.host, pid: owner.pid, kinds: kinds ?? null, concurrency });
         await new Promise<void>((resolve) => {
