@@ -13,6 +13,7 @@ import { Logger } from './core/logger';
 import { MediaRoots } from './core/mediaRoots';
 import { DatasetService } from './datasets/service';
 import { EvaluationService } from './evaluation/evaluationService';
+import { ModelService } from './inference/models';
 import type { EngineSpawner } from './engine/channel';
 import { forkSpawner } from './engine/forkChannel';
 import type { DatasetProcessHandlers } from './engine/handlers/datasetProcess';
@@ -21,6 +22,7 @@ import { resolveStoreSpec, type StoreSpec } from './store/openStore';
 import { openWorkbenchStore } from './store/workbenchStore';
 import { TaskRuntime, type TaskRuntimeOptions } from './tasks/runtime';
 import { TrainingService } from './training/trainingService';
+import { TuningService } from './tuning/tuningService';
 
 export interface WorkbenchOptions {
   dataDir?: string | null;
@@ -38,6 +40,8 @@ export interface WorkbenchOptions {
   store?: string | StoreSpec | null;
   /** How this process takes part in the task queue (a worker narrows the kinds; a follower executes nothing). */
   tasks?: TaskRuntimeOptions;
+  /** How often a running study looks at its trials (tests shorten it). */
+  tuningPollMs?: number;
 }
 
 export interface Workbench {
@@ -67,11 +71,14 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   const training = new TrainingService({ dataDir, store, engine, tasks, bus, logger });
   const datasets = new DatasetService({ dataDir, store, files: datasetProcess, tasks, mediaRoots, logger });
   const evaluation = new EvaluationService({ dataDir, store, engine, tasks, logger });
+  const models = new ModelService({ dataDir, store, engine, logger });
   tasks.register(training.taskHandler());
   tasks.register(datasets.synthesisTask());
   tasks.register(evaluation.taskHandler());
+  const tuning = new TuningService({ store, tasks, training, logger, ...(options.tuningPollMs !== undefined ? { pollMs: options.tuningPollMs } : {}) });
+  tasks.register(tuning.studyTask());
   void datasets.restoreMediaRoots().catch((error: unknown) => logger.warn(`Could not reopen dataset folders: ${(error as Error).message}`));
-  const services: Services = { dataDir, bus, logger, engine, mediaRoots, tasks, store, training, datasets, evaluation };
+  const services: Services = { dataDir, bus, logger, engine, mediaRoots, tasks, store, training, datasets, evaluation, models, tuning };
   const handlers = createHandlers(services);
   const started = tasks.start().catch((error: unknown) => logger.error(`The task runtime could not start: ${(error as Error).message}`));
   return {

@@ -15,6 +15,7 @@ export type ProblemKind =
   | 'unreadable-image'
   | 'no-caption'
   | 'empty-caption'
+  | 'caption-too-long'
   | 'duplicate-caption'
   | 'duplicate-image'
   | 'unknown-image'

@@ -7,6 +7,7 @@ import { runHandlers } from './runs';
 import { systemHandlers } from './system';
 import { taskHandlers } from './tasks';
 import { trainingHandlers } from './training';
+import { tuningHandlers } from './tuning';
 
 export function createHandlers(services: Services): Handlers {
   return {
@@ -16,5 +17,6 @@ export function createHandlers(services: Services): Handlers {
     ...runHandlers(services),
     ...trainingHandlers(services),
     ...taskHandlers(services),
+    ...tuningHandlers(services),
   };
 }

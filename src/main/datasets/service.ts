@@ -25,7 +25,9 @@ import type { Logger } from '../core/logger';
 import type { MediaRoots } from '../core/mediaRoots';
 import type { DatasetSource } from '../engine/handlers/datasetFiles';
 import type { DatasetProcessHandlers } from '../engine/handlers/datasetProcess';
+import type { EngineProgress } from '../engine/protocol';
 import type { EngineSupervisor } from '../engine/supervisor';
+import type { ImageToVerify, VerifyImagesResult } from '../lib/data/readers/verifyImages';
 import { scenesFileFor } from '../lib/data/facts';
 import { loadScenes, sceneIndex, scoreGrounded } from '../lib/data/shapes/grounded';
 import { SHAPES_SCENES_FILE } from '../lib/data/shapes/synth';
@@ -157,6 +159,11 @@ export class DatasetService {
     const detail = await this.services.files.call('dataset.image', { source: sourceOf(await this.record(request.datasetId)), imageId: request.imageId });
     if (!detail) throw new ApiError('not_found', `Dataset ${request.datasetId} has no image "${request.imageId}".`);
     return detail;
+  }
+
+  /** Decodes every image at thumbnail size in the dataset process; answers the unreadable ones with their reasons. */
+  verifyImages(images: ImageToVerify[], options: { signal?: AbortSignal; onProgress?: (progress: EngineProgress) => void } = {}): Promise<VerifyImagesResult> {
+    return this.services.files.call('data.verifyImages', { images }, options);
   }
 
   /** Queues the generation of a Shapes dataset; follow the task for progress and its SynthResult. */

@@ -3,14 +3,20 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DATASET_FORMATS, type DatasetFormat, type DatasetStats, type DatasetSummary, type GroundedScore } from '../../../shared/datasetsTypes';
 import { commonOptions, intOption, parse } from '../args';
-import { CliError, printJson, withWorkbench } from '../context';
+import { readDataset } from '../../lib/data/readers';
+import { withBadImages, type BadImage } from '../../lib/data/readers/verifyImages';
+import { CliError, printJson, withWorkbench, type CliContext } from '../context';
+import { progressPrinter } from '../progress';
 import type { Command } from './types';
 
 const usage = `Usage: captioner dataset <stats|import|list|remove|score> [options] [--data-dir DIR]
 
-  captioner dataset stats PATH [--format F] [--images DIR] [--min-count N] [--top N] [--json]
+  captioner dataset stats PATH [--format F] [--images DIR] [--min-count N] [--top N] [--verify] [--json]
       Format detected, images and captions per split, caption lengths,
       vocabulary size at --min-count (default 5), top words, problems found.
+      --verify decodes every image (at thumbnail size, in the engine) and
+      lists each one that cannot be decoded with its reason: truncated files,
+      files that are not images, decompression bombs.
   captioner dataset import PATH [--format F] [--images DIR] [--name NAME] [--json]
       Reads the dataset and registers it in the workbench (again: refreshes it).
   captioner dataset list [--json]
@@ -31,6 +37,7 @@ const options = {
   name: { type: 'string' },
   'min-count': { type: 'string' },
   top: { type: 'string' },
+  verify: { type: 'boolean', default: false },
 } as const;
 
 function formatOption(value: string | undefined): DatasetFormat | undefined {
@@ -57,17 +64,20 @@ export const datasetCommand: Command = {
     switch (action) {
       case 'stats': {
         const path = onePath(rest, 'stats');
-        const stats = await withWorkbench(session, (cli) =>
-          cli.call('datasets.stats', {
+        const { stats, bad } = await withWorkbench(session, async (cli) => {
+          const stats = await cli.call('datasets.stats', {
             path,
             ...(format ? { format } : {}),
             ...(imagesDir ? { imagesDir } : {}),
             minCount: intOption(values['min-count'], 'min-count', 5),
             topWords: intOption(values.top, 'top', 25),
-          }),
-        );
-        if (values.json) printJson(stats);
-        else process.stdout.write(formatStats(stats));
+          });
+          if (!values.verify) return { stats, bad: null };
+          const bad = await verifyDatasetImages(cli, path, { format, imagesDir, showProgress: !values.json });
+          return { stats: { ...stats, problems: withBadImages(stats.problems, bad) }, bad };
+        });
+        if (values.json) printJson(bad ? { ...stats, unreadableImages: bad } : stats);
+        else process.stdout.write(formatStats(stats) + (bad ? formatBadImages(bad) : ''));
         return;
       }
       case 'import': {
@@ -161,6 +171,34 @@ export function formatStats(s: DatasetStats): string {
     lines.push(`  ${problem.kind}: ${problem.message}${where}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Decodes every image of the dataset in the dataset process (Ctrl-C cancels); answers the ones that failed. */
+async function verifyDatasetImages(
+  cli: CliContext,
+  path: string,
+  options: { format: DatasetFormat | undefined; imagesDir: string | undefined; showProgress: boolean },
+): Promise<BadImage[]> {
+  const dataset = await readDataset(path, { ...(options.format ? { format: options.format } : {}), ...(options.imagesDir ? { imagesDir: options.imagesDir } : {}) });
+  const bar = progressPrinter(options.showProgress);
+  const controller = new AbortController();
+  const cancel = () => controller.abort();
+  process.once('SIGINT', cancel);
+  try {
+    const result = await cli.workbench.services.datasets.verifyImages(
+      dataset.images.map((image) => ({ id: image.id, file: image.file })),
+      { signal: controller.signal, onProgress: (progress) => bar.update({ ...progress, etaSeconds: progress.etaSeconds ?? null }) },
+    );
+    return result.bad;
+  } finally {
+    bar.done();
+    process.off('SIGINT', cancel);
+  }
+}
+
+export function formatBadImages(bad: readonly BadImage[]): string {
+  if (bad.length === 0) return 'Verified       every image decodes\n';
+  return `Unreadable     ${bad.length} image${bad.length === 1 ? '' : 's'} cannot be decoded:\n${bad.map((image) => `  ${image.file}: ${image.reason}\n`).join('')}`;
 }
 
 export function formatGrounded(r: GroundedScore): string {

@@ -10,7 +10,8 @@ import { runsCommand } from './runs';
 import { serveCommand } from './serve';
 import { synthCommand } from './synth';
 import { trainCommand } from './train';
+import { studyCommand, tuneCommand } from './tune';
 import { workerCommand } from './worker';
 import type { Command } from './types';
 
-export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, evalCommand, exportCommand, captionCommand, modelsCommand, datasetCommand, synthCommand, workerCommand];
+export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, tuneCommand, studyCommand, evalCommand, exportCommand, captionCommand, modelsCommand, datasetCommand, synthCommand, workerCommand];

@@ -41,7 +41,11 @@ With --queue the run is queued in the store (--store, or CAPTIONER_STORE)
 for \`captioner worker\` processes instead of training here; this command
 follows it with the same lines and exits when it ends. Ctrl-C then detaches
 and leaves the run to the workers; with --cancel, Ctrl-C stops the run
-(after its current step, saving a checkpoint).`;
+(after its current step, saving a checkpoint).
+
+Exit status: 0 when the run completed (or stopped early, or was pruned), 1
+when it failed or crashed (the reason on stderr and in the final JSON line),
+130 when it was stopped before the end, 2 for a bad command line.`;
 
 const options = {
   ...commonOptions,
@@ -92,7 +96,7 @@ export const trainCommand: Command = {
         if (event === 'task.progress' && (payload as TaskProgressEvent).subject?.type === 'run' && (payload as TaskProgressEvent).subject?.id === runId) bar.update((payload as TaskProgressEvent).progress);
         if (event === 'training.started' && (payload as TrainingStartedEvent).runId === runId) {
           const started = payload as TrainingStartedEvent;
-          if (values.json) printJson({ type: 'started', runId: started.runId, backend: started.backend, device: started.device, batchSize: started.batchSize, stepsPerEpoch: started.stepsPerEpoch, epochs: started.epochs, warnings: started.warnings });
+          if (values.json) printJson({ type: 'started', runId: started.runId, backend: started.backend, device: started.device, batchSize: started.batchSize, stepsPerEpoch: started.stepsPerEpoch, epochs: started.epochs, warnings: started.warnings, skippedImages: started.skippedImages });
           else process.stderr.write(`Training on ${started.backend} (${started.device}), batch ${started.batchSize}, ${started.stepsPerEpoch} steps per epoch, ${started.parameters.toLocaleString('en-US')} weights.\n`);
         }
         if (event === 'training.epoch' && (payload as TrainingEpochEvent).runId === runId) {
@@ -124,7 +128,8 @@ export const trainCommand: Command = {
         bar.done();
         if (values.json) printJson({ type: 'final', ...finished });
         else process.stdout.write(formatFinished(finished));
-        if (finished.status === 'failed' || finished.status === 'crashed') process.exitCode = 1;
+        const failure = unfinished(finished);
+        if (failure) throw new CliError(failure.message, failure.exitCode, true);
       } finally {
         process.off('SIGINT', onInterrupt);
         detach();
@@ -186,11 +191,27 @@ async function trainQueued(values: Values, config: RunConfig | null, resumeRun: 
       const finished = await cli.workbench.services.training.finished(runId);
       if (values.json) printJson({ type: 'final', ...finished });
       else process.stdout.write(formatFinished(finished));
-      if (finished.status === 'failed' || finished.status === 'crashed') process.exitCode = 1;
+      const failure = unfinished(finished);
+      if (failure) throw new CliError(failure.message, failure.exitCode, true);
     } finally {
       process.off('SIGINT', onInterrupt);
     }
   });
+}
+
+/**
+ * Why a run that ended did not complete, and the exit code: 1 when it failed
+ * or crashed, 130 when it was stopped (Ctrl-C or `training.stop`). A run that
+ * completed, stopped early or was pruned did what it was asked.
+ */
+export function unfinished(finished: TrainingFinished): { message: string; exitCode: number } | null {
+  if (finished.status === 'failed' || finished.status === 'crashed') {
+    return { message: `Run ${finished.runId} ${finished.status}: ${finished.error ?? 'no reason given'}`, exitCode: 1 };
+  }
+  if (finished.status === 'stopped') {
+    return { message: `Run ${finished.runId} stopped before it completed; continue with: captioner train --resume ${finished.runId}`, exitCode: 130 };
+  }
+  return null;
 }
 
 /** The RunConfig a `captioner train` command line describes (without --resume). */
@@ -293,7 +314,7 @@ function formatEpoch(epoch: TrainingEpochEvent): string {
 
 function formatFinished(finished: TrainingFinished): string {
   const lines = [
-    `Run ${finished.runId} ${finished.status}${finished.outcome === 'early-stopped' ? ' (early stopping)' : ''} after ${finished.epochsCompleted} epochs, ${finished.globalStep} steps.`,
+    `Run ${finished.runId} ${finished.status}${finished.outcome === 'early-stopped' ? ' (early stopping)' : finished.outcome === 'pruned' ? ' (pruned)' : ''} after ${finished.epochsCompleted} epochs, ${finished.globalStep} steps.`,
   ];
   if (finished.validation) {
     const v = finished.validation;
@@ -302,7 +323,6 @@ function formatFinished(finished: TrainingFinished): string {
   if (finished.checkpoint) lines.push(`Checkpoint: ${finished.checkpoint}`);
   if (finished.bestCheckpoint) lines.push(`Best:       ${finished.bestCheckpoint}`);
   if (finished.status === 'stopped') lines.push(`Resume with: captioner train --resume ${finished.runId}`);
-  if (finished.error) lines.push(`Error: ${finished.error}`);
   return `${lines.join('\n')}\n`;
 }
 
