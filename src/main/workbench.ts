@@ -5,6 +5,8 @@
  * start here; none of this imports electron.
  */
 import { createHandlers } from './api';
+import { BatchService } from './batch/service';
+import { batchTaskHandler } from './batch/task';
 import type { Handlers } from './api/handlers';
 import type { Services } from './api/services';
 import { resolveDataDir } from './core/dataDir';
@@ -74,11 +76,14 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   const models = new ModelService({ dataDir, store, engine, logger });
   tasks.register(training.taskHandler());
   tasks.register(datasets.synthesisTask());
+  tasks.register(datasets.importTask());
   tasks.register(evaluation.taskHandler());
   const tuning = new TuningService({ store, tasks, training, logger, ...(options.tuningPollMs !== undefined ? { pollMs: options.tuningPollMs } : {}) });
   tasks.register(tuning.studyTask());
+  const batch = new BatchService({ dataDir, store, engine, bus, logger, tasks, mediaRoots });
+  tasks.register(batchTaskHandler(batch));
   void datasets.restoreMediaRoots().catch((error: unknown) => logger.warn(`Could not reopen dataset folders: ${(error as Error).message}`));
-  const services: Services = { dataDir, bus, logger, engine, mediaRoots, tasks, store, training, datasets, evaluation, models, tuning };
+  const services: Services = { dataDir, bus, logger, engine, mediaRoots, tasks, store, training, datasets, evaluation, models, tuning, batch };
   const handlers = createHandlers(services);
   const started = tasks.start().catch((error: unknown) => logger.error(`The task runtime could not start: ${(error as Error).message}`));
   return {

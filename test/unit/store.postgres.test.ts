@@ -68,8 +68,8 @@ describe('postgres store: opening', () => {
       const opened = await Promise.all(stores.map((store) => store.opened));
       const applied = opened.flatMap((result) => result.migration.applied).sort();
       // Each exactly once, whichever store applied it.
-      expect(applied).toEqual(['0001-initial', '0002-evaluations', '0003-tuning', '0004-batch-jobs', '0005-tasks']);
-      expect(opened.every((result) => result.migration.to === 5)).toBe(true);
+      expect(applied).toEqual(['0001-initial', '0002-evaluations', '0003-tuning', '0004-batch-jobs', '0005-tasks', '0006-batch-review']);
+      expect(opened.every((result) => result.migration.to === 6)).toBe(true);
       const run = await stores[3]!.runs.create({ config: {} });
       expect((await stores[7]!.runs.get(run.id))?.id).toBe(run.id);
     } finally {
@@ -85,7 +85,7 @@ describe('postgres store: opening', () => {
     await first.close();
     const second = openPostgresStore({ url, schema: 'newer', dataDir: dir });
     try {
-      await expect(second.ready()).rejects.toThrow(/schema version 99.*understands versions up to 5/);
+      await expect(second.ready()).rejects.toThrow(/schema version 99.*understands versions up to 6/);
       await expect(second.runs.list()).rejects.toThrow(/schema version 99/);
     } finally {
       await second.close();
@@ -108,5 +108,42 @@ describe('choosing the store', () => {
     expect(() => parseStoreSpec('postgres://u:secret@h')).not.toThrow(/secret/);
     expect(() => parseStoreSpec('postgres://h/db?schema=a;drop')).toThrow(/schema "a;drop" must be a plain identifier/);
     expect(describeStore({ kind: 'postgres', url: 'postgres://u:secret@h/db' })).toBe('PostgreSQL postgres://u:***@h/db');
+  });
+});
+
+describe('postgres store: batch review (migration 6)', () => {
+  it('records outcomes idempotently, sorts by confidence, searches, edits, counts and pages in path order', async () => {
+    const { dir, remove } = tempDataDir('store-pg-');
+    const store = await openPostgresStore({ url, schema: 'batch_review', dataDir: dir }).ready();
+    try {
+      const job = await store.batchJobs.create({ inputPath: '/photos', modelPath: '/m', decoding: {}, total: 3 });
+      const options = { input: { folder: '/photos', recursive: true, include: [], exclude: [] }, model: { package: 'tiny' }, decoding: { strategy: 'greedy' }, outputs: { sidecar: null, csv: null, jsonl: null, coco: null }, batchSize: 8 };
+      await store.batchReview.setup(job.id, options as never, 'tiny');
+      const item = (name: string, confidence: number | null) => ({
+        path: `/photos/${name}`,
+        relativePath: name,
+        outcome: (confidence === null ? 'failed' : 'captioned') as 'failed' | 'captioned',
+        caption: confidence === null ? null : `a photo of ${name}`,
+        logProb: confidence,
+        confidence,
+        error: confidence === null ? 'unreadable' : null,
+      });
+      await store.batchReview.record(job.id, [item('b.jpg', 0.9), item('a.jpg', 0.2), item('C.jpg', null)], { ignored: 1, excluded: 2, sidecarPending: true });
+      // Sent again (a re-claimed shard): nothing doubles.
+      await store.batchReview.record(job.id, [item('a.jpg', 0.2)], { ignored: 0, excluded: 0, sidecarPending: true });
+      const asc = await store.batchReview.items(job.id, { sort: 'confidence-asc' });
+      expect(asc.items.map((entry) => entry.relativePath)).toEqual(['a.jpg', 'b.jpg', 'C.jpg']);
+      expect((await store.batchReview.items(job.id, { search: 'PHOTO OF B' })).items.map((entry) => entry.path)).toEqual(['/photos/b.jpg']);
+      expect((await store.batchReview.edit(job.id, '/photos/a.jpg', 'a reviewed caption')).editedCaption).toBe('a reviewed caption');
+      expect(await store.batchReview.counts(job.id)).toEqual({ captioned: 2, skippedExisting: 0, failed: 1, ignored: 1, excluded: 2, sidecars: 0 });
+      expect(await store.batchReview.donePaths(job.id)).toEqual(['/photos/C.jpg', '/photos/a.jpg', '/photos/b.jpg']);
+      const pages: string[][] = [];
+      for await (const page of store.batchReview.pages(job.id, 2)) pages.push(page.map((entry) => entry.relativePath));
+      expect(pages).toEqual([['C.jpg', 'a.jpg'], ['b.jpg']]);
+      expect((await store.batchReview.pendingSidecars(job.id)).map((pending) => pending.item.relativePath)).toEqual(['a.jpg', 'b.jpg']);
+    } finally {
+      await store.close();
+      remove();
+    }
   });
 });

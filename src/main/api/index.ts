@@ -1,4 +1,5 @@
 /** All handlers, one group per domain. A missing method is a compile error here. */
+import { batchHandlers } from './batch';
 import { datasetHandlers } from './datasets';
 import type { Handlers } from './handlers';
 import type { Services } from './services';
@@ -18,5 +19,6 @@ export function createHandlers(services: Services): Handlers {
     ...trainingHandlers(services),
     ...taskHandlers(services),
     ...tuningHandlers(services),
+    ...batchHandlers(services),
   };
 }

@@ -1,4 +1,5 @@
 /** Everything the API handlers use. Built once per process by `createWorkbench`. */
+import type { BatchService } from '../batch/service';
 import type { EventBus } from '../core/eventBus';
 import type { Logger } from '../core/logger';
 import type { MediaRoots } from '../core/mediaRoots';
@@ -31,4 +32,6 @@ export interface Services {
   models: ModelService;
   /** Tuning studies as tasks: trials as training runs, sampler and pruner from src/main/lib/tuning (src/main/tuning). */
   tuning: TuningService;
+  /** Batch captioning jobs: create, run, review, write outputs (src/main/batch). */
+  batch: BatchService;
 }

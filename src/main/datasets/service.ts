@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type {
   BrowsePage,
   CreateShapesResult,
+  DatasetImported,
   DatasetStats,
   DatasetSummary,
   GroundedScore,
@@ -27,8 +28,8 @@ import type { DatasetSource } from '../engine/handlers/datasetFiles';
 import type { DatasetProcessHandlers } from '../engine/handlers/datasetProcess';
 import type { EngineProgress } from '../engine/protocol';
 import type { EngineSupervisor } from '../engine/supervisor';
-import type { ImageToVerify, VerifyImagesResult } from '../lib/data/readers/verifyImages';
-import { scenesFileFor } from '../lib/data/facts';
+import { withBadImages, type ImageToVerify, type VerifyImagesResult } from '../lib/data/readers/verifyImages';
+import { MAX_STORED_UNREADABLE, scenesFileFor } from '../lib/data/facts';
 import { loadScenes, sceneIndex, scoreGrounded } from '../lib/data/shapes/grounded';
 import { SHAPES_SCENES_FILE } from '../lib/data/shapes/synth';
 import type { ExperimentStore } from '../store';
@@ -75,6 +76,16 @@ const synthesisParams = z
   .strict();
 type SynthesisParams = z.infer<typeof synthesisParams>;
 
+/** An import task's params: the dataset whose images it decodes. */
+const importParams = z.object({ datasetId: z.number().int().positive() }).strict();
+type ImportParams = z.infer<typeof importParams>;
+
+export interface VerifySummary {
+  datasetId: number;
+  checked: number;
+  unreadable: number;
+}
+
 export class DatasetService {
   constructor(private readonly services: DatasetServiceDeps) {}
 
@@ -91,7 +102,7 @@ export class DatasetService {
         });
         // A stop that arrived as the last image was written still means "do not register it".
         if (signal.aborted) throw new ApiError('cancelled', `Stopped; ${options.out} is not registered.`);
-        const dataset = register || registerAs ? await this.import({ path: options.out, ...(registerAs ? { name: registerAs } : {}) }) : null;
+        const dataset = register || registerAs ? await this.import({ path: options.out, verify: false, ...(registerAs ? { name: registerAs } : {}) }) : null;
         return { ...result, dataset };
       },
       // Rendering is quick to redo and a half-written folder is not a dataset.
@@ -106,7 +117,42 @@ export class DatasetService {
     }
   }
 
-  async import(request: Req<'datasets.import'>): Promise<DatasetSummary> {
+  /**
+   * The thorough half of an import, as a task: every image decoded at
+   * thumbnail size in the dataset process; each unreadable one is kept with
+   * its reason in the dataset's problems. Safe to run again after a crash.
+   */
+  importTask(): TaskHandler<ImportParams, VerifySummary> {
+    return {
+      kind: 'import',
+      parse: (params) => importParams.parse(params),
+      run: async ({ params, signal, progress }) => {
+        const { store, files, logger } = this.services;
+        const record = await this.record(params.datasetId);
+        const result = await files.call(
+          'dataset.verify',
+          { source: sourceOf(record) },
+          { signal, onProgress: (p) => progress({ stage: p.stage, done: p.done, total: p.total, unit: 'images', ...(p.message ? { message: p.message } : {}) }) },
+        );
+        // Missing files were already counted when the dataset was read.
+        const unreadable = result.bad.filter((bad) => bad.kind === 'unreadable-image');
+        const stored = readStoredStats(await this.record(params.datasetId));
+        const before = stored.verified?.unreadable ?? 0;
+        await store.datasets.updateStats(params.datasetId, asJson({
+          ...stored,
+          problems: stored.problems - before + unreadable.length,
+          verified: { checked: result.checked, unreadable: unreadable.length, at: new Date().toISOString() },
+          unreadable: unreadable.slice(0, MAX_STORED_UNREADABLE),
+        }));
+        if (unreadable.length > 0) logger.warn(`Dataset "${record.name}": ${unreadable.length} of ${result.checked} images do not decode (see its problems).`);
+        return { datasetId: params.datasetId, checked: result.checked, unreadable: unreadable.length };
+      },
+      // Decoding again from the start is safe and the answer is the same.
+      onCrash: 'resume',
+    };
+  }
+
+  async import(request: Req<'datasets.import'>): Promise<DatasetImported> {
     const path = resolve(request.path);
     const imagesDir = request.imagesDir ? resolve(request.imagesDir) : null;
     // A one-off key: an import always reads the files as they are now.
@@ -121,7 +167,15 @@ export class DatasetService {
     });
     this.services.mediaRoots.add(opened.facts.imageRoot);
     this.services.logger.info(`Imported dataset "${record.name}" (${opened.format}, ${opened.facts.images} images) from ${path}.`);
-    return toSummary(record);
+    const verify = request.verify
+      ? await this.services.tasks.submit({
+          kind: 'import',
+          title: `Verify the images of "${record.name}"`,
+          params: { datasetId: record.id },
+          subject: { type: 'dataset', id: record.id },
+        })
+      : null;
+    return { ...toSummary(record), verifyTaskId: verify?.id ?? null };
   }
 
   async list(): Promise<DatasetSummary[]> {
@@ -136,7 +190,11 @@ export class DatasetService {
   async stats(request: Req<'datasets.stats'>): Promise<DatasetStats> {
     const options = { minCount: request.minCount, topWords: request.topWords };
     if (request.datasetId !== undefined) {
-      return this.services.files.call('dataset.stats', { source: sourceOf(await this.record(request.datasetId)), ...options, cache: true });
+      const record = await this.record(request.datasetId);
+      const stats = await this.services.files.call('dataset.stats', { source: sourceOf(record), ...options, cache: true });
+      // Unreadable images found by the import's verification are problems of the dataset too.
+      const { unreadable } = readStoredStats(record);
+      return unreadable.length > 0 ? { ...stats, problems: withBadImages(stats.problems, unreadable) } : stats;
     }
     const path = resolve(request.path as string);
     const source: DatasetSource = { key: `path:${path}`, path, ...(request.format ? { format: request.format } : {}), imagesDir: request.imagesDir ? resolve(request.imagesDir) : null };

@@ -13,7 +13,7 @@ export function asJson(stats: StoredDatasetStats): JsonObject {
 }
 
 /** Reads the stored stats back, tolerating records registered by older versions. */
-export function readStoredStats(record: DatasetRecord): StoredDatasetStats {
+export function readStoredStats(record: DatasetRecord): Required<StoredDatasetStats> {
   const s = record.stats as Partial<StoredDatasetStats>;
   return {
     imageRoot: typeof s.imageRoot === 'string' ? s.imageRoot : record.path,
@@ -23,6 +23,8 @@ export function readStoredStats(record: DatasetRecord): StoredDatasetStats {
     captions: typeof s.captions === 'number' ? s.captions : 0,
     splits: s.splits ?? null,
     problems: typeof s.problems === 'number' ? s.problems : 0,
+    verified: s.verified ?? null,
+    unreadable: Array.isArray(s.unreadable) ? s.unreadable : [],
   };
 }
 
@@ -43,6 +45,7 @@ export function toSummary(record: DatasetRecord): DatasetSummary {
     captions: stats.captions,
     splits: stats.splits,
     problems: stats.problems,
+    verified: stats.verified,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

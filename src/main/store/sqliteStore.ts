@@ -7,6 +7,7 @@
  */
 import type { RecoveryReport } from '../../shared/storeTypes';
 import { SqliteBatchJobStore } from './batchJobs';
+import { SqliteBatchReviewStore } from './batchReview';
 import { SqliteArtifactStore, SqliteCheckpointStore } from './checkpoints';
 import { systemClock, type Clock } from './clock';
 import type { SqliteContext } from './context';
@@ -63,6 +64,7 @@ export class SqliteExperimentStore implements ExperimentStore {
   readonly studies: SqliteStudyStore;
   readonly batchJobs: SqliteBatchJobStore;
   readonly tasks: SqliteTaskStore;
+  readonly batchReview: SqliteBatchReviewStore;
   /** What opening did: migrations applied and work found interrupted. */
   readonly opened: { migration: MigrationResult; recovered: RecoveryReport | null };
 
@@ -103,6 +105,7 @@ export class SqliteExperimentStore implements ExperimentStore {
     this.evaluations = new SqliteEvaluationStore(this.context);
     this.studies = new SqliteStudyStore(this.context, this.tasks);
     this.batchJobs = new SqliteBatchJobStore(this.context, this.tasks);
+    this.batchReview = new SqliteBatchReviewStore(this.context);
 
     const recovered = options.recoverOnOpen === false ? null : this.recoverNow(this.staleAfterMs);
     this.opened = { migration, recovered };

@@ -69,6 +69,7 @@ import type {
   TrialState,
 } from '../../shared/storeTypes';
 import type { TaskKind, TaskOwner, TaskProgress, TaskRecord, TaskState, TaskSubject } from '../../shared/taskTypes';
+import type { BatchReviewStore } from './batchReview';
 
 /** The worker name the facades claim and finish tasks as (see the rules above). */
 export const FACADE_WORKER = 'main';
@@ -524,6 +525,8 @@ export interface ExperimentStore {
   readonly batchJobs: BatchJobStore;
   /** The lifecycle of every long job (see `TaskStore`). */
   readonly tasks: TaskStore;
+  /** Batch captioning's options, per-image outcomes, confidence, reviewed captions and outputs. */
+  readonly batchReview: BatchReviewStore;
   /**
    * `tasks.recoverStale` with the store's limit, reporting the tasks it
    * crashed and the runs, trials, batch jobs and studies among them.

@@ -27,6 +27,7 @@ import { runEvents, runMethods } from './runs';
 import { trainingEvents, trainingMethods } from './training';
 import { inferenceMethods } from './inference';
 import { tuningMethods } from './tuning';
+import { batchEvents, batchMethods } from './batch';
 import type { z } from 'zod';
 
 export type { EventSpec, MethodSpec } from './spec';
@@ -41,6 +42,7 @@ export const methods = {
   ...trainingMethods,
   ...inferenceMethods,
   ...tuningMethods,
+  ...batchMethods,
 } as const;
 
 export const events = {
@@ -48,6 +50,7 @@ export const events = {
   ...taskEvents,
   ...runEvents,
   ...trainingEvents,
+  ...batchEvents,
 } as const;
 
 export type Methods = typeof methods;

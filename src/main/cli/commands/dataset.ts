@@ -7,6 +7,7 @@ import { readDataset } from '../../lib/data/readers';
 import { withBadImages, type BadImage } from '../../lib/data/readers/verifyImages';
 import { CliError, printJson, withWorkbench, type CliContext } from '../context';
 import { progressPrinter } from '../progress';
+import { followTask } from '../tasks';
 import type { Command } from './types';
 
 const usage = `Usage: captioner dataset <stats|import|list|remove|score> [options] [--data-dir DIR]
@@ -17,8 +18,11 @@ const usage = `Usage: captioner dataset <stats|import|list|remove|score> [option
       --verify decodes every image (at thumbnail size, in the engine) and
       lists each one that cannot be decoded with its reason: truncated files,
       files that are not images, decompression bombs.
-  captioner dataset import PATH [--format F] [--images DIR] [--name NAME] [--json]
-      Reads the dataset and registers it in the workbench (again: refreshes it).
+  captioner dataset import PATH [--format F] [--images DIR] [--name NAME] [--no-verify] [--json]
+      Reads the dataset and registers it in the workbench (again: refreshes it),
+      then decodes every image at thumbnail size (an import task with progress;
+      Ctrl-C stops it) and lists each unreadable one in the dataset's problems.
+      --no-verify registers it without that pass.
   captioner dataset list [--json]
   captioner dataset remove ID [--json]
       Forgets a registered dataset; its files stay on disk.
@@ -38,6 +42,7 @@ const options = {
   'min-count': { type: 'string' },
   top: { type: 'string' },
   verify: { type: 'boolean', default: false },
+  'no-verify': { type: 'boolean', default: false },
 } as const;
 
 function formatOption(value: string | undefined): DatasetFormat | undefined {
@@ -82,9 +87,19 @@ export const datasetCommand: Command = {
       }
       case 'import': {
         const path = onePath(rest, 'import');
-        const summary = await withWorkbench(session, (cli) =>
-          cli.call('datasets.import', { path, ...(format ? { format } : {}), ...(imagesDir ? { imagesDir } : {}), ...(values.name ? { name: values.name } : {}) }),
-        );
+        const summary = await withWorkbench(session, async (cli) => {
+          const imported = await cli.call('datasets.import', {
+            path,
+            verify: !values['no-verify'],
+            ...(format ? { format } : {}),
+            ...(imagesDir ? { imagesDir } : {}),
+            ...(values.name ? { name: values.name } : {}),
+          });
+          if (imported.verifyTaskId === null) return imported;
+          // The import's second half: every image decoded, unreadable ones added to the problems.
+          await followTask(cli, async () => ({ taskId: imported.verifyTaskId as number }), { showProgress: !values.json });
+          return { ...(await cli.call('datasets.list', {})).find((d) => d.id === imported.id)!, verifyTaskId: imported.verifyTaskId };
+        });
         if (values.json) printJson(summary);
         else process.stdout.write(`Imported dataset ${summary.id}: ${formatSummary(summary)}\n`);
         return;
@@ -146,7 +161,8 @@ export function readCaptionsFile(file: string): Record<string, string> {
 export function formatSummary(s: DatasetSummary): string {
   const splits = s.splits ? ` (train ${s.splits.train}, val ${s.splits.val}, test ${s.splits.test})` : ' (no splits)';
   const problems = s.problems ? `, ${s.problems} problems` : '';
-  return `${s.name}  ${s.format}${s.kind === 'shapes' ? ' [shapes]' : ''}  ${s.images} images${splits}, ${s.captions} captions${problems}  ${s.path}`;
+  const verified = s.verified ? `, ${s.verified.checked} images decoded (${s.verified.unreadable} unreadable)` : '';
+  return `${s.name}  ${s.format}${s.kind === 'shapes' ? ' [shapes]' : ''}  ${s.images} images${splits}, ${s.captions} captions${problems}${verified}  ${s.path}`;
 }
 
 export function formatStats(s: DatasetStats): string {

@@ -1,4 +1,5 @@
 /** Every `captioner` subcommand, in the order `captioner --help` lists them. */
+import { batchCommand } from './batch';
 import { datasetCommand } from './dataset';
 import { doctorCommand } from './doctor';
 import { captionCommand } from './caption';
@@ -14,4 +15,4 @@ import { studyCommand, tuneCommand } from './tune';
 import { workerCommand } from './worker';
 import type { Command } from './types';
 
-export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, tuneCommand, studyCommand, evalCommand, exportCommand, captionCommand, modelsCommand, datasetCommand, synthCommand, workerCommand];
+export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, tuneCommand, studyCommand, evalCommand, exportCommand, captionCommand, batchCommand, modelsCommand, datasetCommand, synthCommand, workerCommand];

@@ -13,6 +13,7 @@ import { DatasetIndex, toItem } from '../../lib/data/browse';
 import { defaultName, scenesFileFor, storedStats, type StoredDatasetStats } from '../../lib/data/facts';
 import { readDataset } from '../../lib/data/readers';
 import { DatasetFormatError } from '../../lib/data/readers/types';
+import { verifyImages, type VerifyImagesProgress, type VerifyImagesResult } from '../../lib/data/readers/verifyImages';
 import { loadScenes, sceneIndex } from '../../lib/data/shapes/grounded';
 import { computeStats } from '../../lib/data/stats';
 import { tokenizeCaption } from '../../lib/data/text/tokenize';
@@ -85,6 +86,23 @@ async function load(source: DatasetSource): Promise<Loaded> {
 }
 
 export const datasetFileHandlers = {
+  /**
+   * Decodes every image of a dataset at thumbnail size (a few at a time) and
+   * answers the ones that fail, with their reasons; streams counts after each
+   * image, and stops between images when cancelled.
+   */
+  async 'dataset.verify'(params: { source: DatasetSource }, ctx: EngineContext<VerifyImagesProgress>): Promise<VerifyImagesResult> {
+    const { index } = await load(params.source);
+    const images = index.dataset.images.map((image) => ({ id: image.id, file: image.file }));
+    return verifyImages(images, {
+      signal: ctx.signal,
+      onProgress: (progress) => {
+        ctx.emit(progress);
+        ctx.progress({ stage: 'verifying images', done: progress.done, total: progress.total, message: `${progress.bad} unreadable` });
+      },
+    });
+  },
+
   /** Reads a dataset and answers what the store keeps about it; it stays loaded for paging. */
   async 'dataset.open'(params: { source: DatasetSource }, ctx: EngineContext): Promise<OpenedDataset> {
     const entry = await load(params.source);

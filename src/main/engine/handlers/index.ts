@@ -4,6 +4,7 @@
  * Plain-Node dataset work is answered by the dataset process instead
  * (datasetProcess.ts).
  */
+import { batchEngineHandlers } from './batch';
 import { evalEngineHandlers } from './eval';
 import { packageEngineHandlers } from './packages';
 import { systemEngineHandlers } from './system';
@@ -14,6 +15,7 @@ export const engineHandlers = {
   ...evalEngineHandlers,
   ...packageEngineHandlers,
   ...trainingEngineHandlers,
+  ...batchEngineHandlers,
 };
 
 export type EngineHandlers = typeof engineHandlers;

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { SplitName } from '../../../shared/datasetsTypes';
 import type { CaptionDataset } from './readers/types';
+import type { BadImage } from './readers/verifyImages';
 import { SHAPES_SCENES_FILE } from './shapes/synth';
 
 export interface StoredDatasetStats {
@@ -17,8 +18,16 @@ export interface StoredDatasetStats {
   images: number;
   captions: number;
   splits: Record<SplitName, number> | null;
+  /** Problems found while reading, plus unreadable images once verified. */
   problems: number;
+  /** Set by the verification task that follows an import. */
+  verified?: { checked: number; unreadable: number; at: string } | null;
+  /** Images that did not decode, with their reasons (at most MAX_STORED_UNREADABLE). */
+  unreadable?: BadImage[];
 }
+
+/** Unreadable images kept with a dataset's record; the count is always exact. */
+export const MAX_STORED_UNREADABLE = 10_000;
 
 /** The Shapes ground truth that belongs to a dataset: `scenes.json` beside its annotations. */
 export function scenesFileFor(dataset: Pick<CaptionDataset, 'source'>): string | null {

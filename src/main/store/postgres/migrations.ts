@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL schema, numbered like the SQLite migrations (1 initial,
- * 2 evaluations, 3 tuning, 4 batch jobs, 5 tasks) so both stores say the
+ * 2 evaluations, 3 tuning, 4 batch jobs, 5 tasks, 6 batch review) so both stores say the
  * same thing by "schema version N". The tables and columns are SQLite's,
  * in PostgreSQL's types: BIGINT identities and millisecond times, JSONB for
  * JSON, DOUBLE PRECISION for values.
@@ -244,6 +244,31 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE INDEX studies_by_task ON studies (task_id);
       CREATE INDEX trials_by_task ON trials (task_id);
       CREATE INDEX trials_by_study ON trials (study_id, number);`,
+  },
+  {
+    version: 6,
+    name: 'batch-review',
+    sql: `
+      CREATE TABLE batch_job_settings (
+        job_id      BIGINT  PRIMARY KEY REFERENCES batch_jobs (id) ON DELETE CASCADE,
+        options     JSONB   NOT NULL,
+        model_label TEXT    NOT NULL,
+        decoding    JSONB,
+        ignored     BIGINT  NOT NULL DEFAULT 0 CHECK (ignored >= 0),
+        excluded    BIGINT  NOT NULL DEFAULT 0 CHECK (excluded >= 0),
+        total       BIGINT  CHECK (total IS NULL OR total >= 0),
+        outputs     JSONB   NOT NULL DEFAULT '{}'
+      );
+      ALTER TABLE batch_results ADD COLUMN relative_path TEXT;
+      ALTER TABLE batch_results ADD COLUMN outcome TEXT NOT NULL DEFAULT 'captioned'
+        CHECK (outcome IN ('captioned', 'failed', 'skipped'));
+      ALTER TABLE batch_results ADD COLUMN confidence DOUBLE PRECISION;
+      ALTER TABLE batch_results ADD COLUMN edited_caption TEXT;
+      ALTER TABLE batch_results ADD COLUMN sidecar TEXT NOT NULL DEFAULT 'none'
+        CHECK (sidecar IN ('none', 'pending', 'written'));
+      ALTER TABLE batch_results ADD COLUMN sidecar_caption TEXT;
+      CREATE INDEX batch_results_by_confidence ON batch_results (job_id, confidence);
+      CREATE INDEX batch_results_pending_sidecars ON batch_results (job_id) WHERE sidecar = 'pending';`,
   },
 ];
 

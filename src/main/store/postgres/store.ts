@@ -18,6 +18,7 @@ import { currentOwner, isOwnerAlive, type Owner, type OwnerCheck } from '../owne
 import { DEFAULT_STALE_AFTER_MS, isEmptyReport } from '../recovery';
 import { FACADE_WORKER, type ExperimentStore, type RecoveryOptions, type StoreHooks } from '../storage';
 import { PgBatchJobStore } from './batchJobs';
+import { PgBatchReviewStore } from './batchReview';
 import { PgArtifactStore, PgCheckpointStore } from './checkpoints';
 import type { PgContext } from './context';
 import { PgDatasetStore } from './datasets';
@@ -79,6 +80,7 @@ export class PostgresExperimentStore implements ExperimentStore {
   readonly studies: PgStudyStore;
   readonly batchJobs: PgBatchJobStore;
   readonly tasks: PgTaskStore;
+  readonly batchReview: PgBatchReviewStore;
   /** Resolves once migrations ran (and, unless turned off, the open-time crash check): what they did. */
   readonly opened: Promise<{ migration: MigrationResult; recovered: RecoveryReport | null }>;
 
@@ -120,6 +122,7 @@ export class PostgresExperimentStore implements ExperimentStore {
     this.evaluations = new PgEvaluationStore(this.context);
     this.studies = new PgStudyStore(this.context, this.tasks);
     this.batchJobs = new PgBatchJobStore(this.context, this.tasks);
+    this.batchReview = new PgBatchReviewStore(this.context);
 
     // Opening work runs on the pool without the gate; everything else waits for it.
     const opening = { ...this.context, db: this.db.ungated() };
