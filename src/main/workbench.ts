@@ -20,6 +20,7 @@ import type { EngineSpawner } from './engine/channel';
 import { forkSpawner } from './engine/forkChannel';
 import type { DatasetProcessHandlers } from './engine/handlers/datasetProcess';
 import { EngineSupervisor } from './engine/supervisor';
+import { resolveStoreSpec, type StoreSpec } from './store/openStore';
 import { openWorkbenchStore } from './store/workbenchStore';
 import { TaskRuntime, type TaskRuntimeOptions } from './tasks/runtime';
 import { TrainingService } from './training/trainingService';
@@ -34,6 +35,11 @@ export interface WorkbenchOptions {
   spawnDatasets?: EngineSpawner;
   /** Echo log lines to stderr (the CLI turns this down for `--json`). */
   echoLogs?: boolean;
+  /**
+   * The experiment store: `sqlite` (default) or a `postgres://` URL shared by
+   * several machines; unset falls back to `CAPTIONER_STORE`.
+   */
+  store?: string | StoreSpec | null;
   /** How this process takes part in the task queue (a worker narrows the kinds; a follower executes nothing). */
   tasks?: TaskRuntimeOptions;
   /** How often a running study looks at its trials (tests shorten it). */
@@ -61,7 +67,8 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   );
   const mediaRoots = new MediaRoots();
   mediaRoots.add(dataDir);
-  const store = openWorkbenchStore(dataDir, bus, logger);
+  const storeSpec = typeof options.store === 'object' && options.store !== null ? options.store : resolveStoreSpec(options.store);
+  const store = openWorkbenchStore(dataDir, bus, logger, storeSpec);
   const tasks = new TaskRuntime({ tasks: store.tasks, bus, logger }, options.tasks);
   const training = new TrainingService({ dataDir, store, engine, tasks, bus, logger });
   const datasets = new DatasetService({ dataDir, store, files: datasetProcess, tasks, mediaRoots, logger });

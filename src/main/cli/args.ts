@@ -15,6 +15,7 @@ export function parse<T extends Options>(argv: string[], options: T, usage: stri
 /** Common flags every command accepts. */
 export const commonOptions = {
   'data-dir': { type: 'string' },
+  store: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies Options;

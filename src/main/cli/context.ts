@@ -30,10 +30,10 @@ export interface CliContext {
  * other work waiting in the store's queue, unless it asks otherwise (a worker).
  */
 export async function withWorkbench<T>(
-  options: { dataDir?: string | null; quiet?: boolean; tasks?: TaskRuntimeOptions },
+  options: { dataDir?: string | null; store?: string | null; quiet?: boolean; tasks?: TaskRuntimeOptions },
   body: (context: CliContext) => Promise<T>,
 ): Promise<T> {
-  const workbench = createWorkbench({ dataDir: options.dataDir ?? null, echoLogs: !options.quiet, tasks: options.tasks ?? { scope: 'own' } });
+  const workbench = createWorkbench({ dataDir: options.dataDir ?? null, store: options.store ?? null, echoLogs: !options.quiet, tasks: options.tasks ?? { scope: 'own' } });
   const context: CliContext = {
     workbench,
     async call(method, request) {

@@ -12,7 +12,7 @@ function help(): string {
     ...commands.map((command) => `  ${command.name.padEnd(width)}${command.summary}`),
     '',
     'Run `captioner <command> --help` for a command\'s options.',
-    'Common options: --data-dir DIR (or CAPTIONER_DATA_DIR), --json.',
+    'Common options: --data-dir DIR (or CAPTIONER_DATA_DIR), --store sqlite|postgres://… (or CAPTIONER_STORE), --json.',
     '',
   ].join('\n');
 }

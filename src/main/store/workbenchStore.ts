@@ -1,5 +1,6 @@
 /**
- * The store as the workbench runs it: in the data directory, its changes
+ * The store as the workbench runs it (SQLite in the data directory, or a
+ * shared PostgreSQL database: openStore.ts), its changes
  * forwarded as contract events (`run.updated`, `run.deleted`, `run.metrics`,
  * `task.updated`). Recovering interrupted work is the task runtime's job
  * (src/main/tasks/runtime.ts): it crashes stale tasks at start and from its
@@ -7,10 +8,11 @@
  */
 import type { EventBus } from '../core/eventBus';
 import type { Logger } from '../core/logger';
-import { openSqliteStore, type SqliteExperimentStore } from './sqliteStore';
+import { describeStore, openExperimentStore, type StoreSpec } from './openStore';
+import type { ExperimentStore } from './storage';
 
-export function openWorkbenchStore(dataDir: string, bus: EventBus, logger: Logger): SqliteExperimentStore {
-  const store = openSqliteStore({
+export function openWorkbenchStore(dataDir: string, bus: EventBus, logger: Logger, spec: StoreSpec = { kind: 'sqlite' }): ExperimentStore {
+  const { store, ready } = openExperimentStore(spec, {
     dataDir,
     recoverOnOpen: false,
     watchdogIntervalMs: 0,
@@ -32,9 +34,13 @@ export function openWorkbenchStore(dataDir: string, bus: EventBus, logger: Logge
       onError: (message) => logger.error(message),
     },
   });
-  const { migration } = store.opened;
-  if (migration.applied.length) {
-    logger.log('debug', `Database ${store.file}: schema ${migration.from} → ${migration.to} (${migration.applied.join(', ')}).`);
-  }
+  ready.then(
+    (migration) => {
+      if (migration.applied.length) {
+        logger.log('debug', `Database ${describeStore(spec)}: schema ${migration.from} → ${migration.to} (${migration.applied.join(', ')}).`);
+      }
+    },
+    (error: unknown) => logger.error(`Cannot open the store ${describeStore(spec)}: ${(error as Error).message}`),
+  );
   return store;
 }

@@ -38,7 +38,7 @@ export const captionCommand: Command = {
     const batchSize = intOption(values['batch-size'], 'batch-size', 16);
     if (values.interactive) {
       if (positionals.length > 0) throw new CliError(`--interactive reads images from its input; give none on the command line.\n\n${usage}`, 2);
-      await withWorkbench({ dataDir: values['data-dir'], quiet: true }, async (cli) => {
+      await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: true }, async (cli) => {
         // A wrong --model fails before the first prompt, not on the first image.
         resolveModel(cli.workbench.services, values.model!);
         await runCaptionRepl({
@@ -56,7 +56,7 @@ export const captionCommand: Command = {
       return;
     }
     if (positionals.length === 0) throw new CliError(`Give at least one image (or --interactive).\n\n${usage}`, 2);
-    const answer: ModelCaptions = await withWorkbench({ dataDir: values['data-dir'], quiet: true }, (cli) =>
+    const answer: ModelCaptions = await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: true }, (cli) =>
       cli.call('models.caption', { model: values.model!, images: positionals, decoding, batchSize }),
     );
     let failed = 0;

@@ -15,7 +15,7 @@ export const doctorCommand: Command = {
   usage,
   async run(argv) {
     const { values } = parse(argv, commonOptions, usage);
-    const info = await withWorkbench({ dataDir: values['data-dir'], quiet: values.json }, (cli) =>
+    const info = await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, (cli) =>
       cli.call('system.info', {}),
     );
     if (values.json) printJson(info);

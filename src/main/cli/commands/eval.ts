@@ -63,7 +63,7 @@ export const evalCommand: Command = {
       limit: intOption(values.limit, 'limit', 0),
       batchSize: intOption(values['batch-size'], 'batch-size', 16),
     };
-    const summary = await withWorkbench({ dataDir: values['data-dir'], quiet: values.json }, (cli) =>
+    const summary = await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, (cli) =>
       followTask<EvaluationSummary>(cli, () => cli.call('eval.start', request), { showProgress: !values.json }),
     );
     if (values.json) printJson(summary);

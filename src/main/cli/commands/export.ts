@@ -37,7 +37,7 @@ export const exportCommand: Command = {
     if (!values.out) throw new CliError(`--out is required.\n\n${usage}`, 2);
     const checkpoint: CheckpointChoice =
       values.checkpoint === 'best' || values.checkpoint === 'last' ? values.checkpoint : intOption(values.checkpoint, 'checkpoint', 0);
-    const info = await withWorkbench({ dataDir: values['data-dir'], quiet: values.json }, (cli) =>
+    const info = await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, (cli) =>
       cli.call('models.export', {
         runId: intOption(positionals[0], 'run', 0),
         checkpoint,

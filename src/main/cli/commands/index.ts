@@ -12,6 +12,7 @@ import { serveCommand } from './serve';
 import { synthCommand } from './synth';
 import { trainCommand } from './train';
 import { studyCommand, tuneCommand } from './tune';
+import { workerCommand } from './worker';
 import type { Command } from './types';
 
-export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, tuneCommand, studyCommand, evalCommand, exportCommand, captionCommand, batchCommand, modelsCommand, datasetCommand, synthCommand];
+export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, tuneCommand, studyCommand, evalCommand, exportCommand, captionCommand, batchCommand, modelsCommand, datasetCommand, synthCommand, workerCommand];

@@ -36,7 +36,7 @@ export const scoreCommand: Command = {
     if (!values.refs) throw new CliError(`--refs is required.\n\n${usage}`, 2);
     if (!values.results) throw new CliError(`--results is required.\n\n${usage}`, 2);
     const request = { refs: resolve(values.refs), results: resolve(values.results), perImage: values['per-image'] };
-    const report = await withWorkbench({ dataDir: values['data-dir'], quiet: true }, (cli) => cli.call('eval.score', request));
+    const report = await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: true }, (cli) => cli.call('eval.score', request));
     if (values.json) printJson(report);
     else process.stdout.write(formatScoreReport(report));
   },

@@ -8,7 +8,7 @@ import { commonOptions, intOption, parse } from '../args';
 import { CliError } from '../context';
 import type { Command } from './types';
 
-const usage = `Usage: captioner serve [--host 127.0.0.1] [--port 5170] [--data-dir DIR] [--token TOKEN] [--origin URL]... [--reason TEXT] [--json]
+const usage = `Usage: captioner serve [--host 127.0.0.1] [--port 5170] [--data-dir DIR] [--store URL] [--token TOKEN] [--origin URL]... [--reason TEXT] [--json]
 
 Serves the workbench UI and its API on http://HOST:PORT. Open the printed URL
 (it carries a random access token). Binding to anything but 127.0.0.1 exposes
@@ -38,7 +38,7 @@ export const serveCommand: Command = {
     if (!existsSync(join(staticDir, 'index.html'))) {
       throw new CliError(`The UI is not built (${staticDir} is missing). Run: npm run build`);
     }
-    const workbench = createWorkbench({ dataDir: values['data-dir'] ?? null });
+    const workbench = createWorkbench({ dataDir: values['data-dir'] ?? null, store: values.store ?? null });
     const server = await startServer({
       workbench,
       staticDir,

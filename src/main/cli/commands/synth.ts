@@ -51,7 +51,7 @@ export const synthCommand: Command = {
       textures: !values['no-textures'],
       register: values.register,
     } as const;
-    const result = await withWorkbench({ dataDir: values['data-dir'], quiet: values.json }, (cli) =>
+    const result = await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, (cli) =>
       followTask<SynthResult>(cli, () => cli.call('datasets.synth', request), { showProgress: !values.json }),
     );
     if (values.json) printJson(result);

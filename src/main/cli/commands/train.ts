@@ -8,10 +8,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isPresetId, mergeConfig, presetIds, presets, validateRunConfig, type RunConfig } from '../../../shared/runConfig';
 import type { TrainingEpochEvent, TrainingEstimate, TrainingFinished, TrainingStartedEvent } from '../../../shared/trainingTypes';
-import type { TaskProgressEvent } from '../../../shared/taskTypes';
+import { isFinalTaskState, type TaskProgressEvent } from '../../../shared/taskTypes';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench } from '../context';
 import { formatDuration, progressPrinter } from '../progress';
+import { formatEpochLine, QueuedRunFollower } from '../queuedRun';
+import { envMs } from './worker';
 import type { Command } from './types';
 
 const usage = `Usage:
@@ -20,6 +22,8 @@ const usage = `Usage:
                   [--seed N] [--name NAME] [--set PATH=VALUE ...] [--json] [--data-dir DIR]
   captioner train --resume RUN [--json] [--data-dir DIR]
   captioner train ... --estimate      time a few steps and print seconds per epoch instead
+  captioner train ... --store URL --queue [--cancel]
+                                      queue the run for workers and follow it
 
 --config reads a RunConfig JSON file (the same schema as the UI's run form;
 see docs/training.md). Without it, --preset (default shapes-quick) gives the
@@ -32,6 +36,12 @@ batch size, warnings), one JSON line per epoch (losses, BLEU-4, CIDEr-D,
 learning rate) and a final line with the run id, status, checkpoint path and
 validation metrics. Ctrl-C stops after the
 current step and saves a checkpoint; resume with --resume RUN.
+
+With --queue the run is queued in the store (--store, or CAPTIONER_STORE)
+for \`captioner worker\` processes instead of training here; this command
+follows it with the same lines and exits when it ends. Ctrl-C then detaches
+and leaves the run to the workers; with --cancel, Ctrl-C stops the run
+(after its current step, saving a checkpoint).
 
 Exit status: 0 when the run completed (or stopped early, or was pruned), 1
 when it failed or crashed (the reason on stderr and in the final JSON line),
@@ -49,6 +59,8 @@ const options = {
   set: { type: 'string', multiple: true },
   resume: { type: 'string' },
   estimate: { type: 'boolean', default: false },
+  queue: { type: 'boolean', default: false },
+  cancel: { type: 'boolean', default: false },
 } as const;
 
 type Values = ReturnType<typeof parse<typeof options>>['values'];
@@ -62,8 +74,14 @@ export const trainCommand: Command = {
     const resumeRun = values.resume !== undefined ? intOption(values.resume, 'resume', 0) : null;
     if (resumeRun !== null && resumeRun < 1) throw new CliError('--resume needs a run id (a positive integer).', 2);
     const config = resumeRun === null ? buildConfig(values) : null;
+    if (values.cancel && !values.queue) throw new CliError('--cancel goes with --queue (a local run always stops on Ctrl-C).', 2);
+    if (values.queue) {
+      if (values.estimate) throw new CliError('--estimate times this machine; it cannot be queued.', 2);
+      await trainQueued(values, config, resumeRun);
+      return;
+    }
 
-    await withWorkbench({ dataDir: values['data-dir'], quiet: values.json }, async (cli) => {
+    await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, async (cli) => {
       if (values.estimate) {
         if (!config) throw new CliError('--estimate needs a configuration, not --resume.', 2);
         const estimate = await cli.call('training.estimate', { config });
@@ -119,6 +137,67 @@ export const trainCommand: Command = {
     });
   },
 };
+
+/** `--queue`: submit (or resume) the run for workers and follow it through the store. */
+async function trainQueued(values: Values, config: RunConfig | null, resumeRun: number | null): Promise<void> {
+  const pollMs = envMs('CAPTIONER_POLL_MS', 1_000);
+  await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json, tasks: { scope: 'own', execute: false } }, async (cli) => {
+    const started = resumeRun !== null ? await cli.call('training.resume', { runId: resumeRun }) : await cli.call('training.start', { config: config! });
+    const { runId, taskId } = started;
+    if (values.json) printJson({ type: 'queued', runId, taskId });
+    else process.stderr.write(`Run ${runId} queued for the workers (task ${taskId}). Ctrl-C ${values.cancel ? 'stops it' : 'detaches; the run continues'}.\n`);
+    const follower = new QueuedRunFollower(
+      cli.workbench.services.store,
+      runId,
+      taskId,
+      {
+        started: (line) => {
+          if (values.json) printJson(line);
+          else process.stderr.write(`Run ${runId} taken by ${line.worker} on ${line.host}${line.backend ? ` (${line.backend})` : ''}.\n`);
+        },
+        epoch: (line) => {
+          if (values.json) printJson(line);
+          else process.stdout.write(formatEpochLine(line));
+        },
+      },
+      !values.json,
+    );
+    let detached = false;
+    let interrupts = 0;
+    const onInterrupt = () => {
+      interrupts += 1;
+      if (interrupts > 1) process.exit(130);
+      follower.done();
+      if (values.cancel) {
+        process.stderr.write('\nStopping the run after its current step (it saves a checkpoint)…\n');
+        void cli.call('training.stop', { runId }).catch(() => undefined);
+      } else {
+        detached = true;
+      }
+    };
+    process.on('SIGINT', onInterrupt);
+    try {
+      for (;;) {
+        const task = await follower.poll();
+        if (detached) {
+          if (values.json) printJson({ type: 'detached', runId, taskId });
+          else process.stderr.write(`\nDetached. Run ${runId} continues on the workers; see it with: captioner runs show ${runId}\n`);
+          return;
+        }
+        if (!task || isFinalTaskState(task.state)) break;
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+      }
+      follower.done();
+      const finished = await cli.workbench.services.training.finished(runId);
+      if (values.json) printJson({ type: 'final', ...finished });
+      else process.stdout.write(formatFinished(finished));
+      const failure = unfinished(finished);
+      if (failure) throw new CliError(failure.message, failure.exitCode, true);
+    } finally {
+      process.off('SIGINT', onInterrupt);
+    }
+  });
+}
 
 /**
  * Why a run that ended did not complete, and the exit code: 1 when it failed

@@ -145,7 +145,7 @@ export const tuneCommand: Command = {
     const pruner = algorithm(values.pruner, 'pruner');
     const trials = intOption(values.trials, 'trials', 20);
     const parallel = intOption(values.parallel, 'parallel', 1);
-    await withWorkbench({ dataDir: values['data-dir'], quiet: values.json }, async (cli) => {
+    await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, async (cli) => {
       await followStudy(
         cli,
         () =>
@@ -190,7 +190,7 @@ export const studyCommand: Command = {
     const [action, idText] = positionals;
     if (!action || !['list', 'show', 'importance', 'stop', 'resume'].includes(action)) throw new CliError(`Unknown or missing action "${action ?? ''}".\n\n${studyUsage}`, 2);
     const id = action === 'list' ? 0 : studyIdOf(idText);
-    await withWorkbench({ dataDir: values['data-dir'], quiet: values.json }, async (cli) => {
+    await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, async (cli) => {
       if (action === 'list') {
         const studies = await cli.call('tuning.list', {});
         if (values.json) for (const study of studies) printJson(study);
