@@ -8,11 +8,13 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       rollupOptions: {
-        // The Electron entry, the engine process and the CLI are separate
-        // bundles: the engine and the CLI never load electron.
+        // The Electron entry, the engine process, the dataset process and the
+        // CLI are separate bundles: none but the entry loads electron, and
+        // only the engine loads TensorFlow.js.
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           engine: resolve(__dirname, 'src/main/engine/entry.ts'),
+          datasets: resolve(__dirname, 'src/main/engine/datasetEntry.ts'),
           cli: resolve(__dirname, 'src/main/cli/index.ts'),
         },
       },

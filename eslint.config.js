@@ -52,7 +52,7 @@ module.exports = tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: [electronRule], patterns: [tfjsOutsideMl, apiFromDomain, libStaysPlain] }] },
   },
   {
-    files: ['src/main/{store,core,datasets,training,inference,evaluation,batch,tuning,tasks,models,workers}/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [electronRule], patterns: [tfjsOutsideMl] }] },
+    files: ['src/main/{store,core,datasets,training,inference,evaluation,batch,tuning,tasks,models,workers,compare,playground}/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [electronRule], patterns: [tfjsOutsideMl, apiFromDomain] }] },
   },
 );

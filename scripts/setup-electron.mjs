@@ -10,6 +10,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { electronNodeMinimum, format, meets } from './lib/node-version.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = join(root, '.native', 'electron', 'better_sqlite3.node');
@@ -25,6 +26,14 @@ function run(command, args, cwd) {
 }
 
 const electronVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'electron', 'package.json'), 'utf8')).version;
+const electronNode = electronNodeMinimum(root);
+if (electronNode && !meets(process.versions.node, electronNode)) {
+  console.error(
+    `setup:electron: Electron ${electronVersion}'s installer needs Node ${format(electronNode)} or newer; this is Node ${process.versions.node}.\n` +
+      'Install a newer Node.js (https://nodejs.org/) for the desktop window; the CLI and `npm run serve` work on this one.',
+  );
+  process.exit(1);
+}
 
 console.log(`Electron ${electronVersion}: fetching its binary if needed…`);
 run(process.execPath, [join(root, 'node_modules', 'electron', 'install.js')], root);

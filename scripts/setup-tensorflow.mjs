@@ -1,16 +1,20 @@
 #!/usr/bin/env node
-// `npm run setup:tensorflow [-- --cpu | --gpu] [--tf-version X] [--force] [--dry-run]`
+// `npm run setup:tensorflow [-- --cpu | --gpu | --auto] [--tf-version X] [--force] [--dry-run]`
 //
-// Builds the native TensorFlow backend for tfjs: tfjs-node (or tfjs-node-gpu)
-// compiled against the shared libraries inside TensorFlow's pip wheel, in
-// .native/<cpu|gpu>/. The wheel comes from PyPI and is only unpacked (no
-// Python at run time); it is cached in .cache/tensorflow/. Running it again
-// when the build is present and loads does nothing. See docs/native-backend.md.
+// Builds the native TensorFlow backend for tfjs: the tfjs-node (or
+// tfjs-node-gpu) package that package.json declares, compiled against the
+// shared libraries inside TensorFlow's pip wheel, in .native/<cpu|gpu>/. The
+// wheel comes from PyPI and is only unpacked (no Python at run time); it is
+// cached in .cache/tensorflow/. `npm install` runs this (scripts/postinstall.mjs);
+// running it again when the build is present and loads does nothing.
+// CAPTIONER_NATIVE_DIR and CAPTIONER_TENSORFLOW_CACHE move the build and the
+// wheel cache elsewhere. See docs/native-backend.md.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileBinding, installPackage, layOutLibraries, packageDir, packageName } from './tensorflow/build.mjs';
+import { compileBinding, layOutLibraries, packageDir, packageName } from './tensorflow/build.mjs';
+import { copyWithDependencies, declaredPackage } from './tensorflow/package.mjs';
 import {
   cachedWheel,
   cudaRequirements,
@@ -30,20 +34,27 @@ import {
 const DEFAULT_TF_VERSION = '2.21.0';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cacheDir = join(root, '.cache', 'tensorflow');
+// The loader looks in CAPTIONER_NATIVE_DIR first (src/main/ml/backend/nativeBuilds.ts), so a build made there is found.
+const nativeDir = process.env.CAPTIONER_NATIVE_DIR ? resolve(process.env.CAPTIONER_NATIVE_DIR) : join(root, '.native');
+const cacheDir = process.env.CAPTIONER_TENSORFLOW_CACHE ? resolve(process.env.CAPTIONER_TENSORFLOW_CACHE) : join(root, '.cache', 'tensorflow');
 const started = Date.now();
 
+/** Exit status when TensorFlow's wheels could not be downloaded (the network, PyPI or pip), so callers can say so. */
+const EXIT_DOWNLOAD_FAILED = 3;
+
 class SetupError extends Error {}
+class DownloadError extends SetupError {}
 
 /** Progress lines carry the seconds since start, so slow steps are visible in CI logs. */
 function log(message) {
   console.log(`[setup:tensorflow +${Math.round((Date.now() - started) / 1000)}s] ${message}`);
 }
 
-const USAGE = `Usage: npm run setup:tensorflow [-- [--cpu | --gpu] [--tf-version X.Y.Z] [--force] [--dry-run]]
+const USAGE = `Usage: npm run setup:tensorflow [-- [--cpu | --gpu | --auto] [--tf-version X.Y.Z] [--force] [--dry-run]]
 
   --cpu            build tfjs-node against tensorflow-cpu (default)
   --gpu            build tfjs-node-gpu against tensorflow and NVIDIA's CUDA 12 wheels
+  --auto           --gpu where an NVIDIA GPU and its driver are present, else --cpu
   --tf-version X   TensorFlow version to take the libraries from (default ${DEFAULT_TF_VERSION})
   --force          rebuild even when a working build is present
   --dry-run        list what would be downloaded and where it would go; change nothing`;
@@ -53,6 +64,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--cpu' || arg === '--gpu') options.flavor = arg.slice(2);
+    else if (arg === '--auto') options.flavor = hasNvidiaGpu() ? 'gpu' : 'cpu';
     else if (arg === '--force') options.force = true;
     else if (arg === '--dry-run') options.dryRun = true;
     else if (arg === '--tf-version' || arg.startsWith('--tf-version=')) {
@@ -76,11 +88,34 @@ function checkPlatform() {
   }
 }
 
-/** tfjs-node must match the app's @tensorflow/tfjs exactly: they are released together. */
 function appTfjsVersion() {
   const manifest = join(root, 'node_modules', '@tensorflow', 'tfjs', 'package.json');
   if (!existsSync(manifest)) throw new SetupError(`@tensorflow/tfjs is not installed in ${root}; run \`npm install\` first.`);
   return JSON.parse(readFileSync(manifest, 'utf8')).version;
+}
+
+/**
+ * The tfjs-node package package.json declares for this flavor, as npm
+ * installed it. It must match the app's @tensorflow/tfjs exactly: they are
+ * released together, and the binding registers its kernels with that tfjs.
+ */
+function installedPackage(flavor) {
+  const name = packageName(flavor);
+  const tfjsVersion = appTfjsVersion();
+  const declared = declaredPackage(root, name);
+  if (!declared) {
+    throw new SetupError(
+      `${name} is not installed in ${join(root, 'node_modules')}. package.json declares it (optionalDependencies); ` +
+        'run `npm install` (npm 11.16 or newer, so that allowScripts keeps its libtensorflow download from running).',
+    );
+  }
+  if (declared.version !== tfjsVersion) {
+    throw new SetupError(
+      `${name} ${declared.version} is installed, but the app's @tensorflow/tfjs is ${tfjsVersion}; they are released together. ` +
+        'Give both the same exact version in package.json and run `npm install`.',
+    );
+  }
+  return declared;
 }
 
 /** Compiler and build tools that node-gyp needs, with the command that installs them. */
@@ -130,10 +165,14 @@ function describe(report, flavor) {
 }
 
 async function dryRun({ flavor, version }) {
-  const tfjsVersion = existsSync(join(root, 'node_modules', '@tensorflow', 'tfjs')) ? appTfjsVersion() : 'the app\'s @tensorflow/tfjs version';
+  const declared = declaredPackage(root, packageName(flavor));
   const wheelsDir = join(cacheDir, 'wheels');
   log('Dry run: nothing is downloaded, installed or built.');
-  log(`npm: ${packageName(flavor)}@${tfjsVersion} into ${relative(root, join(root, '.native', flavor))}/ (npm install --ignore-scripts)`);
+  log(
+    declared
+      ? `Package: ${packageName(flavor)}@${declared.version} from ${relative(root, declared.dir)}/ with its run-time dependencies, copied into ${shown(join(nativeDir, flavor))}/`
+      : `Package: ${packageName(flavor)} is not installed yet (run \`npm install\`)`,
+  );
   const tensorflow = await resolveWheel(`${tensorflowPackage(flavor)}==${version}`);
   const wheels = [tensorflow];
   if (flavor === 'gpu') {
@@ -149,16 +188,23 @@ async function dryRun({ flavor, version }) {
     const why = wheel.requirement ? `  (TensorFlow asks for ${wheel.requirement})` : '';
     log(`PyPI: ${wheel.filename}  ${size}  ${cached ? 'cached' : 'to download'}${why}`);
   }
-  log(`To download: ${(total / 1e9).toFixed(2)} GB into ${relative(root, wheelsDir)}/`);
-  const pkg = relative(root, packageDir(join(root, '.native', flavor), flavor));
+  log(`To download: ${(total / 1e9).toFixed(2)} GB into ${shown(wheelsDir)}/`);
+  const pkg = shown(packageDir(join(nativeDir, flavor), flavor));
   log(`Layout: ${pkg}/deps/lib/{libtensorflow_cc.so.2,libtensorflow_framework.so.2}`);
   if (flavor === 'gpu') log(`        ${pkg}/deps/nvidia/<library>/lib/ (found through libtensorflow_framework.so.2's rpath $ORIGIN/../nvidia/<library>/lib)`);
   log(`Binding: ${pkg}/lib/napi-v8/tfjs_binding.node (node-pre-gyp --build-from-source)`);
 }
 
+/** A path as the user should read it: relative inside the checkout, absolute outside. */
+function shown(path) {
+  const rel = relative(root, path);
+  return rel.startsWith('..') ? path : rel;
+}
+
 async function setup({ flavor, version, force }) {
-  const tfjsVersion = appTfjsVersion();
-  const flavorDir = join(root, '.native', flavor);
+  const declared = installedPackage(flavor);
+  const tfjsVersion = declared.version;
+  const flavorDir = join(nativeDir, flavor);
   const pkg = packageDir(flavorDir, flavor);
 
   const previous = readBuildInfo(flavorDir);
@@ -172,13 +218,25 @@ async function setup({ flavor, version, force }) {
   }
 
   checkBuildTools();
-  const wheels = await fetchWheels({ python: findPython(), flavor, version, dir: join(cacheDir, 'wheels'), log });
+  let wheels;
+  try {
+    wheels = await fetchWheels({ python: findPython(), flavor, version, dir: join(cacheDir, 'wheels'), log });
+  } catch (error) {
+    throw new DownloadError(error instanceof Error ? error.message : String(error));
+  }
 
   // Build next to the live folder and swap only once the result loads, so a
   // failed or interrupted run never breaks a working build.
   const staging = `${flavorDir}.partial`;
   rmSync(staging, { recursive: true, force: true });
-  const stagedPkg = installPackage({ flavorDir: staging, flavor, tfjsVersion, log });
+  mkdirSync(staging, { recursive: true });
+  const name = packageName(flavor);
+  log(`Copying ${name}@${tfjsVersion} (declared in package.json, installed by npm) with its run-time dependencies`);
+  const copied = copyWithDependencies({ appRoot: root, name, flavorDir: staging });
+  log(`  ${copied} packages`);
+  // Marks the folder as the build's own, outside the app's npm install.
+  writeFileSync(join(staging, 'package.json'), `${JSON.stringify({ name: `captioner-native-${flavor}`, private: true, dependencies: { [name]: tfjsVersion } }, null, 2)}\n`);
+  const stagedPkg = packageDir(staging, flavor);
   await layOutLibraries({ pkg: stagedPkg, wheels, log });
   const bindings = compileBinding({ pkg: stagedPkg, log });
 
@@ -187,14 +245,14 @@ async function setup({ flavor, version, force }) {
   if (!report.ok) {
     throw new SetupError(
       `the build does not load: ${report.error}\n` +
-        `Try another version (\`npm run setup:tensorflow -- --${flavor} --tf-version X.Y.Z\`) or --cpu; the failed build is kept in ${relative(root, staging)}/ for inspection.`,
+        `Try another version (\`npm run setup:tensorflow -- --${flavor} --tf-version X.Y.Z\`) or --cpu; the failed build is kept in ${shown(staging)}/ for inspection.`,
     );
   }
   if (flavor === 'gpu' && !report.gpu && hasNvidiaGpu()) {
     throw new SetupError(
       'the GPU build loads, but TensorFlow finds no usable GPU although an NVIDIA device is present. ' +
         'Check that `nvidia-smi` works and that the driver supports CUDA 12 (driver 525 or newer); ' +
-        `run with TF_CPP_MIN_LOG_LEVEL=0 to see TensorFlow's reason. The build is kept in ${relative(root, staging)}/.`,
+        `run with TF_CPP_MIN_LOG_LEVEL=0 to see TensorFlow's reason. The build is kept in ${shown(staging)}/.`,
     );
   }
 
@@ -214,7 +272,7 @@ async function setup({ flavor, version, force }) {
 
   log(`Done in ${Math.round((Date.now() - started) / 1000)} s: ${describe(report, flavor)}.`);
   if (flavor === 'gpu' && !report.gpu) log('No NVIDIA GPU is visible here, so it runs on the CPU until one is.');
-  log(`Built in ${relative(root, flavorDir)}/; the app and \`captioner doctor\` pick it up automatically.`);
+  log(`Built in ${shown(flavorDir)}/; the app and \`captioner doctor\` pick it up automatically.`);
 }
 
 try {
@@ -226,5 +284,5 @@ try {
   console.error(`[setup:tensorflow] failed: ${message}`);
   // A programming error, not a failed step: the stack is what helps then.
   if (error instanceof TypeError || error instanceof ReferenceError) console.error(error.stack);
-  process.exit(1);
+  process.exit(error instanceof DownloadError ? EXIT_DOWNLOAD_FAILED : 1);
 }

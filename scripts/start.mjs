@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { appNodeMinimum, electronNodeMinimum, format, meets } from './lib/node-version.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -42,6 +43,10 @@ function electronBlocker() {
     ? join(root, 'node_modules', 'electron', 'dist', readFileSync(pathFile, 'utf8'))
     : null;
   if (binary && existsSync(binary)) return sqliteBlocker();
+  const electronNode = electronNodeMinimum(root);
+  if (electronNode && !meets(process.versions.node, electronNode)) {
+    return `the Electron binary is not installed, and Electron's installer needs Node ${format(electronNode)} or newer (this is Node ${process.versions.node}; the CLI and serve mode run on it)`;
+  }
   // Electron downloads its binary on first use; try once, quietly.
   const download = spawnSync(process.execPath, [join(root, 'node_modules', 'electron', 'install.js')], {
     cwd: root,
@@ -69,6 +74,11 @@ function serve(reason) {
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 }
 
+const appNode = appNodeMinimum(root);
+if (!meets(process.versions.node, appNode)) {
+  console.error(`npm start: the workbench needs Node ${format(appNode)} or newer; this is Node ${process.versions.node}. Install a current Node.js LTS (https://nodejs.org/).`);
+  process.exit(1);
+}
 ensureBuilt();
 const blocker = electronBlocker();
 if (blocker) {

@@ -1,10 +1,11 @@
 // Builds tfjs-node (or tfjs-node-gpu) against TensorFlow's own shared
-// libraries, inside `.native/<flavor>/`, a folder of its own with its own
-// package.json: `npm install`/`npm ci` in the app never touch it, and the
-// package's install script (which would download libtensorflow 2.9.1 from a
-// host many networks cannot reach) never runs.
+// libraries, inside `.native/<flavor>/`, a folder of its own: `npm install`
+// and `npm ci` in the app never touch it. The package itself is the one
+// package.json declares, copied out of node_modules (./package.mjs); its own
+// install script, which would download libtensorflow 2.9.1 from a host many
+// networks cannot reach, never runs (package.json's allowScripts denies it).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileSource, openZip } from './zip.mjs';
@@ -26,38 +27,6 @@ function run(command, args, options, what) {
     throw new Error(`${what} failed (exit ${result.status}):\n${output}`);
   }
   return result;
-}
-
-/** npm as the user runs it: the one running this script under `npm run`, else npm on PATH. */
-function npmCommand() {
-  const cli = process.env.npm_execpath;
-  return cli && cli.endsWith('.js') ? { command: process.execPath, prefix: [cli] } : { command: 'npm', prefix: [] };
-}
-
-/**
- * Installs the tfjs-node package with its runtime dependencies, without its
- * install script, then deletes the copies of @tensorflow/tfjs it brought: the
- * package must use the app's tfjs, so that one tfjs-core exists at run time and
- * the backend it registers is the one the app's code sees.
- */
-export function installPackage({ flavorDir, flavor, tfjsVersion, log }) {
-  const name = packageName(flavor);
-  log(`Installing ${name}@${tfjsVersion} into ${flavorDir} (without its install script)`);
-  mkdirSync(flavorDir, { recursive: true });
-  const manifest = { name: `captioner-native-${flavor}`, private: true, dependencies: { [name]: tfjsVersion } };
-  writeFileSync(join(flavorDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  const npm = npmCommand();
-  const args = [...npm.prefix, 'install', '--ignore-scripts', '--omit=dev', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error'];
-  run(npm.command, args, { cwd: flavorDir }, `npm install ${name}@${tfjsVersion}`);
-  const pkg = packageDir(flavorDir, flavor);
-  for (const modules of [join(flavorDir, 'node_modules'), join(pkg, 'node_modules')]) {
-    const scope = join(modules, '@tensorflow');
-    if (!existsSync(scope)) continue;
-    for (const entry of readdirSync(scope)) {
-      if (!entry.startsWith('tfjs-node')) rmSync(join(scope, entry), { recursive: true, force: true });
-    }
-  }
-  return pkg;
 }
 
 async function extractMatching(wheelPath, select, log) {
@@ -134,7 +103,7 @@ export function compileBinding({ pkg, log }) {
   const built = existsSync(libDir) ? readdirSync(libDir).map((d) => join('lib', d, 'tfjs_binding.node')).filter((b) => existsSync(join(pkg, b))) : [];
   if (built.length === 0) throw new Error(`the build produced no tfjs_binding.node under ${join(pkg, 'lib')}`);
   // Headers and link-time names are only needed to compile.
-  for (const path of [join(pkg, 'build'), join(pkg, 'deps', 'include'), join(pkg, 'deps', 'lib', 'libtensorflow.so'), join(pkg, 'deps', 'lib', 'libtensorflow_framework.so')]) {
+  for (const path of [join(pkg, 'build'), ...readdirSync(pkg).filter((d) => d.startsWith('build-tmp-')).map((d) => join(pkg, d)), join(pkg, 'deps', 'include'), join(pkg, 'deps', 'lib', 'libtensorflow.so'), join(pkg, 'deps', 'lib', 'libtensorflow_framework.so')]) {
     rmSync(path, { recursive: true, force: true });
   }
   return built;

@@ -3,8 +3,9 @@
 // because a process can hold only one native TensorFlow.
 'use strict';
 const { readFileSync } = require('node:fs');
-const { createRequire } = require('node:module');
-const { join } = require('node:path');
+const Module = require('node:module');
+const { createRequire } = Module;
+const { join, sep } = require('node:path');
 
 const [pkgDir, appRoot] = process.argv.slice(2);
 const appRequire = createRequire(join(appRoot, 'package.json'));
@@ -22,8 +23,21 @@ try {
 } catch {
   fail(`@tensorflow/tfjs is not installed in ${appRoot}; run \`npm install\` first`);
 }
-const pkgTfjs = pkgRequire.resolve('@tensorflow/tfjs');
-if (pkgTfjs !== appTfjs) fail(`${pkgDir} resolves @tensorflow/tfjs to ${pkgTfjs}, not to the app's ${appTfjs}`);
+// Inside the checkout Node's lookup walks up from .native/ to the app's copy.
+// A build elsewhere (CAPTIONER_NATIVE_DIR) finds none, and the app's loader
+// routes the request (src/main/ml/backend/native.ts); do the same here.
+let pkgTfjs = null;
+try {
+  pkgTfjs = pkgRequire.resolve('@tensorflow/tfjs');
+} catch {
+  const fromAppTfjs = createRequire(appTfjs);
+  const original = Module._resolveFilename;
+  Module._resolveFilename = function (request, parent, ...rest) {
+    if (/^@tensorflow\/tfjs(?:-core)?(?:\/|$)/.test(request) && parent?.filename?.startsWith(pkgDir + sep)) return fromAppTfjs.resolve(request);
+    return original.call(this, request, parent, ...rest);
+  };
+}
+if (pkgTfjs && pkgTfjs !== appTfjs) fail(`${pkgDir} resolves @tensorflow/tfjs to ${pkgTfjs}, not to the app's ${appTfjs}`);
 
 const tf = appRequire('@tensorflow/tfjs');
 try {

@@ -5,6 +5,8 @@
  * start here; none of this imports electron.
  */
 import { createHandlers } from './api';
+import { BatchService } from './batch/service';
+import { batchTaskHandler } from './batch/task';
 import type { Handlers } from './api/handlers';
 import type { Services } from './api/services';
 import { resolveDataDir } from './core/dataDir';
@@ -13,22 +15,29 @@ import { Logger } from './core/logger';
 import { MediaRoots } from './core/mediaRoots';
 import { DatasetService } from './datasets/service';
 import { EvaluationService } from './evaluation/evaluationService';
+import { ModelService } from './inference/models';
 import type { EngineSpawner } from './engine/channel';
 import { forkSpawner } from './engine/forkChannel';
+import type { DatasetProcessHandlers } from './engine/handlers/datasetProcess';
 import { EngineSupervisor } from './engine/supervisor';
 import { openWorkbenchStore } from './store/workbenchStore';
 import { TaskRuntime, type TaskRuntimeOptions } from './tasks/runtime';
 import { TrainingService } from './training/trainingService';
+import { TuningService } from './tuning/tuningService';
 
 export interface WorkbenchOptions {
   dataDir?: string | null;
   /** Default data directory when none is given (Electron's userData). */
   defaultDataDir?: string;
   spawnEngine?: EngineSpawner;
+  /** The plain-Node dataset process (readers, stats, Shapes rendering). */
+  spawnDatasets?: EngineSpawner;
   /** Echo log lines to stderr (the CLI turns this down for `--json`). */
   echoLogs?: boolean;
   /** How this process takes part in the task queue (a worker narrows the kinds; a follower executes nothing). */
   tasks?: TaskRuntimeOptions;
+  /** How often a running study looks at its trials (tests shorten it). */
+  tuningPollMs?: number;
 }
 
 export interface Workbench {
@@ -45,18 +54,29 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
     onStatus: (status) => bus.emit('engine.status', status),
     onLog: (level, message) => logger.log(level, message, 'engine'),
   });
+  const datasetProcess = new EngineSupervisor<DatasetProcessHandlers>(
+    options.spawnDatasets ?? forkSpawner(process.env, 'datasets'),
+    { onLog: (level, message) => logger.log(level, message, 'datasets') },
+    'dataset',
+  );
   const mediaRoots = new MediaRoots();
   mediaRoots.add(dataDir);
   const store = openWorkbenchStore(dataDir, bus, logger);
   const tasks = new TaskRuntime({ tasks: store.tasks, bus, logger }, options.tasks);
   const training = new TrainingService({ dataDir, store, engine, tasks, bus, logger });
-  const datasets = new DatasetService({ dataDir, store, engine, tasks, mediaRoots, logger });
+  const datasets = new DatasetService({ dataDir, store, files: datasetProcess, tasks, mediaRoots, logger });
   const evaluation = new EvaluationService({ dataDir, store, engine, tasks, logger });
+  const models = new ModelService({ dataDir, store, engine, logger });
   tasks.register(training.taskHandler());
   tasks.register(datasets.synthesisTask());
+  tasks.register(datasets.importTask());
   tasks.register(evaluation.taskHandler());
+  const tuning = new TuningService({ store, tasks, training, logger, ...(options.tuningPollMs !== undefined ? { pollMs: options.tuningPollMs } : {}) });
+  tasks.register(tuning.studyTask());
+  const batch = new BatchService({ dataDir, store, engine, bus, logger, tasks, mediaRoots });
+  tasks.register(batchTaskHandler(batch));
   void datasets.restoreMediaRoots().catch((error: unknown) => logger.warn(`Could not reopen dataset folders: ${(error as Error).message}`));
-  const services: Services = { dataDir, bus, logger, engine, mediaRoots, tasks, store, training, datasets, evaluation };
+  const services: Services = { dataDir, bus, logger, engine, mediaRoots, tasks, store, training, datasets, evaluation, models, tuning, batch };
   const handlers = createHandlers(services);
   const started = tasks.start().catch((error: unknown) => logger.error(`The task runtime could not start: ${(error as Error).message}`));
   return {
@@ -66,7 +86,7 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
       await started;
       // Running tasks stop after their current step and save, so they can resume.
       await tasks.close();
-      await engine.stop();
+      await Promise.all([engine.stop(), datasetProcess.stop()]);
       // After the tasks ended, so their last metrics are flushed and committed.
       await store.close();
     },

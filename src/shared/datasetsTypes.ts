@@ -15,6 +15,7 @@ export type ProblemKind =
   | 'unreadable-image'
   | 'no-caption'
   | 'empty-caption'
+  | 'caption-too-long'
   | 'duplicate-caption'
   | 'duplicate-image'
   | 'unknown-image'
@@ -92,8 +93,15 @@ export interface DatasetSummary {
   splits: Record<SplitName, number> | null;
   /** Total problems found on import (see datasets.stats for details). */
   problems: number;
+  /** The full decode of every image (the `import` task that follows an import); null until it ran. */
+  verified: { checked: number; unreadable: number; at: string } | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** An import's answer: the registered dataset, and the task that decodes every image (null when not asked). */
+export interface DatasetImported extends DatasetSummary {
+  verifyTaskId: number | null;
 }
 
 export interface BrowseItem {

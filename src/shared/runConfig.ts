@@ -140,6 +140,7 @@ export const encoderConfigSchema = z
       .default('scratch-cnn')
       .meta({
         title: 'Encoder',
+        searchChoices: ['scratch-cnn', 'mobilenet_v2', 'efficientnet_b0'],
         description:
           `"scratch-cnn" (a small CNN trained with the decoder; works offline, good on Shapes), a catalog backbone (${backboneIds.join(', ')}; downloaded once and cached), a folder with a TensorFlow.js model.json (layers or graph format), or an http(s) URL of a model.json.`,
       }),
@@ -186,13 +187,14 @@ export const decoderConfigSchema = z
       .default('merge')
       .meta({
         title: 'Decoder',
+        searchChoices: [...decoderVariants],
         description:
           'init-inject: image features set the initial LSTM state (Show and Tell). merge: image and text are merged after the LSTM (Keras style; robust default). attention: soft attention over the spatial grid (Show, Attend and Tell).',
       }),
     cell: z
       .enum(['lstm', 'gru'])
       .default('lstm')
-      .meta({ title: 'Recurrent cell', description: 'LSTM (default) or GRU (fewer parameters, often a little faster).' }),
+      .meta({ title: 'Recurrent cell', searchChoices: ['lstm', 'gru'], description: 'LSTM (default) or GRU (fewer parameters, often a little faster).' }),
     layers: int('Recurrent layers', 'Stacked recurrent layers (1 or 2).', 1, 2, { min: 1, max: 2, scale: 'linear' }).default(1),
     embeddingDim: int('Embedding size', 'Size of the word embeddings.', 128, 384, {
       min: 128,
@@ -224,7 +226,7 @@ export const optimizerConfigSchema = z
     name: z
       .enum(['adam', 'adamw'])
       .default('adam')
-      .meta({ title: 'Optimizer', description: 'Adam, or AdamW (Adam with decoupled weight decay).' }),
+      .meta({ title: 'Optimizer', searchChoices: ['adam', 'adamw'], description: 'Adam, or AdamW (Adam with decoupled weight decay).' }),
     learningRate: num('Learning rate', 'Peak learning rate of the decoder (and of a scratch CNN).', 1e-7, 1e-1, {
       min: 1e-6,
       max: 1e-3,
@@ -252,6 +254,7 @@ export const scheduleConfigSchema = z
       .default('constant')
       .meta({
         title: 'Learning-rate schedule',
+        searchChoices: ['constant', 'step', 'cosine', 'plateau'],
         description:
           'constant; step (multiply by gamma every N epochs); cosine (linear warm-up, then cosine decay to the minimum); plateau (multiply by factor when the validation metric stops improving).',
       }),
@@ -458,20 +461,46 @@ export interface SearchDimension extends SearchHint {
   title: string;
 }
 
-/** Every field that carries a `search` hint, e.g. `optimizer.learningRate` on a log scale 1e-6..1e-3. */
-export function searchSpace(): SearchDimension[] {
-  const out: SearchDimension[] = [];
+/** Calls `found` for every field with its dotted path and its metadata (wrappers such as defaults are looked through). */
+function walkFieldMeta(found: (path: string[], meta: Record<string, unknown>) => void): void {
   const visit = (schema: z.ZodType, path: string[]): void => {
-    const meta = z.globalRegistry.get(schema) as { title?: string; search?: SearchHint } | undefined;
-    if (meta?.search && path.length > 0) out.push({ path: path.join('.'), title: meta.title ?? path.join('.'), ...meta.search });
+    const meta = z.globalRegistry.get(schema) as Record<string, unknown> | undefined;
+    const hinted = meta !== undefined && (meta.search !== undefined || meta.searchChoices !== undefined);
+    if (meta && hinted && path.length > 0) found(path, meta);
     const def = (schema as unknown as { def: { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType> } }).def;
     if (def.type === 'object' && def.shape) {
       for (const [key, child] of Object.entries(def.shape)) visit(child, [...path, key]);
     } else if ((def.type === 'default' || def.type === 'prefault' || def.type === 'optional') && def.innerType) {
-      if (!meta?.search) visit(def.innerType, path);
+      if (!hinted) visit(def.innerType, path);
     }
   };
   visit(runConfigSchema, []);
+}
+
+/** Every field that carries a `search` hint, e.g. `optimizer.learningRate` on a log scale 1e-6..1e-3. */
+export function searchSpace(): SearchDimension[] {
+  const out: SearchDimension[] = [];
+  walkFieldMeta((path, meta) => {
+    const search = meta.search as SearchHint | undefined;
+    if (search) out.push({ path: path.join('.'), title: (meta.title as string | undefined) ?? path.join('.'), ...search });
+  });
+  return out;
+}
+
+/** One field a tuner may choose among a few values (`.meta({ searchChoices })`), e.g. the recurrent cell. */
+export interface SearchChoiceDimension {
+  path: string;
+  title: string;
+  choices: string[];
+}
+
+/** Every field that carries `searchChoices`, e.g. `decoder.cell` with lstm and gru. */
+export function searchChoiceSpace(): SearchChoiceDimension[] {
+  const out: SearchChoiceDimension[] = [];
+  walkFieldMeta((path, meta) => {
+    const choices = meta.searchChoices as string[] | undefined;
+    if (choices) out.push({ path: path.join('.'), title: (meta.title as string | undefined) ?? path.join('.'), choices: [...choices] });
+  });
   return out;
 }
 

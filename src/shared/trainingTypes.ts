@@ -21,9 +21,17 @@ export interface TrainingStarted {
   parameters: number;
   /** Things the user should know, e.g. the pure-JS backend is very slow. */
   warnings: string[];
+  /** Images of the run's splits that could not be decoded and are left out, each with its reason. */
+  skippedImages: SkippedImage[];
   resumedFrom: string | null;
   epochsCompleted: number;
   globalStep: number;
+}
+
+export interface SkippedImage {
+  id: string;
+  file: string;
+  reason: string;
 }
 
 export interface TrainingStep {
@@ -85,7 +93,8 @@ export interface TrainingCheckpoint {
 
 export type TrainingEvent = TrainingStarted | TrainingStep | TrainingEpoch | TrainingCheckpoint;
 
-export type TrainingOutcome = 'completed' | 'early-stopped' | 'stopped';
+/** `pruned`: the end-of-epoch hook (a tuner's pruner) ended the run; it keeps its checkpoints. */
+export type TrainingOutcome = 'completed' | 'early-stopped' | 'stopped' | 'pruned';
 
 export interface ValidationSummary {
   valLoss: number;

@@ -8,7 +8,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface LogEntry {
   time: string;
   level: LogLevel;
-  source: 'main' | 'engine';
+  source: 'main' | 'engine' | 'datasets';
   message: string;
 }
 

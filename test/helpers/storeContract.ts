@@ -4,18 +4,27 @@
  * it in test/unit/store.contract.test.ts; a server database adds one line of
  * its own with a factory that opens a fresh, empty store.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/shared/errors';
-import type { ExperimentStore } from '../../src/main/store/storage';
+import { FACADE_WORKER, type ExperimentStore, type NewTask, type StoreHooks } from '../../src/main/store/storage';
+import type { TaskOwner, TaskRecord } from '../../src/shared/taskTypes';
 import { compareRuns, exportRun, listRunsWithMetrics } from '../../src/main/store/queries';
 
 export interface StoreFixture {
   store: ExperimentStore;
   /** The store's data directory (files of runs live under it). */
   dataDir: string;
-  /** Closes the store and removes what the fixture created. */
+  /**
+   * A second, separate connection to the same database (as another process
+   * or machine would open it), on the same clock and without hooks. The
+   * fixture closes it in `dispose`.
+   */
+  openAnother(): Promise<ExperimentStore>;
+  /** Closes the store (and any other connection) and removes what the fixture created. */
   dispose(): Promise<void>;
 }
 
@@ -24,6 +33,8 @@ export interface StoreFactoryOptions {
   clock: () => number;
   /** Rows are flushed by the metric writer after this many points. */
   writerMaxRows?: number;
+  /** Hooks the store must call after each commit. */
+  hooks?: StoreHooks;
 }
 
 export type StoreFactory = (options: StoreFactoryOptions) => Promise<StoreFixture>;
@@ -579,6 +590,462 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         // A crashed run can resume.
         expect((await store.runs.setStatus(stale.id, 'running')).status).toBe('running');
         expect(await store.recoverInterrupted({ staleAfterMs: 60_000 })).toEqual({ runs: [], trials: [], batchJobs: [], studies: [], tasks: [] });
+      });
+    });
+
+    // ─── tasks ───────────────────────────────────────────────────────────────
+
+    const host = hostname();
+    const ownerA: TaskOwner = { host, pid: process.pid, worker: 'executor-a' };
+    const ownerB: TaskOwner = { host, pid: process.pid, worker: 'executor-b' };
+
+    describe('task lifecycle', () => {
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const newTask = (overrides: Partial<NewTask> = {}) =>
+        store.tasks.create({ kind: 'training', title: 'train something', params: { epochs: 3 }, ...overrides });
+      /** Runs a write that must be refused, and checks that the task is exactly as before. */
+      const refused = async (id: number, write: Promise<unknown>, code: ApiError['code'], text?: RegExp) => {
+        const before = await store.tasks.get(id);
+        const error = await expectApiError(write, code, text);
+        expect(await store.tasks.get(id)).toEqual(before);
+        return error;
+      };
+
+      it('creates a queued task with its params, subject and parent, and refuses bad input naming the field', async () => {
+        const parent = await newTask({ kind: 'study', title: 'a study' });
+        advance(5);
+        const task = await newTask({ kind: 'trial', title: 'trial 0', params: { lr: 0.1 }, subject: { type: 'trial', id: 12 }, parentId: parent.id });
+        expect(task).toMatchObject({
+          kind: 'trial',
+          title: 'trial 0',
+          state: 'queued',
+          params: { lr: 0.1 },
+          subject: { type: 'trial', id: 12 },
+          parentId: parent.id,
+          retryOf: null,
+          owner: null,
+          heartbeatAt: null,
+          progress: null,
+          result: null,
+          error: null,
+          attempts: 0,
+          createdAt: iso(START + 5),
+          startedAt: null,
+          finishedAt: null,
+          queuePosition: 1,
+        });
+        expect(await store.tasks.get(task.id)).toEqual(task);
+        expect(await store.tasks.get(task.id + 1000)).toBeNull();
+        await expectApiError(newTask({ kind: 'knitting' as never }), 'invalid_request', /kind/);
+        await expectApiError(newTask({ params: [1] as never }), 'invalid_request', /params/);
+        await expectApiError(newTask({ title: ' ' }), 'invalid_request', /title/);
+        await expectApiError(newTask({ parentId: 9999 }), 'not_found', /9999/);
+        expect((await store.tasks.list()).map((listed) => listed.id)).toEqual([task.id, parent.id]);
+      });
+
+      it('claims the oldest queued task of the asked kinds, for one owner, once', async () => {
+        const a = await newTask({ kind: 'training' });
+        advance(10);
+        const b = await newTask({ kind: 'evaluation' });
+        advance(10);
+        const c = await newTask({ kind: 'training' });
+        const d = await newTask({ kind: 'training' }); // same creation time as c: the lower id goes first
+
+        advance(10);
+        const first = await store.tasks.claim(ownerA, ['training']);
+        expect(first).toMatchObject({ id: a.id, state: 'running', owner: ownerA, attempts: 1, startedAt: iso(now), heartbeatAt: iso(now), queuePosition: null });
+        expect((await store.tasks.claim(ownerA, ['synthesis', 'evaluation', 'training']))?.id).toBe(b.id);
+        expect(await store.tasks.claim(ownerB, ['synthesis'])).toBeNull();
+        expect((await store.tasks.claimById(d.id, ownerB))?.owner).toEqual(ownerB);
+        expect(await store.tasks.claimById(d.id, ownerA)).toBeNull();
+        expect((await store.tasks.get(d.id))?.owner).toEqual(ownerB);
+        expect((await store.tasks.claim(ownerB, ['training']))?.id).toBe(c.id);
+        expect(await store.tasks.claim(ownerB, ['training'])).toBeNull();
+        await expectApiError(store.tasks.claim(ownerA, []), 'invalid_request', /kinds/);
+        await expectApiError(store.tasks.claim({ host: '', pid: 1, worker: 'w' }, ['training']), 'invalid_request', /owner\.host/);
+        await expectApiError(store.tasks.claimById(4242, ownerA), 'not_found', /4242/);
+      });
+
+      it('lets exactly one of two connections claim a task, and splits many tasks between them without duplicates', async () => {
+        const other = await fixture.openAnother();
+        for (let round = 0; round < 5; round++) {
+          const task = await newTask({ title: `contested ${round}` });
+          const [mine, theirs] = await Promise.all([store.tasks.claimById(task.id, ownerA), other.tasks.claimById(task.id, ownerB)]);
+          expect([mine, theirs].filter((claimed) => claimed !== null)).toHaveLength(1);
+          const winner = mine ? ownerA : ownerB;
+          expect((await store.tasks.get(task.id))?.owner).toEqual(winner);
+          expect((await other.tasks.get(task.id))?.attempts).toBe(1);
+        }
+        const single = await newTask({ kind: 'import' });
+        const raced = await Promise.all([store.tasks.claim(ownerA, ['import']), other.tasks.claim(ownerB, ['import'])]);
+        expect(raced.map((claimed) => claimed?.id ?? null).sort()).toEqual([null, single.id].sort());
+
+        const ids: number[] = [];
+        for (let index = 0; index < 40; index++) ids.push((await newTask({ kind: 'batch', title: `job ${index}` })).id);
+        const claimedBy = new Map<number, string[]>();
+        const executor = async (connection: ExperimentStore, owner: TaskOwner) => {
+          for (;;) {
+            const task = await connection.tasks.claim(owner, ['batch']);
+            if (!task) return;
+            expect(task.owner).toEqual(owner);
+            claimedBy.set(task.id, [...(claimedBy.get(task.id) ?? []), owner.worker]);
+          }
+        };
+        const workers = [1, 2, 3].flatMap((n) => [
+          executor(store, { ...ownerA, worker: `a${n}` }),
+          executor(other, { ...ownerB, worker: `b${n}` }),
+        ]);
+        await Promise.all(workers);
+        expect([...claimedBy.keys()].sort((x, y) => x - y)).toEqual(ids);
+        expect([...claimedBy.values()].filter((owners) => owners.length !== 1)).toEqual([]);
+        const stored = await store.tasks.list({ kinds: ['batch'] });
+        for (const task of stored) {
+          expect(task.state).toBe('running');
+          expect(task.attempts).toBe(1);
+          expect(claimedBy.get(task.id)).toEqual([task.owner?.worker]);
+        }
+        // Both connections took part.
+        const byConnection = new Set([...claimedBy.values()].map((owners) => owners[0]?.[0]));
+        expect([...byConnection].sort()).toEqual(['a', 'b']);
+      });
+
+      it('takes heartbeats and progress from the owner only, and tells it of a stop request', async () => {
+        const task = await newTask();
+        await store.tasks.claimById(task.id, ownerA);
+        advance(1000);
+        const progress = { stage: 'epoch 1/3', done: 10, total: 30, unit: 'steps', throughput: 2.5, etaSeconds: 8 };
+        expect(await store.tasks.heartbeat(task.id, ownerA, progress)).toEqual({ stopRequested: false });
+        expect(await store.tasks.get(task.id)).toMatchObject({ heartbeatAt: iso(now), progress });
+        advance(1000);
+        expect(await store.tasks.heartbeat(task.id, ownerA)).toEqual({ stopRequested: false });
+        expect(await store.tasks.get(task.id)).toMatchObject({ heartbeatAt: iso(now), progress });
+        await refused(task.id, store.tasks.heartbeat(task.id, ownerB, { ...progress, done: 11 }), 'conflict', /executor-a.*executor-b|executor-b.*executor-a/);
+        await refused(task.id, store.tasks.heartbeat(task.id, ownerA, { ...progress, done: Number.NaN }), 'invalid_request', /progress\.done/);
+        await expectApiError(store.tasks.heartbeat(777, ownerA), 'not_found', /777/);
+
+        expect(await store.tasks.requestStop(task.id, 'The user pressed stop.')).toBe(true);
+        expect((await store.tasks.get(task.id))?.state).toBe('stopping');
+        expect(await store.tasks.requestStop(task.id)).toBe(false);
+        advance(1000);
+        expect(await store.tasks.heartbeat(task.id, ownerA)).toEqual({ stopRequested: true });
+        await refused(task.id, store.tasks.finish(task.id, ownerB, { state: 'cancelled' }), 'conflict', /owned by/);
+        const ended = await store.tasks.finish(task.id, ownerA, { state: 'cancelled', result: { savedAt: 'epoch 1' } });
+        expect(ended).toMatchObject({ state: 'cancelled', error: 'The user pressed stop.', result: { savedAt: 'epoch 1' }, finishedAt: iso(now), owner: ownerA });
+        expect(await store.tasks.requestStop(task.id)).toBe(false);
+        expect(await store.tasks.get(task.id)).toEqual(ended);
+      });
+
+      it('cancels a queued task at once; nobody can claim it afterwards', async () => {
+        const task = await newTask();
+        advance(50);
+        expect(await store.tasks.requestStop(task.id, 'Not needed any more.')).toBe(true);
+        expect(await store.tasks.get(task.id)).toMatchObject({ state: 'cancelled', error: 'Not needed any more.', owner: null, finishedAt: iso(now), queuePosition: null, attempts: 0 });
+        expect(await store.tasks.claim(ownerA, ['training'])).toBeNull();
+        expect(await store.tasks.claimById(task.id, ownerA)).toBeNull();
+        expect(await store.tasks.requestStop(task.id)).toBe(false);
+        await expectApiError(store.tasks.requestStop(5555), 'not_found', /5555/);
+      });
+
+      it('refuses every forbidden transition with a conflict naming both states, and writes nothing', async () => {
+        const queued = await newTask();
+        await refused(queued.id, store.tasks.finish(queued.id, ownerA, { state: 'completed' }), 'conflict', /queued.*completed/);
+        await refused(queued.id, store.tasks.resume(queued.id), 'conflict', /queued.*queued/);
+        await refused(queued.id, store.tasks.heartbeat(queued.id, ownerA), 'conflict', /queued/);
+        await refused(queued.id, store.tasks.finish(queued.id, ownerA, { state: 'crashed' }), 'conflict', /queued.*crashed/);
+
+        const running = await newTask();
+        await store.tasks.claimById(running.id, ownerA);
+        await refused(running.id, store.tasks.resume(running.id), 'conflict', /running.*queued/);
+        await refused(running.id, store.tasks.finish(running.id, ownerA, { state: 'paused' as never }), 'invalid_request', /end\.state/);
+        await refused(running.id, store.tasks.finish(running.id, ownerA, { state: 'completed', result: [1] as never }), 'invalid_request', /end\.result/);
+        await refused(running.id, store.tasks.delete(running.id), 'conflict', /running/);
+        advance(100);
+        const completed = await store.tasks.finish(running.id, ownerA, { state: 'completed', result: { bleu4: 0.3 } });
+        expect(completed).toMatchObject({ state: 'completed', result: { bleu4: 0.3 }, error: null, finishedAt: iso(now) });
+        await refused(running.id, store.tasks.finish(running.id, ownerA, { state: 'failed', error: 'late' }), 'conflict', /completed.*failed/);
+        await refused(running.id, store.tasks.resume(running.id), 'conflict', /completed.*queued/);
+        await refused(running.id, store.tasks.heartbeat(running.id, ownerA), 'conflict', /completed/);
+        expect(await store.tasks.claimById(running.id, ownerA)).toBeNull();
+        expect(await store.tasks.get(running.id)).toEqual(completed);
+        await expectApiError(store.tasks.finish(8888, ownerA, { state: 'completed' }), 'not_found', /8888/);
+        await expectApiError(store.tasks.resume(8888), 'not_found', /8888/);
+      });
+
+      it('lets the owner end a task as crashed when the process doing the work died under it', async () => {
+        const task = await newTask();
+        await store.tasks.claimById(task.id, ownerA);
+        await refused(task.id, store.tasks.finish(task.id, ownerB, { state: 'crashed', error: 'not mine' }), 'conflict', /owned by/);
+        advance(20);
+        const crashed = await store.tasks.finish(task.id, ownerA, { state: 'crashed', error: 'The engine exited with signal SIGKILL.' });
+        expect(crashed).toMatchObject({ state: 'crashed', error: 'The engine exited with signal SIGKILL.', finishedAt: iso(now) });
+        expect((await store.tasks.resume(task.id)).result).toEqual({ previousErrors: ['The engine exited with signal SIGKILL.'] });
+      });
+
+      it('crashes running and stopping tasks whose heartbeat went stale, naming host, pid and silence; leaves the rest', async () => {
+        const silent = await newTask({ title: 'silent' });
+        const stopping = await newTask({ title: 'stopping' });
+        const beating = await newTask({ title: 'beating' });
+        const queued = await newTask({ title: 'queued' });
+        const done = await newTask({ title: 'done' });
+        for (const task of [silent, stopping, beating, done]) await store.tasks.claimById(task.id, ownerA);
+        await store.tasks.finish(done.id, ownerA, { state: 'completed' });
+        await store.tasks.requestStop(stopping.id);
+        advance(120_000);
+        await store.tasks.heartbeat(beating.id, ownerA);
+
+        const recovered = await store.tasks.recoverStale({ staleAfterMs: 60_000 });
+        expect(recovered.map((task) => task.id).sort((x, y) => x - y)).toEqual([silent.id, stopping.id]);
+        for (const task of recovered) {
+          expect(task).toMatchObject({ state: 'crashed', finishedAt: iso(now), owner: ownerA });
+          expect(task.error).toContain(host);
+          expect(task.error).toContain(String(process.pid));
+          expect(task.error).toMatch(/\b120 s\b/);
+          expect(await store.tasks.get(task.id)).toEqual(task);
+        }
+        expect((await store.tasks.get(beating.id))?.state).toBe('running');
+        expect((await store.tasks.get(queued.id))?.state).toBe('queued');
+        expect((await store.tasks.get(done.id))?.state).toBe('completed');
+        // The owner presumed dead cannot overwrite what happened since.
+        await refused(silent.id, store.tasks.heartbeat(silent.id, ownerA), 'conflict', /crashed/);
+        await refused(silent.id, store.tasks.finish(silent.id, ownerA, { state: 'completed' }), 'conflict', /crashed.*completed/);
+        expect(await store.tasks.recoverStale({ staleAfterMs: 60_000 })).toEqual([]);
+        // `now` judges from another point in time.
+        expect((await store.tasks.recoverStale({ staleAfterMs: 60_000, now: now + 61_000 })).map((task) => task.id)).toEqual([beating.id]);
+      });
+
+      it('crashes at once a task whose owning process is gone from this host, whatever its heartbeat', async () => {
+        const gone = spawnSync(process.execPath, ['-e', '']).pid;
+        expect(gone).toBeGreaterThan(0);
+        const dead: TaskOwner = { host, pid: gone as number, worker: 'executor-dead' };
+        const elsewhere: TaskOwner = { host: 'another-machine.invalid', pid: gone as number, worker: 'executor-far' };
+        const orphan = await newTask({ title: 'orphan' });
+        const remote = await newTask({ title: 'remote' });
+        await store.tasks.claimById(orphan.id, dead);
+        await store.tasks.claimById(remote.id, elsewhere);
+        advance(3000);
+        const recovered = await store.tasks.recoverStale({ staleAfterMs: 3_600_000 });
+        expect(recovered.map((task) => task.id)).toEqual([orphan.id]);
+        expect(recovered[0]?.error).toContain(host);
+        expect(recovered[0]?.error).toContain(String(gone));
+        expect(recovered[0]?.error).toMatch(/\b3 s\b/);
+        // Another machine's processes cannot be seen: its heartbeat decides.
+        expect((await store.tasks.get(remote.id))?.state).toBe('running');
+      });
+
+      it('resumes a crashed, failed or cancelled task on the same row, keeping attempts and every earlier error', async () => {
+        const task = await newTask();
+        await store.tasks.claimById(task.id, ownerA);
+        const started = iso(now);
+        advance(600_000);
+        const [crashed] = await store.tasks.recoverStale({ staleAfterMs: 60_000 });
+        advance(10);
+        const resumed = await store.tasks.resume(task.id);
+        expect(resumed).toMatchObject({ id: task.id, state: 'queued', owner: null, heartbeatAt: null, error: null, finishedAt: null, startedAt: started, attempts: 1, queuePosition: 0 });
+        expect(resumed.result).toEqual({ previousErrors: [crashed?.error] });
+
+        advance(10);
+        const again = await store.tasks.claim(ownerB, ['training']);
+        expect(again).toMatchObject({ id: task.id, attempts: 2, owner: ownerB, startedAt: started });
+        await refused(task.id, store.tasks.heartbeat(task.id, ownerA), 'conflict', /owned by/);
+        await store.tasks.finish(task.id, ownerB, { state: 'failed', error: 'out of memory', result: { step: 40 } });
+        expect((await store.tasks.get(task.id))?.result).toEqual({ step: 40, previousErrors: [crashed?.error] });
+        const second = await store.tasks.resume(task.id);
+        expect(second.result).toEqual({ step: 40, previousErrors: [crashed?.error, 'out of memory'] });
+        await store.tasks.requestStop(task.id);
+        expect((await store.tasks.resume(task.id)).result?.previousErrors).toEqual([crashed?.error, 'out of memory', 'Cancelled before it started.']);
+        expect((await store.tasks.claim(ownerA, ['training']))?.attempts).toBe(3);
+      });
+
+      it('gives queued tasks their place in the queue, across kinds', async () => {
+        const a = await newTask({ kind: 'training' });
+        advance(1);
+        const b = await newTask({ kind: 'evaluation' });
+        advance(1);
+        const c = await newTask({ kind: 'synthesis' });
+        const position = async (id: number) => (await store.tasks.get(id))?.queuePosition;
+        expect([await position(a.id), await position(b.id), await position(c.id)]).toEqual([0, 1, 2]);
+        await store.tasks.claim(ownerA, ['training']);
+        expect([await position(a.id), await position(b.id), await position(c.id)]).toEqual([null, 0, 1]);
+        await store.tasks.requestStop(b.id);
+        expect([await position(b.id), await position(c.id)]).toEqual([null, 0]);
+        expect((await store.tasks.list({ states: ['queued'] })).map((task) => [task.id, task.queuePosition])).toEqual([[c.id, 0]]);
+      });
+
+      it('lists newest first, filtered by state, kind, parent and subject, up to a limit', async () => {
+        const study = await newTask({ kind: 'study', title: 'study' });
+        advance(1);
+        const first = await newTask({ kind: 'trial', title: 'trial 0', parentId: study.id, subject: { type: 'trial', id: 1 } });
+        advance(1);
+        const second = await newTask({ kind: 'trial', title: 'trial 1', parentId: study.id, subject: { type: 'trial', id: 2 } });
+        advance(1);
+        const evaluation = await newTask({ kind: 'evaluation', title: 'evaluate', subject: { type: 'evaluation', id: 1 } });
+        const ids = (tasks: TaskRecord[]) => tasks.map((task) => task.id);
+        expect(ids(await store.tasks.list())).toEqual([evaluation.id, second.id, first.id, study.id]);
+        expect(ids(await store.tasks.list({ kinds: ['trial'] }))).toEqual([second.id, first.id]);
+        expect(ids(await store.tasks.list({ parentId: study.id }))).toEqual([second.id, first.id]);
+        expect(ids(await store.tasks.list({ subject: { type: 'trial', id: 1 } }))).toEqual([first.id]);
+        expect(ids(await store.tasks.list({ subject: { type: 'evaluation', id: 2 } }))).toEqual([]);
+        await store.tasks.claimById(first.id, ownerA);
+        expect(ids(await store.tasks.list({ states: ['running'] }))).toEqual([first.id]);
+        expect(ids(await store.tasks.list({ states: ['queued'], kinds: ['trial', 'study'] }))).toEqual([second.id, study.id]);
+        expect(ids(await store.tasks.list({ limit: 2 }))).toEqual([evaluation.id, second.id]);
+        await expectApiError(store.tasks.list({ states: ['paused' as never] }), 'invalid_request', /paused/);
+      });
+
+      it('deletes finished tasks only; their domain rows stay with their last status', async () => {
+        const run = await newRun({ status: 'running' });
+        const taskId = run.taskId as number;
+        await refused(taskId, store.tasks.delete(taskId), 'conflict', /running/);
+        await store.runs.setStatus(run.id, 'completed');
+        await store.tasks.delete(taskId);
+        expect(await store.tasks.get(taskId)).toBeNull();
+        expect(await store.runs.get(run.id)).toMatchObject({ status: 'completed', taskId: null, heartbeatAt: null });
+        await expectApiError(store.runs.setStatus(run.id, 'running'), 'conflict', /task was deleted/);
+        await expectApiError(store.tasks.delete(taskId), 'not_found', new RegExp(String(taskId)));
+      });
+    });
+
+    describe('domain rows follow their task', () => {
+      it("gives a run a training task whose moves (from any executor) set the run's status, error and times", async () => {
+        const run = await newRun({ name: 'follows' });
+        const taskId = run.taskId as number;
+        expect(await store.tasks.get(taskId)).toMatchObject({ kind: 'training', state: 'queued', params: { runId: run.id }, subject: { type: 'run', id: run.id } });
+        const custom = await newRun({ taskParams: { runId: 0, config: { epochs: 2 } } });
+        expect((await store.tasks.get(custom.taskId as number))?.params).toEqual({ runId: 0, config: { epochs: 2 } });
+
+        const executor: TaskOwner = { host: hostname(), pid: process.pid, worker: 'runtime-1' };
+        advance(10);
+        await store.tasks.claimById(taskId, executor);
+        expect(await store.runs.get(run.id)).toMatchObject({ status: 'running', startedAt: new Date(now).toISOString(), heartbeatAt: new Date(now).toISOString() });
+        expect((await store.runs.list({ status: ['running'] })).runs.map((listed) => listed.id)).toEqual([run.id]);
+        // The facade acts as the store's own worker, not as this executor.
+        await expectApiError(store.runs.setStatus(run.id, 'completed'), 'conflict', /runtime-1/);
+        await expectApiError(store.runs.heartbeat(run.id), 'conflict', /runtime-1/);
+        advance(10);
+        await store.metrics.append([{ runId: run.id, key: 'loss', step: 1, epoch: 0, value: 1 }]);
+        expect((await store.tasks.get(taskId))?.heartbeatAt).toBe(new Date(now).toISOString());
+        await store.tasks.requestStop(taskId, 'Stopped from the runs page.');
+        expect(await store.runs.get(run.id)).toMatchObject({ status: 'running', error: null });
+        advance(10);
+        await store.tasks.finish(taskId, executor, { state: 'cancelled' });
+        expect(await store.runs.get(run.id)).toMatchObject({ status: 'stopped', error: 'Stopped from the runs page.', finishedAt: new Date(now).toISOString() });
+        expect((await store.runs.list({ status: ['stopped'] })).runs.map((listed) => listed.id)).toEqual([run.id]);
+        await store.tasks.resume(taskId);
+        expect(await store.runs.get(run.id)).toMatchObject({ status: 'queued', error: null, finishedAt: null });
+        await store.tasks.claimById(taskId, executor);
+        await store.tasks.finish(taskId, executor, { state: 'failed', error: 'loss became NaN' });
+        expect(await store.runs.get(run.id)).toMatchObject({ status: 'failed', error: 'loss became NaN' });
+      });
+
+      it('keeps the older status setters working as moves of the task, made as the store\'s own worker', async () => {
+        const unwanted = await newRun();
+        expect(await store.runs.setStatus(unwanted.id, 'stopped', { error: 'Not needed.' })).toMatchObject({ status: 'stopped', error: 'Not needed.' });
+        expect(await store.tasks.get(unwanted.taskId as number)).toMatchObject({ state: 'cancelled', owner: null, attempts: 0 });
+
+        const broken = await newRun();
+        expect(await store.runs.setStatus(broken.id, 'failed', { error: 'The config names no dataset.' })).toMatchObject({ status: 'failed', error: 'The config names no dataset.' });
+        expect(await store.tasks.get(broken.taskId as number)).toMatchObject({ state: 'failed', attempts: 1 });
+
+        const run = await newRun({ status: 'running' });
+        const taskId = run.taskId as number;
+        expect((await store.tasks.get(taskId))?.owner).toEqual({ host: expect.any(String), pid: expect.any(Number), worker: FACADE_WORKER });
+        // The owner reports that its engine died: crashed at once, with the resume hint on the run.
+        const crashed = await store.runs.setStatus(run.id, 'crashed', { error: 'The engine process exited with code 134.' });
+        expect(crashed.status).toBe('crashed');
+        expect(crashed.error).toMatch(/^The engine process exited with code 134\. Everything logged until then is kept/);
+        expect((await store.tasks.get(taskId))?.error).toBe('The engine process exited with code 134.');
+        // A crashed run's old owner cannot report another end any more.
+        await expectApiError(store.runs.setStatus(run.id, 'completed'), 'conflict', /crashed and cannot become completed/);
+        await expectApiError(store.runs.heartbeat(run.id), 'conflict', /crashed/);
+        advance(10);
+        const resumed = await store.runs.setStatus(run.id, 'running', { backend: 'wasm' });
+        expect(resumed).toMatchObject({ status: 'running', error: null, finishedAt: null, backend: 'wasm', startedAt: run.startedAt, heartbeatAt: new Date(now).toISOString() });
+        expect(await store.tasks.get(taskId)).toMatchObject({ state: 'running', attempts: 2, result: { previousErrors: ['The engine process exited with code 134.'] } });
+        expect((await store.runs.setStatus(run.id, 'running', { backend: 'tensorflow' })).backend).toBe('tensorflow');
+        await store.runs.setStatus(run.id, 'completed');
+        await expectApiError(store.runs.setStatus(run.id, 'running'), 'conflict', /completed and cannot become running/);
+        await expectApiError(store.runs.setStatus(run.id, 'queued'), 'conflict', /queued/);
+        expect((await store.tasks.get(taskId))?.state).toBe('completed');
+
+        const job = await store.batchJobs.create({ inputPath: '/in', modelPath: '/m', decoding: {}, total: 1 });
+        expect((await store.batchJobs.setStatus(job.id, 'running')).status).toBe('running');
+        advance(1000);
+        await store.batchJobs.heartbeat(job.id);
+        expect((await store.batchJobs.get(job.id))?.heartbeatAt).toBe(new Date(now).toISOString());
+        expect(await store.batchJobs.setStatus(job.id, 'stopped', { error: 'Paused by the user.' })).toMatchObject({ status: 'stopped', error: 'Paused by the user.' });
+        expect((await store.tasks.get(job.taskId as number))?.state).toBe('cancelled');
+
+        const study = await store.studies.create({ name: 'facade', objective: 'val/loss', direction: 'minimize', searchSpace: {}, sampler: 'random', pruner: 'none', baseConfig: {} });
+        const trial = await store.studies.createTrial(study.id, {});
+        await expectApiError(store.studies.setTrialState(trial.id, 'queued'), 'conflict', /running and cannot become queued/);
+        expect(await store.studies.setTrialState(trial.id, 'failed', { error: 'diverged' })).toMatchObject({ state: 'failed', error: 'diverged' });
+        expect((await store.studies.setStatus(study.id, 'stopped')).status).toBe('stopped');
+        expect((await store.tasks.get(study.taskId as number))?.state).toBe('cancelled');
+        expect((await store.studies.setStatus(study.id, 'running')).status).toBe('running');
+        expect((await store.tasks.get(study.taskId as number))?.state).toBe('queued');
+        expect((await store.studies.setStatus(study.id, 'completed')).status).toBe('completed');
+      });
+
+      it('maps trial, batch job and study statuses from their tasks', async () => {
+        const study = await store.studies.create({ name: 'follow', objective: 'val/loss', direction: 'minimize', searchSpace: {}, sampler: 'random', pruner: 'median', baseConfig: {} });
+        expect(await store.tasks.get(study.taskId as number)).toMatchObject({ kind: 'study', state: 'queued', params: { studyId: study.id } });
+        const trial = await store.studies.createTrial(study.id, { lr: 0.1 }, 'queued');
+        expect(await store.tasks.get(trial.taskId as number)).toMatchObject({ kind: 'trial', state: 'queued', parentId: study.taskId, params: { trialId: trial.id, studyId: study.id } });
+        await store.tasks.claimById(trial.taskId as number, ownerA);
+        expect((await store.studies.getTrial(trial.id))?.state).toBe('running');
+        await store.tasks.finish(trial.taskId as number, ownerA, { state: 'completed', result: { pruned: true } });
+        expect((await store.studies.getTrial(trial.id))?.state).toBe('pruned');
+        const pruned = await store.studies.createTrial(study.id, {});
+        const done = await store.studies.setTrialState(pruned.id, 'pruned', { value: 2.5 });
+        expect(done).toMatchObject({ state: 'pruned', value: 2.5 });
+        expect((await store.tasks.get(pruned.taskId as number))?.result).toMatchObject({ pruned: true });
+        const cancelled = await store.studies.createTrial(study.id, {}, 'queued');
+        await store.tasks.requestStop(cancelled.taskId as number);
+        expect((await store.studies.getTrial(cancelled.id))?.state).toBe('cancelled');
+
+        const job = await store.batchJobs.create({ inputPath: '/photos', modelPath: '/m', decoding: {}, total: 2 });
+        expect(await store.tasks.get(job.taskId as number)).toMatchObject({ kind: 'batch', state: 'queued', params: { jobId: job.id }, subject: { type: 'batchJob', id: job.id } });
+        await store.tasks.claimById(job.taskId as number, ownerA);
+        expect((await store.batchJobs.get(job.id))?.status).toBe('running');
+        await store.tasks.finish(job.taskId as number, ownerA, { state: 'failed', error: 'model missing' });
+        expect(await store.batchJobs.get(job.id)).toMatchObject({ status: 'failed', error: 'model missing' });
+
+        await store.tasks.claimById(study.taskId as number, ownerA);
+        expect((await store.studies.get(study.id))?.status).toBe('running');
+        await store.tasks.finish(study.taskId as number, ownerA, { state: 'failed', error: 'search space empty' });
+        expect((await store.studies.get(study.id))?.status).toBe('stopped');
+        await store.tasks.resume(study.taskId as number);
+        expect((await store.studies.get(study.id))?.status).toBe('running');
+        await store.studies.delete(study.id);
+        expect(await store.tasks.get(study.taskId as number)).toBeNull();
+        expect(await store.tasks.get(trial.taskId as number)).toBeNull();
+      });
+
+      it('tells the hooks of task and run changes after they commit, and not of refused ones', async () => {
+        const events: string[] = [];
+        await fixture.dispose();
+        now = START;
+        fixture = await factory({
+          clock: () => now,
+          hooks: {
+            onTaskChanged: (task) => events.push(`task ${task.id} ${task.state}`),
+            onTaskDeleted: (taskId) => events.push(`task ${taskId} deleted`),
+            onRunChanged: (run) => events.push(`run ${run.id} ${run.status}`),
+          },
+        });
+        store = fixture.store;
+        const run = await newRun();
+        const taskId = run.taskId as number;
+        expect(events).toEqual([`task ${taskId} queued`, `run ${run.id} queued`]);
+        events.length = 0;
+        await store.tasks.claimById(taskId, ownerA);
+        expect(events).toEqual([`task ${taskId} running`, `run ${run.id} running`]);
+        events.length = 0;
+        await expectApiError(store.tasks.finish(taskId, ownerB, { state: 'completed' }), 'conflict');
+        expect(events).toEqual([]);
+        await store.tasks.finish(taskId, ownerA, { state: 'completed' });
+        await store.tasks.delete(taskId);
+        expect(events).toEqual([`task ${taskId} completed`, `run ${run.id} completed`, `task ${taskId} deleted`]);
       });
     });
 

@@ -59,6 +59,15 @@ describe('the contract', () => {
     }
   });
 
+  it('names every method namespace.verb and every event subject.happening with a singular subject', () => {
+    for (const name of methodNames) expect(name).toMatch(/^[a-z]+\.[a-z][A-Za-z]*$/);
+    for (const name of eventNames) {
+      expect(name).toMatch(/^[a-z]+\.[a-z][A-Za-z]*$/);
+      const subject = name.split('.')[0]!;
+      expect(subject.endsWith('s'), `${name}: an event's subject is one thing`).toBe(false);
+    }
+  });
+
   it('names event listeners onNamespaceNoun', () => {
     expect(eventListenerName('task.progress')).toBe('onTaskProgress');
     expect(eventListenerName('system.log')).toBe('onSystemLog');

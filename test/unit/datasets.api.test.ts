@@ -2,31 +2,22 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../src/main/api/handlers';
-import type { SynthParams } from '../../src/main/engine/handlers/data';
-import { synthesizeShapes } from '../../src/main/lib/data/shapes/synth';
+import { datasetProcessHandlers } from '../../src/main/engine/handlers/datasetProcess';
 import { createWorkbench, type Workbench } from '../../src/main/workbench';
 import type { MethodName, RequestOf, ResponseOf } from '../../src/shared/contract';
 import type { SynthResult } from '../../src/shared/datasetsTypes';
 import { ApiError } from '../../src/shared/errors';
 import type { TaskProgress, TaskRecord } from '../../src/shared/taskTypes';
 import { fakeSpawner } from '../helpers/fakeEngine';
+import { inProcessSpawner } from '../helpers/inProcessEngine';
 import { tempDir, writeFlickr8kCsv } from '../helpers/datasetFixtures';
 
-/** An engine that answers `data.synth` with the real renderer and everything else with an error. */
-const engine = () =>
-  fakeSpawner((call, reply) => {
-    if (call.method !== 'data.synth') return reply({ type: 'error', id: call.id, error: { code: 'internal', message: `unexpected ${call.method}` } });
-    void synthesizeShapes(call.params as SynthParams, {
-      onProgress: (p) => reply({ type: 'progress', id: call.id, progress: { stage: 'rendering', done: p.done, total: p.total } }),
-    }).then(
-      (value) => reply({ type: 'result', id: call.id, value }),
-      (error: Error) => reply({ type: 'error', id: call.id, error: { code: 'internal', message: error.message } }),
-    );
-  });
+/** The engine is never needed here; the dataset process's real handlers run in this process. */
+const engine = () => fakeSpawner((call, reply) => reply({ type: 'error', id: call.id, error: { code: 'internal', message: `unexpected ${call.method}` } }));
 
 let temp: ReturnType<typeof tempDir>;
 let workbench: Workbench;
-const open = () => createWorkbench({ dataDir: join(temp.dir, 'data'), echoLogs: false, spawnEngine: engine() });
+const open = () => createWorkbench({ dataDir: join(temp.dir, 'data'), echoLogs: false, spawnEngine: engine(), spawnDatasets: inProcessSpawner(datasetProcessHandlers) });
 
 beforeEach(() => {
   temp = tempDir('datasets-api-');

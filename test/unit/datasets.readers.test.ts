@@ -179,12 +179,13 @@ describe('problems are reported, not fatal', () => {
     expect(dataset.problems.counts).toEqual({ 'not-in-split': 1, 'unknown-image': 1 });
   });
 
-  it('says where it looked when the image folder cannot be found', async () => {
+  it('says where it looked when the image folder cannot be found (and, with no usable caption, refuses the dataset)', async () => {
     write(join(dir, 'captions.txt'), 'image,caption\nx.jpg,a thing\n');
-    const dataset = await readDataset(dir);
-    expect(dataset.images).toEqual([]);
-    expect(dataset.problems.counts).toEqual({ 'image-folder-not-found': 1, 'missing-image': 1 });
-    expect(dataset.problems.examples[0]?.message).toContain(join(dir, 'Images'));
+    const error = await readDataset(dir).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toContain('no usable captions');
+    expect((error as Error).message).toContain('1 image-folder-not-found, 1 missing-image');
+    expect((error as Error).message).toContain(join(dir, 'Images'));
   });
 });
 

@@ -47,6 +47,11 @@ describe('runs API', () => {
     const metricEvents = events.filter((entry) => entry.event === 'run.metrics');
     expect(metricEvents.reduce((sum, entry) => sum + (entry.payload as { points: unknown[] }).points.length, 0)).toBe(5000);
     expect(events.some((entry) => entry.event === 'run.updated' && (entry.payload as { id: number }).id === run.id)).toBe(true);
+    // Its training task's changes reach the UI too: one event per commit (created and claimed at once).
+    const taskStates = events
+      .filter((entry) => entry.event === 'task.updated' && (entry.payload as { id: number }).id === run.taskId)
+      .map((entry) => (entry.payload as { state: string }).state);
+    expect(taskStates).toEqual(['running']);
 
     const list = await call('runs.list', { metrics: [{ key: 'train/loss' }] });
     expect(list.total).toBe(1);

@@ -52,10 +52,11 @@ describe('a fresh database', () => {
     expect(result).toEqual({
       from: 0,
       to: LATEST_SCHEMA_VERSION,
-      applied: ['0001-initial', '0002-evaluations', '0003-tuning', '0004-batch-jobs', '0005-tasks'],
+      applied: migrations.map((migration) => `${String(migration.version).padStart(4, '0')}-${migration.name}`),
     });
     expect(tables(database)).toEqual([
       'artifacts',
+      'batch_job_settings',
       'batch_jobs',
       'batch_results',
       'checkpoints',

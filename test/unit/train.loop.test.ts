@@ -134,3 +134,51 @@ describe('training loop', () => {
     expect(best.json.state.epochsCompleted).toBe(result.bestEpoch);
   });
 });
+
+describe('resume after a kill', () => {
+  it('removes leftover temporary and replaced folders and puts the best epoch back into best/', async () => {
+    const { cpSync, mkdirSync, rmSync } = await import('node:fs');
+    const { readCheckpointHeader } = await import('../../src/main/lib/checkpoints/folders');
+    const config = tinyConfig(workspace.dataset, (c) => (c.training.epochs = 3));
+    // 4 steps an epoch: 8 steps end two epochs, and the 9th call stops at the start of the third.
+    const first = await trainTiny(workspace, config, { maxSteps: 8 });
+    const dir = join(first.runDir, 'checkpoints');
+    const stopState = await readCheckpointHeader(first.result.lastCheckpoint!);
+    const bestEpoch = stopState!.bestEpoch!;
+    const otherEpoch = bestEpoch === 1 ? 2 : 1;
+    // What kills leave: best/ behind the state, an unfinished write, a replaced folder never removed.
+    rmSync(join(dir, 'best'), { recursive: true });
+    cpSync(join(dir, `epoch-000${otherEpoch}`), join(dir, 'best'), { recursive: true });
+    mkdirSync(join(dir, 'epoch-0003.tmp-99-abcd'));
+    cpSync(join(dir, 'epoch-0001'), join(dir, 'epoch-0001.old-99-abcd'), { recursive: true });
+    const warnings: string[] = [];
+    const resumed = await trainTiny(workspace, config, { maxSteps: 0, resumeFrom: first.result.lastCheckpoint!, runDir: first.runDir, log: (_, message) => warnings.push(message) });
+    expect(resumed.result.outcome).toBe('stopped');
+    expect(readdirSync(dir).filter((name) => /\.(tmp|old)-/.test(name))).toEqual([]);
+    expect((await readCheckpointHeader(join(dir, 'best')))!.epochsCompleted).toBe(bestEpoch);
+    expect(resumed.result.bestCheckpoint).toBe(join(dir, 'best'));
+    expect(warnings.some((message) => message.includes(`copied epoch-000${bestEpoch}`))).toBe(true);
+  });
+});
+
+describe('the end-of-epoch hook', () => {
+  it('prunes at once: the run ends after that epoch as pruned, keeps its checkpoints, and a resume has nothing left to do', async () => {
+    const config = tinyConfig(workspace.dataset, (c) => (c.training.epochs = 3));
+    const seen: number[] = [];
+    const pruned = await trainTiny(workspace, config, {
+      onEpochEnd: (end) => {
+        seen.push(end.epoch);
+        expect(end.epochs).toBe(3);
+        expect(Number.isFinite(end.record.valLoss)).toBe(true);
+        return end.epoch === 1 ? 'stop' : 'continue';
+      },
+    });
+    expect(seen).toEqual([1]);
+    expect(pruned.result.outcome).toBe('pruned');
+    expect(pruned.result.epochsCompleted).toBe(1);
+    expect(readdirSync(join(pruned.runDir, 'checkpoints')).sort()).toEqual(['best', 'epoch-0001']);
+    const again = await trainTiny(workspace, config, { resumeFrom: pruned.result.lastCheckpoint!, runDir: pruned.runDir });
+    expect(again.result.outcome).toBe('completed');
+    expect(again.result.globalStep).toBe(pruned.result.globalStep);
+  });
+});

@@ -1,4 +1,5 @@
 /** All handlers, one group per domain. A missing method is a compile error here. */
+import { batchHandlers } from './batch';
 import { datasetHandlers } from './datasets';
 import { galleryHandlers } from './gallery';
 import type { Handlers } from './handlers';
@@ -8,6 +9,7 @@ import { runHandlers } from './runs';
 import { systemHandlers } from './system';
 import { taskHandlers } from './tasks';
 import { trainingHandlers } from './training';
+import { tuningHandlers } from './tuning';
 
 export function createHandlers(services: Services): Handlers {
   return {
@@ -18,5 +20,7 @@ export function createHandlers(services: Services): Handlers {
     ...runHandlers(services),
     ...trainingHandlers(services),
     ...taskHandlers(services),
+    ...tuningHandlers(services),
+    ...batchHandlers(services),
   };
 }

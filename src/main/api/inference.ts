@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import { ApiError } from '../../shared/errors';
 import { resultsFileOf } from '../evaluation/evaluationService';
-import { captionWithModel, exportModel, importModel, listModels } from '../inference/models';
 import type { HandlersFor } from './handlers';
 import type { Services } from './services';
 
@@ -25,16 +24,16 @@ export function inferenceHandlers(services: Services): HandlersFor<'eval.' | 'mo
       return services.store.evaluations.list(request.runId !== undefined ? { runId: request.runId } : {});
     },
     async 'models.export'(request) {
-      return exportModel(services, request);
+      return services.models.export(request);
     },
     async 'models.import'(request) {
-      return importModel(services, request);
+      return services.models.import(request);
     },
     async 'models.list'() {
-      return listModels(services);
+      return services.models.list();
     },
     async 'models.caption'(request) {
-      return captionWithModel(services, request);
+      return services.models.caption(request);
     },
   };
 }

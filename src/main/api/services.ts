@@ -1,13 +1,16 @@
 /** Everything the API handlers use. Built once per process by `createWorkbench`. */
+import type { BatchService } from '../batch/service';
 import type { EventBus } from '../core/eventBus';
 import type { Logger } from '../core/logger';
 import type { MediaRoots } from '../core/mediaRoots';
 import type { DatasetService } from '../datasets/service';
 import type { EvaluationService } from '../evaluation/evaluationService';
 import type { EngineSupervisor } from '../engine/supervisor';
+import type { ModelService } from '../inference/models';
 import type { ExperimentStore } from '../store';
 import type { TaskRuntime } from '../tasks/runtime';
 import type { TrainingService } from '../training/trainingService';
+import type { TuningService } from '../tuning/tuningService';
 
 export interface Services {
   dataDir: string;
@@ -25,4 +28,10 @@ export interface Services {
   datasets: DatasetService;
   /** Evaluations of run checkpoints as tasks (src/main/evaluation). */
   evaluation: EvaluationService;
+  /** Model packages: export, import, list, caption (src/main/inference). */
+  models: ModelService;
+  /** Tuning studies as tasks: trials as training runs, sampler and pruner from src/main/lib/tuning (src/main/tuning). */
+  tuning: TuningService;
+  /** Batch captioning jobs: create, run, review, write outputs (src/main/batch). */
+  batch: BatchService;
 }

@@ -12,6 +12,8 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode = 1,
+    /** The command's `--json` output already states the failure (its final line), so none is added. */
+    readonly reportedInJson = false,
   ) {
     super(message);
   }

@@ -1,7 +1,7 @@
 /** `captioner`: every workbench job, headless. */
 import { ApiError } from '../../shared/errors';
 import { commands } from './commands';
-import { CliError } from './context';
+import { CliError, printJson } from './context';
 
 function help(): string {
   const width = Math.max(...commands.map((command) => command.name.length)) + 2;
@@ -36,16 +36,21 @@ export async function main(argv: string[]): Promise<number> {
     await command.run(rest);
     return 0;
   } catch (error) {
+    // Whatever went wrong: the reason on stderr, a non-zero code, and with --json one line saying the same on stdout.
+    const json = rest.includes('--json');
     if (error instanceof CliError) {
       process.stderr.write(`captioner ${name}: ${error.message}\n`);
+      if (json && !error.reportedInJson) printJson({ type: 'error', command: name, error: error.message, exitCode: error.exitCode });
       return error.exitCode;
     }
     if (error instanceof ApiError) {
       const details = error.issues.map((issue) => `\n  ${issue.path}: ${issue.message}`).join('');
       process.stderr.write(`captioner ${name}: ${error.message}${details}\n`);
+      if (json) printJson({ type: 'error', command: name, error: error.message, code: error.code, issues: error.issues, exitCode: 1 });
       return 1;
     }
     process.stderr.write(`captioner ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    if (json) printJson({ type: 'error', command: name, error: error instanceof Error ? error.message : String(error), exitCode: 1 });
     return 1;
   }
 }

@@ -28,9 +28,15 @@ export function rendererDir(): string {
  * The engine's entry: the built bundle when this code runs built, the
  * TypeScript source (through tsx) when it runs from source, as under vitest.
  */
-export function engineEntry(): { entry: string; execArgv: string[] } {
+/** The entry of a worker process: the TensorFlow.js engine, or the plain-Node dataset process. */
+export type WorkerProcess = 'engine' | 'datasets';
+
+const SOURCE_ENTRY: Record<WorkerProcess, string> = { engine: 'entry.ts', datasets: 'datasetEntry.ts' };
+const BUILT_ENTRY: Record<WorkerProcess, string> = { engine: 'engine.js', datasets: 'datasets.js' };
+
+export function engineEntry(process: WorkerProcess = 'engine'): { entry: string; execArgv: string[] } {
   if (__filename.endsWith('.ts')) {
-    return { entry: join(appRoot(), 'src', 'main', 'engine', 'entry.ts'), execArgv: ['--import', 'tsx'] };
+    return { entry: join(appRoot(), 'src', 'main', 'engine', SOURCE_ENTRY[process]), execArgv: ['--import', 'tsx'] };
   }
-  return { entry: join(appRoot(), 'out', 'main', 'engine.js'), execArgv: [] };
+  return { entry: join(appRoot(), 'out', 'main', BUILT_ENTRY[process]), execArgv: [] };
 }

@@ -1,66 +1,60 @@
 /**
- * The datasets domain in the main process: importing (read, register in the
- * store, open the image folder to the UI), stats, browsing and image detail
- * over datasets read with the plain-Node readers, and Shapes generation as
- * `synthesis` tasks that the engine renders. The two most recently used datasets stay parsed in memory so
- * paging and searching do not re-read annotation files.
+ * The datasets domain in the main process: importing (read in the dataset
+ * process, registered in the store, its image folder opened to the UI),
+ * stats, browsing and image detail answered by the dataset process, and
+ * Shapes generation as `synthesis` tasks that the dataset process renders.
+ * The main process never parses an annotation file: a 66 MB COCO file reads
+ * in the dataset process while the UI stays responsive.
  */
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import sharp from 'sharp';
+import { z } from 'zod';
 import type {
   BrowsePage,
   CreateShapesResult,
+  DatasetImported,
   DatasetStats,
   DatasetSummary,
   GroundedScore,
   ImageDetail,
-  ShapesScene,
   SynthResult,
 } from '../../shared/datasetsTypes';
 import type { MethodName, ParsedRequestOf } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';
 import type { DatasetRecord } from '../../shared/storeTypes';
-import { z } from 'zod';
 import type { Logger } from '../core/logger';
 import type { MediaRoots } from '../core/mediaRoots';
+import type { DatasetSource } from '../engine/handlers/datasetFiles';
+import type { DatasetProcessHandlers } from '../engine/handlers/datasetProcess';
+import type { EngineProgress } from '../engine/protocol';
 import type { EngineSupervisor } from '../engine/supervisor';
+import { withBadImages, type ImageToVerify, type VerifyImagesResult } from '../lib/data/readers/verifyImages';
+import { MAX_STORED_UNREADABLE, scenesFileFor } from '../lib/data/facts';
+import { loadScenes, sceneIndex, scoreGrounded } from '../lib/data/shapes/grounded';
+import { SHAPES_SCENES_FILE } from '../lib/data/shapes/synth';
 import type { ExperimentStore } from '../store';
 import type { TaskRuntime } from '../tasks/runtime';
 import type { TaskHandler } from '../tasks/types';
-import { DatasetIndex, toItem } from '../lib/data/browse';
-import { readDataset, type DatasetFormat } from '../lib/data/readers';
-import { DatasetFormatError } from '../lib/data/readers/types';
-import { loadScenes, sceneIndex, scoreGrounded } from '../lib/data/shapes/grounded';
-import { SHAPES_SCENES_FILE } from '../lib/data/shapes/synth';
-import { computeStats } from '../lib/data/stats';
-import { tokenizeCaption } from '../lib/data/text/tokenize';
-import { asJson, defaultName, isDatasetFormat, readStoredStats, scenesFileFor, storedStats, toSummary } from './summary';
+import { asJson, isDatasetFormat, readStoredStats, toSummary } from './summary';
 
 type Req<M extends MethodName & `datasets.${string}`> = ParsedRequestOf<M>;
 
-interface Loaded {
-  updatedAt: string;
-  index: DatasetIndex;
-  scenes: Map<string, ShapesScene> | null;
-}
-
-const KEEP_LOADED = 2;
-
-/** Reader errors become API errors that keep the file and line in the message. */
-async function read(path: string, format?: DatasetFormat, imagesDir?: string | null) {
-  try {
-    return await readDataset(path, { ...(format ? { format } : {}), ...(imagesDir ? { imagesDir } : {}) });
-  } catch (error) {
-    if (error instanceof DatasetFormatError) throw new ApiError('invalid_request', error.message);
-    throw error;
-  }
+/** How the dataset process finds a registered dataset; the key changes when it is re-imported. */
+function sourceOf(record: DatasetRecord): DatasetSource {
+  const stored = readStoredStats(record);
+  return {
+    key: `dataset:${record.id}@${record.updatedAt}`,
+    path: record.path,
+    ...(isDatasetFormat(record.format) ? { format: record.format } : {}),
+    imagesDir: stored.imagesDir,
+  };
 }
 
 export interface DatasetServiceDeps {
   dataDir: string;
   store: ExperimentStore;
-  engine: EngineSupervisor;
+  /** The dataset process: reads, pages and renders datasets. */
+  files: EngineSupervisor<DatasetProcessHandlers>;
   tasks: TaskRuntime;
   mediaRoots: MediaRoots;
   logger: Logger;
@@ -82,26 +76,33 @@ const synthesisParams = z
   .strict();
 type SynthesisParams = z.infer<typeof synthesisParams>;
 
-export class DatasetService {
-  private readonly loaded = new Map<number, Loaded>();
-  private readonly reading = new Map<string, Promise<Loaded>>();
+/** An import task's params: the dataset whose images it decodes. */
+const importParams = z.object({ datasetId: z.number().int().positive() }).strict();
+type ImportParams = z.infer<typeof importParams>;
 
+export interface VerifySummary {
+  datasetId: number;
+  checked: number;
+  unreadable: number;
+}
+
+export class DatasetService {
   constructor(private readonly services: DatasetServiceDeps) {}
 
-  /** Shapes generation as a task: the engine renders, then the dataset is registered if asked. */
+  /** Shapes generation as a task: the dataset process renders, then the dataset is registered if asked. */
   synthesisTask(): TaskHandler<SynthesisParams, SynthResult> {
     return {
       kind: 'synthesis',
       parse: (params) => synthesisParams.parse(params),
       run: async ({ params, signal, progress }) => {
         const { register, registerAs, ...options } = params;
-        const result = await this.services.engine.call('data.synth', options, {
+        const result = await this.services.files.call('data.synth', options, {
           signal,
           onProgress: (p) => progress({ stage: p.stage, done: p.done, total: p.total, unit: 'images', ...(p.message ? { message: p.message } : {}) }),
         });
         // A stop that arrived as the last image was written still means "do not register it".
         if (signal.aborted) throw new ApiError('cancelled', `Stopped; ${options.out} is not registered.`);
-        const dataset = register || registerAs ? await this.import({ path: options.out, ...(registerAs ? { name: registerAs } : {}) }) : null;
+        const dataset = register || registerAs ? await this.import({ path: options.out, verify: false, ...(registerAs ? { name: registerAs } : {}) }) : null;
         return { ...result, dataset };
       },
       // Rendering is quick to redo and a half-written folder is not a dataset.
@@ -116,20 +117,65 @@ export class DatasetService {
     }
   }
 
-  async import(request: Req<'datasets.import'>): Promise<DatasetSummary> {
+  /**
+   * The thorough half of an import, as a task: every image decoded at
+   * thumbnail size in the dataset process; each unreadable one is kept with
+   * its reason in the dataset's problems. Safe to run again after a crash.
+   */
+  importTask(): TaskHandler<ImportParams, VerifySummary> {
+    return {
+      kind: 'import',
+      parse: (params) => importParams.parse(params),
+      run: async ({ params, signal, progress }) => {
+        const { store, files, logger } = this.services;
+        const record = await this.record(params.datasetId);
+        const result = await files.call(
+          'dataset.verify',
+          { source: sourceOf(record) },
+          { signal, onProgress: (p) => progress({ stage: p.stage, done: p.done, total: p.total, unit: 'images', ...(p.message ? { message: p.message } : {}) }) },
+        );
+        // Missing files were already counted when the dataset was read.
+        const unreadable = result.bad.filter((bad) => bad.kind === 'unreadable-image');
+        const stored = readStoredStats(await this.record(params.datasetId));
+        const before = stored.verified?.unreadable ?? 0;
+        await store.datasets.updateStats(params.datasetId, asJson({
+          ...stored,
+          problems: stored.problems - before + unreadable.length,
+          verified: { checked: result.checked, unreadable: unreadable.length, at: new Date().toISOString() },
+          unreadable: unreadable.slice(0, MAX_STORED_UNREADABLE),
+        }));
+        if (unreadable.length > 0) logger.warn(`Dataset "${record.name}": ${unreadable.length} of ${result.checked} images do not decode (see its problems).`);
+        return { datasetId: params.datasetId, checked: result.checked, unreadable: unreadable.length };
+      },
+      // Decoding again from the start is safe and the answer is the same.
+      onCrash: 'resume',
+    };
+  }
+
+  async import(request: Req<'datasets.import'>): Promise<DatasetImported> {
     const path = resolve(request.path);
     const imagesDir = request.imagesDir ? resolve(request.imagesDir) : null;
-    const dataset = await read(path, request.format, imagesDir);
-    const record = await this.services.store.datasets.register({
-      name: request.name ?? defaultName(path, dataset),
-      path,
-      format: dataset.format,
-      stats: asJson(storedStats(dataset, imagesDir)),
+    // A one-off key: an import always reads the files as they are now.
+    const opened = await this.services.files.call('dataset.open', {
+      source: { key: `import:${path}:${Date.now()}`, path, ...(request.format ? { format: request.format } : {}), imagesDir },
     });
-    this.services.mediaRoots.add(dataset.imageRoot);
-    await this.remember(record, new DatasetIndex(dataset));
-    this.services.logger.info(`Imported dataset "${record.name}" (${dataset.format}, ${dataset.images.length} images) from ${path}.`);
-    return toSummary(record);
+    const record = await this.services.store.datasets.register({
+      name: request.name ?? opened.defaultName,
+      path,
+      format: opened.format,
+      stats: asJson(opened.facts),
+    });
+    this.services.mediaRoots.add(opened.facts.imageRoot);
+    this.services.logger.info(`Imported dataset "${record.name}" (${opened.format}, ${opened.facts.images} images) from ${path}.`);
+    const verify = request.verify
+      ? await this.services.tasks.submit({
+          kind: 'import',
+          title: `Verify the images of "${record.name}"`,
+          params: { datasetId: record.id },
+          subject: { type: 'dataset', id: record.id },
+        })
+      : null;
+    return { ...toSummary(record), verifyTaskId: verify?.id ?? null };
   }
 
   async list(): Promise<DatasetSummary[]> {
@@ -138,56 +184,44 @@ export class DatasetService {
 
   async remove(datasetId: number): Promise<{ removed: boolean }> {
     await this.services.store.datasets.delete(datasetId);
-    this.loaded.delete(datasetId);
     return { removed: true };
   }
 
   async stats(request: Req<'datasets.stats'>): Promise<DatasetStats> {
     const options = { minCount: request.minCount, topWords: request.topWords };
     if (request.datasetId !== undefined) {
-      const { index, scenes } = await this.load(request.datasetId);
-      return computeStats(index.dataset, { ...options, shapes: scenes !== null });
+      const record = await this.record(request.datasetId);
+      const stats = await this.services.files.call('dataset.stats', { source: sourceOf(record), ...options, cache: true });
+      // Unreadable images found by the import's verification are problems of the dataset too.
+      const { unreadable } = readStoredStats(record);
+      return unreadable.length > 0 ? { ...stats, problems: withBadImages(stats.problems, unreadable) } : stats;
     }
-    const dataset = await read(resolve(request.path as string), request.format, request.imagesDir ? resolve(request.imagesDir) : null);
-    return computeStats(dataset, { ...options, shapes: scenesFileFor(dataset) !== null });
+    const path = resolve(request.path as string);
+    const source: DatasetSource = { key: `path:${path}`, path, ...(request.format ? { format: request.format } : {}), imagesDir: request.imagesDir ? resolve(request.imagesDir) : null };
+    return this.services.files.call('dataset.stats', { source, ...options, cache: false });
   }
 
   async browse(request: Req<'datasets.browse'>): Promise<BrowsePage> {
-    const { index } = await this.load(request.datasetId);
-    const page = await index.browse(request);
+    const source = sourceOf(await this.record(request.datasetId));
+    const page = await this.services.files.call('dataset.browse', {
+      source,
+      offset: request.offset,
+      limit: request.limit,
+      ...(request.search ? { search: request.search } : {}),
+      ...(request.split ? { split: request.split } : {}),
+    });
     return { datasetId: request.datasetId, offset: request.offset, limit: request.limit, ...page };
   }
 
   async image(request: Req<'datasets.image'>): Promise<ImageDetail> {
-    const { index, scenes } = await this.load(request.datasetId);
-    const image = index.image(request.imageId);
-    if (!image) throw new ApiError('not_found', `Dataset ${request.datasetId} has no image "${request.imageId}".`);
-    let width: number | null = null;
-    let height: number | null = null;
-    let format: string | null = null;
-    let bytes = 0;
-    let error: string | null = null;
-    try {
-      bytes = (await stat(image.file)).size;
-      // Header only: sharp does not decode pixels for metadata.
-      const meta = await sharp(image.file).metadata();
-      const rotated = (meta.orientation ?? 1) >= 5;
-      width = (rotated ? meta.height : meta.width) ?? null;
-      height = (rotated ? meta.width : meta.height) ?? null;
-      format = meta.format ?? null;
-    } catch (e) {
-      error = (e as Error).message;
-    }
-    return {
-      ...toItem(image),
-      width,
-      height,
-      format,
-      bytes,
-      tokens: image.captions.map(tokenizeCaption),
-      scene: scenes?.get(image.id.split('/').pop() as string) ?? null,
-      error,
-    };
+    const detail = await this.services.files.call('dataset.image', { source: sourceOf(await this.record(request.datasetId)), imageId: request.imageId });
+    if (!detail) throw new ApiError('not_found', `Dataset ${request.datasetId} has no image "${request.imageId}".`);
+    return detail;
+  }
+
+  /** Decodes every image at thumbnail size in the dataset process; answers the unreadable ones with their reasons. */
+  verifyImages(images: ImageToVerify[], options: { signal?: AbortSignal; onProgress?: (progress: EngineProgress) => void } = {}): Promise<VerifyImagesResult> {
+    return this.services.files.call('data.verifyImages', { images }, options);
   }
 
   /** Queues the generation of a Shapes dataset; follow the task for progress and its SynthResult. */
@@ -222,43 +256,9 @@ export class DatasetService {
     return scoreGrounded(sceneIndex(scenes), Object.entries(request.captions));
   }
 
-  private async load(datasetId: number): Promise<Loaded> {
+  private async record(datasetId: number): Promise<DatasetRecord> {
     const record = await this.services.store.datasets.get(datasetId);
     if (!record) throw new ApiError('not_found', `Dataset ${datasetId} does not exist.`);
-    const cached = this.loaded.get(datasetId);
-    if (cached && cached.updatedAt === record.updatedAt) {
-      // Most recently used last, so the oldest is evicted first.
-      this.loaded.delete(datasetId);
-      this.loaded.set(datasetId, cached);
-      return cached;
-    }
-    // Calls that arrive while the dataset is being read share that one read.
-    const key = `${datasetId}@${record.updatedAt}`;
-    let pending = this.reading.get(key);
-    if (!pending) {
-      const stored = readStoredStats(record);
-      pending = read(record.path, isDatasetFormat(record.format) ? record.format : undefined, stored.imagesDir).then((dataset) =>
-        this.remember(record, new DatasetIndex(dataset)),
-      );
-      this.reading.set(key, pending);
-      void pending.finally(() => this.reading.delete(key)).catch(() => undefined);
-    }
-    return pending;
-  }
-
-  private async remember(record: DatasetRecord, index: DatasetIndex): Promise<Loaded> {
-    const scenesFile = scenesFileFor(index.dataset);
-    const entry: Loaded = { updatedAt: record.updatedAt, index, scenes: null };
-    if (scenesFile) {
-      // A damaged scenes.json only loses the scene view, not the dataset.
-      entry.scenes = await loadScenes(scenesFile).then(sceneIndex, (error: unknown) => {
-        this.services.logger.warn(`Shapes scenes unreadable: ${(error as Error).message}`);
-        return null;
-      });
-    }
-    this.loaded.delete(record.id);
-    this.loaded.set(record.id, entry);
-    while (this.loaded.size > KEEP_LOADED) this.loaded.delete(this.loaded.keys().next().value as number);
-    return entry;
+    return record;
   }
 }

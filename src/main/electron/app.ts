@@ -55,7 +55,10 @@ async function start(): Promise<void> {
   const current = createWorkbench({
     defaultDataDir: join(app.getPath('userData'), 'workbench'),
     spawnEngine: utilitySpawner(() =>
-      utilityProcess.fork(engineEntry().entry, [], { serviceName: 'Captioning engine', stdio: 'inherit' }),
+      utilityProcess.fork(engineEntry('engine').entry, [], { serviceName: 'Captioning engine', stdio: 'inherit' }),
+    ),
+    spawnDatasets: utilitySpawner(() =>
+      utilityProcess.fork(engineEntry('datasets').entry, [], { serviceName: 'Captioning datasets', stdio: 'inherit' }),
     ),
   });
   workbench = current;

@@ -1,12 +1,12 @@
-/** The engine as a `child_process.fork` child: headless mode, the CLI and tests. */
+/** A worker process as a `child_process.fork` child: headless mode, the CLI and tests. */
 import { fork, type ChildProcess } from 'node:child_process';
-import { engineEntry } from '../core/paths';
+import { engineEntry, type WorkerProcess } from '../core/paths';
 import type { EngineChannel, EngineSpawner } from './channel';
 import { isFromEngine, type FromEngine } from './protocol';
 
-export function forkSpawner(env: NodeJS.ProcessEnv = process.env): EngineSpawner {
+export function forkSpawner(env: NodeJS.ProcessEnv = process.env, which: WorkerProcess = 'engine'): EngineSpawner {
   return () => {
-    const { entry, execArgv } = engineEntry();
+    const { entry, execArgv } = engineEntry(which);
     const child = fork(entry, [], {
       execArgv,
       env: { ...env, CAPTIONER_ENGINE: '1' },

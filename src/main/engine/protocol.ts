@@ -1,5 +1,6 @@
 /**
- * Messages between the main process and the engine process. Every call has an
+ * Messages between the main process and a worker process (the TensorFlow.js
+ * engine, or the plain-Node dataset process). Every call has an
  * id; progress, the call's typed events and the final answer carry it back;
  * `cancel` aborts the call's AbortSignal inside the engine. Plain
  * JSON-serializable data only.
@@ -15,12 +16,20 @@ import type { ApiErrorData } from '../../shared/errors';
 import type { LogLevel } from '../../shared/types';
 import type { EngineHandlers } from './handlers/index';
 
-export type EngineMethod = keyof EngineHandlers & string;
-export type EngineParams<M extends EngineMethod> = Parameters<EngineHandlers[M]>[0];
-export type EngineResult<M extends EngineMethod> = Awaited<ReturnType<EngineHandlers[M]>>;
+/** The methods one process answers: name → handler. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler's own params and events type it; this is only the shape
+export type HandlerMap = Record<string, (params: any, context: EngineContext<any>) => Promise<unknown>>;
+
+export type MethodOf<H extends HandlerMap> = keyof H & string;
+export type ParamsOf<H extends HandlerMap, M extends MethodOf<H>> = Parameters<H[M]>[0];
+export type ResultOf<H extends HandlerMap, M extends MethodOf<H>> = Awaited<ReturnType<H[M]>>;
 /** What a method streams while it runs (`never` for methods that stream nothing but progress). */
-export type EngineEvents<M extends EngineMethod> =
-  Parameters<EngineHandlers[M]>[1] extends EngineContext<infer E> ? E : never;
+export type EventsOf<H extends HandlerMap, M extends MethodOf<H>> = Parameters<H[M]>[1] extends EngineContext<infer E> ? E : never;
+
+export type EngineMethod = MethodOf<EngineHandlers>;
+export type EngineParams<M extends EngineMethod> = ParamsOf<EngineHandlers, M>;
+export type EngineResult<M extends EngineMethod> = ResultOf<EngineHandlers, M>;
+export type EngineEvents<M extends EngineMethod> = EventsOf<EngineHandlers, M>;
 
 export interface EngineProgress {
   stage: string;

@@ -1,19 +1,14 @@
 /**
- * Owns the engine process: starts it, routes calls and progress by id, and
- * when the process dies fails every call in flight with a clear error and
- * starts a new one. The main process never runs a tensor op itself.
+ * Owns a worker process (the engine, or the dataset process): starts it,
+ * routes calls, progress and events by id, and when the process dies fails
+ * every call in flight with a clear error and starts a new one. The main
+ * process never runs a tensor op or parses a large file itself.
  */
 import { ApiError } from '../../shared/errors';
 import type { EngineStatus } from '../../shared/types';
 import type { EngineChannel, EngineSpawner } from './channel';
-import type {
-  EngineEvents,
-  EngineMethod,
-  EngineParams,
-  EngineProgress,
-  EngineResult,
-  FromEngine,
-} from './protocol';
+import type { EngineHandlers } from './handlers/index';
+import type { EngineProgress, EventsOf, FromEngine, HandlerMap, MethodOf, ParamsOf, ResultOf } from './protocol';
 
 interface PendingCall {
   method: string;
@@ -39,7 +34,7 @@ export interface SupervisorHooks {
 const MAX_RAPID_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
 
-export class EngineSupervisor {
+export class EngineSupervisor<H extends HandlerMap = EngineHandlers> {
   private channel: EngineChannel | null = null;
   private ready: Promise<void> | null = null;
   private readonly pending = new Map<number, PendingCall>();
@@ -53,6 +48,8 @@ export class EngineSupervisor {
   constructor(
     private readonly spawn: EngineSpawner,
     private readonly hooks: SupervisorHooks = {},
+    /** How the process is named in errors and logs. */
+    private readonly name = 'engine',
   ) {}
 
   status(): EngineStatus {
@@ -76,7 +73,7 @@ export class EngineSupervisor {
         }
       });
       channel.onExit((reason) => {
-        reject(new ApiError('engine_unavailable', `The engine process stopped before it was ready (${reason}).`));
+        reject(new ApiError('engine_unavailable', `The ${this.name} process stopped before it was ready (${reason}).`));
         this.handleExit(channel, reason);
       });
     });
@@ -85,17 +82,13 @@ export class EngineSupervisor {
     return this.ready;
   }
 
-  async call<M extends EngineMethod>(
-    method: M,
-    params: EngineParams<M>,
-    options: CallOptions<EngineEvents<M>> = {},
-  ): Promise<EngineResult<M>> {
+  async call<M extends MethodOf<H>>(method: M, params: ParamsOf<H, M>, options: CallOptions<EventsOf<H, M>> = {}): Promise<ResultOf<H, M>> {
     if (options.signal?.aborted) throw new ApiError('cancelled', `${method} was cancelled.`);
     await this.start();
     const channel = this.channel;
-    if (!channel) throw new ApiError('engine_unavailable', 'The engine is not running.');
+    if (!channel) throw new ApiError('engine_unavailable', `The ${this.name} process is not running.`);
     const id = this.nextId++;
-    return new Promise<EngineResult<M>>((resolve, reject) => {
+    return new Promise<ResultOf<H, M>>((resolve, reject) => {
       const onAbort = () => channel.send({ type: 'cancel', id });
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const settle = () => options.signal?.removeEventListener('abort', onAbort);
@@ -103,7 +96,7 @@ export class EngineSupervisor {
         method,
         resolve: (value) => {
           settle();
-          resolve(value as EngineResult<M>);
+          resolve(value as ResultOf<H, M>);
         },
         reject: (error) => {
           settle();
@@ -169,8 +162,8 @@ export class EngineSupervisor {
       call.reject(
         new ApiError(
           'engine_crashed',
-          `The engine process stopped (${reason}) while running ${call.method}. ` +
-            'A new engine has been started; run it again, or resume it if it was a training run.',
+          `The ${this.name} process stopped (${reason}) while running ${call.method}. ` +
+            `A new ${this.name} process has been started; run it again, or resume it if it was a training run.`,
         ),
       );
     }
@@ -179,11 +172,11 @@ export class EngineSupervisor {
       return;
     }
     this.setState('crashed');
-    this.hooks.onLog?.('error', `Engine stopped: ${reason}.`);
+    this.hooks.onLog?.('error', `The ${this.name} process stopped: ${reason}.`);
     const now = Date.now();
     this.recentRestarts = this.recentRestarts.filter((t) => now - t < RESTART_WINDOW_MS);
     if (this.recentRestarts.length >= MAX_RAPID_RESTARTS) {
-      this.hooks.onLog?.('error', `Engine crashed ${MAX_RAPID_RESTARTS} times in a minute; not restarting it again.`);
+      this.hooks.onLog?.('error', `The ${this.name} process crashed ${MAX_RAPID_RESTARTS} times in a minute; not restarting it again.`);
       return;
     }
     this.recentRestarts.push(now);

@@ -10,9 +10,19 @@ import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../shared/errors';
 import type { CaptionResult, CheckpointChoice, DecodingSettings, ModelPackageInfo } from '../../shared/inferenceTypes';
 import type { EvaluationRecord, JsonObject } from '../../shared/storeTypes';
-import type { Services } from '../api/services';
+import type { Logger } from '../core/logger';
+import type { EngineSupervisor } from '../engine/supervisor';
+import type { ExperimentStore } from '../store';
 import { readPackageInfo } from '../lib/packages/packageInfo';
 import { resolveCheckpoint } from './checkpoints';
+
+/** What the models domain needs; the workbench's services satisfy it. */
+export interface ModelDeps {
+  dataDir: string;
+  store: ExperimentStore;
+  engine: EngineSupervisor;
+  logger: Logger;
+}
 
 export const modelsDir = (dataDir: string): string => join(dataDir, 'models');
 
@@ -38,7 +48,7 @@ export interface ExportRequest {
   overwrite: boolean;
 }
 
-export async function exportModel(services: Services, request: ExportRequest): Promise<ModelPackageInfo> {
+export async function exportModel(services: ModelDeps, request: ExportRequest): Promise<ModelPackageInfo> {
   if (!isAbsolute(request.out)) throw new ApiError('invalid_request', `out must be an absolute path (got "${request.out}").`);
   const checkpoint = await resolveCheckpoint(services.store, request.runId, request.checkpoint);
   const run = (await services.store.runs.get(request.runId))!;
@@ -74,7 +84,7 @@ export async function exportModel(services: Services, request: ExportRequest): P
   return info;
 }
 
-export async function importModel(services: Services, request: { path: string; name?: string | undefined; overwrite: boolean }): Promise<ModelPackageInfo> {
+export async function importModel(services: ModelDeps, request: { path: string; name?: string | undefined; overwrite: boolean }): Promise<ModelPackageInfo> {
   const source = resolve(request.path);
   if (!existsSync(source) || !statSync(source).isDirectory()) throw new ApiError('not_found', `${source}: no such package folder.`);
   // Loads every weight in the engine: a package that imports is a package that captions.
@@ -96,7 +106,7 @@ export async function importModel(services: Services, request: { path: string; n
   return readPackageInfo(target);
 }
 
-export function listModels(services: Services): ModelPackageInfo[] {
+export function listModels(services: ModelDeps): ModelPackageInfo[] {
   const dir = modelsDir(services.dataDir);
   if (!existsSync(dir)) return [];
   const out: ModelPackageInfo[] = [];
@@ -112,7 +122,7 @@ export function listModels(services: Services): ModelPackageInfo[] {
 }
 
 /** An imported model's name, or the folder of any package. */
-export function resolveModel(services: Services, model: string): string {
+export function resolveModel(services: ModelDeps, model: string): string {
   if (MODEL_NAME.test(model)) {
     const imported = join(modelsDir(services.dataDir), model);
     if (existsSync(join(imported, 'config.json'))) return imported;
@@ -123,7 +133,7 @@ export function resolveModel(services: Services, model: string): string {
 }
 
 export async function captionWithModel(
-  services: Services,
+  services: ModelDeps,
   request: { model: string; images: string[]; decoding: Partial<DecodingSettings>; batchSize: number },
   signal?: AbortSignal,
 ): Promise<{ model: string; decoding: DecodingSettings; captions: CaptionResult[] }> {
@@ -131,4 +141,29 @@ export async function captionWithModel(
   const images = request.images.map((image) => resolve(image));
   const answer = await services.engine.call('models.caption', { dir, files: images, decoding: request.decoding, batchSize: request.batchSize }, signal ? { signal } : {});
   return { model: dir, ...answer };
+}
+
+/** The models domain: export, import, list and caption, over explicit dependencies. */
+export class ModelService {
+  constructor(private readonly deps: ModelDeps) {}
+
+  export(request: ExportRequest): Promise<ModelPackageInfo> {
+    return exportModel(this.deps, request);
+  }
+
+  import(request: { path: string; name?: string | undefined; overwrite: boolean }): Promise<ModelPackageInfo> {
+    return importModel(this.deps, request);
+  }
+
+  list(): ModelPackageInfo[] {
+    return listModels(this.deps);
+  }
+
+  resolve(model: string): string {
+    return resolveModel(this.deps, model);
+  }
+
+  caption(request: { model: string; images: string[]; decoding: Partial<DecodingSettings>; batchSize: number }, signal?: AbortSignal) {
+    return captionWithModel(this.deps, request, signal);
+  }
 }

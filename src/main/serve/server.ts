@@ -20,13 +20,32 @@ export interface ServeOptions {
   host?: string;
   port?: number;
   token?: string;
+  /** Origins besides the server's own that browsers may connect from: a TLS reverse proxy's `https://host`. */
+  origins?: string[];
 }
 
 export interface RunningServer {
   url: string;
   token: string;
   port: number;
+  /** Things the person starting the server must know (a non-loopback address). */
+  warnings: string[];
   close(): Promise<void>;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare) || bare === '::ffff:127.0.0.1';
+}
+
+export function exposureWarning(host: string, port: number): string {
+  const where = host === '0.0.0.0' || host === '::' ? 'every network interface' : host;
+  return (
+    `Serving on ${where}:${port}: the workbench is reachable from the network, protected only by its token, ` +
+    'and the traffic (token included) is not encrypted. Prefer an SSH tunnel, or put it behind a TLS reverse proxy ' +
+    '(docs/reliability.md, "A remote GPU box").'
+  );
 }
 
 const STATIC_TYPES: Record<string, string> = {
@@ -45,7 +64,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const token = options.token ?? randomBytes(24).toString('base64url');
   const { services, handlers } = options.workbench;
   let origins: string[] = [];
-  const api = new WebSocketApi({ handlers, bus: services.bus, token, allowedOrigins: () => origins });
+  const api = new WebSocketApi({
+    handlers,
+    bus: services.bus,
+    token,
+    allowedOrigins: () => origins,
+    log: (level, message) => services.logger.log(level, message),
+  });
   const thumbCache = join(services.dataDir, 'cache', 'thumbnails');
 
   const server = createServer((request, response) => {
@@ -79,17 +104,26 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
 
   server.on('upgrade', (request, socket, head) => api.handleUpgrade(request, socket, head));
+  // A malformed HTTP request or a reset costs that client its connection, nothing more.
+  server.on('clientError', (error, socket) => {
+    services.logger.log('warn', `HTTP client error: ${error.message}`);
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const displayHost = host.includes(':') ? `[${host}]` : host;
-  origins = [`http://${displayHost}:${port}`, `http://localhost:${port}`, `http://127.0.0.1:${port}`];
+  origins = [`http://${displayHost}:${port}`, `http://localhost:${port}`, `http://127.0.0.1:${port}`, ...(options.origins ?? [])];
+  const warnings = isLoopbackHost(host) ? [] : [exposureWarning(host, port)];
+  for (const warning of warnings) services.logger.warn(warning);
   return {
     url: `http://${displayHost}:${port}/?token=${token}`,
     token,
     port,
+    warnings,
     close: async () => {
       api.close();
       server.closeAllConnections();

@@ -182,10 +182,10 @@ export class SqliteBatchJobStore implements BatchJobStore {
   }
 
   async heartbeat(jobId: number): Promise<void> {
-    commit(this.context, (changes) => {
+    commit(this.context, () => {
       const job = this.requireJob(jobId);
       if (job.task_id === null) throw new ApiError('conflict', `Batch job ${jobId} is ${job.status} and its task was deleted; it takes no heartbeats.`);
-      this.tasks.heartbeatSync(job.task_id, this.context.taskOwner, null, changes);
+      this.tasks.heartbeatSync(job.task_id, this.context.taskOwner, null);
     });
   }
 

@@ -1,9 +1,18 @@
 /**
  * The experiment store: how the rest of the workbench keeps runs, metrics,
- * checkpoints, samples, evaluations, studies and batch jobs.
+ * checkpoints, samples, evaluations, studies, batch jobs and the tasks that
+ * carry all long work (`store.tasks`, rules on `TaskStore` in storage.ts).
  *
- * In the main process it is `services.store` (an `ExperimentStore`). Typical
- * use from training code:
+ * In the main process it is `services.store` (an `ExperimentStore`). Work is
+ * queued as a task and run by whichever executor claims it:
+ *
+ *   const run = await store.runs.create({ name, config });            // and its queued training task
+ *   const task = await store.tasks.claim(owner, ['training']);       // compare-and-set: one executor wins
+ *   const { stopRequested } = await store.tasks.heartbeat(task.id, owner, progress);
+ *   await store.tasks.finish(task.id, owner, { state: 'completed', result });
+ *
+ * The older style, where this process trains a run it creates (the status
+ * setters are facades over the run's task):
  *
  *   const run = await store.runs.create({ name, config, datasetId, backend, machine, status: 'running' });
  *   const dir = await store.runs.directory(run.id);               // write checkpoints under here
@@ -38,7 +47,13 @@ export type {
   TrialResult,
   BatchJobInput,
   BatchResultInput,
+  TaskStore,
+  NewTask,
+  TaskFilter,
+  TaskEnd,
+  HeartbeatAnswer,
 } from './storage';
+export { FACADE_WORKER } from './storage';
 export { openSqliteStore, SqliteExperimentStore, type SqliteStoreOptions } from './sqliteStore';
 export { MetricWriter } from './metricWriter';
 export { NewerDatabaseError } from './migrate';

@@ -1,8 +1,9 @@
 /**
- * Which process owns a running run, trial or job, and whether it is still
- * alive: the crash check that needs no waiting. A run whose owner is gone can
- * be crashed at once at the next start; one owned by a live process (the app
- * while the CLI opens the same data directory) is left to its heartbeat.
+ * Which process owns a running task, and whether it is still alive: the
+ * crash check that needs no waiting. A task whose owner is gone can be
+ * crashed at once at the next start; one owned by a live process (the app
+ * while the CLI opens the same data directory) or by a process on another
+ * machine is left to its heartbeat.
  */
 import { hostname } from 'node:os';
 

@@ -173,10 +173,10 @@ export class SqliteRunStore implements RunStore {
   }
 
   async heartbeat(id: number): Promise<void> {
-    commit(this.context, (changes) => {
+    commit(this.context, () => {
       const run = this.requireSync(id);
       if (run.taskId === null) throw new ApiError('conflict', `Run ${id} is ${run.status} and its task was deleted; it takes no heartbeats.`);
-      this.tasks.heartbeatSync(run.taskId, this.context.taskOwner, null, changes);
+      this.tasks.heartbeatSync(run.taskId, this.context.taskOwner, null);
       // A tuning trial lives as long as its run does.
       this.db
         .prepare(`UPDATE tasks SET heartbeat_at = ? WHERE id = (SELECT task_id FROM trials WHERE run_id = ?) AND state IN ('running', 'stopping')`)

@@ -1,10 +1,13 @@
 /**
  * The SQLite experiment store: one database file in the data directory,
- * opened, migrated and checked for interrupted work at open. Only the main
- * process opens it for writing (the engine sends its results there).
+ * opened, migrated and checked for interrupted work at open. The engine
+ * sends its results to the main process, which writes them; other processes
+ * (the CLI, another workbench) may open the same file, and its task claims
+ * stay exclusive across all of them.
  */
 import type { RecoveryReport } from '../../shared/storeTypes';
 import { SqliteBatchJobStore } from './batchJobs';
+import { SqliteBatchReviewStore } from './batchReview';
 import { SqliteArtifactStore, SqliteCheckpointStore } from './checkpoints';
 import { systemClock, type Clock } from './clock';
 import type { SqliteContext } from './context';
@@ -61,6 +64,7 @@ export class SqliteExperimentStore implements ExperimentStore {
   readonly studies: SqliteStudyStore;
   readonly batchJobs: SqliteBatchJobStore;
   readonly tasks: SqliteTaskStore;
+  readonly batchReview: SqliteBatchReviewStore;
   /** What opening did: migrations applied and work found interrupted. */
   readonly opened: { migration: MigrationResult; recovered: RecoveryReport | null };
 
@@ -101,6 +105,7 @@ export class SqliteExperimentStore implements ExperimentStore {
     this.evaluations = new SqliteEvaluationStore(this.context);
     this.studies = new SqliteStudyStore(this.context, this.tasks);
     this.batchJobs = new SqliteBatchJobStore(this.context, this.tasks);
+    this.batchReview = new SqliteBatchReviewStore(this.context);
 
     const recovered = options.recoverOnOpen === false ? null : this.recoverNow(this.staleAfterMs);
     this.opened = { migration, recovered };

@@ -69,6 +69,7 @@ import type {
   TrialState,
 } from '../../shared/storeTypes';
 import type { TaskKind, TaskOwner, TaskProgress, TaskRecord, TaskState, TaskSubject } from '../../shared/taskTypes';
+import type { BatchReviewStore } from './batchReview';
 
 /** The worker name the facades claim and finish tasks as (see the rules above). */
 export const FACADE_WORKER = 'main';
@@ -466,7 +467,8 @@ export interface HeartbeatAnswer {
  * - `list` is newest first; `queuePosition` is set for queued tasks only.
  * - A task's domain row (run, batch job, study, trial) follows each change
  *   in the same transaction; `onTaskChanged` (and `onRunChanged` for runs)
- *   fire after the commit.
+ *   fire after the commit, for creation and every change of state, not for
+ *   heartbeats.
  */
 export interface TaskStore {
   create(input: NewTask): Promise<TaskRecord>;
@@ -481,8 +483,9 @@ export interface TaskStore {
   /**
    * Ends a task its owner ran. `cancelled` is for a stop the owner honoured;
    * `crashed` for work whose process (its engine) died under it.
-   * `result` (when given) replaces the stored one; `error` defaults to the
-   * stop reason for `cancelled` and `failed`, to none for `completed`.
+   * `result` (when given) replaces the stored one, keeping its
+   * `previousErrors`; `error` defaults to the stop reason for `cancelled`,
+   * `failed` and `crashed`, to none for `completed`.
    */
   finish(id: number, owner: TaskOwner, end: TaskEnd): Promise<TaskRecord>;
   /** See the rules: queued → cancelled, running → stopping. True when something changed. */
@@ -522,6 +525,8 @@ export interface ExperimentStore {
   readonly batchJobs: BatchJobStore;
   /** The lifecycle of every long job (see `TaskStore`). */
   readonly tasks: TaskStore;
+  /** Batch captioning's options, per-image outcomes, confidence, reviewed captions and outputs. */
+  readonly batchReview: BatchReviewStore;
   /**
    * `tasks.recoverStale` with the store's limit, reporting the tasks it
    * crashed and the runs, trials, batch jobs and studies among them.
@@ -539,7 +544,9 @@ export interface StoreHooks {
   onRunDeleted?(runId: number): void;
   onMetrics?(batch: MetricBatch): void;
   onRecovered?(report: RecoveryReport): void;
+  /** A task was created or changed state (not for heartbeats). */
   onTaskChanged?(task: TaskRecord): void;
+  /** A finished task was deleted, or went with its run, batch job or study. */
   onTaskDeleted?(taskId: number): void;
   /** A buffered metric flush failed; the message names the run. */
   onError?(message: string): void;

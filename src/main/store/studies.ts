@@ -309,10 +309,10 @@ export class SqliteStudyStore implements StudyStore {
   }
 
   async heartbeat(trialId: number): Promise<void> {
-    commit(this.context, (changes) => {
+    commit(this.context, () => {
       const trial = this.requireTrial(trialId);
       if (trial.task_id === null) throw new ApiError('conflict', `Trial ${trialId} is ${trial.state} and its task was deleted; it takes no heartbeats.`);
-      this.tasks.heartbeatSync(trial.task_id, this.context.taskOwner, null, changes);
+      this.tasks.heartbeatSync(trial.task_id, this.context.taskOwner, null);
     });
   }
 }

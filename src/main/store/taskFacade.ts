@@ -12,7 +12,8 @@
  *   completed, failed, cancelled:
  *               running | stopping → finished (owner only); queued →
  *               cancelled directly, or claimed and finished at once.
- *   crashed:    running | stopping → crashed by its owner (its engine died).
+ *   crashed:    running | stopping → finished as crashed by its owner (its
+ *               engine died).
  *   Anything else is a `conflict` naming both statuses.
  */
 import { ApiError } from '../../shared/errors';
@@ -60,19 +61,16 @@ export function moveTaskAsFacade(tasks: SqliteTaskStore, owner: TaskOwner, move:
     return;
   }
 
-  if (target === 'crashed') {
-    if (!isLive(task.state)) throw refuse();
-    tasks.requireOwnedBy(task, owner, 'mark it crashed');
-    tasks.crashSync(task, move.error ?? `${what} crashed: its owner (${owner.worker} of process ${owner.pid} on ${owner.host}) reported it.`, changes);
-    return;
-  }
-
+  // The owner reporting that its engine died gives a reason even when the caller did not.
+  const error = target === 'crashed' && move.error == null ? `${what} crashed: its engine process died.` : move.error;
   const end = {
     state: target,
-    ...(move.error !== undefined ? { error: move.error } : {}),
+    ...(error !== undefined ? { error } : {}),
     ...(move.result !== undefined ? { result: move.result } : {}),
   };
   if (task.state === 'queued') {
+    // Only work that ran can crash.
+    if (target === 'crashed') throw refuse();
     if (target === 'cancelled') {
       tasks.requestStopSync(taskId, move.error ?? null, changes);
       return;

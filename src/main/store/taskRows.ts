@@ -28,17 +28,8 @@ export interface TaskRow {
   finished_at: number | null;
 }
 
-/**
- * Tasks with their place in the queue: for a queued task, how many queued
- * tasks (of any kind) were created before it, along the claiming index.
- */
-export const SELECT_TASKS = `
-  SELECT t.*,
-         CASE WHEN t.state = 'queued' THEN
-           (SELECT COUNT(*) FROM tasks q
-             WHERE q.state = 'queued' AND (q.created_at < t.created_at OR (q.created_at = t.created_at AND q.id < t.id)))
-         END AS queue_position
-    FROM tasks t`;
+/** Tasks; callers append WHERE/ORDER clauses on `t`. */
+export const SELECT_TASKS = 'SELECT t.* FROM tasks t';
 
 export function resultOf(row: Pick<TaskRow, 'result'>): JsonObject | null {
   return row.result === null ? null : parseObject(row.result);
@@ -74,7 +65,33 @@ export function readTaskRow(db: Db, id: number): TaskRow | undefined {
   return db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
 }
 
+/**
+ * Records of `rows` with their place in the queue: for a queued task, how
+ * many queued tasks of any kind come before it in claiming order (creation
+ * time, then id). The queued ids are read once along the claiming index, so
+ * a list costs one pass over the queue rather than one count per row.
+ * Call inside a read transaction so both reads see the same snapshot.
+ */
+export function withQueuePositions(db: Db, rows: readonly TaskRow[]): TaskRecord[] {
+  const queued = rows.filter((row) => row.state === 'queued');
+  let positions = new Map<number, number>();
+  if (queued.length === 1) {
+    const row = queued[0] as TaskRow;
+    const ahead = db
+      .prepare(`SELECT COUNT(*) FROM tasks WHERE state = 'queued' AND (created_at < ? OR (created_at = ? AND id < ?))`)
+      .pluck()
+      .get(row.created_at, row.created_at, row.id) as number;
+    positions.set(row.id, ahead);
+  } else if (queued.length > 1) {
+    const order = db.prepare(`SELECT id FROM tasks WHERE state = 'queued' ORDER BY created_at, id`).pluck().all() as number[];
+    positions = new Map(order.map((id, index) => [id, index]));
+  }
+  return rows.map((row) => toTaskRecord({ ...row, queue_position: positions.get(row.id) ?? null }));
+}
+
 export function readTask(db: Db, id: number): TaskRecord | null {
-  const row = db.prepare(`${SELECT_TASKS} WHERE t.id = ?`).get(id) as (TaskRow & { queue_position: number | null }) | undefined;
-  return row ? toTaskRecord(row) : null;
+  return db.transaction(() => {
+    const row = readTaskRow(db, id);
+    return row ? (withQueuePositions(db, [row])[0] ?? null) : null;
+  })();
 }

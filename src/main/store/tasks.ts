@@ -13,14 +13,14 @@
  */
 import { ApiError } from '../../shared/errors';
 import type { JsonObject, JsonValue } from '../../shared/storeTypes';
-import { TASK_KINDS, TASK_STATES, type TaskKind, type TaskOwner, type TaskProgress, type TaskRecord } from '../../shared/taskTypes';
+import { isFinalTaskState, TASK_KINDS, TASK_STATES, type TaskKind, type TaskOwner, type TaskProgress, type TaskRecord } from '../../shared/taskTypes';
 import { isoTime } from './clock';
 import { commit, type Changes } from './changes';
 import type { SqliteContext } from './context';
 import { syncDomain } from './domainSync';
 import { objectJson } from './json';
 import type { HeartbeatAnswer, NewTask, TaskEnd, TaskFilter, TaskStore } from './storage';
-import { readTask, readTaskRow, resultOf, SELECT_TASKS, toTaskRecord, type TaskRow } from './taskRows';
+import { readTask, readTaskRow, resultOf, SELECT_TASKS, withQueuePositions, type TaskRow } from './taskRows';
 import { checkTaskTransition, isLive, transitionConflict } from './taskStates';
 import { notFound, requireId, requireIntegerIn, requireText } from './validate';
 
@@ -74,10 +74,16 @@ function sameOwner(row: TaskRow, owner: TaskOwner): boolean {
   return row.owner_host === owner.host && row.owner_pid === owner.pid && row.owner_worker === owner.worker;
 }
 
-/** What the store's owner check sees as alive: see owner.ts. */
+/** How long a task has been silent: since its last heartbeat, else its start, else its creation. */
 function silentSeconds(row: TaskRow, now: number): { since: number; seconds: number } {
   const since = row.heartbeat_at ?? row.started_at ?? row.created_at;
   return { since, seconds: Math.max(0, Math.round((now - since) / 1000)) };
+}
+
+/** A new result keeps the errors of earlier attempts (`previousErrors`) unless it brings its own. */
+function keepHistory(result: JsonObject, stored: JsonObject | null): JsonObject {
+  if (stored?.previousErrors === undefined || result.previousErrors !== undefined) return result;
+  return { ...result, previousErrors: stored.previousErrors };
 }
 
 export class SqliteTaskStore implements TaskStore {
@@ -124,10 +130,8 @@ export class SqliteTaskStore implements TaskStore {
     }
     const limit = filter.limit === undefined ? 200 : requireIntegerIn(filter.limit, 'limit', 1, 100_000);
     const clause = where.length ? ` WHERE ${where.join(' AND ')}` : '';
-    const rows = this.db
-      .prepare(`${SELECT_TASKS}${clause} ORDER BY t.created_at DESC, t.id DESC LIMIT ?`)
-      .all(...params, limit) as Array<TaskRow & { queue_position: number | null }>;
-    return rows.map(toTaskRecord);
+    const select = this.db.prepare(`${SELECT_TASKS}${clause} ORDER BY t.created_at DESC, t.id DESC LIMIT ?`);
+    return this.db.transaction(() => withQueuePositions(this.db, select.all(...params, limit) as TaskRow[]))();
   }
 
   // ─── the public transitions ───────────────────────────────────────────────
@@ -168,7 +172,7 @@ export class SqliteTaskStore implements TaskStore {
   async heartbeat(id: number, owner: TaskOwner, progress?: TaskProgress | null): Promise<HeartbeatAnswer> {
     requireOwner(owner);
     const progressText = progress == null ? null : progressJson(progress);
-    return commit(this.context, (changes) => this.heartbeatSync(id, owner, progressText, changes));
+    return commit(this.context, () => this.heartbeatSync(id, owner, progressText));
   }
 
   async finish(id: number, owner: TaskOwner, end: TaskEnd): Promise<TaskRecord> {
@@ -213,7 +217,7 @@ export class SqliteTaskStore implements TaskStore {
   async delete(id: number): Promise<void> {
     commit(this.context, (changes) => {
       const row = this.requireRow(id);
-      if (!['completed', 'failed', 'cancelled', 'crashed'].includes(row.state)) {
+      if (!isFinalTaskState(row.state)) {
         throw new ApiError('conflict', `Task ${id} (${row.title}) is ${row.state}; only a finished task can be deleted. Stop it first.`);
       }
       // Runs, jobs, studies and trials that point at it keep their rows and
@@ -265,7 +269,7 @@ export class SqliteTaskStore implements TaskStore {
     return true;
   }
 
-  heartbeatSync(id: number, owner: TaskOwner, progressText: string | null, changes: Changes): HeartbeatAnswer {
+  heartbeatSync(id: number, owner: TaskOwner, progressText: string | null): HeartbeatAnswer {
     const current = this.requireRow(id);
     this.requireOwnedBy(current, owner, 'send a heartbeat');
     const row = this.db
@@ -276,7 +280,8 @@ export class SqliteTaskStore implements TaskStore {
       )
       .get(this.context.clock(), progressText, id, owner.host, owner.pid, owner.worker) as { state: string } | undefined;
     if (!row) throw this.lostRace(id);
-    changes.tasks.add(id);
+    // Not a change listeners hear of: beats come every few seconds, and
+    // progress has its own, throttled channel (the task runtime's events).
     return { stopRequested: row.state === 'stopping' };
   }
 
@@ -284,9 +289,10 @@ export class SqliteTaskStore implements TaskStore {
     if (end === null || typeof end !== 'object' || !END_STATES.includes(end.state)) {
       invalid('end.state', `must be one of ${END_STATES.join(', ')} (got ${String(end?.state)})`);
     }
-    const result = end.result == null ? null : objectJson(end.result, 'end.result');
+    if (end.result != null) objectJson(end.result, 'end.result');
     if (end.error != null) requireText(end.error, 'end.error', 100_000);
     const current = this.requireRow(id);
+    const result = end.result == null ? null : JSON.stringify(keepHistory(end.result, resultOf(current)));
     if (!isLive(current.state)) throw transitionConflict(`Task ${id} (${current.title})`, current.state, end.state);
     this.requireOwnedBy(current, owner, `finish it as ${end.state}`);
     const now = this.context.clock();

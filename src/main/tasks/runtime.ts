@@ -225,10 +225,12 @@ export class TaskRuntime {
   }
 
   private async applyCrashRule(task: TaskRecord): Promise<void> {
-    const rule = this.handlers.get(task.kind)?.onCrash;
+    const handler = this.handlers.get(task.kind);
+    const rule = handler?.onCrash;
     const { logger, tasks } = this.deps;
     logger.warn(`Task ${task.id} (${task.title}) crashed: ${task.error ?? 'no reason recorded'}.`);
     try {
+      await handler?.recovered?.(task);
       if (rule === 'resume') {
         await tasks.resume(task.id);
         logger.info(`Task ${task.id} queued again; it continues where it stopped.`);

@@ -49,6 +49,8 @@ export interface TaskHandler<P = unknown, R extends object = object> {
   parse(params: JsonObject): P;
   run(context: TaskContext<P>): Promise<R>;
   readonly onCrash: CrashRule;
+  /** Called once when a task of this kind was found crashed, before its crash rule: repair what a kill can leave half-written. */
+  recovered?(task: TaskRecord): Promise<void>;
 }
 
 /**

@@ -10,6 +10,7 @@
  * queues the same task again; it continues from the newest checkpoint. The
  * main process never runs a tensor op.
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
@@ -33,6 +34,8 @@ import type { EngineSupervisor } from '../engine/supervisor';
 import type { ExperimentStore } from '../store';
 import type { TaskRuntime } from '../tasks/runtime';
 import { StoppedEarly, type TaskContext, type TaskHandler } from '../tasks/types';
+import { reconcileRunCheckpoints, type ReconciledRun } from './checkpointRecords';
+import { recordSkippedImages } from './skippedImages';
 
 export interface TrainingServiceDeps {
   dataDir: string;
@@ -56,6 +59,10 @@ export class TrainingService {
       kind: 'training',
       parse: (params) => trainingTaskParams.parse(params),
       run: (context) => this.train(context),
+      // A kill may leave best/, the rows and the training state disagreeing: the files decide.
+      recovered: async (task) => {
+        if (task.subject?.type === 'run') await this.reconcileCheckpoints(task.subject.id);
+      },
       // A crashed run resumes from its last checkpoint when the user says so.
       onCrash: 'manual',
     };
@@ -65,6 +72,10 @@ export class TrainingService {
   async start(config: RunConfig, options: { tags?: string[]; trialId?: number } = {}): Promise<TrainingStartResult> {
     const { store, tasks } = this.deps;
     const datasetPath = resolve(config.dataset.path);
+    // Refused before a run row exists: a run that can only fail is not a run.
+    if (!existsSync(datasetPath)) {
+      throw new ApiError('invalid_request', `dataset.path: ${datasetPath} does not exist.`, [{ path: 'dataset.path', message: 'does not exist' }]);
+    }
     const dataset = await store.datasets.getByPath(datasetPath);
     const run = await store.runs.create({
       ...(config.name ? { name: config.name } : {}),
@@ -86,6 +97,7 @@ export class TrainingService {
     if (task.state === 'queued' || task.state === 'running' || task.state === 'stopping') {
       throw new ApiError('conflict', `Run ${runId} is already ${task.state === 'queued' ? 'queued' : 'training'}.`);
     }
+    await this.reconcileCheckpoints(runId);
     const point = await this.deps.store.runs.resumePoint(runId);
     if (!point) throw new ApiError('conflict', `Run ${runId} has no checkpoint to resume from.`);
     await this.deps.tasks.resume(task.id);
@@ -123,6 +135,7 @@ export class TrainingService {
     const run = await this.runOf(runId);
     const config = run.config as unknown as RunConfig;
     const runDir = await store.runs.directory(runId);
+    if (context.task.attempts > 1) await this.reconcileCheckpoints(runId);
     const resumeFrom = (await store.runs.resumePoint(runId))?.checkpointPath ?? null;
     const recorder = new RunRecorder(this.deps, runId, config);
     logger.info(`Training run ${runId} started${resumeFrom ? ` from ${resumeFrom}` : ''}.`);
@@ -163,6 +176,8 @@ export class TrainingService {
     const { store } = this.deps;
     const run = await this.runOf(runId);
     const result = known.result ?? (task?.result as unknown as TrainingResult | null) ?? null;
+    // After a failure or crash the files decide which checkpoint is the best.
+    const reconciled = result ? null : await this.reconcileCheckpoints(runId);
     const checkpoints = await store.checkpoints.list(runId);
     const latest = await store.checkpoints.latest(runId);
     const best = checkpoints.find((checkpoint) => checkpoint.isBest) ?? null;
@@ -175,10 +190,21 @@ export class TrainingService {
       epochsCompleted: result?.epochsCompleted ?? latest?.epoch ?? 0,
       globalStep: result?.globalStep ?? latest?.step ?? 0,
       checkpoint: result?.lastCheckpoint ?? latest?.path ?? null,
-      bestCheckpoint: result?.bestCheckpoint ?? best?.path ?? null,
+      bestCheckpoint: result?.bestCheckpoint ?? reconciled?.best ?? best?.path ?? null,
       validation: result?.validation ?? null,
       error: known.error !== undefined ? known.error : (task?.error ?? run.error),
     };
+  }
+
+  private async reconcileCheckpoints(runId: number): Promise<ReconciledRun | null> {
+    try {
+      const reconciled = await reconcileRunCheckpoints(this.deps.store, runId);
+      for (const action of reconciled.actions) this.deps.logger.warn(`Run ${runId}: ${action}.`);
+      return reconciled;
+    } catch (error) {
+      this.deps.logger.error(`Run ${runId}: could not check its checkpoints: ${(error as Error).message}`);
+      return null;
+    }
   }
 
   private startResult(run: RunRecord): TrainingStartResult {
@@ -253,6 +279,7 @@ class RunRecorder {
     const { store, logger } = this.deps;
     await store.runs.setStatus(this.runId, 'running', { backend: event.backend });
     for (const warning of event.warnings) logger.warn(`Run ${this.runId}: ${warning}`);
+    await recordSkippedImages(store, this.runId, event.skippedImages).catch((error: unknown) => logger.error(`Run ${this.runId}: could not store its skipped images: ${(error as Error).message}`));
     this.deps.bus.emit('training.started', { ...event, runId: this.runId });
   }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { none, returns } from './spec';
 
-import { DATASET_FORMATS, SPLIT_NAMES, type BrowsePage, type CreateShapesResult, type DatasetStats, type DatasetSummary, type GroundedScore, type ImageDetail } from '../datasetsTypes';
+import { DATASET_FORMATS, SPLIT_NAMES, type BrowsePage, type CreateShapesResult, type DatasetStats, type DatasetImported, type DatasetSummary, type GroundedScore, type ImageDetail } from '../datasetsTypes';
 
 // ─── datasets ────────────────────────────────────────────────────────────────
 
@@ -18,16 +18,17 @@ export const shapesOptions = {
 };
 
 export const datasetMethods = {
-  'datasets.import': returns<DatasetSummary>()(
+  'datasets.import': returns<DatasetImported>()(
     z
       .object({
         path: fsPath.describe('A dataset folder or annotation file.'),
         format: datasetFormat.optional().describe('Detected when left out.'),
         name: z.string().trim().min(1).max(200).optional(),
         imagesDir: fsPath.optional().describe('The image folder, when it is not where the format puts it.'),
+        verify: z.boolean().default(true).describe('Decode every image in an import task afterwards, listing each unreadable one in the problems.'),
       })
       .strict(),
-    'Read a dataset (format detected), register it, and open its image folder to the UI. Importing a path again refreshes it.',
+    'Read a dataset (format detected), register it, open its image folder to the UI, and queue the decode of every image. Importing a path again refreshes it.',
   ),
   'datasets.list': returns<DatasetSummary[]>()(none, 'Registered datasets, newest first.'),
   'datasets.remove': returns<{ removed: boolean }>()(

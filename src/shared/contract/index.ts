@@ -7,22 +7,29 @@
  * Each domain declares its methods (and its events) in its own file beside
  * this one; this index joins them, so every name is declared exactly once.
  *
- * Naming: methods are `namespace.verb`; events are `namespace.noun` and appear
- * in `window.api` as `onNamespaceNoun(callback)`.
+ * Naming (test/unit/contract.test.ts holds every name to it):
+ * - Methods are `<namespace>.<verb>`: the namespace names the domain as the
+ *   UI groups it (`runs`, `tasks`, `datasets`, `training`, `eval`), the verb
+ *   what the call does (`list`, `get`, `start`, `stop`, `resume`).
+ * - Events are `<subject>.<happening>`: the subject is one thing, singular
+ *   (`run`, `task`, `training`, `engine`, `system`); the happening is a past
+ *   participle for a change (`updated`, `deleted`, `started`, `finished`) or
+ *   a noun for a stream (`progress`, `metrics`, `step`, `epoch`, `log`).
+ *   They appear in `window.api` as `onSubjectHappening(callback)`.
+ * - Metric keys follow src/shared/metricKeys.ts from RunConfig to the store,
+ *   the events and the UI.
  */
-import { event, type EventSpec, type MethodSpec } from './spec';
-import { systemMethods } from './system';
+import type { EventSpec, MethodSpec } from './spec';
+import { systemEvents, systemMethods } from './system';
 import { taskEvents, taskMethods } from './tasks';
 import { datasetMethods } from './datasets';
-import { runMethods } from './runs';
-import { trainingMethods } from './training';
+import { runEvents, runMethods } from './runs';
+import { trainingEvents, trainingMethods } from './training';
 import { inferenceMethods } from './inference';
 import { galleryMethods } from './gallery';
+import { tuningMethods } from './tuning';
+import { batchEvents, batchMethods } from './batch';
 import type { z } from 'zod';
-import type { TrainingEpochEvent, TrainingFinished, TrainingStartedEvent, TrainingStepEvent } from '../trainingTypes';
-
-import type { EngineStatus, LogEntry } from '../types';
-import { type MetricBatch, type RunRecord } from '../storeTypes';
 
 export type { EventSpec, MethodSpec } from './spec';
 
@@ -36,19 +43,16 @@ export const methods = {
   ...trainingMethods,
   ...inferenceMethods,
   ...galleryMethods,
+  ...tuningMethods,
+  ...batchMethods,
 } as const;
 
 export const events = {
+  ...systemEvents,
   ...taskEvents,
-  'system.log': event<LogEntry>('A log line from the main process or the engine.'),
-  'engine.status': event<EngineStatus>('The engine started, crashed or restarted.'),
-  'run.updated': event<RunRecord>('A run was created, renamed, tagged or changed status.'),
-  'run.deleted': event<{ runId: number }>('A run and its files were deleted.'),
-  'run.metrics': event<MetricBatch>('Metric points of a run were committed (the live dashboard feed).'),
-  'training.started': event<TrainingStartedEvent>('A run began (or resumed) training: backend, batch size, steps per epoch, and warnings to show (e.g. the slow pure-JS backend).'),
-  'training.step': event<TrainingStepEvent>('Training progress of a run, at most about twice a second: loss, learning rate, throughput.'),
-  'training.epoch': event<TrainingEpochEvent>('A run finished an epoch: losses, BLEU-4, CIDEr-D, learning rate and sample captions.'),
-  'training.finished': event<TrainingFinished>('A training run ended: completed, stopped, failed or crashed, with its checkpoint.'),
+  ...runEvents,
+  ...trainingEvents,
+  ...batchEvents,
 } as const;
 
 export type Methods = typeof methods;

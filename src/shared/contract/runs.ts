@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { none, returns } from './spec';
+import { event, none, returns } from './spec';
 
-import { RUN_STATUSES, type ArtifactRecord, type CheckpointRecord, type EvaluationRecord, type MetricSeries, type ResumePoint, type RunComparison, type RunDeleted, type RunDetail, type RunExport, type RunList, type RunRecord, type SampleCaption } from '../storeTypes';
+import { RUN_STATUSES, type ArtifactRecord, type CheckpointRecord, type EvaluationRecord, type MetricSeries, type ResumePoint, type RunComparison, type RunDeleted, type RunDetail, type RunExport, type MetricBatch, type RunList, type RunRecord, type SampleCaption } from '../storeTypes';
 
 // ─── store: runs, metrics, artifacts ─────────────────────────────────────────
 
@@ -95,3 +95,9 @@ export const runMethods = {
   'runs.tags': returns<string[]>()(none, 'Every tag in use, sorted.'),
 } as const;
 
+
+export const runEvents = {
+  'run.updated': event<RunRecord>('A run was created, renamed, tagged or changed status.'),
+  'run.deleted': event<{ runId: number }>('A run and its files were deleted.'),
+  'run.metrics': event<MetricBatch>('Metric points of a run were committed (the live dashboard feed).'),
+} as const;

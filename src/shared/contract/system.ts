@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { none, returns } from './spec';
+import { event, none, returns } from './spec';
 
 import type { EngineStatus, LogEntry, SystemInfo } from '../types';
 
@@ -14,3 +14,8 @@ export const systemMethods = {
   'engine.restart': returns<EngineStatus>()(none, 'Stop the engine process and start a new one.'),
 } as const;
 
+
+export const systemEvents = {
+  'system.log': event<LogEntry>('A log line from the main process, the engine or the dataset process.'),
+  'engine.status': event<EngineStatus>('The engine started, crashed or restarted.'),
+} as const;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { none, returns } from './spec';
+import { event, none, returns } from './spec';
 import { runConfigSchema, type RunPreset } from '../runConfig';
-import type { TrainingConfigSchema, TrainingEstimate, TrainingStartResult } from '../trainingTypes';
+import type { TrainingConfigSchema, TrainingEpochEvent, TrainingEstimate, TrainingFinished, TrainingStartedEvent, TrainingStartResult, TrainingStepEvent } from '../trainingTypes';
 
 // ─── training ────────────────────────────────────────────────────────────────
 
@@ -37,3 +37,10 @@ export const trainingMethods = {
   'training.active': returns<Array<{ runId: number; taskId: number }>>()(none, 'Runs training in this workbench now.'),
 } as const;
 
+
+export const trainingEvents = {
+  'training.started': event<TrainingStartedEvent>('A run began (or resumed) training: backend, batch size, steps per epoch, and warnings to show (e.g. the slow pure-JS backend).'),
+  'training.step': event<TrainingStepEvent>('Training progress of a run, at most about twice a second: loss, learning rate, throughput.'),
+  'training.epoch': event<TrainingEpochEvent>('A run finished an epoch: losses, BLEU-4, CIDEr-D, learning rate and sample captions.'),
+  'training.finished': event<TrainingFinished>('A training run ended: completed, stopped, failed or crashed, with its checkpoint.'),
+} as const;

@@ -3,16 +3,26 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DATASET_FORMATS, type DatasetFormat, type DatasetStats, type DatasetSummary, type GroundedScore } from '../../../shared/datasetsTypes';
 import { commonOptions, intOption, parse } from '../args';
-import { CliError, printJson, withWorkbench } from '../context';
+import { readDataset } from '../../lib/data/readers';
+import { withBadImages, type BadImage } from '../../lib/data/readers/verifyImages';
+import { CliError, printJson, withWorkbench, type CliContext } from '../context';
+import { progressPrinter } from '../progress';
+import { followTask } from '../tasks';
 import type { Command } from './types';
 
 const usage = `Usage: captioner dataset <stats|import|list|remove|score> [options] [--data-dir DIR]
 
-  captioner dataset stats PATH [--format F] [--images DIR] [--min-count N] [--top N] [--json]
+  captioner dataset stats PATH [--format F] [--images DIR] [--min-count N] [--top N] [--verify] [--json]
       Format detected, images and captions per split, caption lengths,
       vocabulary size at --min-count (default 5), top words, problems found.
-  captioner dataset import PATH [--format F] [--images DIR] [--name NAME] [--json]
-      Reads the dataset and registers it in the workbench (again: refreshes it).
+      --verify decodes every image (at thumbnail size, in the engine) and
+      lists each one that cannot be decoded with its reason: truncated files,
+      files that are not images, decompression bombs.
+  captioner dataset import PATH [--format F] [--images DIR] [--name NAME] [--no-verify] [--json]
+      Reads the dataset and registers it in the workbench (again: refreshes it),
+      then decodes every image at thumbnail size (an import task with progress;
+      Ctrl-C stops it) and lists each unreadable one in the dataset's problems.
+      --no-verify registers it without that pass.
   captioner dataset list [--json]
   captioner dataset remove ID [--json]
       Forgets a registered dataset; its files stay on disk.
@@ -31,6 +41,8 @@ const options = {
   name: { type: 'string' },
   'min-count': { type: 'string' },
   top: { type: 'string' },
+  verify: { type: 'boolean', default: false },
+  'no-verify': { type: 'boolean', default: false },
 } as const;
 
 function formatOption(value: string | undefined): DatasetFormat | undefined {
@@ -57,24 +69,37 @@ export const datasetCommand: Command = {
     switch (action) {
       case 'stats': {
         const path = onePath(rest, 'stats');
-        const stats = await withWorkbench(session, (cli) =>
-          cli.call('datasets.stats', {
+        const { stats, bad } = await withWorkbench(session, async (cli) => {
+          const stats = await cli.call('datasets.stats', {
             path,
             ...(format ? { format } : {}),
             ...(imagesDir ? { imagesDir } : {}),
             minCount: intOption(values['min-count'], 'min-count', 5),
             topWords: intOption(values.top, 'top', 25),
-          }),
-        );
-        if (values.json) printJson(stats);
-        else process.stdout.write(formatStats(stats));
+          });
+          if (!values.verify) return { stats, bad: null };
+          const bad = await verifyDatasetImages(cli, path, { format, imagesDir, showProgress: !values.json });
+          return { stats: { ...stats, problems: withBadImages(stats.problems, bad) }, bad };
+        });
+        if (values.json) printJson(bad ? { ...stats, unreadableImages: bad } : stats);
+        else process.stdout.write(formatStats(stats) + (bad ? formatBadImages(bad) : ''));
         return;
       }
       case 'import': {
         const path = onePath(rest, 'import');
-        const summary = await withWorkbench(session, (cli) =>
-          cli.call('datasets.import', { path, ...(format ? { format } : {}), ...(imagesDir ? { imagesDir } : {}), ...(values.name ? { name: values.name } : {}) }),
-        );
+        const summary = await withWorkbench(session, async (cli) => {
+          const imported = await cli.call('datasets.import', {
+            path,
+            verify: !values['no-verify'],
+            ...(format ? { format } : {}),
+            ...(imagesDir ? { imagesDir } : {}),
+            ...(values.name ? { name: values.name } : {}),
+          });
+          if (imported.verifyTaskId === null) return imported;
+          // The import's second half: every image decoded, unreadable ones added to the problems.
+          await followTask(cli, async () => ({ taskId: imported.verifyTaskId as number }), { showProgress: !values.json });
+          return { ...(await cli.call('datasets.list', {})).find((d) => d.id === imported.id)!, verifyTaskId: imported.verifyTaskId };
+        });
         if (values.json) printJson(summary);
         else process.stdout.write(`Imported dataset ${summary.id}: ${formatSummary(summary)}\n`);
         return;
@@ -136,7 +161,8 @@ export function readCaptionsFile(file: string): Record<string, string> {
 export function formatSummary(s: DatasetSummary): string {
   const splits = s.splits ? ` (train ${s.splits.train}, val ${s.splits.val}, test ${s.splits.test})` : ' (no splits)';
   const problems = s.problems ? `, ${s.problems} problems` : '';
-  return `${s.name}  ${s.format}${s.kind === 'shapes' ? ' [shapes]' : ''}  ${s.images} images${splits}, ${s.captions} captions${problems}  ${s.path}`;
+  const verified = s.verified ? `, ${s.verified.checked} images decoded (${s.verified.unreadable} unreadable)` : '';
+  return `${s.name}  ${s.format}${s.kind === 'shapes' ? ' [shapes]' : ''}  ${s.images} images${splits}, ${s.captions} captions${problems}${verified}  ${s.path}`;
 }
 
 export function formatStats(s: DatasetStats): string {
@@ -161,6 +187,34 @@ export function formatStats(s: DatasetStats): string {
     lines.push(`  ${problem.kind}: ${problem.message}${where}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Decodes every image of the dataset in the dataset process (Ctrl-C cancels); answers the ones that failed. */
+async function verifyDatasetImages(
+  cli: CliContext,
+  path: string,
+  options: { format: DatasetFormat | undefined; imagesDir: string | undefined; showProgress: boolean },
+): Promise<BadImage[]> {
+  const dataset = await readDataset(path, { ...(options.format ? { format: options.format } : {}), ...(options.imagesDir ? { imagesDir: options.imagesDir } : {}) });
+  const bar = progressPrinter(options.showProgress);
+  const controller = new AbortController();
+  const cancel = () => controller.abort();
+  process.once('SIGINT', cancel);
+  try {
+    const result = await cli.workbench.services.datasets.verifyImages(
+      dataset.images.map((image) => ({ id: image.id, file: image.file })),
+      { signal: controller.signal, onProgress: (progress) => bar.update({ ...progress, etaSeconds: progress.etaSeconds ?? null }) },
+    );
+    return result.bad;
+  } finally {
+    bar.done();
+    process.off('SIGINT', cancel);
+  }
+}
+
+export function formatBadImages(bad: readonly BadImage[]): string {
+  if (bad.length === 0) return 'Verified       every image decodes\n';
+  return `Unreadable     ${bad.length} image${bad.length === 1 ? '' : 's'} cannot be decoded:\n${bad.map((image) => `  ${image.file}: ${image.reason}\n`).join('')}`;
 }
 
 export function formatGrounded(r: GroundedScore): string {

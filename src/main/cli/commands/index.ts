@@ -1,4 +1,5 @@
 /** Every `captioner` subcommand, in the order `captioner --help` lists them. */
+import { batchCommand } from './batch';
 import { datasetCommand } from './dataset';
 import { doctorCommand } from './doctor';
 import { captionCommand } from './caption';
@@ -10,6 +11,7 @@ import { runsCommand } from './runs';
 import { serveCommand } from './serve';
 import { synthCommand } from './synth';
 import { trainCommand } from './train';
+import { studyCommand, tuneCommand } from './tune';
 import type { Command } from './types';
 
-export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, evalCommand, exportCommand, captionCommand, modelsCommand, datasetCommand, synthCommand];
+export const commands: Command[] = [serveCommand, doctorCommand, scoreCommand, runsCommand, trainCommand, tuneCommand, studyCommand, evalCommand, exportCommand, captionCommand, batchCommand, modelsCommand, datasetCommand, synthCommand];

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { HEADLINE_METRICS, RUN_STATUSES, type MetricSummary, type RunDetail, type RunList, type RunStatus } from '../../../shared/storeTypes';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench, type CliContext } from '../context';
+import { skippedImagesOf, type SkippedImagesMeta } from '../../training/skippedImages';
 import type { Command } from './types';
 
 const usage = `Usage: captioner runs <list|show|delete|export> [options] [--data-dir DIR]
@@ -54,9 +55,12 @@ export const runsCommand: Command = {
       }
       case 'show': {
         const runId = singleId(ids, 'show');
-        const detail = await withWorkbench(session, (cli) => cli.call('runs.get', { runId }));
-        if (values.json) printJson(detail);
-        else process.stdout.write(formatRunDetail(detail));
+        const [detail, skipped] = await withWorkbench(session, async (cli) => [
+          await cli.call('runs.get', { runId }),
+          skippedImagesOf(await cli.call('runs.artifacts', { runId })),
+        ] as const);
+        if (values.json) printJson({ ...detail, skippedImages: skipped });
+        else process.stdout.write(formatRunDetail(detail, skipped));
         return;
       }
       case 'delete': {
@@ -163,7 +167,7 @@ export function formatRunList(list: RunList): string {
   return `${table(rows)}${more}\n`;
 }
 
-export function formatRunDetail(run: RunDetail): string {
+export function formatRunDetail(run: RunDetail, skipped: SkippedImagesMeta | null = null): string {
   const lines = [
     `Run ${run.id}: ${run.name}`,
     `Status      ${run.status}${run.error ? ` — ${run.error}` : ''}`,
@@ -177,6 +181,12 @@ export function formatRunDetail(run: RunDetail): string {
     `Checkpoint  ${run.lastCheckpoint ? `epoch ${run.lastCheckpoint.epoch}, step ${run.lastCheckpoint.step}: ${run.lastCheckpoint.path}` : '—'} (${run.checkpointCount} in all)`,
     `Samples     ${run.sampleEpochs.length ? `epochs ${run.sampleEpochs.join(', ')}` : '—'}`,
   ];
+  if (skipped) {
+    const shown = skipped.images.slice(0, 20);
+    lines.push('', `Skipped images: ${skipped.count} could not be decoded and were left out of training`);
+    for (const image of shown) lines.push(`  ${image.file}: ${image.reason}`);
+    if (skipped.count > shown.length) lines.push(`  … and ${skipped.count - shown.length} more (skipped-images.json in the run's folder)`);
+  }
   if (run.notes) lines.push('', 'Notes', ...run.notes.split('\n').map((line) => `  ${line}`));
   lines.push('', 'Config', `  ${JSON.stringify(run.config, null, 2).split('\n').join('\n  ')}`);
   if (run.metrics.length) {

@@ -8,11 +8,14 @@ import { commonOptions, intOption, parse } from '../args';
 import { CliError } from '../context';
 import type { Command } from './types';
 
-const usage = `Usage: captioner serve [--host 127.0.0.1] [--port 5170] [--data-dir DIR] [--token TOKEN] [--reason TEXT]
+const usage = `Usage: captioner serve [--host 127.0.0.1] [--port 5170] [--data-dir DIR] [--token TOKEN] [--origin URL]... [--reason TEXT] [--json]
 
 Serves the workbench UI and its API on http://HOST:PORT. Open the printed URL
 (it carries a random access token). Binding to anything but 127.0.0.1 exposes
-the workbench to your network: use an SSH tunnel instead where you can.`;
+the workbench to your network, protected only by the token and unencrypted:
+use an SSH tunnel where you can, or a TLS reverse proxy (--origin names the
+proxy's https:// address so browsers may connect through it; see
+docs/reliability.md).`;
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -26,6 +29,7 @@ export const serveCommand: Command = {
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string' },
         token: { type: 'string' },
+        origin: { type: 'string', multiple: true },
         reason: { type: 'string' },
       },
       usage,
@@ -41,13 +45,14 @@ export const serveCommand: Command = {
       host: values.host,
       port: intOption(values.port, 'port', 5170),
       token: values.token,
+      origins: (values.origin ?? []).map(originOf),
     });
     await workbench.services.engine.start().catch((error: unknown) => {
       workbench.services.logger.error(`Engine failed to start: ${(error as Error).message}`);
     });
     if (values.reason) process.stdout.write(`${values.reason}\n`);
     process.stdout.write(`Workbench serving at ${server.url}\n`);
-    if (values.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, token: server.token })}\n`);
+    if (values.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, token: server.token, warnings: server.warnings })}\n`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
@@ -57,3 +62,14 @@ export const serveCommand: Command = {
     await workbench.close();
   },
 };
+
+/** `https://gpu.example.com/anything` → `https://gpu.example.com`, as browsers send it in Origin. */
+function originOf(value: string): string {
+  try {
+    const origin = new URL(value).origin;
+    if (origin !== 'null') return origin;
+  } catch {
+    // Reported below.
+  }
+  throw new CliError(`--origin ${value}: expected an address such as https://gpu.example.com.`);
+}

@@ -31,7 +31,11 @@ Progress goes to stderr. With --json, stdout gets a "started" line (backend,
 batch size, warnings), one JSON line per epoch (losses, BLEU-4, CIDEr-D,
 learning rate) and a final line with the run id, status, checkpoint path and
 validation metrics. Ctrl-C stops after the
-current step and saves a checkpoint; resume with --resume RUN.`;
+current step and saves a checkpoint; resume with --resume RUN.
+
+Exit status: 0 when the run completed (or stopped early, or was pruned), 1
+when it failed or crashed (the reason on stderr and in the final JSON line),
+130 when it was stopped before the end, 2 for a bad command line.`;
 
 const options = {
   ...commonOptions,
@@ -74,7 +78,7 @@ export const trainCommand: Command = {
         if (event === 'task.progress' && (payload as TaskProgressEvent).subject?.type === 'run' && (payload as TaskProgressEvent).subject?.id === runId) bar.update((payload as TaskProgressEvent).progress);
         if (event === 'training.started' && (payload as TrainingStartedEvent).runId === runId) {
           const started = payload as TrainingStartedEvent;
-          if (values.json) printJson({ type: 'started', runId: started.runId, backend: started.backend, device: started.device, batchSize: started.batchSize, stepsPerEpoch: started.stepsPerEpoch, epochs: started.epochs, warnings: started.warnings });
+          if (values.json) printJson({ type: 'started', runId: started.runId, backend: started.backend, device: started.device, batchSize: started.batchSize, stepsPerEpoch: started.stepsPerEpoch, epochs: started.epochs, warnings: started.warnings, skippedImages: started.skippedImages });
           else process.stderr.write(`Training on ${started.backend} (${started.device}), batch ${started.batchSize}, ${started.stepsPerEpoch} steps per epoch, ${started.parameters.toLocaleString('en-US')} weights.\n`);
         }
         if (event === 'training.epoch' && (payload as TrainingEpochEvent).runId === runId) {
@@ -106,7 +110,8 @@ export const trainCommand: Command = {
         bar.done();
         if (values.json) printJson({ type: 'final', ...finished });
         else process.stdout.write(formatFinished(finished));
-        if (finished.status === 'failed' || finished.status === 'crashed') process.exitCode = 1;
+        const failure = unfinished(finished);
+        if (failure) throw new CliError(failure.message, failure.exitCode, true);
       } finally {
         process.off('SIGINT', onInterrupt);
         detach();
@@ -114,6 +119,21 @@ export const trainCommand: Command = {
     });
   },
 };
+
+/**
+ * Why a run that ended did not complete, and the exit code: 1 when it failed
+ * or crashed, 130 when it was stopped (Ctrl-C or `training.stop`). A run that
+ * completed, stopped early or was pruned did what it was asked.
+ */
+export function unfinished(finished: TrainingFinished): { message: string; exitCode: number } | null {
+  if (finished.status === 'failed' || finished.status === 'crashed') {
+    return { message: `Run ${finished.runId} ${finished.status}: ${finished.error ?? 'no reason given'}`, exitCode: 1 };
+  }
+  if (finished.status === 'stopped') {
+    return { message: `Run ${finished.runId} stopped before it completed; continue with: captioner train --resume ${finished.runId}`, exitCode: 130 };
+  }
+  return null;
+}
 
 /** The RunConfig a `captioner train` command line describes (without --resume). */
 export function trainConfigFromArgs(argv: string[]): RunConfig {
@@ -215,7 +235,7 @@ function formatEpoch(epoch: TrainingEpochEvent): string {
 
 function formatFinished(finished: TrainingFinished): string {
   const lines = [
-    `Run ${finished.runId} ${finished.status}${finished.outcome === 'early-stopped' ? ' (early stopping)' : ''} after ${finished.epochsCompleted} epochs, ${finished.globalStep} steps.`,
+    `Run ${finished.runId} ${finished.status}${finished.outcome === 'early-stopped' ? ' (early stopping)' : finished.outcome === 'pruned' ? ' (pruned)' : ''} after ${finished.epochsCompleted} epochs, ${finished.globalStep} steps.`,
   ];
   if (finished.validation) {
     const v = finished.validation;
@@ -224,7 +244,6 @@ function formatFinished(finished: TrainingFinished): string {
   if (finished.checkpoint) lines.push(`Checkpoint: ${finished.checkpoint}`);
   if (finished.bestCheckpoint) lines.push(`Best:       ${finished.bestCheckpoint}`);
   if (finished.status === 'stopped') lines.push(`Resume with: captioner train --resume ${finished.runId}`);
-  if (finished.error) lines.push(`Error: ${finished.error}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,8 +1,10 @@
 /**
  * Every method the engine process answers, by domain. The supervisor's typed
  * `call` derives its method names, params and results from this object.
+ * Plain-Node dataset work is answered by the dataset process instead
+ * (datasetProcess.ts).
  */
-import { dataEngineHandlers } from './data';
+import { batchEngineHandlers } from './batch';
 import { evalEngineHandlers } from './eval';
 import { explainEngineHandlers } from './explain';
 import { packageEngineHandlers } from './packages';
@@ -11,11 +13,11 @@ import { trainingEngineHandlers } from './training';
 
 export const engineHandlers = {
   ...systemEngineHandlers,
-  ...dataEngineHandlers,
   ...evalEngineHandlers,
   ...explainEngineHandlers,
   ...packageEngineHandlers,
   ...trainingEngineHandlers,
+  ...batchEngineHandlers,
 };
 
 export type EngineHandlers = typeof engineHandlers;

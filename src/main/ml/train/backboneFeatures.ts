@@ -15,9 +15,9 @@ import type { RunConfig } from '../../../shared/runConfig';
 import { openFeatureStore } from '../features/featureStore';
 import { BackboneEncoder, resolveBackbone } from '../model/encoders/backbone';
 import type { EncoderRecord } from './checkpoint';
-import { withoutImages, type TrainingData } from './data';
-import { CachedFeatureSource, failedIn, PixelFeatureSource, runImageSet, splitIds, type FeatureSource } from './featureSource';
-import { openPixels, type SetupContext } from './setupContext';
+import type { TrainingData } from './data';
+import { CachedFeatureSource, PixelFeatureSource, runImageSet, splitIds, type FeatureSource } from './featureSource';
+import { openPixels, withoutFailed, type SetupContext } from './setupContext';
 
 export interface BackboneSetup {
   source: FeatureSource;
@@ -72,9 +72,7 @@ export async function backboneFeatureSource(config: RunConfig, data: TrainingDat
       ...(context.signal ? { signal: context.signal } : {}),
       onProgress: (p) => context.progress(`extracting ${encoder.spec.id} features (${p.stage})`, p.done, p.total),
     });
-    const has = (id: string) => store.has(id);
-    const kept: TrainingData = { ...data, train: withoutImages(data.train, failedIn(data.train, has)), val: withoutImages(data.val, failedIn(data.val, has)) };
-    if (store.failed.length > 0) context.log('warn', `${store.failed.length} images could not be decoded and are left out of training and validation.`);
+    const kept = withoutFailed(data, store);
     return { source: new CachedFeatureSource(store, splitIds(kept), needGrid), data: kept, record };
   } finally {
     // Frozen: the features are cached, the backbone is no longer needed.

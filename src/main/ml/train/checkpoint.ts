@@ -8,15 +8,24 @@
  *   weights.bin      model weights, float32 little-endian, in manifest order
  *   optimizer.bin    Adam moments (m, then v, per parameter)
  *
- * Written atomically: into `<name>.tmp-…`, flushed, then renamed into place;
- * an existing checkpoint of the same name is moved aside first and removed
- * after, so a crash at any moment leaves either the old or the new one
- * complete (`readCheckpoint` falls back to the moved-aside copy).
+ * Written atomically (lib/checkpoints/folders.ts): into `<name>.tmp-…`,
+ * flushed, then renamed into place; an existing checkpoint of the same name
+ * is moved aside first and removed after, so a crash at any moment leaves
+ * either the old or the new one complete (`readCheckpoint` falls back to the
+ * moved-aside copy; recovery on resume and at store open puts it back).
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import {
+  BEST_CHECKPOINT,
+  CHECKPOINT_JSON,
+  epochCheckpointName,
+  replaceFolder,
+  stepCheckpointName,
+  writeDurably,
+  type CheckpointIoHook,
+} from '../../lib/checkpoints/folders';
 import type { RunConfig } from '../../../shared/runConfig';
 import type { VocabularyJson } from '../../lib/data/text/vocabulary';
 import type { DecoderOptions } from '../model/decoder';
@@ -139,56 +148,36 @@ function unpack(entries: readonly TensorEntry[], bytes: Buffer, file: string): S
   });
 }
 
-async function writeDurably(file: string, data: string | Buffer): Promise<void> {
-  const handle = await open(file, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Writes a checkpoint folder at `path` atomically; returns its size in bytes. */
-export async function writeCheckpoint(path: string, contents: CheckpointContents): Promise<number> {
-  await mkdir(dirname(path), { recursive: true });
-  const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const temp = `${path}.tmp-${suffix}`;
-  await mkdir(temp);
-  try {
-    const weights = pack(contents.weights);
-    const moments = contents.optimizer ? pack([...contents.optimizer.m, ...contents.optimizer.v]) : null;
-    const mCount = contents.optimizer?.m.length ?? 0;
-    const json: CheckpointJson = {
-      format: CHECKPOINT_FORMAT,
-      version: CHECKPOINT_VERSION,
-      createdAt: new Date().toISOString(),
-      ...contents.json,
-      weights: weights.entries,
-      optimizer:
-        contents.optimizer && moments
-          ? { step: contents.optimizer.step, m: moments.entries.slice(0, mCount), v: moments.entries.slice(mCount) }
-          : null,
-    };
-    await writeDurably(join(temp, 'weights.bin'), weights.bytes);
-    if (moments) await writeDurably(join(temp, 'optimizer.bin'), moments.bytes);
-    // The JSON goes last: a folder with checkpoint.json is complete.
-    await writeDurably(join(temp, 'checkpoint.json'), `${JSON.stringify(json)}\n`);
-    let aside: string | null = null;
-    if (existsSync(path)) {
-      aside = `${path}.old-${suffix}`;
-      await rename(path, aside);
-    }
-    await rename(temp, path);
-    if (aside) await rm(aside, { recursive: true, force: true });
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
+export async function writeCheckpoint(path: string, contents: CheckpointContents, hook?: CheckpointIoHook): Promise<number> {
+  const weights = pack(contents.weights);
+  const moments = contents.optimizer ? pack([...contents.optimizer.m, ...contents.optimizer.v]) : null;
+  const mCount = contents.optimizer?.m.length ?? 0;
+  const json: CheckpointJson = {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    createdAt: new Date().toISOString(),
+    ...contents.json,
+    weights: weights.entries,
+    optimizer:
+      contents.optimizer && moments
+        ? { step: contents.optimizer.step, m: moments.entries.slice(0, mCount), v: moments.entries.slice(mCount) }
+        : null,
+  };
+  await replaceFolder(
+    path,
+    async (temp) => {
+      await writeDurably(join(temp, 'weights.bin'), weights.bytes, hook);
+      if (moments) await writeDurably(join(temp, 'optimizer.bin'), moments.bytes, hook);
+      // The JSON goes last: a folder with checkpoint.json is complete.
+      await writeDurably(join(temp, CHECKPOINT_JSON), `${JSON.stringify(json)}\n`, hook);
+    },
+    hook,
+  );
   return folderSize(path);
 }
 
-async function folderSize(path: string): Promise<number> {
+export async function folderSize(path: string): Promise<number> {
   let total = 0;
   for (const name of await readdir(path)) total += (await stat(join(path, name))).size;
   return total;
@@ -227,10 +216,7 @@ export async function readCheckpoint(path: string, options: { optimizer?: boolea
   return { path: folder, json, weights, optimizer };
 }
 
-/** Folder names: `epoch-0003` after epoch 3, `step-000120` for a mid-epoch stop, `best`. */
-export const epochCheckpointName = (epochsCompleted: number): string => `epoch-${String(epochsCompleted).padStart(4, '0')}`;
-export const stepCheckpointName = (globalStep: number): string => `step-${String(globalStep).padStart(7, '0')}`;
-export const BEST_CHECKPOINT = 'best';
+export { BEST_CHECKPOINT, epochCheckpointName, stepCheckpointName };
 
 /** Removes all but the newest `keep` per-epoch checkpoints in `folder`; returns the removed paths. */
 export async function pruneEpochCheckpoints(folder: string, keep: number): Promise<string[]> {

@@ -12,6 +12,7 @@ import { resolveSplits } from '../../lib/data/text/splits';
 import { tokenizeCaption } from '../../lib/data/text/tokenize';
 import { END_ID, Vocabulary } from '../../lib/data/text/vocabulary';
 import type { RunConfig } from '../../../shared/runConfig';
+import type { SkippedImage } from '../../../shared/trainingTypes';
 
 export interface CaptionItem {
   /** Index into the split's `images`. */
@@ -36,6 +37,8 @@ export interface TrainingData {
   val: SplitData;
   /** How the splits were obtained: the dataset's own, or drawn with the run's seed. */
   splitSource: 'dataset' | 'seeded';
+  /** Images of the two splits left out because they could not be decoded. */
+  skippedImages: SkippedImage[];
 }
 
 function splitName(value: string, field: string): SplitName {
@@ -67,6 +70,7 @@ export async function loadTrainingData(config: RunConfig, vocabularyOverride?: V
     train: buildSplit(trainName, trainImages, tokenizedTrain, vocabulary, maxLength),
     val: buildSplit(valName, valImages, valImages.map((image) => image.captions.map(tokenizeCaption)), vocabulary, maxLength),
     splitSource: source,
+    skippedImages: [],
   };
 }
 

@@ -30,3 +30,25 @@ export function recordEpoch(state: EarlyStoppingState, epoch: number, value: num
 export function shouldStop(state: EarlyStoppingState, patience: number): boolean {
   return patience > 0 && state.epochsWithoutImprovement >= patience;
 }
+
+/** The early-stopping metric's value in a validation result. */
+export function metricValue(metric: EarlyStoppingMetric, validation: { ciderD: number; bleu4: number; valLoss: number }): number {
+  return { cider: validation.ciderD, bleu4: validation.bleu4, valLoss: validation.valLoss }[metric];
+}
+
+/** Early stopping as one object: judges an epoch against the state the checkpoint carries. */
+export class EarlyStopping {
+  constructor(
+    readonly metric: EarlyStoppingMetric,
+    readonly patience: number,
+  ) {}
+
+  get goal(): 'min' | 'max' {
+    return metricGoal(this.metric);
+  }
+
+  judge(state: EarlyStoppingState, epoch: number, value: number): { state: EarlyStoppingState; improved: boolean; stop: boolean } {
+    const next = recordEpoch(state, epoch, value);
+    return { ...next, stop: shouldStop(next.state, this.patience) };
+  }
+}

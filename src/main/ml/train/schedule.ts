@@ -63,3 +63,41 @@ export function samplingProbabilityAt(training: RunConfig['training'], epochProg
   if (training.scheduledSampling <= 0) return 0;
   return training.scheduledSampling * Math.min(1, epochProgress / training.scheduledSamplingRampEpochs);
 }
+
+/** What a step trains with. */
+export interface StepRates {
+  learningRate: number;
+  samplingProbability: number;
+}
+
+/**
+ * A run's schedule as one object: the rates of a step from where training
+ * stands, and the plateau bookkeeping after an epoch. Its only state is the
+ * plateau state, which the training state carries (and checkpoints keep).
+ */
+export class TrainingSchedule {
+  constructor(
+    private readonly config: Pick<RunConfig, 'schedule' | 'optimizer' | 'training'>,
+    private readonly epochs: number,
+    private readonly stepsPerEpoch: number,
+  ) {}
+
+  /** Rates for step `step` (0-based) of epoch `epoch` (0-based). */
+  at(epoch: number, step: number, plateau: PlateauState): StepRates {
+    const progress = epoch + step / this.stepsPerEpoch;
+    return {
+      learningRate: learningRateAt(this.config.schedule, this.config.optimizer.learningRate, progress, this.epochs, plateau),
+      samplingProbability: samplingProbabilityAt(this.config.training, progress),
+    };
+  }
+
+  /** The learning rate reported for a finished epoch (its end point). */
+  epochEndRate(epochsCompleted: number, plateau: PlateauState): number {
+    return learningRateAt(this.config.schedule, this.config.optimizer.learningRate, epochsCompleted, this.epochs, plateau);
+  }
+
+  /** Plateau state after an epoch whose early-stopping metric was `value`. */
+  afterEpoch(plateau: PlateauState, value: number, goal: 'min' | 'max'): PlateauState {
+    return this.config.schedule.kind === 'plateau' ? updatePlateau(this.config.schedule, plateau, value, goal) : plateau;
+  }
+}

@@ -1,5 +1,6 @@
 /** What building a run's model may use: cancellation, the data folder (caches), logging and progress. */
 import { join } from 'node:path';
+import type { SkippedImage } from '../../../shared/trainingTypes';
 import { openImageStore, type ImageStore } from '../features/imageStore';
 import { withoutImages, type TrainingData } from './data';
 import { failedIn, runImageSet } from './featureSource';
@@ -20,8 +21,24 @@ export async function openPixels(data: TrainingData, size: number, context: Setu
     ...(context.signal ? { signal: context.signal } : {}),
     onProgress: (p) => context.progress(`decoding images (${p.stage})`, p.done, p.total),
   });
-  const has = (id: string) => store.has(id);
-  const kept: TrainingData = { ...data, train: withoutImages(data.train, failedIn(data.train, has)), val: withoutImages(data.val, failedIn(data.val, has)) };
-  if (store.failed.length > 0) context.log('warn', `${store.failed.length} images could not be decoded and are left out of training and validation.`);
-  return { store, kept };
+  return { store, kept: withoutFailed(data, store) };
+}
+
+/**
+ * The run's data less the images a cache could not decode, with those
+ * images named (and why) so the run can store and show them.
+ */
+export function withoutFailed(data: TrainingData, cache: { has(id: string): boolean; failed: ReadonlyArray<{ id: string; reason: string; message: string }> }): TrainingData {
+  const has = (id: string) => cache.has(id);
+  const reasons = new Map(cache.failed.map((row) => [row.id, row.message || row.reason]));
+  const skipped = new Map<string, SkippedImage>();
+  for (const image of [...data.train.images, ...data.val.images]) {
+    if (!has(image.id) && !skipped.has(image.id)) skipped.set(image.id, { id: image.id, file: image.file, reason: reasons.get(image.id) ?? 'not decoded' });
+  }
+  return {
+    ...data,
+    train: withoutImages(data.train, failedIn(data.train, has)),
+    val: withoutImages(data.val, failedIn(data.val, has)),
+    skippedImages: [...data.skippedImages, ...skipped.values()],
+  };
 }

@@ -4,6 +4,13 @@
  * learning-rate schedules, validation with real caption metrics every epoch,
  * atomic checkpoints, early stopping, and exact resume.
  *
+ * `train` sets up (data, model, optimizer, resumed state) and hands a short
+ * loop its named parts: the schedule (rates per step, plateau), early
+ * stopping, validation, the checkpointer (what is written when, and the
+ * recovery a resume starts with) and the reporter (events and progress).
+ * After each epoch `onEpochEnd` may stop the run (a tuner pruning a trial):
+ * the run ends at once, keeps its checkpoints, and answers `pruned`.
+ *
  * Exactness: every random choice is a function of (seed, epoch, step) and
  * every piece of state (weights, Adam moments and step, epoch and step
  * counters, schedule and early-stopping state, the epoch's running loss)
@@ -17,36 +24,39 @@ import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import type { RunConfig } from '../../../shared/runConfig';
 import { resolveBatchSize } from '../../../shared/runConfig';
-import type {
-  TrainingCheckpoint,
-  TrainingEpoch,
-  TrainingEvent,
-  TrainingResult,
-  TrainingStarted,
-  TrainingStep,
-} from '../../../shared/trainingTypes';
+import type { TrainingEvent, TrainingOutcome, TrainingResult, TrainingStarted } from '../../../shared/trainingTypes';
 import type { BackendInfo } from '../../../shared/types';
+import type { CheckpointIoHook } from '../../lib/checkpoints/folders';
 import { Vocabulary } from '../../lib/data/text/vocabulary';
 import { deriveSeed } from '../model/rng';
 import { epochOrder, hostBatch, stepsPerEpoch as countSteps, toTensors, type HostBatch } from './batches';
-import {
-  BEST_CHECKPOINT,
-  epochCheckpointName,
-  readCheckpoint,
-  stepCheckpointName,
-  writeCheckpoint,
-  type EpochRecord,
-  type LoadedCheckpoint,
-  type TrainingState,
-} from './checkpoint';
+import { readCheckpoint, type EpochRecord, type LoadedCheckpoint, type TrainingState } from './checkpoint';
+import { Checkpointer, recoverCheckpoints } from './checkpointer';
 import { loadTrainingData } from './data';
-import { initialEarlyStopping, metricGoal, recordEpoch, shouldStop } from './earlyStopping';
+import { EarlyStopping, metricValue } from './earlyStopping';
 import { estimateStepBytes, memoryBudget, trainingWarnings } from './hardware';
 import { setUpModel, type TrainingModel } from './modelSetup';
 import { AdamOptimizer, clipByGlobalNorm } from './optimizer';
-import { initialPlateauState, learningRateAt, samplingProbabilityAt, updatePlateau } from './schedule';
-import { validate, validationSubset, yieldToEvents } from './validation';
+import { TrainingReporter } from './reporter';
+import { TrainingSchedule, type StepRates } from './schedule';
+import { afterEpoch, afterStep, afterUnvalidatedEpoch, epochTrainLoss, initialTrainingState } from './trainingState';
+import { RunValidation, yieldToEvents, type ValidationResult } from './validation';
 import { ensureTrainingKernels } from './wasmKernels';
+
+/** What `onEpochEnd` sees: the epoch just validated. */
+export interface EpochEnd {
+  /** 1-based. */
+  epoch: number;
+  epochs: number;
+  record: EpochRecord;
+  improved: boolean;
+  bestEpoch: number | null;
+  /** Early stopping will end the run after this epoch anyway. */
+  stoppingEarly: boolean;
+}
+
+/** `stop` ends the run after this epoch's checkpoint with outcome `pruned`. */
+export type EpochDecision = 'continue' | 'stop';
 
 export interface TrainOptions {
   config: RunConfig;
@@ -63,22 +73,28 @@ export interface TrainOptions {
   stepsOnly?: boolean;
   /** Least time between step events (default 500 ms; the last step of an epoch always reports). */
   stepEventIntervalMs?: number;
+  /** The end-of-epoch hook: a tuning pruner stops a trial here. */
+  onEpochEnd?(end: EpochEnd): EpochDecision | Promise<EpochDecision>;
+  /** Tests: called before every file-system step of a checkpoint write. */
+  checkpointIoHook?: CheckpointIoHook;
   onEvent?(event: TrainingEvent): void;
   onProgress?(progress: { stage: string; done: number; total: number | null; etaSeconds?: number | null; message?: string }): void;
   log?(level: 'info' | 'warn', message: string): void;
 }
+
+const checkpointDir = (options: TrainOptions): string => join(options.runDir, 'checkpoints');
 
 /** How often step events are emitted (the last step of an epoch always is). */
 const STEP_EVENT_INTERVAL_MS = 500;
 
 export async function train(options: TrainOptions): Promise<TrainingResult> {
   const log = options.log ?? (() => undefined);
-  const emit = options.onEvent ?? (() => undefined);
   const progress = options.onProgress ?? (() => undefined);
   ensureTrainingKernels();
+  // Recovery first: a kill may have left the folder to resume from aside, or best/ behind the state.
+  const recovered = options.resumeFrom ? await recoverCheckpoints(checkpointDir(options), log, options.checkpointIoHook) : { best: null };
   const resumed: LoadedCheckpoint | null = options.resumeFrom ? await readCheckpoint(options.resumeFrom) : null;
   const config = resumed ? resumed.json.config : options.config;
-  const seed = config.training.seed;
 
   progress({ stage: 'reading dataset', done: 0, total: null });
   const vocabulary = resumed ? Vocabulary.fromJson(resumed.json.vocabulary, `${resumed.path}/checkpoint.json vocabulary`) : undefined;
@@ -96,34 +112,122 @@ export async function train(options: TrainOptions): Promise<TrainingResult> {
     weightDecay: config.optimizer.name === 'adamw' ? config.optimizer.weightDecay : 0,
   });
   try {
-    return await runLoop(options, config, model, optimizer, resumed, seed, emit, progress, log);
+    return await runLoop(prepareRun(options, config, model, optimizer, resumed, recovered.best));
   } finally {
     optimizer.dispose();
     model.dispose();
   }
 }
 
-async function runLoop(
+/** The loop: steps of an epoch, then validation and the end-of-epoch decisions, until done. */
+async function runLoop(run: PreparedRun): Promise<TrainingResult> {
+  const { options, schedule, reporter, validation, perEpoch, epochs, trainCaptions } = run;
+  reporter.started(run.started);
+  if (run.state.finished) return run.finish('completed');
+  while (run.state.epochsCompleted < epochs) {
+    const epoch = run.state.epochsCompleted; // 0-based index of the epoch in progress
+    const order = epochOrder(run.seed, epoch, trainCaptions.length);
+    const epochStarted = performance.now();
+    for (let step = run.state.stepInEpoch; step < perEpoch; step++) {
+      if (run.interrupted()) return run.stop();
+      const rates = schedule.at(epoch, step, run.state.plateau);
+      const batch = hostBatch(order.slice(step * run.batchSize, (step + 1) * run.batchSize).map((index) => trainCaptions[index]!));
+      const { loss, gradNorm, seconds } = await run.step(epoch, batch, rates);
+      run.state = afterStep(run.state, epoch, step, loss, batch.rows);
+      reporter.step({ epoch, step, globalStep: run.state.globalStep, loss, gradNorm, ...rates, seconds, tokens: batch.tokens });
+      await yieldToEvents();
+    }
+    if (options.stepsOnly) {
+      run.state = afterUnvalidatedEpoch(run.state, epoch);
+      continue;
+    }
+    reporter.validating(epoch);
+    const result = await validation.run(options.signal);
+    // Stopped while validating: the steps are done (stepInEpoch = perEpoch), so a resume validates this epoch.
+    if (!result) return run.stop();
+    const outcome = await endOfEpoch(run, epoch, result, (performance.now() - epochStarted) / 1000);
+    if (outcome) return run.finish(outcome);
+  }
+  return run.finish('completed');
+}
+
+/**
+ * After an epoch's validation: early stopping and the plateau schedule judge
+ * it, the hook may prune, the epoch event goes out, and the checkpointer
+ * writes `epoch-N/` (and `best/`). Returns the outcome when the run ends here.
+ */
+async function endOfEpoch(run: PreparedRun, epoch: number, validation: ValidationResult, seconds: number): Promise<TrainingOutcome | null> {
+  const { config, stopping, schedule, checkpointer, reporter, options, epochs } = run;
+  const value = metricValue(stopping.metric, validation);
+  const judged = stopping.judge(run.state.earlyStopping, epoch + 1, value);
+  const plateau = schedule.afterEpoch(run.state.plateau, value, stopping.goal);
+  const record: EpochRecord = {
+    epoch: epoch + 1,
+    globalStep: run.state.globalStep,
+    trainLoss: epochTrainLoss(run.state),
+    valLoss: validation.valLoss,
+    bleu4: validation.bleu4,
+    ciderD: validation.ciderD,
+    learningRate: schedule.epochEndRate(epoch + 1, run.state.plateau),
+    seconds,
+  };
+  const end: EpochEnd = { epoch: epoch + 1, epochs, record, improved: judged.improved, bestEpoch: judged.state.bestEpoch, stoppingEarly: judged.stop };
+  const pruned = options.onEpochEnd ? (await options.onEpochEnd(end)) === 'stop' : false;
+  const outcome: TrainingOutcome | null = pruned ? 'pruned' : judged.stop ? 'early-stopped' : null;
+  run.state = afterEpoch(run.state, record, { plateau, earlyStopping: judged.state, finished: outcome !== null || epoch + 1 >= epochs });
+  run.lastValidation = { valLoss: validation.valLoss, bleu4: validation.bleu4, ciderD: validation.ciderD };
+  reporter.epoch({ kind: 'epoch', ...record, epochs, validationSeconds: validation.seconds, improved: judged.improved, bestEpoch: judged.state.bestEpoch, samples: validation.samples });
+  const metrics = { 'val/loss': validation.valLoss, 'val/bleu4': validation.bleu4, 'val/ciderD': validation.ciderD, 'train/loss': record.trainLoss };
+  await checkpointer.saveEpoch(run.state, metrics, judged.improved);
+  if (outcome === 'early-stopped') run.log('info', `Early stopping after epoch ${epoch + 1}: ${config.training.earlyStoppingMetric} has not improved for ${config.training.earlyStoppingPatience} epochs.`);
+  if (outcome === 'pruned') run.log('info', `Pruned after epoch ${epoch + 1}: the end-of-epoch hook stopped the run.`);
+  return outcome;
+}
+
+/** Everything the loop works with, set up once. */
+interface PreparedRun {
+  options: TrainOptions;
+  config: RunConfig;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  perEpoch: number;
+  trainCaptions: TrainingModel['data']['train']['captions'];
+  started: TrainingStarted;
+  state: TrainingState;
+  lastValidation: TrainingResult['validation'];
+  schedule: TrainingSchedule;
+  stopping: EarlyStopping;
+  validation: RunValidation;
+  checkpointer: Checkpointer;
+  reporter: TrainingReporter;
+  log(level: 'info' | 'warn', message: string): void;
+  /** A stop was asked for, or this call's step budget is spent. */
+  interrupted(): boolean;
+  step(epoch: number, batch: HostBatch, rates: StepRates): Promise<{ loss: number; gradNorm: number; seconds: number }>;
+  /** Saves a stop checkpoint and answers `stopped`. */
+  stop(): Promise<TrainingResult>;
+  finish(outcome: TrainingOutcome): TrainingResult;
+}
+
+function prepareRun(
   options: TrainOptions,
   config: RunConfig,
   model: TrainingModel,
   optimizer: AdamOptimizer,
   resumed: LoadedCheckpoint | null,
-  seed: number,
-  emit: (event: TrainingEvent) => void,
-  progress: NonNullable<TrainOptions['onProgress']>,
-  log: (level: 'info' | 'warn', message: string) => void,
-): Promise<TrainingResult> {
+  recoveredBest: string | null,
+): PreparedRun {
+  const log = options.log ?? (() => undefined);
   const { data, decoder, source } = model;
+  const seed = config.training.seed;
   const named = model.namedParams();
   const parameters = named.reduce((sum, [, variable]) => sum + variable.size, 0);
-  const maxSteps = config.vocab.maxCaptionLength + 1;
-
   const fits = (batchSize: number) =>
     estimateStepBytes({
       decoder: decoder.options,
       batchSize,
-      steps: maxSteps,
+      steps: config.vocab.maxCaptionLength + 1,
       gridRegions: source.gridRegions,
       cnn: model.encoder ? { inputSize: model.encoder.options.inputSize, channels: model.encoder.options.channels } : null,
       parameters,
@@ -131,263 +235,149 @@ async function runLoop(
   const batchSize = resumed ? resumed.json.state.batchSize : resolveBatchSize(config.training.batchSize, fits);
   const warnings = trainingWarnings(options.backend);
   if (!fits(batchSize)) warnings.push(`A step with batch size ${batchSize} may not fit in memory on this machine; lower training.batchSize if training fails.`);
-  for (const warning of warnings) log('warn', warning);
-
-  let state: TrainingState = resumed
-    ? resumed.json.state
-    : {
-        epochsCompleted: 0,
-        stepInEpoch: 0,
-        globalStep: 0,
-        epochLossSum: 0,
-        epochLossCount: 0,
-        batchSize,
-        plateau: initialPlateauState(),
-        earlyStopping: initialEarlyStopping(config.training.earlyStoppingMetric),
-        history: [],
-        random: { seed, epoch: 0, step: 0 },
-        finished: false,
-      };
-  if (resumed) {
-    const byName = new Map(named);
-    for (const tensor of resumed.weights) {
-      if (!byName.has(tensor.name)) throw new Error(`${resumed.path}: weights for "${tensor.name}", which this model does not have.`);
-    }
-    for (const [name, variable] of named) {
-      const saved = resumed.weights.find((tensor) => tensor.name === name);
-      if (!saved) throw new Error(`${resumed.path}: no weights for "${name}".`);
-      if (saved.shape.join('x') !== variable.shape.join('x')) throw new Error(`${resumed.path}: "${name}" has shape [${saved.shape}], the model [${variable.shape}].`);
-      tf.tidy(() => variable.assign(tf.tensor(saved.data, saved.shape, 'float32')));
-    }
-    if (resumed.optimizer) optimizer.load(resumed.optimizer);
-  }
+  if (data.skippedImages.length > 0) warnings.push(skippedImagesWarning(data.skippedImages));
+  if (resumed) restoreWeights(resumed, named, optimizer);
 
   const trainCaptions = data.train.captions;
+  let state = resumed ? resumed.json.state : initialTrainingState(seed, batchSize, config.training.earlyStoppingMetric);
   if (state.trainCaptions !== undefined && state.trainCaptions !== trainCaptions.length) {
-    const message = `The dataset now has ${trainCaptions.length} training captions, the checkpoint was trained on ${state.trainCaptions}: training continues, but not exactly as it would have.`;
-    warnings.push(message);
-    log('warn', message);
+    warnings.push(
+      `The dataset now has ${trainCaptions.length} training captions, the checkpoint was trained on ${state.trainCaptions}: training continues, but not exactly as it would have.`,
+    );
   }
+  for (const warning of warnings) log('warn', warning);
   state = { ...state, trainCaptions: trainCaptions.length };
   const perEpoch = countSteps(trainCaptions.length, batchSize);
   const epochs = config.training.epochs;
-  const checkpointDir = join(options.runDir, 'checkpoints');
-  const subset = validationSubset(data.val, config.validation.subsetSize, seed);
+  const validation = new RunValidation(decoder, source, data.val, data.vocabulary, {
+    subsetSize: config.validation.subsetSize,
+    sampleImages: config.validation.sampleImages,
+    batchSize: Math.max(batchSize, 32),
+    maxLength: config.vocab.maxCaptionLength,
+    seed,
+  });
   const varToName = new Map(named.map(([name, variable]) => [variable.name, name]));
   const decoderVariables = named.filter(([name]) => !name.startsWith('encoder/')).map(([, variable]) => variable);
   const allVariables = named.map(([, variable]) => variable);
   // A scratch CNN learns at the decoder's rate; a fine-tuned backbone at its own, following the same schedule.
   const encoderRateScale = model.encoder ? 1 : config.encoder.fineTune.learningRate / config.optimizer.learningRate;
-
-  const started: TrainingStarted = {
-    kind: 'started',
-    backend: options.backend.name,
-    device: options.backend.device,
-    batchSize,
-    stepsPerEpoch: perEpoch,
-    epochs,
-    trainImages: data.train.images.length,
-    trainCaptions: trainCaptions.length,
-    valImages: data.val.images.length,
-    validationImages: subset.length,
-    vocabularySize: data.vocabulary.size,
-    parameters,
-    warnings,
-    resumedFrom: resumed?.path ?? null,
-    epochsCompleted: state.epochsCompleted,
-    globalStep: state.globalStep,
-  };
-  emit(started);
-  log('info', `Training ${decoder.options.variant}/${decoder.options.cell} on ${options.backend.name}: ${trainCaptions.length} captions, batch ${batchSize}, ${perEpoch} steps per epoch, ${parameters.toLocaleString('en-US')} weights.`);
-
-  let lastCheckpoint: string | null = resumed?.path ?? null;
-  let bestCheckpoint: string | null = state.earlyStopping.bestEpoch !== null ? join(checkpointDir, BEST_CHECKPOINT) : null;
-  let lastValidation: TrainingResult['validation'] = null;
-  const last = state.history[state.history.length - 1];
-  if (last) lastValidation = { valLoss: last.valLoss, bleu4: last.bleu4, ciderD: last.ciderD };
   let stepsThisCall = 0;
-  let secondsPerStep: number | null = null;
-  let validationSeconds = 0;
-  let lastStepEvent = 0;
-  let recent: Array<[number, number, number]> = [];
-  const stepEventInterval = options.stepEventIntervalMs ?? STEP_EVENT_INTERVAL_MS;
 
-  const saveCheckpoint = async (name: string, reason: TrainingCheckpoint['reason'], isBest: boolean, metrics: Record<string, number>) => {
-    const path = join(checkpointDir, name);
+  const contents = async (at: TrainingState, metrics: Record<string, number>) => {
     const [weights, optimizerState] = await Promise.all([serializeNamed(named), optimizer.serialize()]);
-    const sizeBytes = await writeCheckpoint(path, {
-      json: {
-        backend: options.backend.name,
-        config,
-        decoder: decoder.options,
-        encoder: model.encoderRecord,
-        vocabulary: data.vocabulary.toJson(),
-        state,
-        metrics,
-      },
-      weights,
-      optimizer: optimizerState,
-    });
-    emit({ kind: 'checkpoint', path, epoch: state.epochsCompleted, globalStep: state.globalStep, isBest, reason, sizeBytes, metrics });
-    return path;
+    const json = { backend: options.backend.name, config, decoder: decoder.options, encoder: model.encoderRecord, vocabulary: data.vocabulary.toJson(), state: at, metrics };
+    return { json, weights, optimizer: optimizerState };
   };
+  const checkpointer = new Checkpointer(
+    {
+      dir: checkpointDir(options),
+      contents,
+      emit: options.onEvent ?? (() => undefined),
+      log,
+      ...(options.checkpointIoHook ? { ioHook: options.checkpointIoHook } : {}),
+    },
+    { last: resumed?.path ?? null, best: recoveredBest },
+  );
+  const last = state.history[state.history.length - 1];
 
-  const finish = (outcome: TrainingResult['outcome']): TrainingResult => ({
-    outcome,
-    epochsCompleted: state.epochsCompleted,
-    globalStep: state.globalStep,
-    lastCheckpoint,
-    bestCheckpoint,
-    bestEpoch: state.earlyStopping.bestEpoch,
-    validation: lastValidation,
-  });
-
-  if (state.finished) return finish('completed');
-
-  while (state.epochsCompleted < epochs) {
-    const epoch = state.epochsCompleted; // 0-based index of the epoch in progress
-    const order = epochOrder(seed, epoch, trainCaptions.length);
-    const epochStarted = performance.now();
-
-    for (let step = state.stepInEpoch; step < perEpoch; step++) {
-      if (options.signal?.aborted || (options.maxSteps !== undefined && stepsThisCall >= options.maxSteps)) {
-        lastCheckpoint = await saveCheckpoint(stepCheckpointName(state.globalStep), 'stop', false, {});
-        return finish('stopped');
-      }
-      const progressInEpochs = epoch + step / perEpoch;
-      const learningRate = learningRateAt(config.schedule, config.optimizer.learningRate, progressInEpochs, epochs, state.plateau);
-      const samplingProbability = samplingProbabilityAt(config.training, progressInEpochs);
-      const batch = hostBatch(order.slice(step * batchSize, (step + 1) * batchSize).map((index) => trainCaptions[index]!));
-      const stepStarted = performance.now();
+  const run: PreparedRun = {
+    options,
+    config,
+    seed,
+    epochs,
+    batchSize,
+    perEpoch,
+    trainCaptions,
+    started: {
+      kind: 'started',
+      backend: options.backend.name,
+      device: options.backend.device,
+      batchSize,
+      stepsPerEpoch: perEpoch,
+      epochs,
+      trainImages: data.train.images.length,
+      trainCaptions: trainCaptions.length,
+      valImages: data.val.images.length,
+      validationImages: validation.subset.length,
+      vocabularySize: data.vocabulary.size,
+      parameters,
+      warnings,
+      skippedImages: data.skippedImages,
+      resumedFrom: resumed?.path ?? null,
+      epochsCompleted: state.epochsCompleted,
+      globalStep: state.globalStep,
+    },
+    state,
+    lastValidation: last ? { valLoss: last.valLoss, bleu4: last.bleu4, ciderD: last.ciderD } : null,
+    schedule: new TrainingSchedule(config, epochs, perEpoch),
+    stopping: new EarlyStopping(config.training.earlyStoppingMetric, config.training.earlyStoppingPatience),
+    validation,
+    checkpointer,
+    reporter: new TrainingReporter({
+      emit: options.onEvent ?? (() => undefined),
+      progress: options.onProgress ?? (() => undefined),
+      epochs,
+      stepsPerEpoch: perEpoch,
+      stepEventIntervalMs: options.stepEventIntervalMs ?? STEP_EVENT_INTERVAL_MS,
+      stepsOnly: options.stepsOnly === true,
+    }),
+    log,
+    interrupted: () => options.signal?.aborted === true || (options.maxSteps !== undefined && stepsThisCall >= options.maxSteps),
+    async step(epoch, batch, rates) {
+      const started = performance.now();
       const variables = source.trainsAt && !source.trainsAt(epoch) ? decoderVariables : allVariables;
+      const globalStep = run.state.globalStep;
       const { loss, gradNorm } = await trainStep(model, optimizer, variables, varToName, batch, {
-        learningRate: (name: string) => (name.startsWith('encoder/') ? learningRate * encoderRateScale : learningRate),
-        samplingProbability,
+        learningRate: (name: string) => (name.startsWith('encoder/') ? rates.learningRate * encoderRateScale : rates.learningRate),
+        samplingProbability: rates.samplingProbability,
         labelSmoothing: config.training.labelSmoothing,
         clipNorm: config.optimizer.clipNorm,
-        dropoutSeed: deriveSeed(seed, 'dropout', state.globalStep),
-        samplingSeed: deriveSeed(seed, 'sampling', state.globalStep),
+        dropoutSeed: deriveSeed(seed, 'dropout', globalStep),
+        samplingSeed: deriveSeed(seed, 'sampling', globalStep),
       });
-      const seconds = (performance.now() - stepStarted) / 1000;
-      secondsPerStep = secondsPerStep === null ? seconds : 0.9 * secondsPerStep + 0.1 * seconds;
       if (!Number.isFinite(loss)) {
-        throw new Error(
-          `The training loss became ${loss} at step ${state.globalStep + 1} (epoch ${epoch + 1}). Lower optimizer.learningRate or set optimizer.clipNorm.`,
-        );
+        throw new Error(`The training loss became ${loss} at step ${globalStep + 1} (epoch ${epoch + 1}). Lower optimizer.learningRate or set optimizer.clipNorm.`);
       }
-      state = {
-        ...state,
-        stepInEpoch: step + 1,
-        globalStep: state.globalStep + 1,
-        epochLossSum: state.epochLossSum + loss * batch.rows,
-        epochLossCount: state.epochLossCount + batch.rows,
-        random: { seed, epoch, step: step + 1 },
-      };
       stepsThisCall += 1;
-      recent.push([state.globalStep, loss, learningRate]);
+      return { loss, gradNorm, seconds: (performance.now() - started) / 1000 };
+    },
+    async stop() {
+      await run.checkpointer.saveStop(run.state);
+      return run.finish('stopped');
+    },
+    finish: (outcome) => ({
+      outcome,
+      epochsCompleted: run.state.epochsCompleted,
+      globalStep: run.state.globalStep,
+      lastCheckpoint: run.checkpointer.last,
+      bestCheckpoint: run.checkpointer.best,
+      bestEpoch: run.state.earlyStopping.bestEpoch,
+      validation: run.lastValidation,
+    }),
+  };
+  log('info', `Training ${decoder.options.variant}/${decoder.options.cell} on ${options.backend.name}: ${trainCaptions.length} captions, batch ${batchSize}, ${perEpoch} steps per epoch, ${parameters.toLocaleString('en-US')} weights.`);
+  return run;
+}
 
-      const now = performance.now();
-      if (now - lastStepEvent >= stepEventInterval || step + 1 === perEpoch) {
-        lastStepEvent = now;
-        const stepEvent: TrainingStep = {
-          kind: 'step',
-          epoch: epoch + 1,
-          step: step + 1,
-          stepsPerEpoch: perEpoch,
-          globalStep: state.globalStep,
-          loss,
-          learningRate,
-          gradNorm,
-          seconds,
-          tokensPerSecond: batch.tokens / Math.max(seconds, 1e-9),
-          samplingProbability,
-          recent,
-        };
-        recent = [];
-        emit(stepEvent);
-        const remainingSteps = (epochs - epoch - 1) * perEpoch + (perEpoch - step - 1);
-        const remainingValidations = options.stepsOnly ? 0 : epochs - epoch;
-        progress({
-          stage: `epoch ${epoch + 1}/${epochs}`,
-          done: step + 1,
-          total: perEpoch,
-          etaSeconds: remainingSteps * (secondsPerStep ?? seconds) + remainingValidations * validationSeconds,
-          message: `loss ${loss.toFixed(3)}`,
-        });
-      }
-      await yieldToEvents();
-    }
+/** One warning line naming the images training left out (the full list is on the `started` event). */
+function skippedImagesWarning(skipped: TrainingModel['data']['skippedImages']): string {
+  const shown = skipped.slice(0, 5).map((image) => `${image.file} (${image.reason})`);
+  const more = skipped.length > shown.length ? ` and ${skipped.length - shown.length} more` : '';
+  return `${skipped.length} image${skipped.length === 1 ? '' : 's'} could not be decoded and ${skipped.length === 1 ? 'is' : 'are'} left out of training and validation: ${shown.join(', ')}${more}.`;
+}
 
-    if (options.stepsOnly) {
-      state = { ...state, epochsCompleted: epoch + 1, stepInEpoch: 0, epochLossSum: 0, epochLossCount: 0 };
-      continue;
-    }
-
-    // ─── end of epoch: validate, schedule, early stopping, checkpoints ───
-    progress({ stage: `validating epoch ${epoch + 1}/${epochs}`, done: 0, total: null });
-    const validation = await validate(decoder, source, data.val, data.vocabulary, {
-      subset,
-      sampleImages: config.validation.sampleImages,
-      batchSize: Math.max(batchSize, 32),
-      maxLength: config.vocab.maxCaptionLength,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    if (!validation) {
-      // Stopped while validating: the steps are done (stepInEpoch = perEpoch), so a resume validates this epoch.
-      lastCheckpoint = await saveCheckpoint(stepCheckpointName(state.globalStep), 'stop', false, {});
-      return finish('stopped');
-    }
-    validationSeconds = validation.seconds;
-    const learningRate = learningRateAt(config.schedule, config.optimizer.learningRate, epoch + 1, epochs, state.plateau);
-    const metricValue = { cider: validation.ciderD, bleu4: validation.bleu4, valLoss: validation.valLoss }[config.training.earlyStoppingMetric];
-    const record: EpochRecord = {
-      epoch: epoch + 1,
-      globalStep: state.globalStep,
-      trainLoss: state.epochLossCount > 0 ? state.epochLossSum / state.epochLossCount : Number.NaN,
-      valLoss: validation.valLoss,
-      bleu4: validation.bleu4,
-      ciderD: validation.ciderD,
-      learningRate,
-      seconds: (performance.now() - epochStarted) / 1000,
-    };
-    const early = recordEpoch(state.earlyStopping, epoch + 1, metricValue);
-    const plateau =
-      config.schedule.kind === 'plateau'
-        ? updatePlateau(config.schedule, state.plateau, metricValue, metricGoal(config.training.earlyStoppingMetric))
-        : state.plateau;
-    const stopEarly = shouldStop(early.state, config.training.earlyStoppingPatience);
-    state = {
-      ...state,
-      epochsCompleted: epoch + 1,
-      stepInEpoch: 0,
-      epochLossSum: 0,
-      epochLossCount: 0,
-      plateau,
-      earlyStopping: early.state,
-      history: [...state.history, record],
-      random: { seed, epoch: epoch + 1, step: 0 },
-      finished: stopEarly || epoch + 1 >= epochs,
-    };
-    lastValidation = { valLoss: validation.valLoss, bleu4: validation.bleu4, ciderD: validation.ciderD };
-    const metrics = { 'val/loss': validation.valLoss, 'val/bleu4': validation.bleu4, 'val/ciderD': validation.ciderD, 'train/loss': record.trainLoss };
-    const epochEvent: TrainingEpoch = {
-      kind: 'epoch',
-      ...record,
-      epochs,
-      validationSeconds: validation.seconds,
-      improved: early.improved,
-      bestEpoch: early.state.bestEpoch,
-      samples: validation.samples,
-    };
-    emit(epochEvent);
-    lastCheckpoint = await saveCheckpoint(epochCheckpointName(epoch + 1), 'epoch', false, metrics);
-    if (early.improved) bestCheckpoint = await saveCheckpoint(BEST_CHECKPOINT, 'best', true, metrics);
-    if (stopEarly) {
-      log('info', `Early stopping after epoch ${epoch + 1}: ${config.training.earlyStoppingMetric} has not improved for ${config.training.earlyStoppingPatience} epochs.`);
-      return finish('early-stopped');
-    }
+function restoreWeights(resumed: LoadedCheckpoint, named: ReadonlyArray<[string, tf.Variable]>, optimizer: AdamOptimizer): void {
+  const byName = new Map(named);
+  for (const tensor of resumed.weights) {
+    if (!byName.has(tensor.name)) throw new Error(`${resumed.path}: weights for "${tensor.name}", which this model does not have.`);
   }
-  return finish('completed');
+  for (const [name, variable] of named) {
+    const saved = resumed.weights.find((tensor) => tensor.name === name);
+    if (!saved) throw new Error(`${resumed.path}: no weights for "${name}".`);
+    if (saved.shape.join('x') !== variable.shape.join('x')) throw new Error(`${resumed.path}: "${name}" has shape [${saved.shape}], the model [${variable.shape}].`);
+    tf.tidy(() => variable.assign(tf.tensor(saved.data, saved.shape, 'float32')));
+  }
+  if (resumed.optimizer) optimizer.load(resumed.optimizer);
 }
 
 interface StepSettings {

@@ -105,3 +105,29 @@ export async function validate(
 export function yieldToEvents(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/** The end-of-epoch validation of one run: its fixed subset and settings. */
+export class RunValidation {
+  readonly subset: number[];
+
+  constructor(
+    private readonly decoder: CaptionDecoder,
+    private readonly source: FeatureSource,
+    private readonly split: SplitData,
+    private readonly vocabulary: Vocabulary,
+    private readonly settings: { subsetSize: number; sampleImages: number; batchSize: number; maxLength: number; seed: number },
+  ) {
+    this.subset = validationSubset(split, settings.subsetSize, settings.seed);
+  }
+
+  /** Null when `signal` aborted it. */
+  run(signal?: AbortSignal): Promise<ValidationResult | null> {
+    return validate(this.decoder, this.source, this.split, this.vocabulary, {
+      subset: this.subset,
+      sampleImages: this.settings.sampleImages,
+      batchSize: this.settings.batchSize,
+      maxLength: this.settings.maxLength,
+      ...(signal ? { signal } : {}),
+    });
+  }
+}

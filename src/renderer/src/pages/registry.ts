@@ -18,6 +18,7 @@ export const pages = [
   { id: 'runs', label: 'Runs', load: () => import('./RunsPage.svelte') },
   { id: 'compare', label: 'Compare', load: () => import('./ComparePage.svelte') },
   { id: 'gallery', label: 'Gallery', load: () => import('./GalleryPage.svelte') },
+  { id: 'batch', label: 'Batch', load: () => import('./BatchPage.svelte') },
   { id: 'system', label: 'System', load: () => import('./SystemPage.svelte') },
 ] as const satisfies readonly PageEntry[];
 

@@ -9,6 +9,7 @@
  * nothing; truncated and corrupt files throw `ImageDecodeError`, which
  * callers record per item and skip.
  */
+import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
 
 export type ResizeFit = 'squash' | 'center-crop';
@@ -51,11 +52,32 @@ function classify(message: string): DecodeFailure {
   return 'corrupt';
 }
 
+/** The reason in words a user can act on, with the decoder's own message where it helps. */
+function failureText(reason: DecodeFailure, message: string, maxPixels: number): string {
+  const own = message.trim().replace(/^Error:\s*/, '');
+  switch (reason) {
+    case 'too-large':
+      return `image is larger than the ${maxPixels.toLocaleString('en-US')}-pixel limit (a decompression bomb or a huge scan)`;
+    case 'not-found':
+      return 'file not found';
+    case 'not-an-image':
+      return 'not an image: its contents are not a supported format (JPEG, PNG, WebP, GIF, TIFF, AVIF, HEIF)';
+    case 'truncated':
+      return `truncated: the file ends before the image does (${own})`;
+    case 'corrupt':
+      return /^unknown error\.?$/i.test(own) || own === '' ? 'corrupt image data: the decoder could not read it (damaged or truncated file)' : `corrupt image data: ${own}`;
+  }
+}
+
 /** Decodes, orients, converts to sRGB and resizes one image. `label` names it in errors when `input` is a buffer. */
 export async function decodeImage(input: string | Buffer, options: DecodeOptions = DEFAULT_DECODE_OPTIONS, label?: string): Promise<DecodedImage> {
   const name = label ?? (typeof input === 'string' ? input : '(buffer)');
+  // sharp calls an empty file an "unsupported image format": say what it is.
+  const size = typeof input === 'string' ? await stat(input).then((s) => s.size, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : -1)) : input.length;
+  if (size === null) throw new ImageDecodeError(name, 'not-found', 'file not found');
+  if (size === 0) throw new ImageDecodeError(name, 'not-an-image', 'empty file (0 bytes)');
   try {
-    const { data, info } = await sharp(input, { limitInputPixels: options.maxPixels, failOn: 'error', animated: false, pages: 1 })
+    const { data, info } = await sharp(input, { limitInputPixels: options.maxPixels, failOn: 'truncated', animated: false, pages: 1 })
       .rotate()
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')
@@ -71,10 +93,6 @@ export async function decodeImage(input: string | Buffer, options: DecodeOptions
     if (error instanceof ImageDecodeError) throw error;
     const message = (error as Error).message;
     const reason = classify(message);
-    const detail =
-      reason === 'too-large'
-        ? `image is larger than the ${options.maxPixels.toLocaleString('en-US')}-pixel limit (a decompression bomb or a huge scan)`
-        : message;
-    throw new ImageDecodeError(name, reason, detail);
+    throw new ImageDecodeError(name, reason, failureText(reason, message, options.maxPixels));
   }
 }

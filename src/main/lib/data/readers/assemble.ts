@@ -2,7 +2,8 @@
  * The part every reader shares: a reader turns its file into annotations
  * (image names, captions, splits, with where each came from); `assembleDataset`
  * finds the image folder, checks every image, and reports missing and
- * unreadable images, images without captions, empty and duplicate captions.
+ * unreadable images, images without captions, empty, overlong and duplicate
+ * captions.
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -62,6 +63,14 @@ export function addCaption(
 }
 
 const SAMPLE = 25;
+
+/**
+ * Longest caption kept, in characters. Real captions are a sentence or two
+ * (COCO's longest is under 1,000); anything longer is a broken file (a
+ * missing line break, a pasted document) and would cost time and memory in
+ * every later step, so it is reported and skipped.
+ */
+export const MAX_CAPTION_CHARS = 2000;
 
 /** The candidate folder holding most of a sample of the images; null when none holds any. */
 export function chooseImageRoot(candidates: readonly string[], names: readonly string[]): string | null {
@@ -146,8 +155,17 @@ export async function assembleDataset(annotations: Annotations, options: ReadOpt
     const captions: string[] = [];
     const seen = new Set<string>();
     for (const caption of entry.captions) {
-      const canonical = captionKey(caption.text);
       const captionWhere = { file: entry.file, line: caption.line ?? entry.line, jsonPath: caption.jsonPath ?? entry.jsonPath };
+      if (caption.text.length > MAX_CAPTION_CHARS) {
+        problems.add({
+          kind: 'caption-too-long',
+          message: `${entry.name}: a caption is ${caption.text.length.toLocaleString('en-US')} characters long (the limit is ${MAX_CAPTION_CHARS.toLocaleString('en-US')}); skipped.`,
+          image: entry.name,
+          ...captionWhere,
+        });
+        continue;
+      }
+      const canonical = captionKey(caption.text);
       if (canonical === '') {
         problems.add({ kind: 'empty-caption', message: `${entry.name}: a caption has no words; skipped.`, image: entry.name, ...captionWhere });
         continue;

@@ -10,7 +10,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { addCaption, type AnnotatedImage, type Annotations } from './assemble';
 import { ProblemLog } from './problems';
 import { isDir, isFile, readHead, type DatasetReader } from './reader';
-import { jsonPath, readJson } from './textFile';
+import { jsonPath, preview, readJson } from './textFile';
 import { DatasetFormatError, type SplitName } from './types';
 
 const CAPTION_FILE = /^captions_(.+)\.json$/i;
@@ -87,25 +87,34 @@ async function readCocoFile(
   if (!Array.isArray(imageList)) return fail('$.images', 'expected an array');
   if (!Array.isArray(annotations)) return fail('$.annotations', 'expected an array');
   const folder = await imageFolder(file, root);
+  // Keyed by type and value: an image_id "0" (a string) is not image 0.
+  const key = (id: number | string) => `${typeof id}:${id}`;
   const nameById = new Map<string, string>();
+  let idType: 'number' | 'string' | null = null;
   imageList.forEach((entry: unknown, i) => {
     const path = jsonPath('images', i);
     if (typeof entry !== 'object' || entry === null) return fail(path, 'expected an object');
     const { id, file_name: fileName } = entry as { id?: unknown; file_name?: unknown };
-    if (typeof id !== 'number' && typeof id !== 'string') return fail(`${path}.id`, 'expected a number or string');
+    if (!(typeof id === 'number' && Number.isSafeInteger(id)) && !(typeof id === 'string' && id !== '')) {
+      return fail(`${path}.id`, `expected an integer (or a non-empty string), got ${preview(id)}`);
+    }
+    idType ??= typeof id === 'number' ? 'number' : 'string';
+    if (typeof id !== idType) return fail(`${path}.id`, `expected ${idType === 'number' ? 'an integer' : 'a string'} like $.images[0].id, got ${preview(id)}`);
     if (typeof fileName !== 'string' || fileName.trim() === '') return fail(`${path}.file_name`, 'expected a file name');
     const name = folder ? `${folder}/${fileName}` : fileName;
-    if (nameById.has(String(id))) problems.add({ kind: 'duplicate-image', message: `Image id ${id} is listed twice.`, file, jsonPath: path, image: name });
-    nameById.set(String(id), name);
+    if (nameById.has(key(id))) problems.add({ kind: 'duplicate-image', message: `Image id ${id} is listed twice.`, file, jsonPath: path, image: name });
+    nameById.set(key(id), name);
     if (!images.has(name)) images.set(name, { name, captions: [], split, file, jsonPath: path });
   });
   annotations.forEach((entry: unknown, i) => {
     const path = jsonPath('annotations', i);
     if (typeof entry !== 'object' || entry === null) return fail(path, 'expected an object');
     const { image_id: imageId, caption } = entry as { image_id?: unknown; caption?: unknown };
-    if (typeof imageId !== 'number' && typeof imageId !== 'string') return fail(`${path}.image_id`, 'expected a number or string');
+    if (typeof imageId !== (idType ?? 'number') || (typeof imageId === 'number' && !Number.isSafeInteger(imageId))) {
+      return fail(`${path}.image_id`, `expected ${(idType ?? 'number') === 'number' ? 'an integer' : 'a string'}, as $.images[].id, got ${preview(imageId)}`);
+    }
     if (typeof caption !== 'string') return fail(`${path}.caption`, 'expected a string');
-    const name = nameById.get(String(imageId));
+    const name = nameById.get(key(imageId as number | string));
     if (!name) {
       problems.add({ kind: 'unknown-image', message: `A caption refers to image id ${imageId}, which is not in $.images.`, file, jsonPath: path });
       return;

@@ -3,9 +3,10 @@
  * detects the format (or takes the one named), parses the annotations and
  * checks the images; `detectFormat` only answers which format and file.
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { assembleDataset, type ReadOptions } from './assemble';
 import { cocoReader } from './coco';
+import { captionFileCandidates, explainUnreadable } from './diagnose';
 import { csvReader } from './csv';
 import { flickr30kReader } from './flickr30k';
 import { flickr8kCsvReader } from './flickr8kCsv';
@@ -59,9 +60,15 @@ export async function detectFormat(path: string, format?: DatasetFormat): Promis
     throw new DatasetFormatError(target, {}, `found no ${format} annotations here (${reader.description})`);
   }
   for (const reader of READERS) {
+    if (reader === folderReader) {
+      // A caption file no format accepts is an error, never a plain image folder without captions.
+      const candidates = (await isDir(target)) ? await captionFileCandidates(target) : [];
+      if (candidates[0]) await explainUnreadable(candidates[0]);
+    }
     const source = await reader.locate(target);
     if (source) return { format: reader.format, source };
   }
+  if ((await isFile(target)) && (await captionFileCandidates(dirname(target))).includes(target)) await explainUnreadable(target);
   throw new DatasetFormatError(
     target,
     {},
@@ -73,8 +80,23 @@ export interface ReadDatasetOptions extends ReadOptions {
   format?: DatasetFormat;
 }
 
+/**
+ * Reads a dataset. One with no usable caption (every caption empty, too
+ * long, or of a missing image) is an error: it is never imported or trained.
+ */
 export async function readDataset(path: string, options: ReadDatasetOptions = {}): Promise<CaptionDataset> {
   const detected = await detectFormat(path, options.format);
-  const annotations = await readerFor(detected.format).read(detected.source);
-  return assembleDataset(annotations, options);
+  const reader = readerFor(detected.format);
+  const dataset = await assembleDataset(await reader.read(detected.source), options);
+  if (!dataset.images.some((image) => image.captions.length > 0)) {
+    const found = Object.entries(dataset.problems.counts).map(([kind, count]) => `${count} ${kind}`);
+    const folder = dataset.problems.examples.find((problem) => problem.kind === 'image-folder-not-found');
+    throw new DatasetFormatError(
+      detected.source,
+      {},
+      `no usable captions (read as ${detected.format}: ${dataset.images.length} readable images${found.length ? `; problems: ${found.join(', ')}` : ''}).` +
+        (folder ? ` ${folder.message}` : ` Expected ${reader.description}.`),
+    );
+  }
+  return dataset;
 }

@@ -10,7 +10,7 @@ import { dirname, extname, join } from 'node:path';
 import type { AnnotatedImage } from './assemble';
 import { ProblemLog } from './problems';
 import { isDir, readHead, type DatasetReader } from './reader';
-import { jsonPath, readJson } from './textFile';
+import { jsonPath, preview, readJson } from './textFile';
 import { DatasetFormatError, type SplitName } from './types';
 
 const SPLITS: Record<string, SplitName> = { train: 'train', restval: 'train', val: 'val', test: 'test' };
@@ -42,7 +42,7 @@ export const karpathyReader: DatasetReader = {
       const { filename, filepath, split, sentences } = entry as Record<string, unknown>;
       if (typeof filename !== 'string' || filename.trim() === '') return fail(`${path}.filename`, 'expected a file name');
       if (filepath !== undefined && typeof filepath !== 'string') return fail(`${path}.filepath`, 'expected a string');
-      if (typeof split !== 'string' || !(split in SPLITS)) return fail(`${path}.split`, `expected train, val, test or restval (got ${JSON.stringify(split)})`);
+      if (typeof split !== 'string' || !Object.hasOwn(SPLITS, split)) return fail(`${path}.split`, `expected train, val, test or restval (got ${preview(split)})`);
       if (!Array.isArray(sentences)) return fail(`${path}.sentences`, 'expected an array');
       const name = filepath ? `${filepath}/${filename}` : filename;
       const captions = sentences.map((sentence: unknown, j) => {

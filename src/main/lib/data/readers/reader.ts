@@ -37,7 +37,11 @@ export async function readHead(file: string, bytes = 65_536): Promise<string> {
   try {
     const buffer = Buffer.alloc(bytes);
     const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
-    const text = buffer.toString('utf8', 0, bytesRead);
+    const head = buffer.subarray(0, bytesRead);
+    // UTF-16 with a byte-order mark is read like UTF-8 (readText decodes it too).
+    if (head[0] === 0xff && head[1] === 0xfe) return head.subarray(2, bytesRead - (bytesRead % 2)).toString('utf16le');
+    if (head[0] === 0xfe && head[1] === 0xff) return Buffer.from(head.subarray(2, bytesRead - (bytesRead % 2))).swap16().toString('utf16le');
+    const text = head.toString('utf8');
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } finally {
     await handle.close();

@@ -1,0 +1,154 @@
+/**
+ * `npm run bench -- batch [--images N] [--stage-images N] [--batch-size N] [--beam N] [--backend NAME]`
+ *
+ * Batch captioning speed and memory, on the same images and backend:
+ *
+ * - each stage alone, in images per second: decode+resize (sharp, parallel),
+ *   the encoder's forward pass (on prepared batches), and decoding from
+ *   features (batched beams);
+ * - the whole engine pass (lazy folder listing, pipeline, per-batch reports)
+ *   and its ratio to the slowest stage alone (the goal is at least 0.9);
+ * - peak RSS after 1,000 and after N images (default 10,000) of the whole
+ *   pass, to show memory stays flat.
+ *
+ * The model is untrained (scratch CNN 64 px, merge LSTM 256 units, 2,000
+ * words), so captions run to the length limit: a worst case for decoding.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { listFolder } from '../src/main/lib/batch/listFolder';
+import { initBackend } from '../src/main/ml/backend';
+import { captionJob } from '../src/main/ml/batch/captionJob';
+import { decodeFeatures, disposeFeatures, encodeBatch, prepareBatch, type PipelineImage, type PreparedBatch } from '../src/main/ml/batch/pipeline';
+import { completeDecoding, toDecodeOptions } from '../src/main/ml/captioning/decoding';
+import type { BackendName } from '../src/shared/types';
+import { randomInferenceModel } from '../test/helpers/batchModel';
+
+function option(args: string[], name: string): string | undefined {
+  const index = args.indexOf(`--${name}`);
+  return index >= 0 ? args[index + 1] : undefined;
+}
+
+function print(value: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ bench: 'batch', ...value })}\n`);
+}
+
+const mb = (bytes: number) => Number((bytes / 1024 / 1024).toFixed(1));
+
+/** A folder of N distinct JPEG photos-sized images (640×480), written once; subfolders of 1,000. */
+async function writeImages(dir: string, count: number): Promise<void> {
+  const variants: Buffer[] = [];
+  for (let i = 0; i < 16; i++) {
+    const noise = Buffer.alloc(160 * 120 * 3);
+    for (let j = 0; j < noise.length; j++) noise[j] = (j * (i + 7) + ((j / 3) | 0) * 13) & 255;
+    variants.push(await sharp(noise, { raw: { width: 160, height: 120, channels: 3 } }).resize(640, 480).jpeg({ quality: 85 }).toBuffer());
+  }
+  for (let i = 0; i < count; i++) {
+    const folder = join(dir, `part-${String(Math.floor(i / 1000)).padStart(3, '0')}`);
+    if (i % 1000 === 0) mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, `img-${String(i).padStart(6, '0')}.jpg`), variants[i % variants.length]!);
+  }
+}
+
+export async function run(args: string[]): Promise<void> {
+  const forced = option(args, 'backend') as BackendName | undefined;
+  const backend = await initBackend(forced ? { ...process.env, CAPTIONER_BACKEND: forced } : process.env);
+  const total = Number(option(args, 'images') ?? 10_000);
+  const stageImages = Number(option(args, 'stage-images') ?? 512);
+  const batchSize = Number(option(args, 'batch-size') ?? 32);
+  const beam = Number(option(args, 'beam') ?? 3);
+  const model = randomInferenceModel({ inputSize: 64, channels: 16, units: 256, embeddingDim: 128, words: 2000, maxCaptionLength: 12 });
+  const decoding = completeDecoding({ strategy: 'beam', beamWidth: beam }, model.maxCaptionLength);
+  const decodeOptions = toDecodeOptions(decoding);
+  const root = mkdtempSync(join(tmpdir(), 'bench-batch-'));
+  try {
+    await writeImages(root, Math.max(total, stageImages));
+    const images: PipelineImage[] = [];
+    for await (const entry of listFolder({ folder: root, recursive: true, include: [], exclude: [] })) {
+      if (entry.kind === 'image') images.push({ path: entry.path, relativePath: entry.relativePath });
+      if (images.length >= stageImages) break;
+    }
+    const batches: PipelineImage[][] = [];
+    for (let i = 0; i < images.length; i += batchSize) batches.push(images.slice(i, i + batchSize));
+    const common = { backend: backend.name, batchSize, beam, stageImages };
+
+    // Stage 1: decode and resize alone (warm-up batch first).
+    await prepareBatch(model, batches[0]!);
+    let started = performance.now();
+    const prepared: PreparedBatch[] = [];
+    for (const batch of batches) prepared.push(await prepareBatch(model, batch));
+    const decodeRate = images.length / ((performance.now() - started) / 1000);
+    print({ ...common, stage: 'decode+resize', imagesPerSecond: Number(decodeRate.toFixed(1)) });
+
+    // Stage 2: the encoder's forward pass alone, on prepared batches.
+    disposeFeatures(encodeBatch(model, prepared[0]!.input, prepared[0]!.ok.length));
+    started = performance.now();
+    const features = prepared.map((batch) => {
+      const encoded = encodeBatch(model, batch.input, batch.ok.length);
+      // Read back so the time includes the computation, not just its scheduling.
+      (encoded.pooled ?? encoded.grid)!.dataSync();
+      return encoded;
+    });
+    const encodeRate = images.length / ((performance.now() - started) / 1000);
+    print({ ...common, stage: 'encoder', imagesPerSecond: Number(encodeRate.toFixed(1)) });
+
+    // Stage 3: decoding from features alone.
+    decodeFeatures(model, features[0]!, decodeOptions);
+    started = performance.now();
+    for (const encoded of features) decodeFeatures(model, encoded, decodeOptions);
+    const decodeFeaturesRate = images.length / ((performance.now() - started) / 1000);
+    print({ ...common, stage: 'decoding', imagesPerSecond: Number(decodeFeaturesRate.toFixed(1)) });
+    features.forEach(disposeFeatures);
+
+    // The whole engine pass over the same images, then over the whole folder for memory.
+    const never = new AbortController().signal;
+    const pass = async (limit: number, onReport?: (done: number) => void) => {
+      let done = 0;
+      const t0 = performance.now();
+      await captionJob(model, decoding, { batchSize, input: { folder: root, recursive: true, include: [], exclude: [] }, images: null, done: [], skipExistingExt: null, limit }, {
+        signal: never,
+        report: (report) => {
+          done += report.items.length;
+          onReport?.(done);
+        },
+      });
+      return { done, seconds: (performance.now() - t0) / 1000 };
+    };
+    const whole = await pass(images.length);
+    const wholeRate = whole.done / whole.seconds;
+    const slowest = Math.min(decodeRate, encodeRate, decodeFeaturesRate);
+    // What a loop without overlap would reach: the stages' times per image added up.
+    const sequential = 1 / (1 / decodeRate + 1 / encodeRate + 1 / decodeFeaturesRate);
+    print({
+      ...common,
+      stage: 'whole job',
+      imagesPerSecond: Number(wholeRate.toFixed(1)),
+      slowestStageAlone: Number(slowest.toFixed(1)),
+      ratioToSlowestStage: Number((wholeRate / slowest).toFixed(3)),
+      loopWithoutOverlap: Number(sequential.toFixed(1)),
+    });
+
+    let peakAt1000 = 0;
+    let peak = 0;
+    const tensorsBefore = tf.memory().numTensors;
+    const memory = await pass(total, (done) => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+      if (done <= 1000) peakAt1000 = peak;
+    });
+    print({
+      stage: 'memory',
+      backend: backend.name,
+      images: memory.done,
+      imagesPerSecond: Number((memory.done / memory.seconds).toFixed(1)),
+      peakRssMbAt1000: mb(peakAt1000),
+      [`peakRssMbAt${memory.done}`]: mb(peak),
+      tensorsLeft: tf.memory().numTensors - tensorsBefore,
+    });
+  } finally {
+    model.dispose();
+    rmSync(root, { recursive: true, force: true });
+  }
+}

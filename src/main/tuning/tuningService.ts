@@ -1,0 +1,343 @@
+/**
+ * The tuning domain in the main process: runs studies. A study is a task of
+ * kind `study` (control lane: it only coordinates); each trial is a task of
+ * kind `trial` whose training run is an ordinary run, trained by the training
+ * service's task wherever a compute slot is free (here or on a worker
+ * sharing the store).
+ *
+ * The study task loops until the study has its number of finished trials (or
+ * the sampler has no new point, or it is stopped):
+ *   1. follow each running trial: copy the objective's new per-epoch values
+ *      from its run's metrics into the trial's intermediate values, ask the
+ *      pruner after each one, and when it says so mark the trial pruned and
+ *      stop its run; when the run has ended, finish the trial: completed with
+ *      the best value of the objective over its epochs, cancelled (run
+ *      stopped by someone) or failed;
+ *   2. while fewer than `parallel` trials run, ask the sampler for the next
+ *      trial's parameters (with the running trials visible, so TPE's constant
+ *      liar spreads them out), lay them over the study's base config and
+ *      start the trial's run;
+ *   3. wait `pollMs` and repeat.
+ * Everything it needs is in the store, so a study resumed after a crash or a
+ * stop carries on (crash rule `resume`). The pruner's own bookkeeping
+ * (successive-halving rung values) lives in the study task's memory: after a
+ * restart, rungs recorded before it are not counted again.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import { ApiError } from '../../shared/errors';
+import { mergeConfig, runConfigSchema, type RunConfig } from '../../shared/runConfig';
+import type { StudyDetails } from '../../shared/contract/tuning';
+import type { JsonObject, StudyRecord, TrialRecord as StoredTrial } from '../../shared/storeTypes';
+import type { Logger } from '../core/logger';
+import { ImportanceCache, paramsToOverrides, searchSpaceToJson, defaultSearchSpace, type ImportanceResult, type Params } from '../lib/tuning';
+import type { ExperimentStore } from '../store';
+import type { TaskRuntime } from '../tasks/runtime';
+import { StoppedEarly, type TaskContext, type TaskHandler } from '../tasks/types';
+import type { TrainingService } from '../training/trainingService';
+import { studySettings, type StudySettings } from './studySettings';
+import { toStudyView } from './studyView';
+
+const studyTaskParams = z
+  .object({
+    studyId: z.number().int().positive().optional(),
+    /** Names are unique and known before the study row exists, so a new study's task can carry its budget. */
+    studyName: z.string().min(1).optional(),
+    /** Finished trials (completed, pruned or failed) the study runs to. */
+    trials: z.number().int().min(1).max(100_000).default(20),
+    /** Trials in progress at once. */
+    parallel: z.number().int().min(1).max(256).default(1),
+  })
+  .strict()
+  .refine((p) => p.studyId !== undefined || p.studyName !== undefined, { message: 'studyId or studyName is required' });
+export type StudyTaskParams = z.output<typeof studyTaskParams>;
+
+export interface NewStudy {
+  name: string;
+  objective: string;
+  direction: 'minimize' | 'maximize';
+  /** JSON search space; the RunConfig default space when left out. */
+  searchSpace?: JsonObject;
+  /** A sampler name or `{ name, options }`; TPE by default. */
+  sampler?: string | { name: string; options?: JsonObject };
+  pruner?: string | { name: string; options?: JsonObject };
+  /** What every trial's run config starts from (must name a dataset). */
+  baseConfig: JsonObject;
+  trials?: number;
+  parallel?: number;
+}
+
+export interface StudySummary extends JsonObject {
+  studyId: number;
+  finished: number;
+  completed: number;
+  pruned: number;
+  failed: number;
+  best: { trialNumber: number; value: number; params: JsonObject } | null;
+}
+
+export interface TuningServiceDeps {
+  store: ExperimentStore;
+  tasks: TaskRuntime;
+  training: TrainingService;
+  logger: Logger;
+  /** How often a study looks at its trials' runs. */
+  pollMs?: number;
+}
+
+const FINISHED_RUN = new Set(['completed', 'stopped', 'failed', 'crashed']);
+const ACTIVE_TRIAL = new Set(['queued', 'running']);
+
+const specText = (spec: NewStudy['sampler']): string | undefined => (spec === undefined ? undefined : typeof spec === 'string' ? spec : JSON.stringify(spec));
+
+export class TuningService {
+  private readonly importanceCaches = new Map<number, ImportanceCache>();
+
+  constructor(private readonly deps: TuningServiceDeps) {}
+
+  /** The task handler this domain contributes to the runtime. */
+  studyTask(): TaskHandler<StudyTaskParams, JsonObject> {
+    return {
+      kind: 'study',
+      parse: (params) => studyTaskParams.parse(params),
+      run: (context) => this.runStudy(context),
+      // Everything is in the store: a crashed study carries on where it was.
+      onCrash: 'resume',
+    };
+  }
+
+  /** Validates and stores a study, then queues it: trials start as soon as the runtime claims its task. */
+  async createStudy(input: NewStudy): Promise<StudyRecord> {
+    const record = {
+      id: 0,
+      name: input.name,
+      objective: input.objective,
+      direction: input.direction,
+      searchSpace: input.searchSpace ?? (searchSpaceToJson(defaultSearchSpace()) as JsonObject),
+      sampler: specText(input.sampler) ?? 'tpe',
+      pruner: specText(input.pruner) ?? 'median',
+      baseConfig: input.baseConfig,
+    };
+    // Fail now, with the field named, rather than in the study task.
+    studySettings({ ...record, status: 'running', taskId: null, createdAt: '', updatedAt: '' });
+    const base = runConfigSchema.safeParse(input.baseConfig);
+    if (!base.success) {
+      const issue = base.error.issues[0]!;
+      throw new ApiError('invalid_request', `baseConfig.${issue.path.map(String).join('.')}: ${issue.message}`);
+    }
+    const { id: _id, ...fields } = record;
+    const study = await this.deps.store.studies.create({
+      ...fields,
+      taskParams: { studyName: input.name.trim(), trials: input.trials ?? 20, parallel: input.parallel ?? 1 },
+    });
+    if (study.taskId !== null) this.deps.tasks.adopt(study.taskId);
+    return study;
+  }
+
+  async list(): Promise<StudyRecord[]> {
+    return this.deps.store.studies.list();
+  }
+
+  /** The study, its trials with their per-epoch objective values, and the best completed trial. */
+  async details(studyId: number): Promise<StudyDetails> {
+    const study = await this.studyById(studyId);
+    const trials = await this.deps.store.studies.trials(studyId);
+    const withValues = await Promise.all(trials.map(async (trial) => ({ ...trial, intermediates: await this.deps.store.studies.intermediates(trial.id) })));
+    return { study, trials: withValues, best: bestTrial(study, trials) };
+  }
+
+  /** Asks the study's task to stop (its running trials are cancelled, their runs stop after their step). */
+  async stop(studyId: number): Promise<{ stopping: boolean }> {
+    const study = await this.studyById(studyId);
+    if (study.taskId === null) throw new ApiError('conflict', `Study ${studyId} has no task to stop.`);
+    return { stopping: await this.deps.tasks.stop(study.taskId, 'study stopped by the user') };
+  }
+
+  /** Queues a stopped or crashed study again; it carries on where it was. */
+  async resume(studyId: number): Promise<StudyRecord> {
+    const study = await this.studyById(studyId);
+    if (study.taskId === null) throw new ApiError('conflict', `Study ${studyId} has no task to resume.`);
+    const task = await this.deps.store.tasks.get(study.taskId);
+    if (task && (task.state === 'queued' || task.state === 'running' || task.state === 'stopping')) throw new ApiError('conflict', `Study ${studyId} is already running.`);
+    if (task?.state === 'completed') throw new ApiError('conflict', `Study ${studyId} has completed; create a new study to run more trials.`);
+    await this.deps.tasks.resume(study.taskId);
+    return this.studyById(studyId);
+  }
+
+  /** PED-ANOVA importances of a study's parameters, recomputed only when a trial has completed since. */
+  async importances(studyId: number): Promise<ImportanceResult> {
+    const study = await this.studyById(studyId);
+    const settings = studySettings(study);
+    let cache = this.importanceCaches.get(studyId);
+    if (!cache) this.importanceCaches.set(studyId, (cache = new ImportanceCache()));
+    return cache.get(await this.view(study, await this.deps.store.studies.trials(studyId), new Map()), settings.space);
+  }
+
+  private async studyById(id: number): Promise<StudyRecord> {
+    const study = await this.deps.store.studies.get(id);
+    if (!study) throw new ApiError('not_found', `Study ${id} does not exist.`);
+    return study;
+  }
+
+  private async studyOf(params: StudyTaskParams): Promise<StudyRecord> {
+    if (params.studyId !== undefined) return this.studyById(params.studyId);
+    const study = await this.deps.store.studies.getByName(params.studyName!);
+    if (!study) throw new ApiError('not_found', `Study "${params.studyName}" does not exist.`);
+    return study;
+  }
+
+  private async view(study: StudyRecord, trials: StoredTrial[], attrs: Map<number, Record<string, number>>) {
+    const withValues = await Promise.all(
+      trials.map(async (trial) => ({ trial, intermediates: await this.deps.store.studies.intermediates(trial.id), attrs: attrs.get(trial.id) })),
+    );
+    return toStudyView(study, withValues);
+  }
+
+  private async runStudy(context: TaskContext<StudyTaskParams>): Promise<JsonObject> {
+    const { store, logger } = this.deps;
+    const study = await this.studyOf(context.params);
+    const settings = studySettings(study);
+    const attrs = new Map<number, Record<string, number>>();
+    const pollMs = this.deps.pollMs ?? 1_000;
+    logger.info(`Study ${study.id} (${study.name}): up to ${context.params.trials} trials, ${context.params.parallel} at a time, ${study.sampler} sampler, ${study.pruner} pruner.`);
+    for (;;) {
+      if (context.signal.aborted) return this.stopStudy(study);
+      for (const trial of await store.studies.trials(study.id)) {
+        if (ACTIVE_TRIAL.has(trial.state)) await this.follow(study, settings, trial, attrs);
+      }
+      const trials = await store.studies.trials(study.id);
+      const active = trials.filter((t) => ACTIVE_TRIAL.has(t.state));
+      const finished = trials.length - active.length;
+      context.progress({ stage: 'trials', done: Math.min(finished, context.params.trials), total: context.params.trials, unit: 'trials' });
+      let view = await this.view(study, trials, attrs);
+      let remaining = settings.sampler.remaining(view, settings.space);
+      if (finished >= context.params.trials || (remaining === 0 && active.length === 0)) return this.summary(study);
+      let started = active.length;
+      let next = trials.reduce((max, t) => Math.max(max, t.number), -1) + 1;
+      while (started < context.params.parallel && finished + started < context.params.trials && remaining > 0 && !context.signal.aborted) {
+        await this.startTrial(study, settings, view, next);
+        started += 1;
+        next += 1;
+        view = await this.view(study, await store.studies.trials(study.id), attrs);
+        remaining = settings.sampler.remaining(view, settings.space);
+      }
+      try {
+        await delay(pollMs, undefined, { signal: context.signal });
+      } catch {
+        // Aborted: the next round stops the study.
+      }
+    }
+  }
+
+  private async startTrial(study: StudyRecord, settings: StudySettings, view: Awaited<ReturnType<TuningService['view']>>, number: number): Promise<void> {
+    const { store, training, logger } = this.deps;
+    // Hyperband shows the sampler only the new trial's bracket, as Optuna does.
+    const seen = settings.pruner.samplingView?.(view, number) ?? view;
+    const params = settings.sampler.suggest({ study: seen, space: settings.space, trialNumber: number });
+    const trial = await store.studies.createTrial(study.id, params as JsonObject, 'running');
+    if (trial.number !== number) logger.warn(`Study ${study.id}: trial ${trial.number} was suggested as number ${number} (another process added a trial).`);
+    let config: RunConfig;
+    try {
+      config = trialConfig(study, trial.number, params);
+    } catch (error) {
+      await store.studies.setTrialState(trial.id, 'failed', { error: (error as Error).message });
+      return;
+    }
+    const run = await training.start(config, { tags: [`study:${study.name}`], trialId: trial.id });
+    await store.studies.attachRun(trial.id, run.runId);
+    logger.info(`Study ${study.id}: trial ${trial.number} trains as run ${run.runId} with ${JSON.stringify(params)}.`);
+  }
+
+  /** Copies new epoch values of the trial's run, consults the pruner, and finishes the trial once its run has ended. */
+  private async follow(study: StudyRecord, settings: StudySettings, trial: StoredTrial, attrs: Map<number, Record<string, number>>): Promise<void> {
+    const { store, training } = this.deps;
+    if (trial.runId === null) {
+      // Created, but the process died before its run was started.
+      await store.studies.setTrialState(trial.id, 'failed', { error: 'The trial has no training run (the study stopped while starting it).' });
+      return;
+    }
+    // Status first: once a run has ended, all its metrics are stored.
+    const run = await store.runs.get(trial.runId);
+    if (!run) {
+      await store.studies.setTrialState(trial.id, 'failed', { error: `Run ${trial.runId} was deleted.` });
+      return;
+    }
+    const series = await store.metrics.series(run.id, settings.objective, { maxPoints: 1_000_000 });
+    const reported = new Set((await store.studies.intermediates(trial.id)).map((p) => p.step));
+    const perEpoch = new Map<number, number>();
+    for (const point of series.points) perEpoch.set(point.epoch, point.value);
+    for (const [epoch, value] of [...perEpoch].sort((a, b) => a[0] - b[0])) {
+      if (reported.has(epoch)) continue;
+      await store.studies.reportIntermediate(trial.id, epoch, value);
+      const view = await this.view(study, await store.studies.trials(study.id), attrs);
+      const current = view.trials.find((t) => t.number === trial.number)!;
+      const decision = settings.pruner.shouldPrune({ study: view, trial: current });
+      if (decision.attrs) attrs.set(trial.id, { ...attrs.get(trial.id), ...decision.attrs });
+      if (decision.prune) {
+        // Pruned at once (in the store, so a restart sees it); the run stops after its current step.
+        if (!FINISHED_RUN.has(run.status)) await training.stop(run.id);
+        await store.studies.setTrialState(trial.id, 'pruned');
+        return;
+      }
+    }
+    if (!FINISHED_RUN.has(run.status)) {
+      // A run waiting for a compute slot logs nothing: keep its trial's task alive meanwhile.
+      await store.studies.heartbeat(trial.id);
+      return;
+    }
+    const values = [...perEpoch.values()];
+    if (run.status === 'completed') {
+      if (values.length === 0) await store.studies.setTrialState(trial.id, 'failed', { error: `Run ${run.id} logged no ${settings.objective}.` });
+      else await store.studies.setTrialState(trial.id, 'completed', { value: study.direction === 'minimize' ? Math.min(...values) : Math.max(...values) });
+    } else if (run.status === 'stopped') {
+      await store.studies.setTrialState(trial.id, 'cancelled', { error: `Run ${run.id} was stopped.` });
+    } else {
+      await store.studies.setTrialState(trial.id, 'failed', { error: `Run ${run.id} ${run.status}.` });
+    }
+  }
+
+  private async stopStudy(study: StudyRecord): Promise<never> {
+    const { store, training } = this.deps;
+    for (const trial of await store.studies.trials(study.id)) {
+      if (!ACTIVE_TRIAL.has(trial.state)) continue;
+      if (trial.runId !== null) await training.stop(trial.runId).catch(() => undefined);
+      await store.studies.setTrialState(trial.id, 'cancelled', { error: 'The study was stopped.' });
+    }
+    throw new StoppedEarly(await this.summary(study), `Study ${study.id} (${study.name}) stopped; resume it to continue.`);
+  }
+
+  private async summary(study: StudyRecord): Promise<StudySummary> {
+    const trials = await this.deps.store.studies.trials(study.id);
+    const completed = trials.filter((t) => t.state === 'completed' && t.value !== null);
+    const best = bestTrial(study, trials);
+    return {
+      studyId: study.id,
+      finished: trials.filter((t) => !ACTIVE_TRIAL.has(t.state)).length,
+      completed: completed.length,
+      pruned: trials.filter((t) => t.state === 'pruned').length,
+      failed: trials.filter((t) => ['failed', 'cancelled', 'crashed'].includes(t.state)).length,
+      best: best ? { trialNumber: best.number, value: best.value!, params: best.params } : null,
+    };
+  }
+}
+
+/** The completed trial with the best value (the earliest on a tie). */
+export function bestTrial(study: StudyRecord, trials: readonly StoredTrial[]): StoredTrial | null {
+  let best: StoredTrial | null = null;
+  for (const t of trials) {
+    if (t.state !== 'completed' || t.value === null) continue;
+    if (best === null || (study.direction === 'minimize' ? t.value < best.value! : t.value > best.value!)) best = t;
+  }
+  return best;
+}
+
+/** A trial's run config: the study's base config with the trial's parameters laid over it, validated. */
+export function trialConfig(study: StudyRecord, number: number, params: Params): RunConfig {
+  const merged = mergeConfig(study.baseConfig, paramsToOverrides(params), { name: `${study.name} trial ${number}` });
+  const parsed = runConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ApiError('invalid_request', `Trial ${number} of study ${study.name}: ${issue.path.map(String).join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { none, returns } from './spec';
+import type { JsonObject, StudyRecord, TrialIntermediate, TrialRecord } from '../storeTypes';
+
+// ─── tuning ──────────────────────────────────────────────────────────────────
+
+const studyId = z.number().int().positive();
+/** A sampler or pruner: its name, or `{ name, options }` (see docs/tuning.md for each one's options). */
+const algorithm = z.union([
+  z.string().min(1).max(100),
+  z.object({ name: z.string().min(1).max(100), options: z.record(z.string(), z.unknown()).optional() }).strict(),
+]);
+
+export interface StudyTrial extends TrialRecord {
+  /** The objective per epoch (step = epoch, 1-based). */
+  intermediates: TrialIntermediate[];
+}
+
+export interface StudyDetails {
+  study: StudyRecord;
+  trials: StudyTrial[];
+  /** The completed trial with the best value, if any. */
+  best: TrialRecord | null;
+}
+
+export interface StudyImportance {
+  /** Complete trials the importances come from. */
+  completeTrials: number;
+  /** PED-ANOVA importance per parameter, summing to 1, most important first. */
+  importances: Record<string, number>;
+}
+
+export const tuningMethods = {
+  'tuning.create': returns<StudyRecord>()(
+    z
+      .object({
+        name: z.string().min(1).max(200),
+        objective: z.enum(['val/loss', 'val/bleu4', 'val/ciderD']),
+        direction: z.enum(['minimize', 'maximize']),
+        /** JSON search space over RunConfig paths; the default space from the RunConfig hints when left out. */
+        searchSpace: z.record(z.string(), z.unknown()).optional(),
+        sampler: algorithm.optional(),
+        pruner: algorithm.optional(),
+        /** The run config every trial starts from; it must name a dataset. */
+        baseConfig: z.record(z.string(), z.unknown()),
+        trials: z.number().int().min(1).max(100_000).default(20),
+        parallel: z.number().int().min(1).max(256).default(1),
+      })
+      .strict(),
+    'Create a tuning study and queue it: trials are suggested by its sampler, trained as runs and pruned by its pruner.',
+  ),
+  'tuning.list': returns<StudyRecord[]>()(none, 'Tuning studies, newest first.'),
+  'tuning.get': returns<StudyDetails>()(z.object({ studyId }).strict(), 'A study with its trials, their per-epoch objective values and the best trial.'),
+  'tuning.stop': returns<{ stopping: boolean }>()(z.object({ studyId }).strict(), 'Stop a study: its running trials are cancelled and their runs stop after their current step.'),
+  'tuning.resume': returns<StudyRecord>()(z.object({ studyId }).strict(), 'Continue a stopped or crashed study where it was.'),
+  'tuning.importance': returns<StudyImportance>()(z.object({ studyId }).strict(), 'PED-ANOVA importance of each parameter of a study (recomputed when a trial completes).'),
+  'tuning.defaultSpace': returns<JsonObject>()(none, 'The search space built from the RunConfig hints (what a study searches when given none).'),
+} as const;
