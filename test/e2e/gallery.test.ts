@@ -94,6 +94,14 @@ describe('evaluation and gallery in the browser', () => {
     expect(total).toBeGreaterThan(0);
     const scores = await page.getByTestId('gallery-item').evaluateAll((cards) => cards.map((card) => Number(card.getAttribute('data-score'))));
     expect(scores).toEqual([...scores].sort((a, b) => a - b));
+    // The first two rows' thumbnails have loaded before the screenshot.
+    await expect
+      .poll(async () =>
+        page.getByTestId('gallery-item').locator('img').evaluateAll((images) =>
+          images.slice(0, 10).every((image) => (image as unknown as { complete: boolean; naturalWidth: number }).complete && (image as unknown as { naturalWidth: number }).naturalWidth > 0),
+        ),
+      )
+      .toBe(true);
     await screenshot(page, 'gallery');
 
     await page.getByTestId('gallery-grounded').selectOption('any');
