@@ -1,10 +1,12 @@
 /** All handlers, one group per domain. A missing method is a compile error here. */
 import { batchHandlers } from './batch';
+import { compareHandlers } from './compare';
 import { datasetHandlers } from './datasets';
 import { galleryHandlers } from './gallery';
 import type { Handlers } from './handlers';
 import type { Services } from './services';
 import { inferenceHandlers } from './inference';
+import { playgroundHandlers } from './playground';
 import { runHandlers } from './runs';
 import { systemHandlers } from './system';
 import { taskHandlers } from './tasks';
@@ -19,6 +21,8 @@ export function createHandlers(services: Services): Handlers {
     ...galleryHandlers(services),
     ...runHandlers(services),
     ...trainingHandlers(services),
+    ...compareHandlers(services),
+    ...playgroundHandlers(services),
     ...taskHandlers(services),
     ...tuningHandlers(services),
     ...batchHandlers(services),

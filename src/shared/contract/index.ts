@@ -26,9 +26,11 @@ import { datasetMethods } from './datasets';
 import { runEvents, runMethods } from './runs';
 import { trainingEvents, trainingMethods } from './training';
 import { inferenceMethods } from './inference';
-import { galleryMethods } from './gallery';
 import { tuningMethods } from './tuning';
 import { batchEvents, batchMethods } from './batch';
+import { compareMethods } from './compare';
+import { playgroundMethods } from './playground';
+import { galleryMethods } from './gallery';
 import type { z } from 'zod';
 
 export type { EventSpec, MethodSpec } from './spec';
@@ -42,9 +44,11 @@ export const methods = {
   ...runMethods,
   ...trainingMethods,
   ...inferenceMethods,
-  ...galleryMethods,
   ...tuningMethods,
   ...batchMethods,
+  ...compareMethods,
+  ...playgroundMethods,
+  ...galleryMethods,
 } as const;
 
 export const events = {

@@ -17,8 +17,9 @@ export const pages = [
   { id: 'datasets', label: 'Datasets', load: () => import('./DatasetsPage.svelte') },
   { id: 'runs', label: 'Runs', load: () => import('./RunsPage.svelte') },
   { id: 'compare', label: 'Compare', load: () => import('./ComparePage.svelte') },
-  { id: 'gallery', label: 'Gallery', load: () => import('./GalleryPage.svelte') },
   { id: 'batch', label: 'Batch', load: () => import('./BatchPage.svelte') },
+  { id: 'gallery', label: 'Gallery', load: () => import('./GalleryPage.svelte') },
+  { id: 'playground', label: 'Playground', load: () => import('./PlaygroundPage.svelte') },
   { id: 'system', label: 'System', load: () => import('./SystemPage.svelte') },
 ] as const satisfies readonly PageEntry[];
 
