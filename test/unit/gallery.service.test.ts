@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GalleryService } from '../../src/main/evaluation/galleryService';
+import { segmentsOf } from '../../src/main/evaluation/groundedVerdicts';
 import { synthesizeShapes, type ScenesFile } from '../../src/main/lib/data/shapes/synth';
 import type { ExplainParams } from '../../src/main/ml/explain/explainCaption';
 import type { CaptionExplanation, GalleryQuery } from '../../src/shared/galleryTypes';
@@ -128,6 +129,27 @@ describe('gallery items', () => {
     expect(ids(right)).toEqual(['img-0', 'img-2', 'img-4']);
     expect(right.items.every((item) => item.grounded!.segments.every((s) => s.status !== 'wrong') && item.scores.grounded === 1)).toBe(true);
     expect(ids(await gallery.items({ ...base, sort: 'grounded' }, { offset: 0, limit: 3 })).every((id) => ['img-1', 'img-3', 'img-5'].includes(id))).toBe(true);
+  });
+
+  it('marks each occurrence of a repeated wrong mention, and right claims apart from wrong ones', () => {
+    const scene = scenes.images[0]!.scene;
+    const object = scene.objects[0]!;
+    const wrongColor = OTHER_COLOR[object.color]!;
+    const caption = `a ${wrongColor} ${object.shape} and a ${wrongColor} ${object.shape} and a ${object.color} ${object.shape}`;
+    const claims = [
+      { attribute: 'shape', text: `a ${wrongColor} ${object.shape}`, correct: true },
+      { attribute: 'color', text: `a ${wrongColor} ${object.shape}`, correct: false },
+      { attribute: 'shape', text: `a ${wrongColor} ${object.shape}`, correct: true },
+      { attribute: 'color', text: `a ${wrongColor} ${object.shape}`, correct: false },
+      { attribute: 'color', text: `a ${object.color} ${object.shape}`, correct: true },
+    ];
+    expect(segmentsOf(caption, claims)).toEqual([
+      { text: `a ${wrongColor} ${object.shape}`, status: 'wrong', attributes: ['color'] },
+      { text: 'and', status: 'none', attributes: [] },
+      { text: `a ${wrongColor} ${object.shape}`, status: 'wrong', attributes: ['color'] },
+      { text: 'and', status: 'none', attributes: [] },
+      { text: `a ${object.color} ${object.shape}`, status: 'right', attributes: [] },
+    ]);
   });
 
   it('warns, and still lists captions and scores, when the scenes file is gone', async () => {

@@ -5,7 +5,6 @@
  * self-contained HTML report. Evaluations never change once stored, so
  * their items are kept for the next page.
  */
-import { join } from 'node:path';
 import type {
   CaptionExplanation,
   GalleryEvaluationSummary,
@@ -18,6 +17,7 @@ import { ApiError } from '../../shared/errors';
 import type { EvaluationRecord } from '../../shared/storeTypes';
 import type { ExplainParams } from '../ml/explain/explainCaption';
 import type { EvaluationStore } from '../store/storage';
+import { evaluationDir } from './evaluationService';
 import { queryItems, sortKeysOf } from './galleryQuery';
 import { scenesOf, verdictOf } from './groundedVerdicts';
 import { writeGalleryReport } from './report';
@@ -82,7 +82,7 @@ export class GalleryService {
   /** Writes the gallery (in its current order and filters) as one HTML file. */
   async report(query: GalleryQuery, options: { out?: string | undefined; heatmapImages: number; limit: number }): Promise<GalleryReport> {
     const page = await this.items(query, { offset: 0, limit: options.limit });
-    const out = options.out ?? join(this.deps.dataDir, 'evaluations', String(query.evaluationIds[0]), 'report.html');
+    const out = options.out ?? `${evaluationDir(this.deps.dataDir, query.evaluationIds[0]!)}/report.html`;
     return writeGalleryReport({
       out,
       query,

@@ -45,10 +45,19 @@ export function verdictOf(scenes: Map<string, Scene>, imagePath: string, caption
 export function segmentsOf(caption: string, claims: readonly GroundedClaim[]): VerdictSegment[] {
   const tokens = tokenizeCaption(caption);
   const marks = tokens.map(() => ({ wrong: new Set<string>(), right: false }));
+  // Claims come in caption order; one mention gives one claim per attribute with the same text (its
+  // shape, colour, size ...), so a repeated attribute for the same text is a repeated mention ("a blue
+  // star and a blue star"), which has its own, later span.
+  const lastStart = new Map<string, number>();
+  let previous: { text: string; start: number; attributes: Set<string> } | null = null;
   for (const claim of claims) {
     const words = claim.text.split(' ');
-    const start = findSpan(tokens, words);
+    const sameMention = previous !== null && previous.text === claim.text && !previous.attributes.has(claim.attribute);
+    const start: number = sameMention ? previous!.start : findSpan(tokens, words, (lastStart.get(claim.text) ?? -1) + 1);
+    if (sameMention) previous!.attributes.add(claim.attribute);
+    else previous = { text: claim.text, start, attributes: new Set([claim.attribute]) };
     if (start < 0) continue;
+    lastStart.set(claim.text, start);
     for (let i = start; i < start + words.length; i++) {
       if (claim.correct) marks[i]!.right = true;
       else marks[i]!.wrong.add(claim.attribute);
@@ -66,8 +75,8 @@ export function segmentsOf(caption: string, claims: readonly GroundedClaim[]): V
   return segments;
 }
 
-function findSpan(tokens: readonly string[], words: readonly string[]): number {
-  for (let start = 0; start + words.length <= tokens.length; start++) {
+function findSpan(tokens: readonly string[], words: readonly string[], from: number): number {
+  for (let start = from; start + words.length <= tokens.length; start++) {
     if (words.every((word, i) => tokens[start + i] === word)) return start;
   }
   return -1;
