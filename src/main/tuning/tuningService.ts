@@ -27,7 +27,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { ApiError } from '../../shared/errors';
 import { mergeConfig, runConfigSchema, type RunConfig } from '../../shared/runConfig';
-import type { StudyDetails } from '../../shared/contract/tuning';
+import type { StudyDetails, StudyOverview } from '../../shared/contract/tuning';
 import type { JsonObject, StudyRecord, TrialRecord as StoredTrial } from '../../shared/storeTypes';
 import type { Logger } from '../core/logger';
 import { ImportanceCache, paramsToOverrides, searchSpaceToJson, defaultSearchSpace, type ImportanceResult, type Params } from '../lib/tuning';
@@ -47,6 +47,8 @@ const studyTaskParams = z
     trials: z.number().int().min(1).max(100_000).default(20),
     /** Trials in progress at once. */
     parallel: z.number().int().min(1).max(256).default(1),
+    /** Seconds after the study's creation after which no new trial starts (running ones finish). */
+    timeoutSeconds: z.number().positive().optional(),
   })
   .strict()
   .refine((p) => p.studyId !== undefined || p.studyName !== undefined, { message: 'studyId or studyName is required' });
@@ -65,6 +67,8 @@ export interface NewStudy {
   baseConfig: JsonObject;
   trials?: number;
   parallel?: number;
+  /** Budget in seconds from creation: no trial starts after it. */
+  timeoutSeconds?: number;
 }
 
 export interface StudySummary extends JsonObject {
@@ -128,7 +132,12 @@ export class TuningService {
     const { id: _id, ...fields } = record;
     const study = await this.deps.store.studies.create({
       ...fields,
-      taskParams: { studyName: input.name.trim(), trials: input.trials ?? 20, parallel: input.parallel ?? 1 },
+      taskParams: {
+        studyName: input.name.trim(),
+        trials: input.trials ?? 20,
+        parallel: input.parallel ?? 1,
+        ...(input.timeoutSeconds !== undefined ? { timeoutSeconds: input.timeoutSeconds } : {}),
+      },
     });
     if (study.taskId !== null) this.deps.tasks.adopt(study.taskId);
     return study;
@@ -136,6 +145,26 @@ export class TuningService {
 
   async list(): Promise<StudyRecord[]> {
     return this.deps.store.studies.list();
+  }
+
+  /** Every study with its trial counts and best value (the studies list). */
+  async overview(): Promise<StudyOverview[]> {
+    const studies = await this.deps.store.studies.list();
+    return Promise.all(
+      studies.map(async (study) => {
+        const trials = await this.deps.store.studies.trials(study.id);
+        const best = bestTrial(study, trials);
+        const count = (states: readonly string[]) => trials.filter((t) => states.includes(t.state)).length;
+        return {
+          study,
+          active: count(['queued', 'running']),
+          completed: count(['completed']),
+          pruned: count(['pruned']),
+          failed: count(['failed', 'cancelled', 'crashed']),
+          best: best ? { trialNumber: best.number, value: best.value! } : null,
+        };
+      }),
+    );
   }
 
   /** The study, its trials with their per-epoch objective values, and the best completed trial. */
@@ -211,10 +240,12 @@ export class TuningService {
       context.progress({ stage: 'trials', done: Math.min(finished, context.params.trials), total: context.params.trials, unit: 'trials' });
       let view = await this.view(study, trials, attrs);
       let remaining = settings.sampler.remaining(view, settings.space);
-      if (finished >= context.params.trials || (remaining === 0 && active.length === 0)) return this.summary(study);
+      const timeout = context.params.timeoutSeconds;
+      const outOfTime = timeout !== undefined && Date.now() - Date.parse(study.createdAt) >= timeout * 1000;
+      if (finished >= context.params.trials || ((remaining === 0 || outOfTime) && active.length === 0)) return this.summary(study);
       let started = active.length;
       let next = trials.reduce((max, t) => Math.max(max, t.number), -1) + 1;
-      while (started < context.params.parallel && finished + started < context.params.trials && remaining > 0 && !context.signal.aborted) {
+      while (started < context.params.parallel && finished + started < context.params.trials && remaining > 0 && !outOfTime && !context.signal.aborted) {
         await this.startTrial(study, settings, view, next);
         started += 1;
         next += 1;

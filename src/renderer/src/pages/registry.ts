@@ -17,6 +17,7 @@ export const pages = [
   { id: 'datasets', label: 'Datasets', load: () => import('./DatasetsPage.svelte') },
   { id: 'runs', label: 'Runs', load: () => import('./RunsPage.svelte') },
   { id: 'compare', label: 'Compare', load: () => import('./ComparePage.svelte') },
+  { id: 'tuning', label: 'Tuning', load: () => import('./TuningPage.svelte') },
   { id: 'system', label: 'System', load: () => import('./SystemPage.svelte') },
 ] as const satisfies readonly PageEntry[];
 
