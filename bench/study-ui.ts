@@ -12,12 +12,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore } from '../src/main/store';
-import { pageUrl, startSession } from '../test/e2e/harness';
+import { pageUrl, screenshot, startSession } from '../test/e2e/harness';
 
 const SPACE = {
   'optimizer.learningRate': { type: 'float', low: 1e-5, high: 1e-2, log: true },
   'decoder.units': { type: 'int', low: 128, high: 512, step: 32 },
-  'decoder.dropout': { type: 'float', low: 0, high: 0.5 },
+  'decoder.dropout': { type: 'float', low: 0.1, high: 0.5 },
   'training.batchSize': { type: 'int', low: 16, high: 128, log: true },
   'decoder.cell': { type: 'categorical', choices: ['lstm', 'gru'] },
 };
@@ -53,7 +53,7 @@ async function writeStudy(dataDir: string, trials: number, epochs: number): Prom
       const params = {
         'optimizer.learningRate': lr,
         'decoder.units': 128 + 32 * Math.floor(rand() * 13),
-        'decoder.dropout': 0.5 * rand(),
+        'decoder.dropout': 0.1 + 0.4 * rand(),
         'training.batchSize': Math.round(2 ** (4 + 3 * rand())),
         'decoder.cell': rand() < 0.5 ? 'lstm' : 'gru',
       };
@@ -101,25 +101,28 @@ export async function run(args: string[]): Promise<void> {
   try {
     const { page } = session;
     // Watches every frame from the start of the page for the first one in which each target is drawn.
-    await page.addInitScript((targets: Record<string, string>) => {
-      const g = globalThis as unknown as {
-        __paints: Record<string, number>;
-        document: { querySelector(selector: string): unknown };
-        requestAnimationFrame(callback: () => void): void;
-      };
-      g.__paints = {};
+    // Source text rather than a function: the TypeScript loader would wrap a function's inner names in a helper the page lacks.
+    await page.addInitScript(`
+      window.__paints = {};
+      const targets = ${JSON.stringify(TARGETS)};
       const tick = () => {
         for (const [name, selector] of Object.entries(targets)) {
-          if (g.__paints[name] === undefined && g.document.querySelector(selector)) g.__paints[name] = performance.now();
+          if (window.__paints[name] === undefined && document.querySelector(selector)) window.__paints[name] = performance.now();
         }
-        if (Object.keys(g.__paints).length < Object.keys(targets).length) g.requestAnimationFrame(tick);
+        if (Object.keys(window.__paints).length < Object.keys(targets).length) requestAnimationFrame(tick);
       };
-      g.requestAnimationFrame(tick);
-    }, TARGETS);
+      requestAnimationFrame(tick);
+    `);
     await page.goto(pageUrl(session, `tuning/${studyId}`));
-    await page.waitForFunction((count) => Object.keys((globalThis as unknown as { __paints: object }).__paints).length >= count, Object.keys(TARGETS).length, {
-      timeout: 120_000,
-    });
+    try {
+      await page.waitForFunction((count) => Object.keys((globalThis as unknown as { __paints: object }).__paints).length >= count, Object.keys(TARGETS).length, {
+        timeout: 120_000,
+      });
+    } catch (error) {
+      const seen = await page.evaluate(() => (globalThis as unknown as { __paints: Record<string, number> }).__paints);
+      const shot = await screenshot(page, 'bench-study-ui-timeout');
+      throw new Error(`Not drawn in 2 minutes: ${Object.keys(TARGETS).filter((name) => !(name in seen)).join(', ')} (screenshot ${shot}): ${(error as Error).message}`);
+    }
     const paints = await page.evaluate(() => (globalThis as unknown as { __paints: Record<string, number> }).__paints);
     const rows = await page.getByTestId('trial-row').count();
     for (const name of Object.keys(TARGETS)) {
