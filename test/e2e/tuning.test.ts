@@ -1,8 +1,8 @@
 /**
  * A real small study from the Tuning page, in Chromium against serve mode:
  * generate a tiny Shapes set, create a study from the form (learning rate
- * only, 3 epochs, random sampler with a seed, median pruner after one
- * start-up trial), watch trials train and the charts fill in, and read what
+ * only, 3 epochs, random sampler with a seed, median pruner after two
+ * start-up trials), watch trials train and the charts fill in, and read what
  * pruning saved. Screenshots go to test-output/e2e/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,7 @@ describe('the Tuning page', () => {
     await page.getByLabel('optimizer.learningRate low').fill('0.00001');
     await page.getByLabel('optimizer.learningRate high').fill('0.03');
     await page.getByTestId('study-sampler').selectOption('random');
-    await page.getByTestId('pruner-startup').fill('1');
+    await page.getByTestId('pruner-startup').fill('2');
     await page.getByTestId('study-trials').fill('5');
     const epochs = page.locator('[data-field="training.epochs"] input');
     await epochs.fill('3');
