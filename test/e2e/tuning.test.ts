@@ -77,7 +77,8 @@ describe('the Tuning page', () => {
 
     // "Compare the top N" opens the compare page with the best trials' runs.
     await page.getByTestId('compare-top').click();
-    await expect.poll(() => page.url()).toMatch(/#\/compare\/\d+(,\d+)+$/);
+    // The router encodes the comma between run ids (%2C), as the compare page itself does.
+    await expect.poll(() => page.url()).toMatch(/#\/compare\/\d+((,|%2C)\d+)+$/);
     await page.getByTestId('compare-charts').waitFor({ timeout: 30_000 });
 
     await page.goto(pageUrl(session, 'tuning'));
