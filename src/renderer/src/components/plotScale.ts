@@ -26,6 +26,16 @@ export function extent(values: readonly number[], log = false): [number, number]
   return [lo, hi];
 }
 
+/** A domain widened by 5% on each side (in log space for log scales), so points on its edges are not cut. */
+export function padded([lo, hi]: [number, number], log = false): [number, number] {
+  if (log) {
+    const f = (hi / lo) ** 0.05;
+    return [lo / f, hi * f];
+  }
+  const d = (hi - lo) * 0.05;
+  return [lo - d, hi + d];
+}
+
 export function scale(domain: [number, number], range: [number, number], log = false): Scale {
   const [d0, d1] = log ? [Math.log10(domain[0]), Math.log10(domain[1])] : domain;
   const f = ((value: number) => {
