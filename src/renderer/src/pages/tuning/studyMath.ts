@@ -115,6 +115,16 @@ export function pruningSavings(details: StudyDetails): PruningSavings {
   };
 }
 
+/** A stored sampler or pruner (a name, or JSON `{ name, options }`) as its name. */
+export function algorithmName(text: string): string {
+  if (!text.trim().startsWith('{')) return text;
+  try {
+    return String((JSON.parse(text) as { name?: unknown }).name ?? text);
+  } catch {
+    return text;
+  }
+}
+
 export const formatSeconds = (s: number): string => (s < 90 ? `${s.toFixed(1)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
 
 export function formatParam(v: unknown): string {
