@@ -15,6 +15,7 @@ export function tuningHandlers(services: Services): HandlersFor<'tuning.'> {
         baseConfig: request.baseConfig as JsonObject,
         trials: request.trials,
         parallel: request.parallel,
+        ...(request.timeoutSeconds !== undefined ? { timeoutSeconds: request.timeoutSeconds } : {}),
         ...(request.searchSpace ? { searchSpace: request.searchSpace as JsonObject } : {}),
         ...(request.sampler ? { sampler: request.sampler as Algorithm } : {}),
         ...(request.pruner ? { pruner: request.pruner as Algorithm } : {}),
@@ -22,6 +23,9 @@ export function tuningHandlers(services: Services): HandlersFor<'tuning.'> {
     },
     async 'tuning.list'() {
       return services.tuning.list();
+    },
+    async 'tuning.overview'() {
+      return services.tuning.overview();
     },
     async 'tuning.get'(request) {
       return services.tuning.details(request.studyId);

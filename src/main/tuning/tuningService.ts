@@ -19,7 +19,11 @@
  *      start the trial's run;
  *   3. wait `pollMs` and repeat.
  * Everything it needs is in the store, so a study resumed after a crash or a
- * stop carries on (crash rule `resume`). The pruner's own bookkeeping
+ * stop carries on (crash rule `resume`). A trial whose process died (state
+ * `crashed`, set by recovery) is retried once, as trial tasks' crash rule
+ * says: a new trial with the same parameters stands in for it and the
+ * crashed one is marked "retried as trial N"; it does not count against the
+ * budget. A crashed retry is not retried again. The pruner's own bookkeeping
  * (successive-halving rung values) lives in the study task's memory: after a
  * restart, rungs recorded before it are not counted again.
  */
@@ -27,7 +31,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { ApiError } from '../../shared/errors';
 import { mergeConfig, runConfigSchema, type RunConfig } from '../../shared/runConfig';
-import type { StudyDetails } from '../../shared/contract/tuning';
+import type { StudyDetails, StudyOverview } from '../../shared/contract/tuning';
 import type { JsonObject, StudyRecord, TrialRecord as StoredTrial } from '../../shared/storeTypes';
 import type { Logger } from '../core/logger';
 import { ImportanceCache, paramsToOverrides, searchSpaceToJson, defaultSearchSpace, type ImportanceResult, type Params } from '../lib/tuning';
@@ -47,6 +51,8 @@ const studyTaskParams = z
     trials: z.number().int().min(1).max(100_000).default(20),
     /** Trials in progress at once. */
     parallel: z.number().int().min(1).max(256).default(1),
+    /** Seconds after the study's creation after which no new trial starts (running ones finish). */
+    timeoutSeconds: z.number().positive().optional(),
   })
   .strict()
   .refine((p) => p.studyId !== undefined || p.studyName !== undefined, { message: 'studyId or studyName is required' });
@@ -65,6 +71,8 @@ export interface NewStudy {
   baseConfig: JsonObject;
   trials?: number;
   parallel?: number;
+  /** Budget in seconds from creation: no trial starts after it. */
+  timeoutSeconds?: number;
 }
 
 export interface StudySummary extends JsonObject {
@@ -128,7 +136,12 @@ export class TuningService {
     const { id: _id, ...fields } = record;
     const study = await this.deps.store.studies.create({
       ...fields,
-      taskParams: { studyName: input.name.trim(), trials: input.trials ?? 20, parallel: input.parallel ?? 1 },
+      taskParams: {
+        studyName: input.name.trim(),
+        trials: input.trials ?? 20,
+        parallel: input.parallel ?? 1,
+        ...(input.timeoutSeconds !== undefined ? { timeoutSeconds: input.timeoutSeconds } : {}),
+      },
     });
     if (study.taskId !== null) this.deps.tasks.adopt(study.taskId);
     return study;
@@ -136,6 +149,26 @@ export class TuningService {
 
   async list(): Promise<StudyRecord[]> {
     return this.deps.store.studies.list();
+  }
+
+  /** Every study with its trial counts and best value (the studies list). */
+  async overview(): Promise<StudyOverview[]> {
+    const studies = await this.deps.store.studies.list();
+    return Promise.all(
+      studies.map(async (study) => {
+        const trials = await this.deps.store.studies.trials(study.id);
+        const best = bestTrial(study, trials);
+        const count = (states: readonly string[]) => trials.filter((t) => states.includes(t.state)).length;
+        return {
+          study,
+          active: count(['queued', 'running']),
+          completed: count(['completed']),
+          pruned: count(['pruned']),
+          failed: count(['failed', 'cancelled', 'crashed']),
+          best: best ? { trialNumber: best.number, value: best.value! } : null,
+        };
+      }),
+    );
   }
 
   /** The study, its trials with their per-epoch objective values, and the best completed trial. */
@@ -158,7 +191,12 @@ export class TuningService {
     const study = await this.studyById(studyId);
     if (study.taskId === null) throw new ApiError('conflict', `Study ${studyId} has no task to resume.`);
     const task = await this.deps.store.tasks.get(study.taskId);
-    if (task && (task.state === 'queued' || task.state === 'running' || task.state === 'stopping')) throw new ApiError('conflict', `Study ${studyId} is already running.`);
+    if (task?.state === 'queued') {
+      // Queued again by its crash rule after its process died, and nobody has claimed it: run it here.
+      this.deps.tasks.adopt(study.taskId);
+      return this.studyById(studyId);
+    }
+    if (task && (task.state === 'running' || task.state === 'stopping')) throw new ApiError('conflict', `Study ${studyId} is already running.`);
     if (task?.state === 'completed') throw new ApiError('conflict', `Study ${studyId} has completed; create a new study to run more trials.`);
     await this.deps.tasks.resume(study.taskId);
     return this.studyById(studyId);
@@ -207,14 +245,26 @@ export class TuningService {
       }
       const trials = await store.studies.trials(study.id);
       const active = trials.filter((t) => ACTIVE_TRIAL.has(t.state));
-      const finished = trials.length - active.length;
+      const { finished, toRetry } = retryPlan(trials);
       context.progress({ stage: 'trials', done: Math.min(finished, context.params.trials), total: context.params.trials, unit: 'trials' });
       let view = await this.view(study, trials, attrs);
       let remaining = settings.sampler.remaining(view, settings.space);
-      if (finished >= context.params.trials || (remaining === 0 && active.length === 0)) return this.summary(study);
+      const timeout = context.params.timeoutSeconds;
+      const outOfTime = timeout !== undefined && Date.now() - Date.parse(study.createdAt) >= timeout * 1000;
+      if (finished >= context.params.trials || ((remaining === 0 || outOfTime) && active.length === 0)) return this.summary(study);
       let started = active.length;
       let next = trials.reduce((max, t) => Math.max(max, t.number), -1) + 1;
-      while (started < context.params.parallel && finished + started < context.params.trials && remaining > 0 && !context.signal.aborted) {
+      for (const crashed of toRetry) {
+        if (started >= context.params.parallel || finished + started >= context.params.trials || context.signal.aborted) break;
+        // Marked first: should this process die too, the crashed trial is not retried twice.
+        await store.studies.setTrialState(crashed.id, 'crashed', { error: `${crashed.error ?? 'The process running this trial died.'} Retried as trial ${next}.` });
+        await this.startTrial(study, settings, view, next, crashed.params as Params);
+        logger.info(`Study ${study.id}: trial ${crashed.number} crashed; retried once as trial ${next}.`);
+        started += 1;
+        next += 1;
+        view = await this.view(study, await store.studies.trials(study.id), attrs);
+      }
+      while (started < context.params.parallel && finished + started < context.params.trials && remaining > 0 && !outOfTime && !context.signal.aborted) {
         await this.startTrial(study, settings, view, next);
         started += 1;
         next += 1;
@@ -229,11 +279,12 @@ export class TuningService {
     }
   }
 
-  private async startTrial(study: StudyRecord, settings: StudySettings, view: Awaited<ReturnType<TuningService['view']>>, number: number): Promise<void> {
+  /** Starts trial `number` with the sampler's suggestion, or with `retryParams` when it retries a crashed trial. */
+  private async startTrial(study: StudyRecord, settings: StudySettings, view: Awaited<ReturnType<TuningService['view']>>, number: number, retryParams?: Params): Promise<void> {
     const { store, training, logger } = this.deps;
     // Hyperband shows the sampler only the new trial's bracket, as Optuna does.
     const seen = settings.pruner.samplingView?.(view, number) ?? view;
-    const params = settings.sampler.suggest({ study: seen, space: settings.space, trialNumber: number });
+    const params = retryParams ?? settings.sampler.suggest({ study: seen, space: settings.space, trialNumber: number });
     const trial = await store.studies.createTrial(study.id, params as JsonObject, 'running');
     if (trial.number !== number) logger.warn(`Study ${study.id}: trial ${trial.number} was suggested as number ${number} (another process added a trial).`);
     let config: RunConfig;
@@ -319,6 +370,30 @@ export class TuningService {
       best: best ? { trialNumber: best.number, value: best.value!, params: best.params } : null,
     };
   }
+}
+
+const RETRIED_AS = /Retried as trial (\d+)\./;
+
+/**
+ * Which trials count as finished against the budget, and which crashed ones
+ * to retry: a crashed trial already retried stands aside for its retry; a
+ * crashed retry counts as finished (failed); any other crashed trial is
+ * retried.
+ */
+export function retryPlan(trials: readonly StoredTrial[]): { finished: number; toRetry: StoredTrial[] } {
+  const retries = new Set<number>();
+  for (const t of trials) {
+    const match = t.state === 'crashed' ? RETRIED_AS.exec(t.error ?? '') : null;
+    if (match) retries.add(Number(match[1]));
+  }
+  let finished = 0;
+  const toRetry: StoredTrial[] = [];
+  for (const t of trials) {
+    if (ACTIVE_TRIAL.has(t.state)) continue;
+    if (t.state !== 'crashed' || retries.has(t.number)) finished += 1;
+    else if (!RETRIED_AS.test(t.error ?? '')) toRetry.push(t);
+  }
+  return { finished, toRetry };
 }
 
 /** The completed trial with the best value (the earliest on a tie). */

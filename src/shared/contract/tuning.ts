@@ -30,6 +30,18 @@ export interface StudyImportance {
   importances: Record<string, number>;
 }
 
+/** A study row for the studies list: its trial counts by outcome and its best value. */
+export interface StudyOverview {
+  study: StudyRecord;
+  /** Trials queued or training now. */
+  active: number;
+  completed: number;
+  pruned: number;
+  /** Failed, cancelled or crashed trials. */
+  failed: number;
+  best: { trialNumber: number; value: number } | null;
+}
+
 export const tuningMethods = {
   'tuning.create': returns<StudyRecord>()(
     z
@@ -45,11 +57,14 @@ export const tuningMethods = {
         baseConfig: z.record(z.string(), z.unknown()),
         trials: z.number().int().min(1).max(100_000).default(20),
         parallel: z.number().int().min(1).max(256).default(1),
+        /** Budget in seconds from creation: no trial starts after it; running trials finish. */
+        timeoutSeconds: z.number().positive().max(365 * 86_400).optional(),
       })
       .strict(),
     'Create a tuning study and queue it: trials are suggested by its sampler, trained as runs and pruned by its pruner.',
   ),
   'tuning.list': returns<StudyRecord[]>()(none, 'Tuning studies, newest first.'),
+  'tuning.overview': returns<StudyOverview[]>()(none, 'Every study, newest first, with its trial counts (active, completed, pruned, failed) and its best value.'),
   'tuning.get': returns<StudyDetails>()(z.object({ studyId }).strict(), 'A study with its trials, their per-epoch objective values and the best trial.'),
   'tuning.stop': returns<{ stopping: boolean }>()(z.object({ studyId }).strict(), 'Stop a study: its running trials are cancelled and their runs stop after their current step.'),
   'tuning.resume': returns<StudyRecord>()(z.object({ studyId }).strict(), 'Continue a stopped or crashed study where it was.'),

@@ -20,6 +20,7 @@ export const pages = [
   { id: 'batch', label: 'Batch', load: () => import('./BatchPage.svelte') },
   { id: 'gallery', label: 'Gallery', load: () => import('./GalleryPage.svelte') },
   { id: 'playground', label: 'Playground', load: () => import('./PlaygroundPage.svelte') },
+  { id: 'tuning', label: 'Tuning', load: () => import('./TuningPage.svelte') },
   { id: 'system', label: 'System', load: () => import('./SystemPage.svelte') },
 ] as const satisfies readonly PageEntry[];
 
