@@ -42,11 +42,11 @@ describe('Shapes quality (grounded, spatial)', () => {
     const root = mkdtempSync(join(tmpdir(), 'captioner-shapes-quality-'));
     try {
       const dataset = join(root, 'shapes');
-      await synthesizeShapes({ out: dataset, images: 500, imageSize: 48, maxObjects: 2, textures: false, seed: 5 });
+      await synthesizeShapes({ out: dataset, images: 400, imageSize: 48, maxObjects: 2, textures: false, seed: 5 });
       const config = configFromPreset('shapes-grounded', {
         dataset: { path: dataset },
         encoder: { imageSize: 48 },
-        training: { epochs: 8, seed: 7, maxMinutes: 0, earlyStoppingPatience: 0 },
+        training: { epochs: 6, seed: 7, maxMinutes: 0, earlyStoppingPatience: 0 },
         validation: { subsetSize: 0, sampleImages: 0 },
       });
       const result = await train({ config, runDir: join(root, 'run'), dataDir: root, backend: native.backend! });
