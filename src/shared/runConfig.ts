@@ -416,7 +416,7 @@ export const presets = {
       optimizer: { name: 'adam', learningRate: 1e-3, clipNorm: 5 },
       schedule: { kind: 'constant' },
       training: { epochs: 12, batchSize: 32, horizontalFlip: true, maxMinutes: 10, earlyStoppingMetric: 'cider', earlyStoppingPatience: 0 },
-      vocab: { minCount: 1, maxCaptionLength: 16 },
+      vocab: { minCount: 1, maxCaptionLength: 20 },
       validation: { subsetSize: 200, sampleImages: 6 },
     },
   },
