@@ -55,3 +55,15 @@ describe('run config: augmentation and time budget', () => {
     expect(parsed.error!.issues[0]!.path.join('.')).toBe('training.maxMinutes');
   });
 });
+
+describe('time budget', () => {
+  it('stops before an epoch that would end past the budget, never without one', async () => {
+    const { outOfTime } = await import('../../src/main/ml/train/timeBudget');
+    const minute = 60_000;
+    // 7 minutes in, the last epoch took 2: another would end at 9 < 10.
+    expect(outOfTime(10, 0, 5 * minute, 7 * minute)).toBe(false);
+    // 9 minutes in, the last epoch took 2: another would end at 11 > 10.
+    expect(outOfTime(10, 0, 7 * minute, 9 * minute)).toBe(true);
+    expect(outOfTime(0, 0, 0, 1000 * minute)).toBe(false);
+  });
+});

@@ -40,6 +40,7 @@ import { HorizontalFlip } from './augmentation';
 import { AdamOptimizer, clipByGlobalNorm } from './optimizer';
 import { TrainingReporter } from './reporter';
 import { TrainingSchedule, type StepRates } from './schedule';
+import { outOfTime } from './timeBudget';
 import { afterEpoch, afterStep, afterUnvalidatedEpoch, epochTrainLoss, initialTrainingState } from './trainingState';
 import { RunValidation, yieldToEvents, type ValidationResult } from './validation';
 import { ensureTrainingKernels } from './wasmKernels';
@@ -149,19 +150,12 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
     if (!result) return run.stop();
     const outcome = await endOfEpoch(run, epoch, result, (performance.now() - epochStarted) / 1000);
     if (outcome) return run.finish(outcome);
-    if (outOfTime(run.config.training.maxMinutes, loopStarted, epochStarted)) {
+    if (outOfTime(run.config.training.maxMinutes, loopStarted, epochStarted, performance.now())) {
       run.log('info', `Time budget of ${run.config.training.maxMinutes} minutes: stopping after epoch ${epoch + 1}, another epoch would not end in time.`);
       return run.finish('completed');
     }
   }
   return run.finish('completed');
-}
-
-/** `training.maxMinutes`: whether one more epoch as long as the last would end past the budget. */
-function outOfTime(maxMinutes: number, loopStarted: number, epochStarted: number): boolean {
-  if (maxMinutes <= 0) return false;
-  const now = performance.now();
-  return now - loopStarted + (now - epochStarted) > maxMinutes * 60_000;
 }
 
 /**
