@@ -29,6 +29,8 @@ export interface HostBatch {
   tokens: number;
   /** Real steps of each row. */
   lengths: number[];
+  /** Rows whose image is mirrored (and caption side words swapped): see augmentation.ts. */
+  flips?: boolean[];
 }
 
 /** Rows <start> w… as inputs, w… <end> as targets, padded with 0 to the longest caption of the batch. */

@@ -34,8 +34,10 @@ export interface FeatureSource {
   trainable(): Array<[string, tf.Variable]>;
   /** Whether those weights train in this (0-based) epoch; absent means always (fine-tuning waits for its warm-up). */
   trainsAt?(epoch: number): boolean;
-  /** Features of these images of a split; call inside a tidy (or a gradient scope when training). */
-  features(split: SplitKey, images: readonly number[], training: boolean): DecoderFeatures;
+  /** Whether `features` can mirror images (pixels are at hand); cached features cannot. */
+  readonly flippable?: boolean;
+  /** Features of these images of a split, `flips[i]` mirroring image i; call inside a tidy (or a gradient scope when training). */
+  features(split: SplitKey, images: readonly number[], training: boolean, flips?: readonly boolean[]): DecoderFeatures;
   dispose(): void;
 }
 
@@ -61,6 +63,7 @@ export function failedIn(split: SplitData, has: (id: string) => boolean): Set<nu
 }
 
 export class PixelFeatureSource implements FeatureSource {
+  readonly flippable = true;
   readonly featureDim: number;
   readonly gridRegions: number;
 
@@ -84,10 +87,10 @@ export class PixelFeatureSource implements FeatureSource {
     return epoch >= this.warmupEpochs;
   }
 
-  features(split: SplitKey, images: readonly number[], training: boolean): DecoderFeatures {
+  features(split: SplitKey, images: readonly number[], training: boolean, flips?: readonly boolean[]): DecoderFeatures {
     const ids = images.map((image) => this.ids[split][image]!);
     const size = this.pixels.size;
-    const batch = tf.tensor4d(this.pixels.batch(ids, this.encoder.spec.normalization), [ids.length, size, size, 3]);
+    const batch = tf.tensor4d(this.pixels.batch(ids, this.encoder.spec.normalization, flips ? { flip: flips } : {}), [ids.length, size, size, 3]);
     const { pooled, grid } = this.encoder.encode(batch, training);
     return { pooled, grid };
   }

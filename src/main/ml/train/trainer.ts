@@ -36,9 +36,11 @@ import { loadTrainingData } from './data';
 import { EarlyStopping, metricValue } from './earlyStopping';
 import { estimateStepBytes, memoryBudget, trainingWarnings } from './hardware';
 import { setUpModel, type TrainingModel } from './modelSetup';
+import { HorizontalFlip } from './augmentation';
 import { AdamOptimizer, clipByGlobalNorm } from './optimizer';
 import { TrainingReporter } from './reporter';
 import { TrainingSchedule, type StepRates } from './schedule';
+import { outOfTime } from './timeBudget';
 import { afterEpoch, afterStep, afterUnvalidatedEpoch, epochTrainLoss, initialTrainingState } from './trainingState';
 import { RunValidation, yieldToEvents, type ValidationResult } from './validation';
 import { ensureTrainingKernels } from './wasmKernels';
@@ -124,6 +126,7 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
   const { options, schedule, reporter, validation, perEpoch, epochs, trainCaptions } = run;
   reporter.started(run.started);
   if (run.state.finished) return run.finish('completed');
+  const loopStarted = performance.now();
   while (run.state.epochsCompleted < epochs) {
     const epoch = run.state.epochsCompleted; // 0-based index of the epoch in progress
     const order = epochOrder(run.seed, epoch, trainCaptions.length);
@@ -147,6 +150,10 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
     if (!result) return run.stop();
     const outcome = await endOfEpoch(run, epoch, result, (performance.now() - epochStarted) / 1000);
     if (outcome) return run.finish(outcome);
+    if (outOfTime(run.config.training.maxMinutes, loopStarted, epochStarted, performance.now())) {
+      run.log('info', `Time budget of ${run.config.training.maxMinutes} minutes: stopping after epoch ${epoch + 1}, another epoch would not end in time.`);
+      return run.finish('completed');
+    }
   }
   return run.finish('completed');
 }
@@ -262,6 +269,10 @@ function prepareRun(
   // A scratch CNN learns at the decoder's rate; a fine-tuned backbone at its own, following the same schedule.
   const encoderRateScale = model.encoder ? 1 : config.encoder.fineTune.learningRate / config.optimizer.learningRate;
   let stepsThisCall = 0;
+  if (config.training.horizontalFlip && !source.flippable) {
+    log('warn', 'training.horizontalFlip needs pixels: it is ignored with a frozen encoder, whose features are cached.');
+  }
+  const flip = config.training.horizontalFlip && source.flippable ? new HorizontalFlip(data.vocabulary, seed) : null;
 
   const contents = async (at: TrainingState, metrics: Record<string, number>) => {
     const [weights, optimizerState] = await Promise.all([serializeNamed(named), optimizer.serialize()]);
@@ -327,7 +338,7 @@ function prepareRun(
       const started = performance.now();
       const variables = source.trainsAt && !source.trainsAt(epoch) ? decoderVariables : allVariables;
       const globalStep = run.state.globalStep;
-      const { loss, gradNorm } = await trainStep(model, optimizer, variables, varToName, batch, {
+      const { loss, gradNorm } = await trainStep(model, optimizer, variables, varToName, flip ? flip.apply(batch, globalStep) : batch, {
         learningRate: (name: string) => (name.startsWith('encoder/') ? rates.learningRate * encoderRateScale : rates.learningRate),
         samplingProbability: rates.samplingProbability,
         labelSmoothing: config.training.labelSmoothing,
@@ -402,7 +413,7 @@ export async function trainStep(
   const [loss, norm] = tf.tidy(() => {
     const tensors = toTensors(batch);
     const { value, grads } = tf.variableGrads(() => {
-      const features = model.source.features('train', batch.images, true);
+      const features = model.source.features('train', batch.images, true, batch.flips);
       return model.decoder.loss(features, tensors, {
         training: true,
         dropoutSeed: settings.dropoutSeed,

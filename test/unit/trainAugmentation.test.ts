@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { Vocabulary } from '../../src/main/lib/data/text/vocabulary';
+import { hostBatch } from '../../src/main/ml/train/batches';
+import { HorizontalFlip } from '../../src/main/ml/train/augmentation';
+import { configFromPreset, runConfigSchema } from '../../src/shared/runConfig';
+
+const vocabulary = Vocabulary.build([['a', 'red', 'circle', 'left', 'of', 'a', 'star'], ['a', 'star', 'right', 'of', 'a', 'circle']]);
+const caption = (words: string[]) => [1, ...words.map((word) => vocabulary.id(word)), 2];
+const words = (ids: Int32Array, from: number, length: number) => Array.from(ids.subarray(from, from + length), (id) => vocabulary.token(id));
+
+describe('horizontal flip of training batches', () => {
+  const items = Array.from({ length: 40 }, (_, image) => ({ image, tokens: caption(image % 2 ? ['a', 'star', 'right', 'of', 'a', 'circle'] : ['a', 'red', 'circle', 'left', 'of', 'a', 'star', 'a']) }));
+  const batch = hostBatch(items as never);
+  const flip = new HorizontalFlip(vocabulary, 42);
+
+  it('swaps left and right in exactly the flipped rows, in inputs and targets', () => {
+    const flipped = flip.apply(batch, 3);
+    expect(flipped.flips).toHaveLength(40);
+    const count = flipped.flips!.filter(Boolean).length;
+    expect(count).toBeGreaterThan(5);
+    expect(count).toBeLessThan(35);
+    flipped.flips!.forEach((isFlipped, row) => {
+      const input = words(flipped.inputs, row * batch.steps, batch.lengths[row]!);
+      const original = words(batch.inputs, row * batch.steps, batch.lengths[row]!);
+      const swap = (word: string) => (word === 'left' ? 'right' : word === 'right' ? 'left' : word);
+      expect(input).toEqual(isFlipped ? original.map(swap) : original);
+      expect(words(flipped.targets, row * batch.steps, batch.lengths[row]!)).toEqual(
+        isFlipped ? words(batch.targets, row * batch.steps, batch.lengths[row]!).map(swap) : words(batch.targets, row * batch.steps, batch.lengths[row]!),
+      );
+    });
+    // The batch handed in is not changed.
+    expect(batch.flips).toBeUndefined();
+  });
+
+  it('draws the same flips for the same step (exact resume) and different ones for another step', () => {
+    expect(flip.apply(batch, 7).flips).toEqual(flip.apply(batch, 7).flips);
+    expect(flip.apply(batch, 7).flips).not.toEqual(flip.apply(batch, 8).flips);
+  });
+});
+
+describe('run config: augmentation and time budget', () => {
+  it('are off by default and on in the shapes-grounded preset', () => {
+    const plain = runConfigSchema.parse({ dataset: { path: '/d' } });
+    expect(plain.training.horizontalFlip).toBe(false);
+    expect(plain.training.maxMinutes).toBe(0);
+    const grounded = configFromPreset('shapes-grounded', { dataset: { path: '/d' } });
+    expect(grounded.training.horizontalFlip).toBe(true);
+    expect(grounded.training.maxMinutes).toBe(10);
+    expect(grounded.decoder.variant).toBe('attention');
+  });
+
+  it('rejects a negative time budget, naming the field', () => {
+    const parsed = runConfigSchema.safeParse({ dataset: { path: '/d' }, training: { maxMinutes: -1 } });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues[0]!.path.join('.')).toBe('training.maxMinutes');
+  });
+});
+
+describe('time budget', () => {
+  it('stops before an epoch that would end past the budget, never without one', async () => {
+    const { outOfTime } = await import('../../src/main/ml/train/timeBudget');
+    const minute = 60_000;
+    // 7 minutes in, the last epoch took 2: another would end at 9 < 10.
+    expect(outOfTime(10, 0, 5 * minute, 7 * minute)).toBe(false);
+    // 9 minutes in, the last epoch took 2: another would end at 11 > 10.
+    expect(outOfTime(10, 0, 7 * minute, 9 * minute)).toBe(true);
+    expect(outOfTime(0, 0, 0, 1000 * minute)).toBe(false);
+  });
+});
