@@ -5,6 +5,8 @@
  * (answering `stopped` after its step). Everything else is real: the store,
  * the task runtime, the training service, the tuning service and library.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dispatch } from '../../src/main/api/handlers';
 import type { MethodName, RequestOf, ResponseOf } from '../../src/shared/contract';
@@ -70,7 +72,9 @@ const space = {
   'optimizer.learningRate': { type: 'float', low: 1e-5, high: 1e-1, log: true },
   'decoder.units': { type: 'int', low: 128, high: 512, step: 64 },
 };
-const baseConfig = { dataset: { path: '/datasets/shapes' }, training: { epochs: 6 } };
+/** Training is refused for a dataset path that does not exist; the stand-in engine never reads it. */
+const datasetPath = mkdtempSync(join(tmpdir(), 'tuning-dataset-'));
+const baseConfig = { dataset: { path: datasetPath }, training: { epochs: 6 } };
 
 async function waitForStudy(study: StudyRecord, timeoutMs = 45_000): Promise<void> {
   const task = await workbench.services.tasks.wait(study.taskId!, { signal: AbortSignal.timeout(timeoutMs), pollMs: 20 });
@@ -140,7 +144,7 @@ describe('a tuning study', () => {
       searchSpace: { 'decoder.units': { type: 'int', low: 128, high: 256, step: 128 }, 'decoder.cell': { type: 'categorical', choices: ['lstm', 'gru'] } },
       sampler: 'grid',
       pruner: 'none',
-      baseConfig: { dataset: { path: '/datasets/shapes' }, training: { epochs: 2 } },
+      baseConfig: { dataset: { path: datasetPath }, training: { epochs: 2 } },
       trials: 50,
       parallel: 3,
     });
@@ -206,7 +210,7 @@ describe('tuning.* through the API', () => {
       searchSpace: space,
       sampler: { name: 'random', options: { seed: 2 } },
       pruner: 'none',
-      baseConfig: { dataset: { path: '/datasets/shapes' }, training: { epochs: 3 } },
+      baseConfig: { dataset: { path: datasetPath }, training: { epochs: 3 } },
       trials: 5,
       parallel: 2,
     });

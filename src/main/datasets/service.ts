@@ -102,7 +102,8 @@ export class DatasetService {
         });
         // A stop that arrived as the last image was written still means "do not register it".
         if (signal.aborted) throw new ApiError('cancelled', `Stopped; ${options.out} is not registered.`);
-        const dataset = register || registerAs ? await this.import({ path: options.out, verify: false, ...(registerAs ? { name: registerAs } : {}) }) : null;
+        const imported = register || registerAs ? await this.import({ path: options.out, verify: false, ...(registerAs ? { name: registerAs } : {}) }) : null;
+        const dataset = imported ? toSummary((await this.record(imported.id))) : null;
         return { ...result, dataset };
       },
       // Rendering is quick to redo and a half-written folder is not a dataset.

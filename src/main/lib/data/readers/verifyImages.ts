@@ -111,6 +111,13 @@ export async function verifyImages(images: readonly ImageToVerify[], options: Ve
     options.onProgress?.({ done, total: images.length, bad: bad.length });
   });
   if (options.signal?.aborted) throw new ApiError('cancelled', `Image verification was cancelled after ${done} of ${images.length} images.`);
+  // libvips keeps one error buffer for all threads, so when several images
+  // fail at once one can carry another's message and the other none. Those
+  // are decoded again alone, after the concurrent pass, for their own reason.
+  for (const [index, problem] of bad.entries()) {
+    if (problem.kind !== 'unreadable-image' || !/cannot be decoded: (unknown error)?$/i.test(problem.reason) && !problem.reason.includes('\n')) continue;
+    bad[index] = (await verifyImage({ id: problem.id, file: problem.file }, options.maxPixels)) ?? problem;
+  }
   // Completion order depends on timing; the report does not.
   const order = new Map(images.map((image, index) => [image.id, index]));
   bad.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
