@@ -71,6 +71,17 @@ describe('core loop in the browser', () => {
     await expect.poll(() => chartPoints('Loss'), { timeout: 180_000 }).toBeGreaterThan(before);
     await page.getByTestId('live-progress').waitFor();
     await screenshot(page, 'run-live');
+
+    // The Jobs drawer lists the run's training task, running, with its progress and a link to the run.
+    await page.getByTestId('jobs-button').click();
+    const job = page.locator('[data-testid="job-row"][data-state="running"]').first();
+    await job.waitFor({ timeout: 30_000 });
+    expect(await job.textContent()).toMatch(/Training/);
+    await job.getByTestId('task-progress').waitFor();
+    expect(await job.locator('a').getAttribute('href')).toMatch(/^#\/runs\/\d+$/);
+    await screenshot(page, 'jobs-drawer');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('jobs-drawer').waitFor({ state: 'detached' });
   });
 
   it('stops the run and resumes it from its checkpoint', async () => {
