@@ -9,6 +9,7 @@
  * narrower range than validation allows, `search: { min, max, scale }`.
  * No Node and no DOM here: the renderer imports it too.
  */
+import { LEGACY_VALIDATION_KEYS, VALIDATION_KEYS, type ValidationKey } from './metricKeys';
 import { z } from 'zod';
 
 /** Tuner hints attached to a numeric field with `.meta({ search })`. */
@@ -28,8 +29,9 @@ export type BackboneId = (typeof backboneIds)[number];
 export const decoderVariants = ['init-inject', 'merge', 'attention'] as const;
 export type DecoderVariant = (typeof decoderVariants)[number];
 
-export const earlyStoppingMetrics = ['cider', 'bleu4', 'valLoss'] as const;
-export type EarlyStoppingMetric = (typeof earlyStoppingMetrics)[number];
+/** Validation metric keys (src/shared/metricKeys.ts) that can pick the best epoch; earlier names are still read. */
+export const earlyStoppingMetrics = VALIDATION_KEYS;
+export type EarlyStoppingMetric = ValidationKey;
 
 const int = (title: string, description: string, min: number, max: number, search?: Omit<SearchHint, 'integer'>) =>
   z
@@ -316,8 +318,8 @@ export const trainingConfigSchema = z
       100_000,
     ).default(0),
     earlyStoppingMetric: z
-      .enum(earlyStoppingMetrics)
-      .default('cider')
+      .preprocess((value) => (typeof value === 'string' ? (LEGACY_VALIDATION_KEYS[value] ?? value) : value), z.enum(earlyStoppingMetrics))
+      .default('val/ciderD')
       .meta({ title: 'Early stopping metric', description: 'Validation metric that picks the best epoch and drives early stopping and the plateau schedule.' }),
     earlyStoppingPatience: int('Early stopping patience', 'Stop after this many epochs without improvement (0 = never stop early).', 0, 1000).default(5),
     keepEpochCheckpoints: int(
@@ -400,7 +402,7 @@ export const presets = {
       decoder: { variant: 'merge', cell: 'lstm', layers: 1, embeddingDim: 128, units: 128, dropout: 0.1 },
       optimizer: { name: 'adam', learningRate: 1e-3, clipNorm: 5 },
       schedule: { kind: 'constant' },
-      training: { epochs: 10, batchSize: 32, earlyStoppingMetric: 'cider', earlyStoppingPatience: 4 },
+      training: { epochs: 10, batchSize: 32, earlyStoppingMetric: 'val/ciderD', earlyStoppingPatience: 4 },
       vocab: { minCount: 1, maxCaptionLength: 16 },
       validation: { subsetSize: 200, sampleImages: 6 },
     },
@@ -415,7 +417,7 @@ export const presets = {
       decoder: { variant: 'attention', cell: 'lstm', layers: 1, embeddingDim: 128, units: 256, attentionDim: 128, dropout: 0.1, doublyStochasticWeight: 0 },
       optimizer: { name: 'adam', learningRate: 1e-3, clipNorm: 5 },
       schedule: { kind: 'constant' },
-      training: { epochs: 12, batchSize: 32, horizontalFlip: true, maxMinutes: 10, earlyStoppingMetric: 'cider', earlyStoppingPatience: 0 },
+      training: { epochs: 12, batchSize: 32, horizontalFlip: true, maxMinutes: 10, earlyStoppingMetric: 'val/ciderD', earlyStoppingPatience: 0 },
       vocab: { minCount: 1, maxCaptionLength: 20 },
       validation: { subsetSize: 200, sampleImages: 6 },
     },
@@ -430,7 +432,7 @@ export const presets = {
       decoder: { variant: 'merge', cell: 'lstm', layers: 1, embeddingDim: 256, units: 256, dropout: 0.5 },
       optimizer: { name: 'adam', learningRate: 4e-4, clipNorm: 5 },
       schedule: { kind: 'plateau', plateauFactor: 0.5, plateauPatience: 2 },
-      training: { epochs: 30, batchSize: 'auto', earlyStoppingMetric: 'cider', earlyStoppingPatience: 5 },
+      training: { epochs: 30, batchSize: 'auto', earlyStoppingMetric: 'val/ciderD', earlyStoppingPatience: 5 },
       vocab: { minCount: 5, maxCaptionLength: 30 },
       validation: { subsetSize: 500, sampleImages: 8 },
     },

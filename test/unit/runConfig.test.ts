@@ -10,6 +10,20 @@ import {
 } from '../../src/shared/runConfig';
 
 describe('RunConfig', () => {
+  it('names the early-stopping metric by its stored key, and still reads the names earlier runs used', () => {
+    const read = (metric: string) => {
+      const result = validateRunConfig({ dataset: { path: '/d' }, training: { earlyStoppingMetric: metric } });
+      return result.ok ? result.config.training.earlyStoppingMetric : result.issues[0]!.path;
+    };
+    expect(read('val/ciderD')).toBe('val/ciderD');
+    expect(read('cider')).toBe('val/ciderD');
+    expect(read('valLoss')).toBe('val/loss');
+    expect(read('bleu4')).toBe('val/bleu4');
+    expect(read('meteor')).toBe('training.earlyStoppingMetric');
+    const defaults = validateRunConfig({ dataset: { path: '/d' } });
+    expect(defaults.ok && defaults.config.training.earlyStoppingMetric).toBe('val/ciderD');
+  });
+
   it('has the product defaults', () => {
     const config = runConfigSchema.parse({ dataset: { path: '/d' } });
     expect(config.decoder).toMatchObject({ embeddingDim: 256, units: 256, dropout: 0.3, variant: 'merge', cell: 'lstm', layers: 1 });

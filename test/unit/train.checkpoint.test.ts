@@ -29,7 +29,7 @@ function contents(scale = 1): CheckpointContents {
         epochLossCount: 0,
         batchSize: 32,
         plateau: initialPlateauState(),
-        earlyStopping: initialEarlyStopping('cider'),
+        earlyStopping: initialEarlyStopping('val/ciderD'),
         history: [],
         random: { seed: 42, epoch: 2, step: 0 },
         finished: false,

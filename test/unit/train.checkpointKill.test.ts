@@ -42,7 +42,7 @@ function stateAt(epoch: number): TrainingState {
     epochLossCount: 0,
     batchSize: 8,
     plateau: initialPlateauState(),
-    earlyStopping: { ...initialEarlyStopping('cider'), bestEpoch, best: bestEpoch },
+    earlyStopping: { ...initialEarlyStopping('val/ciderD'), bestEpoch, best: bestEpoch },
     history: [],
     random: { seed: 1, epoch, step: 0 },
     finished: epoch === IMPROVED.length,

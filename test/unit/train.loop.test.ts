@@ -119,7 +119,7 @@ describe('training loop', () => {
       workspace,
       tinyConfig(workspace.dataset, (c) => {
         c.training.epochs = 6;
-        c.training.earlyStoppingMetric = 'valLoss';
+        c.training.earlyStoppingMetric = 'val/loss';
         c.training.earlyStoppingPatience = 1;
         c.optimizer.learningRate = 0.5; // large enough that the validation loss soon gets worse
         c.optimizer.clipNorm = 0;

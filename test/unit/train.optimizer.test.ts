@@ -111,7 +111,7 @@ describe('learning-rate schedules', () => {
 
 describe('early stopping', () => {
   it('tracks the best epoch and stops after `patience` epochs without improvement', () => {
-    let state = initialEarlyStopping('cider');
+    let state = initialEarlyStopping('val/ciderD');
     const improvements: boolean[] = [];
     for (const [epoch, value] of [0.1, 0.3, 0.2, 0.25, 0.29].entries()) {
       const next = recordEpoch(state, epoch + 1, value);
@@ -123,7 +123,7 @@ describe('early stopping', () => {
     expect(shouldStop(state, 3)).toBe(true);
     expect(shouldStop(state, 4)).toBe(false);
     expect(shouldStop(state, 0)).toBe(false);
-    const loss = recordEpoch(recordEpoch(initialEarlyStopping('valLoss'), 1, 2).state, 2, 1.5);
+    const loss = recordEpoch(recordEpoch(initialEarlyStopping('val/loss'), 1, 2).state, 2, 1.5);
     expect(loss.improved).toBe(true);
   });
 });

@@ -3,7 +3,11 @@
  * data, saved in checkpoints, so a resumed run keeps counting patience where
  * the stopped one left off.
  */
+import { LEGACY_VALIDATION_KEYS, METRIC_KEYS } from '../../../shared/metricKeys';
 import type { EarlyStoppingMetric } from '../../../shared/runConfig';
+
+/** Checkpoints written by earlier versions name the metric `cider`, `bleu4` or `valLoss`. */
+const keyOf = (metric: string): EarlyStoppingMetric => LEGACY_VALIDATION_KEYS[metric] ?? (metric as EarlyStoppingMetric);
 
 export interface EarlyStoppingState {
   metric: EarlyStoppingMetric;
@@ -12,7 +16,7 @@ export interface EarlyStoppingState {
   epochsWithoutImprovement: number;
 }
 
-export const metricGoal = (metric: EarlyStoppingMetric): 'min' | 'max' => (metric === 'valLoss' ? 'min' : 'max');
+export const metricGoal = (metric: EarlyStoppingMetric): 'min' | 'max' => (keyOf(metric) === METRIC_KEYS.valLoss ? 'min' : 'max');
 
 export function initialEarlyStopping(metric: EarlyStoppingMetric): EarlyStoppingState {
   return { metric, best: null, bestEpoch: null, epochsWithoutImprovement: 0 };
@@ -33,7 +37,8 @@ export function shouldStop(state: EarlyStoppingState, patience: number): boolean
 
 /** The early-stopping metric's value in a validation result. */
 export function metricValue(metric: EarlyStoppingMetric, validation: { ciderD: number; bleu4: number; valLoss: number }): number {
-  return { cider: validation.ciderD, bleu4: validation.bleu4, valLoss: validation.valLoss }[metric];
+  const values: Record<EarlyStoppingMetric, number> = { 'val/ciderD': validation.ciderD, 'val/bleu4': validation.bleu4, 'val/loss': validation.valLoss };
+  return values[keyOf(metric)];
 }
 
 /** Early stopping as one object: judges an epoch against the state the checkpoint carries. */
