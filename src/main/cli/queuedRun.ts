@@ -60,7 +60,8 @@ export class QueuedRunFollower {
   async poll(): Promise<TaskRecord | null> {
     const task = await this.store.tasks.get(this.taskId);
     if (!task) return null;
-    if ((task.state === 'running' || task.state === 'stopping') && task.owner && task.attempts > this.announcedAttempt) {
+    // Announced once per claim, also when the run ended between two polls.
+    if (task.state !== 'queued' && task.owner && task.attempts > this.announcedAttempt) {
       this.announcedAttempt = task.attempts;
       const run = await this.store.runs.get(this.runId);
       this.bar.done();

@@ -162,23 +162,16 @@ export class TaskRuntime {
 
   /** Resolves with the task once it has ended, wherever it runs. */
   async wait(taskId: number, options: { signal?: AbortSignal; pollMs?: number } = {}): Promise<TaskRecord> {
-    const local = this.running.get(taskId);
-    if (local) {
-      const ended = await local.done;
-      if (ended) return ended;
-    }
     for (;;) {
+      // Running here: its end, and its kind's crash rule, settle before `done` does.
+      const here = this.running.get(taskId);
+      if (here) await here.done;
       const task = await this.deps.tasks.get(taskId);
       if (!task) throw new ApiError('not_found', `No task with id ${taskId}.`);
+      // A crashed task that its crash rule queued again has not ended yet.
       if (isFinalTaskState(task.state)) return task;
       if (options.signal?.aborted) throw new ApiError('cancelled', `Stopped waiting for task ${taskId}.`);
-      const here = this.running.get(taskId);
-      if (here) {
-        const ended = await here.done;
-        if (ended) return ended;
-        continue;
-      }
-      await sleep(options.pollMs ?? 500, options.signal);
+      if (!this.running.has(taskId)) await sleep(options.pollMs ?? 500, options.signal);
     }
   }
 
