@@ -99,7 +99,7 @@ describe('training through the API', () => {
 
   it('answers presets, the config schema and an estimate', async () => {
     const presets = await call('training.presets', {});
-    expect(presets.map((p) => p.id)).toEqual(['shapes-quick', 'flickr8k-like']);
+    expect(presets.map((p) => p.id)).toEqual(['shapes-quick', 'shapes-grounded', 'flickr8k-like']);
     const schema = await call('training.configSchema', {});
     expect(schema.searchSpace.find((d) => d.path === 'optimizer.learningRate')).toBeDefined();
     const estimate = await call('training.estimate', { config: config(1), steps: 3 });
