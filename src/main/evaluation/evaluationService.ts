@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { Logger } from '../core/logger';
 import type { EngineSupervisor } from '../engine/supervisor';
 import type { ExperimentStore } from '../store';
+import { plainJson } from '../store/json';
 import type { TaskRuntime } from '../tasks/runtime';
 import type { TaskHandler } from '../tasks/types';
 import { toCocoResults } from '../lib/eval/results';
@@ -36,8 +37,6 @@ export function evaluationDir(dataDir: string, evaluationId: number): string {
 
 export const resultsFileOf = (dataDir: string, evaluationId: number): string => join(evaluationDir(dataDir, evaluationId), 'results.json');
 
-/** Plain JSON for the store's JSON columns. */
-const asJson = (value: unknown): JsonObject => JSON.parse(JSON.stringify(value)) as JsonObject;
 
 /** The aggregate row: every metric, and the grounded precisions when there are scenes. */
 function aggregateOf(outcome: EvaluationOutcome): Record<string, number> {
@@ -141,8 +140,8 @@ export class EvaluationService {
       checkpointId: checkpoint.id,
       datasetId: dataset?.id ?? null,
       split: params.split,
-      decoding: asJson(outcome.decoding),
-      metricDefinitions: asJson({
+      decoding: plainJson(outcome.decoding),
+      metricDefinitions: plainJson({
         ...outcome.metrics,
         tokenization: outcome.tokenization,
         grounded: outcome.grounded ? { scenesFile: outcome.grounded.scenesFile, report: outcome.grounded } : null,

@@ -2,6 +2,11 @@
 import type { JsonObject, JsonValue } from '../../shared/storeTypes';
 import { ApiError } from '../../shared/errors';
 
+/** A value as the plain JSON a JSON column keeps: no classes, no undefined fields. */
+export function plainJson(value: object): JsonObject {
+  return JSON.parse(JSON.stringify(value)) as JsonObject;
+}
+
 export function parseObject(text: string): JsonObject {
   const value = JSON.parse(text) as JsonValue;
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};

@@ -12,11 +12,11 @@
  */
 import { hostname } from 'node:os';
 import { ApiError } from '../../shared/errors';
-import type { JsonObject } from '../../shared/storeTypes';
 import { isFinalTaskState, type TaskKind, type TaskOwner, type TaskProgress, type TaskRecord } from '../../shared/taskTypes';
 import type { EventBus } from '../core/eventBus';
 import type { Logger } from '../core/logger';
 import type { NewTask, TaskStore } from '../store/storage';
+import { plainJson } from '../store/json';
 import { ProgressMeter } from './progressMeter';
 import { StoppedEarly, type TaskContext, type TaskHandler } from './types';
 
@@ -141,7 +141,8 @@ export class TaskRuntime {
 
   /** Takes a task queued elsewhere in this process (e.g. with its run, in one transaction) as this process's own to run. */
   adopt(taskId: number): void {
-    this.mine.add(taskId);
+    // Only an `own`-scoped runtime reads the set; a queue-scoped one takes every queued task anyway.
+    if (this.options.scope === 'own') this.mine.add(taskId);
     this.wake();
   }
 
@@ -339,7 +340,7 @@ export class TaskRuntime {
     try {
       (context as { params: unknown }).params = handler.parse(task.params);
       const result = await handler.run(context);
-      end = { state: 'completed', result: asJson(result) };
+      end = { state: 'completed', result: plainJson(result) };
     } catch (error) {
       end = outcomeOf(error, controller.signal);
     } finally {
@@ -370,11 +371,6 @@ function outcomeOf(error: unknown, signal: AbortSignal): Parameters<TaskStore['f
     return { state: 'cancelled', error: signal.aborted && signal.reason instanceof Error ? signal.reason.message : message(error) };
   }
   return { state: 'failed', error: message(error) };
-}
-
-/** A handler's result as the plain JSON the store keeps. */
-function asJson(value: object): JsonObject {
-  return JSON.parse(JSON.stringify(value)) as JsonObject;
 }
 
 function message(error: unknown): string {

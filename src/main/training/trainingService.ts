@@ -32,6 +32,7 @@ import type { EventBus } from '../core/eventBus';
 import type { Logger } from '../core/logger';
 import type { EngineSupervisor } from '../engine/supervisor';
 import type { ExperimentStore } from '../store';
+import { plainJson } from '../store/json';
 import type { TaskRuntime } from '../tasks/runtime';
 import { StoppedEarly, type TaskContext, type TaskHandler } from '../tasks/types';
 import { reconcileRunCheckpoints, type ReconciledRun } from './checkpointRecords';
@@ -158,7 +159,7 @@ export class TrainingService {
       throw error;
     }
     await recorder.settled();
-    const summary = asJson(result);
+    const summary = plainJson(result);
     bus.emit('training.finished', await this.finalWord(runId, null, { status: result.outcome === 'stopped' ? 'stopped' : 'completed', result }));
     if (result.outcome === 'stopped') throw new StoppedEarly(summary, `Run ${runId} stopped after epoch ${result.epochsCompleted}; resume it to continue.`);
     return summary;
@@ -232,11 +233,6 @@ export class TrainingService {
 function runStatusAsFinished(status: RunRecord['status']): TrainingFinished['status'] {
   if (status === 'completed' || status === 'stopped' || status === 'failed' || status === 'crashed') return status;
   return 'failed';
-}
-
-/** Plain JSON for the store's JSON columns. */
-function asJson(value: unknown): JsonObject {
-  return JSON.parse(JSON.stringify(value)) as JsonObject;
 }
 
 /**
