@@ -2,76 +2,27 @@
  * Evaluations in SQLite: aggregate scores with the decoding settings and
  * metric definitions that produced them, and every image's caption and scores.
  */
-import { ApiError } from '../../shared/errors';
 import type { EvaluationItem, EvaluationRecord } from '../../shared/storeTypes';
-import { isoTime } from './clock';
 import type { SqliteContext } from './context';
-import { numberRecordJson, objectJson, parseNumberRecord, parseObject, parseStringArray } from './json';
+import {
+  evaluationItem,
+  evaluationRecord,
+  evaluationValues,
+  INSERT_EVALUATION,
+  SELECT_EVALUATIONS,
+  SELECT_RUN_EVALUATIONS,
+  type EvaluationItemRow,
+  type EvaluationRow,
+} from './evaluationRows';
 import type { EvaluationInput, EvaluationStore } from './storage';
-import { notFound, requireId, requireIntegerIn, requireText } from './validate';
-
-interface EvaluationRow {
-  id: number;
-  run_id: number | null;
-  checkpoint_id: number | null;
-  dataset_id: number | null;
-  split: string;
-  decoding: string;
-  metric_definitions: string;
-  aggregate: string;
-  image_count: number;
-  created_at: number;
-}
-
-interface ItemRow {
-  image_id: string;
-  image_path: string | null;
-  caption: string;
-  reference_captions: string;
-  scores: string;
-}
-
-function toRecord(row: EvaluationRow): EvaluationRecord {
-  return {
-    id: row.id,
-    runId: row.run_id,
-    checkpointId: row.checkpoint_id,
-    datasetId: row.dataset_id,
-    split: row.split,
-    decoding: parseObject(row.decoding),
-    metricDefinitions: parseObject(row.metric_definitions),
-    aggregate: parseNumberRecord(row.aggregate),
-    imageCount: row.image_count,
-    createdAt: isoTime(row.created_at),
-  };
-}
+import { notFound, requireId, requireIntegerIn } from './validate';
 
 export class SqliteEvaluationStore implements EvaluationStore {
   constructor(private readonly context: SqliteContext) {}
 
   async create(input: EvaluationInput): Promise<EvaluationRecord> {
     const { db } = this.context;
-    requireText(input.split, 'split', 100);
-    const decoding = objectJson(input.decoding, 'decoding');
-    const definitions = objectJson(input.metricDefinitions, 'metricDefinitions');
-    const aggregate = numberRecordJson(input.aggregate, 'aggregate');
-    const seen = new Set<string>();
-    const items = input.items.map((item, index) => {
-      requireText(item.imageId, `items[${index}].imageId`, 1000);
-      if (seen.has(item.imageId)) {
-        throw new ApiError('invalid_request', `items[${index}].imageId "${item.imageId}" appears twice; one item per image.`, [
-          { path: `items.${index}.imageId`, message: 'duplicate image id' },
-        ]);
-      }
-      seen.add(item.imageId);
-      return [
-        item.imageId,
-        item.imagePath ?? null,
-        item.caption,
-        JSON.stringify(item.references),
-        numberRecordJson(item.scores, `items[${index}].scores`),
-      ] as const;
-    });
+    const { decoding, definitions, aggregate, items } = evaluationValues(input);
     const insertItem = db.prepare(
       `INSERT INTO evaluation_items (evaluation_id, image_id, image_path, caption, reference_captions, scores)
        VALUES (?, ?, ?, ?, ?, ?)`,
@@ -87,11 +38,7 @@ export class SqliteEvaluationStore implements EvaluationStore {
       const checkpointId = link('checkpoints', input.checkpointId, 'Checkpoint', 'checkpointId');
       const datasetId = link('datasets', input.datasetId, 'Dataset', 'datasetId');
       const id = db
-        .prepare(
-          `INSERT INTO evaluations (run_id, checkpoint_id, dataset_id, split, decoding, metric_definitions, aggregate,
-                                    image_count, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-        )
+        .prepare(INSERT_EVALUATION)
         .pluck()
         .get(runId, checkpointId, datasetId, input.split, decoding, definitions, aggregate, items.length, this.context.clock()) as number;
       for (const item of items) insertItem.run(id, ...item);
@@ -102,16 +49,16 @@ export class SqliteEvaluationStore implements EvaluationStore {
 
   async get(id: number): Promise<EvaluationRecord | null> {
     const row = this.context.db.prepare('SELECT * FROM evaluations WHERE id = ?').get(id) as EvaluationRow | undefined;
-    return row ? toRecord(row) : null;
+    return row ? evaluationRecord(row) : null;
   }
 
   async list(filter: { runId?: number } = {}): Promise<EvaluationRecord[]> {
     const rows = (
       filter.runId === undefined
-        ? this.context.db.prepare('SELECT * FROM evaluations ORDER BY created_at DESC, id DESC').all()
-        : this.context.db.prepare('SELECT * FROM evaluations WHERE run_id = ? ORDER BY created_at DESC, id DESC').all(filter.runId)
+        ? this.context.db.prepare(SELECT_EVALUATIONS).all()
+        : this.context.db.prepare(SELECT_RUN_EVALUATIONS).all(filter.runId)
     ) as EvaluationRow[];
-    return rows.map(toRecord);
+    return rows.map(evaluationRecord);
   }
 
   async items(id: number, options: { limit?: number; offset?: number } = {}): Promise<EvaluationItem[]> {
@@ -121,14 +68,8 @@ export class SqliteEvaluationStore implements EvaluationStore {
     const offset = options.offset === undefined ? 0 : requireIntegerIn(options.offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
     const rows = this.context.db
       .prepare('SELECT * FROM evaluation_items WHERE evaluation_id = ? ORDER BY image_id LIMIT ? OFFSET ?')
-      .all(id, limit, offset) as ItemRow[];
-    return rows.map((row) => ({
-      imageId: row.image_id,
-      imagePath: row.image_path,
-      caption: row.caption,
-      references: parseStringArray(row.reference_captions),
-      scores: parseNumberRecord(row.scores),
-    }));
+      .all(id, limit, offset) as EvaluationItemRow[];
+    return rows.map(evaluationItem);
   }
 
   async delete(id: number): Promise<void> {

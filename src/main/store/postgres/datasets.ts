@@ -1,33 +1,11 @@
-/** Datasets in PostgreSQL: registered once per root path, with the stats the datasets page shows. */
+/** Datasets in PostgreSQL: registered once per root path, with the stats the datasets page shows (statements in ../datasetRows.ts). */
 import { resolve } from 'node:path';
 import type { DatasetRecord, JsonObject } from '../../../shared/storeTypes';
-import { isoTime } from '../clock';
-import { objectJson, parseObject } from '../json';
+import { datasetRecord, datasetValues, SELECT_DATASETS, UPDATE_DATASET_STATS, UPSERT_DATASET, type DatasetRow } from '../datasetRows';
+import { objectJson } from '../json';
 import type { DatasetInput, DatasetStore } from '../storage';
-import { notFound, requireId, requireText } from '../validate';
+import { notFound, requireId } from '../validate';
 import type { PgContext } from './context';
-
-interface DatasetRow {
-  id: number;
-  name: string;
-  path: string;
-  format: string;
-  stats: string;
-  created_at: number;
-  updated_at: number;
-}
-
-function toRecord(row: DatasetRow): DatasetRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    path: row.path,
-    format: row.format,
-    stats: parseObject(row.stats),
-    createdAt: isoTime(row.created_at),
-    updatedAt: isoTime(row.updated_at),
-  };
-}
 
 export class PgDatasetStore implements DatasetStore {
   constructor(private readonly context: PgContext) {}
@@ -37,44 +15,29 @@ export class PgDatasetStore implements DatasetStore {
   }
 
   async register(input: DatasetInput): Promise<DatasetRecord> {
-    requireText(input.name, 'name', 200);
-    requireText(input.format, 'format', 100);
-    const path = resolve(requireText(input.path, 'path', 4096));
-    const stats = objectJson(input.stats ?? {}, 'stats');
-    const now = this.context.clock();
-    const row = (await this.sql.one<DatasetRow>(
-      `INSERT INTO datasets (name, path, format, stats, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (path) DO UPDATE SET name = excluded.name, format = excluded.format,
-         stats = excluded.stats, updated_at = excluded.updated_at
-       RETURNING *`,
-      [input.name.trim(), path, input.format, stats, now, now],
-    )) as DatasetRow;
-    return toRecord(row);
+    const row = (await this.sql.one<DatasetRow>(UPSERT_DATASET, datasetValues(input, this.context.clock()))) as DatasetRow;
+    return datasetRecord(row);
   }
 
   async get(id: number): Promise<DatasetRecord | null> {
     if (!Number.isSafeInteger(id)) return null;
     const row = await this.sql.one<DatasetRow>('SELECT * FROM datasets WHERE id = ?', [id]);
-    return row ? toRecord(row) : null;
+    return row ? datasetRecord(row) : null;
   }
 
   async getByPath(path: string): Promise<DatasetRecord | null> {
     const row = await this.sql.one<DatasetRow>('SELECT * FROM datasets WHERE path = ?', [resolve(path)]);
-    return row ? toRecord(row) : null;
+    return row ? datasetRecord(row) : null;
   }
 
   async list(): Promise<DatasetRecord[]> {
-    return (await this.sql.all<DatasetRow>('SELECT * FROM datasets ORDER BY created_at DESC, id DESC')).map(toRecord);
+    return (await this.sql.all<DatasetRow>(SELECT_DATASETS)).map(datasetRecord);
   }
 
   async updateStats(id: number, stats: JsonObject): Promise<DatasetRecord> {
     requireId(id, 'datasetId');
-    const row = await this.sql.one<DatasetRow>('UPDATE datasets SET stats = ?, updated_at = ? WHERE id = ? RETURNING *', [
-      objectJson(stats, 'stats'),
-      this.context.clock(),
-      id,
-    ]);
-    return row ? toRecord(row) : notFound('Dataset', id);
+    const row = await this.sql.one<DatasetRow>(UPDATE_DATASET_STATS, [objectJson(stats, 'stats'), this.context.clock(), id]);
+    return row ? datasetRecord(row) : notFound('Dataset', id);
   }
 
   async delete(id: number): Promise<void> {
