@@ -4,11 +4,11 @@
  */
 import { ApiError } from '../../shared/errors';
 import type { ResumePoint, RunDeleted, RunRecord, RunStatus } from '../../shared/storeTypes';
-import { RUN_STATUSES } from '../../shared/storeTypes';
 import { commit } from './changes';
 import { notify, type SqliteContext } from './context';
 import { objectJson } from './json';
-import { readRun, SELECT_RUNS, toRunRecord, type RunRow } from './runRows';
+import { sqliteDialect } from './dialect';
+import { readRun, requireRunStatus, resumePointOf, runEdit, runListQuery, runPlacementUpdate, SELECT_RUNS, toRunRecord, type RunRow } from './runRows';
 import type { NewRun, RunFilter, RunStore, RunUpdate, StatusChange } from './storage';
 import { moveTaskAsFacade, runStatusTarget } from './taskFacade';
 import type { SqliteTaskStore } from './tasks';
@@ -83,66 +83,23 @@ export class SqliteRunStore implements RunStore {
   }
 
   async list(filter: RunFilter = {}): Promise<{ runs: RunRecord[]; total: number }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.status?.length) {
-      for (const status of filter.status) {
-        if (!RUN_STATUSES.includes(status)) {
-          throw new ApiError('invalid_request', `status "${String(status)}" is not one of ${RUN_STATUSES.join(', ')}.`);
-        }
-      }
-      where.push(`r.status IN (${filter.status.map(() => '?').join(', ')})`);
-      params.push(...filter.status);
-    }
-    if (filter.tag) {
-      where.push('EXISTS (SELECT 1 FROM json_each(r.tags) WHERE json_each.value = ?)');
-      params.push(filter.tag);
-    }
-    if (filter.search) {
-      const pattern = `%${filter.search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-      where.push(`(r.name LIKE ? ESCAPE '\\' OR r.notes LIKE ? ESCAPE '\\')`);
-      params.push(pattern, pattern);
-    }
-    if (filter.datasetId !== undefined) {
-      where.push('r.dataset_id = ?');
-      params.push(filter.datasetId);
-    }
-    const clause = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+    const { clause, params, page } = runListQuery(filter, sqliteDialect);
     const total = (this.db.prepare(`SELECT COUNT(*) FROM runs r${clause}`).pluck().get(...params) as number) ?? 0;
-    const limit = filter.limit ?? -1;
-    const offset = filter.offset ?? 0;
-    const rows = this.db
-      .prepare(`${SELECT_RUNS}${clause} ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?`)
-      .all(...params, limit, offset) as RunRow[];
+    const rows = this.db.prepare(`${SELECT_RUNS}${clause} ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?`).all(...params, ...page) as RunRow[];
     return { runs: rows.map((row) => toRunRecord(this.context, row)), total };
   }
 
   async update(id: number, update: RunUpdate): Promise<RunRecord> {
     this.requireSync(id);
-    const sets: string[] = [];
-    const params: unknown[] = [];
-    if (update.name !== undefined) {
-      sets.push('name = ?');
-      params.push(requireText(update.name, 'name', 200).trim());
-    }
-    if (update.notes !== undefined) {
-      sets.push('notes = ?');
-      params.push(update.notes);
-    }
-    if (update.tags !== undefined) {
-      sets.push('tags = ?');
-      params.push(JSON.stringify(normalizeTags(update.tags)));
-    }
-    if (sets.length) this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+    const edit = runEdit(update);
+    if (edit) this.db.prepare(edit.sql).run(...edit.params, id);
     const run = this.requireSync(id);
     notify(this.context.hooks.onRunChanged, run);
     return run;
   }
 
   async setStatus(id: number, status: RunStatus, change: StatusChange = {}): Promise<RunRecord> {
-    if (!RUN_STATUSES.includes(status)) {
-      throw new ApiError('invalid_request', `status "${String(status)}" is not one of ${RUN_STATUSES.join(', ')}.`);
-    }
+    requireRunStatus(status);
     commit(this.context, (changes) => {
       const run = this.requireSync(id);
       if (status !== run.status) {
@@ -156,17 +113,8 @@ export class SqliteRunStore implements RunStore {
       } else if (change.error !== undefined && status !== 'running' && status !== 'queued') {
         this.db.prepare('UPDATE runs SET error = ? WHERE id = ?').run(change.error, id);
       }
-      const sets: string[] = [];
-      const params: unknown[] = [];
-      if (change.backend !== undefined) {
-        sets.push('backend = ?');
-        params.push(change.backend);
-      }
-      if (change.machine !== undefined) {
-        sets.push('machine = ?');
-        params.push(change.machine);
-      }
-      if (sets.length) this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+      const placement = runPlacementUpdate(change);
+      if (placement) this.db.prepare(placement.sql).run(...placement.params, id);
       changes.runs.add(id);
     });
     return this.requireSync(id);
@@ -217,16 +165,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   async resumePoint(id: number): Promise<ResumePoint | null> {
-    const run = this.requireSync(id);
-    if (!run.lastCheckpoint) return null;
-    return {
-      runId: run.id,
-      status: run.status,
-      config: run.config,
-      checkpointPath: run.lastCheckpoint.path,
-      epoch: run.lastCheckpoint.epoch,
-      step: run.lastCheckpoint.step,
-    };
+    return resumePointOf(this.requireSync(id));
   }
 
   async tags(): Promise<string[]> {

@@ -4,12 +4,13 @@
  */
 import { ApiError } from '../../../shared/errors';
 import type { ResumePoint, RunDeleted, RunRecord, RunStatus } from '../../../shared/storeTypes';
-import { RUN_STATUSES } from '../../../shared/storeTypes';
 import { notify } from '../context';
 import { objectJson } from '../json';
 import type { NewRun, RunFilter, RunStore, RunUpdate, StatusChange } from '../storage';
 import { normalizeTags, notFound, requireId, requireText } from '../validate';
 import { commit, type PgContext } from './context';
+import { postgresDialect } from '../dialect';
+import { requireRunStatus, resumePointOf, runEdit, runListQuery, runPlacementUpdate } from '../runRows';
 import { readRun, SELECT_RUNS, toRunRecord, type RunRow } from './runRows';
 import type { Sql } from './sql';
 import { moveTaskAsFacade, runStatusTarget } from './taskFacade';
@@ -78,66 +79,23 @@ export class PgRunStore implements RunStore {
   }
 
   async list(filter: RunFilter = {}): Promise<{ runs: RunRecord[]; total: number }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.status?.length) {
-      for (const status of filter.status) {
-        if (!RUN_STATUSES.includes(status)) {
-          throw new ApiError('invalid_request', `status "${String(status)}" is not one of ${RUN_STATUSES.join(', ')}.`);
-        }
-      }
-      where.push('r.status = ANY(?)');
-      params.push([...filter.status]);
-    }
-    if (filter.tag) {
-      where.push('EXISTS (SELECT 1 FROM jsonb_array_elements_text(r.tags) AS tag(value) WHERE tag.value = ?)');
-      params.push(filter.tag);
-    }
-    if (filter.search) {
-      const pattern = `%${filter.search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-      where.push(`(r.name ILIKE ? ESCAPE '\\' OR r.notes ILIKE ? ESCAPE '\\')`);
-      params.push(pattern, pattern);
-    }
-    if (filter.datasetId !== undefined) {
-      where.push('r.dataset_id = ?');
-      params.push(filter.datasetId);
-    }
-    const clause = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+    const { clause, params, page } = runListQuery(filter, postgresDialect);
     const total = (await this.sql.value<number>(`SELECT COUNT(*) FROM runs r${clause}`, params)) ?? 0;
-    const rows = await this.sql.all<RunRow>(`${SELECT_RUNS}${clause} ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?`, [
-      ...params,
-      filter.limit ?? null,
-      filter.offset ?? 0,
-    ]);
+    const rows = await this.sql.all<RunRow>(`${SELECT_RUNS}${clause} ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?`, [...params, ...page]);
     return { runs: rows.map((row) => toRunRecord(this.context, row)), total };
   }
 
   async update(id: number, update: RunUpdate): Promise<RunRecord> {
     await this.requireIn(this.sql, id);
-    const sets: string[] = [];
-    const params: unknown[] = [];
-    if (update.name !== undefined) {
-      sets.push('name = ?');
-      params.push(requireText(update.name, 'name', 200).trim());
-    }
-    if (update.notes !== undefined) {
-      sets.push('notes = ?');
-      params.push(update.notes);
-    }
-    if (update.tags !== undefined) {
-      sets.push('tags = ?');
-      params.push(JSON.stringify(normalizeTags(update.tags)));
-    }
-    if (sets.length) await this.sql.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+    const edit = runEdit(update);
+    if (edit) await this.sql.run(edit.sql, [...edit.params, id]);
     const run = await this.requireIn(this.sql, id);
     notify(this.context.hooks.onRunChanged, run);
     return run;
   }
 
   async setStatus(id: number, status: RunStatus, change: StatusChange = {}): Promise<RunRecord> {
-    if (!RUN_STATUSES.includes(status)) {
-      throw new ApiError('invalid_request', `status "${String(status)}" is not one of ${RUN_STATUSES.join(', ')}.`);
-    }
+    requireRunStatus(status);
     await commit(this.context, async (sql, changes) => {
       // The row lock orders concurrent status changes of one run.
       await sql.run('SELECT 1 FROM runs WHERE id = ? FOR UPDATE', [id]);
@@ -154,17 +112,8 @@ export class PgRunStore implements RunStore {
       } else if (change.error !== undefined && status !== 'running' && status !== 'queued') {
         await sql.run('UPDATE runs SET error = ? WHERE id = ?', [change.error, id]);
       }
-      const sets: string[] = [];
-      const params: unknown[] = [];
-      if (change.backend !== undefined) {
-        sets.push('backend = ?');
-        params.push(change.backend);
-      }
-      if (change.machine !== undefined) {
-        sets.push('machine = ?');
-        params.push(change.machine);
-      }
-      if (sets.length) await sql.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+      const placement = runPlacementUpdate(change);
+      if (placement) await sql.run(placement.sql, [...placement.params, id]);
       changes.runs.add(id);
     });
     return this.requireIn(this.sql, id);
@@ -203,16 +152,7 @@ export class PgRunStore implements RunStore {
   }
 
   async resumePoint(id: number): Promise<ResumePoint | null> {
-    const run = await this.requireIn(this.sql, id);
-    if (!run.lastCheckpoint) return null;
-    return {
-      runId: run.id,
-      status: run.status,
-      config: run.config,
-      checkpointPath: run.lastCheckpoint.path,
-      epoch: run.lastCheckpoint.epoch,
-      step: run.lastCheckpoint.step,
-    };
+    return resumePointOf(await this.requireIn(this.sql, id));
   }
 
   async tags(): Promise<string[]> {
