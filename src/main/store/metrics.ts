@@ -6,7 +6,6 @@ import { metricGoal } from '../../shared/metricGoal';
 import type {
   AlignedSeries,
   CompareAxis,
-  MetricBatch,
   MetricGoal,
   MetricInput,
   MetricPoint,
@@ -15,10 +14,11 @@ import type {
   MetricValueAt,
 } from '../../shared/storeTypes';
 import { alignSeries } from './align';
-import { notify, type SqliteContext } from './context';
+import { announceMetrics, requireMetricPoints } from './metricRows';
+import type { SqliteContext } from './context';
 import { lttbIndices } from './downsample';
 import type { MetricRequest, MetricStore, SeriesOptions } from './storage';
-import { notFound, requireCount, requireFinite, requireId, requireIntegerIn, requireText } from './validate';
+import { notFound, requireId, requireIntegerIn } from './validate';
 
 export const DEFAULT_MAX_POINTS = 1000;
 
@@ -36,15 +36,7 @@ export class SqliteMetricStore implements MetricStore {
   async append(points: MetricInput[]): Promise<void> {
     if (points.length === 0) return;
     const now = this.context.clock();
-    points.forEach((point, index) => {
-      requireId(point.runId, `points[${index}].runId`);
-      requireText(point.key, `points[${index}].key`, 200);
-      requireCount(point.step, `points[${index}].step`);
-      requireCount(point.epoch, `points[${index}].epoch`);
-      requireFinite(point.value, `points[${index}].value (${point.key})`);
-      if (point.time !== undefined) requireFinite(point.time, `points[${index}].time`);
-    });
-    const runIds = [...new Set(points.map((point) => point.runId))];
+    const runIds = requireMetricPoints(points);
     const insert = this.db.prepare(
       `INSERT INTO metrics (run_id, key, step, epoch, value, time) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id, key, step) DO UPDATE SET epoch = excluded.epoch, value = excluded.value, time = excluded.time`,
@@ -68,17 +60,7 @@ export class SqliteMetricStore implements MetricStore {
       }
       // IMMEDIATE: it reads before it writes, which another connection's commit in between would make fail at once.
     }).immediate();
-    if (this.context.hooks.onMetrics) {
-      for (const runId of runIds) {
-        const batch: MetricBatch = {
-          runId,
-          points: points
-            .filter((point) => point.runId === runId)
-            .map((point) => ({ key: point.key, step: point.step, epoch: point.epoch, value: point.value, time: Math.round(point.time ?? now) })),
-        };
-        notify(this.context.hooks.onMetrics, batch);
-      }
-    }
+    announceMetrics(this.context.hooks, points, runIds, now);
   }
 
   async keys(runId: number): Promise<string[]> {

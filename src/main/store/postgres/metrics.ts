@@ -7,7 +7,6 @@ import { metricGoal } from '../../../shared/metricGoal';
 import type {
   AlignedSeries,
   CompareAxis,
-  MetricBatch,
   MetricGoal,
   MetricInput,
   MetricPoint,
@@ -15,11 +14,11 @@ import type {
   MetricSummary,
 } from '../../../shared/storeTypes';
 import { alignSeries } from '../align';
-import { notify } from '../context';
+import { announceMetrics, requireMetricPoints } from '../metricRows';
 import { lttbIndices } from '../downsample';
 import { DEFAULT_MAX_POINTS } from '../metrics';
 import type { MetricRequest, MetricStore, SeriesOptions } from '../storage';
-import { notFound, requireCount, requireFinite, requireId, requireIntegerIn, requireText } from '../validate';
+import { notFound, requireId, requireIntegerIn } from '../validate';
 import type { PgContext } from './context';
 
 interface PointRow {
@@ -41,15 +40,7 @@ export class PgMetricStore implements MetricStore {
   async append(points: MetricInput[]): Promise<void> {
     if (points.length === 0) return;
     const now = this.context.clock();
-    points.forEach((point, index) => {
-      requireId(point.runId, `points[${index}].runId`);
-      requireText(point.key, `points[${index}].key`, 200);
-      requireCount(point.step, `points[${index}].step`);
-      requireCount(point.epoch, `points[${index}].epoch`);
-      requireFinite(point.value, `points[${index}].value (${point.key})`);
-      if (point.time !== undefined) requireFinite(point.time, `points[${index}].time`);
-    });
-    const runIds = [...new Set(points.map((point) => point.runId))];
+    const runIds = requireMetricPoints(points);
     // The last of several points for one (run, key, step) in a batch wins, as
     // with SQLite's one upsert per point (one INSERT cannot touch a row twice).
     const latest = new Map<string, MetricInput>();
@@ -79,17 +70,7 @@ export class PgMetricStore implements MetricStore {
         [now, runIds, runIds],
       );
     });
-    if (this.context.hooks.onMetrics) {
-      for (const runId of runIds) {
-        const batch: MetricBatch = {
-          runId,
-          points: points
-            .filter((point) => point.runId === runId)
-            .map((point) => ({ key: point.key, step: point.step, epoch: point.epoch, value: point.value, time: Math.round(point.time ?? now) })),
-        };
-        notify(this.context.hooks.onMetrics, batch);
-      }
-    }
+    announceMetrics(this.context.hooks, points, runIds, now);
   }
 
   async keys(runId: number): Promise<string[]> {
