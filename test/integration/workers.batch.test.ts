@@ -7,7 +7,9 @@
  * the batch crash rule and continued by the survivors; the job completes
  * and every image is captioned exactly once: one result per image, results
  * stored before the kill are not made again, and the CSV, JSONL, COCO and
- * caption files hold each image once, in listing order.
+ * caption files hold each image once, in listing order. Then Ctrl-C of the
+ * command following a queued job: with --cancel it stops the job and its
+ * shards; without, it detaches and the job completes on the worker.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -223,4 +225,67 @@ describe('a batch job across three workers on one PostgreSQL store', () => {
     const codes = await Promise.all(workers.map((worker) => worker.exited));
     expect(codes.filter((code) => code !== null)).toEqual([0, 0]);
   }, 600_000);
+});
+
+/** Starts `captioner ARGS` as a process of its own, collecting its JSON lines, so a test can send it Ctrl-C. */
+function startCli(args: string[]): { lines: Array<Record<string, unknown>>; child: ChildProcess; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'main', 'cli', 'index.ts'), ...args], {
+    env: { ...process.env, ...workerEnv, CAPTIONER_CLI: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let buffer = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const complete = buffer.split('\n');
+    buffer = complete.pop() ?? '';
+    for (const line of complete) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  child.stderr!.resume();
+  return { lines, child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+}
+
+describe('captioner batch --queue and Ctrl-C', () => {
+  it('with --cancel stops the job and its shards on the workers; --resume --queue continues it; without --cancel Ctrl-C detaches and the job goes on', async () => {
+    const worker = startWorker('solo');
+    const jsonl = join(work, 'cancel.jsonl');
+    // 500 of the images: img_0000 … img_0499.
+    const args = ['--include', 'img_0[0-4]*.png', '--model', packageDir, '--greedy', '--batch-size', '20', '--shard-size', '50', '--jsonl', jsonl, '--store', url, '--data-dir', dataDir, '--queue', '--json'];
+    try {
+      await until('a ready worker', async () => worker.lines.some((line) => line.type === 'ready'));
+      const cancelling = startCli(['batch', folder, ...args, '--cancel']);
+      await until('some progress', async () => cancelling.lines.some((line) => line.type === 'progress' && (line.done as number) >= 60));
+      cancelling.child.kill('SIGINT');
+      expect(await cancelling.exited).toBe(130);
+      const stopped = cancelling.lines.find((line) => line.type === 'result')!;
+      expect(stopped).toMatchObject({ type: 'result', status: 'stopped' });
+      // As for a job run here: the reason and how to resume, after the result.
+      expect(cancelling.lines.at(-1)).toMatchObject({ type: 'error', exitCode: 130, error: expect.stringContaining(`batch --resume ${stopped.jobId as number}`) });
+      const jobId = stopped.jobId as number;
+      expect((stopped.counts as { captioned: number }).captioned).toBeLessThan(500);
+      const job = await store.batchJobs.get(jobId);
+      expect(job?.status).toBe('stopped');
+      // No shard is left to run: the queued ones were cancelled, the running one stopped after its batch.
+      const shards = await store.batchJobs.shards(jobId);
+      expect(shards.length).toBe(10);
+      expect(shards.filter((shard) => shard.state !== 'completed' && shard.state !== 'cancelled')).toEqual([]);
+      expect(existsSync(jsonl)).toBe(false);
+
+      const resuming = startCli(['batch', '--resume', String(jobId), '--store', url, '--data-dir', dataDir, '--queue', '--json']);
+      await until('progress after resuming', async () => resuming.lines.some((line) => line.type === 'progress'));
+      resuming.child.kill('SIGINT');
+      expect(await resuming.exited).toBe(0);
+      expect(resuming.lines.at(-1)).toMatchObject({ type: 'detached', jobId });
+      const done = await until('the detached job to complete on the worker', async () => {
+        const current = await store.batchJobs.get(jobId);
+        return current?.status === 'completed' ? current : null;
+      });
+      expect(done.done).toBe(500);
+      const records = jsonLines<{ path: string }>(readFileSync(jsonl, 'utf8'));
+      expect(records.map((record) => record.path)).toEqual(listing.slice(0, 500).map((relative) => join(folder, relative)));
+    } finally {
+      process.kill(-worker.child.pid!, 'SIGINT');
+    }
+    expect(await worker.exited).toBe(0);
+  }, 400_000);
 });
