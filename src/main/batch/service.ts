@@ -222,6 +222,10 @@ export class BatchService {
     ticker.unref();
     const crashesSeen = new Map<number, number>();
     try {
+      // A job resumed after a shard failed tries that shard again.
+      for (const shard of await store.batchJobs.shards(jobId)) {
+        if (shard.state === 'failed' && shard.taskId !== null) await this.requeue(shard.taskId);
+      }
       let planned = await planShards(store, jobId, options, context.signal);
       for (;;) {
         if (context.signal.aborted) break;
