@@ -38,6 +38,7 @@ export async function planShards(store: ExperimentStore, jobId: number, options:
   };
 
   for await (const entry of listFolder(options.input, signal)) {
+    if (signal.aborted) return false;
     listed += 1;
     // Consumed by an earlier planner of this job (the listing's order is stable).
     if (listed <= plan.listed) continue;
