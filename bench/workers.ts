@@ -1,7 +1,9 @@
 /**
- * `npm run bench -- workers [--tasks 240] [--work-ms 25] [--workers 1,2,3] [--store postgres://…]`:
+ * `npm run bench -- workers [--tasks 240] [--work-ms 25] [--workers 1,2,3] [--store postgres://…]
+ *                           [--batch-images 1200] [--shard-size 100] [--batch-workers 1,2,3]`:
  * the task queue of a shared PostgreSQL store under 1, 2 and 3 worker
- * processes on this machine.
+ * processes on this machine, then a real batch job under 1, 2 and 3
+ * `captioner worker` processes.
  *
  * Each worker is a separate process with its own connection pool, doing
  * what `captioner worker` does per task: claim (FOR UPDATE SKIP LOCKED),
@@ -14,10 +16,17 @@
  * 95th percentile, ms), and the database's load per task from
  * pg_stat_database (transactions committed, rows read and written). Without
  * --store it starts a throwaway PostgreSQL 15 (test/helpers/postgres.ts).
+ *
+ * The batch rows time `captioner batch --queue` over `--batch-images` PNGs
+ * (16–32 px, generated) split into shards of `--shard-size`, with a tiny
+ * trained model (scratch CNN at 32 px, merge LSTM 128, greedy) exported as a
+ * package, from job creation until its outputs are written, with the
+ * workers already started (each loads its engine and model on its first
+ * task, which is counted). `--batch-images 0` leaves them out.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, hostname, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, hostname, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openPostgresStore } from '../src/main/store/postgres/store';
@@ -119,11 +128,123 @@ async function dbStats(pool: pg.Pool): Promise<DbStats> {
   };
 }
 
+// ─── a real batch job ───────────────────────────────────────────────────────
+
+const CLI = join(__dirname, '..', 'src', 'main', 'cli', 'index.ts');
+
+/** Runs `captioner ARGS` as a process; resolves with its stdout once it exits 0. */
+function captioner(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env, CAPTIONER_CLI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    proc.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    proc.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`captioner ${args[0]} exited with ${code}: ${err.slice(-2000)}`))));
+  });
+}
+
+/** A tiny trained model as a package folder, and a folder of small PNGs. */
+async function batchFixtures(root: string, images: number): Promise<{ packageDir: string; folder: string }> {
+  const { trainTinyRun } = await import('../test/helpers/trainedRun');
+  const sharp = (await import('sharp')).default;
+  const run = await trainTinyRun({ images: 12, seed: 6 });
+  const packageDir = join(root, 'package');
+  await captioner(['export', String(run.runId), '--out', packageDir, '--data-dir', run.dataDir]);
+  const folder = join(root, 'images');
+  mkdirSync(folder, { recursive: true });
+  for (let index = 0; index < images; index++) {
+    const size = 16 + (index % 17);
+    await sharp({ create: { width: size, height: size, channels: 3, background: { r: (index * 37) % 256, g: (index * 91) % 256, b: (index * 13) % 256 } } })
+      .png()
+      .toFile(join(folder, `img_${String(index).padStart(5, '0')}.png`));
+  }
+  return { packageDir, folder };
+}
+
+interface CliWorker {
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+function startCliWorker(storeUrl: string, dataDir: string, name: string): CliWorker {
+  const proc = spawn(process.execPath, ['--import', 'tsx', CLI, 'worker', '--store', storeUrl, '--data-dir', dataDir, '--name', name, '--json'], {
+    env: { ...process.env, CAPTIONER_CLI: '1', CAPTIONER_POLL_MS: '300' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let out = '';
+  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
+  const ready = new Promise<void>((resolve, reject) => {
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('"type":"ready"')) resolve();
+    });
+    proc.on('exit', (code) => reject(new Error(`worker ${name} exited with ${code} before it was ready`)));
+  });
+  return {
+    ready,
+    async stop() {
+      process.kill(-proc.pid!, 'SIGINT');
+      await exited;
+    },
+  };
+}
+
+/** One row per worker count: a whole batch job's images per second, from `captioner batch --queue` to its end. */
+async function batchRows(url: string, counts: number[], images: number, shardSize: number): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'bench-workers-batch-'));
+  try {
+    const { packageDir, folder } = await batchFixtures(root, images);
+    for (const workers of counts) {
+      const schema = `bench_batch_${workers}_${process.pid}`;
+      const storeUrl = `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`;
+      const dataDir = join(root, `shared-${workers}`);
+      mkdirSync(dataDir);
+      const processes = Array.from({ length: workers }, (_, index) => startCliWorker(storeUrl, dataDir, `batch-${index + 1}`));
+      try {
+        await Promise.all(processes.map((worker) => worker.ready));
+        const loadBefore = loadavg()[0]!;
+        const csv = join(root, `out-${workers}.csv`);
+        const start = performance.now();
+        const out = await captioner(
+          ['batch', folder, '--model', packageDir, '--greedy', '--batch-size', '32', '--shard-size', String(shardSize), '--csv', csv, '--store', storeUrl, '--data-dir', dataDir, '--queue', '--json'],
+          { CAPTIONER_POLL_MS: '300' },
+        );
+        const seconds = (performance.now() - start) / 1000;
+        const final = JSON.parse(out.trim().split('\n').pop()!) as { status: string; counts: { captioned: number } };
+        const rows = readFileSync(csv, 'utf8').trim().split('\n').length - 1;
+        print({
+          kind: 'batch-job',
+          workers,
+          cores: cpus().length,
+          images,
+          shardSize,
+          status: final.status,
+          captioned: final.counts.captioned,
+          csvRows: rows,
+          seconds: Math.round(seconds * 100) / 100,
+          imagesPerSecond: Math.round((images / seconds) * 10) / 10,
+          loadAverageBefore: Math.round(loadBefore * 10) / 10,
+          loadAverageAfter: Math.round(loadavg()[0]! * 10) / 10,
+        });
+      } finally {
+        await Promise.all(processes.map((worker) => worker.stop()));
+      }
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 export async function run(args: string[]): Promise<void> {
   const taskCount = Number(option(args, 'tasks', '240'));
   const workMs = Number(option(args, 'work-ms', '25'));
   const counts = option(args, 'workers', '1,2,3').split(',').map(Number);
   const given = option(args, 'store', '');
+  const batchImages = Number(option(args, 'batch-images', '1200'));
+  const shardSize = Number(option(args, 'shard-size', '100'));
+  const batchCounts = option(args, 'batch-workers', '1,2,3').split(',').map(Number);
   let stop = async () => undefined as void;
   let url = given;
   if (!given) {
@@ -154,6 +275,7 @@ export async function run(args: string[]): Promise<void> {
       await store.close();
       const per = (...keys: Array<keyof DbStats>) => Math.round((keys.reduce((sum, key) => sum + after[key] - before[key], 0) / taskCount) * 10) / 10;
       print({
+        kind: 'queue',
         workers,
         cores: cpus().length,
         tasks: taskCount,
@@ -170,6 +292,7 @@ export async function run(args: string[]): Promise<void> {
       });
       await stats.query(`DROP SCHEMA "${schema}" CASCADE`);
     }
+    if (batchImages > 0) await batchRows(url, batchCounts, batchImages, shardSize);
   } finally {
     await stats.end();
     rmSync(dataDir, { recursive: true, force: true });

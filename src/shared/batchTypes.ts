@@ -44,6 +44,8 @@ export interface BatchJobOptions {
   decoding: Partial<DecodingSettings>;
   outputs: BatchOutputs;
   batchSize: number;
+  /** Images per shard, the unit that processes sharing the store claim (default 500; older jobs have none). */
+  shardSize?: number;
 }
 
 /** One image's outcome. `skipped`: its caption file existed and the policy said skip. */

@@ -555,6 +555,51 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         await store.batchJobs.delete(job.id);
         expect(await store.batchJobs.get(job.id)).toBeNull();
       });
+
+      it('plans shards with their queued tasks once each, keeps the plan\'s cursor, pages results in listing order, deletes shard tasks with the job', async () => {
+        const job = await store.batchJobs.create({ inputPath: '/photos', modelPath: '/m', decoding: {}, total: 0 });
+        const options = { input: { folder: '/photos', recursive: true, include: [], exclude: [] }, model: { package: 'p' }, decoding: {}, outputs: { sidecar: null, csv: '/out.csv', jsonl: null, coco: null }, batchSize: 4, shardSize: 2 };
+        await store.batchReview.setup(job.id, options as never, 'p');
+        expect(await store.batchJobs.plan(job.id)).toEqual({ listed: 0, ordinals: 0, planned: false, shards: 0 });
+        expect(await store.batchJobs.addShard(job.id, { shard: 0, firstOrdinal: 0, images: ['/photos/z.jpg', '/photos/y.jpg'] }, { listed: 3, ordinals: 2, ignored: 1, excluded: 0 })).toBe(true);
+        // A planner listing again after a crash adds nothing twice.
+        expect(await store.batchJobs.addShard(job.id, { shard: 0, firstOrdinal: 0, images: ['/photos/z.jpg', '/photos/y.jpg'] }, { listed: 3, ordinals: 2, ignored: 1, excluded: 0 })).toBe(false);
+        expect(await store.batchJobs.addShard(job.id, { shard: 1, firstOrdinal: 2, images: ['/photos/sub/a.jpg'] }, { listed: 5, ordinals: 3, ignored: 0, excluded: 1 })).toBe(true);
+        expect(await store.batchJobs.plan(job.id)).toEqual({ listed: 5, ordinals: 3, planned: false, shards: 2 });
+        await store.batchJobs.finishPlan(job.id, { listed: 6, ordinals: 3, ignored: 1, excluded: 0 });
+        expect(await store.batchJobs.plan(job.id)).toEqual({ listed: 6, ordinals: 3, planned: true, shards: 2 });
+        expect(await store.batchReview.settings(job.id)).toMatchObject({ total: 3, ignored: 2, excluded: 1 });
+
+        const shards = await store.batchJobs.shards(job.id);
+        expect(shards.map(({ shard, firstOrdinal, size, state, attempts }) => ({ shard, firstOrdinal, size, state, attempts }))).toEqual([
+          { shard: 0, firstOrdinal: 0, size: 2, state: 'queued', attempts: 0 },
+          { shard: 1, firstOrdinal: 2, size: 1, state: 'queued', attempts: 0 },
+        ]);
+        const task = await store.tasks.get(shards[1]!.taskId!);
+        expect(task).toMatchObject({ kind: 'batch', params: { jobId: job.id, shard: 1 }, subject: { type: 'batchJob', id: job.id }, parentId: job.taskId });
+        expect(task?.title).toContain('shard 2');
+        expect(await store.batchJobs.shardImages(job.id, 0)).toEqual({ firstOrdinal: 0, images: ['/photos/z.jpg', '/photos/y.jpg'] });
+        await expect(store.batchJobs.shardImages(job.id, 7)).rejects.toMatchObject({ code: 'not_found' });
+        // A shard's task moving does not move the job.
+        await store.tasks.claimById(shards[0]!.taskId!, { host: hostname(), pid: process.pid, worker: 'shard-runner' });
+        expect((await store.batchJobs.get(job.id))?.status).toBe('queued');
+
+        // Results arrive in any order; pages come in listing order (results without an ordinal, from before shards, first).
+        const item = (path: string, ordinal?: number) => ({ path, relativePath: path.slice(8), outcome: 'captioned' as const, caption: `c ${path}`, logProb: -1, confidence: -1, error: null, ordinal });
+        await store.batchReview.record(job.id, [item('/photos/sub/a.jpg', 2), item('/photos/old.jpg')], { ignored: 0, excluded: 0, sidecarPending: false });
+        await store.batchReview.record(job.id, [item('/photos/y.jpg', 1), item('/photos/z.jpg', 0)], { ignored: 0, excluded: 0, sidecarPending: false });
+        // Re-captioning without an ordinal keeps the image's place.
+        await store.batchReview.record(job.id, [{ ...item('/photos/z.jpg'), caption: 'again' }], { ignored: 0, excluded: 0, sidecarPending: false });
+        const paged: string[] = [];
+        for await (const page of store.batchReview.pages(job.id, 1)) paged.push(...page.map((entry) => entry.path));
+        expect(paged).toEqual(['/photos/old.jpg', '/photos/z.jpg', '/photos/y.jpg', '/photos/sub/a.jpg']);
+
+        await store.tasks.finish(shards[0]!.taskId!, { host: hostname(), pid: process.pid, worker: 'shard-runner' }, { state: 'completed' });
+        await store.batchJobs.delete(job.id);
+        expect(await store.tasks.get(shards[0]!.taskId!)).toBeNull();
+        expect(await store.tasks.get(shards[1]!.taskId!)).toBeNull();
+        expect(await store.tasks.get(job.taskId!)).toBeNull();
+      });
     });
 
     // ─── crash recovery ──────────────────────────────────────────────────────

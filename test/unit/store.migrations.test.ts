@@ -59,6 +59,7 @@ describe('a fresh database', () => {
       'batch_job_settings',
       'batch_jobs',
       'batch_results',
+      'batch_shards',
       'checkpoints',
       'datasets',
       'evaluation_items',
@@ -231,6 +232,34 @@ describe('upgrading a database that holds data', () => {
     }
     expect(database.prepare('SELECT COUNT(*) FROM tasks').pluck().get()).toBe(5 + 1 + 2 + 1);
     expect(database.pragma('foreign_key_check')).toEqual([]);
+  });
+
+  it('0007-batch-shards: a job stored before shards keeps its results (no place in a listing yet, pages by path) and can be planned into shards', async () => {
+    const database = openAt(6);
+    const jobId = Number(
+      database
+        .prepare(`INSERT INTO batch_jobs (input_path, model_path, decoding, status, total, created_at) VALUES ('/in', '/m', '{}', 'stopped', 0, ?)`)
+        .run(T).lastInsertRowid,
+    );
+    database.prepare(`INSERT INTO batch_job_settings (job_id, options, model_label, ignored) VALUES (?, '{}', 'm', 4)`).run(jobId);
+    for (const path of ['/in/b.jpg', '/in/a.jpg']) {
+      database.prepare(`INSERT INTO batch_results (job_id, image_path, caption, created_at, relative_path, outcome) VALUES (?, ?, 'x', ?, ?, 'captioned')`).run(jobId, path, T, path.slice(4));
+    }
+    expect(migrate(database, migrations.slice(0, 7)).applied).toEqual(['0007-batch-shards']);
+    expect(database.prepare('SELECT ordinal FROM batch_results WHERE job_id = ?').pluck().all(jobId)).toEqual([null, null]);
+    expect(database.prepare('SELECT plan_listed, plan_ordinals, planned, ignored FROM batch_job_settings WHERE job_id = ?').get(jobId)).toEqual({ plan_listed: 0, plan_ordinals: 0, planned: 0, ignored: 4 });
+    database.close();
+    const store = openSqliteStore({ dataDir: data.dir });
+    try {
+      const pages: string[] = [];
+      for await (const page of store.batchReview.pages(jobId)) pages.push(...page.map((item) => item.path));
+      expect(pages).toEqual(['/in/a.jpg', '/in/b.jpg']);
+      expect(await store.batchJobs.plan(jobId)).toEqual({ listed: 0, ordinals: 0, planned: false, shards: 0 });
+      expect(await store.batchJobs.addShard(jobId, { shard: 0, firstOrdinal: 0, images: ['/in/a.jpg', '/in/b.jpg', '/in/c.jpg'] }, { listed: 3, ordinals: 3, ignored: 0, excluded: 0 })).toBe(true);
+      expect((await store.batchJobs.shards(jobId)).map((shard) => [shard.shard, shard.size, shard.state])).toEqual([[0, 3, 'queued']]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('opens a version-1 database holding a run through the store, upgraded to the latest', async () => {

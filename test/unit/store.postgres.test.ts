@@ -68,8 +68,8 @@ describe('postgres store: opening', () => {
       const opened = await Promise.all(stores.map((store) => store.opened));
       const applied = opened.flatMap((result) => result.migration.applied).sort();
       // Each exactly once, whichever store applied it.
-      expect(applied).toEqual(['0001-initial', '0002-evaluations', '0003-tuning', '0004-batch-jobs', '0005-tasks', '0006-batch-review']);
-      expect(opened.every((result) => result.migration.to === 6)).toBe(true);
+      expect(applied).toEqual(['0001-initial', '0002-evaluations', '0003-tuning', '0004-batch-jobs', '0005-tasks', '0006-batch-review', '0007-batch-shards']);
+      expect(opened.every((result) => result.migration.to === 7)).toBe(true);
       const run = await stores[3]!.runs.create({ config: {} });
       expect((await stores[7]!.runs.get(run.id))?.id).toBe(run.id);
     } finally {
@@ -85,7 +85,7 @@ describe('postgres store: opening', () => {
     await first.close();
     const second = openPostgresStore({ url, schema: 'newer', dataDir: dir });
     try {
-      await expect(second.ready()).rejects.toThrow(/schema version 99.*understands versions up to 6/);
+      await expect(second.ready()).rejects.toThrow(/schema version 99.*understands versions up to 7/);
       await expect(second.runs.list()).rejects.toThrow(/schema version 99/);
     } finally {
       await second.close();

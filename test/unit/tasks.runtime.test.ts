@@ -60,6 +60,55 @@ afterEach(async () => {
   dir.remove();
 });
 
+describe('running a task inside another', () => {
+  it('claims a queued task by id and runs it in the outer task\'s slot; the outer task\'s stop stops it; one claimed elsewhere is left alone', async () => {
+    const r = runtime({ scope: 'own', lanes: { compute: 1 } });
+    const inner = handler('evaluation', async ({ params, signal }) => {
+      if (params.n === 2) {
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        throw new StoppedEarly({ stoppedAt: 2 });
+      }
+      return { inner: params.n };
+    });
+    r.register(inner);
+    const innerIds: number[] = [];
+    const outcomes: Array<TaskRecord | null> = [];
+    const outerStarted = deferred();
+    r.register(
+      handler('training', async ({ signal }) => {
+        // The lane holds one compute task, and this one is it: the inner tasks run anyway, one after the other.
+        for (const id of innerIds) {
+          if (id === innerIds[2]) outerStarted.resolve();
+          outcomes.push(await r.runWithin(id, signal));
+        }
+        return { ran: outcomes.length };
+      }),
+    );
+    await r.start();
+    innerIds.push((await store.tasks.create({ kind: 'evaluation', title: 'first', params: { n: 1 } })).id);
+    const elsewhere = await store.tasks.create({ kind: 'evaluation', title: 'claimed elsewhere', params: { n: 3 } });
+    await store.tasks.claimById(elsewhere.id, { host: 'other', pid: 1, worker: 'other' });
+    innerIds.push(elsewhere.id);
+    innerIds.push((await store.tasks.create({ kind: 'evaluation', title: 'stopped with the outer', params: { n: 2 } })).id);
+    const outer = await r.submit({ kind: 'training', title: 'outer', params: { n: 0 } });
+    await outerStarted.promise;
+    await until(async () => (await store.tasks.get(innerIds[2]!))?.state === 'running');
+    await r.stop(outer.id);
+    const ended = await r.wait(outer.id);
+    expect(ended).toMatchObject({ state: 'completed', result: { ran: 3 } });
+    expect(outcomes[0]).toMatchObject({ id: innerIds[0], state: 'completed', result: { inner: 1 } });
+    // Claimed by another process: not run here.
+    expect(outcomes[1]).toBeNull();
+    expect(outcomes[2]).toMatchObject({ id: innerIds[2], state: 'cancelled', result: { stoppedAt: 2 } });
+    expect(inner.runs).toEqual([innerIds[0], innerIds[2]]);
+    expect((await store.tasks.get(elsewhere.id))?.owner?.worker).toBe('other');
+  });
+});
+
+async function until(probe: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500 && !(await probe()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 describe('the task runtime', () => {
   it('runs a submitted task to completion, storing its result, with progress that carries throughput and an ETA', async () => {
     const events: TaskProgressEvent[] = [];

@@ -26,6 +26,7 @@ import type {
   BatchProgress,
 } from '../../shared/batchTypes';
 import { ApiError } from '../../shared/errors';
+import { isFinalTaskState } from '../../shared/taskTypes';
 import type { DecodingSettings } from '../../shared/inferenceTypes';
 import type { JsonObject } from '../../shared/storeTypes';
 import type { EventBus } from '../core/eventBus';
@@ -36,11 +37,14 @@ import { globToRegExp } from '../lib/batch/glob';
 import { writeOutputFile, finalCaption, type OutputFormat } from '../lib/batch/outputs';
 import { normalizeSidecarExt, writeSidecar } from '../lib/batch/sidecar';
 import type { CaptionJobReport } from '../ml/batch/captionJob';
+import { relativeImagePath } from '../lib/batch/listFolder';
 import type { ExperimentStore } from '../store';
 import type { BatchItemQuery } from '../store/batchReview';
+import type { BatchShardRecord } from '../store/storage';
 import type { TaskRuntime } from '../tasks/runtime';
 import { StoppedEarly, type ProgressUpdate } from '../tasks/types';
 import { resolveBatchModel } from './modelChoice';
+import { planShards } from './planner';
 
 export interface BatchServiceDeps {
   dataDir: string;
@@ -59,6 +63,72 @@ export interface BatchRunContext {
 }
 
 const SIDECAR_PAGE = 500;
+/** How often a job reports its progress from the store while shards run (here or elsewhere). */
+const PROGRESS_MS = 1_000;
+/** How often a job looks at shards that other processes run. */
+const WAIT_MS = 500;
+/** How long a stopped job waits for its shards elsewhere to save and end. */
+const STOP_WAIT_MS = 120_000;
+/** A shard seen crashed more often than this in one run of its job fails the job. */
+const MAX_SHARD_CRASHES = 3;
+
+/** What a shard's task records when it ends. */
+export interface BatchShardResult {
+  jobId: number;
+  shard: number;
+  images: number;
+  /** Its images with a result now (from earlier attempts too). */
+  reported: number;
+  captionedNow: number;
+}
+
+/**
+ * A job's progress as the store has it (every shard's results, wherever they
+ * were made): a report when the count moved, with the rate since this run
+ * of the job started.
+ */
+class JobProgress {
+  private last = -1;
+  private busy: Promise<void> | null = null;
+  readonly captionedBefore: number;
+  private readonly doneBefore: number;
+
+  constructor(
+    private readonly jobId: number,
+    before: BatchCounts,
+    private readonly started: number,
+    private readonly read: () => Promise<BatchCounts>,
+    private readonly emit: (progress: BatchProgress) => void,
+  ) {
+    this.captionedBefore = before.captioned;
+    this.doneBefore = before.captioned + before.skippedExisting + before.failed;
+  }
+
+  /** One report at a time; `force` reports even when nothing moved (the last one). */
+  async report(force = false): Promise<void> {
+    while (this.busy) await this.busy;
+    this.busy = this.measure(force).finally(() => (this.busy = null));
+    await this.busy;
+  }
+
+  private async measure(force: boolean): Promise<void> {
+    const counts = await this.read();
+    const done = counts.captioned + counts.skippedExisting + counts.failed;
+    if (done === this.last && !force) return;
+    this.last = done;
+    const seconds = (performance.now() - this.started) / 1000;
+    const rate = seconds > 0 && done > this.doneBefore ? (done - this.doneBefore) / seconds : null;
+    const total = counts.total;
+    this.emit({
+      jobId: this.jobId,
+      done,
+      total,
+      imagesPerSecond: rate,
+      etaSeconds: rate && total !== null ? Math.max(0, total - done) / rate : null,
+      counts,
+    });
+  }
+}
 
 /** The decoding in a few words, as outputs record it. */
 export function decodingLabel(settings: DecodingSettings): string {
@@ -116,57 +186,129 @@ export class BatchService {
     return { jobId, taskId: task.id };
   }
 
-  /** Asks a running job to stop after its current batch; it stays resumable. */
+  /** Asks a running job (and each of its shards, wherever they run) to stop after the current batch; it stays resumable. */
   async stop(jobId: number): Promise<boolean> {
     const job = await this.requireJob(jobId);
-    return job.taskId === null ? false : this.deps.tasks.stop(job.taskId);
+    const stopped = job.taskId === null ? false : await this.deps.tasks.stop(job.taskId);
+    await this.stopShards(jobId, false);
+    return stopped;
   }
 
-  /** The job's body: caption what is missing, store and write as it goes, then write the job-wide outputs. */
+  /**
+   * The job's body, wherever its task runs: plan the listing into shards (each
+   * a queued task any process sharing the store may claim), run the job's
+   * queued shards here one after the other while other processes take
+   * others, wait for theirs, and once every shard completed write the CSV,
+   * JSONL and COCO files from the store, once, in listing order. Only this
+   * task writes them, and a task is claimed by one process at a time.
+   */
   async run(jobId: number, context: BatchRunContext): Promise<BatchJobResult> {
-    const { store, engine } = this.deps;
+    const { store } = this.deps;
     const started = performance.now();
     const settings = await this.settingsOf(jobId);
     const options = settings.options;
-    const model = await resolveBatchModel(this.deps, options.model);
-    {
-      // A crash may have come between storing a batch and writing its caption files.
-      await this.writePendingSidecars(jobId, options);
-      const done = await store.batchReview.donePaths(jobId);
-      const before = done.length;
-      let captionedNow = 0;
-      let reportedNow = 0;
-      let total = settings.total;
-      // Reports are stored one after the other, in order, while the engine goes on.
-      let chain: Promise<void> = Promise.resolve();
-      const handle = async (report: CaptionJobReport) => {
-        await store.batchReview.record(
-          jobId,
-          report.items,
-          { ignored: report.ignored, excluded: report.excluded, sidecarPending: options.outputs.sidecar !== null },
-        );
-        await this.writePendingSidecars(jobId, options);
-        captionedNow += report.items.filter((item) => item.outcome === 'captioned').length;
-        reportedNow += report.items.length;
-        if (report.total !== null && report.total !== total) {
-          total = report.total;
-          await store.batchReview.setTotal(jobId, total);
+    // A model that cannot be found fails the job before any shard is planned.
+    await resolveBatchModel(this.deps, options.model);
+    const job = await this.requireJob(jobId);
+    const first = await this.counts(jobId, settings.total);
+    const progress = new JobProgress(jobId, first, started, async () => {
+      const total = (await store.batchReview.settings(jobId)).total;
+      return this.counts(jobId, total);
+    }, (update) => {
+      this.deps.bus.emit('batch.progress', update);
+      context.progress({ stage: 'captioning', done: update.done, total: update.total, unit: 'images', ...(update.imagesPerSecond ? { message: `${update.imagesPerSecond.toFixed(1)} images/s` } : {}) });
+    });
+    const ticker = setInterval(() => void progress.report().catch(() => undefined), PROGRESS_MS);
+    ticker.unref();
+    const crashesSeen = new Map<number, number>();
+    try {
+      // A job resumed after a shard failed tries that shard again.
+      for (const shard of await store.batchJobs.shards(jobId)) {
+        if (shard.state === 'failed' && shard.taskId !== null) await this.requeue(shard.taskId);
+      }
+      let planned = await planShards(store, jobId, options, context.signal);
+      for (;;) {
+        if (context.signal.aborted) break;
+        const shards = await store.batchJobs.shards(jobId);
+        let next: BatchShardRecord | null = null;
+        let running = 0;
+        for (const shard of shards) {
+          if (shard.state === null) throw new Error(`Shard ${shard.shard + 1} of batch job ${jobId} lost its task (it was deleted).`);
+          if (shard.state === 'failed') throw new Error(`Shard ${shard.shard + 1} (images ${shard.firstOrdinal + 1}–${shard.firstOrdinal + shard.size}) failed: ${shard.error ?? 'no reason given'}`);
+          if (shard.state === 'crashed') {
+            // Its crash rule queues it again by itself a few times; a shard that keeps crashing (an image that kills the engine) fails the job.
+            const seen = (crashesSeen.get(shard.shard) ?? 0) + 1;
+            crashesSeen.set(shard.shard, seen);
+            if (seen > MAX_SHARD_CRASHES) throw new Error(`Shard ${shard.shard + 1} crashed ${MAX_SHARD_CRASHES} times: ${shard.error ?? 'no reason given'}`);
+          }
+          // Stopped with the job (or handed back by a worker that shut down): it continues with the job.
+          if ((shard.state === 'cancelled' || shard.state === 'crashed') && shard.taskId !== null) await this.requeue(shard.taskId);
+          if (shard.state === 'queued' && next === null) next = shard;
+          if (shard.state === 'running' || shard.state === 'stopping') running += 1;
         }
-        const seconds = (performance.now() - started) / 1000;
-        const rate = seconds > 0 ? reportedNow / seconds : null;
-        const doneAll = before + reportedNow;
-        const progress: BatchProgress = {
-          jobId,
-          done: doneAll,
-          total,
-          imagesPerSecond: rate,
-          etaSeconds: rate && total !== null ? Math.max(0, total - doneAll) / rate : null,
-          counts: await this.counts(jobId, total),
-        };
-        this.deps.bus.emit('batch.progress', progress);
-        context.progress({ stage: 'captioning', done: doneAll, total, unit: 'images', ...(rate ? { message: `${rate.toFixed(1)} images/s` } : {}) });
-      };
-      let failure: unknown = null;
+        if (next) {
+          await this.deps.tasks.runWithin(next.taskId!, context.signal);
+          await progress.report();
+          continue;
+        }
+        if (!planned) {
+          planned = await planShards(store, jobId, options, context.signal);
+          continue;
+        }
+        if (running === 0 && shards.every((shard) => shard.state === 'completed')) break;
+        await sleep(WAIT_MS, context.signal);
+      }
+      if (context.signal.aborted) {
+        const task = job.taskId === null ? null : await store.tasks.get(job.taskId);
+        // Asked to stop (not this process shutting down): the job's shards stop with it.
+        if (task?.state === 'stopping') await this.stopShards(jobId, true);
+        await progress.report();
+        const result = await this.result(jobId, 'stopped', progress, started);
+        throw new StoppedEarly({ ...result } as unknown as JsonObject, `Batch job ${jobId} stopped after ${result.counts.captioned} captions; resume it to caption the rest.`);
+      }
+      await this.writeOutputs(jobId);
+      await progress.report(true);
+      return await this.result(jobId, 'completed', progress, started);
+    } catch (error) {
+      if (!(error instanceof StoppedEarly)) await this.stopShards(jobId, false).catch(() => undefined);
+      throw error;
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  /**
+   * One shard's body, on whichever process claimed it: caption those of its
+   * images that have no result yet, store each batch as it comes (with each
+   * image's place in the listing) and write its caption files. A shard run
+   * again after a crash leaves out what is stored, so no image is captioned
+   * twice into the results.
+   */
+  async runShard(jobId: number, shard: number, context: BatchRunContext): Promise<BatchShardResult> {
+    const { store, engine } = this.deps;
+    const settings = await this.settingsOf(jobId);
+    const options = settings.options;
+    const model = await resolveBatchModel(this.deps, options.model);
+    const { firstOrdinal, images } = await store.batchJobs.shardImages(jobId, shard);
+    // A crash may have come between storing a batch of this shard and writing its caption files.
+    await this.writePendingSidecars(jobId, options, images);
+    const ordinalOf = new Map(images.map((path, index) => [path, firstOrdinal + index]));
+    const known = new Set((await store.batchReview.itemsAt(jobId, images)).map((item) => item.path));
+    const todo = images.filter((path) => !known.has(path)).map((path) => ({ path, relativePath: relativeImagePath(options.input.folder, path) }));
+    let reported = known.size;
+    let captioned = 0;
+    let chain: Promise<void> = Promise.resolve();
+    let failure: unknown = null;
+    const handle = async (report: CaptionJobReport) => {
+      const items = report.items.map((item) => ({ ...item, ordinal: ordinalOf.get(item.path) ?? null }));
+      await store.batchReview.record(jobId, items, { ignored: 0, excluded: 0, sidecarPending: options.outputs.sidecar !== null });
+      await this.writePendingSidecars(jobId, options, items.map((item) => item.path));
+      reported += items.length;
+      captioned += items.filter((item) => item.outcome === 'captioned').length;
+      context.progress({ stage: `shard ${shard + 1}`, done: reported, total: images.length, unit: 'images' });
+    };
+    context.progress({ stage: `shard ${shard + 1}`, done: reported, total: images.length, unit: 'images' });
+    if (todo.length > 0) {
       const outcome = await engine.call(
         'batch.caption',
         {
@@ -174,9 +316,9 @@ export class BatchService {
           dataDir: this.deps.dataDir,
           decoding: options.decoding,
           batchSize: options.batchSize,
-          input: options.input,
-          images: null,
-          done,
+          input: null,
+          images: todo,
+          done: [],
           skipExistingExt: options.outputs.sidecar?.existing === 'skip' ? options.outputs.sidecar.ext : null,
           limit: 0,
         },
@@ -192,22 +334,50 @@ export class BatchService {
       await chain;
       if (failure) throw failure;
       await store.batchReview.setDecoding(jobId, outcome.decoding);
-      if (outcome.total !== null) await store.batchReview.setTotal(jobId, outcome.total);
-      if (!outcome.stopped) await this.writeOutputs(jobId);
-      const status: BatchJobState = outcome.stopped ? 'stopped' : 'completed';
-      const settingsNow = await store.batchReview.settings(jobId);
-      const result: BatchJobResult = {
-        jobId,
-        status,
-        counts: await this.counts(jobId, settingsNow.total),
-        outputs: settingsNow.outputs,
-        captionedNow,
-        seconds: (performance.now() - started) / 1000,
-      };
-      // A stop ends the task as cancelled (the job as stopped), with what it did so far.
-      if (outcome.stopped) throw new StoppedEarly({ ...result } as unknown as JsonObject, `Batch job ${jobId} stopped after ${result.counts.captioned} captions; resume it to caption the rest.`);
+      const result: BatchShardResult = { jobId, shard, images: images.length, reported, captionedNow: captioned };
+      if (outcome.stopped) throw new StoppedEarly({ ...result }, `Shard ${shard + 1} of batch job ${jobId} stopped after ${reported} of ${images.length} images.`);
       return result;
     }
+    return { jobId, shard, images: images.length, reported, captionedNow: 0 };
+  }
+
+  /** Queues a stopped or crashed shard again; one that someone else queued or claimed meanwhile is left alone. */
+  private async requeue(taskId: number): Promise<void> {
+    try {
+      await this.deps.store.tasks.resume(taskId);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 'conflict')) throw error;
+    }
+  }
+
+  /**
+   * Asks every unfinished shard of the job to stop (a queued one is cancelled
+   * at once); with `wait`, until the running ones saved and ended.
+   */
+  private async stopShards(jobId: number, wait: boolean): Promise<void> {
+    const { store } = this.deps;
+    const unfinished = (await store.batchJobs.shards(jobId)).filter((shard) => shard.taskId !== null && shard.state !== null && !isFinalTaskState(shard.state));
+    for (const shard of unfinished) await this.deps.tasks.stop(shard.taskId!, `batch job ${jobId} stopped`);
+    if (!wait) return;
+    const deadline = Date.now() + STOP_WAIT_MS;
+    while (Date.now() < deadline) {
+      const shards = await store.batchJobs.shards(jobId);
+      if (!shards.some((shard) => shard.state === 'running' || shard.state === 'stopping')) return;
+      await sleep(WAIT_MS);
+    }
+  }
+
+  private async result(jobId: number, status: BatchJobState, progress: JobProgress, started: number): Promise<BatchJobResult> {
+    const settings = await this.deps.store.batchReview.settings(jobId);
+    const counts = await this.counts(jobId, settings.total);
+    return {
+      jobId,
+      status,
+      counts,
+      outputs: settings.outputs,
+      captionedNow: Math.max(0, counts.captioned - progress.captionedBefore),
+      seconds: (performance.now() - started) / 1000,
+    };
   }
 
   /**
@@ -301,12 +471,13 @@ export class BatchService {
     return written;
   }
 
-  private async writePendingSidecars(jobId: number, options: BatchJobOptions): Promise<void> {
+  /** Writes the caption files still pending: the job's, or only those of `paths` (one shard's, so two processes never write the same file). */
+  private async writePendingSidecars(jobId: number, options: BatchJobOptions, paths?: readonly string[]): Promise<void> {
     const sidecar = options.outputs.sidecar;
     if (!sidecar) return;
     const { store } = this.deps;
     for (;;) {
-      const pending = await store.batchReview.pendingSidecars(jobId, SIDECAR_PAGE);
+      const pending = await store.batchReview.pendingSidecars(jobId, SIDECAR_PAGE, paths);
       if (pending.length === 0) return;
       const written: { path: string; caption: string | null }[] = [];
       for (const { item, writtenCaption } of pending) {
@@ -456,3 +627,14 @@ function checkOptions(options: BatchJobOptions): BatchJobOptions {
 }
 
 type BatchOutputs = BatchJobOptions['outputs'];
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}

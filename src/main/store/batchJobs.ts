@@ -5,12 +5,13 @@
  */
 import { ApiError } from '../../shared/errors';
 import type { BatchJobRecord, BatchJobStatus, BatchResult } from '../../shared/storeTypes';
+import type { TaskState } from '../../shared/taskTypes';
 import { BATCH_JOB_STATUSES } from '../../shared/storeTypes';
 import { commit } from './changes';
 import { isoTime } from './clock';
 import type { SqliteContext } from './context';
-import { objectJson, parseObject } from './json';
-import type { BatchJobInput, BatchJobStore, BatchResultInput } from './storage';
+import { objectJson, parseObject, parseStringArray } from './json';
+import type { BatchJobInput, BatchJobStore, BatchPlan, BatchPlanStep, BatchResultInput, BatchShardInput, BatchShardRecord } from './storage';
 import { moveTaskAsFacade, runStatusTarget } from './taskFacade';
 import type { SqliteTaskStore } from './tasks';
 import { notFound, requireCount, requireId, requireIntegerIn, requireText } from './validate';
@@ -31,6 +32,51 @@ interface JobRow {
   finished_at: number | null;
   heartbeat_at: number | null;
 }
+
+interface ShardRow {
+  job_id: number;
+  shard: number;
+  task_id: number | null;
+  first_ordinal: number;
+  size: number;
+  state: TaskState | null;
+  attempts: number | null;
+  error: string | null;
+}
+
+function toShard(row: ShardRow): BatchShardRecord {
+  return {
+    jobId: row.job_id,
+    shard: row.shard,
+    taskId: row.task_id,
+    firstOrdinal: row.first_ordinal,
+    size: row.size,
+    state: row.state,
+    attempts: row.attempts ?? 0,
+    error: row.error,
+  };
+}
+
+/** Checks a plan step's numbers (all counts). */
+export function requirePlanStep(step: BatchPlanStep): void {
+  requireCount(step.listed, 'step.listed');
+  requireCount(step.ordinals, 'step.ordinals');
+  requireCount(step.ignored, 'step.ignored');
+  requireCount(step.excluded, 'step.excluded');
+}
+
+/** Checks a new shard; answers its images as JSON. */
+export function shardImagesJson(shard: BatchShardInput): string {
+  requireCount(shard.shard, 'shard.shard');
+  requireCount(shard.firstOrdinal, 'shard.firstOrdinal');
+  if (!Array.isArray(shard.images)) throw new ApiError('invalid_request', 'shard.images must be a list of image paths.');
+  shard.images.forEach((path, index) => requireText(path, `shard.images[${index}]`, 4096));
+  return JSON.stringify(shard.images);
+}
+
+export const SELECT_SHARDS = `
+  SELECT s.job_id, s.shard, s.task_id, s.first_ordinal, s.size, t.state, t.attempts, t.error
+    FROM batch_shards s LEFT JOIN tasks t ON t.id = s.task_id`;
 
 interface ResultRow {
   image_path: string;
@@ -189,15 +235,89 @@ export class SqliteBatchJobStore implements BatchJobStore {
     });
   }
 
-  /** With its results and its task. */
+  /** With its results, its shards, its task and its shards' tasks. */
   async delete(id: number): Promise<void> {
     commit(this.context, (changes) => {
       const job = this.requireJob(id);
+      const shardTasks = this.db.prepare('SELECT task_id FROM batch_shards WHERE job_id = ? AND task_id IS NOT NULL').pluck().all(id) as number[];
+      for (const taskId of shardTasks) {
+        this.db.prepare('DELETE FROM tasks WHERE id = ?').run(taskId);
+        changes.deletedTasks.add(taskId);
+      }
       this.db.prepare('DELETE FROM batch_jobs WHERE id = ?').run(id);
       if (job.task_id !== null) {
         this.db.prepare('DELETE FROM tasks WHERE id = ?').run(job.task_id);
         changes.deletedTasks.add(job.task_id);
       }
     });
+  }
+
+  // ─── shards ────────────────────────────────────────────────────────────────
+
+  async addShard(jobId: number, shard: BatchShardInput, step: BatchPlanStep): Promise<boolean> {
+    const images = shardImagesJson(shard);
+    requirePlanStep(step);
+    return commit(this.context, (changes) => {
+      const job = this.requireJob(jobId);
+      if (!this.db.prepare('SELECT 1 FROM batch_job_settings WHERE job_id = ?').get(jobId)) notFound('Batch job settings', jobId);
+      if (this.db.prepare('SELECT 1 FROM batch_shards WHERE job_id = ? AND shard = ?').get(jobId, shard.shard)) return false;
+      const taskId = this.tasks.insertSync(
+        {
+          kind: 'batch',
+          title: `Captioning ${job.input_path}: shard ${shard.shard + 1} (images ${shard.firstOrdinal + 1}–${shard.firstOrdinal + shard.images.length})`,
+          params: { jobId, shard: shard.shard },
+          subject: { type: 'batchJob', id: jobId },
+          parentId: job.task_id,
+        },
+        changes,
+      );
+      this.db
+        .prepare('INSERT INTO batch_shards (job_id, shard, task_id, first_ordinal, size, images) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(jobId, shard.shard, taskId, shard.firstOrdinal, shard.images.length, images);
+      this.moveCursor(jobId, step, false);
+      return true;
+    });
+  }
+
+  async finishPlan(jobId: number, step: BatchPlanStep): Promise<void> {
+    requirePlanStep(step);
+    commit(this.context, () => {
+      this.requireJob(jobId);
+      this.moveCursor(jobId, step, true);
+    });
+  }
+
+  private moveCursor(jobId: number, step: BatchPlanStep, planned: boolean): void {
+    const changed = this.db
+      .prepare(
+        `UPDATE batch_job_settings SET plan_listed = ?, plan_ordinals = ?, ignored = ignored + ?, excluded = excluded + ?,
+           planned = ?, total = CASE WHEN ? THEN ? ELSE total END WHERE job_id = ?`,
+      )
+      .run(step.listed, step.ordinals, step.ignored, step.excluded, planned ? 1 : 0, planned ? 1 : 0, step.ordinals, jobId).changes;
+    if (changed === 0) notFound('Batch job settings', jobId);
+  }
+
+  async plan(jobId: number): Promise<BatchPlan> {
+    this.requireJob(jobId);
+    const row = this.db.prepare('SELECT plan_listed, plan_ordinals, planned FROM batch_job_settings WHERE job_id = ?').get(jobId) as
+      | { plan_listed: number; plan_ordinals: number; planned: number }
+      | undefined;
+    if (!row) notFound('Batch job settings', jobId);
+    const shards = this.db.prepare('SELECT COUNT(*) FROM batch_shards WHERE job_id = ?').pluck().get(jobId) as number;
+    return { listed: row.plan_listed, ordinals: row.plan_ordinals, planned: row.planned === 1, shards };
+  }
+
+  async shards(jobId: number): Promise<BatchShardRecord[]> {
+    this.requireJob(jobId);
+    return (this.db.prepare(`${SELECT_SHARDS} WHERE s.job_id = ? ORDER BY s.shard`).all(jobId) as ShardRow[]).map(toShard);
+  }
+
+  async shardImages(jobId: number, shard: number): Promise<{ firstOrdinal: number; images: string[] }> {
+    requireId(jobId, 'jobId');
+    const row = this.db.prepare('SELECT first_ordinal, images FROM batch_shards WHERE job_id = ? AND shard = ?').get(jobId, shard) as
+      | { first_ordinal: number; images: string }
+      | undefined;
+    if (!row) notFound(`Shard of batch job ${jobId}`, shard);
+    return { firstOrdinal: row.first_ordinal, images: parseStringArray(row.images) };
   }
 }

@@ -31,6 +31,8 @@ export interface BatchItemInput {
   logProb: number | null;
   confidence: number | null;
   error: string | null;
+  /** Its place in the job's listing (outputs are written in this order); absent: keep the one recorded. */
+  ordinal?: number | null;
 }
 
 export interface BatchItemQuery {
@@ -55,6 +57,7 @@ interface SettingsRow {
 
 interface ItemRow {
   image_path: string;
+  ordinal: number | null;
   relative_path: string | null;
   outcome: BatchItemOutcome;
   caption: string | null;
@@ -155,9 +158,10 @@ export class SqliteBatchReviewStore {
     this.requireSettings(jobId);
     items.forEach((item, index) => requireText(item.path, `items[${index}].path`, 4096));
     const upsert = this.db.prepare(
-      `INSERT INTO batch_results (job_id, image_path, relative_path, outcome, caption, score, confidence, error, sidecar, edited_caption, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
+      `INSERT INTO batch_results (job_id, image_path, relative_path, outcome, caption, score, confidence, error, sidecar, edited_caption, ordinal, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
        ON CONFLICT (job_id, image_path) DO UPDATE SET relative_path = excluded.relative_path, outcome = excluded.outcome,
+         ordinal = COALESCE(excluded.ordinal, batch_results.ordinal),
          caption = excluded.caption, score = excluded.score, confidence = excluded.confidence, error = excluded.error,
          sidecar = CASE WHEN excluded.outcome <> 'captioned' THEN batch_results.sidecar
            WHEN excluded.sidecar = 'pending' OR batch_results.sidecar = 'written' THEN 'pending' ELSE excluded.sidecar END, edited_caption = NULL, created_at = excluded.created_at`,
@@ -166,7 +170,7 @@ export class SqliteBatchReviewStore {
     this.db.transaction(() => {
       for (const item of items) {
         const sidecar = passed.sidecarPending && item.outcome === 'captioned' ? 'pending' : 'none';
-        upsert.run(jobId, item.path, item.relativePath, item.outcome, item.caption, finite(item.logProb), finite(item.confidence), item.error, sidecar, now);
+        upsert.run(jobId, item.path, item.relativePath, item.outcome, item.caption, finite(item.logProb), finite(item.confidence), item.error, sidecar, item.ordinal ?? null, now);
       }
       if (passed.ignored || passed.excluded) {
         this.db.prepare('UPDATE batch_job_settings SET ignored = ignored + ?, excluded = excluded + ? WHERE job_id = ?').run(passed.ignored, passed.excluded, jobId);
@@ -214,23 +218,42 @@ export class SqliteBatchReviewStore {
     return { items: rows.map(toItem), total };
   }
 
-  /** Every item in path order, a page at a time (for output files; memory stays bounded). */
+  /**
+   * Every item in listing order, a page at a time (for output files; memory
+   * stays bounded): results without an ordinal (from before shards) first,
+   * by path, then the rest by their place in the listing.
+   */
   async *pages(jobId: number, pageSize = 1000): AsyncGenerator<BatchItem[]> {
     this.requireSettings(jobId);
-    const select = this.db.prepare('SELECT * FROM batch_results WHERE job_id = ? AND image_path > ? ORDER BY image_path LIMIT ?');
+    const unordered = this.db.prepare('SELECT * FROM batch_results WHERE job_id = ? AND ordinal IS NULL AND image_path > ? ORDER BY image_path LIMIT ?');
     let after = '';
     for (;;) {
-      const rows = select.all(jobId, after, pageSize) as ItemRow[];
+      const rows = unordered.all(jobId, after, pageSize) as ItemRow[];
+      if (rows.length === 0) break;
+      yield rows.map(toItem);
+      after = rows.at(-1)!.image_path;
+    }
+    const ordered = this.db.prepare(
+      'SELECT * FROM batch_results WHERE job_id = ? AND (ordinal > ? OR (ordinal = ? AND image_path > ?)) ORDER BY ordinal, image_path LIMIT ?',
+    );
+    let afterOrdinal = -1;
+    after = '';
+    for (;;) {
+      const rows = ordered.all(jobId, afterOrdinal, afterOrdinal, after, pageSize) as ItemRow[];
       if (rows.length === 0) return;
       yield rows.map(toItem);
+      afterOrdinal = rows.at(-1)!.ordinal!;
       after = rows.at(-1)!.image_path;
     }
   }
 
-  /** Captioned images whose caption file is still to be written. */
-  async pendingSidecars(jobId: number, limit = 1000): Promise<PendingSidecar[]> {
+  /** Captioned images whose caption file is still to be written (among `paths` when given: one shard's). */
+  async pendingSidecars(jobId: number, limit = 1000, paths?: readonly string[]): Promise<PendingSidecar[]> {
     this.requireSettings(jobId);
-    const rows = this.db.prepare(`SELECT * FROM batch_results WHERE job_id = ? AND sidecar = 'pending' AND outcome = 'captioned' ORDER BY image_path LIMIT ?`).all(jobId, limit) as ItemRow[];
+    const among = paths ? 'AND image_path IN (SELECT value FROM json_each(?))' : '';
+    const rows = this.db
+      .prepare(`SELECT * FROM batch_results WHERE job_id = ? AND sidecar = 'pending' AND outcome = 'captioned' ${among} ORDER BY image_path LIMIT ?`)
+      .all(...(paths ? [jobId, JSON.stringify(paths), limit] : [jobId, limit])) as ItemRow[];
     return rows.map((row) => ({ item: toItem(row), writtenCaption: row.sidecar_caption }));
   }
 

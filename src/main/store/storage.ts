@@ -381,6 +381,46 @@ export interface BatchResultInput {
   error?: string | null;
 }
 
+/** The next shard of a job's listing: consecutive images, in listing order. */
+export interface BatchShardInput {
+  /** 0, 1, 2, … in listing order. */
+  shard: number;
+  /** Ordinal of its first image in the job's listing (images and unreadable folders count). */
+  firstOrdinal: number;
+  /** Absolute image paths, in listing order. */
+  images: string[];
+}
+
+/** Where planning a job's listing got to: entries of the listing consumed, ordinals given out, and what was passed over since the last step. */
+export interface BatchPlanStep {
+  listed: number;
+  ordinals: number;
+  ignored: number;
+  excluded: number;
+}
+
+export interface BatchPlan {
+  /** Entries of the listing consumed so far (images, ignored and excluded files, unreadable folders). */
+  listed: number;
+  /** Ordinals given out so far (images and unreadable folders). */
+  ordinals: number;
+  /** The listing was planned to its end. */
+  planned: boolean;
+  shards: number;
+}
+
+export interface BatchShardRecord {
+  jobId: number;
+  shard: number;
+  /** Null once its task was deleted. */
+  taskId: number | null;
+  firstOrdinal: number;
+  size: number;
+  state: TaskState | null;
+  attempts: number;
+  error: string | null;
+}
+
 export interface BatchJobStore {
   /** Creates the job and its queued batch task in one transaction. */
   create(input: BatchJobInput): Promise<BatchJobRecord>;
@@ -397,8 +437,23 @@ export interface BatchJobStore {
   donePaths(jobId: number): Promise<string[]>;
   /** Facade: a heartbeat of the job's task from the store's owner. */
   heartbeat(jobId: number): Promise<void>;
-  /** With its results and its task. */
+  /** With its results, its shards, its task and its shards' tasks. */
   delete(id: number): Promise<void>;
+
+  /**
+   * Adds the next shard of a job with its queued task (kind `batch`, params
+   * `{ jobId, shard }`, parent: the job's task) and moves the plan's cursor,
+   * in one transaction. A shard already there is left as it is (false), so a
+   * planner that crashed and lists again adds nothing twice.
+   */
+  addShard(jobId: number, shard: BatchShardInput, step: BatchPlanStep): Promise<boolean>;
+  /** The listing is planned to its end: `step.ordinals` is the job's total. */
+  finishPlan(jobId: number, step: BatchPlanStep): Promise<void>;
+  plan(jobId: number): Promise<BatchPlan>;
+  /** By shard number, with their tasks' states. */
+  shards(jobId: number): Promise<BatchShardRecord[]>;
+  /** One shard's images (absolute paths in listing order) and its first ordinal. */
+  shardImages(jobId: number, shard: number): Promise<{ firstOrdinal: number; images: string[] }>;
 }
 
 // ─── tasks ───────────────────────────────────────────────────────────────────

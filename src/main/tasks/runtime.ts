@@ -176,6 +176,32 @@ export class TaskRuntime {
     }
   }
 
+  /**
+   * Claims a queued task by id and runs it here inside the slot of a task
+   * already running here (a batch job runs its own shards while it holds its
+   * lane), with the same heartbeats, progress, outcome and crash rule as any
+   * task. `signal` (the outer task's) stops it too. Answers how it ended, or
+   * null when another process claimed it first (or this one only submits).
+   */
+  async runWithin(taskId: number, signal: AbortSignal): Promise<TaskRecord | null> {
+    if (!this.options.execute || this.closed || signal.aborted || this.running.has(taskId)) return null;
+    const claimed = await this.deps.tasks.claimById(taskId, this.owner);
+    if (!claimed) return null;
+    if (!this.handlers.has(claimed.kind)) {
+      await this.deps.tasks.finish(claimed.id, this.owner, { state: 'failed', error: `No handler for ${claimed.kind} tasks in this process.` });
+      return null;
+    }
+    this.run(claimed);
+    const entry = this.running.get(claimed.id)!;
+    const stop = () => entry.controller.abort(signal.reason);
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      return await entry.done;
+    } finally {
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
   /** Tasks running in this process. */
   runningHere(): TaskRecord[] {
     return [...this.running.values()].map((running) => running.task);

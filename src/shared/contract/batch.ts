@@ -50,6 +50,7 @@ export const batchMethods = {
         decoding: decodingSettings,
         outputs: batchOutputs,
         batchSize: z.number().int().min(1).max(256).default(16),
+        shardSize: z.number().int().min(1).max(1_000_000).default(500),
       })
       .strict(),
     'Create a batch captioning job for a folder; its task is queued at once (follow it by taskId, progress as batch.progress).',

@@ -3,18 +3,22 @@ import { resolve } from 'node:path';
 import type { BatchJobResult, BatchJobSummary, BatchModelChoice, BatchProgress, SidecarOptions } from '../../../shared/batchTypes';
 import type { CheckpointChoice } from '../../../shared/inferenceTypes';
 import { isExistingPolicy } from '../../lib/batch/sidecar';
+import { isFinalTaskState } from '../../../shared/taskTypes';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench, type CliContext } from '../context';
 import { decodingFlags, decodingFromFlags, decodingUsage } from '../decodingOptions';
 import { formatDuration, progressPrinter } from '../progress';
 import type { Command } from './types';
+import { envMs } from './worker';
 
 const usage = `Usage:
   captioner batch DIR --model PKG|--run ID [--checkpoint best|last|N] [--recursive]
                   [--include GLOB]... [--exclude GLOB]...
                   [--sidecar [--ext .txt] [--prefix S] [--suffix S] [--existing skip|overwrite|append]]
-                  [--csv FILE] [--jsonl FILE] [--coco FILE] [decoding] [--batch-size N] [--json]
-  captioner batch --resume JOB [--json]
+                  [--csv FILE] [--jsonl FILE] [--coco FILE] [decoding] [--batch-size N]
+                  [--shard-size N] [--json]
+  captioner batch ... --store URL --queue [--cancel] [--json]
+  captioner batch --resume JOB [--queue [--cancel]] [--json]
   captioner batch list [--json]
   captioner batch show JOB [--json]
 
@@ -23,6 +27,14 @@ they are made, so Ctrl-C (which stops after the current batch), a crash or
 a restart loses nothing, and --resume captions exactly the images still
 missing. Files that are not images are counted and skipped; unreadable
 images are recorded with their reason.
+
+The folder is split into shards of --shard-size images (default 500), each
+a task that any process sharing the store may claim: a job run here takes
+its shards one after the other while \`captioner worker\` processes on the
+same store (--store, or CAPTIONER_STORE) take others. With --queue the job
+is left to the workers entirely: this command creates it, follows its
+progress with the same lines and exits when it ends; Ctrl-C then detaches
+and leaves the job to the workers (with --cancel, Ctrl-C stops it).
 
   --model PKG           an imported model's name or a package folder
   --run ID              a training run's checkpoint, used as it is (--checkpoint best, last or an epoch)
@@ -36,6 +48,9 @@ images are recorded with their reason.
   --csv FILE, --jsonl FILE   one file with path, caption, score, model, decoding
   --coco FILE           COCO results JSON (image_id = path relative to DIR)
   --batch-size N        images per forward pass (default 16)
+  --shard-size N        images per shard, the unit processes claim (default 500)
+  --queue               queue the job for workers and follow it
+  --cancel              with --queue: Ctrl-C stops the job instead of detaching
   --json                one JSON line per progress report and a final line
                         (job id, status, counts, output paths)
 
@@ -61,7 +76,10 @@ const options = {
   jsonl: { type: 'string' },
   coco: { type: 'string' },
   'batch-size': { type: 'string' },
+  'shard-size': { type: 'string' },
   resume: { type: 'string' },
+  queue: { type: 'boolean', default: false },
+  cancel: { type: 'boolean', default: false },
 } as const;
 
 type Values = ReturnType<typeof parse<typeof options>>['values'];
@@ -72,7 +90,12 @@ export const batchCommand: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, options, usage);
-    const session = { dataDir: values['data-dir'], quiet: values.json };
+    const session = { dataDir: values['data-dir'], store: values.store, quiet: values.json };
+    if (values.cancel && !values.queue) throw new CliError('--cancel goes with --queue (a job run here always stops on Ctrl-C).', 2);
+    // Queued: this process only submits and follows; workers sharing the store run the job.
+    const follow = values.queue ? { ...session, tasks: { scope: 'own' as const, execute: false } } : session;
+    const runJob = (cli: CliContext, start: () => Promise<{ jobId: number; taskId: number | null }>) =>
+      values.queue ? followQueued(cli, start, values.json, values.cancel) : runBatch(cli, start, values.json);
     const [first, ...rest] = positionals;
     if ((first === 'list' || first === 'show') && !values.model && !values.run) {
       if (first === 'list') {
@@ -94,21 +117,17 @@ export const batchCommand: Command = {
     if (values.resume !== undefined) {
       if (positionals.length > 0) throw new CliError(`--resume takes a job id and no folder.\n\n${usage}`, 2);
       const jobId = intOption(values.resume, 'resume', 0);
-      const result = await withWorkbench(session, (cli) => runBatch(cli, () => cli.call('batch.resume', { jobId }), values.json));
+      const result = await withWorkbench(follow, (cli) => runJob(cli, () => cli.call('batch.resume', { jobId })));
       finish(result, values.json);
       return;
     }
     if (positionals.length !== 1) throw new CliError(`Give one folder.\n\n${usage}`, 2);
     const request = createRequest(positionals[0]!, values);
-    const result = await withWorkbench(session, (cli) =>
-      runBatch(
-        cli,
-        async () => {
-          const job = await cli.call('batch.create', request);
-          return { jobId: job.id, taskId: job.taskId };
-        },
-        values.json,
-      ),
+    const result = await withWorkbench(follow, (cli) =>
+      runJob(cli, async () => {
+        const job = await cli.call('batch.create', request);
+        return { jobId: job.id, taskId: job.taskId };
+      }),
     );
     finish(result, values.json);
   },
@@ -138,6 +157,7 @@ function createRequest(folder: string, values: Values) {
     decoding: decodingFromFlags(values),
     outputs,
     batchSize: intOption(values['batch-size'], 'batch-size', 16),
+    shardSize: intOption(values['shard-size'], 'shard-size', 500),
   };
 }
 
@@ -145,6 +165,90 @@ interface BatchRunOutcome {
   result: BatchJobResult;
   error: string | null;
   interrupted: boolean;
+  /** Ctrl-C left a queued job to the workers. */
+  detached?: boolean;
+}
+
+/** One progress line (or bar update) in the form both ways of running a job print. */
+function progressOutput(json: boolean, printer: ReturnType<typeof progressPrinter>) {
+  return (progress: BatchProgress) => {
+    if (json) printJson({ type: 'progress', ...progress });
+    else {
+      const rate = progress.imagesPerSecond !== null ? `${progress.imagesPerSecond.toFixed(1)} images/s` : '';
+      printer.update({ stage: 'captioning', done: progress.done, total: progress.total, etaSeconds: progress.etaSeconds, message: rate });
+    }
+  };
+}
+
+/**
+ * `--queue`: submit (or resume) the job for the workers and follow it through
+ * the store, printing a progress line whenever its count of results moved
+ * and the result line once its task ended. Ctrl-C detaches (the job goes on),
+ * or with `cancel` stops the job and follows it to its end.
+ */
+async function followQueued(cli: CliContext, start: () => Promise<{ jobId: number; taskId: number | null }>, json: boolean, cancel: boolean): Promise<BatchRunOutcome> {
+  const { store } = cli.workbench.services;
+  const pollMs = envMs('CAPTIONER_POLL_MS', 1_000);
+  const printer = progressPrinter(!json);
+  const print = progressOutput(json, printer);
+  const { jobId, taskId } = await start();
+  if (taskId === null) throw new CliError(`Batch job ${jobId} has no task.`);
+  if (json) printJson({ type: 'queued', jobId, taskId });
+  else process.stderr.write(`Batch job ${jobId} queued for the workers (task ${taskId}). Ctrl-C ${cancel ? 'stops it' : 'detaches; the job continues'}.\n`);
+  let interrupts = 0;
+  let detached = false;
+  let wake: (() => void) | null = null;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    printer.done();
+    if (cancel) {
+      process.stderr.write('\nStopping the job after the current batch of each shard…\n');
+      void cli.call('batch.stop', { jobId }).catch(() => undefined);
+    } else detached = true;
+    wake?.();
+  };
+  process.on('SIGINT', onSigint);
+  const started = performance.now();
+  let firstDone: number | null = null;
+  let lastDone = -1;
+  try {
+    for (;;) {
+      const task = await store.tasks.get(taskId);
+      const job = await cli.call('batch.get', { jobId });
+      const done = job.counts.captioned + job.counts.skippedExisting + job.counts.failed;
+      firstDone ??= done;
+      if (done !== lastDone) {
+        lastDone = done;
+        const seconds = (performance.now() - started) / 1000;
+        const rate = done > firstDone && seconds > 0 ? (done - firstDone) / seconds : null;
+        const total = job.counts.total;
+        print({ jobId, done, total, imagesPerSecond: rate, etaSeconds: rate && total !== null ? Math.max(0, total - done) / rate : null, counts: job.counts });
+      }
+      if (detached) {
+        if (json) printJson({ type: 'detached', jobId, taskId });
+        else process.stderr.write(`\nDetached. Batch job ${jobId} continues on the workers; see it with: captioner batch show ${jobId}\n`);
+        return { result: { jobId, status: job.status, counts: job.counts, outputs: job.outputs, captionedNow: 0, seconds: (performance.now() - started) / 1000 }, error: null, interrupted: true, detached: true };
+      }
+      if (!task) throw new CliError(`Batch job ${jobId}'s task ${taskId} was deleted.`);
+      if (isFinalTaskState(task.state)) {
+        printer.done();
+        const reported = task.result as unknown as BatchJobResult | null;
+        const result: BatchJobResult = reported && typeof reported.jobId === 'number'
+          ? { ...reported, status: job.status, counts: job.counts, outputs: job.outputs }
+          : { jobId, status: job.status, counts: job.counts, outputs: job.outputs, captionedNow: 0, seconds: (performance.now() - started) / 1000 };
+        return { result, error: task.state === 'failed' || task.state === 'crashed' ? (task.error ?? `The job ${task.state}.`) : null, interrupted: interrupts > 0 };
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, pollMs);
+      });
+      wake = null;
+    }
+  } finally {
+    printer.done();
+    process.off('SIGINT', onSigint);
+  }
 }
 
 /**
@@ -155,16 +259,12 @@ interface BatchRunOutcome {
 async function runBatch(cli: CliContext, start: () => Promise<{ jobId: number; taskId: number | null }>, json: boolean): Promise<BatchRunOutcome> {
   const { bus, tasks } = cli.workbench.services;
   const printer = progressPrinter(!json);
+  const print = progressOutput(json, printer);
   let jobId: number | null = null;
   const detach = bus.attach((event, payload) => {
     if (event !== 'batch.progress') return;
     const progress = payload as BatchProgress;
-    if (progress.jobId !== jobId) return;
-    if (json) printJson({ type: 'progress', ...progress });
-    else {
-      const rate = progress.imagesPerSecond !== null ? `${progress.imagesPerSecond.toFixed(1)} images/s` : '';
-      printer.update({ stage: 'captioning', done: progress.done, total: progress.total, etaSeconds: progress.etaSeconds, message: rate });
-    }
+    if (progress.jobId === jobId) print(progress);
   });
   let interrupted = false;
   let taskId: number | null = null;
@@ -199,6 +299,8 @@ async function runBatch(cli: CliContext, start: () => Promise<{ jobId: number; t
 
 function finish(outcome: BatchRunOutcome, json: boolean): void {
   const { result } = outcome;
+  // Detached from a queued job: it goes on without this command, which did what was asked.
+  if (outcome.detached) return;
   if (json) printJson({ type: 'result', ...result, ...(outcome.error ? { error: outcome.error } : {}) });
   else process.stdout.write(formatResult(result));
   if (result.status === 'completed') return;

@@ -5,10 +5,12 @@
  */
 import { ApiError } from '../../../shared/errors';
 import type { BatchJobRecord, BatchJobStatus, BatchResult } from '../../../shared/storeTypes';
+import type { TaskState } from '../../../shared/taskTypes';
 import { BATCH_JOB_STATUSES } from '../../../shared/storeTypes';
 import { isoTime } from '../clock';
-import { objectJson, parseObject } from '../json';
-import type { BatchJobInput, BatchJobStore, BatchResultInput } from '../storage';
+import { objectJson, parseObject, parseStringArray } from '../json';
+import { requirePlanStep, SELECT_SHARDS, shardImagesJson } from '../batchJobs';
+import type { BatchJobInput, BatchJobStore, BatchPlan, BatchPlanStep, BatchResultInput, BatchShardInput, BatchShardRecord } from '../storage';
 import { notFound, requireCount, requireId, requireIntegerIn, requireText } from '../validate';
 import { commit, type PgContext } from './context';
 import type { Sql } from './sql';
@@ -211,11 +213,111 @@ export class PgBatchJobStore implements BatchJobStore {
   async delete(id: number): Promise<void> {
     await commit(this.context, async (sql, changes) => {
       const job = await this.requireJob(sql, id, true);
+      const shardTasks = await sql.column<number>('SELECT task_id FROM batch_shards WHERE job_id = ? AND task_id IS NOT NULL', [id]);
+      for (const taskId of shardTasks) {
+        await sql.run('DELETE FROM tasks WHERE id = ?', [taskId]);
+        changes.deletedTasks.add(taskId);
+      }
       await sql.run('DELETE FROM batch_jobs WHERE id = ?', [id]);
       if (job.task_id !== null) {
         await sql.run('DELETE FROM tasks WHERE id = ?', [job.task_id]);
         changes.deletedTasks.add(job.task_id);
       }
     });
+  }
+
+  // ─── shards ────────────────────────────────────────────────────────────────
+
+  async addShard(jobId: number, shard: BatchShardInput, step: BatchPlanStep): Promise<boolean> {
+    const images = shardImagesJson(shard);
+    requirePlanStep(step);
+    return commit(this.context, async (sql, changes) => {
+      // The job's row lock orders planners of the same job (a stale one and its successor).
+      const job = await this.requireJob(sql, jobId, true);
+      if (await sql.one('SELECT 1 FROM batch_shards WHERE job_id = ? AND shard = ?', [jobId, shard.shard])) return false;
+      const taskId = await this.tasks.insertIn(
+        sql,
+        {
+          kind: 'batch',
+          title: `Captioning ${job.input_path}: shard ${shard.shard + 1} (images ${shard.firstOrdinal + 1}–${shard.firstOrdinal + shard.images.length})`,
+          params: { jobId, shard: shard.shard },
+          subject: { type: 'batchJob', id: jobId },
+          parentId: job.task_id,
+        },
+        changes,
+      );
+      await sql.run('INSERT INTO batch_shards (job_id, shard, task_id, first_ordinal, size, images) VALUES (?, ?, ?, ?, ?, ?::jsonb)', [
+        jobId,
+        shard.shard,
+        taskId,
+        shard.firstOrdinal,
+        shard.images.length,
+        images,
+      ]);
+      await this.moveCursor(sql, jobId, step, false);
+      return true;
+    });
+  }
+
+  async finishPlan(jobId: number, step: BatchPlanStep): Promise<void> {
+    requirePlanStep(step);
+    await commit(this.context, async (sql) => {
+      await this.requireJob(sql, jobId, true);
+      await this.moveCursor(sql, jobId, step, true);
+    });
+  }
+
+  private async moveCursor(sql: Sql, jobId: number, step: BatchPlanStep, planned: boolean): Promise<void> {
+    const changed = await sql.run(
+      `UPDATE batch_job_settings SET plan_listed = ?, plan_ordinals = ?, ignored = ignored + ?, excluded = excluded + ?,
+         planned = ?, total = CASE WHEN ? THEN ?::bigint ELSE total END WHERE job_id = ?`,
+      [step.listed, step.ordinals, step.ignored, step.excluded, planned, planned, step.ordinals, jobId],
+    );
+    if (changed === 0) notFound('Batch job settings', jobId);
+  }
+
+  async plan(jobId: number): Promise<BatchPlan> {
+    await this.requireJob(this.sql, jobId);
+    const row = await this.sql.one<{ plan_listed: number; plan_ordinals: number; planned: boolean; shards: number }>(
+      `SELECT plan_listed, plan_ordinals, planned, (SELECT COUNT(*) FROM batch_shards WHERE job_id = ?) AS shards
+         FROM batch_job_settings WHERE job_id = ?`,
+      [jobId, jobId],
+    );
+    if (!row) notFound('Batch job settings', jobId);
+    return { listed: row.plan_listed, ordinals: row.plan_ordinals, planned: row.planned, shards: row.shards };
+  }
+
+  async shards(jobId: number): Promise<BatchShardRecord[]> {
+    await this.requireJob(this.sql, jobId);
+    const rows = await this.sql.all<{
+      job_id: number;
+      shard: number;
+      task_id: number | null;
+      first_ordinal: number;
+      size: number;
+      state: TaskState | null;
+      attempts: number | null;
+      error: string | null;
+    }>(`${SELECT_SHARDS} WHERE s.job_id = ? ORDER BY s.shard`, [jobId]);
+    return rows.map((row) => ({
+      jobId: row.job_id,
+      shard: row.shard,
+      taskId: row.task_id,
+      firstOrdinal: row.first_ordinal,
+      size: row.size,
+      state: row.state,
+      attempts: row.attempts ?? 0,
+      error: row.error,
+    }));
+  }
+
+  async shardImages(jobId: number, shard: number): Promise<{ firstOrdinal: number; images: string[] }> {
+    requireId(jobId, 'jobId');
+    const row = await this.sql.one<{ first_ordinal: number; images: string }>('SELECT first_ordinal, images FROM batch_shards WHERE job_id = ? AND shard = ?', [
+      jobId,
+      shard,
+    ]);
+    if (!row) notFound(`Shard of batch job ${jobId}`, shard);
+    return { firstOrdinal: row.first_ordinal, images: parseStringArray(row.images) };
   }
 }

@@ -25,6 +25,7 @@ interface SettingsRow {
 
 interface ItemRow {
   image_path: string;
+  ordinal: number | null;
   relative_path: string | null;
   outcome: BatchItemOutcome;
   caption: string | null;
@@ -118,14 +119,15 @@ export class PgBatchReviewStore implements BatchReviewStore {
       for (const item of items) {
         const sidecar = passed.sidecarPending && item.outcome === 'captioned' ? 'pending' : 'none';
         await sql.run(
-          `INSERT INTO batch_results (job_id, image_path, relative_path, outcome, caption, score, confidence, error, sidecar, edited_caption, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
+          `INSERT INTO batch_results (job_id, image_path, relative_path, outcome, caption, score, confidence, error, sidecar, edited_caption, ordinal, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
            ON CONFLICT (job_id, image_path) DO UPDATE SET relative_path = excluded.relative_path, outcome = excluded.outcome,
+             ordinal = COALESCE(excluded.ordinal, batch_results.ordinal),
              caption = excluded.caption, score = excluded.score, confidence = excluded.confidence, error = excluded.error,
              sidecar = CASE WHEN excluded.outcome <> 'captioned' THEN batch_results.sidecar
                WHEN excluded.sidecar = 'pending' OR batch_results.sidecar = 'written' THEN 'pending' ELSE excluded.sidecar END,
              edited_caption = NULL, created_at = excluded.created_at`,
-          [jobId, item.path, item.relativePath, item.outcome, item.caption, finite(item.logProb), finite(item.confidence), item.error, sidecar, now],
+          [jobId, item.path, item.relativePath, item.outcome, item.caption, finite(item.logProb), finite(item.confidence), item.error, sidecar, item.ordinal ?? null, now],
         );
       }
       if (passed.ignored || passed.excluded) {
@@ -178,25 +180,38 @@ export class PgBatchReviewStore implements BatchReviewStore {
     return { items: rows.map(toItem), total };
   }
 
+  /** Listing order, as the SQLite store's: results without an ordinal first (by path), then by ordinal. */
   async *pages(jobId: number, pageSize = 1000): AsyncGenerator<BatchItem[]> {
     await this.requireSettings(jobId);
     let after = '';
     for (;;) {
       const rows = await this.sql.all<ItemRow>(
-        `SELECT * FROM batch_results WHERE job_id = ? AND ${PATH_ORDER} > ? ORDER BY ${PATH_ORDER} LIMIT ?`,
+        `SELECT * FROM batch_results WHERE job_id = ? AND ordinal IS NULL AND ${PATH_ORDER} > ? ORDER BY ${PATH_ORDER} LIMIT ?`,
         [jobId, after, pageSize],
+      );
+      if (rows.length === 0) break;
+      yield rows.map(toItem);
+      after = rows.at(-1)!.image_path;
+    }
+    let afterOrdinal = -1;
+    after = '';
+    for (;;) {
+      const rows = await this.sql.all<ItemRow>(
+        `SELECT * FROM batch_results WHERE job_id = ? AND (ordinal > ? OR (ordinal = ? AND ${PATH_ORDER} > ?)) ORDER BY ordinal, ${PATH_ORDER} LIMIT ?`,
+        [jobId, afterOrdinal, afterOrdinal, after, pageSize],
       );
       if (rows.length === 0) return;
       yield rows.map(toItem);
+      afterOrdinal = rows.at(-1)!.ordinal!;
       after = rows.at(-1)!.image_path;
     }
   }
 
-  async pendingSidecars(jobId: number, limit = 1000): Promise<PendingSidecar[]> {
+  async pendingSidecars(jobId: number, limit = 1000, paths?: readonly string[]): Promise<PendingSidecar[]> {
     await this.requireSettings(jobId);
     const rows = await this.sql.all<ItemRow>(
-      `SELECT * FROM batch_results WHERE job_id = ? AND sidecar = 'pending' AND outcome = 'captioned' ORDER BY ${PATH_ORDER} LIMIT ?`,
-      [jobId, limit],
+      `SELECT * FROM batch_results WHERE job_id = ? AND sidecar = 'pending' AND outcome = 'captioned' ${paths ? 'AND image_path = ANY(?)' : ''} ORDER BY ${PATH_ORDER} LIMIT ?`,
+      paths ? [jobId, [...paths], limit] : [jobId, limit],
     );
     return rows.map((row) => ({ item: toItem(row), writtenCaption: row.sidecar_caption }));
   }

@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL schema, numbered like the SQLite migrations (1 initial,
- * 2 evaluations, 3 tuning, 4 batch jobs, 5 tasks, 6 batch review) so both stores say the
+ * 2 evaluations, 3 tuning, 4 batch jobs, 5 tasks, 6 batch review, 7 batch shards) so both stores say the
  * same thing by "schema version N". The tables and columns are SQLite's,
  * in PostgreSQL's types: BIGINT identities and millisecond times, JSONB for
  * JSON, DOUBLE PRECISION for values.
@@ -269,6 +269,26 @@ export const pgMigrations: readonly PgMigration[] = [
       ALTER TABLE batch_results ADD COLUMN sidecar_caption TEXT;
       CREATE INDEX batch_results_by_confidence ON batch_results (job_id, confidence);
       CREATE INDEX batch_results_pending_sidecars ON batch_results (job_id) WHERE sidecar = 'pending';`,
+  },
+  {
+    version: 7,
+    name: 'batch-shards',
+    sql: `
+      CREATE TABLE batch_shards (
+        job_id        BIGINT  NOT NULL REFERENCES batch_jobs (id) ON DELETE CASCADE,
+        shard         INTEGER NOT NULL CHECK (shard >= 0),
+        task_id       BIGINT  REFERENCES tasks (id) ON DELETE SET NULL,
+        first_ordinal BIGINT  NOT NULL CHECK (first_ordinal >= 0),
+        size          INTEGER NOT NULL CHECK (size >= 0),
+        images        JSONB   NOT NULL,
+        PRIMARY KEY (job_id, shard)
+      );
+      CREATE INDEX batch_shards_by_task ON batch_shards (task_id);
+      ALTER TABLE batch_job_settings ADD COLUMN plan_listed BIGINT NOT NULL DEFAULT 0 CHECK (plan_listed >= 0);
+      ALTER TABLE batch_job_settings ADD COLUMN plan_ordinals BIGINT NOT NULL DEFAULT 0 CHECK (plan_ordinals >= 0);
+      ALTER TABLE batch_job_settings ADD COLUMN planned BOOLEAN NOT NULL DEFAULT FALSE;
+      ALTER TABLE batch_results ADD COLUMN ordinal BIGINT;
+      CREATE INDEX batch_results_by_ordinal ON batch_results (job_id, ordinal);`,
   },
 ];
 
