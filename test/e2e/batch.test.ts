@@ -45,6 +45,12 @@ describe('batch captioning in the browser', () => {
     await page.getByTestId('batch-preview').click();
     await page.getByTestId('preview-caption').first().waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('preview-caption').count()).toBe(6);
+    // Under the default policy (skip) the image with a caption file is passed over, as the job will, and shown marked.
+    expect(await page.getByTestId('preview-skipped').count()).toBe(1);
+    expect(await page.locator('[data-testid="batch-preview-item"][data-outcome="skipped"] .muted').textContent()).toBe('b.png');
+    expect(await page.getByTestId('batch-preview-summary').textContent()).toContain('1 passed over before them because a caption file exists');
+    // No folder picker in a browser: the path is typed, as a path on the server.
+    expect(await page.getByTestId('batch-choose-folder').count()).toBe(0);
     await expect
       .poll(async () => page.getByTestId('batch-preview-items').locator('img').first().evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 30_000 })
       .toBeGreaterThan(0);
