@@ -67,7 +67,8 @@ export async function prepareBatch(model: InferenceModel, images: readonly Pipel
     images.map((image) => image.path),
     { size: inputSize, fit, maxPixels, concurrency },
   );
-  const errors = new Map(decoded.errors.map((error) => [error.index, `${error.reason}: ${error.message}`]));
+  // The item already names its file, and the decoder's words name the reason: keep just those words.
+  const errors = new Map(decoded.errors.map((error) => [error.index, error.message.startsWith(`${error.file}: `) ? error.message.slice(error.file.length + 2) : error.message]));
   const ok = decoded.images.flatMap((pixels, index) => (pixels ? [index] : []));
   const stride = inputSize * inputSize * 3;
   const input = new Float32Array(ok.length * stride);
