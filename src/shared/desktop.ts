@@ -28,6 +28,12 @@ export interface DesktopApi {
   chooseFolder(request?: ChooseFolderRequest): Promise<string | null>;
 }
 
+/** A typed path the dialog may open in: absolute (POSIX or Windows), else none (the main process refuses relative ones). */
+export function dialogStart(typed: string): { defaultPath?: string } {
+  const path = typed.trim();
+  return path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path) || path.startsWith('\\\\') ? { defaultPath: path } : {};
+}
+
 /** The renderer-side object, from one invoke primitive (the preload passes ipcRenderer.invoke). */
 export function buildDesktopApi(invoke: (channel: string, request: unknown) => Promise<Envelope<unknown>>): DesktopApi {
   return {

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { MediaRoots } from '../../src/main/core/mediaRoots';
 import { registerDesktopIpc, type OpenDialogOptions } from '../../src/main/electron/desktop';
 import type { IpcInvokeEvent, IpcMainLike } from '../../src/main/electron/ipc';
-import { buildDesktopApi, desktopChannels } from '../../src/shared/desktop';
+import { buildDesktopApi, desktopChannels, dialogStart } from '../../src/shared/desktop';
 import { ApiError, type Envelope } from '../../src/shared/errors';
 import { tempDir } from '../helpers/datasetFixtures';
 
@@ -115,6 +115,13 @@ describe('desktop folder picker (IPC)', () => {
 });
 
 describe('desktop API in the renderer', () => {
+  it('opens the dialog where a typed absolute path points, and nowhere in particular otherwise', () => {
+    expect(dialogStart(' /data/photos ')).toEqual({ defaultPath: '/data/photos' });
+    expect(dialogStart('D:\\photos')).toEqual({ defaultPath: 'D:\\photos' });
+    expect(dialogStart('photos')).toEqual({});
+    expect(dialogStart('')).toEqual({});
+  });
+
   it('calls its channel and returns the folder, or throws the ApiError the main process answered', async () => {
     const calls: Array<[string, unknown]> = [];
     let answer: Envelope<unknown> = { ok: true, value: '/data/photos' };
