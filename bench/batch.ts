@@ -8,6 +8,10 @@
  *   features (batched beams);
  * - the whole engine pass (lazy folder listing, pipeline, per-batch reports)
  *   and its ratio to the slowest stage alone (the goal is at least 0.9);
+ * - for each, the CPU it used (process CPU time over wall time, every thread
+ *   counted) and CPU milliseconds per image, and what bounds the whole job:
+ *   the cores against the stages' CPU per image added up, and the encoder
+ *   and decoder taking turns on the JavaScript thread;
  * - peak RSS after 1,000 and after N images (default 10,000) of the whole
  *   pass, to show memory stays flat.
  *
@@ -16,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { listFolder } from '../src/main/lib/batch/listFolder';
@@ -37,6 +41,32 @@ function print(value: Record<string, unknown>): void {
 }
 
 const mb = (bytes: number) => Number((bytes / 1024 / 1024).toFixed(1));
+const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+
+/** Wall time and this process's CPU time (every thread: sharp's, libuv's, TensorFlow's) of one stage. */
+interface Timing {
+  seconds: number;
+  cpuSeconds: number;
+}
+
+async function timed(body: () => Promise<void> | void): Promise<Timing> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await body();
+  const used = process.cpuUsage(cpu);
+  return { seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
+}
+
+/** A stage's rate and what it costs the CPU: cores busy on average, CPU milliseconds per image. */
+function rates(images: number, timing: Timing) {
+  return {
+    imagesPerSecond: round(images / timing.seconds),
+    cpuCores: round(timing.cpuSeconds / timing.seconds, 2),
+    cpuMsPerImage: round((timing.cpuSeconds * 1000) / images, 2),
+  };
+}
+
+const loadAverage = () => round(os.loadavg()[0]!, 2);
 
 /** A folder of N distinct JPEG photos-sized images (640×480), written once; subfolders of 1,000. */
 async function writeImages(dir: string, count: number): Promise<void> {
@@ -75,60 +105,81 @@ export async function run(args: string[]): Promise<void> {
     for (let i = 0; i < images.length; i += batchSize) batches.push(images.slice(i, i + batchSize));
     const common = { backend: backend.name, batchSize, beam, stageImages };
 
+    const cores = os.availableParallelism();
+    print({ ...common, stage: 'machine', cores, loadAverage: loadAverage() });
+
     // Stage 1: decode and resize alone (warm-up batch first).
     await prepareBatch(model, batches[0]!);
-    let started = performance.now();
     const prepared: PreparedBatch[] = [];
-    for (const batch of batches) prepared.push(await prepareBatch(model, batch));
-    const decodeRate = images.length / ((performance.now() - started) / 1000);
-    print({ ...common, stage: 'decode+resize', imagesPerSecond: Number(decodeRate.toFixed(1)) });
+    const decodeTime = await timed(async () => {
+      for (const batch of batches) prepared.push(await prepareBatch(model, batch));
+    });
+    const decodeStage = rates(images.length, decodeTime);
+    print({ ...common, stage: 'decode+resize', ...decodeStage });
 
     // Stage 2: the encoder's forward pass alone, on prepared batches.
     disposeFeatures(encodeBatch(model, prepared[0]!.input, prepared[0]!.ok.length));
-    started = performance.now();
-    const features = prepared.map((batch) => {
-      const encoded = encodeBatch(model, batch.input, batch.ok.length);
-      // Read back so the time includes the computation, not just its scheduling.
-      (encoded.pooled ?? encoded.grid)!.dataSync();
-      return encoded;
+    const features: ReturnType<typeof encodeBatch>[] = [];
+    const encodeTime = await timed(() => {
+      for (const batch of prepared) {
+        const encoded = encodeBatch(model, batch.input, batch.ok.length);
+        // Read back so the time includes the computation, not just its scheduling.
+        (encoded.pooled ?? encoded.grid)!.dataSync();
+        features.push(encoded);
+      }
     });
-    const encodeRate = images.length / ((performance.now() - started) / 1000);
-    print({ ...common, stage: 'encoder', imagesPerSecond: Number(encodeRate.toFixed(1)) });
+    const encodeStage = rates(images.length, encodeTime);
+    print({ ...common, stage: 'encoder', ...encodeStage });
 
     // Stage 3: decoding from features alone.
     decodeFeatures(model, features[0]!, decodeOptions);
-    started = performance.now();
-    for (const encoded of features) decodeFeatures(model, encoded, decodeOptions);
-    const decodeFeaturesRate = images.length / ((performance.now() - started) / 1000);
-    print({ ...common, stage: 'decoding', imagesPerSecond: Number(decodeFeaturesRate.toFixed(1)) });
+    const decodingTime = await timed(() => {
+      for (const encoded of features) decodeFeatures(model, encoded, decodeOptions);
+    });
+    const decodingStage = rates(images.length, decodingTime);
+    print({ ...common, stage: 'decoding', ...decodingStage });
     features.forEach(disposeFeatures);
 
     // The whole engine pass over the same images, then over the whole folder for memory.
     const never = new AbortController().signal;
     const pass = async (limit: number, onReport?: (done: number) => void) => {
       let done = 0;
-      const t0 = performance.now();
-      await captionJob(model, decoding, { batchSize, input: { folder: root, recursive: true, include: [], exclude: [] }, images: null, done: [], skipExistingExt: null, limit }, {
-        signal: never,
-        report: (report) => {
-          done += report.items.length;
-          onReport?.(done);
-        },
+      const timing = await timed(async () => {
+        await captionJob(model, decoding, { batchSize, input: { folder: root, recursive: true, include: [], exclude: [] }, images: null, done: [], skipExistingExt: null, limit }, {
+          signal: never,
+          report: (report) => {
+            done += report.items.length;
+            onReport?.(done);
+          },
+        });
       });
-      return { done, seconds: (performance.now() - t0) / 1000 };
+      return { done, timing };
     };
     const whole = await pass(images.length);
-    const wholeRate = whole.done / whole.seconds;
-    const slowest = Math.min(decodeRate, encodeRate, decodeFeaturesRate);
+    const wholeStage = rates(whole.done, whole.timing);
+    const stages = [decodeStage, encodeStage, decodingStage];
+    const slowest = Math.min(...stages.map((stage) => stage.imagesPerSecond));
     // What a loop without overlap would reach: the stages' times per image added up.
-    const sequential = 1 / (1 / decodeRate + 1 / encodeRate + 1 / decodeFeaturesRate);
+    const sequential = 1 / stages.reduce((sum, stage) => sum + 1 / stage.imagesPerSecond, 0);
+    // What the CPUs allow at best when every stage runs at once: all cores busy, each image costing the stages' CPU time.
+    const cpuMsPerImage = stages.reduce((sum, stage) => sum + stage.cpuMsPerImage, 0);
+    const cpuBound = (cores * 1000) / cpuMsPerImage;
+    // TensorFlow's eager ops run on the calling thread, so the encoder and the decoder take turns on the
+    // JavaScript thread however the images are decoded: their times alone, added up, bound the whole job too.
+    const modelThreadBound = 1 / (1 / encodeStage.imagesPerSecond + 1 / decodingStage.imagesPerSecond);
+    const ceiling = Math.min(cpuBound, modelThreadBound);
     print({
       ...common,
       stage: 'whole job',
-      imagesPerSecond: Number(wholeRate.toFixed(1)),
-      slowestStageAlone: Number(slowest.toFixed(1)),
-      ratioToSlowestStage: Number((wholeRate / slowest).toFixed(3)),
-      loopWithoutOverlap: Number(sequential.toFixed(1)),
+      ...wholeStage,
+      slowestStageAlone: slowest,
+      ratioToSlowestStage: round(wholeStage.imagesPerSecond / slowest, 3),
+      loopWithoutOverlap: round(sequential),
+      stagesCpuMsPerImage: round(cpuMsPerImage, 2),
+      cpuBoundImagesPerSecond: round(cpuBound),
+      modelThreadBoundImagesPerSecond: round(modelThreadBound),
+      ceilingRatioToSlowestStage: round(ceiling / slowest, 3),
+      loadAverage: loadAverage(),
     });
 
     let peakAt1000 = 0;
@@ -142,10 +193,11 @@ export async function run(args: string[]): Promise<void> {
       stage: 'memory',
       backend: backend.name,
       images: memory.done,
-      imagesPerSecond: Number((memory.done / memory.seconds).toFixed(1)),
+      ...rates(memory.done, memory.timing),
       peakRssMbAt1000: mb(peakAt1000),
       [`peakRssMbAt${memory.done}`]: mb(peak),
       tensorsLeft: tf.memory().numTensors - tensorsBefore,
+      loadAverage: loadAverage(),
     });
   } finally {
     model.dispose();

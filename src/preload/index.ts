@@ -1,10 +1,11 @@
 /**
  * Exposes `window.api` and nothing else: one function per contract method and
- * one `onX` per event, built from the contract. No raw ipcRenderer reaches
- * the page.
+ * one `onX` per event, built from the contract, and `api.desktop` (the native
+ * folder picker, src/shared/desktop.ts). No raw ipcRenderer reaches the page.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { buildApi } from '../shared/apiClient';
+import { buildDesktopApi } from '../shared/desktop';
 import type { Envelope } from '../shared/errors';
 
 const api = buildApi({
@@ -23,4 +24,6 @@ const api = buildApi({
   },
 });
 
-contextBridge.exposeInMainWorld('api', api);
+const desktop = buildDesktopApi((channel, request) => ipcRenderer.invoke(channel, request) as Promise<Envelope<unknown>>);
+
+contextBridge.exposeInMainWorld('api', { ...api, desktop });

@@ -129,8 +129,11 @@ export interface BatchItemsPage {
 export interface BatchPreview {
   modelPath: string;
   decoding: DecodingSettings;
+  /** The images the job would caption first (captioned or failed), then the first ones the skip policy passed over (outcome `skipped`). */
   items: BatchItem[];
   counts: BatchCounts;
+  /** Of the previewed images, those whose caption file exists (the `overwrite` or `append` policy will change it). */
+  existingCaptionFiles: string[];
 }
 
 /** The final line of `captioner batch --json`. */

@@ -27,6 +27,8 @@ beforeAll(async () => {
   session = await startSession(run.dataDir);
 }, 300_000);
 
+const skippedCount = () => Object.keys(folder.existingSidecars).length;
+
 afterAll(async () => {
   await session?.close();
   cleanup?.();
@@ -45,6 +47,12 @@ describe('batch captioning in the browser', () => {
     await page.getByTestId('batch-preview').click();
     await page.getByTestId('preview-caption').first().waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('preview-caption').count()).toBe(6);
+    // Under the default policy (skip) the image with a caption file is passed over, as the job will, and shown marked.
+    expect(await page.getByTestId('preview-skipped').count()).toBe(1);
+    expect(await page.locator('[data-testid="batch-preview-item"][data-outcome="skipped"] .muted').textContent()).toBe('b.png');
+    expect(await page.getByTestId('batch-preview-summary').textContent()).toContain('1 image passed over because a caption file exists');
+    // No folder picker in a browser: the path is typed, as a path on the server.
+    expect(await page.getByTestId('batch-choose-folder').count()).toBe(0);
     await expect
       .poll(async () => page.getByTestId('batch-preview-items').locator('img').first().evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 30_000 })
       .toBeGreaterThan(0);
@@ -72,6 +80,22 @@ describe('batch captioning in the browser', () => {
     await first.getByTestId('batch-edit-save').click();
     await expect.poll(async () => first.getByTestId('batch-caption').textContent()).toBe('a photo reviewed in the browser');
     await screenshot(page, 'batch-edited');
+    // Escape leaves a caption as it was; Enter saves.
+    const second = page.getByTestId('batch-item').nth(1);
+    const secondCaption = (await second.getByTestId('batch-caption').textContent())!.trim();
+    await second.getByTestId('batch-caption').click();
+    await second.getByTestId('batch-edit-input').fill('not kept');
+    await second.getByTestId('batch-edit-input').press('Escape');
+    expect((await second.getByTestId('batch-caption').textContent())!.trim()).toBe(secondCaption);
+    await second.getByTestId('batch-caption').click();
+    await second.getByTestId('batch-edit-input').fill(secondCaption);
+    await second.getByTestId('batch-edit-input').press('Enter');
+    await second.getByTestId('batch-caption').waitFor();
+    // Select every image shown (skipped ones are not captioned again), then clear.
+    await page.getByTestId('batch-select-shown').click();
+    expect(await page.getByTestId('batch-recaption').textContent()).toContain(`Re-caption ${folder.readable.length + folder.corrupt.length - skippedCount()} selected`);
+    await page.getByTestId('batch-select-none').click();
+    expect(await page.getByTestId('batch-recaption').textContent()).toContain('Re-caption 0 selected');
 
     const sidecar = join(folder.root, path.replace(/\.[^.]+$/, '.txt'));
     expect(readFileSync(sidecar, 'utf8')).toBe(original);
@@ -99,7 +123,7 @@ describe('batch captioning in the browser', () => {
     // Failures, with their reasons.
     await page.getByTestId('batch-failures').check();
     await expect.poll(async () => page.getByTestId('batch-total').textContent()).toBe(`${folder.corrupt.length} images`);
-    expect(await page.getByTestId('batch-item-error').first().textContent()).toMatch(/corrupt|truncated|not-an-image/);
+    expect(await page.getByTestId('batch-item-error').first().textContent()).toMatch(/^(corrupt image data|truncated|not an image): /);
     await screenshot(page, 'batch-failures');
 
     // The jobs list shows it, completed, with its outputs.

@@ -140,7 +140,7 @@ describe('captioner batch', () => {
     const detail = JSON.parse(shown.stdout) as BatchJobSummary & { failures: { path: string; error: string }[] };
     expect(detail.status).toBe('completed');
     expect(detail.failures.map((failure) => failure.path).sort()).toEqual(folder.corrupt.map((path) => join(root, path)).sort());
-    for (const failure of detail.failures) expect(failure.error).toMatch(/corrupt|truncated|not-an-image/);
+    for (const failure of detail.failures) expect(failure.error).toMatch(/^(corrupt image data|truncated|not an image): /);
     const listed = await runCli(['batch', 'list', '--json', '--data-dir', run.dataDir]);
     expect(jsonLines<BatchJobSummary>(listed.stdout).map((job) => job.id)).toContain(final.jobId);
     const text = await runCli(['batch', 'show', String(final.jobId), '--data-dir', run.dataDir]);

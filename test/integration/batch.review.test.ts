@@ -53,8 +53,25 @@ describe('batch review through the API', () => {
       expect(preview.items).toHaveLength(3);
       expect(preview.decoding.strategy).toBe('greedy');
       expect(preview.items.filter((item) => item.outcome === 'captioned').every((item) => typeof item.caption === 'string' && item.confidence! <= 0)).toBe(true);
+      // Under the skip policy the preview shows what the job would caption: 'b.png' has a caption file, so it is
+      // passed over (listed as skipped) and the next image is captioned in its place.
+      const skipping = await cli.call('batch.preview', { input, model, decoding: { strategy: 'greedy' }, count: 3, sidecar: { ext: 'txt', existing: 'skip' } });
+      expect(skipping.items.map((item) => [item.relativePath, item.outcome])).toEqual([
+        ['a.jpg', 'captioned'],
+        ['broken.jpg', 'failed'],
+        ['c.webp', 'captioned'],
+        ['b.png', 'skipped'],
+      ]);
+      expect(skipping.items[3]!.error).toBe(`caption file exists: ${join(root, 'b.txt')}`);
+      expect(skipping.counts).toMatchObject({ captioned: 2, failed: 1, skippedExisting: 1 });
+      expect(skipping.existingCaptionFiles).toEqual([]);
+      // Under overwrite it is captioned, and marked as having a caption file the job will replace.
+      const overwriting = await cli.call('batch.preview', { input, model, decoding: { strategy: 'greedy' }, count: 3, sidecar: { existing: 'overwrite' } });
+      expect(overwriting.items.map((item) => item.relativePath)).toEqual(['a.jpg', 'b.png', 'broken.jpg']);
+      expect(overwriting.existingCaptionFiles).toEqual([join(root, 'b.png')]);
       // A preview creates no job and writes nothing.
       expect(await cli.call('batch.list', {})).toEqual([]);
+      expect(readFileSync(join(root, 'b.txt'), 'utf8')).toBe(folder.existingSidecars['b.png']);
 
       const reports: BatchProgress[] = [];
       let jobId = 0;

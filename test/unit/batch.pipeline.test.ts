@@ -3,7 +3,8 @@
  * model: the pipeline captions exactly what the plain loop (captionFiles)
  * does, records unreadable images, frees every tensor, and stops after the
  * batch in hand; a pass skips what is done, reports protected caption files
- * as skipped, counts what is not an image, and honours a limit.
+ * as skipped, counts what is not an image, and honours a limit (which
+ * images the skip policy passes over do not count toward).
  */
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
@@ -75,6 +76,9 @@ describe('captionPipeline', () => {
     for (const result of results) {
       if (result.error) {
         expect(result.caption).toBeNull();
+        // The reason in the decoder's words; the item names the file already.
+        expect(result.error).toMatch(/^(corrupt image data|truncated|not an image): /);
+        expect(result.error).not.toContain(folder.root);
         continue;
       }
       expect(result.caption).toEqual(expect.any(String));
@@ -126,6 +130,17 @@ describe('captionJob (one engine pass)', () => {
     expect(resumed.items.map((item) => item.path).sort()).toEqual(images.slice(5).map((image) => image.path).sort());
     const preview = await pass({ limit: 3 });
     expect(preview.items.map((item) => item.path)).toEqual(images.slice(0, 3).map((image) => image.path));
+  });
+
+  it('counts toward a limit only the images it captions: a preview under the skip policy passes over protected ones', async () => {
+    const protectedPaths = new Set(Object.keys(folder.existingSidecars));
+    const { items, outcome } = await pass({ skipExistingExt: '.txt', limit: 3 });
+    const captionedOrFailed = items.filter((item) => item.outcome !== 'skipped');
+    // 'b.png' comes second in name order and has a caption file: the preview captions the next one instead.
+    expect(captionedOrFailed.map((item) => item.relativePath)).toEqual(images.filter((image) => !protectedPaths.has(image.relativePath)).slice(0, 3).map((image) => image.relativePath));
+    expect(items.filter((item) => item.outcome === 'skipped').map((item) => item.relativePath)).toEqual(['b.png']);
+    expect(outcome).toMatchObject({ skipped: 1, captioned: captionedOrFailed.filter((item) => item.outcome === 'captioned').length });
+    expect(captionedOrFailed.some((item) => item.relativePath === 'b.png')).toBe(false);
   });
 
   it('captions exactly the images given (re-captioning a selection)', async () => {

@@ -24,6 +24,7 @@ import type {
   BatchOutputPaths,
   BatchPreview,
   BatchProgress,
+  SidecarOptions,
 } from '../../shared/batchTypes';
 import { ApiError } from '../../shared/errors';
 import { isFinalTaskState } from '../../shared/taskTypes';
@@ -35,7 +36,7 @@ import type { MediaRoots } from '../core/mediaRoots';
 import type { EngineSupervisor } from '../engine/supervisor';
 import { globToRegExp } from '../lib/batch/glob';
 import { writeOutputFile, finalCaption, type OutputFormat } from '../lib/batch/outputs';
-import { normalizeSidecarExt, writeSidecar } from '../lib/batch/sidecar';
+import { normalizeSidecarExt, sidecarPath, writeSidecar } from '../lib/batch/sidecar';
 import type { CaptionJobReport } from '../ml/batch/captionJob';
 import { relativeImagePath } from '../lib/batch/listFolder';
 import type { ExperimentStore } from '../store';
@@ -498,19 +499,39 @@ export class BatchService {
 
   // ─── previews, lists and deletion ──────────────────────────────────────────
 
-  /** Captions the first few images of a selection without creating a job. */
-  async preview(request: { input: BatchInput; model: BatchModelChoice; decoding: Partial<DecodingSettings>; count: number }): Promise<BatchPreview> {
+  /**
+   * Captions the first few images a job with these settings would caption,
+   * without creating it: under the `skip` policy, images with a caption file
+   * are passed over as the job passes over them, and the first of them are
+   * listed as skipped.
+   */
+  async preview(request: { input: BatchInput; model: BatchModelChoice; decoding: Partial<DecodingSettings>; count: number; sidecar: SidecarOptions | null }): Promise<BatchPreview> {
     const input = checkInput(request.input);
+    const sidecar = request.sidecar ? checkSidecar(request.sidecar, 'sidecar') : null;
     const model = await resolveBatchModel(this.deps, request.model);
     this.deps.mediaRoots.add(input.folder);
     const items: BatchItem[] = [];
+    const skipped: BatchItem[] = [];
     const counts: BatchCounts = { total: null, captioned: 0, skippedExisting: 0, failed: 0, ignored: 0, excluded: 0 };
     const outcome = await this.deps.engine.call(
       'batch.caption',
-      { model: model.source, dataDir: this.deps.dataDir, decoding: request.decoding, batchSize: Math.min(16, request.count), input, images: null, done: [], skipExistingExt: null, limit: request.count },
+      {
+        model: model.source,
+        dataDir: this.deps.dataDir,
+        decoding: request.decoding,
+        batchSize: Math.min(16, request.count),
+        input,
+        images: null,
+        done: [],
+        skipExistingExt: sidecar?.existing === 'skip' ? sidecar.ext : null,
+        limit: request.count,
+      },
       {
         onEvent: (report) => {
-          items.push(...report.items.map((item) => ({ ...item, editedCaption: null })));
+          for (const item of report.items) {
+            if (item.outcome !== 'skipped') items.push({ ...item, editedCaption: null });
+            else if (skipped.length < request.count) skipped.push({ ...item, editedCaption: null });
+          }
           counts.ignored += report.ignored;
           counts.excluded += report.excluded;
         },
@@ -518,7 +539,9 @@ export class BatchService {
     );
     counts.captioned = outcome.captioned;
     counts.failed = outcome.failed;
-    return { modelPath: model.path, decoding: outcome.decoding, items, counts };
+    counts.skippedExisting = outcome.skipped;
+    const existingCaptionFiles = sidecar && sidecar.existing !== 'skip' ? items.filter((item) => existsSync(sidecarPath(item.path, sidecar.ext))).map((item) => item.path) : [];
+    return { modelPath: model.path, decoding: outcome.decoding, items: [...items, ...skipped], counts, existingCaptionFiles };
   }
 
   async list(): Promise<BatchJobSummary[]> {
@@ -603,19 +626,19 @@ function checkOutputPath(field: string, path: string | null): string | null {
   return path;
 }
 
+function checkSidecar(sidecar: SidecarOptions, field: string): SidecarOptions {
+  try {
+    return { ...sidecar, ext: normalizeSidecarExt(sidecar.ext) };
+  } catch (error) {
+    throw new ApiError('invalid_request', `${field}.ext: ${(error as Error).message}`);
+  }
+}
+
 function checkOptions(options: BatchJobOptions): BatchJobOptions {
   const input = checkInput(options.input);
   const { outputs } = options;
-  let sidecar = outputs.sidecar;
-  if (sidecar) {
-    try {
-      sidecar = { ...sidecar, ext: normalizeSidecarExt(sidecar.ext) };
-    } catch (error) {
-      throw new ApiError('invalid_request', `outputs.sidecar.ext: ${(error as Error).message}`);
-    }
-  }
   const checked: BatchOutputs = {
-    sidecar,
+    sidecar: outputs.sidecar ? checkSidecar(outputs.sidecar, 'outputs.sidecar') : null,
     csv: checkOutputPath('csv', outputs.csv),
     jsonl: checkOutputPath('jsonl', outputs.jsonl),
     coco: checkOutputPath('coco', outputs.coco),

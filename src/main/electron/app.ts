@@ -1,6 +1,6 @@
 /**
- * The desktop app: one hardened window, the media protocol, IPC, and the
- * engine as a utilityProcess. Everything else is the shared workbench.
+ * The desktop app: one hardened window, the media protocol, IPC (the API
+ * and the native folder picker), and the engine as a utilityProcess. Everything else is the shared workbench.
  */
 import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell, utilityProcess } from 'electron';
 import { join } from 'node:path';
@@ -9,7 +9,8 @@ import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { readMedia } from '../core/media';
 import { appRoot, engineEntry } from '../core/paths';
 import { createWorkbench, type Workbench } from '../workbench';
-import { registerIpc } from './ipc';
+import { registerDesktopIpc } from './desktop';
+import { registerIpc, type IpcInvokeEvent } from './ipc';
 import { isAllowedNavigation, MEDIA_SCHEME, parseMediaUrl, secureWebPreferences } from './security';
 import { utilitySpawner } from './utilityChannel';
 
@@ -78,14 +79,19 @@ async function start(): Promise<void> {
   });
 
   mainWindow = createWindow();
+  const isTrustedSender = (event: IpcInvokeEvent) =>
+    mainWindow !== null && event.sender.id === mainWindow.webContents.id && isAllowedNavigation(event.senderFrame?.url ?? '', appUrl());
   registerIpc(ipcMain, {
     handlers: current.handlers,
     bus: current.services.bus,
-    isTrustedSender: (event) =>
-      mainWindow !== null &&
-      event.sender.id === mainWindow.webContents.id &&
-      isAllowedNavigation(event.senderFrame?.url ?? '', appUrl()),
+    isTrustedSender,
     eventTarget: () => mainWindow?.webContents ?? null,
+  });
+  registerDesktopIpc(ipcMain, {
+    isTrustedSender,
+    // Modal to the workbench window, so the dialog cannot end up behind it.
+    showOpenDialog: (options) => (mainWindow ? dialog.showOpenDialog(mainWindow, options) : dialog.showOpenDialog(options)),
+    grantAccess: (folder) => current.services.mediaRoots.add(folder),
   });
   void current.services.engine.start().catch((error: unknown) => {
     current.services.logger.error(`Engine failed to start: ${(error as Error).message}`);

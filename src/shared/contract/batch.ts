@@ -97,9 +97,11 @@ export const batchMethods = {
         model: batchModelChoice,
         decoding: decodingSettings,
         count: z.number().int().min(1).max(64).default(6),
+        /** The job's caption-file options: under `skip`, images with a caption file are passed over (and listed as skipped), as the job would. */
+        sidecar: sidecarOptions.nullable().default(null),
       })
       .strict(),
-    'Caption the first few images of a folder with a model before starting a job.',
+    'Caption the first few images of a folder that a job would caption (the skip policy passes over images with a caption file) before starting it.',
   ),
   'batch.delete': returns<{ deleted: true }>()(z.object({ jobId }).strict(), 'Delete a batch job and its stored results; the files it wrote stay.'),
 } as const;

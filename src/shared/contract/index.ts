@@ -19,6 +19,7 @@
  * - Metric keys follow src/shared/metricKeys.ts from RunConfig to the store,
  *   the events and the UI.
  */
+import type { DesktopApi } from '../desktop';
 import type { EventSpec, MethodSpec } from './spec';
 import { systemEvents, systemMethods } from './system';
 import { taskEvents, taskMethods } from './tasks';
@@ -102,6 +103,8 @@ export type Api = ApiMethods &
     /** A URL the renderer can put in `<img src>` for a local file under an opened root. */
     mediaUrl(path: string, options?: { thumb?: number }): string;
     readonly transport: 'ipc' | 'websocket';
+    /** Native dialogs: only in the desktop app (the preload adds it); absent in a browser. */
+    readonly desktop?: DesktopApi;
   };
 
 /** `system.log` → `onSystemLog`. */

@@ -26,7 +26,11 @@ export interface CaptionJobParams {
   done: string[];
   /** The `skip` policy's caption-file extension: such images are reported as skipped, not captioned. */
   skipExistingExt: string | null;
-  /** Stop after this many images are reported (0 = all): previews. */
+  /**
+   * Stop after this many images are captioned or failed (0 = all):
+   * previews. Images the `skip` policy passes over are reported but do not
+   * count, so a preview shows the images the job would caption.
+   */
   limit: number;
 }
 
@@ -127,7 +131,6 @@ export async function captionJob(
         admitted += 1;
         pendingSkipped.push(failedItem(entry, `unreadable folder: ${entry.reason}`));
       } else if (!done.has(entry.path)) {
-        admitted += 1;
         if (params.skipExistingExt !== null && skippedForExisting(entry.path, { ext: params.skipExistingExt, existing: 'skip' })) {
           pendingSkipped.push({
             path: entry.path,
@@ -139,6 +142,7 @@ export async function captionJob(
             error: `caption file exists: ${sidecarPath(entry.path, params.skipExistingExt)}`,
           });
         } else {
+          admitted += 1;
           yield { path: entry.path, relativePath: entry.relativePath };
         }
       }

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DecodingSettings } from '../../../shared/inferenceTypes';
-import { decodeImages, defaultConcurrency } from '../../lib/data/images/loader';
+import { decodeImages } from '../../lib/data/images/loader';
 import { normalizePixels } from '../../lib/data/images/normalize';
 import type { InferenceModel } from '../captioning/model';
 import { toDecodeOptions } from '../captioning/decoding';
@@ -46,7 +46,12 @@ export interface PipelineOptions {
   batchSize: number;
   /** Batches decoded ahead of the model (default 2). */
   prefetch?: number;
-  /** Images sharp decodes at once per batch (default: the number of cores). */
+  /**
+   * Images of a batch handed to sharp at once (default: the whole batch).
+   * libuv's thread pool bounds how many really decode in parallel; queuing
+   * them all lets the pool work through the batch while the model holds the
+   * JavaScript thread, instead of waiting for it to start the next image.
+   */
   concurrency?: number;
   signal?: AbortSignal;
 }
@@ -56,13 +61,14 @@ export function confidenceOf(caption: Pick<DecodedCaption, 'logProb' | 'tokenLog
 }
 
 /** Stage 1: decode and resize (sharp, concurrent), then normalize into one float array. */
-export async function prepareBatch(model: InferenceModel, images: readonly PipelineImage[], concurrency = defaultConcurrency()): Promise<PreparedBatch> {
+export async function prepareBatch(model: InferenceModel, images: readonly PipelineImage[], concurrency = images.length): Promise<PreparedBatch> {
   const { inputSize, fit, normalization, maxPixels } = model.preprocessing;
   const decoded = await decodeImages(
     images.map((image) => image.path),
     { size: inputSize, fit, maxPixels, concurrency },
   );
-  const errors = new Map(decoded.errors.map((error) => [error.index, `${error.reason}: ${error.message}`]));
+  // The item already names its file, and the decoder's words name the reason: keep just those words.
+  const errors = new Map(decoded.errors.map((error) => [error.index, error.message.startsWith(`${error.file}: `) ? error.message.slice(error.file.length + 2) : error.message]));
   const ok = decoded.images.flatMap((pixels, index) => (pixels ? [index] : []));
   const stride = inputSize * inputSize * 3;
   const input = new Float32Array(ok.length * stride);
@@ -140,7 +146,7 @@ export async function* captionPipeline(
 ): AsyncGenerator<PipelineCaption[]> {
   const decodeOptions = toDecodeOptions(settings);
   const prefetch = Math.max(1, options.prefetch ?? 2);
-  const concurrency = options.concurrency ?? defaultConcurrency();
+  const concurrency = options.concurrency ?? Math.max(1, options.batchSize);
   const batches = inBatches(source, Math.max(1, options.batchSize))[Symbol.asyncIterator]();
   const inflight: Promise<PreparedBatch>[] = [];
   let exhausted = false;

@@ -69,14 +69,28 @@ function failureText(reason: DecodeFailure, message: string, maxPixels: number):
   }
 }
 
+/**
+ * Why a file could not be decoded, for the cases sharp names poorly (a
+ * missing file, an empty one); null when the file is there and not empty.
+ * Looked at only after a failure, so a good image costs one trip to libuv's
+ * thread pool, not two (a batch keeps all its images queued there while the
+ * model holds the JavaScript thread, and a stat first would wait on it).
+ */
+async function missingOrEmpty(file: string, name: string): Promise<ImageDecodeError | null> {
+  const size = await stat(file).then((s) => s.size, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : -1));
+  if (size === null) return new ImageDecodeError(name, 'not-found', 'file not found');
+  if (size === 0) return new ImageDecodeError(name, 'not-an-image', 'empty file (0 bytes)');
+  return null;
+}
+
 /** Decodes, orients, converts to sRGB and resizes one image. `label` names it in errors when `input` is a buffer. */
 export async function decodeImage(input: string | Buffer, options: DecodeOptions = DEFAULT_DECODE_OPTIONS, label?: string): Promise<DecodedImage> {
   const name = label ?? (typeof input === 'string' ? input : '(buffer)');
-  // sharp calls an empty file an "unsupported image format": say what it is.
-  const size = typeof input === 'string' ? await stat(input).then((s) => s.size, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : -1)) : input.length;
-  if (size === null) throw new ImageDecodeError(name, 'not-found', 'file not found');
-  if (size === 0) throw new ImageDecodeError(name, 'not-an-image', 'empty file (0 bytes)');
+  // sharp calls an empty input an "unsupported image format": say what it is.
+  if (typeof input !== 'string' && input.length === 0) throw new ImageDecodeError(name, 'not-an-image', 'empty file (0 bytes)');
   try {
+    // sharp applies the steps in its own fixed order (shrink-on-load first for JPEG and WebP); flatten,
+    // the sRGB conversion and removeAlpha cost nothing on an opaque sRGB image.
     const { data, info } = await sharp(input, { limitInputPixels: options.maxPixels, failOn: 'truncated', animated: false, pages: 1 })
       .rotate()
       .flatten({ background: '#ffffff' })
@@ -91,6 +105,8 @@ export async function decodeImage(input: string | Buffer, options: DecodeOptions
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), size: options.size };
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
+    const named = typeof input === 'string' ? await missingOrEmpty(input, name) : null;
+    if (named) throw named;
     const message = (error as Error).message;
     const reason = classify(message);
     throw new ImageDecodeError(name, reason, failureText(reason, message, options.maxPixels));
