@@ -3,9 +3,9 @@
  * page's curves): linear x with its label, linear or log y, the theme's
  * colours, and y labels thinned on log axes so they stay readable.
  */
-import { AXIS_COLOR, GRID_COLOR, tickText } from './plotScale';
+import { AXIS_COLOR, GRID_COLOR, tickText } from './chartTheme';
 
-export const LEGEND_COLOR = '#e6e8ee';
+export { LEGEND_COLOR } from './chartTheme';
 
 /**
  * A log axis over a decade or more labels 1, 2 and 5 of each decade; a

@@ -9,8 +9,7 @@ export interface Scale {
   domain: [number, number];
 }
 
-const plain = new Intl.NumberFormat(undefined, { maximumSignificantDigits: 3 });
-export const tickText = (value: number): string => (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5) ? value.toExponential(1) : plain.format(value));
+export { AXIS_COLOR, GRID_COLOR, tickText } from './chartTheme';
 
 /** Finite values only; a log scale keeps the positive ones. */
 export function extent(values: readonly number[], log = false): [number, number] {
@@ -80,5 +79,3 @@ export function prepareCanvas(canvas: HTMLCanvasElement, width: number, height: 
   return ctx;
 }
 
-export const AXIS_COLOR = '#9aa3b2';
-export const GRID_COLOR = '#2a2f3a';
