@@ -115,19 +115,37 @@ export class PgBatchReviewStore implements BatchReviewStore {
     await this.requireSettings(jobId);
     items.forEach((item, index) => requireText(item.path, `items[${index}].path`, 4096));
     const now = this.context.clock();
+    // One row per path: the last item given for a path wins, as with one upsert each.
+    const latest = new Map<string, BatchItemInput>();
+    for (const item of items) latest.set(item.path, item);
+    const unique = [...latest.values()];
     await this.context.db.transaction(async (sql) => {
-      for (const item of items) {
-        const sidecar = passed.sidecarPending && item.outcome === 'captioned' ? 'pending' : 'none';
+      if (unique.length > 0) {
+        // One statement per batch, however many images: a worker far from the database pays one round trip.
         await sql.run(
           `INSERT INTO batch_results (job_id, image_path, relative_path, outcome, caption, score, confidence, error, sidecar, edited_caption, ordinal, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
+           SELECT ?::bigint, r.path, r.relative_path, r.outcome, r.caption, r.score, r.confidence, r.error, r.sidecar, NULL, r.ordinal, ?::bigint
+             FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::double precision[], ?::double precision[], ?::text[], ?::text[], ?::bigint[])
+               AS r(path, relative_path, outcome, caption, score, confidence, error, sidecar, ordinal)
            ON CONFLICT (job_id, image_path) DO UPDATE SET relative_path = excluded.relative_path, outcome = excluded.outcome,
              ordinal = COALESCE(excluded.ordinal, batch_results.ordinal),
              caption = excluded.caption, score = excluded.score, confidence = excluded.confidence, error = excluded.error,
              sidecar = CASE WHEN excluded.outcome <> 'captioned' THEN batch_results.sidecar
                WHEN excluded.sidecar = 'pending' OR batch_results.sidecar = 'written' THEN 'pending' ELSE excluded.sidecar END,
              edited_caption = NULL, created_at = excluded.created_at`,
-          [jobId, item.path, item.relativePath, item.outcome, item.caption, finite(item.logProb), finite(item.confidence), item.error, sidecar, item.ordinal ?? null, now],
+          [
+            jobId,
+            now,
+            unique.map((item) => item.path),
+            unique.map((item) => item.relativePath),
+            unique.map((item) => item.outcome),
+            unique.map((item) => item.caption),
+            unique.map((item) => finite(item.logProb)),
+            unique.map((item) => finite(item.confidence)),
+            unique.map((item) => item.error),
+            unique.map((item) => (passed.sidecarPending && item.outcome === 'captioned' ? 'pending' : 'none')),
+            unique.map((item) => item.ordinal ?? null),
+          ],
         );
       }
       if (passed.ignored || passed.excluded) {
