@@ -98,7 +98,7 @@ export class SqliteBatchJobStore implements BatchJobStore {
         .pluck()
         .get(input.inputPath, input.modelPath, input.runId ?? null, decoding, input.total, this.context.clock()) as number;
       const taskId = this.tasks.insertSync(
-        { kind: 'batch', title: `Captioning ${input.inputPath}`, params: input.taskParams ?? { jobId: id }, subject: { type: 'batchJob', id } },
+        { kind: 'batch', title: `Captioning ${input.inputPath}`, params: input.taskParams ?? { jobId: id }, subject: { type: 'batchJob', id }, placement: input.placement ?? 'any' },
         changes,
       );
       this.db.prepare('UPDATE batch_jobs SET task_id = ? WHERE id = ?').run(taskId, id);

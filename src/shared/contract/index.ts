@@ -31,6 +31,7 @@ import { batchEvents, batchMethods } from './batch';
 import { compareMethods } from './compare';
 import { playgroundMethods } from './playground';
 import { galleryMethods } from './gallery';
+import { storeMethods } from './store';
 import type { z } from 'zod';
 
 export type { EventSpec, MethodSpec } from './spec';
@@ -49,6 +50,7 @@ export const methods = {
   ...compareMethods,
   ...playgroundMethods,
   ...galleryMethods,
+  ...storeMethods,
 } as const;
 
 export const events = {

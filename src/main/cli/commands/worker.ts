@@ -2,6 +2,7 @@
  * `captioner worker`: a process that runs queued work for a shared store.
  * It opens a workbench whose task runtime claims any queued task of the
  * kinds it runs (`scope: 'queue'`; claims are exclusive across machines),
+ * including the work a user queued for the workers only (placement `workers`),
  * runs each in its own engine, heartbeats, and polls for work other
  * processes queue. Ctrl-C (or SIGTERM) stops claiming and stops the running
  * tasks after their current step: they save and end as stopped, so they can
@@ -101,6 +102,8 @@ export const workerCommand: Command = {
         tasks: {
           owner,
           scope: 'queue',
+          // Work queued for the workers only, and work anyone may run.
+          placements: ['any', 'workers'],
           ...(kinds ? { kinds } : {}),
           lanes: { compute: concurrency },
           heartbeatMs,

@@ -97,7 +97,7 @@ export class PgBatchJobStore implements BatchJobStore {
       )) as number;
       const taskId = await this.tasks.insertIn(
         sql,
-        { kind: 'batch', title: `Captioning ${input.inputPath}`, params: input.taskParams ?? { jobId: id }, subject: { type: 'batchJob', id } },
+        { kind: 'batch', title: `Captioning ${input.inputPath}`, params: input.taskParams ?? { jobId: id }, subject: { type: 'batchJob', id }, placement: input.placement ?? 'any' },
         changes,
       );
       await sql.run('UPDATE batch_jobs SET task_id = ? WHERE id = ?', [taskId, id]);

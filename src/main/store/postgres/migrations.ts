@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL schema, numbered like the SQLite migrations (1 initial,
- * 2 evaluations, 3 tuning, 4 batch jobs, 5 tasks, 6 batch review) so both stores say the
+ * 2 evaluations, 3 tuning, 4 batch jobs, 5 tasks, 6 batch review, 7 task placement) so both stores say the
  * same thing by "schema version N". The tables and columns are SQLite's,
  * in PostgreSQL's types: BIGINT identities and millisecond times, JSONB for
  * JSON, DOUBLE PRECISION for values.
@@ -269,6 +269,12 @@ export const pgMigrations: readonly PgMigration[] = [
       ALTER TABLE batch_results ADD COLUMN sidecar_caption TEXT;
       CREATE INDEX batch_results_by_confidence ON batch_results (job_id, confidence);
       CREATE INDEX batch_results_pending_sidecars ON batch_results (job_id) WHERE sidecar = 'pending';`,
+  },
+  {
+    // Who may claim a queued task: anyone, or `captioner worker` processes only.
+    version: 7,
+    name: 'task-placement',
+    sql: `ALTER TABLE tasks ADD COLUMN placement TEXT NOT NULL DEFAULT 'any' CHECK (placement IN ('any', 'workers'));`,
   },
 ];
 
