@@ -74,6 +74,7 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   const storeChoice: StoreChoice =
     options.storeChoice ?? (typeof options.store === 'object' && options.store !== null ? { spec: options.store, source: 'flag' } : resolveStoreChoice(options.store));
   const store = openWorkbenchStore(dataDir, bus, logger, storeChoice.spec);
+  if (options.appSettings?.error) logger.warn(`The store setting could not be read, so the embedded SQLite store is used: ${options.appSettings.error}`);
   const tasks = new TaskRuntime({ tasks: store.tasks, bus, logger }, options.tasks);
   const training = new TrainingService({ dataDir, store, engine, tasks, bus, logger });
   const datasets = new DatasetService({ dataDir, store, files: datasetProcess, tasks, mediaRoots, logger });

@@ -10,6 +10,7 @@ import { readMedia } from '../core/media';
 import { appRoot, engineEntry } from '../core/paths';
 import { createWorkbench, type Workbench } from '../workbench';
 import { registerIpc } from './ipc';
+import { desktopStore } from './storeSetting';
 import { isAllowedNavigation, MEDIA_SCHEME, parseMediaUrl, secureWebPreferences } from './security';
 import { utilitySpawner } from './utilityChannel';
 
@@ -54,6 +55,7 @@ async function start(): Promise<void> {
   await app.whenReady();
   const current = createWorkbench({
     defaultDataDir: join(app.getPath('userData'), 'workbench'),
+    ...desktopStore(app),
     spawnEngine: utilitySpawner(() =>
       utilityProcess.fork(engineEntry('engine').entry, [], { serviceName: 'Captioning engine', stdio: 'inherit' }),
     ),
