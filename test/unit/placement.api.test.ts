@@ -6,6 +6,7 @@
  * say which store is in use and which processes worked on it.
  */
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../src/main/api/handlers';
@@ -96,7 +97,14 @@ describe('placement through the API', () => {
   });
 
   it('says which store is in use, refuses to save a store setting outside the desktop app, and lists the processes seen', async () => {
-    expect(await call('store.info', {})).toEqual({ kind: 'sqlite', description: 'SQLite (in the data directory)', shared: false, source: 'flag', settings: null });
+    expect(await call('store.info', {})).toEqual({
+      kind: 'sqlite',
+      description: 'SQLite (in the data directory)',
+      shared: false,
+      source: 'flag',
+      self: { host: hostname(), pid: process.pid, worker: 'workbench' },
+      settings: null,
+    });
     const refused = await call('store.configure', { store: 'sqlite' }).catch((e: unknown) => e as ApiError);
     expect((refused as ApiError).code).toBe('forbidden');
     expect((refused as ApiError).message).toMatch(/--store URL or CAPTIONER_STORE/);

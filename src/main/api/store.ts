@@ -39,7 +39,7 @@ export function storeInfo(services: Services, env: NodeJS.ProcessEnv = process.e
       error: settings.error,
     };
   }
-  return { kind: spec.kind, description: describeStore(spec), shared: spec.kind === 'postgres', source, settings: saved };
+  return { kind: spec.kind, description: describeStore(spec), shared: spec.kind === 'postgres', source, self: services.tasks.owner, settings: saved };
 }
 
 export function storeHandlers(services: Services): HandlersFor<'store.'> {

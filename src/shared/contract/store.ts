@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PLACEMENT_CHOICES } from '../placement';
-import type { TaskKind } from '../taskTypes';
+import type { TaskKind, TaskOwner } from '../taskTypes';
 import { none, returns } from './spec';
 
 // ─── the experiment store: which one, who shares it, where work runs ─────────
@@ -19,6 +19,8 @@ export interface StoreInfo {
   shared: boolean;
   /** `--store`, `CAPTIONER_STORE`, the desktop app's settings, or the default (SQLite). */
   source: StoreSource;
+  /** This workbench's process, as it appears as a task owner. */
+  self: TaskOwner;
   /** The desktop app's store setting; null in serve mode and the CLI (use --store or CAPTIONER_STORE there). */
   settings: {
     /** The settings file (under the app's user data folder). */
