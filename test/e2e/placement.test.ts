@@ -58,7 +58,7 @@ describe('queueing work for the workers', () => {
     await page.getByTestId('jobs-button').click();
     const row = page.getByTestId('job-row').filter({ hasText: `Training run ${runId}` });
     await row.waitFor({ timeout: 30_000 });
-    expect(await row.getByTestId('job-placement').textContent()).toBe('waiting for a worker');
+    expect(await row.getByTestId('job-placement').textContent()).toBe('queued for the workers only');
     expect(await row.getByTestId('task-progress').textContent()).toContain('waiting for a worker');
     await screenshot(page, 'jobs-waiting-for-worker');
 
@@ -72,6 +72,8 @@ describe('queueing work for the workers', () => {
     } finally {
       await store.close();
     }
+    await page.keyboard.press('Escape');
+    await page.getByTestId('jobs-drawer').waitFor({ state: 'detached' });
   });
 
   it('offers Run on in the new study form too', async () => {
