@@ -8,6 +8,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../src/main/api/handlers';
+import { storeInfo } from '../../src/main/api/store';
 import { readAppSettings, saveStoreSetting } from '../../src/main/core/appSettings';
 import { desktopStore } from '../../src/main/electron/storeSetting';
 import { createWorkbench, type Workbench } from '../../src/main/workbench';
@@ -29,7 +30,7 @@ describe('the desktop app’s store choice', () => {
   it('opens the embedded SQLite store when nothing is saved', () => {
     expect(desktopStore(fakeApp(), {})).toEqual({
       storeChoice: { spec: { kind: 'sqlite' }, source: 'default' },
-      appSettings: { file: settingsFile(), saved: null, error: null },
+      appSettings: { file: settingsFile(), saved: null, error: null, overriddenByEnv: false },
     });
   });
 
@@ -39,7 +40,9 @@ describe('the desktop app’s store choice', () => {
       spec: { kind: 'postgres', url: 'postgres://lab:secret@db:5432/captioner', schema: 'lab_a' },
       source: 'settings',
     });
-    expect(desktopStore(fakeApp(), { CAPTIONER_STORE: 'sqlite' }).storeChoice).toEqual({ spec: { kind: 'sqlite' }, source: 'env' });
+    const overridden = desktopStore(fakeApp(), { CAPTIONER_STORE: 'sqlite' });
+    expect(overridden.storeChoice).toEqual({ spec: { kind: 'sqlite' }, source: 'env' });
+    expect(overridden.appSettings).toMatchObject({ saved: 'postgres://lab:secret@db:5432/captioner?schema=lab_a', overriddenByEnv: true });
   });
 
   it('starts on SQLite with the reason when the settings file is broken, naming the file and field', () => {
@@ -63,6 +66,23 @@ describe('the desktop app’s store choice', () => {
     expect(saveStoreSetting(settingsFile(), 'sqlite')).toEqual({});
     expect(readAppSettings(settingsFile())).toEqual({});
     expect(JSON.parse(readFileSync(settingsFile(), 'utf8'))).toEqual({ theme: 'dark' });
+  });
+});
+
+describe('store.info', () => {
+  it('says when CAPTIONER_STORE wins over the saved setting, which then needs no restart to matter', () => {
+    writeFileSync(settingsFile(), JSON.stringify({ store: 'postgres://lab:secret@db:5432/captioner' }));
+    const chosen = desktopStore(fakeApp(), { CAPTIONER_STORE: 'postgres://ops:pw@other:5432/x' });
+    const owner = { host: 'desk', pid: 1, worker: 'workbench' };
+    const info = storeInfo({ ...chosen, tasks: { owner } } as never);
+    expect(info).toEqual({
+      kind: 'postgres',
+      description: 'PostgreSQL postgres://ops:***@other:5432/x',
+      shared: true,
+      source: 'env',
+      self: owner,
+      settings: { file: settingsFile(), saved: 'postgres://lab:***@db:5432/captioner', restartNeeded: false, overriddenByEnv: true, error: null },
+    });
   });
 });
 

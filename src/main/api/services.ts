@@ -21,6 +21,8 @@ export interface AppSettingsState {
   saved: string | null;
   /** Why the file could not be read, naming the file and field; null when it could. */
   error: string | null;
+  /** CAPTIONER_STORE was set at start, so it chose the store instead of the setting. */
+  overriddenByEnv: boolean;
 }
 
 export interface Services {

@@ -8,7 +8,7 @@ import type { StoreInfo } from '../../shared/contract/store';
 import { ApiError } from '../../shared/errors';
 import type { TaskRecord } from '../../shared/taskTypes';
 import { saveStoreSetting } from '../core/appSettings';
-import { describeStore, maskStoreValue, parseStoreSpec, STORE_ENV, type StoreSpec } from '../store/openStore';
+import { describeStore, maskStoreValue, parseStoreSpec, type StoreSpec } from '../store/openStore';
 import { workersSeen } from '../tasks/workersSeen';
 import type { HandlersFor } from './handlers';
 import type { Services } from './services';
@@ -19,12 +19,12 @@ function sameStore(a: StoreSpec, b: StoreSpec): boolean {
   return a.url === b.url && (a.schema ?? null) === (b.schema ?? null);
 }
 
-export function storeInfo(services: Services, env: NodeJS.ProcessEnv = process.env): StoreInfo {
+export function storeInfo(services: Services): StoreInfo {
   const { spec, source } = services.storeChoice;
   const settings = services.appSettings;
   let saved: StoreInfo['settings'] = null;
   if (settings) {
-    const overriddenByEnv = Boolean(env[STORE_ENV]);
+    const { overriddenByEnv } = settings;
     let savedSpec: StoreSpec = { kind: 'sqlite' };
     try {
       if (settings.saved) savedSpec = parseStoreSpec(settings.saved);

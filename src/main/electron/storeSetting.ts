@@ -28,5 +28,6 @@ export function desktopStore(app: AppPathsLike, env: NodeJS.ProcessEnv = process
     // A broken settings file must not keep the app from starting: the System page shows why, and saving replaces it.
     error = (reason as Error).message;
   }
-  return { storeChoice: resolveStoreChoice(null, env, saved), appSettings: { file, saved, error } };
+  const storeChoice = resolveStoreChoice(null, env, saved);
+  return { storeChoice, appSettings: { file, saved, error, overriddenByEnv: storeChoice.source === 'env' } };
 }
