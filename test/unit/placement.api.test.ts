@@ -89,6 +89,24 @@ describe('placement through the API', () => {
     expect((await call('tasks.get', { taskId: study.taskId! })).placement).toBe('any');
   });
 
+  it('on a worker, a study queued for the workers queues its trials’ runs for the workers too', async () => {
+    await workbench.close();
+    workbench = createWorkbench({
+      dataDir: data.dir,
+      echoLogs: false,
+      store: 'sqlite',
+      tasks: { pollMs: 10, watchdogMs: 0, placements: ['any', 'workers'] },
+      tuningPollMs: 20,
+      spawnEngine: fakeSpawner((call, reply) => reply({ type: 'error', id: call.id, error: { code: 'internal', message: 'no engine here' } })),
+    });
+    const study = await call('tuning.create', { name: 'spread', objective: 'val/loss', direction: 'minimize', baseConfig: config(), trials: 1, placement: 'workers' });
+    const trialRun = async () => (await call('runs.list', {})).runs.find((listed) => listed.tags.includes('study:spread'));
+    await expect.poll(trialRun, { timeout: 10_000 }).toBeDefined();
+    const run = (await trialRun())!;
+    expect((await call('tasks.get', { taskId: run.taskId! })).placement).toBe('workers');
+    expect((await call('tasks.get', { taskId: study.taskId! })).owner?.worker).toBe('workbench');
+  });
+
   it('refuses a placement it does not know, naming the field', async () => {
     const error = await call('training.start', { config: config(), placement: 'cluster' as never }).catch((e: unknown) => e as ApiError);
     expect(error).toBeInstanceOf(ApiError);
