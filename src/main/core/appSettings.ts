@@ -47,7 +47,8 @@ export function checkStoreValue(value: string, field = 'store'): void {
     parseStoreSpec(value, field);
   } catch (error) {
     const message = (error as Error).message;
-    throw new ApiError('invalid_request', message, [{ path: 'store', message }]);
+    // The message already starts with the field; the issue says what is wrong with it.
+    throw new ApiError('invalid_request', message, [{ path: 'store', message: message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message }]);
   }
 }
 
