@@ -22,7 +22,10 @@ const usage = `Usage:
   captioner worker --store URL --data-dir SHARED_DIR [--kinds training,evaluation]
                    [--concurrency N] [--gpu N] [--name NAME] [--json]
 
-Runs queued tasks from the store until Ctrl-C. --store is the shared
+Runs queued tasks from the store until Ctrl-C: work queued for anyone and
+work queued for the workers only (\`captioner train --queue\`, "Run on:
+workers" in the UI), which a workbench sharing the store leaves alone.
+--store is the shared
 PostgreSQL database (postgres://user:password@host:5432/database, or
 CAPTIONER_STORE); --data-dir is the shared data directory every machine
 mounts (checkpoints and outputs are stored relative to it).
