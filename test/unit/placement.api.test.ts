@@ -107,6 +107,19 @@ describe('placement through the API', () => {
     expect((await call('tasks.get', { taskId: study.taskId! })).owner?.worker).toBe('workbench');
   });
 
+  it('gives a queued task to the workers and back, and refuses once it has started', async () => {
+    // Queued for the workers, so it waits while it is moved about.
+    const run = await call('training.start', { config: config(), placement: 'workers' });
+    expect((await call('tasks.place', { taskId: run.taskId, placement: 'workers' })).placement).toBe('workers');
+    const back = await call('tasks.place', { taskId: run.taskId, placement: 'here' });
+    expect(back).toMatchObject({ placement: 'any' });
+    // Now anyone's: this workbench takes it at once.
+    expect((await workbench.services.tasks.wait(run.taskId, { pollMs: 10 })).state).toBe('failed');
+    const refused = await call('tasks.place', { taskId: run.taskId, placement: 'workers' }).catch((e: unknown) => e as ApiError);
+    expect((refused as ApiError).code).toBe('conflict');
+    expect((refused as ApiError).message).toMatch(/failed; only a queued task/);
+  });
+
   it('refuses a placement it does not know, naming the field', async () => {
     const error = await call('training.start', { config: config(), placement: 'cluster' as never }).catch((e: unknown) => e as ApiError);
     expect(error).toBeInstanceOf(ApiError);
