@@ -52,6 +52,7 @@ describe('queueing work for the workers', () => {
     await page.getByPlaceholder('/path/to/dataset').fill(session.dataDir);
     await page.getByPlaceholder('/path/to/dataset').dispatchEvent('change');
     expect(await page.getByTestId('start-run').textContent()).toContain('Queue for the workers');
+    await screenshot(page, 'new-run-for-workers');
     await page.getByTestId('start-run').click();
     await page.waitForURL(/#\/runs\/\d+$/, { timeout: 30_000 });
     const runId = Number(new URL(page.url()).hash.split('/').pop());
