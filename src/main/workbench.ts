@@ -8,7 +8,7 @@ import { createHandlers } from './api';
 import { BatchService } from './batch/service';
 import { batchTaskHandler } from './batch/task';
 import type { Handlers } from './api/handlers';
-import type { Services } from './api/services';
+import type { AppSettingsState, Services } from './api/services';
 import { resolveDataDir } from './core/dataDir';
 import { EventBus } from './core/eventBus';
 import { Logger } from './core/logger';
@@ -20,7 +20,7 @@ import type { EngineSpawner } from './engine/channel';
 import { forkSpawner } from './engine/forkChannel';
 import type { DatasetProcessHandlers } from './engine/handlers/datasetProcess';
 import { EngineSupervisor } from './engine/supervisor';
-import { resolveStoreSpec, type StoreSpec } from './store/openStore';
+import { resolveStoreChoice, type StoreChoice, type StoreSpec } from './store/openStore';
 import { openWorkbenchStore } from './store/workbenchStore';
 import { TaskRuntime, type TaskRuntimeOptions } from './tasks/runtime';
 import { TrainingService } from './training/trainingService';
@@ -40,6 +40,10 @@ export interface WorkbenchOptions {
    * several machines; unset falls back to `CAPTIONER_STORE`.
    */
   store?: string | StoreSpec | null;
+  /** The store already chosen, with where it was chosen (the desktop app: from its settings); wins over `store`. */
+  storeChoice?: StoreChoice;
+  /** The desktop app's settings file and the store saved there (the System page shows and edits it). */
+  appSettings?: AppSettingsState;
   /** How this process takes part in the task queue (a worker narrows the kinds; a follower executes nothing). */
   tasks?: TaskRuntimeOptions;
   /** How often a running study looks at its trials (tests shorten it). */
@@ -67,8 +71,10 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   );
   const mediaRoots = new MediaRoots();
   mediaRoots.add(dataDir);
-  const storeSpec = typeof options.store === 'object' && options.store !== null ? options.store : resolveStoreSpec(options.store);
-  const store = openWorkbenchStore(dataDir, bus, logger, storeSpec);
+  const storeChoice: StoreChoice =
+    options.storeChoice ?? (typeof options.store === 'object' && options.store !== null ? { spec: options.store, source: 'flag' } : resolveStoreChoice(options.store));
+  const store = openWorkbenchStore(dataDir, bus, logger, storeChoice.spec);
+  if (options.appSettings?.error) logger.warn(`The store setting could not be read, so the embedded SQLite store is used: ${options.appSettings.error}`);
   const tasks = new TaskRuntime({ tasks: store.tasks, bus, logger }, options.tasks);
   const training = new TrainingService({ dataDir, store, engine, tasks, bus, logger });
   const datasets = new DatasetService({ dataDir, store, files: datasetProcess, tasks, mediaRoots, logger });
@@ -83,7 +89,11 @@ export function createWorkbench(options: WorkbenchOptions = {}): Workbench {
   const batch = new BatchService({ dataDir, store, engine, bus, logger, tasks, mediaRoots });
   tasks.register(batchTaskHandler(batch));
   void datasets.restoreMediaRoots().catch((error: unknown) => logger.warn(`Could not reopen dataset folders: ${(error as Error).message}`));
-  const services: Services = { dataDir, bus, logger, engine, datasetProcess, mediaRoots, tasks, store, training, datasets, evaluation, models, tuning, batch };
+  const services: Services = {
+    dataDir, bus, logger, engine, datasetProcess, mediaRoots, tasks, store, training, datasets, evaluation, models, tuning, batch,
+    storeChoice,
+    appSettings: options.appSettings ?? null,
+  };
   const handlers = createHandlers(services);
   const started = tasks.start().catch((error: unknown) => logger.error(`The task runtime could not start: ${(error as Error).message}`));
   return {

@@ -22,6 +22,15 @@ export function isFinalTaskState(state: TaskState): state is FinalTaskState {
   return (FINAL_TASK_STATES as readonly TaskState[]).includes(state);
 }
 
+/**
+ * Who may claim a queued task: `any` executor sharing the store (the app's
+ * and serve mode's own engine included), or `workers` only (`captioner
+ * worker` processes), so that a run queued for the workers is never taken
+ * by a workbench that happens to share the store.
+ */
+export const TASK_PLACEMENTS = ['any', 'workers'] as const;
+export type TaskPlacement = (typeof TASK_PLACEMENTS)[number];
+
 /** Who runs a task: a process on a host. `worker` names the executor (one process may run several). */
 export interface TaskOwner {
   host: string;
@@ -60,6 +69,8 @@ export interface TaskRecord {
   parentId: number | null;
   /** The task this one retries after it crashed (its history stays there). */
   retryOf: number | null;
+  /** Who may claim it while it is queued (see `TaskPlacement`). */
+  placement: TaskPlacement;
   owner: TaskOwner | null;
   heartbeatAt: string | null;
   progress: TaskProgress | null;

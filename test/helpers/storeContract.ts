@@ -671,6 +671,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
           subject: { type: 'trial', id: 12 },
           parentId: parent.id,
           retryOf: null,
+          placement: 'any',
           owner: null,
           heartbeatAt: null,
           progress: null,
@@ -712,6 +713,74 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         await expectApiError(store.tasks.claim(ownerA, []), 'invalid_request', /kinds/);
         await expectApiError(store.tasks.claim({ host: '', pid: 1, worker: 'w' }, ['training']), 'invalid_request', /owner\.host/);
         await expectApiError(store.tasks.claimById(4242, ownerA), 'not_found', /4242/);
+      });
+
+      it('keeps a task queued for the workers from claimers that take only `any`, and gives it to a worker', async () => {
+        const forWorkers = await newTask({ kind: 'training', title: 'for the workers', placement: 'workers' });
+        advance(10);
+        const forAnyone = await newTask({ kind: 'training', title: 'for anyone' });
+        expect(forWorkers.placement).toBe('workers');
+        expect(forAnyone.placement).toBe('any');
+        // Older, but a workbench (default: `any` only) passes it over.
+        expect((await store.tasks.claim(ownerA, ['training']))?.id).toBe(forAnyone.id);
+        expect(await store.tasks.claim(ownerA, ['training'], { placements: ['any'] })).toBeNull();
+        expect((await store.tasks.get(forWorkers.id))?.state).toBe('queued');
+        // Queue positions count every queued task, whoever may claim it.
+        const third = await newTask({ kind: 'evaluation' });
+        expect((await store.tasks.get(third.id))?.queuePosition).toBe(1);
+        const claimed = await store.tasks.claim(ownerB, ['training'], { placements: ['any', 'workers'] });
+        expect(claimed).toMatchObject({ id: forWorkers.id, state: 'running', owner: ownerB, placement: 'workers' });
+        // A worker that takes only `workers` work leaves the rest.
+        expect(await store.tasks.claim(ownerB, ['evaluation'], { placements: ['workers'] })).toBeNull();
+        await expectApiError(store.tasks.claim(ownerA, ['training'], { placements: [] }), 'invalid_request', /placements/);
+        await expectApiError(store.tasks.claim(ownerA, ['training'], { placements: ['gpu' as never] }), 'invalid_request', /placements\[0\]/);
+        await expectApiError(newTask({ placement: 'cluster' as never }), 'invalid_request', /placement/);
+      });
+
+      it('keeps a placement on resume unless given another, and changes it only while queued', async () => {
+        const task = await newTask({ placement: 'workers' });
+        await store.tasks.claim(ownerA, ['training'], { placements: ['any', 'workers'] });
+        await store.tasks.finish(task.id, ownerA, { state: 'failed', error: 'out of memory' });
+        expect((await store.tasks.resume(task.id)).placement).toBe('workers');
+        expect(await store.tasks.claim(ownerB, ['training'])).toBeNull();
+        // A queued task moves between the workers and anyone.
+        expect((await store.tasks.place(task.id, 'any')).placement).toBe('any');
+        expect((await store.tasks.claim(ownerB, ['training']))?.id).toBe(task.id);
+        await refused(task.id, store.tasks.place(task.id, 'workers'), 'conflict', /running; only a queued task/);
+        // Placing a task where it already is changes nothing, in any state.
+        expect((await store.tasks.place(task.id, 'any')).state).toBe('running');
+        await store.tasks.finish(task.id, ownerB, { state: 'cancelled' });
+        expect((await store.tasks.resume(task.id, { placement: 'workers' })).placement).toBe('workers');
+        await expectApiError(store.tasks.resume(task.id, { placement: 'anywhere' as never }), 'invalid_request', /placement/);
+        await expectApiError(store.tasks.place(4242, 'any'), 'not_found', /4242/);
+      });
+
+      it('creates runs, studies and batch jobs with the placement asked for', async () => {
+        const run = await newRun({ placement: 'workers' });
+        const job = await store.batchJobs.create({ inputPath: '/photos', modelPath: '/m/model.zip', decoding: {}, total: 0, placement: 'workers' });
+        const study = await store.studies.create({
+          name: 'placed', objective: 'val/loss', direction: 'minimize', searchSpace: {}, sampler: 'tpe', pruner: 'median', baseConfig: {}, placement: 'workers',
+        });
+        const plain = await newRun();
+        for (const taskId of [run.taskId, job.taskId, study.taskId]) expect((await store.tasks.get(taskId!))?.placement).toBe('workers');
+        expect((await store.tasks.get(plain.taskId!))?.placement).toBe('any');
+        const taken = await store.tasks.claim(ownerA, ['training', 'batch', 'study']);
+        expect(taken?.id).toBe(plain.taskId);
+        expect(await store.tasks.claim(ownerA, ['training', 'batch', 'study'])).toBeNull();
+      });
+
+      it('queues a batch job\'s shards where the job was queued', async () => {
+        const forWorkers = await store.batchJobs.create({ inputPath: '/photos', modelPath: '/m/model.zip', decoding: {}, total: 0, placement: 'workers' });
+        const forAnyone = await store.batchJobs.create({ inputPath: '/photos', modelPath: '/m/model.zip', decoding: {}, total: 0 });
+        const options = { input: { folder: '/photos', recursive: true, include: [], exclude: [] }, model: { package: 'p' }, decoding: {}, outputs: { sidecar: null, csv: '/out.csv', jsonl: null, coco: null }, batchSize: 4, shardSize: 1 };
+        for (const job of [forWorkers, forAnyone]) {
+          await store.batchReview.setup(job.id, options as never, 'p');
+          await store.batchJobs.addShard(job.id, { shard: 0, firstOrdinal: 0, images: ['/photos/a.jpg'] }, { listed: 1, ordinals: 1, ignored: 0, excluded: 0 });
+        }
+        const [workersShard] = await store.batchJobs.shards(forWorkers.id);
+        const [anyoneShard] = await store.batchJobs.shards(forAnyone.id);
+        expect((await store.tasks.get(workersShard!.taskId!))?.placement).toBe('workers');
+        expect((await store.tasks.get(anyoneShard!.taskId!))?.placement).toBe('any');
       });
 
       it('lets exactly one of two connections claim a task, and splits many tasks between them without duplicates', async () => {

@@ -91,7 +91,8 @@ describe('captioner worker on a shared PostgreSQL store', () => {
       await until('three ready workers', async () => workers.every((worker) => worker.lines.some((line) => line.type === 'ready')));
       const config = trainConfigFromArgs(['--dataset', dataset, '--epochs', '4', '--batch-size', '16', ...tiny]) as unknown as JsonObject;
       const runs: RunRecord[] = [];
-      for (let index = 0; index < 3; index++) runs.push(await store.runs.create({ name: `queued-${index}`, config }));
+      // Workers take work queued for anyone and work queued for the workers only.
+      for (let index = 0; index < 3; index++) runs.push(await store.runs.create({ name: `queued-${index}`, config, placement: index === 2 ? 'workers' : 'any' }));
 
       // Each worker takes one (compute lane of 1), so all three run at once.
       const running = await until('three runs training on three workers', async () => {
@@ -129,6 +130,8 @@ describe('captioner worker on a shared PostgreSQL store', () => {
       expect(out[out.length - 1]).toMatchObject({ type: 'final', runId: runs[0]!.id, status: 'completed', epochsCompleted: 4 });
       const after = await store.tasks.get(victimTask.id);
       expect(after?.attempts).toBe(2);
+      // `--queue` resumed it for the workers only.
+      expect(after?.placement).toBe('workers');
       expect(after?.result?.previousErrors).toEqual([crashed.error]);
 
       // The two others finish on their own workers.

@@ -262,6 +262,23 @@ describe('upgrading a database that holds data', () => {
     }
   });
 
+  it('task-placement: existing tasks stay claimable by anyone, and only `any` or `workers` can be stored', () => {
+    // Found by name, not number: its number follows whatever migrations come before it.
+    const placement = migrations.find((migration) => migration.name === 'task-placement')!;
+    const database = openAt(placement.version - 1);
+    const runId = insertRun(database, 'queued before the upgrade');
+    const taskId = Number(
+      database
+        .prepare(`INSERT INTO tasks (kind, title, state, params, subject_type, subject_id, created_at) VALUES ('training', 'old', 'queued', ?, 'run', ?, ?)`)
+        .run(JSON.stringify({ runId }), runId, T).lastInsertRowid,
+    );
+    expect(migrate(database, migrations.slice(0, placement.version)).applied).toEqual([`${String(placement.version).padStart(4, '0')}-task-placement`]);
+    expect(database.prepare('SELECT placement FROM tasks WHERE id = ?').pluck().get(taskId)).toBe('any');
+    database.prepare(`UPDATE tasks SET placement = 'workers' WHERE id = ?`).run(taskId);
+    expect(() => database.prepare(`UPDATE tasks SET placement = 'gpu' WHERE id = ?`).run(taskId)).toThrow(/CHECK constraint failed/);
+    expect(database.prepare('SELECT placement FROM tasks WHERE id = ?').pluck().get(taskId)).toBe('workers');
+  });
+
   it('opens a version-1 database holding a run through the store, upgraded to the latest', async () => {
     const database = openAt(1);
     const runId = insertRun(database, 'old run');

@@ -217,6 +217,52 @@ describe('the task runtime', () => {
     expect((await store.tasks.get(queuedElsewhere.id))!.state).toBe('queued');
   });
 
+  it('never claims a task queued for the workers, which a worker runtime runs', async () => {
+    const forWorkers = await store.tasks.create({ kind: 'import', title: 'for the workers', params: { n: 1 }, placement: 'workers' });
+    const forAnyone = await store.tasks.create({ kind: 'import', title: 'for anyone', params: { n: 2 } });
+    const workbench = runtime({ pollMs: 5 });
+    const here = handler('import', async () => ({}));
+    workbench.register(here);
+    await workbench.start();
+    expect((await workbench.wait(forAnyone.id, { pollMs: 5 })).state).toBe('completed');
+    // Polled and woken again after its task ended: the workers' task is still left alone.
+    workbench.wake();
+    await workbench.close();
+    expect(here.runs).toEqual([forAnyone.id]);
+    expect((await store.tasks.get(forWorkers.id))!.state).toBe('queued');
+
+    const worker = runtime({ placements: ['any', 'workers'], owner: { host: 'gpu-box', pid: 77, worker: 'box-gpu0' } });
+    const there = handler('import', async () => ({}));
+    worker.register(there);
+    await worker.start();
+    expect(await worker.wait(forWorkers.id, { pollMs: 5 })).toMatchObject({ state: 'completed', placement: 'workers', owner: { host: 'gpu-box', worker: 'box-gpu0' } });
+    expect(there.runs).toEqual([forWorkers.id]);
+  });
+
+  it('keeps a crashed task’s placement when its crash rule queues it again or retries it', async () => {
+    const deadOwner = { host: (await import('node:os')).hostname(), pid: 2 ** 22 + 23456, worker: 'gone' };
+    const make = async (kind: TaskKind, n: number) => {
+      const task = await store.tasks.create({ kind, title: `${kind} ${n}`, params: { n }, placement: 'workers' });
+      await store.tasks.claimById(task.id, deadOwner);
+      return task;
+    };
+    const batch = await make('batch', 1);
+    const trial = await make('trial', 2);
+    const workbench = runtime({ lanes: { compute: 2 } });
+    const batchWork = handler('batch', async () => ({}), 'resume');
+    const trialWork = handler('trial', async () => ({}), 'retry-once');
+    workbench.register(batchWork);
+    workbench.register(trialWork);
+    await workbench.start();
+    const retry = (await store.tasks.list({ kinds: ['trial'] })).find((task) => task.retryOf === trial.id)!;
+    expect(retry).toMatchObject({ state: 'queued', placement: 'workers' });
+    expect(await store.tasks.get(batch.id)).toMatchObject({ state: 'queued', placement: 'workers', attempts: 1 });
+    workbench.wake();
+    await workbench.close();
+    expect(batchWork.runs).toEqual([]);
+    expect(trialWork.runs).toEqual([]);
+  });
+
   it('shares one queue between processes: every task runs exactly once', async () => {
     const second = openSqliteStore({ dataDir: dir.dir });
     stores.push(second);

@@ -1,4 +1,5 @@
 /** `batch.*`: batch captioning jobs (src/main/batch). */
+import { placed } from '../../shared/placement';
 import type { HandlersFor } from './handlers';
 import type { Services } from './services';
 
@@ -6,10 +7,11 @@ export function batchHandlers(services: Services): HandlersFor<'batch.'> {
   const batch = services.batch;
   return {
     async 'batch.create'(request) {
-      return batch.create(request);
+      const { placement, ...options } = request;
+      return batch.create(options, placed(placement));
     },
     async 'batch.resume'(request) {
-      return batch.resume(request.jobId);
+      return batch.resume(request.jobId, placed(request.placement));
     },
     async 'batch.stop'(request) {
       return { stopping: await batch.stop(request.jobId) };

@@ -8,6 +8,7 @@ import type { Services } from './services';
 import { inferenceHandlers } from './inference';
 import { playgroundHandlers } from './playground';
 import { runHandlers } from './runs';
+import { storeHandlers } from './store';
 import { systemHandlers } from './system';
 import { taskHandlers } from './tasks';
 import { trainingHandlers } from './training';
@@ -26,5 +27,6 @@ export function createHandlers(services: Services): Handlers {
     ...taskHandlers(services),
     ...tuningHandlers(services),
     ...batchHandlers(services),
+    ...storeHandlers(services),
   };
 }

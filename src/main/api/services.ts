@@ -9,9 +9,21 @@ import type { DatasetProcessHandlers } from '../engine/handlers/datasetProcess';
 import type { EngineSupervisor } from '../engine/supervisor';
 import type { ModelService } from '../inference/models';
 import type { ExperimentStore } from '../store';
+import type { StoreChoice } from '../store/openStore';
 import type { TaskRuntime } from '../tasks/runtime';
 import type { TrainingService } from '../training/trainingService';
 import type { TuningService } from '../tuning/tuningService';
+
+/** The desktop app's settings file, as read at start (serve mode and the CLI have none). */
+export interface AppSettingsState {
+  file: string;
+  /** The store saved at start (`sqlite` or a postgres:// URL); null when none. */
+  saved: string | null;
+  /** Why the file could not be read, naming the file and field; null when it could. */
+  error: string | null;
+  /** CAPTIONER_STORE was set at start, so it chose the store instead of the setting. */
+  overriddenByEnv: boolean;
+}
 
 export interface Services {
   dataDir: string;
@@ -37,4 +49,8 @@ export interface Services {
   tuning: TuningService;
   /** Batch captioning jobs: create, run, review, write outputs (src/main/batch). */
   batch: BatchService;
+  /** The experiment store in use and where it was chosen (--store, CAPTIONER_STORE, settings, default). */
+  storeChoice: StoreChoice;
+  /** The desktop app's settings file; null in serve mode and the CLI. */
+  appSettings: AppSettingsState | null;
 }

@@ -1,5 +1,6 @@
 /** `tasks.*` handlers: the one list of long work, with stop and resume for every kind. */
 import { ApiError } from '../../shared/errors';
+import { taskPlacementOf } from '../../shared/placement';
 import type { HandlersFor } from './handlers';
 import type { Services } from './services';
 
@@ -22,6 +23,9 @@ export function taskHandlers(services: Services): HandlersFor<'tasks.'> {
     },
     async 'tasks.resume'(request) {
       return services.tasks.resume(request.taskId);
+    },
+    async 'tasks.place'(request) {
+      return services.tasks.place(request.taskId, taskPlacementOf(request.placement)!);
     },
   };
 }

@@ -1,4 +1,5 @@
 /** `training.*` handlers: thin, the work is in TrainingService and the engine. */
+import { placed } from '../../shared/placement';
 import { presets, runConfigJsonSchema, searchSpace, type RunPreset } from '../../shared/runConfig';
 import type { HandlersFor } from './handlers';
 import type { Services } from './services';
@@ -7,10 +8,10 @@ export function trainingHandlers(services: Services): HandlersFor<'training.'> {
   const presetList = (): RunPreset[] => Object.values(presets).map((preset) => ({ ...preset }));
   return {
     async 'training.start'(request) {
-      return services.training.start(request.config, { tags: request.tags });
+      return services.training.start(request.config, { tags: request.tags, ...placed(request.placement) });
     },
     async 'training.resume'(request) {
-      return services.training.resume(request.runId);
+      return services.training.resume(request.runId, placed(request.placement));
     },
     async 'training.stop'(request) {
       return services.training.stop(request.runId);
@@ -29,3 +30,4 @@ export function trainingHandlers(services: Services): HandlersFor<'training.'> {
     },
   };
 }
+

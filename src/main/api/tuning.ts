@@ -1,4 +1,5 @@
 /** `tuning.*` handlers: thin, the work is in TuningService and src/main/lib/tuning. */
+import { placed } from '../../shared/placement';
 import type { JsonObject } from '../../shared/storeTypes';
 import { defaultSearchSpace, searchSpaceToJson } from '../lib/tuning';
 import type { HandlersFor } from './handlers';
@@ -19,6 +20,7 @@ export function tuningHandlers(services: Services): HandlersFor<'tuning.'> {
         ...(request.searchSpace ? { searchSpace: request.searchSpace as JsonObject } : {}),
         ...(request.sampler ? { sampler: request.sampler as Algorithm } : {}),
         ...(request.pruner ? { pruner: request.pruner as Algorithm } : {}),
+        ...placed(request.placement),
       });
     },
     async 'tuning.list'() {
@@ -34,7 +36,7 @@ export function tuningHandlers(services: Services): HandlersFor<'tuning.'> {
       return services.tuning.stop(request.studyId);
     },
     async 'tuning.resume'(request) {
-      return services.tuning.resume(request.studyId);
+      return services.tuning.resume(request.studyId, placed(request.placement));
     },
     async 'tuning.importance'(request) {
       const result = await services.tuning.importances(request.studyId);

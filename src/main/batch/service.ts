@@ -30,6 +30,7 @@ import { ApiError } from '../../shared/errors';
 import { isFinalTaskState } from '../../shared/taskTypes';
 import type { DecodingSettings } from '../../shared/inferenceTypes';
 import type { JsonObject } from '../../shared/storeTypes';
+import type { TaskPlacement } from '../../shared/taskTypes';
 import type { EventBus } from '../core/eventBus';
 import type { Logger } from '../core/logger';
 import type { MediaRoots } from '../core/mediaRoots';
@@ -149,7 +150,7 @@ export class BatchService {
 
   // ─── creating and running ──────────────────────────────────────────────────
 
-  async create(options: BatchJobOptions): Promise<BatchJobSummary> {
+  async create(options: BatchJobOptions, queue: { placement?: TaskPlacement } = {}): Promise<BatchJobSummary> {
     const checked = checkOptions(options);
     const model = await resolveBatchModel(this.deps, checked.model);
     const { store } = this.deps;
@@ -159,11 +160,12 @@ export class BatchService {
       runId: model.runId,
       decoding: checked.decoding as JsonObject,
       total: 0,
+      placement: queue.placement ?? 'any',
     });
     await store.batchReview.setup(job.id, checked, model.label);
     this.deps.mediaRoots.add(checked.input.folder);
     // The job's task is queued with it; this process runs it (a one-shot command runs only what it adopts).
-    if (job.taskId !== null) this.deps.tasks.adopt(job.taskId);
+    if (job.taskId !== null) this.deps.tasks.adopt(job.taskId, queue.placement);
     const summary = await this.summary(job.id);
     this.deps.bus.emit('batch.updated', summary);
     return summary;
@@ -174,7 +176,7 @@ export class BatchService {
    * continues with the images still missing); a job whose task a crash
    * already queued again is simply taken up. Answers the task to follow.
    */
-  async resume(jobId: number): Promise<{ jobId: number; taskId: number }> {
+  async resume(jobId: number, queue: { placement?: TaskPlacement } = {}): Promise<{ jobId: number; taskId: number }> {
     const job = await this.requireJob(jobId);
     // A process that died while running it leaves the task running until someone recovers it: do it now.
     await this.deps.tasks.recover();
@@ -182,8 +184,9 @@ export class BatchService {
     if (!task) throw new ApiError('conflict', `Batch job ${jobId} has no task to resume (it was deleted).`);
     if (task.state === 'completed') throw new ApiError('conflict', `Batch job ${jobId} is complete; nothing is left to caption.`);
     if (task.state === 'running' || task.state === 'stopping') throw new ApiError('conflict', `Batch job ${jobId} is running (task ${task.id}).`);
-    if (task.state === 'queued') this.deps.tasks.adopt(task.id);
-    else await this.deps.tasks.resume(task.id);
+    if (task.state === 'queued' && queue.placement !== undefined) await this.deps.tasks.place(task.id, queue.placement);
+    else if (task.state === 'queued') this.deps.tasks.adopt(task.id, task.placement);
+    else await this.deps.tasks.resume(task.id, queue);
     return { jobId, taskId: task.id };
   }
 

@@ -11,6 +11,7 @@ import { appRoot, engineEntry } from '../core/paths';
 import { createWorkbench, type Workbench } from '../workbench';
 import { registerDesktopIpc } from './desktop';
 import { registerIpc, type IpcInvokeEvent } from './ipc';
+import { desktopStore } from './storeSetting';
 import { isAllowedNavigation, MEDIA_SCHEME, parseMediaUrl, secureWebPreferences } from './security';
 import { utilitySpawner } from './utilityChannel';
 
@@ -55,6 +56,7 @@ async function start(): Promise<void> {
   await app.whenReady();
   const current = createWorkbench({
     defaultDataDir: join(app.getPath('userData'), 'workbench'),
+    ...desktopStore(app),
     spawnEngine: utilitySpawner(() =>
       utilityProcess.fork(engineEntry('engine').entry, [], { serviceName: 'Captioning engine', stdio: 'inherit' }),
     ),

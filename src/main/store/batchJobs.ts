@@ -5,7 +5,7 @@
  */
 import { ApiError } from '../../shared/errors';
 import type { BatchJobRecord, BatchJobStatus, BatchResult } from '../../shared/storeTypes';
-import type { TaskState } from '../../shared/taskTypes';
+import type { TaskPlacement, TaskState } from '../../shared/taskTypes';
 import { BATCH_JOB_STATUSES } from '../../shared/storeTypes';
 import { commit } from './changes';
 import { isoTime } from './clock';
@@ -144,7 +144,7 @@ export class SqliteBatchJobStore implements BatchJobStore {
         .pluck()
         .get(input.inputPath, input.modelPath, input.runId ?? null, decoding, input.total, this.context.clock()) as number;
       const taskId = this.tasks.insertSync(
-        { kind: 'batch', title: `Captioning ${input.inputPath}`, params: input.taskParams ?? { jobId: id }, subject: { type: 'batchJob', id } },
+        { kind: 'batch', title: `Captioning ${input.inputPath}`, params: input.taskParams ?? { jobId: id }, subject: { type: 'batchJob', id }, placement: input.placement ?? 'any' },
         changes,
       );
       this.db.prepare('UPDATE batch_jobs SET task_id = ? WHERE id = ?').run(taskId, id);
@@ -261,9 +261,12 @@ export class SqliteBatchJobStore implements BatchJobStore {
       const job = this.requireJob(jobId);
       if (!this.db.prepare('SELECT 1 FROM batch_job_settings WHERE job_id = ?').get(jobId)) notFound('Batch job settings', jobId);
       if (this.db.prepare('SELECT 1 FROM batch_shards WHERE job_id = ? AND shard = ?').get(jobId, shard.shard)) return false;
+      // A shard goes where its job was queued: a job for the workers keeps every shard for them.
+      const placement = job.task_id === null ? undefined : (this.db.prepare('SELECT placement FROM tasks WHERE id = ?').pluck().get(job.task_id) as TaskPlacement | undefined);
       const taskId = this.tasks.insertSync(
         {
           kind: 'batch',
+          placement,
           title: `Captioning ${job.input_path}: shard ${shard.shard + 1} (images ${shard.firstOrdinal + 1}–${shard.firstOrdinal + shard.images.length})`,
           params: { jobId, shard: shard.shard },
           subject: { type: 'batchJob', id: jobId },

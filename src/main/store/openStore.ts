@@ -45,10 +45,33 @@ export function parseStoreSpec(value: string, source = '--store'): StoreSpec {
 
 /** The store a process uses: `--store` if given, else `CAPTIONER_STORE`, else SQLite. */
 export function resolveStoreSpec(flag?: string | null, env: NodeJS.ProcessEnv = process.env): StoreSpec {
-  if (flag != null && flag !== '') return parseStoreSpec(flag, '--store');
+  return resolveStoreChoice(flag, env).spec;
+}
+
+/** Where the store in use was chosen (shown on the System page). */
+export type StoreSource = 'flag' | 'env' | 'settings' | 'default';
+
+export interface StoreChoice {
+  spec: StoreSpec;
+  source: StoreSource;
+}
+
+/**
+ * The store a process uses and where that came from: `--store`, else
+ * `CAPTIONER_STORE`, else the desktop app's saved setting, else SQLite.
+ */
+export function resolveStoreChoice(flag: string | null | undefined, env: NodeJS.ProcessEnv = process.env, saved?: string | null): StoreChoice {
+  if (flag != null && flag !== '') return { spec: parseStoreSpec(flag, '--store'), source: 'flag' };
   const fromEnv = env[STORE_ENV];
-  if (fromEnv) return parseStoreSpec(fromEnv, STORE_ENV);
-  return { kind: 'sqlite' };
+  if (fromEnv) return { spec: parseStoreSpec(fromEnv, STORE_ENV), source: 'env' };
+  if (saved != null && saved !== '') return { spec: parseStoreSpec(saved, 'the saved store setting'), source: 'settings' };
+  return { spec: { kind: 'sqlite' }, source: 'default' };
+}
+
+/** A store value (`sqlite` or a postgres:// URL) as it may be shown: the password masked. */
+export function maskStoreValue(value: string): string {
+  const text = value.trim();
+  return /^postgres(ql)?:\/\//i.test(text) ? redactUrl(text) : text;
 }
 
 /** For logs and the UI: never the password. */

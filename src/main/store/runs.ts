@@ -67,7 +67,7 @@ export class SqliteRunStore implements RunStore {
         ) as number;
       const name = input.name?.trim() || `run-${id}`;
       const taskId = this.tasks.insertSync(
-        { kind: 'training', title: `Training run ${id} (${name})`, params: input.taskParams ?? { runId: id }, subject: { type: 'run', id } },
+        { kind: 'training', title: `Training run ${id} (${name})`, params: input.taskParams ?? { runId: id }, subject: { type: 'run', id }, placement: input.placement ?? 'any' },
         changes,
       );
       this.db.prepare('UPDATE runs SET name = ?, task_id = ? WHERE id = ?').run(name, taskId, id);

@@ -68,7 +68,7 @@ import type {
   TrialRecord,
   TrialState,
 } from '../../shared/storeTypes';
-import type { TaskKind, TaskOwner, TaskProgress, TaskRecord, TaskState, TaskSubject } from '../../shared/taskTypes';
+import type { TaskKind, TaskOwner, TaskPlacement, TaskProgress, TaskRecord, TaskState, TaskSubject } from '../../shared/taskTypes';
 import type { BatchReviewStore } from './batchReview';
 
 /** The worker name the facades claim and finish tasks as (see the rules above). */
@@ -116,6 +116,8 @@ export interface NewRun {
   status?: 'queued' | 'running';
   /** Params of the run's training task; default `{ runId: <the new run's id> }`. */
   taskParams?: JsonObject;
+  /** Who may claim the run's task (`any` by default; ignored for `running`). */
+  placement?: TaskPlacement;
 }
 
 export interface RunUpdate {
@@ -314,6 +316,8 @@ export interface StudyInput {
   baseConfig: JsonObject;
   /** Params of the study's task; default `{ studyId: <the new study's id> }`. */
   taskParams?: JsonObject;
+  /** Who may claim the study's task (`any` by default). */
+  placement?: TaskPlacement;
 }
 
 export interface TrialResult {
@@ -372,6 +376,8 @@ export interface BatchJobInput {
   total: number;
   /** Params of the job's batch task; default `{ jobId: <the new job's id> }`. */
   taskParams?: JsonObject;
+  /** Who may claim the job's task (`any` by default). */
+  placement?: TaskPlacement;
 }
 
 export interface BatchResultInput {
@@ -465,6 +471,22 @@ export interface NewTask {
   subject?: TaskSubject | null;
   parentId?: number | null;
   retryOf?: number | null;
+  /** Who may claim it: `any` (default) or `workers` only; see the rules on `TaskStore`. */
+  placement?: TaskPlacement;
+}
+
+export interface ClaimOptions {
+  /**
+   * The placements this claimer takes: `['any']` (default: a workbench
+   * window, serve mode, a one-shot command) or `['any', 'workers']` (a
+   * `captioner worker`).
+   */
+  placements?: readonly TaskPlacement[];
+}
+
+export interface ResumeOptions {
+  /** Queue it with this placement; omitted keeps the one it had. */
+  placement?: TaskPlacement;
 }
 
 export interface TaskFilter {
@@ -504,6 +526,13 @@ export interface HeartbeatAnswer {
  *   given task; the others get another task or null. Claiming sets the
  *   owner, `startedAt` (first time), the heartbeat, and attempts + 1.
  *   Oldest queued first (creation time, then id).
+ * - Placement: a task is queued for `any` executor (default) or for
+ *   `workers` only. `claim` takes only the placements the claimer names
+ *   (default `any`), so a workbench sharing the store never claims a task
+ *   queued for the workers, while a `captioner worker` claims both.
+ *   `claimById` is for a task the caller queued itself and ignores
+ *   placement. `resume` keeps the placement unless given another; `place`
+ *   changes it while the task is still queued (`conflict` otherwise).
  * - Only the owner moves a running or stopping task: `heartbeat` (which
  *   carries progress) and `finish` from any other owner (or after
  *   `recoverStale` took the task away) throw `conflict`, so a worker presumed
@@ -529,8 +558,8 @@ export interface TaskStore {
   create(input: NewTask): Promise<TaskRecord>;
   get(id: number): Promise<TaskRecord | null>;
   list(filter?: TaskFilter): Promise<TaskRecord[]>;
-  /** Claims the oldest queued task of one of `kinds` for `owner`; null when none waits. */
-  claim(owner: TaskOwner, kinds: readonly TaskKind[]): Promise<TaskRecord | null>;
+  /** Claims the oldest queued task of one of `kinds` (and of a placement in `options`) for `owner`; null when none waits. */
+  claim(owner: TaskOwner, kinds: readonly TaskKind[], options?: ClaimOptions): Promise<TaskRecord | null>;
   /** Claims this queued task for `owner`; null when it is not queued any more (someone else took it, or it was cancelled). */
   claimById(id: number, owner: TaskOwner): Promise<TaskRecord | null>;
   /** A sign of life, optionally with progress (null or omitted keeps the last). */
@@ -546,7 +575,9 @@ export interface TaskStore {
   /** See the rules: queued → cancelled, running → stopping. True when something changed. */
   requestStop(id: number, reason?: string): Promise<boolean>;
   /** failed | cancelled | crashed → queued, same row; the error is cleared and kept in `result.previousErrors`. */
-  resume(id: number): Promise<TaskRecord>;
+  resume(id: number, options?: ResumeOptions): Promise<TaskRecord>;
+  /** Changes who may claim a queued task; `conflict` once it is claimed or finished. */
+  place(id: number, placement: TaskPlacement): Promise<TaskRecord>;
   /** See the rules. */
   recoverStale(options: { staleAfterMs: number; now?: number }): Promise<TaskRecord[]>;
   /** Removes finished tasks (and only those); their domain rows stay. */

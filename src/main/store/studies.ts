@@ -141,7 +141,7 @@ export class SqliteStudyStore implements StudyStore {
         .get(name, input.objective, input.direction, searchSpace, input.sampler, input.pruner, baseConfig, now, now) as number;
       // Queued: a study is open until it ends, and whichever executor claims its task runs it.
       const taskId = this.tasks.insertSync(
-        { kind: 'study', title: `Tuning study ${name}`, params: input.taskParams ?? { studyId: id }, subject: { type: 'study', id } },
+        { kind: 'study', title: `Tuning study ${name}`, params: input.taskParams ?? { studyId: id }, subject: { type: 'study', id }, placement: input.placement ?? 'any' },
         changes,
       );
       this.db.prepare('UPDATE studies SET task_id = ? WHERE id = ?').run(taskId, id);

@@ -1,6 +1,6 @@
 /** Task rows in SQLite and their records: the one SELECT every reader of tasks uses. */
 import type { JsonObject } from '../../shared/storeTypes';
-import type { TaskKind, TaskProgress, TaskRecord, TaskState, TaskSubject } from '../../shared/taskTypes';
+import type { TaskKind, TaskPlacement, TaskProgress, TaskRecord, TaskState, TaskSubject } from '../../shared/taskTypes';
 import { isoTime } from './clock';
 import type { Db } from './db';
 import { parseObject } from './json';
@@ -15,6 +15,7 @@ export interface TaskRow {
   subject_id: number | null;
   parent_id: number | null;
   retry_of: number | null;
+  placement: TaskPlacement;
   owner_host: string | null;
   owner_pid: number | null;
   owner_worker: string | null;
@@ -45,6 +46,7 @@ export function toTaskRecord(row: TaskRow & { queue_position?: number | null }):
     subject: row.subject_type === null || row.subject_id === null ? null : { type: row.subject_type, id: row.subject_id },
     parentId: row.parent_id,
     retryOf: row.retry_of,
+    placement: row.placement,
     owner:
       row.owner_host === null || row.owner_pid === null || row.owner_worker === null
         ? null

@@ -13,13 +13,13 @@
  */
 import { ApiError } from '../../shared/errors';
 import type { JsonObject, JsonValue } from '../../shared/storeTypes';
-import { isFinalTaskState, TASK_KINDS, TASK_STATES, type TaskKind, type TaskOwner, type TaskProgress, type TaskRecord } from '../../shared/taskTypes';
+import { isFinalTaskState, TASK_KINDS, TASK_PLACEMENTS, TASK_STATES, type TaskKind, type TaskOwner, type TaskPlacement, type TaskProgress, type TaskRecord } from '../../shared/taskTypes';
 import { isoTime } from './clock';
 import { commit, type Changes } from './changes';
 import type { SqliteContext } from './context';
 import { syncDomain } from './domainSync';
 import { objectJson } from './json';
-import type { HeartbeatAnswer, NewTask, TaskEnd, TaskFilter, TaskStore } from './storage';
+import type { ClaimOptions, HeartbeatAnswer, NewTask, ResumeOptions, TaskEnd, TaskFilter, TaskStore } from './storage';
 import { readTask, readTaskRow, resultOf, SELECT_TASKS, withQueuePositions, type TaskRow } from './taskRows';
 import { checkTaskTransition, isLive, transitionConflict } from './taskStates';
 import { notFound, requireId, requireIntegerIn, requireText } from './validate';
@@ -46,6 +46,19 @@ function requireKinds(kinds: readonly TaskKind[], field: string): readonly TaskK
     if (!TASK_KINDS.includes(kind)) invalid(`${field}[${index}]`, `must be one of ${TASK_KINDS.join(', ')} (got ${String(kind)})`);
   });
   return kinds;
+}
+
+export function requirePlacement(placement: TaskPlacement, field = 'placement'): TaskPlacement {
+  if (!TASK_PLACEMENTS.includes(placement)) invalid(field, `must be one of ${TASK_PLACEMENTS.join(', ')} (got ${String(placement)})`);
+  return placement;
+}
+
+/** The placements a claimer takes: `any` unless it names others (a worker names both). */
+export function claimPlacements(options: ClaimOptions | undefined): readonly TaskPlacement[] {
+  const placements = options?.placements ?? ['any'];
+  if (!Array.isArray(placements) || placements.length === 0) invalid('placements', `must name at least one of ${TASK_PLACEMENTS.join(', ')}`);
+  placements.forEach((placement, index) => requirePlacement(placement, `placements[${index}]`));
+  return placements;
 }
 
 function optionalNumber(value: unknown, field: string): void {
@@ -141,18 +154,20 @@ export class SqliteTaskStore implements TaskStore {
     return this.require(id);
   }
 
-  async claim(owner: TaskOwner, kinds: readonly TaskKind[]): Promise<TaskRecord | null> {
+  async claim(owner: TaskOwner, kinds: readonly TaskKind[], options?: ClaimOptions): Promise<TaskRecord | null> {
     requireOwner(owner);
     requireKinds(kinds, 'kinds');
+    const placements = claimPlacements(options);
     const next = this.db.prepare(
       `SELECT id FROM tasks WHERE state = 'queued' AND kind IN (${kinds.map(() => '?').join(', ')})
+          AND placement IN (${placements.map(() => '?').join(', ')})
         ORDER BY created_at, id LIMIT 1`,
     );
     const id = commit(this.context, (changes) => {
       // Inside the write lock the first candidate is ours; the loop only
       // matters for a database that lets another claim in between.
       for (;;) {
-        const candidate = next.pluck().get(...kinds) as number | undefined;
+        const candidate = next.pluck().get(...kinds, ...placements) as number | undefined;
         if (candidate === undefined) return null;
         if (this.claimByIdSync(candidate, owner, changes)) return candidate;
       }
@@ -186,8 +201,24 @@ export class SqliteTaskStore implements TaskStore {
     return commit(this.context, (changes) => this.requestStopSync(id, reason ?? null, changes));
   }
 
-  async resume(id: number): Promise<TaskRecord> {
-    commit(this.context, (changes) => this.resumeSync(id, changes));
+  async resume(id: number, options: ResumeOptions = {}): Promise<TaskRecord> {
+    if (options.placement !== undefined) requirePlacement(options.placement);
+    commit(this.context, (changes) => this.resumeSync(id, changes, options.placement));
+    return this.require(id);
+  }
+
+  async place(id: number, placement: TaskPlacement): Promise<TaskRecord> {
+    requirePlacement(placement);
+    commit(this.context, (changes) => {
+      const current = this.requireRow(id);
+      if (current.placement === placement) return;
+      if (current.state !== 'queued') {
+        throw new ApiError('conflict', `Task ${id} (${current.title}) is ${current.state}; only a queued task can be given to ${placement === 'workers' ? 'the workers' : 'any executor'}.`);
+      }
+      const row = this.db.prepare(`UPDATE tasks SET placement = ? WHERE id = ? AND state = 'queued' RETURNING *`).get(placement, id) as TaskRow | undefined;
+      if (!row) throw this.lostRace(id);
+      changes.tasks.add(id);
+    });
     return this.require(id);
   }
 
@@ -243,13 +274,14 @@ export class SqliteTaskStore implements TaskStore {
       requireId(id, field);
       if (!readTaskRow(this.db, id)) notFound('Task', id);
     }
+    const placement = requirePlacement(input.placement ?? 'any');
     const id = this.db
       .prepare(
-        `INSERT INTO tasks (kind, title, state, params, subject_type, subject_id, parent_id, retry_of, created_at)
-         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING id`,
+        `INSERT INTO tasks (kind, title, state, params, subject_type, subject_id, parent_id, retry_of, placement, created_at)
+         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       )
       .pluck()
-      .get(input.kind, title, params, subject?.type ?? null, subject?.id ?? null, input.parentId ?? null, input.retryOf ?? null, this.context.clock()) as number;
+      .get(input.kind, title, params, subject?.type ?? null, subject?.id ?? null, input.parentId ?? null, input.retryOf ?? null, placement, this.context.clock()) as number;
     changes.tasks.add(id);
     return id;
   }
@@ -326,7 +358,7 @@ export class SqliteTaskStore implements TaskStore {
     return true;
   }
 
-  resumeSync(id: number, changes: Changes): void {
+  resumeSync(id: number, changes: Changes, placement?: TaskPlacement): void {
     const current = this.requireRow(id);
     checkTaskTransition(`Task ${id} (${current.title})`, current.state, 'queued');
     const result: JsonObject = resultOf(current) ?? {};
@@ -336,10 +368,10 @@ export class SqliteTaskStore implements TaskStore {
     const row = this.db
       .prepare(
         `UPDATE tasks SET state = 'queued', owner_host = NULL, owner_pid = NULL, owner_worker = NULL, heartbeat_at = NULL,
-                          progress = NULL, error = NULL, finished_at = NULL, result = ?
+                          progress = NULL, error = NULL, finished_at = NULL, result = ?, placement = ?
           WHERE id = ? AND state = ? RETURNING *`,
       )
-      .get(JSON.stringify(result), id, current.state) as TaskRow | undefined;
+      .get(JSON.stringify(result), placement ?? current.placement, id, current.state) as TaskRow | undefined;
     if (!row) throw this.lostRace(id);
     this.moved(row, now, changes);
   }

@@ -12,7 +12,7 @@
  */
 import { hostname } from 'node:os';
 import { ApiError } from '../../shared/errors';
-import { isFinalTaskState, type TaskKind, type TaskOwner, type TaskProgress, type TaskRecord } from '../../shared/taskTypes';
+import { isFinalTaskState, type TaskKind, type TaskOwner, type TaskPlacement, type TaskProgress, type TaskRecord } from '../../shared/taskTypes';
 import type { EventBus } from '../core/eventBus';
 import type { Logger } from '../core/logger';
 import type { NewTask, TaskStore } from '../store/storage';
@@ -46,6 +46,12 @@ export interface TaskRuntimeOptions {
    * process queued or resumed, leaving the rest of the queue to others.
    */
   scope?: 'queue' | 'own';
+  /**
+   * Which queued tasks a `queue`-scoped runtime claims by placement: `any`
+   * only (default: the app and serve mode never take work a user queued for
+   * the workers), or `any` and `workers` (a `captioner worker`).
+   */
+  placements?: readonly TaskPlacement[];
   /** false: this process only submits and follows tasks (they run elsewhere). */
   execute?: boolean;
   heartbeatMs?: number;
@@ -106,6 +112,7 @@ export class TaskRuntime {
     this.options = {
       kinds: options.kinds ?? null,
       scope: options.scope ?? 'queue',
+      placements: options.placements ?? ['any'],
       execute: options.execute ?? true,
       heartbeatMs: options.heartbeatMs ?? 2_000,
       staleAfterMs: options.staleAfterMs ?? 60_000,
@@ -135,15 +142,27 @@ export class TaskRuntime {
   async submit(input: NewTask): Promise<TaskRecord> {
     if (!this.handlers.has(input.kind) && this.options.execute) throw new ApiError('invalid_request', `No handler for ${input.kind} tasks in this process.`);
     const task = await this.deps.tasks.create(input);
-    this.adopt(task.id);
+    this.adopt(task.id, task.placement);
     return task;
   }
 
-  /** Takes a task queued elsewhere in this process (e.g. with its run, in one transaction) as this process's own to run. */
-  adopt(taskId: number): void {
+  /**
+   * Takes a task queued elsewhere in this process (e.g. with its run, in one
+   * transaction) as this process's own to run, unless it was queued for the
+   * workers and this process is not one: then it only waits for them.
+   */
+  adopt(taskId: number, placement: TaskPlacement = 'any'): void {
+    if (!this.options.placements.includes(placement)) return;
     // Only an `own`-scoped runtime reads the set; a queue-scoped one takes every queued task anyway.
     if (this.options.scope === 'own') this.mine.add(taskId);
     this.wake();
+  }
+
+  /** Gives a queued task to the workers, or back to anyone (this process included). */
+  async place(taskId: number, placement: TaskPlacement): Promise<TaskRecord> {
+    const task = await this.deps.tasks.place(taskId, placement);
+    this.adopt(task.id, task.placement);
+    return task;
   }
 
   /** Asks a task to stop: a queued one is cancelled at once, a running one finishes its step and saves. */
@@ -154,10 +173,10 @@ export class TaskRuntime {
     return changed;
   }
 
-  /** Queues a failed, cancelled or crashed task again, on the same row. */
-  async resume(taskId: number): Promise<TaskRecord> {
-    const task = await this.deps.tasks.resume(taskId);
-    this.adopt(task.id);
+  /** Queues a failed, cancelled or crashed task again, on the same row (with another placement when given). */
+  async resume(taskId: number, options: { placement?: TaskPlacement } = {}): Promise<TaskRecord> {
+    const task = await this.deps.tasks.resume(taskId, options);
+    this.adopt(task.id, task.placement);
     return task;
   }
 
@@ -269,6 +288,7 @@ export class TaskRuntime {
           subject: task.subject,
           parentId: task.parentId,
           retryOf: task.id,
+          placement: task.placement,
         });
         logger.info(`Task ${task.id} will be retried once as task ${retry.id}.`);
       }
@@ -290,7 +310,7 @@ export class TaskRuntime {
     while (!this.closed) {
       const kinds = this.claimableKinds();
       if (kinds.length === 0) return;
-      const task = await this.deps.tasks.claim(this.owner, kinds);
+      const task = await this.deps.tasks.claim(this.owner, kinds, { placements: this.options.placements });
       if (!task) return;
       this.run(task);
     }

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { ApiError } from '../../shared/errors';
 import type { RunConfig } from '../../shared/runConfig';
 import type { JsonObject, RunRecord } from '../../shared/storeTypes';
-import type { TaskRecord } from '../../shared/taskTypes';
+import type { TaskPlacement, TaskRecord } from '../../shared/taskTypes';
 import type {
   TrainingCheckpoint,
   TrainingEpoch,
@@ -69,8 +69,12 @@ export class TrainingService {
     };
   }
 
-  /** Creates a run for `config` and queues its training. */
-  async start(config: RunConfig, options: { tags?: string[]; trialId?: number } = {}): Promise<TrainingStartResult> {
+  /**
+   * Creates a run for `config` and queues its training: for anyone (this
+   * process runs it when it can), or with `placement: 'workers'` for the
+   * `captioner worker` processes sharing the store only.
+   */
+  async start(config: RunConfig, options: { tags?: string[]; trialId?: number; placement?: TaskPlacement } = {}): Promise<TrainingStartResult> {
     const { store, tasks } = this.deps;
     const datasetPath = resolve(config.dataset.path);
     // Refused before a run row exists: a run that can only fail is not a run.
@@ -84,14 +88,15 @@ export class TrainingService {
       datasetId: dataset?.id ?? null,
       machine: hostname(),
       tags: options.tags ?? [],
+      placement: options.placement ?? 'any',
     });
-    tasks.adopt(this.taskIdOf(run));
-    this.deps.logger.info(`Training run ${run.id}${config.name ? ` (${config.name})` : ''} queued.`);
+    tasks.adopt(this.taskIdOf(run), options.placement);
+    this.deps.logger.info(`Training run ${run.id}${config.name ? ` (${config.name})` : ''} queued${options.placement === 'workers' ? ' for the workers' : ''}.`);
     return this.startResult(run);
   }
 
-  /** Queues a stopped, failed or crashed run again; it continues from its newest checkpoint. */
-  async resume(runId: number): Promise<TrainingStartResult> {
+  /** Queues a stopped, failed or crashed run again (placement omitted: as before); it continues from its newest checkpoint. */
+  async resume(runId: number, options: { placement?: TaskPlacement } = {}): Promise<TrainingStartResult> {
     const run = await this.runOf(runId);
     const task = await this.taskOf(run);
     if (task.state === 'completed') throw new ApiError('conflict', `Run ${runId} has completed; there is nothing to resume.`);
@@ -101,7 +106,7 @@ export class TrainingService {
     await this.reconcileCheckpoints(runId);
     const point = await this.deps.store.runs.resumePoint(runId);
     if (!point) throw new ApiError('conflict', `Run ${runId} has no checkpoint to resume from.`);
-    await this.deps.tasks.resume(task.id);
+    await this.deps.tasks.resume(task.id, options.placement === undefined ? {} : { placement: options.placement });
     return this.startResult(run);
   }
 

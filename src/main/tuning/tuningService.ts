@@ -36,6 +36,7 @@ import type { JsonObject, StudyRecord, TrialRecord as StoredTrial } from '../../
 import type { Logger } from '../core/logger';
 import { ImportanceCache, paramsToOverrides, searchSpaceToJson, defaultSearchSpace, type ImportanceResult, type Params } from '../lib/tuning';
 import type { ExperimentStore } from '../store';
+import type { TaskPlacement } from '../../shared/taskTypes';
 import type { TaskRuntime } from '../tasks/runtime';
 import { StoppedEarly, type TaskContext, type TaskHandler } from '../tasks/types';
 import type { TrainingService } from '../training/trainingService';
@@ -73,6 +74,8 @@ export interface NewStudy {
   parallel?: number;
   /** Budget in seconds from creation: no trial starts after it. */
   timeoutSeconds?: number;
+  /** `workers`: the study and its trials' runs are queued for `captioner worker` processes only. */
+  placement?: TaskPlacement;
 }
 
 export interface StudySummary extends JsonObject {
@@ -142,8 +145,9 @@ export class TuningService {
         parallel: input.parallel ?? 1,
         ...(input.timeoutSeconds !== undefined ? { timeoutSeconds: input.timeoutSeconds } : {}),
       },
+      placement: input.placement ?? 'any',
     });
-    if (study.taskId !== null) this.deps.tasks.adopt(study.taskId);
+    if (study.taskId !== null) this.deps.tasks.adopt(study.taskId, input.placement);
     return study;
   }
 
@@ -186,19 +190,20 @@ export class TuningService {
     return { stopping: await this.deps.tasks.stop(study.taskId, 'study stopped by the user') };
   }
 
-  /** Queues a stopped or crashed study again; it carries on where it was. */
-  async resume(studyId: number): Promise<StudyRecord> {
+  /** Queues a stopped or crashed study again (placement omitted: as before); it carries on where it was. */
+  async resume(studyId: number, options: { placement?: TaskPlacement } = {}): Promise<StudyRecord> {
     const study = await this.studyById(studyId);
     if (study.taskId === null) throw new ApiError('conflict', `Study ${studyId} has no task to resume.`);
     const task = await this.deps.store.tasks.get(study.taskId);
     if (task?.state === 'queued') {
       // Queued again by its crash rule after its process died, and nobody has claimed it: run it here.
-      this.deps.tasks.adopt(study.taskId);
+      if (options.placement !== undefined) await this.deps.tasks.place(study.taskId, options.placement);
+      else this.deps.tasks.adopt(study.taskId, task.placement);
       return this.studyById(studyId);
     }
     if (task && (task.state === 'running' || task.state === 'stopping')) throw new ApiError('conflict', `Study ${studyId} is already running.`);
     if (task?.state === 'completed') throw new ApiError('conflict', `Study ${studyId} has completed; create a new study to run more trials.`);
-    await this.deps.tasks.resume(study.taskId);
+    await this.deps.tasks.resume(study.taskId, options);
     return this.studyById(studyId);
   }
 
@@ -294,7 +299,9 @@ export class TuningService {
       await store.studies.setTrialState(trial.id, 'failed', { error: (error as Error).message });
       return;
     }
-    const run = await training.start(config, { tags: [`study:${study.name}`], trialId: trial.id });
+    // The trials of a study queued for the workers train on the workers too.
+    const placement = study.taskId === null ? 'any' : ((await store.tasks.get(study.taskId))?.placement ?? 'any');
+    const run = await training.start(config, { tags: [`study:${study.name}`], trialId: trial.id, placement });
     await store.studies.attachRun(trial.id, run.runId);
     logger.info(`Study ${study.id}: trial ${trial.number} trains as run ${run.runId} with ${JSON.stringify(params)}.`);
   }

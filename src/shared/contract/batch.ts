@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { event, returns } from './spec';
+import { placementChoice } from './store';
 import { checkpointChoice, decodingSettings, inferenceFilePath } from './inference';
 
 import type { BatchItem, BatchItemsPage, BatchJobSummary, BatchOutputPaths, BatchPreview, BatchProgress } from '../batchTypes';
@@ -51,12 +52,14 @@ export const batchMethods = {
         outputs: batchOutputs,
         batchSize: z.number().int().min(1).max(256).default(16),
         shardSize: z.number().int().min(1).max(1_000_000).default(500),
+        /** `workers`: only `captioner worker` processes sharing the store caption it. */
+        placement: placementChoice.optional(),
       })
       .strict(),
     'Create a batch captioning job for a folder; its task is queued at once (follow it by taskId, progress as batch.progress).',
   ),
   'batch.resume': returns<{ jobId: number; taskId: number }>()(
-    z.object({ jobId }).strict(),
+    z.object({ jobId, placement: placementChoice.optional() }).strict(),
     'Resume a stopped, failed or crashed job: it captions exactly the images still missing; progress arrives as batch.progress.',
   ),
   'batch.stop': returns<{ stopping: boolean }>()(

@@ -32,6 +32,7 @@ import { batchEvents, batchMethods } from './batch';
 import { compareMethods } from './compare';
 import { playgroundMethods } from './playground';
 import { galleryMethods } from './gallery';
+import { storeMethods } from './store';
 import type { z } from 'zod';
 
 export type { EventSpec, MethodSpec } from './spec';
@@ -50,6 +51,7 @@ export const methods = {
   ...compareMethods,
   ...playgroundMethods,
   ...galleryMethods,
+  ...storeMethods,
 } as const;
 
 export const events = {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TASK_KINDS, TASK_STATES, type TaskProgressEvent, type TaskRecord } from '../taskTypes';
 import { event, returns } from './spec';
+import { placementChoice } from './store';
 
 // ─── tasks: every long job (training, evaluation, synthesis, import, batch, tuning) ─
 
@@ -25,6 +26,10 @@ export const taskMethods = {
   'tasks.resume': returns<TaskRecord>()(
     z.object({ taskId }).strict(),
     'Queue a stopped, failed or crashed task again; it continues where it stopped when its kind allows.',
+  ),
+  'tasks.place': returns<TaskRecord>()(
+    z.object({ taskId, placement: placementChoice }).strict(),
+    'Give a queued task to the workers only, or back to anyone (this workbench included); a conflict once it has started.',
   ),
 } as const;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { event, none, returns } from './spec';
+import { placementChoice } from './store';
 import { runConfigSchema, type RunPreset } from '../runConfig';
 import type { TrainingConfigSchema, TrainingEpochEvent, TrainingEstimate, TrainingFinished, TrainingStartedEvent, TrainingStartResult, TrainingStepEvent } from '../trainingTypes';
 
@@ -13,13 +14,15 @@ export const trainingMethods = {
       .object({
         config: runConfigSchema,
         tags: z.array(z.string().min(1).max(64)).max(32).default([]),
+        /** `here` (default: this workbench's engine, or any free worker) or `workers` (only `captioner worker` processes). */
+        placement: placementChoice.optional(),
       })
       .strict(),
-    'Create a run from a RunConfig and start training it; progress arrives as training.step / training.epoch events.',
+    'Create a run from a RunConfig and queue its training (here, or for the workers); progress arrives as training.step / training.epoch events.',
   ),
   'training.resume': returns<TrainingStartResult>()(
-    z.object({ runId: trainingRunId }).strict(),
-    'Continue a stopped, failed or crashed run exactly from its newest checkpoint.',
+    z.object({ runId: trainingRunId, placement: placementChoice.optional() }).strict(),
+    'Continue a stopped, failed or crashed run exactly from its newest checkpoint (placement omitted: where it was queued before).',
   ),
   'training.stop': returns<{ stopping: boolean }>()(
     z.object({ runId: trainingRunId }).strict(),

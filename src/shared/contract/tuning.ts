@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { none, returns } from './spec';
+import { placementChoice } from './store';
 import type { JsonObject, StudyRecord, TrialIntermediate, TrialRecord } from '../storeTypes';
 
 // ─── tuning ──────────────────────────────────────────────────────────────────
@@ -59,6 +60,8 @@ export const tuningMethods = {
         parallel: z.number().int().min(1).max(256).default(1),
         /** Budget in seconds from creation: no trial starts after it; running trials finish. */
         timeoutSeconds: z.number().positive().max(365 * 86_400).optional(),
+        /** `workers`: the study and its trials' runs are queued for `captioner worker` processes only. */
+        placement: placementChoice.optional(),
       })
       .strict(),
     'Create a tuning study and queue it: trials are suggested by its sampler, trained as runs and pruned by its pruner.',
@@ -67,7 +70,10 @@ export const tuningMethods = {
   'tuning.overview': returns<StudyOverview[]>()(none, 'Every study, newest first, with its trial counts (active, completed, pruned, failed) and its best value.'),
   'tuning.get': returns<StudyDetails>()(z.object({ studyId }).strict(), 'A study with its trials, their per-epoch objective values and the best trial.'),
   'tuning.stop': returns<{ stopping: boolean }>()(z.object({ studyId }).strict(), 'Stop a study: its running trials are cancelled and their runs stop after their current step.'),
-  'tuning.resume': returns<StudyRecord>()(z.object({ studyId }).strict(), 'Continue a stopped or crashed study where it was.'),
+  'tuning.resume': returns<StudyRecord>()(
+    z.object({ studyId, placement: placementChoice.optional() }).strict(),
+    'Continue a stopped or crashed study where it was (placement omitted: where it was queued before).',
+  ),
   'tuning.importance': returns<StudyImportance>()(z.object({ studyId }).strict(), 'PED-ANOVA importance of each parameter of a study (recomputed when a trial completes).'),
   'tuning.defaultSpace': returns<JsonObject>()(none, 'The search space built from the RunConfig hints (what a study searches when given none).'),
 } as const;

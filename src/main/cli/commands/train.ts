@@ -38,7 +38,8 @@ validation metrics. Ctrl-C stops after the
 current step and saves a checkpoint; resume with --resume RUN.
 
 With --queue the run is queued in the store (--store, or CAPTIONER_STORE)
-for \`captioner worker\` processes instead of training here; this command
+for \`captioner worker\` processes only (a workbench sharing the store
+leaves it to them) instead of training here; this command
 follows it with the same lines and exits when it ends. Ctrl-C then detaches
 and leaves the run to the workers; with --cancel, Ctrl-C stops the run
 (after its current step, saving a checkpoint).
@@ -120,7 +121,9 @@ export const trainCommand: Command = {
       };
       process.on('SIGINT', onInterrupt);
       try {
-        const started = resumeRun !== null ? await cli.call('training.resume', { runId: resumeRun }) : await cli.call('training.start', { config: config! });
+        // Here: a run queued earlier for the workers is taken back to this machine.
+        const started =
+          resumeRun !== null ? await cli.call('training.resume', { runId: resumeRun, placement: 'here' }) : await cli.call('training.start', { config: config! });
         runId = started.runId;
         if (!values.json) process.stderr.write(`Run ${runId}: ${started.runDir}\n`);
         if (interrupts > 0) await cli.call('training.stop', { runId });
@@ -142,7 +145,11 @@ export const trainCommand: Command = {
 async function trainQueued(values: Values, config: RunConfig | null, resumeRun: number | null): Promise<void> {
   const pollMs = envMs('CAPTIONER_POLL_MS', 1_000);
   await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json, tasks: { scope: 'own', execute: false } }, async (cli) => {
-    const started = resumeRun !== null ? await cli.call('training.resume', { runId: resumeRun }) : await cli.call('training.start', { config: config! });
+    // Placement `workers`: a workbench window or serve mode sharing the store leaves it to them.
+    const started =
+      resumeRun !== null
+        ? await cli.call('training.resume', { runId: resumeRun, placement: 'workers' })
+        : await cli.call('training.start', { config: config!, placement: 'workers' });
     const { runId, taskId } = started;
     if (values.json) printJson({ type: 'queued', runId, taskId });
     else process.stderr.write(`Run ${runId} queued for the workers (task ${taskId}). Ctrl-C ${values.cancel ? 'stops it' : 'detaches; the run continues'}.\n`);

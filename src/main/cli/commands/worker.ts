@@ -2,6 +2,7 @@
  * `captioner worker`: a process that runs queued work for a shared store.
  * It opens a workbench whose task runtime claims any queued task of the
  * kinds it runs (`scope: 'queue'`; claims are exclusive across machines),
+ * including the work a user queued for the workers only (placement `workers`),
  * runs each in its own engine, heartbeats, and polls for work other
  * processes queue. Ctrl-C (or SIGTERM) stops claiming and stops the running
  * tasks after their current step: they save and end as stopped, so they can
@@ -21,7 +22,10 @@ const usage = `Usage:
   captioner worker --store URL --data-dir SHARED_DIR [--kinds training,evaluation]
                    [--concurrency N] [--gpu N] [--name NAME] [--json]
 
-Runs queued tasks from the store until Ctrl-C. --store is the shared
+Runs queued tasks from the store until Ctrl-C: work queued for anyone and
+work queued for the workers only (\`captioner train --queue\`, "Run on:
+workers" in the UI), which a workbench sharing the store leaves alone.
+--store is the shared
 PostgreSQL database (postgres://user:password@host:5432/database, or
 CAPTIONER_STORE); --data-dir is the shared data directory every machine
 mounts (checkpoints and outputs are stored relative to it).
@@ -101,6 +105,8 @@ export const workerCommand: Command = {
         tasks: {
           owner,
           scope: 'queue',
+          // Work queued for the workers only, and work anyone may run.
+          placements: ['any', 'workers'],
           ...(kinds ? { kinds } : {}),
           lanes: { compute: concurrency },
           heartbeatMs,

@@ -5,7 +5,7 @@
  */
 import { ApiError } from '../../../shared/errors';
 import type { BatchJobRecord, BatchJobStatus, BatchResult } from '../../../shared/storeTypes';
-import type { TaskState } from '../../../shared/taskTypes';
+import type { TaskPlacement, TaskState } from '../../../shared/taskTypes';
 import { BATCH_JOB_STATUSES } from '../../../shared/storeTypes';
 import { isoTime } from '../clock';
 import { objectJson, parseObject, parseStringArray } from '../json';
@@ -99,7 +99,7 @@ export class PgBatchJobStore implements BatchJobStore {
       )) as number;
       const taskId = await this.tasks.insertIn(
         sql,
-        { kind: 'batch', title: `Captioning ${input.inputPath}`, params: input.taskParams ?? { jobId: id }, subject: { type: 'batchJob', id } },
+        { kind: 'batch', title: `Captioning ${input.inputPath}`, params: input.taskParams ?? { jobId: id }, subject: { type: 'batchJob', id }, placement: input.placement ?? 'any' },
         changes,
       );
       await sql.run('UPDATE batch_jobs SET task_id = ? WHERE id = ?', [taskId, id]);
@@ -235,10 +235,13 @@ export class PgBatchJobStore implements BatchJobStore {
       // The job's row lock orders planners of the same job (a stale one and its successor).
       const job = await this.requireJob(sql, jobId, true);
       if (await sql.one('SELECT 1 FROM batch_shards WHERE job_id = ? AND shard = ?', [jobId, shard.shard])) return false;
+      // A shard goes where its job was queued: a job for the workers keeps every shard for them.
+      const placement = job.task_id === null ? undefined : await sql.value<TaskPlacement>('SELECT placement FROM tasks WHERE id = ?', [job.task_id]);
       const taskId = await this.tasks.insertIn(
         sql,
         {
           kind: 'batch',
+          placement,
           title: `Captioning ${job.input_path}: shard ${shard.shard + 1} (images ${shard.firstOrdinal + 1}–${shard.firstOrdinal + shard.images.length})`,
           params: { jobId, shard: shard.shard },
           subject: { type: 'batchJob', id: jobId },

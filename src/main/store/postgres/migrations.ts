@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL schema, numbered like the SQLite migrations (1 initial,
- * 2 evaluations, 3 tuning, 4 batch jobs, 5 tasks, 6 batch review, 7 batch shards) so both stores say the
+ * 2 evaluations, 3 tuning, 4 batch jobs, 5 tasks, 6 batch review, 7 batch shards, 8 task placement) so both stores say the
  * same thing by "schema version N". The tables and columns are SQLite's,
  * in PostgreSQL's types: BIGINT identities and millisecond times, JSONB for
  * JSON, DOUBLE PRECISION for values.
@@ -289,6 +289,12 @@ export const pgMigrations: readonly PgMigration[] = [
       ALTER TABLE batch_job_settings ADD COLUMN planned BOOLEAN NOT NULL DEFAULT FALSE;
       ALTER TABLE batch_results ADD COLUMN ordinal BIGINT;
       CREATE INDEX batch_results_by_ordinal ON batch_results (job_id, ordinal);`,
+  },
+  {
+    // Who may claim a queued task: anyone, or `captioner worker` processes only.
+    version: 8,
+    name: 'task-placement',
+    sql: `ALTER TABLE tasks ADD COLUMN placement TEXT NOT NULL DEFAULT 'any' CHECK (placement IN ('any', 'workers'));`,
   },
 ];
 

@@ -63,7 +63,7 @@ export class PgRunStore implements RunStore {
       const name = input.name?.trim() || `run-${id}`;
       const taskId = await this.tasks.insertIn(
         sql,
-        { kind: 'training', title: `Training run ${id} (${name})`, params: input.taskParams ?? { runId: id }, subject: { type: 'run', id } },
+        { kind: 'training', title: `Training run ${id} (${name})`, params: input.taskParams ?? { runId: id }, subject: { type: 'run', id }, placement: input.placement ?? 'any' },
         changes,
       );
       await sql.run('UPDATE runs SET name = ?, task_id = ? WHERE id = ?', [name, taskId, id]);

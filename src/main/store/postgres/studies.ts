@@ -140,7 +140,7 @@ export class PgStudyStore implements StudyStore {
         )) as number;
         const taskId = await this.tasks.insertIn(
           sql,
-          { kind: 'study', title: `Tuning study ${name}`, params: input.taskParams ?? { studyId: id }, subject: { type: 'study', id } },
+          { kind: 'study', title: `Tuning study ${name}`, params: input.taskParams ?? { studyId: id }, subject: { type: 'study', id }, placement: input.placement ?? 'any' },
           changes,
         );
         await sql.run('UPDATE studies SET task_id = ? WHERE id = ?', [taskId, id]);

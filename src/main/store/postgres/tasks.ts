@@ -17,13 +17,13 @@
  */
 import { ApiError } from '../../../shared/errors';
 import type { JsonObject, JsonValue } from '../../../shared/storeTypes';
-import { isFinalTaskState, TASK_KINDS, TASK_STATES, type TaskKind, type TaskOwner, type TaskProgress, type TaskRecord } from '../../../shared/taskTypes';
+import { isFinalTaskState, TASK_KINDS, TASK_STATES, type TaskKind, type TaskOwner, type TaskPlacement, type TaskProgress, type TaskRecord } from '../../../shared/taskTypes';
 import { isoTime } from '../clock';
 import { objectJson } from '../json';
-import type { HeartbeatAnswer, NewTask, TaskEnd, TaskFilter, TaskStore } from '../storage';
+import type { ClaimOptions, HeartbeatAnswer, NewTask, ResumeOptions, TaskEnd, TaskFilter, TaskStore } from '../storage';
 import { resultOf, type TaskRow } from '../taskRows';
 import { checkTaskTransition, isLive, transitionConflict } from '../taskStates';
-import { requireOwner } from '../tasks';
+import { claimPlacements, requireOwner, requirePlacement } from '../tasks';
 import { notFound, requireId, requireIntegerIn, requireText } from '../validate';
 import { commit, type Changes, type PgContext } from './context';
 import { syncDomain } from './domainSync';
@@ -140,9 +140,10 @@ export class PgTaskStore implements TaskStore {
     return this.require(id);
   }
 
-  async claim(owner: TaskOwner, kinds: readonly TaskKind[]): Promise<TaskRecord | null> {
+  async claim(owner: TaskOwner, kinds: readonly TaskKind[], options?: ClaimOptions): Promise<TaskRecord | null> {
     requireOwner(owner);
     requireKinds(kinds, 'kinds');
+    const placements = claimPlacements(options);
     const id = await commit(this.context, async (sql, changes) => {
       const now = this.context.clock();
       // SKIP LOCKED: a row another worker is claiming right now is passed
@@ -150,11 +151,11 @@ export class PgTaskStore implements TaskStore {
       const row = await sql.one<TaskRow>(
         `UPDATE tasks SET state = 'running', owner_host = ?, owner_pid = ?, owner_worker = ?, heartbeat_at = ?,
                           started_at = COALESCE(started_at, ?), finished_at = NULL, attempts = attempts + 1
-          WHERE id = (SELECT id FROM tasks WHERE state = 'queued' AND kind = ANY(?)
+          WHERE id = (SELECT id FROM tasks WHERE state = 'queued' AND kind = ANY(?) AND placement = ANY(?)
                        ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
             AND state = 'queued'
           RETURNING *`,
-        [owner.host, owner.pid, owner.worker, now, now, [...kinds]],
+        [owner.host, owner.pid, owner.worker, now, now, [...kinds], [...placements]],
       );
       if (!row) return null;
       await this.moved(sql, row, now, changes);
@@ -189,8 +190,24 @@ export class PgTaskStore implements TaskStore {
     return commit(this.context, (sql, changes) => this.requestStopIn(sql, id, reason ?? null, changes));
   }
 
-  async resume(id: number): Promise<TaskRecord> {
-    await commit(this.context, (sql, changes) => this.resumeIn(sql, id, changes));
+  async resume(id: number, options: ResumeOptions = {}): Promise<TaskRecord> {
+    if (options.placement !== undefined) requirePlacement(options.placement);
+    await commit(this.context, (sql, changes) => this.resumeIn(sql, id, changes, options.placement));
+    return this.require(id);
+  }
+
+  async place(id: number, placement: TaskPlacement): Promise<TaskRecord> {
+    requirePlacement(placement);
+    await commit(this.context, async (sql, changes) => {
+      const current = await this.requireRow(sql, id);
+      if (current.placement === placement) return;
+      if (current.state !== 'queued') {
+        throw new ApiError('conflict', `Task ${id} (${current.title}) is ${current.state}; only a queued task can be given to ${placement === 'workers' ? 'the workers' : 'any executor'}.`);
+      }
+      const row = await sql.one<TaskRow>(`UPDATE tasks SET placement = ? WHERE id = ? AND state = 'queued' RETURNING *`, [placement, id]);
+      if (!row) throw await this.lostRace(sql, id);
+      changes.tasks.add(id);
+    });
     return this.require(id);
   }
 
@@ -249,10 +266,11 @@ export class PgTaskStore implements TaskStore {
       requireId(id, field);
       if (!(await readTaskRow(sql, id))) notFound('Task', id);
     }
+    const placement = requirePlacement(input.placement ?? 'any');
     const id = (await sql.value<number>(
-      `INSERT INTO tasks (kind, title, state, params, subject_type, subject_id, parent_id, retry_of, created_at)
-       VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING id`,
-      [input.kind, title, params, subject?.type ?? null, subject?.id ?? null, input.parentId ?? null, input.retryOf ?? null, this.context.clock()],
+      `INSERT INTO tasks (kind, title, state, params, subject_type, subject_id, parent_id, retry_of, placement, created_at)
+       VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [input.kind, title, params, subject?.type ?? null, subject?.id ?? null, input.parentId ?? null, input.retryOf ?? null, placement, this.context.clock()],
     )) as number;
     changes.tasks.add(id);
     return id;
@@ -326,7 +344,7 @@ export class PgTaskStore implements TaskStore {
     return true;
   }
 
-  async resumeIn(sql: Sql, id: number, changes: Changes): Promise<void> {
+  async resumeIn(sql: Sql, id: number, changes: Changes, placement?: TaskPlacement): Promise<void> {
     const current = await this.requireRow(sql, id);
     checkTaskTransition(`Task ${id} (${current.title})`, current.state, 'queued');
     const result: JsonObject = resultOf(current) ?? {};
@@ -335,9 +353,9 @@ export class PgTaskStore implements TaskStore {
     const now = this.context.clock();
     const row = await sql.one<TaskRow>(
       `UPDATE tasks SET state = 'queued', owner_host = NULL, owner_pid = NULL, owner_worker = NULL, heartbeat_at = NULL,
-                        progress = NULL, error = NULL, finished_at = NULL, result = ?
+                        progress = NULL, error = NULL, finished_at = NULL, result = ?, placement = ?
         WHERE id = ? AND state = ? RETURNING *`,
-      [JSON.stringify(result), id, current.state],
+      [JSON.stringify(result), placement ?? current.placement, id, current.state],
     );
     if (!row) throw await this.lostRace(sql, id);
     await this.moved(sql, row, now, changes);
