@@ -1,4 +1,5 @@
 /** `tuning.*` handlers: thin, the work is in TuningService and src/main/lib/tuning. */
+import { validationGoal } from '../../shared/metricKeys';
 import type { JsonObject } from '../../shared/storeTypes';
 import { defaultSearchSpace, searchSpaceToJson } from '../lib/tuning';
 import type { HandlersFor } from './handlers';
@@ -11,7 +12,7 @@ export function tuningHandlers(services: Services): HandlersFor<'tuning.'> {
       return services.tuning.createStudy({
         name: request.name,
         objective: request.objective,
-        direction: request.direction,
+        direction: request.direction ?? validationGoal(request.objective),
         baseConfig: request.baseConfig as JsonObject,
         trials: request.trials,
         parallel: request.parallel,
@@ -39,6 +40,9 @@ export function tuningHandlers(services: Services): HandlersFor<'tuning.'> {
     async 'tuning.importance'(request) {
       const result = await services.tuning.importances(request.studyId);
       return { completeTrials: result.completeTrials, importances: result.normalized };
+    },
+    async 'tuning.export'(request) {
+      return services.tuning.exportStudy(request.studyId);
     },
     async 'tuning.defaultSpace'() {
       return searchSpaceToJson(defaultSearchSpace()) as JsonObject;

@@ -31,7 +31,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { ApiError } from '../../shared/errors';
 import { mergeConfig, runConfigSchema, type RunConfig } from '../../shared/runConfig';
-import type { StudyDetails, StudyOverview } from '../../shared/contract/tuning';
+import type { StudyBudget, StudyDetails, StudyExport, StudyOverview } from '../../shared/contract/tuning';
 import type { JsonObject, StudyRecord, TrialRecord as StoredTrial } from '../../shared/storeTypes';
 import type { Logger } from '../core/logger';
 import { ImportanceCache, paramsToOverrides, searchSpaceToJson, defaultSearchSpace, type ImportanceResult, type Params } from '../lib/tuning';
@@ -39,6 +39,7 @@ import type { ExperimentStore } from '../store';
 import type { TaskRuntime } from '../tasks/runtime';
 import { StoppedEarly, type TaskContext, type TaskHandler } from '../tasks/types';
 import type { TrainingService } from '../training/trainingService';
+import { studyExportDocument } from './studyExport';
 import { studySettings, type StudySettings } from './studySettings';
 import { toStudyView } from './studyView';
 
@@ -75,8 +76,16 @@ export interface NewStudy {
   timeoutSeconds?: number;
 }
 
+/**
+ * Why a study ended: its trial budget was spent, its time limit was reached,
+ * or its sampler had no new point (a finished grid).
+ */
+export type StudyEndReason = 'trials' | 'timeout' | 'exhausted';
+
 export interface StudySummary extends JsonObject {
   studyId: number;
+  /** Why it ended on its own; null while running or when it was stopped. */
+  reason: StudyEndReason | null;
   finished: number;
   completed: number;
   pruned: number;
@@ -179,6 +188,20 @@ export class TuningService {
     return { study, trials: withValues, best: bestTrial(study, trials) };
   }
 
+  /** The trial budget, parallelism and time limit the study's task was given. */
+  async budget(studyId: number): Promise<StudyBudget> {
+    const study = await this.studyById(studyId);
+    const task = study.taskId !== null ? await this.deps.store.tasks.get(study.taskId) : null;
+    const params = task ? studyTaskParams.safeParse(task.params) : null;
+    if (!params?.success) return { trials: 20, parallel: 1, timeoutSeconds: null };
+    return { trials: params.data.trials, parallel: params.data.parallel, timeoutSeconds: params.data.timeoutSeconds ?? null };
+  }
+
+  /** The whole study as one document: settings, budget, and every trial with its intermediate values. */
+  async exportStudy(studyId: number): Promise<StudyExport> {
+    return studyExportDocument(await this.details(studyId), await this.budget(studyId));
+  }
+
   /** Asks the study's task to stop (its running trials are cancelled, their runs stop after their step). */
   async stop(studyId: number): Promise<{ stopping: boolean }> {
     const study = await this.studyById(studyId);
@@ -251,7 +274,8 @@ export class TuningService {
       let remaining = settings.sampler.remaining(view, settings.space);
       const timeout = context.params.timeoutSeconds;
       const outOfTime = timeout !== undefined && Date.now() - Date.parse(study.createdAt) >= timeout * 1000;
-      if (finished >= context.params.trials || ((remaining === 0 || outOfTime) && active.length === 0)) return this.summary(study);
+      if (finished >= context.params.trials) return this.summary(study, 'trials');
+      if ((remaining === 0 || outOfTime) && active.length === 0) return this.summary(study, outOfTime ? 'timeout' : 'exhausted');
       let started = active.length;
       let next = trials.reduce((max, t) => Math.max(max, t.number), -1) + 1;
       for (const crashed of toRetry) {
@@ -357,12 +381,13 @@ export class TuningService {
     throw new StoppedEarly(await this.summary(study), `Study ${study.id} (${study.name}) stopped; resume it to continue.`);
   }
 
-  private async summary(study: StudyRecord): Promise<StudySummary> {
+  private async summary(study: StudyRecord, reason?: StudyEndReason): Promise<StudySummary> {
     const trials = await this.deps.store.studies.trials(study.id);
     const completed = trials.filter((t) => t.state === 'completed' && t.value !== null);
     const best = bestTrial(study, trials);
     return {
       studyId: study.id,
+      reason: reason ?? null,
       finished: trials.filter((t) => !ACTIVE_TRIAL.has(t.state)).length,
       completed: completed.length,
       pruned: trials.filter((t) => t.state === 'pruned').length,
