@@ -52,7 +52,7 @@ describe('captioner tune', () => {
     expect(bestLine.code, bestLine.stderr).toBe(0);
     expect(jsonLines(bestLine.stdout)[0]).toEqual({ studyId: 1, name: 'tiny study', objective: 'val/loss', direction: 'minimize', ...(final.best as object) });
     const bestText = await runCli(['study', 'best', '1', '--data-dir', dataDir]);
-    expect(bestText.stdout).toMatch(/^Best of study 1 \(tiny study\): trial \d, val\/loss [\d.]+, run \d+\n  optimizer\.learningRate = /);
+    expect(bestText.stdout).toMatch(/^Best of study 1 \(tiny study\): trial \d, val\/loss [\d.]+, run \d+\n {2}optimizer\.learningRate = /);
 
     // The whole study as JSON, and its trials as CSV.
     const exported = join(root, 'study.json');
@@ -140,6 +140,17 @@ describe('captioner tune on Ctrl-C', () => {
     const lines = jsonLines<Record<string, unknown>>(stdout);
     expect(lines.at(-1)).toMatchObject({ type: 'final', status: 'stopped', reason: null });
 
+    // A trial with fixed parameters, enqueued while the study is stopped, runs first when it resumes.
+    const badEnqueue = await runCli(['study', 'enqueue', 'interrupted', '--set', 'decoder.units=256', '--data-dir', dataDir]);
+    expect(badEnqueue.code).toBe(1);
+    expect(badEnqueue.stderr).toMatch(/params\.decoder\.units: not a parameter of study interrupted's search space/);
+    const outside = await runCli(['study', 'enqueue', 'interrupted', '--set', 'decoder.cell=rnn', '--data-dir', dataDir]);
+    expect(outside.stderr).toMatch(/params\.decoder\.cell: "rnn" is outside the search space \(one of \["lstm","gru"\]\)/);
+    const enqueued = await runCli(['study', 'enqueue', 'interrupted', '--set', 'decoder.cell=gru', '--json', '--data-dir', dataDir]);
+    expect(enqueued.code, enqueued.stderr).toBe(0);
+    const waiting = jsonLines<{ number: number; state: string; params: Record<string, unknown> }>(enqueued.stdout)[0]!;
+    expect(waiting).toMatchObject({ state: 'queued', params: { 'decoder.cell': 'gru' } });
+
     const resumed = await runCli(['tune', '--resume', 'interrupted', '--json', '--data-dir', dataDir]);
     expect(resumed.code, resumed.stderr).toBe(0);
     const after = jsonLines<Record<string, unknown>>(resumed.stdout);
@@ -150,5 +161,9 @@ describe('captioner tune on Ctrl-C', () => {
     expect(show.trials.filter((t) => t.state === 'cancelled').length).toBeLessThanOrEqual(1);
     expect(show.trials.filter((t) => t.state !== 'cancelled').every((t) => t.state === 'completed')).toBe(true);
     expect(show.trials.length).toBe(3);
+    const ran = (show.trials as Array<{ number: number; state: string; params: Record<string, unknown> }>).find((t) => t.number === waiting.number)!;
+    expect(ran.state).toBe('completed');
+    expect(ran.params['decoder.cell']).toBe('gru');
+    expect(typeof ran.params['optimizer.learningRate']).toBe('number');
   }, 300_000);
 });

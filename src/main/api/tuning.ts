@@ -41,6 +41,9 @@ export function tuningHandlers(services: Services): HandlersFor<'tuning.'> {
       const result = await services.tuning.importances(request.studyId);
       return { completeTrials: result.completeTrials, importances: result.normalized };
     },
+    async 'tuning.enqueue'(request) {
+      return services.tuning.enqueue(request.studyId, request.params);
+    },
     async 'tuning.export'(request) {
       return services.tuning.exportStudy(request.studyId);
     },

@@ -34,7 +34,7 @@ import { mergeConfig, runConfigSchema, type RunConfig } from '../../shared/runCo
 import type { StudyBudget, StudyDetails, StudyExport, StudyOverview } from '../../shared/contract/tuning';
 import type { JsonObject, StudyRecord, TrialRecord as StoredTrial } from '../../shared/storeTypes';
 import type { Logger } from '../core/logger';
-import { ImportanceCache, paramsToOverrides, searchSpaceToJson, defaultSearchSpace, type ImportanceResult, type Params } from '../lib/tuning';
+import { contains, defaultSearchSpace, describeDistribution, ImportanceCache, paramsToOverrides, searchSpaceToJson, type ImportanceResult, type Params, type ParamValue } from '../lib/tuning';
 import type { ExperimentStore } from '../store';
 import type { TaskRuntime } from '../tasks/runtime';
 import { StoppedEarly, type TaskContext, type TaskHandler } from '../tasks/types';
@@ -104,6 +104,10 @@ export interface TuningServiceDeps {
 
 const FINISHED_RUN = new Set(['completed', 'stopped', 'failed', 'crashed']);
 const ACTIVE_TRIAL = new Set(['queued', 'running']);
+/** An enqueued trial that has not started: queued, without a run. Its params are the fixed ones only. */
+export const isWaiting = (trial: StoredTrial): boolean => trial.state === 'queued' && trial.runId === null;
+/** A trial being evaluated: started (it has, or is getting, a run) and not finished. */
+const isInFlight = (trial: StoredTrial): boolean => ACTIVE_TRIAL.has(trial.state) && !isWaiting(trial);
 
 const specText = (spec: NewStudy['sampler']): string | undefined => (spec === undefined ? undefined : typeof spec === 'string' ? spec : JSON.stringify(spec));
 
@@ -202,6 +206,27 @@ export class TuningService {
     return studyExportDocument(await this.details(studyId), await this.budget(studyId));
   }
 
+  /**
+   * Adds a trial with some parameters fixed, as Optuna's `enqueue_trial`:
+   * it waits (queued) until the study starts it, before any sampled trial;
+   * the parameters not given are sampled then. Every given parameter must be
+   * in the study's search space and its value inside its distribution.
+   */
+  async enqueue(studyId: number, params: Record<string, ParamValue>): Promise<StoredTrial> {
+    const study = await this.studyById(studyId);
+    const task = study.taskId !== null ? await this.deps.store.tasks.get(study.taskId) : null;
+    if (!task || task.state === 'completed') throw new ApiError('conflict', `Study ${studyId} (${study.name}) has ended; create a new study to run more trials.`);
+    const { space } = studySettings(study);
+    for (const [path, value] of Object.entries(params)) {
+      const dist = space[path];
+      if (!dist) throw new ApiError('invalid_request', `params.${path}: not a parameter of study ${study.name}'s search space (its parameters: ${Object.keys(space).sort().join(', ')}).`, [{ path: `params.${path}`, message: 'not in the search space' }]);
+      if (!contains(dist, value)) throw new ApiError('invalid_request', `params.${path}: ${JSON.stringify(value)} is outside the search space (${describeDistribution(dist)}).`, [{ path: `params.${path}`, message: 'outside the search space' }]);
+    }
+    const trial = await this.deps.store.studies.createTrial(studyId, params as JsonObject, 'queued');
+    this.deps.logger.info(`Study ${studyId}: trial ${trial.number} enqueued with ${JSON.stringify(params)}.`);
+    return trial;
+  }
+
   /** Asks the study's task to stop (its running trials are cancelled, their runs stop after their step). */
   async stop(studyId: number): Promise<{ stopping: boolean }> {
     const study = await this.studyById(studyId);
@@ -247,9 +272,10 @@ export class TuningService {
     return study;
   }
 
+  /** What samplers and pruners see: every trial but the enqueued ones still waiting (partial params, as Optuna's WAITING trials). */
   private async view(study: StudyRecord, trials: StoredTrial[], attrs: Map<number, Record<string, number>>) {
     const withValues = await Promise.all(
-      trials.map(async (trial) => ({ trial, intermediates: await this.deps.store.studies.intermediates(trial.id), attrs: attrs.get(trial.id) })),
+      trials.filter((trial) => !isWaiting(trial)).map(async (trial) => ({ trial, intermediates: await this.deps.store.studies.intermediates(trial.id), attrs: attrs.get(trial.id) })),
     );
     return toStudyView(study, withValues);
   }
@@ -264,32 +290,44 @@ export class TuningService {
     for (;;) {
       if (context.signal.aborted) return this.stopStudy(study);
       for (const trial of await store.studies.trials(study.id)) {
-        if (ACTIVE_TRIAL.has(trial.state)) await this.follow(study, settings, trial, attrs);
+        if (isInFlight(trial)) await this.follow(study, settings, trial, attrs);
       }
       const trials = await store.studies.trials(study.id);
-      const active = trials.filter((t) => ACTIVE_TRIAL.has(t.state));
+      const active = trials.filter(isInFlight);
+      const waiting = trials.filter(isWaiting);
       const { finished, toRetry } = retryPlan(trials);
       context.progress({ stage: 'trials', done: Math.min(finished, context.params.trials), total: context.params.trials, unit: 'trials' });
       let view = await this.view(study, trials, attrs);
       let remaining = settings.sampler.remaining(view, settings.space);
       const timeout = context.params.timeoutSeconds;
       const outOfTime = timeout !== undefined && Date.now() - Date.parse(study.createdAt) >= timeout * 1000;
-      if (finished >= context.params.trials) return this.summary(study, 'trials');
-      if ((remaining === 0 || outOfTime) && active.length === 0) return this.summary(study, outOfTime ? 'timeout' : 'exhausted');
+      if (finished >= context.params.trials) return this.endStudy(study, 'trials');
+      if (active.length === 0 && (outOfTime || (remaining === 0 && waiting.length === 0))) return this.endStudy(study, outOfTime ? 'timeout' : 'exhausted');
       let started = active.length;
       let next = trials.reduce((max, t) => Math.max(max, t.number), -1) + 1;
+      const room = () => started < context.params.parallel && finished + started < context.params.trials && !outOfTime && !context.signal.aborted;
       for (const crashed of toRetry) {
-        if (started >= context.params.parallel || finished + started >= context.params.trials || context.signal.aborted) break;
+        if (!room()) break;
         // Marked first: should this process die too, the crashed trial is not retried twice.
         await store.studies.setTrialState(crashed.id, 'crashed', { error: `${crashed.error ?? 'The process running this trial died.'} Retried as trial ${next}.` });
-        await this.startTrial(study, settings, view, next, crashed.params as Params);
+        await this.startTrial(study, settings, view, { number: next, params: crashed.params as Params });
         logger.info(`Study ${study.id}: trial ${crashed.number} crashed; retried once as trial ${next}.`);
         started += 1;
         next += 1;
         view = await this.view(study, await store.studies.trials(study.id), attrs);
       }
-      while (started < context.params.parallel && finished + started < context.params.trials && remaining > 0 && !outOfTime && !context.signal.aborted) {
-        await this.startTrial(study, settings, view, next);
+      // Enqueued trials before sampled ones, oldest first.
+      let stillWaiting = waiting.length;
+      for (const trial of waiting) {
+        if (!room()) break;
+        await this.startTrial(study, settings, view, { number: trial.number, waiting: trial });
+        started += 1;
+        stillWaiting -= 1;
+        view = await this.view(study, await store.studies.trials(study.id), attrs);
+        remaining = settings.sampler.remaining(view, settings.space);
+      }
+      while (room() && remaining > 0 && stillWaiting === 0) {
+        await this.startTrial(study, settings, view, { number: next });
         started += 1;
         next += 1;
         view = await this.view(study, await store.studies.trials(study.id), attrs);
@@ -303,14 +341,35 @@ export class TuningService {
     }
   }
 
-  /** Starts trial `number` with the sampler's suggestion, or with `retryParams` when it retries a crashed trial. */
-  private async startTrial(study: StudyRecord, settings: StudySettings, view: Awaited<ReturnType<TuningService['view']>>, number: number, retryParams?: Params): Promise<void> {
+  /**
+   * Starts a trial: a new one numbered `number` with the sampler's
+   * suggestion, a retry of a crashed one with its `params`, or an enqueued
+   * (`waiting`) one with its fixed params and the rest suggested.
+   */
+  private async startTrial(
+    study: StudyRecord,
+    settings: StudySettings,
+    view: Awaited<ReturnType<TuningService['view']>>,
+    which: { number: number; params?: Params; waiting?: StoredTrial },
+  ): Promise<void> {
     const { store, training, logger } = this.deps;
-    // Hyperband shows the sampler only the new trial's bracket, as Optuna does.
-    const seen = settings.pruner.samplingView?.(view, number) ?? view;
-    const params = retryParams ?? settings.sampler.suggest({ study: seen, space: settings.space, trialNumber: number });
-    const trial = await store.studies.createTrial(study.id, params as JsonObject, 'running');
-    if (trial.number !== number) logger.warn(`Study ${study.id}: trial ${trial.number} was suggested as number ${number} (another process added a trial).`);
+    const { number } = which;
+    const suggest = () => {
+      // Hyperband shows the sampler only the new trial's bracket, as Optuna does.
+      const seen = settings.pruner.samplingView?.(view, number) ?? view;
+      return settings.sampler.suggest({ study: seen, space: settings.space, trialNumber: number });
+    };
+    let trial: StoredTrial;
+    let params: Params;
+    if (which.waiting) {
+      const fixed = which.waiting.params as Params;
+      params = Object.keys(settings.space).every((name) => name in fixed) ? fixed : { ...suggest(), ...fixed };
+      trial = await store.studies.startQueuedTrial(which.waiting.id, params as JsonObject);
+    } else {
+      params = which.params ?? suggest();
+      trial = await store.studies.createTrial(study.id, params as JsonObject, 'running');
+      if (trial.number !== number) logger.warn(`Study ${study.id}: trial ${trial.number} was suggested as number ${number} (another process added a trial).`);
+    }
     let config: RunConfig;
     try {
       config = trialConfig(study, trial.number, params);
@@ -320,14 +379,14 @@ export class TuningService {
     }
     const run = await training.start(config, { tags: [`study:${study.name}`], trialId: trial.id });
     await store.studies.attachRun(trial.id, run.runId);
-    logger.info(`Study ${study.id}: trial ${trial.number} trains as run ${run.runId} with ${JSON.stringify(params)}.`);
+    logger.info(`Study ${study.id}: trial ${trial.number} trains as run ${run.runId} with ${JSON.stringify(params)}${which.waiting ? ' (enqueued)' : ''}.`);
   }
 
   /** Copies new epoch values of the trial's run, consults the pruner, and finishes the trial once its run has ended. */
   private async follow(study: StudyRecord, settings: StudySettings, trial: StoredTrial, attrs: Map<number, Record<string, number>>): Promise<void> {
     const { store, training } = this.deps;
     if (trial.runId === null) {
-      // Created, but the process died before its run was started.
+      // Started, but the process died before its run was started.
       await store.studies.setTrialState(trial.id, 'failed', { error: 'The trial has no training run (the study stopped while starting it).' });
       return;
     }
@@ -374,11 +433,21 @@ export class TuningService {
   private async stopStudy(study: StudyRecord): Promise<never> {
     const { store, training } = this.deps;
     for (const trial of await store.studies.trials(study.id)) {
-      if (!ACTIVE_TRIAL.has(trial.state)) continue;
+      // Enqueued trials that have not started keep waiting for the study's resumption.
+      if (!isInFlight(trial)) continue;
       if (trial.runId !== null) await training.stop(trial.runId).catch(() => undefined);
       await store.studies.setTrialState(trial.id, 'cancelled', { error: 'The study was stopped.' });
     }
     throw new StoppedEarly(await this.summary(study), `Study ${study.id} (${study.name}) stopped; resume it to continue.`);
+  }
+
+  /** The study ended on its own: enqueued trials it never started are cancelled, saying why. */
+  private async endStudy(study: StudyRecord, reason: StudyEndReason): Promise<StudySummary> {
+    const why = reason === 'trials' ? 'its trials were run' : reason === 'timeout' ? 'its time limit was reached' : 'its sampler had no new point';
+    for (const trial of await this.deps.store.studies.trials(study.id)) {
+      if (isWaiting(trial)) await this.deps.store.studies.setTrialState(trial.id, 'cancelled', { error: `The study ended (${why}) before this enqueued trial started.` });
+    }
+    return this.summary(study, reason);
   }
 
   private async summary(study: StudyRecord, reason?: StudyEndReason): Promise<StudySummary> {

@@ -115,6 +115,16 @@ export const tuningMethods = {
   'tuning.stop': returns<{ stopping: boolean }>()(z.object({ studyId }).strict(), 'Stop a study: its running trials are cancelled and their runs stop after their current step.'),
   'tuning.resume': returns<StudyRecord>()(z.object({ studyId }).strict(), 'Continue a stopped or crashed study where it was.'),
   'tuning.importance': returns<StudyImportance>()(z.object({ studyId }).strict(), 'PED-ANOVA importance of each parameter of a study (recomputed when a trial completes).'),
+  'tuning.enqueue': returns<TrialRecord>()(
+    z
+      .object({
+        studyId,
+        /** Parameters to fix, by RunConfig path; each must be in the study's search space. The others are sampled when the trial starts. */
+        params: z.record(z.string().min(1).max(200), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+      })
+      .strict(),
+    'Enqueue a trial with some parameters fixed: it runs before sampled trials (counting against the budget), the parameters not given are sampled when it starts.',
+  ),
   'tuning.export': returns<StudyExport>()(
     z.object({ studyId }).strict(),
     'A whole study as one document: its settings, budget, search space, sampler and pruner, and every trial with its parameters, state, value, intermediate values and run.',

@@ -357,6 +357,11 @@ const studyUsage = `Usage:
                                                every trial with its intermediate values),
                                                or its trials as CSV in the layout of
                                                Optuna's trials_dataframe()
+  captioner study enqueue STUDY --set PATH=VALUE...
+                                               a trial with these parameters; it runs
+                                               before sampled ones and counts against the
+                                               budget; the parameters not given are
+                                               sampled when it starts
   captioner study importance STUDY [--json]    PED-ANOVA parameter importance
   captioner study stop STUDY                   stop a study running elsewhere
   captioner study resume STUDY [--json]        continue a stopped study here
@@ -368,13 +373,36 @@ const studyOptions = {
   ...commonOptions,
   out: { type: 'string' },
   format: { type: 'string' },
+  set: { type: 'string', multiple: true },
 } as const;
 
-const ACTIONS = ['list', 'show', 'best', 'export', 'importance', 'stop', 'resume'] as const;
+const ACTIONS = ['list', 'show', 'best', 'export', 'enqueue', 'importance', 'stop', 'resume'] as const;
+
+/** `--set PATH=VALUE` pairs as fixed parameters (values read as JSON when they can be: 256, true, "lstm"). */
+function enqueuedParams(assignments: string[]): Record<string, string | number | boolean | null> {
+  if (assignments.length === 0) throw new CliError(`captioner study enqueue needs at least one --set PATH=VALUE.\n\n${studyUsage}`, 2);
+  const params: Record<string, string | number | boolean | null> = {};
+  for (const assignment of assignments) {
+    const equals = assignment.indexOf('=');
+    if (equals <= 0) throw new CliError(`--set needs PATH=VALUE (got "${assignment}").`, 2);
+    const path = assignment.slice(0, equals).trim();
+    const text = assignment.slice(equals + 1);
+    let value: unknown = text;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // A bare word is a string: --set decoder.cell=gru.
+    }
+    if (value !== null && typeof value === 'object') throw new CliError(`--set ${path}: a parameter's value is a number, a string, true, false or null (got ${text}).`, 2);
+    if (path in params) throw new CliError(`--set ${path} is given twice.`, 2);
+    params[path] = value as string | number | boolean | null;
+  }
+  return params;
+}
 
 export const studyCommand: Command = {
   name: 'study',
-  summary: 'List, show, export, stop and resume tuning studies; their best trial; parameter importance',
+  summary: 'List, show, export, stop and resume tuning studies; their best trial; enqueue trials; parameter importance',
   usage: studyUsage,
   async run(argv) {
     const { values, positionals } = parse(argv, studyOptions, studyUsage);
@@ -384,6 +412,8 @@ export const studyCommand: Command = {
     if (values.out !== undefined && action !== 'export') throw new CliError('--out goes with study export.', 2);
     const exportFormat = values.format ?? (values.out?.toLowerCase().endsWith('.csv') ? 'csv' : 'json');
     if (exportFormat !== 'json' && exportFormat !== 'csv') throw new CliError(`--format must be json or csv (got "${values.format}").`, 2);
+    if (values.set !== undefined && action !== 'enqueue') throw new CliError('--set goes with study enqueue.', 2);
+    const fixed = action === 'enqueue' ? enqueuedParams(values.set ?? []) : {};
     await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json || action === 'export' }, async (cli) => {
       if (action === 'list') {
         const studies = await cli.call('tuning.list', {});
@@ -427,6 +457,10 @@ export const studyCommand: Command = {
           }
           process.stderr.write(`Study ${id} (${study.name}): ${document.trials.length} trials written to ${file}.\n`);
         }
+      } else if (action === 'enqueue') {
+        const trial = await cli.call('tuning.enqueue', { studyId: id, params: fixed });
+        if (values.json) printJson(trial);
+        else process.stdout.write(`Trial ${trial.number} of study ${id} (${study.name}) enqueued with ${JSON.stringify(trial.params)}; it runs before sampled trials, and the parameters not given are sampled when it starts.\n`);
       } else if (action === 'importance') {
         const result = await cli.call('tuning.importance', { studyId: id });
         if (values.json) printJson(result);
