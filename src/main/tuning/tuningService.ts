@@ -23,9 +23,10 @@
  * `crashed`, set by recovery) is retried once, as trial tasks' crash rule
  * says: a new trial with the same parameters stands in for it and the
  * crashed one is marked "retried as trial N"; it does not count against the
- * budget. A crashed retry is not retried again. The pruner's own bookkeeping
- * (successive-halving rung values) lives in the study task's memory: after a
- * restart, rungs recorded before it are not counted again.
+ * budget. A crashed retry is not retried again. Pruning decisions come from
+ * the stored trials alone (storedPruning.ts): successive-halving rungs are
+ * read from the stored intermediate values and 'auto' resources from the
+ * first trial to complete, so a restarted study decides as before.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
@@ -40,6 +41,7 @@ import type { TaskRuntime } from '../tasks/runtime';
 import { StoppedEarly, type TaskContext, type TaskHandler } from '../tasks/types';
 import type { TrainingService } from '../training/trainingService';
 import { studyExportDocument } from './studyExport';
+import { StoredPruning, type StoredTrialRow } from './storedPruning';
 import { studySettings, type StudySettings } from './studySettings';
 import { toStudyView } from './studyView';
 
@@ -256,7 +258,7 @@ export class TuningService {
     const settings = studySettings(study);
     let cache = this.importanceCaches.get(studyId);
     if (!cache) this.importanceCaches.set(studyId, (cache = new ImportanceCache()));
-    return cache.get(await this.view(study, await this.deps.store.studies.trials(studyId), new Map()), settings.space);
+    return cache.get(await this.view(study, await this.deps.store.studies.trials(studyId)), settings.space);
   }
 
   private async studyById(id: number): Promise<StudyRecord> {
@@ -273,31 +275,34 @@ export class TuningService {
   }
 
   /** What samplers and pruners see: every trial but the enqueued ones still waiting (partial params, as Optuna's WAITING trials). */
-  private async view(study: StudyRecord, trials: StoredTrial[], attrs: Map<number, Record<string, number>>) {
-    const withValues = await Promise.all(
-      trials.filter((trial) => !isWaiting(trial)).map(async (trial) => ({ trial, intermediates: await this.deps.store.studies.intermediates(trial.id), attrs: attrs.get(trial.id) })),
-    );
-    return toStudyView(study, withValues);
+  private async rows(trials: StoredTrial[]): Promise<StoredTrialRow[]> {
+    return Promise.all(trials.filter((trial) => !isWaiting(trial)).map(async (trial) => ({ trial, intermediates: await this.deps.store.studies.intermediates(trial.id) })));
+  }
+
+  private async view(study: StudyRecord, trials: StoredTrial[]) {
+    return toStudyView(study, await this.rows(trials));
   }
 
   private async runStudy(context: TaskContext<StudyTaskParams>): Promise<JsonObject> {
     const { store, logger } = this.deps;
     const study = await this.studyOf(context.params);
     const settings = studySettings(study);
-    const attrs = new Map<number, Record<string, number>>();
+    // Decisions from the stored trials alone: a restarted task decides as this one would have.
+    const pruning = new StoredPruning(study, settings.pruner);
     const pollMs = this.deps.pollMs ?? 1_000;
     logger.info(`Study ${study.id} (${study.name}): up to ${context.params.trials} trials, ${context.params.parallel} at a time, ${study.sampler} sampler, ${study.pruner} pruner.`);
     for (;;) {
       if (context.signal.aborted) return this.stopStudy(study);
       for (const trial of await store.studies.trials(study.id)) {
-        if (isInFlight(trial)) await this.follow(study, settings, trial, attrs);
+        if (isInFlight(trial)) await this.follow(study, settings, pruning, trial);
       }
       const trials = await store.studies.trials(study.id);
       const active = trials.filter(isInFlight);
       const waiting = trials.filter(isWaiting);
       const { finished, toRetry } = retryPlan(trials);
       context.progress({ stage: 'trials', done: Math.min(finished, context.params.trials), total: context.params.trials, unit: 'trials' });
-      let view = await this.view(study, trials, attrs);
+      let rows = await this.rows(trials);
+      let view = toStudyView(study, rows);
       let remaining = settings.sampler.remaining(view, settings.space);
       const timeout = context.params.timeoutSeconds;
       const outOfTime = timeout !== undefined && Date.now() - Date.parse(study.createdAt) >= timeout * 1000;
@@ -310,27 +315,30 @@ export class TuningService {
         if (!room()) break;
         // Marked first: should this process die too, the crashed trial is not retried twice.
         await store.studies.setTrialState(crashed.id, 'crashed', { error: `${crashed.error ?? 'The process running this trial died.'} Retried as trial ${next}.` });
-        await this.startTrial(study, settings, view, { number: next, params: crashed.params as Params });
+        await this.startTrial(study, settings, pruning, rows, { number: next, params: crashed.params as Params });
         logger.info(`Study ${study.id}: trial ${crashed.number} crashed; retried once as trial ${next}.`);
         started += 1;
         next += 1;
-        view = await this.view(study, await store.studies.trials(study.id), attrs);
+        rows = await this.rows(await store.studies.trials(study.id));
+        view = toStudyView(study, rows);
       }
       // Enqueued trials before sampled ones, oldest first.
       let stillWaiting = waiting.length;
       for (const trial of waiting) {
         if (!room()) break;
-        await this.startTrial(study, settings, view, { number: trial.number, waiting: trial });
+        await this.startTrial(study, settings, pruning, rows, { number: trial.number, waiting: trial });
         started += 1;
         stillWaiting -= 1;
-        view = await this.view(study, await store.studies.trials(study.id), attrs);
+        rows = await this.rows(await store.studies.trials(study.id));
+        view = toStudyView(study, rows);
         remaining = settings.sampler.remaining(view, settings.space);
       }
       while (room() && remaining > 0 && stillWaiting === 0) {
-        await this.startTrial(study, settings, view, { number: next });
+        await this.startTrial(study, settings, pruning, rows, { number: next });
         started += 1;
         next += 1;
-        view = await this.view(study, await store.studies.trials(study.id), attrs);
+        rows = await this.rows(await store.studies.trials(study.id));
+        view = toStudyView(study, rows);
         remaining = settings.sampler.remaining(view, settings.space);
       }
       try {
@@ -349,14 +357,15 @@ export class TuningService {
   private async startTrial(
     study: StudyRecord,
     settings: StudySettings,
-    view: Awaited<ReturnType<TuningService['view']>>,
+    pruning: StoredPruning,
+    rows: StoredTrialRow[],
     which: { number: number; params?: Params; waiting?: StoredTrial },
   ): Promise<void> {
     const { store, training, logger } = this.deps;
     const { number } = which;
     const suggest = () => {
       // Hyperband shows the sampler only the new trial's bracket, as Optuna does.
-      const seen = settings.pruner.samplingView?.(view, number) ?? view;
+      const seen = pruning.samplingView(rows, number);
       return settings.sampler.suggest({ study: seen, space: settings.space, trialNumber: number });
     };
     let trial: StoredTrial;
@@ -383,7 +392,7 @@ export class TuningService {
   }
 
   /** Copies new epoch values of the trial's run, consults the pruner, and finishes the trial once its run has ended. */
-  private async follow(study: StudyRecord, settings: StudySettings, trial: StoredTrial, attrs: Map<number, Record<string, number>>): Promise<void> {
+  private async follow(study: StudyRecord, settings: StudySettings, pruning: StoredPruning, trial: StoredTrial): Promise<void> {
     const { store, training } = this.deps;
     if (trial.runId === null) {
       // Started, but the process died before its run was started.
@@ -403,10 +412,7 @@ export class TuningService {
     for (const [epoch, value] of [...perEpoch].sort((a, b) => a[0] - b[0])) {
       if (reported.has(epoch)) continue;
       await store.studies.reportIntermediate(trial.id, epoch, value);
-      const view = await this.view(study, await store.studies.trials(study.id), attrs);
-      const current = view.trials.find((t) => t.number === trial.number)!;
-      const decision = settings.pruner.shouldPrune({ study: view, trial: current });
-      if (decision.attrs) attrs.set(trial.id, { ...attrs.get(trial.id), ...decision.attrs });
+      const decision = pruning.decide(await this.rows(await store.studies.trials(study.id)), trial.number);
       if (decision.prune) {
         // Pruned at once (in the store, so a restart sees it); the run stops after its current step.
         if (!FINISHED_RUN.has(run.status)) await training.stop(run.id);
