@@ -23,7 +23,9 @@
  * `crashed`, set by recovery) is retried once, as trial tasks' crash rule
  * says: a new trial with the same parameters stands in for it and the
  * crashed one is marked "retried as trial N"; it does not count against the
- * budget. A crashed retry is not retried again. Pruning decisions come from
+ * budget. A trial that crashed only because the process running the study
+ * died, while its run trains on (or finished) elsewhere, is taken back
+ * instead when the study resumes. A crashed retry is not retried again. Pruning decisions come from
  * the stored trials alone (storedPruning.ts): successive-halving rungs are
  * read from the stored intermediate values and 'auto' resources from the
  * first trial to complete, so a restarted study decides as before.
@@ -293,8 +295,16 @@ export class TuningService {
     logger.info(`Study ${study.id} (${study.name}): up to ${context.params.trials} trials, ${context.params.parallel} at a time, ${study.sampler} sampler, ${study.pruner} pruner.`);
     for (;;) {
       if (context.signal.aborted) return this.stopStudy(study);
+      await this.takeBack(study, await store.studies.trials(study.id));
       for (const trial of await store.studies.trials(study.id)) {
-        if (isInFlight(trial)) await this.follow(study, settings, pruning, trial);
+        if (!isInFlight(trial)) continue;
+        try {
+          await this.follow(study, settings, pruning, trial);
+        } catch (error) {
+          // Still owned by a process that died and has not been found stale yet: recovery crashes it, and the next round takes it back.
+          if (!(error instanceof ApiError && error.code === 'conflict')) throw error;
+          logger.warn(`Study ${study.id}: trial ${trial.number} is not this process's to follow yet: ${error.message}`);
+        }
       }
       const trials = await store.studies.trials(study.id);
       const active = trials.filter(isInFlight);
@@ -431,9 +441,32 @@ export class TuningService {
       else await store.studies.setTrialState(trial.id, 'completed', { value: study.direction === 'minimize' ? Math.min(...values) : Math.max(...values) });
     } else if (run.status === 'stopped') {
       await store.studies.setTrialState(trial.id, 'cancelled', { error: `Run ${run.id} was stopped.` });
+    } else if (run.status === 'crashed') {
+      // The process training it died (a worker killed, a machine lost): crashed, so the study retries it once.
+      await store.studies.setTrialState(trial.id, 'crashed', { error: `Run ${run.id} crashed: ${run.error ?? 'its process died'}.` });
     } else {
-      await store.studies.setTrialState(trial.id, 'failed', { error: `Run ${run.id} ${run.status}.` });
+      await store.studies.setTrialState(trial.id, 'failed', { error: `Run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ''}.` });
     }
+  }
+
+  /**
+   * Trials that crashed with the process running the study while their runs
+   * went on elsewhere (another worker trains them, or finished them): this
+   * study task takes them back and follows them, instead of training their
+   * parameters again.
+   */
+  private async takeBack(study: StudyRecord, trials: readonly StoredTrial[]): Promise<number> {
+    const { store, logger } = this.deps;
+    let taken = 0;
+    for (const trial of trials) {
+      if (trial.state !== 'crashed' || trial.runId === null || RETRIED_AS.test(trial.error ?? '')) continue;
+      const run = await store.runs.get(trial.runId);
+      if (!run || !['queued', 'running', 'completed'].includes(run.status)) continue;
+      await store.studies.setTrialState(trial.id, 'running');
+      logger.info(`Study ${study.id}: trial ${trial.number} crashed with the process running the study, but its run ${run.id} is ${run.status}; following it again.`);
+      taken += 1;
+    }
+    return taken;
   }
 
   private async stopStudy(study: StudyRecord): Promise<never> {
