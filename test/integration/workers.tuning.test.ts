@@ -22,8 +22,13 @@ import { jsonLines, runCli } from '../helpers/runCli';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 
 const tiny = ['--set', 'encoder.imageSize=16', '--set', 'encoder.scratchChannels=4', '--set', 'validation.subsetSize=4', '--set', 'training.earlyStoppingPatience=0'];
-/** Short limits so a dead worker is noticed within seconds. */
-const workerEnv = { CAPTIONER_HEARTBEAT_MS: '300', CAPTIONER_STALE_AFTER_MS: '3000', CAPTIONER_POLL_MS: '300' };
+/**
+ * Short limits so a dead worker is noticed within seconds (on one host its
+ * process is found gone at the next watchdog pass, every half limit). Not
+ * shorter: three engines and the database share two busy cores here, and a
+ * live worker stalled past the limit would be taken for dead.
+ */
+const workerEnv = { CAPTIONER_HEARTBEAT_MS: '300', CAPTIONER_STALE_AFTER_MS: '8000', CAPTIONER_POLL_MS: '300' };
 
 let server: TestPostgres;
 let root: string;
