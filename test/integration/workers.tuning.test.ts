@@ -147,6 +147,40 @@ describe('captioner tune --queue on three workers', () => {
     }
   }, 600_000);
 
+  it('detaches on Ctrl-C and leaves the study queued; with --cancel, Ctrl-C stops it', async () => {
+    // No worker runs: the study waits in the queue while the command follows it.
+    const follow = async (args: string[]) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'main', 'cli', 'index.ts'), ...args], {
+        env: { ...process.env, CAPTIONER_CLI: '1', CAPTIONER_POLL_MS: '300' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let interrupted = false;
+      child.stdout!.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (!interrupted && stdout.includes('"type":"queued"')) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
+      });
+      child.stderr!.resume();
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
+      return { code, lines: jsonLines<Record<string, unknown>>(stdout) };
+    };
+    const detached = await follow([
+      'tune', '--dataset', dataset, '--epochs', '2', ...tiny, '--space', spaceFile, '--trials', '2', '--study', 'left', '--store', url, '--data-dir', dataDir, '--queue', '--json',
+    ]);
+    expect(detached.code).toBe(0);
+    expect(detached.lines.map((line) => line.type)).toEqual(['queued', 'detached']);
+    const study = (await store.studies.getByName('left'))!;
+    expect((await store.tasks.get(study.taskId!))!.state).toBe('queued');
+
+    const cancelled = await follow(['tune', '--resume', 'left', '--store', url, '--data-dir', dataDir, '--queue', '--cancel', '--json']);
+    expect(cancelled.code).toBe(130);
+    expect(cancelled.lines.at(-1)).toMatchObject({ type: 'final', status: 'stopped', reason: null });
+    expect((await store.tasks.get(study.taskId!))!.state).toBe('cancelled');
+  }, 120_000);
+
   it("survives the study's worker killed mid-trial: its trial is retried, the others taken back, 12 trials finish", async () => {
     const workers = ['k1', 'k2', 'k3'].map((name) => startWorker(url, dataDir, name));
     try {
