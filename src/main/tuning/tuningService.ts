@@ -23,12 +23,14 @@
  * `crashed`, set by recovery) is retried once, as trial tasks' crash rule
  * says: a new trial with the same parameters stands in for it and the
  * crashed one is marked "retried as trial N"; it does not count against the
- * budget. A trial that crashed only because the process running the study
- * died, while its run trains on (or finished) elsewhere, is taken back
- * instead when the study resumes. A crashed retry is not retried again. Pruning decisions come from
- * the stored trials alone (storedPruning.ts): successive-halving rungs are
- * read from the stored intermediate values and 'auto' resources from the
- * first trial to complete, so a restarted study decides as before.
+ * budget. A crashed retry is not retried again. A trial that crashed only
+ * because the process running the study died, while its run trains on (or
+ * finished) elsewhere, is taken back instead when the study resumes.
+ * Enqueued trials (`enqueue`) wait, queued and without a run, and start
+ * before sampled ones. Pruning decisions come from the stored trials alone
+ * (storedPruning.ts): successive-halving rungs are read from the stored
+ * intermediate values and 'auto' resources from the first trial to
+ * complete, so a restarted study decides as before.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
