@@ -36,3 +36,12 @@ export const LEGACY_VALIDATION_KEYS: Readonly<Record<string, ValidationKey>> = {
   bleu4: METRIC_KEYS.valBleu4,
   valLoss: METRIC_KEYS.valLoss,
 };
+
+/** Reads an objective or early-stopping metric as a stored key (earlier names too); undefined when it is none. */
+export function validationKeyOf(name: string): ValidationKey | undefined {
+  const key = LEGACY_VALIDATION_KEYS[name] ?? name;
+  return (VALIDATION_KEYS as readonly string[]).includes(key) ? (key as ValidationKey) : undefined;
+}
+
+/** Which way a validation metric improves: loss down, scores up. */
+export const validationGoal = (key: ValidationKey): 'minimize' | 'maximize' => (key === METRIC_KEYS.valLoss ? 'minimize' : 'maximize');

@@ -2,8 +2,8 @@
  * A real small study from the Tuning page, in Chromium against serve mode:
  * generate a tiny Shapes set, create a study from the form (learning rate
  * only, 3 epochs, random sampler with a seed, median pruner after two
- * start-up trials), watch trials train and the charts fill in, and read what
- * pruning saved. Screenshots go to test-output/e2e/.
+ * start-up trials), enqueue a trial with a fixed learning rate, watch trials
+ * train and the charts fill in, and read what pruning saved. Screenshots go to test-output/e2e/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pageUrl, screenshot, startSession, type Session } from './harness';
@@ -48,6 +48,11 @@ describe('the Tuning page', () => {
 
     await page.getByTestId('chart-history').waitFor({ timeout: 60_000 });
     expect(page.url()).toMatch(/#\/tuning\/\d+$/);
+    // A trial with a fixed learning rate, enqueued while the first trial trains: it runs next, within the five.
+    await page.locator('[data-testid="enqueue-trial"] summary').click();
+    await page.getByTestId('enqueue-optimizer.learningRate').fill('0.0025');
+    await page.getByTestId('enqueue-submit').click();
+    await expect.poll(async () => page.getByTestId('enqueue-message').textContent(), { timeout: 30_000 }).toMatch(/^Trial \d+ enqueued with 1 fixed parameter\./);
     // Live: the intermediate values chart gains lines while the first trials train.
     await expect.poll(() => drawn('chart-intermediate'), { timeout: 300_000 }).toBeGreaterThan(0);
     await screenshot(page, 'tuning-study-live');
@@ -62,6 +67,7 @@ describe('the Tuning page', () => {
     expect(await drawn('chart-history')).toBeGreaterThanOrEqual(completed);
     expect(await drawn('parallel-coordinates')).toBe(completed);
     expect(await page.locator('[data-testid="trial-row"]').count()).toBe(5);
+    expect(await page.locator('[data-testid="trial-row"]', { hasText: '0.00250' }).count()).toBe(1);
     expect(await page.locator('[data-testid="trial-row"][data-state="pruned"]').count()).toBe(pruned);
     await expect.poll(async () => page.locator('[data-testid="importance"] .bar').count(), { timeout: 30_000 }).toBe(1);
     await expect.poll(async () => page.getByTestId('seconds-saved').count()).toBe(1);

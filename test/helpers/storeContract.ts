@@ -504,6 +504,22 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(trials[0]).toMatchObject({ state: 'running', value: null });
       });
 
+      it('starts an enqueued trial once, with its full parameters, keeping its number', async () => {
+        const study = await store.studies.create(studyInput);
+        const waiting = await store.studies.createTrial(study.id, { lr: 1e-4 }, 'queued');
+        expect(waiting).toMatchObject({ number: 0, state: 'queued', params: { lr: 1e-4 } });
+        await store.studies.createTrial(study.id, { lr: 1e-5 });
+        const started = await store.studies.startQueuedTrial(waiting.id, { lr: 1e-4, units: 256 });
+        expect(started).toMatchObject({ number: 0, state: 'running', params: { lr: 1e-4, units: 256 } });
+        expect(started.startedAt).not.toBeNull();
+        const task = await store.tasks.get(started.taskId!);
+        expect(task).toMatchObject({ state: 'running', kind: 'trial' });
+        // A second start (another process, or twice) is refused and changes nothing.
+        await expectApiError(store.studies.startQueuedTrial(waiting.id, { lr: 1 }), 'conflict', /is running; only a queued trial can be started/);
+        expect((await store.studies.getTrial(waiting.id))?.params).toEqual({ lr: 1e-4, units: 256 });
+        await expectApiError(store.studies.startQueuedTrial(waiting.id + 100, {}), 'not_found');
+      });
+
       it('keeps intermediate values per step, results, and the trial run', async () => {
         const study = await store.studies.create(studyInput);
         const trial = await store.studies.createTrial(study.id, { lr: 0.001 });

@@ -190,7 +190,7 @@ describe('a tuning study', () => {
     await expect(tuning.createStudy({ ...input, searchSpace: { 'decoder.width': { type: 'int', low: 1, high: 2 } } })).rejects.toThrow(/decoder\.width: is not a RunConfig field/);
     await expect(tuning.createStudy({ ...input, sampler: 'grid' })).rejects.toThrow(/sampler: grid sampler: optimizer\.learningRate is a continuous float/);
     await expect(tuning.createStudy({ ...input, pruner: { name: 'median', options: { nWarmup: 2 } } })).rejects.toThrow(/pruner/);
-    await expect(tuning.createStudy({ ...input, objective: 'val/accuracy' })).rejects.toThrow(/objective: must be one of val\/loss/);
+    await expect(tuning.createStudy({ ...input, objective: 'val/accuracy' })).rejects.toThrow(/objective: must be one of val\/ciderD, val\/bleu4, val\/loss/);
     await expect(tuning.createStudy({ ...input, baseConfig: {} })).rejects.toThrow(/baseConfig\.dataset/);
   });
 });
@@ -227,6 +227,49 @@ describe('tuning.* through the API', () => {
     expect(Object.values(importance.importances).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     // A completed study is not resumed; a stop request on it changes nothing.
     await expect(call('tuning.resume', { studyId: created.id })).rejects.toMatchObject({ code: 'conflict' });
+  }, 60_000);
+
+  it('runs enqueued trials first, with their fixed parameters and the rest sampled, counting against the budget', async () => {
+    // Created and enqueued where nothing executes, so no sampled trial can start before the enqueued ones exist.
+    await workbench.close();
+    workbench = createWorkbench({ dataDir: join(temp.dir, 'data'), echoLogs: false, spawnEngine: trainingEngine(), tuningPollMs: 20, tasks: { execute: false } });
+    const base = { dataset: { path: datasetPath }, training: { epochs: 2 } };
+    // No direction: a loss is minimised.
+    const study = await call('tuning.create', { name: 'enqueued', objective: 'val/loss', searchSpace: space, sampler: { name: 'random', options: { seed: 5 } }, pruner: 'none', baseConfig: base, trials: 4, parallel: 1 });
+    expect(study.direction).toBe('minimize');
+    const full = await call('tuning.enqueue', { studyId: study.id, params: { 'optimizer.learningRate': 0.001, 'decoder.units': 256 } });
+    const partial = await call('tuning.enqueue', { studyId: study.id, params: { 'decoder.units': 448 } });
+    expect([full, partial].map((t) => [t.number, t.state, t.runId])).toEqual([[0, 'queued', null], [1, 'queued', null]]);
+    await expect(call('tuning.enqueue', { studyId: study.id, params: { 'decoder.width': 3 } })).rejects.toThrow(/params\.decoder\.width: not a parameter of study enqueued's search space \(its parameters: decoder\.units, optimizer\.learningRate\)/);
+    await expect(call('tuning.enqueue', { studyId: study.id, params: { 'decoder.units': 300 } })).rejects.toThrow(/params\.decoder\.units: 300 is outside the search space/);
+    await expect(call('tuning.enqueue', { studyId: study.id, params: { 'optimizer.learningRate': 1 } })).rejects.toThrow(/params\.optimizer\.learningRate: 1 is outside/);
+    // A budget of one and two enqueued trials: the second never starts, and says why.
+    const small = await call('tuning.create', { name: 'small', objective: 'val/bleu4', searchSpace: space, sampler: 'random', pruner: 'none', baseConfig: base, trials: 1 });
+    expect(small.direction).toBe('maximize');
+    await call('tuning.enqueue', { studyId: small.id, params: { 'decoder.units': 128 } });
+    await call('tuning.enqueue', { studyId: small.id, params: { 'decoder.units': 192 } });
+
+    await workbench.close();
+    workbench = createWorkbench({ dataDir: join(temp.dir, 'data'), echoLogs: false, spawnEngine: trainingEngine(), tuningPollMs: 20, tasks: { lanes: { compute: 2 } } });
+    const { store } = workbench.services;
+    await waitForStudy(study);
+    await waitForStudy(small);
+    const trials = await store.studies.trials(study.id);
+    expect(trials.map((t) => [t.number, t.state])).toEqual([[0, 'completed'], [1, 'completed'], [2, 'completed'], [3, 'completed']]);
+    expect(trials[0]!.params).toEqual({ 'optimizer.learningRate': 0.001, 'decoder.units': 256 });
+    expect(trials[1]!.params['decoder.units']).toBe(448);
+    const lr = trials[1]!.params['optimizer.learningRate'] as number;
+    expect(lr).toBeGreaterThanOrEqual(1e-5);
+    expect(lr).toBeLessThanOrEqual(1e-1);
+    // One at a time, enqueued first: each trial started after the one before it.
+    const starts = trials.map((t) => Date.parse(t.startedAt!));
+    expect([...starts].sort((a, b) => a - b)).toEqual(starts);
+    const run = (await store.runs.get(trials[1]!.runId!))!;
+    expect((run.config as unknown as RunConfig).decoder.units).toBe(448);
+    const smallTrials = await store.studies.trials(small.id);
+    expect(smallTrials.map((t) => [t.number, t.state, t.params['decoder.units']])).toEqual([[0, 'completed', 128], [1, 'cancelled', 192]]);
+    expect(smallTrials[1]!.error).toMatch(/The study ended \(its trials were run\) before this enqueued trial started/);
+    await expect(call('tuning.enqueue', { studyId: study.id, params: {} })).rejects.toMatchObject({ code: 'conflict' });
   }, 60_000);
 
   it('answers the default space and names bad fields', async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { StudyDetails, StudyTrial } from '../../src/shared/contract/tuning';
 import type { StudyRecord } from '../../src/shared/storeTypes';
 import { retryPlan } from '../../src/main/tuning/tuningService';
-import { axisValue, history, paramAxes, pruningSavings } from '../../src/renderer/src/pages/tuning/studyMath';
+import { axisValue, enqueueFields, enqueueParams, history, paramAxes, pruningSavings } from '../../src/renderer/src/pages/tuning/studyMath';
 
 const study = { id: 1, name: 's', direction: 'minimize', baseConfig: { training: { epochs: 5 } }, searchSpace: {} } as unknown as StudyRecord;
 
@@ -60,5 +60,33 @@ describe('retrying crashed trials', () => {
 
     const retryCrashed = [trial(0, 'completed', 5, 1), trial(1, 'crashed', 2, null, { error: 'x. Retried as trial 2.' }), trial(2, 'crashed', 1)];
     expect(retryPlan(retryCrashed)).toEqual({ finished: 2, toRetry: [] });
+  });
+});
+
+describe('the enqueue-trial form', () => {
+  const space = {
+    'optimizer.learningRate': { type: 'float', low: 1e-5, high: 1e-2, log: true },
+    'decoder.units': { type: 'int', low: 128, high: 512, step: 64 },
+    'training.batchSize': { type: 'int', low: 16, high: 64 },
+    'decoder.cell': { type: 'categorical', choices: ['lstm', 'gru'] },
+  };
+
+  it('has a field per parameter, in name order, with ranges, steps and choices', () => {
+    expect(enqueueFields(space)).toEqual([
+      { name: 'decoder.cell', choices: ['lstm', 'gru'] },
+      { name: 'decoder.units', low: 128, high: 512, log: false, integer: true, step: 64 },
+      { name: 'optimizer.learningRate', low: 1e-5, high: 1e-2, log: true, integer: false },
+      { name: 'training.batchSize', low: 16, high: 64, log: false, integer: true, step: 1 },
+    ]);
+  });
+
+  it('fixes the filled fields and leaves the empty ones to the sampler, naming a bad entry', () => {
+    const fields = enqueueFields(space);
+    expect(enqueueParams(fields, { 'decoder.cell': '1', 'optimizer.learningRate': '0.001', 'decoder.units': ' ' })).toEqual({ 'decoder.cell': 'gru', 'optimizer.learningRate': 0.001 });
+    expect(enqueueParams(fields, {})).toEqual({});
+    expect(() => enqueueParams(fields, { 'decoder.units': 'wide' })).toThrow(/decoder\.units: "wide" is not a number/);
+    expect(() => enqueueParams(fields, { 'decoder.units': '1024' })).toThrow(/decoder\.units: 1024 is outside 128 to 512/);
+    expect(() => enqueueParams(fields, { 'training.batchSize': '20.5' })).toThrow(/training\.batchSize: must be a whole number/);
+    expect(() => enqueueParams(fields, { 'decoder.cell': '2' })).toThrow(/decoder\.cell: pick one of its choices/);
   });
 });

@@ -1,5 +1,6 @@
 /** `tuning.*` handlers: thin, the work is in TuningService and src/main/lib/tuning. */
 import { placed } from '../../shared/placement';
+import { validationGoal } from '../../shared/metricKeys';
 import type { JsonObject } from '../../shared/storeTypes';
 import { defaultSearchSpace, searchSpaceToJson } from '../lib/tuning';
 import type { HandlersFor } from './handlers';
@@ -12,7 +13,7 @@ export function tuningHandlers(services: Services): HandlersFor<'tuning.'> {
       return services.tuning.createStudy({
         name: request.name,
         objective: request.objective,
-        direction: request.direction,
+        direction: request.direction ?? validationGoal(request.objective),
         baseConfig: request.baseConfig as JsonObject,
         trials: request.trials,
         parallel: request.parallel,
@@ -41,6 +42,12 @@ export function tuningHandlers(services: Services): HandlersFor<'tuning.'> {
     async 'tuning.importance'(request) {
       const result = await services.tuning.importances(request.studyId);
       return { completeTrials: result.completeTrials, importances: result.normalized };
+    },
+    async 'tuning.enqueue'(request) {
+      return services.tuning.enqueue(request.studyId, request.params);
+    },
+    async 'tuning.export'(request) {
+      return services.tuning.exportStudy(request.studyId);
     },
     async 'tuning.defaultSpace'() {
       return searchSpaceToJson(defaultSearchSpace()) as JsonObject;

@@ -349,6 +349,13 @@ export interface StudyStore {
    */
   createTrial(studyId: number, params: JsonObject, state?: 'queued' | 'running'): Promise<TrialRecord>;
   getTrial(id: number): Promise<TrialRecord | null>;
+  /**
+   * Starts a trial that was created `queued` (enqueued with some parameters
+   * fixed): replaces its params with the full set and claims its task for the
+   * store's owner, in one transaction. A trial that is not queued any more
+   * (another process started or cancelled it) is a `conflict`.
+   */
+  startQueuedTrial(id: number, params: JsonObject): Promise<TrialRecord>;
   /** By number. */
   trials(studyId: number): Promise<TrialRecord[]>;
   /**

@@ -230,6 +230,19 @@ export class SqliteStudyStore implements StudyStore {
     return row ? toTrial(row) : null;
   }
 
+  async startQueuedTrial(id: number, params: JsonObject): Promise<TrialRecord> {
+    requireId(id, 'trialId');
+    const paramsJson = objectJson(params, 'params');
+    commit(this.context, (changes) => {
+      const trial = this.requireTrial(id);
+      const refuse = () => new ApiError('conflict', `Trial ${id} (number ${trial.number}) is ${trial.state}; only a queued trial can be started.`);
+      if (trial.state !== 'queued' || trial.task_id === null) throw refuse();
+      if (!this.tasks.claimByIdSync(trial.task_id, this.context.taskOwner, changes)) throw refuse();
+      this.db.prepare('UPDATE trials SET params = ? WHERE id = ?').run(paramsJson, id);
+    });
+    return toTrial(this.requireTrial(id));
+  }
+
   async trials(studyId: number): Promise<TrialRecord[]> {
     this.requireStudy(studyId);
     return (this.db.prepare(`${SELECT_TRIALS} WHERE tr.study_id = ? ORDER BY tr.number`).all(studyId) as TrialRow[]).map(toTrial);

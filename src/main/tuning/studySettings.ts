@@ -6,12 +6,13 @@
  * the field.
  */
 import { ApiError } from '../../shared/errors';
+import { VALIDATION_KEYS, type ValidationKey } from '../../shared/metricKeys';
 import type { StudyRecord } from '../../shared/storeTypes';
 import { assertSpaceFitsRunConfig, createPruner, createSampler, parseSearchSpace, type Pruner, type Sampler, type SearchSpace } from '../lib/tuning';
 
 /** Validation metrics stored once per epoch (see TrainingService), usable as objectives. */
-export const OBJECTIVE_KEYS = ['val/loss', 'val/bleu4', 'val/ciderD'] as const;
-export type ObjectiveKey = (typeof OBJECTIVE_KEYS)[number];
+export const OBJECTIVE_KEYS = VALIDATION_KEYS;
+export type ObjectiveKey = ValidationKey;
 
 export interface StudySettings {
   space: SearchSpace;

@@ -23,23 +23,30 @@
  * `crashed`, set by recovery) is retried once, as trial tasks' crash rule
  * says: a new trial with the same parameters stands in for it and the
  * crashed one is marked "retried as trial N"; it does not count against the
- * budget. A crashed retry is not retried again. The pruner's own bookkeeping
- * (successive-halving rung values) lives in the study task's memory: after a
- * restart, rungs recorded before it are not counted again.
+ * budget. A crashed retry is not retried again. A trial that crashed only
+ * because the process running the study died, while its run trains on (or
+ * finished) elsewhere, is taken back instead when the study resumes.
+ * Enqueued trials (`enqueue`) wait, queued and without a run, and start
+ * before sampled ones. Pruning decisions come from the stored trials alone
+ * (storedPruning.ts): successive-halving rungs are read from the stored
+ * intermediate values and 'auto' resources from the first trial to
+ * complete, so a restarted study decides as before.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { ApiError } from '../../shared/errors';
 import { mergeConfig, runConfigSchema, type RunConfig } from '../../shared/runConfig';
-import type { StudyDetails, StudyOverview } from '../../shared/contract/tuning';
+import type { StudyBudget, StudyDetails, StudyExport, StudyOverview } from '../../shared/contract/tuning';
 import type { JsonObject, StudyRecord, TrialRecord as StoredTrial } from '../../shared/storeTypes';
 import type { Logger } from '../core/logger';
-import { ImportanceCache, paramsToOverrides, searchSpaceToJson, defaultSearchSpace, type ImportanceResult, type Params } from '../lib/tuning';
+import { contains, defaultSearchSpace, describeDistribution, ImportanceCache, paramsToOverrides, searchSpaceToJson, type ImportanceResult, type Params, type ParamValue } from '../lib/tuning';
 import type { ExperimentStore } from '../store';
 import type { TaskPlacement } from '../../shared/taskTypes';
 import type { TaskRuntime } from '../tasks/runtime';
 import { StoppedEarly, type TaskContext, type TaskHandler } from '../tasks/types';
 import type { TrainingService } from '../training/trainingService';
+import { studyExportDocument } from './studyExport';
+import { StoredPruning, type StoredTrialRow } from './storedPruning';
 import { studySettings, type StudySettings } from './studySettings';
 import { toStudyView } from './studyView';
 
@@ -78,8 +85,16 @@ export interface NewStudy {
   placement?: TaskPlacement;
 }
 
+/**
+ * Why a study ended: its trial budget was spent, its time limit was reached,
+ * or its sampler had no new point (a finished grid).
+ */
+export type StudyEndReason = 'trials' | 'timeout' | 'exhausted';
+
 export interface StudySummary extends JsonObject {
   studyId: number;
+  /** Why it ended on its own; null while running or when it was stopped. */
+  reason: StudyEndReason | null;
   finished: number;
   completed: number;
   pruned: number;
@@ -98,6 +113,10 @@ export interface TuningServiceDeps {
 
 const FINISHED_RUN = new Set(['completed', 'stopped', 'failed', 'crashed']);
 const ACTIVE_TRIAL = new Set(['queued', 'running']);
+/** An enqueued trial that has not started: queued, without a run. Its params are the fixed ones only. */
+export const isWaiting = (trial: StoredTrial): boolean => trial.state === 'queued' && trial.runId === null;
+/** A trial being evaluated: started (it has, or is getting, a run) and not finished. */
+const isInFlight = (trial: StoredTrial): boolean => ACTIVE_TRIAL.has(trial.state) && !isWaiting(trial);
 
 const specText = (spec: NewStudy['sampler']): string | undefined => (spec === undefined ? undefined : typeof spec === 'string' ? spec : JSON.stringify(spec));
 
@@ -183,6 +202,41 @@ export class TuningService {
     return { study, trials: withValues, best: bestTrial(study, trials) };
   }
 
+  /** The trial budget, parallelism and time limit the study's task was given. */
+  async budget(studyId: number): Promise<StudyBudget> {
+    const study = await this.studyById(studyId);
+    const task = study.taskId !== null ? await this.deps.store.tasks.get(study.taskId) : null;
+    const params = task ? studyTaskParams.safeParse(task.params) : null;
+    if (!params?.success) return { trials: 20, parallel: 1, timeoutSeconds: null };
+    return { trials: params.data.trials, parallel: params.data.parallel, timeoutSeconds: params.data.timeoutSeconds ?? null };
+  }
+
+  /** The whole study as one document: settings, budget, and every trial with its intermediate values. */
+  async exportStudy(studyId: number): Promise<StudyExport> {
+    return studyExportDocument(await this.details(studyId), await this.budget(studyId));
+  }
+
+  /**
+   * Adds a trial with some parameters fixed, as Optuna's `enqueue_trial`:
+   * it waits (queued) until the study starts it, before any sampled trial;
+   * the parameters not given are sampled then. Every given parameter must be
+   * in the study's search space and its value inside its distribution.
+   */
+  async enqueue(studyId: number, params: Record<string, ParamValue>): Promise<StoredTrial> {
+    const study = await this.studyById(studyId);
+    const task = study.taskId !== null ? await this.deps.store.tasks.get(study.taskId) : null;
+    if (!task || task.state === 'completed') throw new ApiError('conflict', `Study ${studyId} (${study.name}) has ended; create a new study to run more trials.`);
+    const { space } = studySettings(study);
+    for (const [path, value] of Object.entries(params)) {
+      const dist = space[path];
+      if (!dist) throw new ApiError('invalid_request', `params.${path}: not a parameter of study ${study.name}'s search space (its parameters: ${Object.keys(space).sort().join(', ')}).`, [{ path: `params.${path}`, message: 'not in the search space' }]);
+      if (!contains(dist, value)) throw new ApiError('invalid_request', `params.${path}: ${JSON.stringify(value)} is outside the search space (${describeDistribution(dist)}).`, [{ path: `params.${path}`, message: 'outside the search space' }]);
+    }
+    const trial = await this.deps.store.studies.createTrial(studyId, params as JsonObject, 'queued');
+    this.deps.logger.info(`Study ${studyId}: trial ${trial.number} enqueued with ${JSON.stringify(params)}.`);
+    return trial;
+  }
+
   /** Asks the study's task to stop (its running trials are cancelled, their runs stop after their step). */
   async stop(studyId: number): Promise<{ stopping: boolean }> {
     const study = await this.studyById(studyId);
@@ -213,7 +267,7 @@ export class TuningService {
     const settings = studySettings(study);
     let cache = this.importanceCaches.get(studyId);
     if (!cache) this.importanceCaches.set(studyId, (cache = new ImportanceCache()));
-    return cache.get(await this.view(study, await this.deps.store.studies.trials(studyId), new Map()), settings.space);
+    return cache.get(await this.view(study, await this.deps.store.studies.trials(studyId)), settings.space);
   }
 
   private async studyById(id: number): Promise<StudyRecord> {
@@ -229,51 +283,79 @@ export class TuningService {
     return study;
   }
 
-  private async view(study: StudyRecord, trials: StoredTrial[], attrs: Map<number, Record<string, number>>) {
-    const withValues = await Promise.all(
-      trials.map(async (trial) => ({ trial, intermediates: await this.deps.store.studies.intermediates(trial.id), attrs: attrs.get(trial.id) })),
-    );
-    return toStudyView(study, withValues);
+  /** What samplers and pruners see: every trial but the enqueued ones still waiting (partial params, as Optuna's WAITING trials). */
+  private async rows(trials: StoredTrial[]): Promise<StoredTrialRow[]> {
+    return Promise.all(trials.filter((trial) => !isWaiting(trial)).map(async (trial) => ({ trial, intermediates: await this.deps.store.studies.intermediates(trial.id) })));
+  }
+
+  private async view(study: StudyRecord, trials: StoredTrial[]) {
+    return toStudyView(study, await this.rows(trials));
   }
 
   private async runStudy(context: TaskContext<StudyTaskParams>): Promise<JsonObject> {
     const { store, logger } = this.deps;
     const study = await this.studyOf(context.params);
     const settings = studySettings(study);
-    const attrs = new Map<number, Record<string, number>>();
+    // Decisions from the stored trials alone: a restarted task decides as this one would have.
+    const pruning = new StoredPruning(study, settings.pruner);
     const pollMs = this.deps.pollMs ?? 1_000;
     logger.info(`Study ${study.id} (${study.name}): up to ${context.params.trials} trials, ${context.params.parallel} at a time, ${study.sampler} sampler, ${study.pruner} pruner.`);
     for (;;) {
       if (context.signal.aborted) return this.stopStudy(study);
+      await this.takeBack(study, await store.studies.trials(study.id));
       for (const trial of await store.studies.trials(study.id)) {
-        if (ACTIVE_TRIAL.has(trial.state)) await this.follow(study, settings, trial, attrs);
+        if (!isInFlight(trial)) continue;
+        try {
+          await this.follow(study, settings, pruning, trial);
+        } catch (error) {
+          // Still owned by a process that died and has not been found stale yet: recovery crashes it, and the next round takes it back.
+          if (!(error instanceof ApiError && error.code === 'conflict')) throw error;
+          logger.warn(`Study ${study.id}: trial ${trial.number} is not this process's to follow yet: ${error.message}`);
+        }
       }
       const trials = await store.studies.trials(study.id);
-      const active = trials.filter((t) => ACTIVE_TRIAL.has(t.state));
+      const active = trials.filter(isInFlight);
+      const waiting = trials.filter(isWaiting);
       const { finished, toRetry } = retryPlan(trials);
       context.progress({ stage: 'trials', done: Math.min(finished, context.params.trials), total: context.params.trials, unit: 'trials' });
-      let view = await this.view(study, trials, attrs);
+      let rows = await this.rows(trials);
+      let view = toStudyView(study, rows);
       let remaining = settings.sampler.remaining(view, settings.space);
       const timeout = context.params.timeoutSeconds;
       const outOfTime = timeout !== undefined && Date.now() - Date.parse(study.createdAt) >= timeout * 1000;
-      if (finished >= context.params.trials || ((remaining === 0 || outOfTime) && active.length === 0)) return this.summary(study);
+      if (finished >= context.params.trials) return this.endStudy(study, 'trials');
+      if (active.length === 0 && (outOfTime || (remaining === 0 && waiting.length === 0))) return this.endStudy(study, outOfTime ? 'timeout' : 'exhausted');
       let started = active.length;
       let next = trials.reduce((max, t) => Math.max(max, t.number), -1) + 1;
+      const room = () => started < context.params.parallel && finished + started < context.params.trials && !outOfTime && !context.signal.aborted;
       for (const crashed of toRetry) {
-        if (started >= context.params.parallel || finished + started >= context.params.trials || context.signal.aborted) break;
+        if (!room()) break;
         // Marked first: should this process die too, the crashed trial is not retried twice.
         await store.studies.setTrialState(crashed.id, 'crashed', { error: `${crashed.error ?? 'The process running this trial died.'} Retried as trial ${next}.` });
-        await this.startTrial(study, settings, view, next, crashed.params as Params);
+        await this.startTrial(study, settings, pruning, rows, { number: next, params: crashed.params as Params });
         logger.info(`Study ${study.id}: trial ${crashed.number} crashed; retried once as trial ${next}.`);
         started += 1;
         next += 1;
-        view = await this.view(study, await store.studies.trials(study.id), attrs);
+        rows = await this.rows(await store.studies.trials(study.id));
+        view = toStudyView(study, rows);
       }
-      while (started < context.params.parallel && finished + started < context.params.trials && remaining > 0 && !outOfTime && !context.signal.aborted) {
-        await this.startTrial(study, settings, view, next);
+      // Enqueued trials before sampled ones, oldest first.
+      let stillWaiting = waiting.length;
+      for (const trial of waiting) {
+        if (!room()) break;
+        await this.startTrial(study, settings, pruning, rows, { number: trial.number, waiting: trial });
+        started += 1;
+        stillWaiting -= 1;
+        rows = await this.rows(await store.studies.trials(study.id));
+        view = toStudyView(study, rows);
+        remaining = settings.sampler.remaining(view, settings.space);
+      }
+      while (room() && remaining > 0 && stillWaiting === 0) {
+        await this.startTrial(study, settings, pruning, rows, { number: next });
         started += 1;
         next += 1;
-        view = await this.view(study, await store.studies.trials(study.id), attrs);
+        rows = await this.rows(await store.studies.trials(study.id));
+        view = toStudyView(study, rows);
         remaining = settings.sampler.remaining(view, settings.space);
       }
       try {
@@ -284,14 +366,36 @@ export class TuningService {
     }
   }
 
-  /** Starts trial `number` with the sampler's suggestion, or with `retryParams` when it retries a crashed trial. */
-  private async startTrial(study: StudyRecord, settings: StudySettings, view: Awaited<ReturnType<TuningService['view']>>, number: number, retryParams?: Params): Promise<void> {
+  /**
+   * Starts a trial: a new one numbered `number` with the sampler's
+   * suggestion, a retry of a crashed one with its `params`, or an enqueued
+   * (`waiting`) one with its fixed params and the rest suggested.
+   */
+  private async startTrial(
+    study: StudyRecord,
+    settings: StudySettings,
+    pruning: StoredPruning,
+    rows: StoredTrialRow[],
+    which: { number: number; params?: Params; waiting?: StoredTrial },
+  ): Promise<void> {
     const { store, training, logger } = this.deps;
-    // Hyperband shows the sampler only the new trial's bracket, as Optuna does.
-    const seen = settings.pruner.samplingView?.(view, number) ?? view;
-    const params = retryParams ?? settings.sampler.suggest({ study: seen, space: settings.space, trialNumber: number });
-    const trial = await store.studies.createTrial(study.id, params as JsonObject, 'running');
-    if (trial.number !== number) logger.warn(`Study ${study.id}: trial ${trial.number} was suggested as number ${number} (another process added a trial).`);
+    const { number } = which;
+    const suggest = () => {
+      // Hyperband shows the sampler only the new trial's bracket, as Optuna does.
+      const seen = pruning.samplingView(rows, number);
+      return settings.sampler.suggest({ study: seen, space: settings.space, trialNumber: number });
+    };
+    let trial: StoredTrial;
+    let params: Params;
+    if (which.waiting) {
+      const fixed = which.waiting.params as Params;
+      params = Object.keys(settings.space).every((name) => name in fixed) ? fixed : { ...suggest(), ...fixed };
+      trial = await store.studies.startQueuedTrial(which.waiting.id, params as JsonObject);
+    } else {
+      params = which.params ?? suggest();
+      trial = await store.studies.createTrial(study.id, params as JsonObject, 'running');
+      if (trial.number !== number) logger.warn(`Study ${study.id}: trial ${trial.number} was suggested as number ${number} (another process added a trial).`);
+    }
     let config: RunConfig;
     try {
       config = trialConfig(study, trial.number, params);
@@ -303,14 +407,14 @@ export class TuningService {
     const placement = study.taskId === null ? 'any' : ((await store.tasks.get(study.taskId))?.placement ?? 'any');
     const run = await training.start(config, { tags: [`study:${study.name}`], trialId: trial.id, placement });
     await store.studies.attachRun(trial.id, run.runId);
-    logger.info(`Study ${study.id}: trial ${trial.number} trains as run ${run.runId} with ${JSON.stringify(params)}.`);
+    logger.info(`Study ${study.id}: trial ${trial.number} trains as run ${run.runId} with ${JSON.stringify(params)}${which.waiting ? ' (enqueued)' : ''}.`);
   }
 
   /** Copies new epoch values of the trial's run, consults the pruner, and finishes the trial once its run has ended. */
-  private async follow(study: StudyRecord, settings: StudySettings, trial: StoredTrial, attrs: Map<number, Record<string, number>>): Promise<void> {
+  private async follow(study: StudyRecord, settings: StudySettings, pruning: StoredPruning, trial: StoredTrial): Promise<void> {
     const { store, training } = this.deps;
     if (trial.runId === null) {
-      // Created, but the process died before its run was started.
+      // Started, but the process died before its run was started.
       await store.studies.setTrialState(trial.id, 'failed', { error: 'The trial has no training run (the study stopped while starting it).' });
       return;
     }
@@ -327,10 +431,7 @@ export class TuningService {
     for (const [epoch, value] of [...perEpoch].sort((a, b) => a[0] - b[0])) {
       if (reported.has(epoch)) continue;
       await store.studies.reportIntermediate(trial.id, epoch, value);
-      const view = await this.view(study, await store.studies.trials(study.id), attrs);
-      const current = view.trials.find((t) => t.number === trial.number)!;
-      const decision = settings.pruner.shouldPrune({ study: view, trial: current });
-      if (decision.attrs) attrs.set(trial.id, { ...attrs.get(trial.id), ...decision.attrs });
+      const decision = pruning.decide(await this.rows(await store.studies.trials(study.id)), trial.number);
       if (decision.prune) {
         // Pruned at once (in the store, so a restart sees it); the run stops after its current step.
         if (!FINISHED_RUN.has(run.status)) await training.stop(run.id);
@@ -349,27 +450,61 @@ export class TuningService {
       else await store.studies.setTrialState(trial.id, 'completed', { value: study.direction === 'minimize' ? Math.min(...values) : Math.max(...values) });
     } else if (run.status === 'stopped') {
       await store.studies.setTrialState(trial.id, 'cancelled', { error: `Run ${run.id} was stopped.` });
+    } else if (run.status === 'crashed') {
+      // The process training it died (a worker killed, a machine lost): crashed, so the study retries it once.
+      await store.studies.setTrialState(trial.id, 'crashed', { error: `Run ${run.id} crashed: ${run.error ?? 'its process died'}.` });
     } else {
-      await store.studies.setTrialState(trial.id, 'failed', { error: `Run ${run.id} ${run.status}.` });
+      await store.studies.setTrialState(trial.id, 'failed', { error: `Run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ''}.` });
     }
+  }
+
+  /**
+   * Trials that crashed with the process running the study while their runs
+   * went on elsewhere (another worker trains them, or finished them): this
+   * study task takes them back and follows them, instead of training their
+   * parameters again.
+   */
+  private async takeBack(study: StudyRecord, trials: readonly StoredTrial[]): Promise<number> {
+    const { store, logger } = this.deps;
+    let taken = 0;
+    for (const trial of trials) {
+      if (trial.state !== 'crashed' || trial.runId === null || RETRIED_AS.test(trial.error ?? '')) continue;
+      const run = await store.runs.get(trial.runId);
+      if (!run || !['queued', 'running', 'completed'].includes(run.status)) continue;
+      await store.studies.setTrialState(trial.id, 'running');
+      logger.info(`Study ${study.id}: trial ${trial.number} crashed with the process running the study, but its run ${run.id} is ${run.status}; following it again.`);
+      taken += 1;
+    }
+    return taken;
   }
 
   private async stopStudy(study: StudyRecord): Promise<never> {
     const { store, training } = this.deps;
     for (const trial of await store.studies.trials(study.id)) {
-      if (!ACTIVE_TRIAL.has(trial.state)) continue;
+      // Enqueued trials that have not started keep waiting for the study's resumption.
+      if (!isInFlight(trial)) continue;
       if (trial.runId !== null) await training.stop(trial.runId).catch(() => undefined);
       await store.studies.setTrialState(trial.id, 'cancelled', { error: 'The study was stopped.' });
     }
     throw new StoppedEarly(await this.summary(study), `Study ${study.id} (${study.name}) stopped; resume it to continue.`);
   }
 
-  private async summary(study: StudyRecord): Promise<StudySummary> {
+  /** The study ended on its own: enqueued trials it never started are cancelled, saying why. */
+  private async endStudy(study: StudyRecord, reason: StudyEndReason): Promise<StudySummary> {
+    const why = reason === 'trials' ? 'its trials were run' : reason === 'timeout' ? 'its time limit was reached' : 'its sampler had no new point';
+    for (const trial of await this.deps.store.studies.trials(study.id)) {
+      if (isWaiting(trial)) await this.deps.store.studies.setTrialState(trial.id, 'cancelled', { error: `The study ended (${why}) before this enqueued trial started.` });
+    }
+    return this.summary(study, reason);
+  }
+
+  private async summary(study: StudyRecord, reason?: StudyEndReason): Promise<StudySummary> {
     const trials = await this.deps.store.studies.trials(study.id);
     const completed = trials.filter((t) => t.state === 'completed' && t.value !== null);
     const best = bestTrial(study, trials);
     return {
       studyId: study.id,
+      reason: reason ?? null,
       finished: trials.filter((t) => !ACTIVE_TRIAL.has(t.state)).length,
       completed: completed.length,
       pruned: trials.filter((t) => t.state === 'pruned').length,

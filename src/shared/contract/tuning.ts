@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { none, returns } from './spec';
 import { placementChoice } from './store';
-import type { JsonObject, StudyRecord, TrialIntermediate, TrialRecord } from '../storeTypes';
+import type { JsonObject, StudyRecord, TrialIntermediate, TrialRecord, TrialState } from '../storeTypes';
+import { LEGACY_VALIDATION_KEYS, VALIDATION_KEYS } from '../metricKeys';
 
 // ─── tuning ──────────────────────────────────────────────────────────────────
 
@@ -43,13 +44,58 @@ export interface StudyOverview {
   best: { trialNumber: number; value: number } | null;
 }
 
+/** A study's budget, as its task was given it. */
+export interface StudyBudget {
+  /** Finished trials the study runs to. */
+  trials: number;
+  /** Trials in progress at once. */
+  parallel: number;
+  /** Seconds from creation after which no trial starts; null without a time limit. */
+  timeoutSeconds: number | null;
+}
+
+/** One trial in a study export: everything about it, its intermediate values included. */
+export interface ExportedTrial {
+  number: number;
+  state: TrialState;
+  params: JsonObject;
+  value: number | null;
+  /** The objective per step (epoch, 1-based). */
+  intermediates: TrialIntermediate[];
+  runId: number | null;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** A whole study as one document (`captioner study export`, `tuning.export`). */
+export interface StudyExport {
+  format: 'captioner-study';
+  version: 1;
+  exportedAt: string;
+  study: { id: number; name: string; status: string; objective: string; direction: 'minimize' | 'maximize'; createdAt: string; updatedAt: string };
+  budget: StudyBudget;
+  searchSpace: JsonObject;
+  /** As stored: a name or the JSON text of `{ name, options }`. */
+  sampler: string;
+  pruner: string;
+  baseConfig: JsonObject;
+  trials: ExportedTrial[];
+  best: { number: number; value: number; params: JsonObject; runId: number | null } | null;
+}
+
+/** An objective: a validation metric the training loop stores every epoch (earlier names read too). */
+const objective = z.preprocess((value) => (typeof value === 'string' ? (LEGACY_VALIDATION_KEYS[value] ?? value) : value), z.enum(VALIDATION_KEYS));
+
 export const tuningMethods = {
   'tuning.create': returns<StudyRecord>()(
     z
       .object({
         name: z.string().min(1).max(200),
-        objective: z.enum(['val/loss', 'val/bleu4', 'val/ciderD']),
-        direction: z.enum(['minimize', 'maximize']),
+        objective,
+        /** Default: minimise a loss, maximise a score. */
+        direction: z.enum(['minimize', 'maximize']).optional(),
         /** JSON search space over RunConfig paths; the default space from the RunConfig hints when left out. */
         searchSpace: z.record(z.string(), z.unknown()).optional(),
         sampler: algorithm.optional(),
@@ -75,5 +121,19 @@ export const tuningMethods = {
     'Continue a stopped or crashed study where it was (placement omitted: where it was queued before).',
   ),
   'tuning.importance': returns<StudyImportance>()(z.object({ studyId }).strict(), 'PED-ANOVA importance of each parameter of a study (recomputed when a trial completes).'),
+  'tuning.enqueue': returns<TrialRecord>()(
+    z
+      .object({
+        studyId,
+        /** Parameters to fix, by RunConfig path; each must be in the study's search space. The others are sampled when the trial starts. */
+        params: z.record(z.string().min(1).max(200), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+      })
+      .strict(),
+    'Enqueue a trial with some parameters fixed: it runs before sampled trials (counting against the budget), the parameters not given are sampled when it starts.',
+  ),
+  'tuning.export': returns<StudyExport>()(
+    z.object({ studyId }).strict(),
+    'A whole study as one document: its settings, budget, search space, sampler and pruner, and every trial with its parameters, state, value, intermediate values and run.',
+  ),
   'tuning.defaultSpace': returns<JsonObject>()(none, 'The search space built from the RunConfig hints (what a study searches when given none).'),
 } as const;

@@ -94,6 +94,8 @@ export const batchCommand: Command = {
     if (values.cancel && !values.queue) throw new CliError('--cancel goes with --queue (a job run here always stops on Ctrl-C).', 2);
     // Queued: this process only submits and follows; workers sharing the store run the job.
     const follow = values.queue ? { ...session, tasks: { scope: 'own' as const, execute: false } } : session;
+    // --queue: for the workers only, so a workbench sharing the store leaves the job to them; a plain resume takes it back here.
+    const placement = values.queue ? ('workers' as const) : ('here' as const);
     const runJob = (cli: CliContext, start: () => Promise<{ jobId: number; taskId: number | null }>) =>
       values.queue ? followQueued(cli, start, values.json, values.cancel) : runBatch(cli, start, values.json);
     const [first, ...rest] = positionals;
@@ -117,7 +119,7 @@ export const batchCommand: Command = {
     if (values.resume !== undefined) {
       if (positionals.length > 0) throw new CliError(`--resume takes a job id and no folder.\n\n${usage}`, 2);
       const jobId = intOption(values.resume, 'resume', 0);
-      const result = await withWorkbench(follow, (cli) => runJob(cli, () => cli.call('batch.resume', { jobId })));
+      const result = await withWorkbench(follow, (cli) => runJob(cli, () => cli.call('batch.resume', { jobId, placement })));
       finish(result, values.json);
       return;
     }
@@ -125,7 +127,7 @@ export const batchCommand: Command = {
     const request = createRequest(positionals[0]!, values);
     const result = await withWorkbench(follow, (cli) =>
       runJob(cli, async () => {
-        const job = await cli.call('batch.create', request);
+        const job = await cli.call('batch.create', { ...request, ...(values.queue ? { placement } : {}) });
         return { jobId: job.id, taskId: job.taskId };
       }),
     );

@@ -67,6 +67,8 @@ export type SamplerSpec = z.input<typeof samplerSpecSchema>;
 export type PrunerSpec = z.input<typeof prunerSpecSchema>;
 export const samplerNames = ['tpe', 'random', 'grid', 'sobol'] as const;
 export const prunerNames = ['none', 'median', 'percentile', 'successiveHalving', 'hyperband'] as const;
+/** Other names a pruner answers to: `halving` is successive halving (the command line's short name). */
+export const prunerAliases: Readonly<Record<string, (typeof prunerNames)[number]>> = { halving: 'successiveHalving' };
 
 function parseSpec<T>(kind: 'sampler' | 'pruner', schema: z.ZodType<T>, input: unknown): T {
   const raw = typeof input === 'string' ? { name: input } : input;
@@ -91,8 +93,18 @@ export function createSampler(input: SamplerSpec | string): Sampler {
   }
 }
 
+/** A pruner spec with an alias replaced by the pruner's own name. */
+function canonicalPruner(input: unknown): unknown {
+  if (typeof input === 'string') return prunerAliases[input] ?? input;
+  if (typeof input === 'object' && input !== null && 'name' in input) {
+    const name = (input as { name: unknown }).name;
+    if (typeof name === 'string' && prunerAliases[name]) return { ...input, name: prunerAliases[name] };
+  }
+  return input;
+}
+
 export function createPruner(input: PrunerSpec | string): Pruner {
-  const spec = parseSpec('pruner', prunerSpecSchema, input);
+  const spec = parseSpec('pruner', prunerSpecSchema, canonicalPruner(input));
   switch (spec.name) {
     case 'none':
       return new NopPruner();

@@ -34,6 +34,6 @@ export { TpeSampler, TPE_DEFAULTS, type TpeSamplerOptions } from './tpe/tpeSampl
 export { MedianPruner, PercentilePruner } from './pruners/percentile';
 export { SuccessiveHalvingPruner } from './pruners/successiveHalving';
 export { HyperbandPruner } from './pruners/hyperband';
-export { createPruner, createSampler, prunerNames, samplerNames, type PrunerSpec, type SamplerSpec } from './factory';
+export { createPruner, createSampler, prunerAliases, prunerNames, samplerNames, type PrunerSpec, type SamplerSpec } from './factory';
 export { normalizeImportances, PedAnovaEvaluator, type PedAnovaOptions } from './importance/pedAnova';
 export { ImportanceCache, type ImportanceResult } from './importance/cache';

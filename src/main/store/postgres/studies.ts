@@ -240,6 +240,20 @@ export class PgStudyStore implements StudyStore {
     return row ? toTrial(row) : null;
   }
 
+  async startQueuedTrial(id: number, params: JsonObject): Promise<TrialRecord> {
+    requireId(id, 'trialId');
+    const paramsJson = objectJson(params, 'params');
+    await commit(this.context, async (sql, changes) => {
+      // The row lock makes two processes starting the same trial take turns; the second finds it running.
+      const trial = (await sql.one<TrialRow>('SELECT * FROM trials WHERE id = ? FOR UPDATE', [id])) ?? notFound('Trial', id);
+      const refuse = () => new ApiError('conflict', `Trial ${id} (number ${trial.number}) is ${trial.state}; only a queued trial can be started.`);
+      if (trial.state !== 'queued' || trial.task_id === null) throw refuse();
+      if (!(await this.tasks.claimByIdIn(sql, trial.task_id, this.context.taskOwner, changes))) throw refuse();
+      await sql.run('UPDATE trials SET params = ? WHERE id = ?', [paramsJson, id]);
+    });
+    return toTrial(await this.requireTrial(this.sql, id));
+  }
+
   async trials(studyId: number): Promise<TrialRecord[]> {
     await this.requireStudy(this.sql, studyId);
     return (await this.sql.all<TrialRow>(`${SELECT_TRIALS} WHERE tr.study_id = ? ORDER BY tr.number`, [studyId])).map(toTrial);

@@ -80,7 +80,12 @@ export class HyperbandPruner implements Pruner {
     return { ...study, trials: study.trials.filter((t: TrialRecord) => this.bracketOf(study.name, t.number) === bracket) };
   }
 
-  private initialize(study: StudyView): void {
+  /**
+   * Sets up the brackets (done by the first `shouldPrune`): at once with a
+   * given maxResource, or once a trial of `study` is complete for 'auto'.
+   */
+  initialize(study: StudyView): void {
+    if (this.brackets.length > 0) return;
     if (this.maxResource === 'auto') {
       const steps = study.trials.filter((t) => t.state === 'complete').map(lastStep).filter((s): s is number => s !== undefined);
       if (steps.length === 0) return;

@@ -71,6 +71,11 @@ export class SuccessiveHalvingPruner implements Pruner {
     this.minResource = minResource === 'auto' ? undefined : minResource;
   }
 
+  /** minResource once known: as given, or once 'auto' was estimated. */
+  get knownMinResource(): number | undefined {
+    return this.minResource;
+  }
+
   shouldPrune({ study, trial }: PruneRequest): PruneDecision {
     const step = lastStep(trial);
     if (step === undefined) return { prune: false };

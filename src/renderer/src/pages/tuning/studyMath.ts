@@ -131,3 +131,54 @@ export function formatParam(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 ? v.toExponential(2) : v.toPrecision(3);
   return String(v);
 }
+
+/** One field of the "Enqueue trial" form: a number within a range, or one of a parameter's choices. */
+export interface EnqueueField {
+  name: string;
+  /** Numeric parameters: the range, the step (int parameters at least 1) and the scale. */
+  low?: number;
+  high?: number;
+  step?: number;
+  log?: boolean;
+  integer?: boolean;
+  /** Categorical parameters: the choices, as JSON values. */
+  choices?: Array<string | number | boolean | null>;
+}
+
+/** The form's fields for a study's search space (its JSON form), in name order. */
+export function enqueueFields(space: Record<string, unknown>): EnqueueField[] {
+  return Object.entries(space)
+    .map(([name, spec]): EnqueueField => {
+      const s = spec as { type?: string; low?: number; high?: number; step?: number; log?: boolean; choices?: Array<string | number | boolean | null> };
+      if (s.type === 'categorical') return { name, choices: s.choices ?? [] };
+      const integer = s.type === 'int';
+      return { name, low: s.low, high: s.high, log: s.log === true, integer, ...(s.step !== undefined ? { step: s.step } : integer ? { step: 1 } : {}) };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * The fixed parameters the form's entries give: an empty entry is left to
+ * the sampler; a numeric entry must be a number; a categorical entry is the
+ * index of its choice. Errors name the parameter (the main process checks
+ * ranges and steps against the space again).
+ */
+export function enqueueParams(fields: readonly EnqueueField[], entries: Record<string, string>): Record<string, string | number | boolean | null> {
+  const params: Record<string, string | number | boolean | null> = {};
+  for (const field of fields) {
+    const text = (entries[field.name] ?? '').trim();
+    if (text === '') continue;
+    if (field.choices) {
+      const index = Number(text);
+      if (!Number.isInteger(index) || index < 0 || index >= field.choices.length) throw new Error(`${field.name}: pick one of its choices.`);
+      params[field.name] = field.choices[index]!;
+      continue;
+    }
+    const value = Number(text);
+    if (!Number.isFinite(value)) throw new Error(`${field.name}: "${text}" is not a number.`);
+    if ((field.low !== undefined && value < field.low) || (field.high !== undefined && value > field.high)) throw new Error(`${field.name}: ${value} is outside ${field.low} to ${field.high}.`);
+    if (field.integer && !Number.isInteger(value)) throw new Error(`${field.name}: must be a whole number.`);
+    params[field.name] = value;
+  }
+  return params;
+}
