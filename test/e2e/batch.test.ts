@@ -44,8 +44,10 @@ describe('batch captioning in the browser', () => {
     await page.getByTestId('batch-decoding-strategy').selectOption('greedy');
     await page.getByTestId('batch-csv').fill(csv);
 
-    await page.getByTestId('batch-preview').click();
+    // Enter in the folder field previews; it never starts a job (that writes files next to the images).
+    await page.getByTestId('batch-folder').press('Enter');
     await page.getByTestId('preview-caption').first().waitFor({ timeout: 120_000 });
+    await page.getByText('No batch jobs yet.').waitFor();
     expect(await page.getByTestId('preview-caption').count()).toBe(6);
     // Under the default policy (skip) the image with a caption file is passed over, as the job will, and shown marked.
     expect(await page.getByTestId('preview-skipped').count()).toBe(1);

@@ -69,6 +69,7 @@ describe('batch review through the API', () => {
       const overwriting = await cli.call('batch.preview', { input, model, decoding: { strategy: 'greedy' }, count: 3, sidecar: { existing: 'overwrite' } });
       expect(overwriting.items.map((item) => item.relativePath)).toEqual(['a.jpg', 'b.png', 'broken.jpg']);
       expect(overwriting.existingCaptionFiles).toEqual([join(root, 'b.png')]);
+      await expect(cli.call('batch.preview', { input, model, decoding: {}, count: 3, sidecar: { ext: 'a/b' } })).rejects.toThrow(/^sidecar\.ext: .*must be a file extension/);
       // A preview creates no job and writes nothing.
       expect(await cli.call('batch.list', {})).toEqual([]);
       expect(readFileSync(join(root, 'b.txt'), 'utf8')).toBe(folder.existingSidecars['b.png']);

@@ -629,6 +629,7 @@ function checkOutputPath(field: string, path: string | null): string | null {
   return path;
 }
 
+/** The preview's caption-file options, checked as a job's are. */
 function checkSidecar(sidecar: SidecarOptions, field: string): SidecarOptions {
   try {
     return { ...sidecar, ext: normalizeSidecarExt(sidecar.ext) };
@@ -640,8 +641,16 @@ function checkSidecar(sidecar: SidecarOptions, field: string): SidecarOptions {
 function checkOptions(options: BatchJobOptions): BatchJobOptions {
   const input = checkInput(options.input);
   const { outputs } = options;
+  let sidecar = outputs.sidecar;
+  if (sidecar) {
+    try {
+      sidecar = { ...sidecar, ext: normalizeSidecarExt(sidecar.ext) };
+    } catch (error) {
+      throw new ApiError('invalid_request', `outputs.sidecar.ext: ${(error as Error).message}`);
+    }
+  }
   const checked: BatchOutputs = {
-    sidecar: outputs.sidecar ? checkSidecar(outputs.sidecar, 'outputs.sidecar') : null,
+    sidecar,
     csv: checkOutputPath('csv', outputs.csv),
     jsonl: checkOutputPath('jsonl', outputs.jsonl),
     coco: checkOutputPath('coco', outputs.coco),
