@@ -21,6 +21,7 @@ import { drawFromLogits } from '../infer/sampling';
 import type { DecodingPlan } from '../infer/types';
 import { nativeDropout } from './fused/activations';
 import { denseRelu } from './fused/denseRelu';
+import { linear } from './fused/linear';
 import { fusedKernelsEnabled, nativeRandomEnabled } from './fused/nativeOps';
 import { outputCrossEntropy } from './fused/outputCrossEntropy';
 import { maskedCrossEntropy } from './loss';
@@ -28,6 +29,7 @@ import { ParamSet } from './params';
 import {
   cellStep,
   createRecurrentLayer,
+  matMul2d,
   projectInputs,
   sequenceOutputs,
   stepMasks,
@@ -489,24 +491,29 @@ export class CaptionDecoder {
     const top = state.layers[state.layers.length - 1]!.h;
     const rows = top.shape[0];
     const p = this.params;
-    const stateProj = tf.matMul(top, p.get('attention/stateKernel'));
+    const weight = (name: string) => p.get(name) as tf.Tensor2D;
+    const stateProj = matMul2d(top, weight('attention/stateKernel'));
     let alpha: tf.Tensor2D;
     // Σ_l α_l · values_l per row, values [images, L, n] → [rows, n].
     let attend: (values: tf.Tensor3D) => tf.Tensor2D;
     if (rows === images) {
       const energy = tf.tanh(tf.add(gridProj, tf.expandDims(stateProj, 1)));
-      const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, this.options.attentionDim]), p.get('attention/score')), [rows, regions]);
+      const scores = tf.reshape(matMul2d(tf.reshape(energy, [rows * regions, this.options.attentionDim]) as tf.Tensor2D, weight('attention/score')), [rows, regions]);
       alpha = tf.softmax(scores) as tf.Tensor2D;
       attend = (values) => tf.reshape(tf.matMul(tf.expandDims(alpha, 1), values), [rows, -1]) as tf.Tensor2D;
     } else {
       // Beams sharing their image's grid (see selectRows): `beams` rows per image attend to one copy of it.
       const beams = rows / images;
       const energy = tf.tanh(tf.add(tf.expandDims(gridProj, 1), tf.reshape(stateProj, [images, beams, 1, this.options.attentionDim])));
-      const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, this.options.attentionDim]), p.get('attention/score')), [rows, regions]);
+      const scores = tf.reshape(matMul2d(tf.reshape(energy, [rows * regions, this.options.attentionDim]) as tf.Tensor2D, weight('attention/score')), [rows, regions]);
       alpha = tf.softmax(scores) as tf.Tensor2D;
       attend = (values) => tf.reshape(tf.matMul(tf.reshape(alpha, [images, beams, regions]), values), [rows, -1]) as tf.Tensor2D;
     }
-    const gate = tf.sigmoid(tf.add(tf.matMul(top, p.get('attention/gateKernel')), p.get('attention/gateBias')));
+    const gate = tf.sigmoid(
+      fusedKernelsEnabled()
+        ? linear(top, weight('attention/gateKernel'), p.get('attention/gateBias') as tf.Tensor1D)
+        : tf.add(tf.matMul(top, p.get('attention/gateKernel')), p.get('attention/gateBias')),
+    );
     // The gated context in the gates and in the deep output: (g·α·grid)·W, or g·α·(grid·W) from the projected grid.
     let intoGates: tf.Tensor2D;
     let intoOutput: tf.Tensor2D;
@@ -515,8 +522,8 @@ export class CaptionDecoder {
       [intoGates, intoOutput] = tf.split(tf.mul(gate, attend(gridOut)), [gatesWidth, this.options.units], 1) as [tf.Tensor2D, tf.Tensor2D];
     } else {
       const gated = tf.mul(gate, attend(grid!)) as tf.Tensor2D;
-      intoGates = tf.matMul(gated, p.get('attention/contextKernel'));
-      intoOutput = tf.matMul(gated, p.get('attention/outputKernel'));
+      intoGates = matMul2d(gated, weight('attention/contextKernel'));
+      intoOutput = matMul2d(gated, weight('attention/outputKernel'));
     }
     const layers: LayerState[] = [];
     let input = tf.add(xProj, intoGates) as tf.Tensor2D;
