@@ -38,7 +38,7 @@ export function beamHypotheses<S>(model: StepDecoder<S>, features: DecoderFeatur
   const finished: { tokens: number[]; logProb: number }[] = [];
 
   let state = tidyKeep(
-    () => model.selectRows(model.initialState(features), tf.zeros([width], 'int32') as tf.Tensor1D),
+    () => model.selectRows(model.initialState(features, { beams: width, steps: options.maxLength + 1 }), tf.zeros([width], 'int32') as tf.Tensor1D),
     (s) => model.stateTensors(s),
   );
   let previous = tf.fill([width], START_ID, 'int32') as tf.Tensor1D;

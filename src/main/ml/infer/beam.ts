@@ -41,7 +41,7 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
 
   let state = tidyKeep(
     () => {
-      const initial = model.initialState(features);
+      const initial = model.initialState(features, { beams: width, steps: options.maxLength + 1 });
       const expand = tf.tensor1d(Int32Array.from({ length: rows }, (_, row) => Math.floor(row / width)), 'int32');
       // Beams share their image's tensors (for attention, the grid): rows only move within an image.
       return model.selectRows(initial, expand, { imageRowsUnchanged: true });

@@ -29,7 +29,7 @@ function sequentialDecode<S>(model: StepDecoder<S>, features: DecoderFeatures, c
   const logProbs: number[][] = Array.from({ length: rows }, () => []);
   const attention: number[][][] = Array.from({ length: rows }, () => []);
   const finished = new Array<boolean>(rows).fill(false);
-  let state = tidyKeep(() => model.initialState(features), (s) => model.stateTensors(s));
+  let state = tidyKeep(() => model.initialState(features, { beams: 1, steps: constraints.maxLength + 1 }), (s) => model.stateTensors(s));
   let previous = tf.fill([rows], START_ID, 'int32') as tf.Tensor1D;
   try {
     for (let step = 0; step <= constraints.maxLength && finished.some((done) => !done); step++) {

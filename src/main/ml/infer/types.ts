@@ -6,10 +6,22 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { DecoderFeatures } from '../model/decoder';
 
+/**
+ * How a decoding will use a state: rows per image (beam width; 1 for greedy
+ * and sampling) and the most steps it runs. A model may precompute per-image
+ * work from it when that costs less than doing it per row and step.
+ */
+export interface DecodingPlan {
+  beams: number;
+  steps: number;
+  /** Attention: project the grid once per image (true) or the context per row and step (false), instead of the model's own choice. */
+  projectGrid?: boolean;
+}
+
 export interface StepDecoder<S> {
   readonly vocabSize: number;
-  /** One state row per image. */
-  initialState(features: DecoderFeatures): S;
+  /** One state row per image; `plan` says how the decoding will step it. */
+  initialState(features: DecoderFeatures, plan?: DecodingPlan): S;
   /** Log-probabilities of the next word for every row, the new state and (attention models) the weights over regions. */
   step(previousTokens: tf.Tensor1D, state: S): { logProbs: tf.Tensor2D; state: S; attention?: tf.Tensor2D };
   /**

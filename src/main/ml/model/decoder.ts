@@ -18,8 +18,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DecoderVariant } from '../../../shared/runConfig';
 import { drawFromLogits } from '../infer/sampling';
+import type { DecodingPlan } from '../infer/types';
 import { nativeDropout } from './fused/activations';
 import { denseRelu } from './fused/denseRelu';
+import { linear } from './fused/linear';
 import { fusedKernelsEnabled, nativeRandomEnabled } from './fused/nativeOps';
 import { outputCrossEntropy } from './fused/outputCrossEntropy';
 import { maskedCrossEntropy } from './loss';
@@ -27,6 +29,7 @@ import { ParamSet } from './params';
 import {
   cellStep,
   createRecurrentLayer,
+  matMul2d,
   projectInputs,
   sequenceOutputs,
   stepMasks,
@@ -67,6 +70,13 @@ export interface DecoderState {
   /** attention: the grid [rows, L, C] and its attention projection [rows, L, A]. */
   grid?: tf.Tensor3D;
   gridProj?: tf.Tensor3D;
+  /**
+   * attention, decoding with many rows per image (see `initialState`): the
+   * grid projected into the gates and the deep output,
+   * grid · [contextKernel | outputKernel] [rows, L, gates·units + units],
+   * held instead of the grid.
+   */
+  gridOut?: tf.Tensor3D;
 }
 
 export interface StepResult {
@@ -335,9 +345,35 @@ export class CaptionDecoder {
 
   // ─── the step interface ────────────────────────────────────────────────────
 
-  /** The state before the first word (<start> is the first `step` input). */
-  initialState(features: DecoderFeatures): DecoderState {
-    return this.initialStateWith(features, noDropout);
+  /**
+   * The state before the first word (<start> is the first `step` input).
+   *
+   * Attention: each step projects its gated context into the gates and the
+   * deep output, (g·α·grid)·W, a [rows, C] × [C, gates·units + units] matmul
+   * per step. The same is g·α·(grid·W), and grid·W is per image: projecting
+   * the grid once costs L·C·n multiply-adds per image, the per-step way
+   * beams·steps·C·n. With the grid projected, the state holds grid·W instead
+   * of the grid and each step only forms α·(grid·W), [rows, L] × [L, n];
+   * equal up to the order of float sums. The one large matmul runs at a
+   * lower rate than the per-step ones on a loaded 2-core CPU (measured:
+   * width 3 over 17 steps, beams·steps ≈ L, was slower projected; width 5,
+   * 1.7·L, about 10% faster; width 10 about 30%; see docs/performance.md),
+   * so a `plan` takes it when beams × steps exceed 1.5·L, unless
+   * `plan.projectGrid` decides. Greedy decoding of captions shorter than
+   * 1.5·L words never takes it; training never does.
+   */
+  initialState(features: DecoderFeatures, plan?: DecodingPlan): DecoderState {
+    const state = this.initialStateWith(features, noDropout);
+    if (!state.grid || !plan) return state;
+    if (!(plan.projectGrid ?? plan.beams * plan.steps > 1.5 * state.grid.shape[1])) return state;
+    const { grid, ...rest } = state;
+    const [images, regions, channels] = grid.shape;
+    const p = this.params;
+    const kernels = tf.concat([p.get('attention/contextKernel'), p.get('attention/outputKernel')], 1);
+    const gridOut = tf.reshape(tf.matMul(tf.reshape(grid, [images * regions, channels]), kernels), [images, regions, kernels.shape[1]!]) as tf.Tensor3D;
+    kernels.dispose();
+    grid.dispose();
+    return { ...rest, gridOut };
   }
 
   /** One decoding step for every row at once: log-probabilities of the next word. */
@@ -371,6 +407,7 @@ export class CaptionDecoder {
       ...(state.imageProj ? { imageProj: image(state.imageProj) } : {}),
       ...(state.grid ? { grid: image(state.grid) } : {}),
       ...(state.gridProj ? { gridProj: image(state.gridProj) } : {}),
+      ...(state.gridOut ? { gridOut: image(state.gridOut) } : {}),
     };
   }
 
@@ -384,6 +421,7 @@ export class CaptionDecoder {
     if (state.imageProj) out.push(state.imageProj);
     if (state.grid) out.push(state.grid);
     if (state.gridProj) out.push(state.gridProj);
+    if (state.gridOut) out.push(state.gridOut);
     return out;
   }
 
@@ -447,38 +485,54 @@ export class CaptionDecoder {
     dropout: DropoutLike,
     mask?: tf.Tensor2D,
   ): { hidden: tf.Tensor2D; state: DecoderState; alpha: tf.Tensor2D } {
-    const { grid, gridProj } = state;
-    if (!grid || !gridProj) throw new Error('An attention decoder state needs the image grid.');
-    const [images, regions] = grid.shape;
+    const { grid, gridProj, gridOut } = state;
+    if (!gridProj || !(grid || gridOut)) throw new Error('An attention decoder state needs the image grid.');
+    const [images, regions] = gridProj.shape;
     const top = state.layers[state.layers.length - 1]!.h;
     const rows = top.shape[0];
     const p = this.params;
-    const stateProj = tf.matMul(top, p.get('attention/stateKernel'));
+    const weight = (name: string) => p.get(name) as tf.Tensor2D;
+    const stateProj = matMul2d(top, weight('attention/stateKernel'));
     let alpha: tf.Tensor2D;
-    let context: tf.Tensor2D;
+    // Σ_l α_l · values_l per row, values [images, L, n] → [rows, n].
+    let attend: (values: tf.Tensor3D) => tf.Tensor2D;
     if (rows === images) {
       const energy = tf.tanh(tf.add(gridProj, tf.expandDims(stateProj, 1)));
-      const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, this.options.attentionDim]), p.get('attention/score')), [rows, regions]);
+      const scores = tf.reshape(matMul2d(tf.reshape(energy, [rows * regions, this.options.attentionDim]) as tf.Tensor2D, weight('attention/score')), [rows, regions]);
       alpha = tf.softmax(scores) as tf.Tensor2D;
-      context = tf.reshape(tf.matMul(tf.expandDims(alpha, 1), grid), [rows, -1]) as tf.Tensor2D;
+      attend = (values) => tf.reshape(tf.matMul(tf.expandDims(alpha, 1), values), [rows, -1]) as tf.Tensor2D;
     } else {
       // Beams sharing their image's grid (see selectRows): `beams` rows per image attend to one copy of it.
       const beams = rows / images;
       const energy = tf.tanh(tf.add(tf.expandDims(gridProj, 1), tf.reshape(stateProj, [images, beams, 1, this.options.attentionDim])));
-      const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, this.options.attentionDim]), p.get('attention/score')), [rows, regions]);
+      const scores = tf.reshape(matMul2d(tf.reshape(energy, [rows * regions, this.options.attentionDim]) as tf.Tensor2D, weight('attention/score')), [rows, regions]);
       alpha = tf.softmax(scores) as tf.Tensor2D;
-      context = tf.reshape(tf.matMul(tf.reshape(alpha, [images, beams, regions]), grid), [rows, -1]) as tf.Tensor2D;
+      attend = (values) => tf.reshape(tf.matMul(tf.reshape(alpha, [images, beams, regions]), values), [rows, -1]) as tf.Tensor2D;
     }
-    const gate = tf.sigmoid(tf.add(tf.matMul(top, p.get('attention/gateKernel')), p.get('attention/gateBias')));
-    const gated = tf.mul(gate, context) as tf.Tensor2D;
+    const gate = tf.sigmoid(
+      fusedKernelsEnabled()
+        ? linear(top, weight('attention/gateKernel'), p.get('attention/gateBias') as tf.Tensor1D)
+        : tf.add(tf.matMul(top, p.get('attention/gateKernel')), p.get('attention/gateBias')),
+    );
+    // The gated context in the gates and in the deep output: (g·α·grid)·W, or g·α·(grid·W) from the projected grid.
+    let intoGates: tf.Tensor2D;
+    let intoOutput: tf.Tensor2D;
+    if (gridOut) {
+      const gatesWidth = p.get('attention/contextKernel').shape[1]!;
+      [intoGates, intoOutput] = tf.split(tf.mul(gate, attend(gridOut)), [gatesWidth, this.options.units], 1) as [tf.Tensor2D, tf.Tensor2D];
+    } else {
+      const gated = tf.mul(gate, attend(grid!)) as tf.Tensor2D;
+      intoGates = matMul2d(gated, weight('attention/contextKernel'));
+      intoOutput = matMul2d(gated, weight('attention/outputKernel'));
+    }
     const layers: LayerState[] = [];
-    let input = tf.add(xProj, tf.matMul(gated, p.get('attention/contextKernel'))) as tf.Tensor2D;
+    let input = tf.add(xProj, intoGates) as tf.Tensor2D;
     for (let layer = 0; layer < this.recurrent.length; layer++) {
       const next = cellStep(this.recurrent[layer]!, input, state.layers[layer]!, mask);
       layers.push(next);
       if (layer + 1 < this.recurrent.length) input = projectInputs(this.recurrent[layer + 1]!, dropout.apply(next.h));
     }
-    const deep = tf.add(layers[layers.length - 1]!.h, tf.matMul(gated, p.get('attention/outputKernel'))) as tf.Tensor2D;
+    const deep = tf.add(layers[layers.length - 1]!.h, intoOutput) as tf.Tensor2D;
     return { hidden: dropout.apply(deep), state: { ...state, layers }, alpha };
   }
 

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { gruSequence } from './fused/gruSequence';
+import { linear } from './fused/linear';
 import { lstmSequence } from './fused/lstmSequence';
 import { fusedKernelsEnabled } from './fused/nativeOps';
 import { ParamSet } from './params';
@@ -65,7 +66,13 @@ export function createRecurrentLayer(
 
 /** x [N, inputDim] → [N, gates * units], the input part of every gate, bias included. One matmul. */
 export function projectInputs(layer: RecurrentLayer, x: tf.Tensor2D): tf.Tensor2D {
+  if (fusedKernelsEnabled()) return linear(x, layer.kernel as tf.Tensor2D, layer.bias as tf.Tensor1D);
   return tf.add(tf.matMul(x, layer.kernel), layer.bias);
+}
+
+/** a·b: on native TensorFlow the 2-D MatMul node (see fused/linear.ts), elsewhere tfjs' matMul. */
+export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return fusedKernelsEnabled() ? linear(a, b) : tf.matMul(a, b);
 }
 
 export function zeroState(layer: RecurrentLayer, rows: number): LayerState {
@@ -88,7 +95,7 @@ export function cellStep(layer: RecurrentLayer, xProj: tf.Tensor2D, state: Layer
 function lstmStep(layer: RecurrentLayer, xProj: tf.Tensor2D, state: LayerState): LayerState {
   if (!state.c) throw new Error('An LSTM state needs a cell state.');
   // (Not a fused matmul with xProj as its bias: backends only fuse a 1-D bias.)
-  const z = tf.add(xProj, tf.matMul(state.h, layer.recurrent));
+  const z = tf.add(xProj, matMul2d(state.h, layer.recurrent as tf.Tensor2D));
   const [i, f, g, o] = tf.split(z, 4, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
   const c = tf.add(tf.mul(tf.sigmoid(f), state.c), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
   const h = tf.mul(tf.sigmoid(o), tf.tanh(c)) as tf.Tensor2D;
@@ -97,7 +104,9 @@ function lstmStep(layer: RecurrentLayer, xProj: tf.Tensor2D, state: LayerState):
 
 function gruStep(layer: RecurrentLayer, xProj: tf.Tensor2D, state: LayerState): LayerState {
   if (!layer.recurrentBias) throw new Error('A GRU layer needs a recurrent bias.');
-  const hProj = tf.fused.matMul({ a: state.h, b: layer.recurrent, bias: layer.recurrentBias });
+  const hProj = fusedKernelsEnabled()
+    ? linear(state.h, layer.recurrent as tf.Tensor2D, layer.recurrentBias as tf.Tensor1D)
+    : tf.fused.matMul({ a: state.h, b: layer.recurrent, bias: layer.recurrentBias });
   const [xz, xr, xn] = tf.split(xProj, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
   const [hz, hr, hn] = tf.split(hProj, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
   const z = tf.sigmoid(tf.add(xz, hz));
