@@ -28,7 +28,7 @@ beforeAll(async () => {
 
 const tiny = ['--set', 'encoder.imageSize=16', '--set', 'encoder.scratchChannels=4', '--set', 'validation.subsetSize=4', '--set', 'training.earlyStoppingPatience=0'];
 
-/** The trial that is training right now and has reported at least one epoch, read straight from the database. */
+/** The trial whose run is training right now and has finished its first epoch, read straight from the database. */
 function trainingTrial(dataDir: string): { number: number; params: string } | null {
   let db: ReturnType<typeof openDatabase> | null = null;
   try {
@@ -36,8 +36,11 @@ function trainingTrial(dataDir: string): { number: number; params: string } | nu
     return (
       (db
         .prepare(
-          `SELECT t.number, t.params FROM trials t
-           WHERE t.state = 'running' AND EXISTS (SELECT 1 FROM trial_intermediate_values v WHERE v.trial_id = t.id)
+          // Its run's own metrics, not the trial's copies of them (the study copies them on its next poll, which may
+          // come only after the run ended): one epoch done and three to go, so the kill lands mid-run.
+          `SELECT t.number, t.params FROM trials t JOIN runs r ON r.id = t.run_id
+           WHERE t.state = 'running' AND r.status = 'running'
+             AND (SELECT COUNT(*) FROM metrics m WHERE m.run_id = r.id AND m.key = 'val/loss') = 1
            ORDER BY t.number DESC LIMIT 1`,
         )
         .get() as { number: number; params: string } | undefined) ?? null
