@@ -117,6 +117,29 @@ export async function run(args: string[]): Promise<void> {
     const decodeStage = rates(images.length, decodeTime);
     print({ ...common, stage: 'decode+resize', ...decodeStage });
 
+    // Overlap: how much of a batch sharp decodes while the JavaScript thread is held, as the model holds it.
+    // A batch decoded without a hold, then one started just before the thread is held for 500 ms: what is
+    // left to wait for once the thread is free is what sharp could not do meanwhile.
+    const probeBatch = batches[1] ?? batches[0]!;
+    const freeTime = await timed(async () => void (await prepareBatch(model, probeBatch)));
+    const probe = prepareBatch(model, probeBatch);
+    const holdUntil = performance.now() + 500;
+    while (performance.now() < holdUntil) {
+      // Busy, as a forward pass is: no callbacks run.
+    }
+    const released = performance.now();
+    await probe;
+    const waited = (performance.now() - released) / 1000;
+    print({
+      ...common,
+      stage: 'overlap probe',
+      batchDecodeMs: round(freeTime.seconds * 1000),
+      heldMs: 500,
+      waitedAfterHoldMs: round(waited * 1000),
+      decodedDuringHold: round(Math.max(0, 1 - waited / freeTime.seconds), 2),
+      loadAverage: loadAverage(),
+    });
+
     // Stage 2: the encoder's forward pass alone, on prepared batches.
     disposeFeatures(encodeBatch(model, prepared[0]!.input, prepared[0]!.ok.length));
     const features: ReturnType<typeof encodeBatch>[] = [];
