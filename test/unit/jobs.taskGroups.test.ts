@@ -1,6 +1,6 @@
 /** The Jobs drawer's grouping: a batch job's shards (and a study's trials) under their parent, summed up in one line. */
 import { describe, expect, it } from 'vitest';
-import { childNoun, describeChildren, groupTasks, summarizeChildren } from '../../src/renderer/src/lib/taskGroups';
+import { childNoun, childTitle, describeChildren, groupTasks, summarizeChildren } from '../../src/renderer/src/lib/taskGroups';
 import type { TaskRecord, TaskState } from '../../src/shared/taskTypes';
 
 function task(id: number, fields: Partial<TaskRecord> = {}): TaskRecord {
@@ -98,5 +98,12 @@ describe('describeChildren', () => {
 
   it('calls mixed children tasks', () => {
     expect(describeChildren([task(2, { parentId: 1, kind: 'training', state: 'completed' }), shard(3, 1, 'completed')])).toBe('tasks: 2 done');
+  });
+});
+
+describe('childTitle', () => {
+  it('calls a shard by its number from 1 and keeps other titles', () => {
+    expect(childTitle(task(5, { parentId: 1, title: 'Captioning /data', params: { jobId: 1, shard: 2 } }))).toBe('Shard 3');
+    expect(childTitle(task(6, { parentId: 1, kind: 'trial', title: 'Trial 4 of study 1' }))).toBe('Trial 4 of study 1');
   });
 });

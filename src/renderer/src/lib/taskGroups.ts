@@ -84,3 +84,12 @@ export function describeChildren(children: readonly TaskRecord[]): string {
   if (counts.failed) parts.push(`${counts.failed} failed`);
   return `${childNoun(children)}: ${parts.join(', ') || 'none'}`;
 }
+
+/**
+ * A child's name under its parent: a shard repeats its job's title, so it is
+ * called by its number (`Shard 3`, counted from 1) instead.
+ */
+export function childTitle(child: TaskRecord): string {
+  const shard = child.params.shard;
+  return child.kind === 'batch' && typeof shard === 'number' ? `Shard ${shard + 1}` : child.title;
+}
