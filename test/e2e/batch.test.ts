@@ -134,6 +134,19 @@ describe('batch captioning in the browser', () => {
     expect(await page.getByTestId('batch-job-row').first().textContent()).toContain(csv);
     await screenshot(page, 'batch-jobs');
 
+    // The Jobs drawer lists the job once, its shard summed up under it until opened.
+    await page.getByTestId('jobs-button').click();
+    const jobRow = page.getByTestId('job-row').filter({ hasText: folder.root });
+    await expect.poll(async () => jobRow.count()).toBe(1);
+    expect(await jobRow.getByTestId('job-children-summary').textContent()).toBe('shards: 1 done');
+    expect(await jobRow.getByTestId('job-child').count()).toBe(0);
+    await jobRow.getByTestId('job-children-toggle').click();
+    expect(await jobRow.getByTestId('job-child').count()).toBe(1);
+    expect(await jobRow.getByTestId('job-child').first().textContent()).toContain('Shard 1');
+    await screenshot(page, 'jobs-drawer-shards');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('jobs-drawer').waitFor({ state: 'detached' });
+
     // Delete it: the job goes, the files it wrote stay.
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByTestId('batch-delete').first().click();

@@ -54,7 +54,8 @@ class Tasks {
 
   async load(): Promise<void> {
     try {
-      for (const task of await api.tasks.list({ limit: 200 })) this.put(task);
+      // The most the API gives: a large batch job alone brings a few hundred shard tasks.
+      for (const task of await api.tasks.list({ limit: 1000 })) this.put(task);
     } catch {
       // The drawer shows what events bring; a failed first load is not fatal.
     }
