@@ -43,8 +43,8 @@ describe('groupTasks', () => {
     const list = [shard(13, 10, 'queued'), shard(12, 10, 'running'), shard(11, 10, 'completed'), task(10, { state: 'running' }), task(9, { kind: 'training' })];
     const groups = groupTasks(list);
     expect(groups.map((group) => group.task.id)).toEqual([10, 9]);
-    expect(groups[0].children.map((child) => child.id)).toEqual([11, 12, 13]);
-    expect(groups[1].children).toEqual([]);
+    expect(groups[0]!.children.map((child) => child.id)).toEqual([11, 12, 13]);
+    expect(groups[1]!.children).toEqual([]);
   });
 
   it('keeps a child whose parent is not in the list at the top level', () => {
@@ -55,15 +55,15 @@ describe('groupTasks', () => {
   it('groups trials under their study the same way', () => {
     const groups = groupTasks([task(31, { kind: 'trial', parentId: 30 }), task(30, { kind: 'study' })]);
     expect(groups).toHaveLength(1);
-    expect(groups[0].children.map((child) => child.id)).toEqual([31]);
-    expect(childNoun(groups[0].children)).toBe('trials');
+    expect(groups[0]!.children.map((child) => child.id)).toEqual([31]);
+    expect(childNoun(groups[0]!.children)).toBe('trials');
   });
 
   it('keeps a 200-shard job to one group', () => {
     const children = Array.from({ length: 200 }, (_, i) => shard(1200 - i, 1000, i < 186 ? 'queued' : i < 188 ? 'running' : 'completed'));
     const groups = groupTasks([...children, task(1000, { state: 'running' })]);
     expect(groups).toHaveLength(1);
-    expect(groups[0].children).toHaveLength(200);
+    expect(groups[0]!.children).toHaveLength(200);
   });
 });
 
