@@ -36,7 +36,7 @@ import type { FeatureSource } from '../src/main/ml/train/featureSource';
 import type { TrainingModel } from '../src/main/ml/train/modelSetup';
 import { AdamOptimizer } from '../src/main/ml/train/optimizer';
 import { trainStep } from '../src/main/ml/train/trainer';
-import { ensureTrainingKernels } from '../src/main/ml/train/wasmKernels';
+import { ensureTrainingKernels } from '../src/main/ml/backend/wasmKernels';
 import type { DecoderVariant } from '../src/shared/runConfig';
 import type { BackendName } from '../src/shared/types';
 

@@ -1,11 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadWasmBackend } from '../../src/main/ml/backend/wasm';
-import { ensureTrainingKernels } from '../../src/main/ml/train/wasmKernels';
+import { ensureTrainingKernels } from '../../src/main/ml/backend/wasmKernels';
 
 let wasm = false;
+let registeredOnLoad: string[] = [];
 beforeAll(async () => {
   wasm = (await loadWasmBackend()).ok;
+  // Read before any test calls ensureTrainingKernels itself.
+  registeredOnLoad = ['UnsortedSegmentSum', 'Conv2DBackpropFilter'].filter((name) => tf.getKernel(name, 'wasm') !== undefined);
   if (!wasm) console.warn('Skipping the wasm kernel checks: the wasm backend did not load.');
 });
 
@@ -25,6 +28,11 @@ function gradients(): { embedding: number[]; filter: number[]; input: number[] }
 }
 
 describe('wasm training kernels', () => {
+  it('are registered by loading the wasm backend, so gradients outside a training run work', (context) => {
+    if (!wasm) context.skip();
+    expect(registeredOnLoad).toEqual(['UnsortedSegmentSum', 'Conv2DBackpropFilter']);
+  });
+
   it('give the pure-JS backend\'s gradients for embeddings and convolution filters', async (context) => {
     if (!wasm) context.skip();
     await tf.setBackend('cpu');

@@ -43,7 +43,7 @@ import { TrainingSchedule, type StepRates } from './schedule';
 import { outOfTime } from './timeBudget';
 import { afterEpoch, afterStep, afterUnvalidatedEpoch, epochTrainLoss, initialTrainingState } from './trainingState';
 import { RunValidation, yieldToEvents, type ValidationResult } from './validation';
-import { ensureTrainingKernels } from './wasmKernels';
+import { ensureTrainingKernels } from '../backend/wasmKernels';
 
 /** What `onEpochEnd` sees: the epoch just validated. */
 export interface EpochEnd {

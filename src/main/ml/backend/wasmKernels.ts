@@ -6,8 +6,9 @@
  * - Conv2DBackpropFilter: the gradient of a convolution's filter (scratch CNN).
  *
  * Both are plain JavaScript over the backend's memory (the way the wasm
- * backend itself runs its few JS kernels). They are registered only for
- * 'wasm' and only if the backend has no kernel of that name.
+ * backend itself runs its few JS kernels). Loading the wasm backend registers
+ * them (and the trainer makes sure again); they are registered only for 'wasm'
+ * and only if the backend has no kernel of that name.
  */
 import * as tf from '@tensorflow/tfjs';
 
