@@ -168,6 +168,14 @@ export const encoderConfigSchema = z
       4,
       128,
     ).default(16),
+    gridCoordinates: z
+      .boolean()
+      .default(false)
+      .meta({
+        title: 'Grid coordinates',
+        description:
+          'Scratch CNN: give every cell of its grid its own x and y as two extra features, so the attention decoder knows where it looks (positions and relations). Backbones: not available.',
+      }),
     normalization: z
       .enum(['auto', 'imagenet', 'minus-one-to-one', 'zero-to-one'])
       .default('auto')
