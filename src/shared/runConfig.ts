@@ -419,9 +419,9 @@ export const presets = {
     id: 'shapes-grounded',
     title: 'Shapes, grounded',
     description:
-      'Scratch CNN at 48 px whose 6×6 grid, each cell with its x and y, feeds an attention LSTM; caption-preserving horizontal flip; learning rate 2e-3 with a cosine decay over 12 epochs, inside a 10-minute budget. Made to say where things are, not only what; what it reaches per training step is in docs/shapes-benchmark.md.',
+      'Scratch CNN at 48 px whose 6×6 grid feeds an attention LSTM; caption-preserving horizontal flip; learning rate 2e-3 with a cosine decay over 12 epochs, inside a 10-minute budget. Made to say where things are, not only what; what it reaches per training step is in docs/shapes-benchmark.md.',
     config: {
-      encoder: { source: 'scratch-cnn', imageSize: 48, scratchChannels: 16, gridCoordinates: true },
+      encoder: { source: 'scratch-cnn', imageSize: 48, scratchChannels: 16, gridCoordinates: false },
       decoder: { variant: 'attention', cell: 'lstm', layers: 1, embeddingDim: 128, units: 256, attentionDim: 128, dropout: 0.1, doublyStochasticWeight: 0 },
       optimizer: { name: 'adam', learningRate: 2e-3, clipNorm: 5 },
       schedule: { kind: 'cosine', warmupEpochs: 0.2, minLearningRate: 1e-5 },
