@@ -195,10 +195,19 @@ function gridAndPooled(tf, out) {
   return { pooled: out, grid: tf.expandDims(out, 1) };
 }
 
+/** [batch, rows, cols, 2]: each cell's x (column) and y (row), -1 at the left/top edge to 1 at the right/bottom. */
+function cellCoordinates(tf, batch, rows, cols) {
+  const at = (index, count) => (count === 1 ? 0 : (2 * index) / (count - 1) - 1);
+  const values = [];
+  for (let row = 0; row < rows; row++) for (let col = 0; col < cols; col++) values.push(at(col, cols), at(row, rows));
+  return tf.tile(tf.tensor4d(values, [1, rows, cols, 2]), [batch, 1, 1, 1]);
+}
+
 /**
  * The encoder: the scratch CNN (four 3x3 convolutions with ReLU, 2x2
  * max-pooling after the first three, the pooled vector the mean or max of the
- * grid cells as config.json says) written out here from its weights, or a
+ * grid cells as config.json says; with "coordinates", each cell's x and y
+ * from -1 to 1 appended as two channels first) written out here from its weights, or a
  * TensorFlow.js layers/graph model loaded from encoder/.
  */
 export async function loadEncoder(tf, dir, spec) {
@@ -214,6 +223,7 @@ export async function loadEncoder(tf, dir, spec) {
             x = tf.relu(tf.add(tf.conv2d(x, weights[`conv${block}/kernel`], 1, 'same'), weights[`conv${block}/bias`]));
             if (block < spec.blocks - 1) x = tf.maxPool(x, 2, 2, 'valid');
           }
+          if (spec.coordinates) x = tf.concat([x, cellCoordinates(tf, x.shape[0], x.shape[1], x.shape[2])], 3);
           const [batch, rows, cols, channels] = x.shape;
           const grid = tf.reshape(x, [batch, rows * cols, channels]);
           return { grid, pooled: spec.pooling === 'max' ? tf.max(grid, 1) : tf.mean(grid, 1) };

@@ -91,7 +91,7 @@ describe('caption decoder', () => {
     });
   }
 
-  it('attention: the loss adds λ Σ_l (1 − Σ_t α_tl)² over real steps', () => {
+  it('attention: the loss adds λ Σ_l (n/L − Σ_t α_tl)² over the n real steps and L regions', () => {
     const decoder = tinyDecoder({ variant: 'attention', doublyStochasticWeight: 0.7 });
     const features = tinyFeatures(3);
     const batch = batchOf(SEQUENCES, 6);
@@ -101,15 +101,54 @@ describe('caption decoder', () => {
     const mask = batch.mask.arraySync() as number[][];
     let penalty = 0;
     for (let b = 0; b < 3; b++) {
+      const steps = mask[b]!.reduce((x, y) => x + y, 0);
       for (let l = 0; l < 4; l++) {
         let sum = 0;
         for (let t = 0; t < 6; t++) sum += mask[b]![t]! * alphas[b]![t]![l]!;
-        penalty += (1 - sum) ** 2;
+        penalty += (steps / 4 - sum) ** 2;
       }
       // attention weights of each step sum to one
       expect(alphas[b]![0]!.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 5);
     }
     expect(total.dataSync()[0]! - crossEntropy.dataSync()[0]!).toBeCloseTo((0.7 * penalty) / 3, 4);
+    decoder.dispose();
+  });
+
+  it('attention: evenly spread attention costs nothing, whatever the caption lengths', () => {
+    const decoder = tinyDecoder({ variant: 'attention', doublyStochasticWeight: 5 });
+    // A zero score vector gives every region the same energy: α = 1/L at every step.
+    decoder.params.get('attention/score').assign(tf.zerosLike(decoder.params.get('attention/score')));
+    const features = tinyFeatures(3);
+    const batch = batchOf(SEQUENCES, 6);
+    const lengths = (batch.mask.sum(1).arraySync() as number[]);
+    expect(new Set(lengths).size).toBeGreaterThan(1);
+    const { total, crossEntropy } = decoder.loss(features, batch, { training: false });
+    expect(total.dataSync()[0]!).toBeCloseTo(crossEntropy.dataSync()[0]!, 5);
+    tf.dispose([total, crossEntropy]);
+    disposeBatch(batch);
+    disposeFeatures(features);
+    decoder.dispose();
+  });
+
+  it('attention: the regularizer pulls towards even attention (peaked attention costs more)', () => {
+    const decoder = tinyDecoder({ variant: 'attention', doublyStochasticWeight: 1 });
+    const features = tinyFeatures(3);
+    const batch = batchOf(SEQUENCES, 6);
+    const regularizer = () => {
+      const { total, crossEntropy } = decoder.loss(features, batch, { training: false });
+      const value = total.dataSync()[0]! - crossEntropy.dataSync()[0]!;
+      tf.dispose([total, crossEntropy]);
+      return value;
+    };
+    const score = decoder.params.get('attention/score');
+    score.assign(tf.zerosLike(score));
+    const even = regularizer();
+    score.assign(tf.mul(tf.onesLike(score), 50));
+    const peaked = regularizer();
+    expect(even).toBeCloseTo(0, 5);
+    expect(peaked).toBeGreaterThan(0.1);
+    disposeBatch(batch);
+    disposeFeatures(features);
     decoder.dispose();
   });
 

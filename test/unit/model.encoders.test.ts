@@ -46,6 +46,30 @@ describe('scratch CNN', () => {
     expect(cnn.weightsHash()).not.toBe(before);
     expect(() => new ScratchCnn({ inputSize: 30, channels: 4 }, new Rng(1))).toThrow(/multiple of 8/);
   });
+
+  it('scratch CNN with grid coordinates: every cell carries its x and y after the learned channels', () => {
+    const plain = new ScratchCnn({ inputSize: 32, channels: 4 }, new Rng(1));
+    const located = new ScratchCnn({ inputSize: 32, channels: 4, coordinates: true }, new Rng(1));
+    expect(located.spec).toMatchObject({ pooledDim: 34, gridShape: [4, 4, 34] });
+    // Same weights (same seed, same shapes): only the two extra channels differ.
+    expect(located.params.entries().map(([name, v]) => [name, v.shape])).toEqual(plain.params.entries().map(([name, v]) => [name, v.shape]));
+    const images = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const a = plain.encode(images);
+    const b = located.encode(images);
+    expect(b.grid.shape).toEqual([2, 16, 34]);
+    expect(tf.max(tf.abs(tf.sub(tf.slice(b.grid, [0, 0, 0], [-1, -1, 32]), a.grid))).dataSync()[0]).toBeLessThan(1e-6);
+    const xy = tf.slice(b.grid, [1, 0, 32], [1, -1, 2]).reshape([16, 2]).arraySync() as number[][];
+    // Row-major cells of a 4×4 grid: x steps −1, −1/3, 1/3, 1 along a row; y along the rows.
+    expect(xy[0]![0]).toBeCloseTo(-1, 6);
+    expect(xy[0]![1]).toBeCloseTo(-1, 6);
+    expect(xy[1]![0]).toBeCloseTo(-1 / 3, 6);
+    expect(xy[3]![0]).toBeCloseTo(1, 6);
+    expect(xy[4]![1]).toBeCloseTo(-1 / 3, 6);
+    expect(xy[15]).toEqual([1, 1]);
+    tf.dispose([images, a.grid, a.pooled, b.grid, b.pooled]);
+    plain.dispose();
+    located.dispose();
+  });
 });
 
 describe('pretrained backbones', () => {

@@ -113,11 +113,11 @@ describe('caption.mjs decoder', () => {
 });
 
 describe('caption.mjs scratch CNN', () => {
-  it('computes the engine\'s grid and pooled features from the exported weights', async () => {
-    const encoder = new ScratchCnn({ inputSize: 32, channels: 4 }, new Rng(8));
+  it.each([false, true])('computes the engine\'s grid and pooled features from the exported weights (grid coordinates: %s)', async (coordinates) => {
+    const encoder = new ScratchCnn({ inputSize: 32, channels: 4, coordinates }, new Rng(8));
     const dir = tempDir('captioner-encoder-');
     writeWeightsModel(dir, await encoder.params.serialize(), { format: 'captioner-scratch-cnn', generatedBy: 'test', modelTopology: {} });
-    const spec = { kind: 'scratch-cnn', path: 'model.json', blocks: 4, pooling: scratchPooling(encoder) };
+    const spec = { kind: 'scratch-cnn', path: 'model.json', blocks: 4, pooling: scratchPooling(encoder), coordinates };
     const mine = await script.loadEncoder(tf, dir, spec);
     const rng = new Rng(2);
     const images = tf.tensor4d(Float32Array.from({ length: 2 * 32 * 32 * 3 }, () => rng.next()), [2, 32, 32, 3]);
@@ -125,6 +125,7 @@ describe('caption.mjs scratch CNN', () => {
     const actual = mine.encode(images);
     const gap = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
     expect(actual.grid.shape).toEqual(expected.grid.shape);
+    expect(actual.grid.shape[2]).toBe(coordinates ? 34 : 32);
     expect(gap(actual.grid, expected.grid)).toBeLessThan(1e-6);
     expect(gap(actual.pooled, expected.pooled)).toBeLessThan(1e-6);
     // The two images differ, and so do their features: the comparison is not between constants.

@@ -59,6 +59,15 @@ describe('RunConfig', () => {
     expect(configFromPreset('shapes-quick', { dataset: { path: '/d' }, decoder: { variant: 'attention' } }).decoder.units).toBe(128);
   });
 
+  it('grid coordinates are off unless asked for; shapes-grounded reads a 6×6 grid', () => {
+    expect(configFromPreset('shapes-quick', { dataset: { path: '/d' } }).encoder.gridCoordinates).toBe(false);
+    const grounded = configFromPreset('shapes-grounded', { dataset: { path: '/d' } });
+    expect(grounded.encoder).toMatchObject({ source: 'scratch-cnn', imageSize: 48, gridCoordinates: false });
+    expect(grounded.decoder).toMatchObject({ variant: 'attention', doublyStochasticWeight: 0 });
+    expect(grounded.vocab.maxCaptionLength).toBe(20);
+    expect(validateRunConfig({ dataset: { path: '/d' }, encoder: { gridCoordinates: 'yes' } })).toMatchObject({ ok: false, issues: [{ path: 'encoder.gridCoordinates' }] });
+  });
+
   it('describes every field for the generated form, with bounds on numbers', () => {
     const schema = runConfigJsonSchema() as { properties: Record<string, { properties: Record<string, Record<string, unknown>> }> };
     let fields = 0;

@@ -26,6 +26,8 @@ const scratchEncoder = z
     blocks: z.literal(4),
     /** How the pooled vector is formed from the grid cells. */
     pooling: z.enum(['mean', 'max']),
+    /** Two channels with each grid cell's x and y (−1..1) appended after the last block (before pooling); absent: none. */
+    coordinates: z.boolean().default(false),
     pooledDim: positive,
     gridShape: z.tuple([positive, positive, positive]),
   })

@@ -70,6 +70,7 @@ async function writeEncoder(
       channels: encoder.options.channels,
       blocks: 4,
       pooling: scratchPooling(encoder),
+      coordinates: encoder.options.coordinates ?? false,
       pooledDim: spec.pooledDim,
       gridShape: spec.gridShape,
     };

@@ -82,6 +82,8 @@ export interface EncoderRecord {
   normalization: string;
   /** Scratch CNN width; null for backbones. */
   channels: number | null;
+  /** Scratch CNN: its grid carries each cell's x and y (absent in older checkpoints: off). */
+  coordinates?: boolean;
   /** Backbone: where it was loaded from and which layer gave the features. */
   source: string | null;
   featureLayer: string | null;

@@ -50,7 +50,8 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
   if (config.encoder.source === SCRATCH_CNN_ID) {
     const size = config.encoder.imageSize;
     const { store: pixels, kept } = await openPixels(data, size, context);
-    const encoder = new ScratchCnn({ inputSize: size, channels: config.encoder.scratchChannels }, new Rng(deriveSeed(seed, 'encoder')));
+    const coordinates = config.encoder.gridCoordinates;
+    const encoder = new ScratchCnn({ inputSize: size, channels: config.encoder.scratchChannels, coordinates }, new Rng(deriveSeed(seed, 'encoder')));
     const source = new PixelFeatureSource(encoder, pixels, splitIds(kept), () => encoder.params.entries());
     const decoder = new CaptionDecoder(decoderOptionsFor(config, data.vocabulary.size, source.featureDim), new Rng(deriveSeed(seed, 'decoder')));
     return assemble(decoder, encoder, source, kept, {
@@ -58,10 +59,14 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
       inputSize: size,
       normalization: encoder.spec.normalization,
       channels: config.encoder.scratchChannels,
+      coordinates,
       source: null,
       featureLayer: null,
       weightsIncluded: true,
     });
+  }
+  if (config.encoder.gridCoordinates) {
+    throw new Error(`encoder.gridCoordinates: only the scratch CNN can add grid coordinates; ${config.encoder.source} is a backbone (turn it off).`);
   }
   const backbone = await backboneFeatureSource(config, data, context);
   const decoder = new CaptionDecoder(

@@ -4,6 +4,10 @@
  * with ReLU (channels C, 2C, 4C, 8C), a 2×2 max-pool after each of the first
  * three, so a 64-pixel input gives an 8×8 grid of 8C-channel cells (the
  * attention decoder's regions) and their maximum (the pooled vector).
+ * With `coordinates`, every cell also carries its own x and y (−1 to 1,
+ * left to right and top to bottom) as two extra channels: an attention
+ * context is a weighted sum of cells, so it then says *where* the decoder
+ * looked, not only what it saw ("at the top left", "left of").
  * Weights live in a ParamSet, so they train, checkpoint and restore exactly
  * like the decoder's.
  */
@@ -21,11 +25,23 @@ export interface ScratchCnnOptions {
   inputSize: number;
   /** Channels of the first convolution; each block doubles them. */
   channels: number;
+  /** Append each grid cell's x and y (−1..1) to its features (two channels). */
+  coordinates?: boolean;
+}
+
+/** [1, rows, cols, 2]: x (column) and y (row) of every cell, −1 at the left/top edge to 1 at the right/bottom. */
+export function cellCoordinates(rows: number, cols: number): tf.Tensor4D {
+  const at = (index: number, count: number) => (count === 1 ? 0 : (2 * index) / (count - 1) - 1);
+  const values: number[] = [];
+  for (let row = 0; row < rows; row++) for (let col = 0; col < cols; col++) values.push(at(col, cols), at(row, rows));
+  return tf.tensor4d(values, [1, rows, cols, 2]);
 }
 
 export class ScratchCnn implements FeatureEncoder {
   readonly params = new ParamSet();
   readonly spec: EncoderSpec;
+  /** The coordinate channels [1, cells, cells, 2], when on. */
+  private readonly coordinates: tf.Tensor4D | null;
 
   constructor(
     readonly options: ScratchCnnOptions,
@@ -40,12 +56,14 @@ export class ScratchCnn implements FeatureEncoder {
       inChannels = outChannels;
     }
     const cells = options.inputSize / 8;
+    const featureChannels = inChannels + (options.coordinates ? 2 : 0);
+    this.coordinates = options.coordinates ? cellCoordinates(cells, cells) : null;
     this.spec = {
       id: SCRATCH_CNN_ID,
       inputSize: options.inputSize,
       normalization: 'zero-to-one',
-      pooledDim: inChannels,
-      gridShape: [cells, cells, inChannels],
+      pooledDim: featureChannels,
+      gridShape: [cells, cells, featureChannels],
     };
   }
 
@@ -58,6 +76,7 @@ export class ScratchCnn implements FeatureEncoder {
         ) as tf.Tensor4D;
         if (block < BLOCKS - 1) x = tf.maxPool(x, 2, 2, 'valid');
       }
+      if (this.coordinates) x = tf.concat([x, tf.tile(this.coordinates, [x.shape[0], 1, 1, 1])], 3) as tf.Tensor4D;
       const [batch, rows, cols, channels] = x.shape;
       const grid = tf.reshape(x, [batch, rows * cols, channels]) as tf.Tensor3D;
       // Max rather than mean over the cells: in sparse scenes (a few small
@@ -78,5 +97,6 @@ export class ScratchCnn implements FeatureEncoder {
 
   dispose(): void {
     this.params.dispose();
+    this.coordinates?.dispose();
   }
 }
