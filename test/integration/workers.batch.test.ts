@@ -24,7 +24,8 @@ import { jsonLines, runCli } from '../helpers/runCli';
 import { trainTinyRun } from '../helpers/trainedRun';
 
 /** Short limits so a dead worker is noticed within seconds. */
-const workerEnv = { CAPTIONER_HEARTBEAT_MS: '300', CAPTIONER_STALE_AFTER_MS: '3000', CAPTIONER_POLL_MS: '300' };
+// A killed worker is found at once by its pid (same host); the stale limit only has to outlast a live worker's stalls on a busy machine.
+const workerEnv = { CAPTIONER_HEARTBEAT_MS: '300', CAPTIONER_STALE_AFTER_MS: '8000', CAPTIONER_POLL_MS: '300' };
 const IMAGES_AT_TOP = 1_800;
 const IMAGES_IN_SUBFOLDER = 200;
 
@@ -158,11 +159,20 @@ describe('a batch job across three workers on one PostgreSQL store', () => {
         if (((await store.batchJobs.get(job.id))?.done ?? 0) < 300) return null;
         const shards = await store.batchJobs.shards(job.id);
         const own = await Promise.all(shards.filter((shard) => shard.state === 'running').map((shard) => store.tasks.get(shard.taskId!)));
-        return own.some((shard) => shard?.owner?.worker === task.owner!.worker && (shard.progress?.done ?? 0) > 0) ? task : null;
+        // Early in that shard (at most half of its 100 images done), so the kill lands mid-shard, not between two.
+        const early = (done: number) => done > 0 && done <= 50;
+        return own.some((shard) => shard?.owner?.worker === task.owner!.worker && early(shard.progress?.done ?? 0)) ? task : null;
       });
       const victim = workers.find((worker) => worker.name === jobTask.owner!.worker)!;
       process.kill(-victim.child.pid!, 'SIGKILL');
       expect(await victim.exited).toBeNull();
+      // The shards the victim held when it died (its shard may have ended just before the kill and the next one begun):
+      // nobody has noticed the death yet, so the store still says they run under its name.
+      const heldShards: number[] = [];
+      for (const shard of await store.batchJobs.shards(job.id)) {
+        if (shard.state === 'running' && (await store.tasks.get(shard.taskId!))?.owner?.worker === victim.name) heldShards.push(shard.taskId!);
+      }
+      expect(heldShards.length).toBeGreaterThan(0);
       // What was stored before the kill must never be captioned again.
       const before = new Map((await store.batchJobs.results(job.id)).map((result) => [result.imagePath, result.createdAt]));
       expect(before.size).toBeGreaterThanOrEqual(300);
@@ -186,7 +196,8 @@ describe('a batch job across three workers on one PostgreSQL store', () => {
       expect(shards.map((shard) => [shard.shard, shard.firstOrdinal, shard.size])).toEqual(Array.from({ length: 20 }, (_, index) => [index, index * 100, 100]));
       expect(shards.every((shard) => shard.state === 'completed')).toBe(true);
       const shardTasks = await Promise.all(shards.map((shard) => store.tasks.get(shard.taskId!)));
-      expect(shardTasks.some((task) => task!.attempts >= 2)).toBe(true);
+      // Each shard the victim held crashed with it and was run again elsewhere.
+      for (const taskId of heldShards) expect((await store.tasks.get(taskId))!.attempts).toBeGreaterThanOrEqual(2);
       const finishers = new Set(shardTasks.map((task) => task!.owner?.worker));
       expect(finishers.has(victim.name)).toBe(false);
       // The victim completed shards before it died, and at least one survivor took shards: the work was shared.

@@ -187,28 +187,28 @@ describe('captioner tune --queue on three workers', () => {
       await until('three ready workers', async () => workers.every((worker) => worker.lines.some((line) => line.type === 'ready')));
       const following = tuneQueued(url, dataDir, 'killed');
       const study = await until('the study', () => store.studies.getByName('killed'));
-      // Mid-trial: the study's worker trains a trial (compute lane of 1) that has logged training steps.
-      const { victim, victimTrial } = await until('a trial training on the study\'s worker', async () => {
-        const studyTask = await store.tasks.get(study.taskId!);
-        if (studyTask?.state !== 'running' || !studyTask.owner) return null;
-        for (const trial of await store.studies.trials(study.id)) {
-          if (trial.state !== 'running' || trial.runId === null) continue;
-          const run = await store.runs.get(trial.runId);
-          const task = run?.taskId ? await store.tasks.get(run.taskId) : null;
-          if (task?.state !== 'running' || task.owner?.worker !== studyTask.owner.worker) continue;
-          if ((await store.metrics.series(run!.id, 'train/loss', { maxPoints: 10 })).points.length === 0) continue;
-          return { victim: workers.find((worker) => worker.name === studyTask.owner!.worker)!, victimTrial: trial };
-        }
-        return null;
-      });
-      // The trials training on the other workers at that moment: their study dies under them, their runs do not.
-      const elsewhere: TrialRecord[] = [];
-      for (const trial of await store.studies.trials(study.id)) {
-        if (trial.state !== 'running' || trial.runId === null || trial.id === victimTrial.id) continue;
+      // Mid-trial: the study's worker trains a trial (compute lane of 1) that has logged training steps, while
+      // another worker trains one too (their study dies under them, their runs do not). Both in one look at the store.
+      const runningTask = async (trial: TrialRecord) => {
+        if (trial.state !== 'running' || trial.runId === null) return null;
         const run = await store.runs.get(trial.runId);
         const task = run?.taskId ? await store.tasks.get(run.taskId) : null;
-        if (task?.state === 'running' && task.owner?.worker !== victim.name) elsewhere.push(trial);
-      }
+        return task?.state === 'running' ? { run: run!, task } : null;
+      };
+      const { victim, victimTrial, elsewhere } = await until('a trial training on the study\'s worker and another elsewhere', async () => {
+        const studyTask = await store.tasks.get(study.taskId!);
+        if (studyTask?.state !== 'running' || !studyTask.owner) return null;
+        let own: TrialRecord | null = null;
+        const others: TrialRecord[] = [];
+        for (const trial of await store.studies.trials(study.id)) {
+          const training = await runningTask(trial);
+          if (!training) continue;
+          if (training.task.owner?.worker !== studyTask.owner.worker) others.push(trial);
+          else if ((await store.metrics.series(training.run.id, 'train/loss', { maxPoints: 10 })).points.length > 0) own = trial;
+        }
+        if (!own || others.length === 0) return null;
+        return { victim: workers.find((worker) => worker.name === studyTask.owner!.worker)!, victimTrial: own, elsewhere: others };
+      });
       process.kill(-victim.child.pid!, 'SIGKILL');
       expect(await victim.exited).toBeNull();
 
