@@ -8,14 +8,22 @@ import { AXIS_COLOR, GRID_COLOR, tickText } from './chartTheme';
 export { LEGEND_COLOR } from './chartTheme';
 
 /**
+ * A linear axis through zero can place its zero tick at 1e-13 or so (float
+ * steps adding up); a value that small next to the axis span is zero.
+ */
+export function snapNoiseToZero(value: number, span: number): number {
+  return span > 0 && Math.abs(value) < span * 1e-9 ? 0 : value;
+}
+
+/**
  * A log axis over a decade or more labels 1, 2 and 5 of each decade; a
  * narrower one every n-th tick, at most six labels. Either way every grid
  * line stays (chart.js's own skipping must be off, or it drops the chosen ones).
  */
 export function yTickLabel(logY: boolean, value: number, index: number, ticks: ReadonlyArray<{ value: number }>): string {
-  if (!logY || value <= 0) return tickText(value);
   const low = ticks[0]?.value ?? value;
   const high = ticks[ticks.length - 1]?.value ?? value;
+  if (!logY || value <= 0) return tickText(snapNoiseToZero(value, Math.abs(high - low)));
   if (low > 0 && high / low >= 10) {
     const mantissa = value / 10 ** Math.floor(Math.log10(value) + 1e-9);
     return [1, 2, 5].some((label) => Math.abs(mantissa - label) < 1e-6) ? tickText(value) : '';
