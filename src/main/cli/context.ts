@@ -32,7 +32,7 @@ export function setCommandName(name: string): void {
 }
 
 /** A one-shot command's tasks are owned by `captioner <command>`, so it does not pass for a long-lived worker. */
-function taskOptions(tasks: TaskRuntimeOptions | undefined): TaskRuntimeOptions {
+export function cliTaskOptions(tasks: TaskRuntimeOptions | undefined): TaskRuntimeOptions {
   const chosen = tasks ?? { scope: 'own' };
   if (chosen.owner || (chosen.scope ?? 'queue') !== 'own') return chosen;
   return { ...chosen, owner: defaultOwner(oneShotOwnerName(commandName)) };
@@ -47,7 +47,7 @@ export async function withWorkbench<T>(
   options: { dataDir?: string | null; store?: string | null; quiet?: boolean; tasks?: TaskRuntimeOptions },
   body: (context: CliContext) => Promise<T>,
 ): Promise<T> {
-  const workbench = createWorkbench({ dataDir: options.dataDir ?? null, store: options.store ?? null, echoLogs: !options.quiet, tasks: taskOptions(options.tasks) });
+  const workbench = createWorkbench({ dataDir: options.dataDir ?? null, store: options.store ?? null, echoLogs: !options.quiet, tasks: cliTaskOptions(options.tasks) });
   const context: CliContext = {
     workbench,
     async call(method, request) {
