@@ -37,6 +37,10 @@ describe('the Tuning page', () => {
     await page.getByLabel('search optimizer.learningRate').check();
     await page.getByLabel('optimizer.learningRate low').fill('0.00001');
     await page.getByLabel('optimizer.learningRate high').fill('0.03');
+    // A tiny bound reads back in exponent form once committed, not cut to "0.0000".
+    await expect.poll(() => page.getByLabel('optimizer.learningRate low').inputValue()).toBe('1e-5');
+    await page.getByTestId('space-editor').scrollIntoViewIfNeeded();
+    await screenshot(page, 'tuning-space-editor');
     await page.getByTestId('study-sampler').selectOption('random');
     await page.getByTestId('pruner-startup').fill('2');
     await page.getByTestId('study-trials').fill('5');
