@@ -31,8 +31,19 @@ export function yTickLabel(logY: boolean, value: number, index: number, ticks: R
   return index % Math.max(1, Math.ceil(ticks.length / 6)) === 0 ? tickText(value) : '';
 }
 
+/**
+ * A linear y range narrower than `minSpan` widened upwards to it: BLEU of an
+ * untrained model sits at 1e-13 (its smoothing), which chart.js would stretch
+ * over the whole axis as if it moved; against a span that means something
+ * for the metric it lies on zero.
+ */
+export function widenTinyRange(range: { min: number; max: number }, minSpan: number): { min: number; max: number } {
+  if (!(minSpan > 0) || range.max - range.min >= minSpan) return range;
+  return { min: range.min, max: range.min + minSpan };
+}
+
 /** chart.js `scales` for a line chart; `logY()` is read when labels are drawn, so toggling it needs no rebuild of the callback. */
-export function lineScales(options: { xLabel: string; logY: () => boolean; integerX?: boolean }) {
+export function lineScales(options: { xLabel: string; logY: () => boolean; integerX?: boolean; minSpanY?: number }) {
   return {
     x: {
       type: 'linear' as const,
@@ -46,6 +57,10 @@ export function lineScales(options: { xLabel: string; logY: () => boolean; integ
         color: AXIS_COLOR,
         autoSkip: !options.logY(),
         callback: (value: number | string, index: number, ticks: ReadonlyArray<{ value: number }>) => yTickLabel(options.logY(), Number(value), index, ticks),
+      },
+      afterDataLimits: (axis: { min: number; max: number }) => {
+        if (options.logY() || options.minSpanY === undefined) return;
+        Object.assign(axis, widenTinyRange(axis, options.minSpanY));
       },
       grid: { color: GRID_COLOR },
     },
