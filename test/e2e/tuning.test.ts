@@ -34,7 +34,7 @@ describe('the Tuning page', () => {
     await page.getByTestId('create-study').waitFor({ timeout: 60_000 });
     // The default name carries its date and time; the field shows it whole.
     const nameBox = page.getByTestId('study-name');
-    expect(await nameBox.evaluate((input: HTMLInputElement) => input.scrollWidth <= input.clientWidth)).toBe(true);
+    expect(await nameBox.evaluate((input) => input.scrollWidth <= input.clientWidth)).toBe(true);
     expect(await nameBox.inputValue()).toMatch(/^study \d{4}-\d\d-\d\d \d\d:\d\d$/);
     await nameBox.fill('shapes lr');
     await page.getByTestId('space-none').click();
