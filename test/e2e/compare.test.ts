@@ -83,7 +83,7 @@ describe('compare page in the browser', () => {
     const { page } = session;
     await page.goto(pageUrl(session, `compare/${runIds.join(',')}/table`));
     await page.getByTestId('runs-table').waitFor({ timeout: 30_000 });
-    expect(await page.getByTestId('selected-count').textContent()).toBe('3 / 50');
+    expect(await page.getByTestId('selected-count').textContent()).toBe('3 selected (up to 50)');
     const differing = await page.getByTestId('config-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-path')));
     expect(differing.sort()).toEqual(['decoder.units', 'decoder.variant', 'name', 'seed', 'training.learningRate']);
     const cider = page.locator('[data-testid="metric-row"][data-key="val/ciderD"]');

@@ -32,11 +32,19 @@ describe('the Tuning page', () => {
     await page.goto(pageUrl(session, 'tuning'));
     await page.getByTestId('new-study').first().click();
     await page.getByTestId('create-study').waitFor({ timeout: 60_000 });
-    await page.getByTestId('study-name').fill('shapes lr');
+    // The default name carries its date and time; the field shows it whole.
+    const nameBox = page.getByTestId('study-name');
+    expect(await nameBox.evaluate((input) => input.scrollWidth <= input.clientWidth)).toBe(true);
+    expect(await nameBox.inputValue()).toMatch(/^study \d{4}-\d\d-\d\d \d\d:\d\d$/);
+    await nameBox.fill('shapes lr');
     await page.getByTestId('space-none').click();
     await page.getByLabel('search optimizer.learningRate').check();
     await page.getByLabel('optimizer.learningRate low').fill('0.00001');
     await page.getByLabel('optimizer.learningRate high').fill('0.03');
+    // A tiny bound reads back in exponent form once committed, not cut to "0.0000".
+    await expect.poll(() => page.getByLabel('optimizer.learningRate low').inputValue()).toBe('1e-5');
+    await page.getByTestId('space-editor').scrollIntoViewIfNeeded();
+    await screenshot(page, 'tuning-space-editor');
     await page.getByTestId('study-sampler').selectOption('random');
     await page.getByTestId('pruner-startup').fill('2');
     await page.getByTestId('study-trials').fill('5');

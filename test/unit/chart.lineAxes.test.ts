@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lineScales, yTickLabel } from '../../src/renderer/src/components/lineAxes';
+import { lineScales, snapNoiseToZero, widenTinyRange, yTickLabel } from '../../src/renderer/src/components/lineAxes';
 
 const ticksAt = (values: number[]) => values.map((value) => ({ value }));
 
@@ -22,6 +22,30 @@ describe('line chart axes', () => {
 
   it('writes tiny values in exponent form', () => {
     expect(yTickLabel(false, 0.00012, 0, ticksAt([0.00012]))).toBe('1.2e-4');
+  });
+
+  it('reads float noise around zero as 0 on a linear axis, but keeps genuinely tiny values', () => {
+    const values = [-0.02, -0.01, 1.3e-13, 0.01, 0.02];
+    const ticks = ticksAt(values);
+    expect(values.map((value, index) => yTickLabel(false, value, index, ticks))[2]).toBe('0');
+    expect(snapNoiseToZero(1.3e-13, 0.04)).toBe(0);
+    expect(snapNoiseToZero(2e-6, 1e-5)).toBe(2e-6);
+    const tiny = ticksAt([0, 2e-6, 4e-6]);
+    expect(yTickLabel(false, 2e-6, 1, tiny)).toBe('2.0e-6');
+  });
+
+  it('widens a score axis whose values differ by float noise only, on linear axes', () => {
+    expect(widenTinyRange({ min: 0, max: 2.2e-13 }, 0.01)).toEqual({ min: 0, max: 0.01 });
+    expect(widenTinyRange({ min: 0.2, max: 0.35 }, 0.01)).toEqual({ min: 0.2, max: 0.35 });
+    let log = false;
+    const scales = lineScales({ xLabel: 'epoch', logY: () => log, minSpanY: 0.01 });
+    const axis = { min: 1.3e-13, max: 2.2e-13 };
+    scales.y.afterDataLimits(axis);
+    expect(axis).toEqual({ min: 1.3e-13, max: 0.01 + 1.3e-13 });
+    log = true;
+    const logAxis = { min: 1e-4, max: 2e-4 };
+    scales.y.afterDataLimits(logAxis);
+    expect(logAxis).toEqual({ min: 1e-4, max: 2e-4 });
   });
 
   it('reads the log switch when drawn, and keeps whole-number x ticks for steps and epochs', () => {

@@ -1,5 +1,6 @@
 /** Who works on a store, read from the tasks' owners and times. */
 import { describe, expect, it } from 'vitest';
+import { isOneShotOwnerName, oneShotOwnerName } from '../../src/main/tasks/oneShotOwner';
 import { workersSeen } from '../../src/main/tasks/workersSeen';
 import type { TaskRecord } from '../../src/shared/taskTypes';
 
@@ -55,6 +56,7 @@ describe('workers seen on a store', () => {
         running: [{ taskId: tasks[0]!.id, kind: 'training', title: 'Training run 4' }],
         tasks: 2,
         thisWorkbench: false,
+        oneShot: false,
       },
       {
         host: 'desk',
@@ -64,8 +66,25 @@ describe('workers seen on a store', () => {
         running: [{ taskId: tasks[3]!.id, kind: 'trial', title: 'Trial 0' }],
         tasks: 2,
         thisWorkbench: true,
+        oneShot: false,
       },
     ]);
+  });
+
+  it('marks one-shot captioner commands apart from the processes that take work (the app, serve mode, workers)', () => {
+    const synth = task({ owner: { host: 'desk', pid: 201, worker: oneShotOwnerName('synth') }, kind: 'synthesis', finishedAt: iso(3) });
+    const training = task({ owner: { host: 'desk', pid: 202, worker: oneShotOwnerName('train') }, state: 'running', heartbeatAt: iso(0.2) });
+    const worker = task({ owner: { host: 'gpu-box', pid: 7, worker: 'worker-7' }, finishedAt: iso(4) });
+    const app = task({ owner: self, finishedAt: iso(6) });
+    const seen = workersSeen([synth, training, worker, app], { now: NOW, windowMs: 15 * 60_000, self });
+    const byPid = new Map(seen.map((entry) => [entry.pid, entry]));
+    expect(byPid.get(201)).toMatchObject({ names: ['captioner synth'], oneShot: true, running: [] });
+    expect(byPid.get(202)).toMatchObject({ names: ['captioner train'], oneShot: true, running: [{ taskId: training.id }] });
+    expect(byPid.get(7)).toMatchObject({ names: ['worker-7'], oneShot: false });
+    expect(byPid.get(100)).toMatchObject({ names: ['workbench'], oneShot: false, thisWorkbench: true });
+    expect(isOneShotOwnerName('captioner batch')).toBe(true);
+    expect(isOneShotOwnerName('captioner worker')).toBe(false);
+    expect(isOneShotOwnerName('workbench')).toBe(false);
   });
 
   it('keeps a process whose running task went silent for longer than the window, and counts a task listed twice once', () => {

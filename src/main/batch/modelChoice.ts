@@ -8,6 +8,7 @@ import { readPackageInfo } from '../lib/packages/packageInfo';
 import { resolveCheckpoint } from '../inference/checkpoints';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { checkpointName } from '../../shared/checkpointName';
 import { ApiError } from '../../shared/errors';
 import { MODEL_NAME, modelsDir } from '../inference/models';
 import type { ExperimentStore } from '../store';
@@ -27,11 +28,10 @@ export async function resolveBatchModel(deps: { store: ExperimentStore; dataDir:
   }
   const checkpoint = await resolveCheckpoint(deps.store, choice.runId, choice.checkpoint);
   const run = (await deps.store.runs.get(choice.runId))!;
-  const which = choice.checkpoint === 'best' ? 'best' : choice.checkpoint === 'last' ? 'last' : `epoch ${choice.checkpoint}`;
   return {
     source: { kind: 'checkpoint', path: checkpoint.path },
     path: checkpoint.path,
-    label: `${run.name} (run ${run.id}, ${which}: epoch ${checkpoint.epoch})`,
+    label: checkpointName({ runName: run.name, epoch: checkpoint.epoch, isBest: checkpoint.isBest }),
     runId: run.id,
   };
 }

@@ -5,7 +5,8 @@
 import type { MethodName, RequestOf, ResponseOf } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';
 import { dispatch } from '../api/handlers';
-import type { TaskRuntimeOptions } from '../tasks/runtime';
+import { oneShotOwnerName } from '../tasks/oneShotOwner';
+import { defaultOwner, type TaskRuntimeOptions } from '../tasks/runtime';
 import { createWorkbench, type Workbench } from '../workbench';
 
 export class CliError extends Error {
@@ -24,6 +25,19 @@ export interface CliContext {
   call<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>>;
 }
 
+/** The command being run (set by `main`), naming the tasks a one-shot command owns. */
+let commandName = 'command';
+export function setCommandName(name: string): void {
+  commandName = name;
+}
+
+/** A one-shot command's tasks are owned by `captioner <command>`, so it does not pass for a long-lived worker. */
+export function cliTaskOptions(tasks: TaskRuntimeOptions | undefined): TaskRuntimeOptions {
+  const chosen = tasks ?? { scope: 'own' };
+  if (chosen.owner || (chosen.scope ?? 'queue') !== 'own') return chosen;
+  return { ...chosen, owner: defaultOwner(oneShotOwnerName(commandName)) };
+}
+
 /**
  * Runs `body` with a workbench and always shuts the engine down afterwards.
  * A command runs only the tasks it queues itself (`scope: 'own'`), never
@@ -33,7 +47,7 @@ export async function withWorkbench<T>(
   options: { dataDir?: string | null; store?: string | null; quiet?: boolean; tasks?: TaskRuntimeOptions },
   body: (context: CliContext) => Promise<T>,
 ): Promise<T> {
-  const workbench = createWorkbench({ dataDir: options.dataDir ?? null, store: options.store ?? null, echoLogs: !options.quiet, tasks: options.tasks ?? { scope: 'own' } });
+  const workbench = createWorkbench({ dataDir: options.dataDir ?? null, store: options.store ?? null, echoLogs: !options.quiet, tasks: cliTaskOptions(options.tasks) });
   const context: CliContext = {
     workbench,
     async call(method, request) {

@@ -1,7 +1,7 @@
 /** `captioner`: every workbench job, headless. */
 import { ApiError } from '../../shared/errors';
 import { commands } from './commands';
-import { CliError, printJson } from './context';
+import { CliError, printJson, setCommandName } from './context';
 
 function help(): string {
   const width = Math.max(...commands.map((command) => command.name.length)) + 2;
@@ -32,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${command.usage}\n`);
     return 0;
   }
+  setCommandName(command.name);
   try {
     await command.run(rest);
     return 0;

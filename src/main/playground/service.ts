@@ -5,6 +5,7 @@
  * attention per word) plus a confidence. One model failing does not stop
  * the others: its result carries the error instead.
  */
+import { checkpointName } from '../../shared/checkpointName';
 import { statSync } from 'node:fs';
 import { ApiError } from '../../shared/errors';
 import type { PlaygroundCaptions, PlaygroundCheckpoint, PlaygroundModelRef, PlaygroundModels, PlaygroundResult, UploadedImage } from '../../shared/contract/playground';
@@ -88,7 +89,7 @@ export class PlaygroundService {
     if (ref.kind === 'package') return { model: { kind: 'package', dir: this.deps.resolvePackage(ref.name) }, label: ref.name };
     const checkpoint = await resolveCheckpoint(this.deps.store, ref.runId, ref.checkpoint);
     const run = (await this.deps.store.runs.get(ref.runId))!;
-    return { model: { kind: 'checkpoint', path: checkpoint.path }, label: `${run.name} · epoch ${checkpoint.epoch}${checkpoint.isBest ? ' (best)' : ''}` };
+    return { model: { kind: 'checkpoint', path: checkpoint.path }, label: checkpointName({ runName: run.name, epoch: checkpoint.epoch, isBest: checkpoint.isBest }) };
   }
 
   /** The image must lie under a folder the workbench opened (uploads are under the data directory). */

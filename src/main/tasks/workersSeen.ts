@@ -7,6 +7,7 @@
 import type { WorkerSeen } from '../../shared/contract/store';
 import type { TaskOwner, TaskRecord } from '../../shared/taskTypes';
 import { FACADE_WORKER } from '../store/storage';
+import { isOneShotOwnerName } from './oneShotOwner';
 
 function lastSign(task: TaskRecord): number {
   return Math.max(...[task.heartbeatAt, task.finishedAt, task.startedAt].map((time) => (time === null ? 0 : Date.parse(time))));
@@ -38,6 +39,7 @@ export function workersSeen(tasks: readonly TaskRecord[], options: { now: number
         running: [],
         tasks: 0,
         thisWorkbench: task.owner.host === options.self.host && task.owner.pid === options.self.pid,
+        oneShot: false,
       };
       byProcess.set(key, entry);
     }
@@ -49,5 +51,10 @@ export function workersSeen(tasks: readonly TaskRecord[], options: { now: number
   }
   return [...byProcess.values()]
     .sort((a, b) => b.last - a.last || a.host.localeCompare(b.host) || a.pid - b.pid)
-    .map(({ last, names, ...entry }) => ({ ...entry, names: names.sort(), lastSeenAt: new Date(last).toISOString() }));
+    .map(({ last, names, ...entry }) => ({
+      ...entry,
+      names: names.sort(),
+      lastSeenAt: new Date(last).toISOString(),
+      oneShot: names.length > 0 && names.every(isOneShotOwnerName),
+    }));
 }

@@ -50,6 +50,8 @@ export interface WorkerSeen {
   tasks: number;
   /** This workbench's own process. */
   thisWorkbench: boolean;
+  /** A one-shot `captioner` command (synth, train, ...), not a worker others can queue for; `finished` once it runs nothing. */
+  oneShot: boolean;
 }
 
 export const storeMethods = {

@@ -10,15 +10,29 @@ import { api } from './api';
 /** Workers count as seen when they worked on the store this recently. */
 export const RECENT_MINUTES = 15;
 
+function isFinishedCommand(worker: WorkerSeen): boolean {
+  return worker.oneShot && worker.running.length === 0;
+}
+
 class StoreStatus {
   info = $state<StoreInfo | null>(null);
   workers = $state<WorkerSeen[]>([]);
   error = $state<string | null>(null);
   private loading: Promise<void> | null = null;
 
-  /** Processes other than this workbench seen recently. */
+  /** Processes that run work for others (the app, serve mode, `captioner worker`), and one-shot commands still running. */
+  get active(): WorkerSeen[] {
+    return this.workers.filter((worker) => !isFinishedCommand(worker));
+  }
+
+  /** One-shot `captioner` commands that ran tasks here recently and have ended: no one to queue work for. */
+  get finishedCommands(): WorkerSeen[] {
+    return this.workers.filter(isFinishedCommand);
+  }
+
+  /** Processes other than this workbench seen recently that can still take work. */
   get others(): WorkerSeen[] {
-    return this.workers.filter((worker) => !worker.thisWorkbench);
+    return this.active.filter((worker) => !worker.thisWorkbench);
   }
 
   /** Offer to queue work for the workers: the store is shared, or another process has worked on it. */

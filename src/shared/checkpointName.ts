@@ -1,0 +1,20 @@
+/**
+ * How every page names a run's checkpoint (Batch's jobs, the Playground's
+ * model list, a run's evaluate form): the run's name, the epoch it was saved
+ * after, and whether it is the run's best, always in the same words.
+ */
+export interface CheckpointNaming {
+  runName: string;
+  epoch: number;
+  isBest: boolean;
+}
+
+/** "epoch 3 (best)": the checkpoint within its run. */
+export function checkpointEpochName(checkpoint: Pick<CheckpointNaming, 'epoch' | 'isBest'>): string {
+  return `epoch ${checkpoint.epoch}${checkpoint.isBest ? ' (best)' : ''}`;
+}
+
+/** "run-1 · epoch 3 (best)": the checkpoint among every run's. */
+export function checkpointName(checkpoint: CheckpointNaming): string {
+  return `${checkpoint.runName} · ${checkpointEpochName(checkpoint)}`;
+}
