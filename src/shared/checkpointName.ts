@@ -5,6 +5,8 @@
  */
 export interface CheckpointNaming {
   runName: string;
+  /** Given where the name leaves the app (batch outputs): run names need not be unique, ids are. */
+  runId?: number;
   epoch: number;
   isBest: boolean;
 }
@@ -14,7 +16,8 @@ export function checkpointEpochName(checkpoint: Pick<CheckpointNaming, 'epoch' |
   return `epoch ${checkpoint.epoch}${checkpoint.isBest ? ' (best)' : ''}`;
 }
 
-/** "run-1 · epoch 3 (best)": the checkpoint among every run's. */
+/** "run-1 · epoch 3 (best)" (with the id: "run-1 (run 7) · epoch 3 (best)"): the checkpoint among every run's. */
 export function checkpointName(checkpoint: CheckpointNaming): string {
-  return `${checkpoint.runName} · ${checkpointEpochName(checkpoint)}`;
+  const run = checkpoint.runId === undefined ? checkpoint.runName : `${checkpoint.runName} (run ${checkpoint.runId})`;
+  return `${run} · ${checkpointEpochName(checkpoint)}`;
 }

@@ -11,7 +11,6 @@
  * command following a queued job: with --cancel it stops the job and its
  * shards; without, it detaches and the job completes on the worker.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -21,11 +20,10 @@ import type { BatchJobResult } from '../../src/shared/batchTypes';
 import { tempDir } from '../helpers/datasetFixtures';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
 import { jsonLines, runCli } from '../helpers/runCli';
+import { startCli, startWorker, until as untilDone } from '../helpers/workerProcesses';
 import { trainTinyRun } from '../helpers/trainedRun';
 
 /** Short limits so a dead worker is noticed within seconds. */
-// A killed worker is found at once by its pid (same host); the stale limit only has to outlast a live worker's stalls on a busy machine.
-const workerEnv = { CAPTIONER_HEARTBEAT_MS: '300', CAPTIONER_STALE_AFTER_MS: '8000', CAPTIONER_POLL_MS: '300' };
 const IMAGES_AT_TOP = 1_800;
 const IMAGES_IN_SUBFOLDER = 200;
 
@@ -72,43 +70,6 @@ afterAll(async () => {
   cleanup?.();
 });
 
-interface Worker {
-  name: string;
-  child: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  exited: Promise<number | null>;
-}
-
-function startWorker(name: string): Worker {
-  const args = ['worker', '--store', url, '--data-dir', dataDir, '--name', name, '--json'];
-  const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'main', 'cli', 'index.ts'), ...args], {
-    env: { ...process.env, ...workerEnv, CAPTIONER_CLI: '1' },
-    // Its own process group: killing it takes its engine along, as a machine losing power would.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const worker: Worker = { name, child, lines: [], exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
-  let buffer = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const complete = buffer.split('\n');
-    buffer = complete.pop() ?? '';
-    for (const line of complete) if (line.trim()) worker.lines.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  child.stderr!.resume();
-  return worker;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 240_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Parses the CSV the job writes (quoted fields, doubled quotes). */
 function csvRows(text: string): string[][] {
   const rows: string[][] = [];
@@ -137,9 +98,12 @@ function csvRows(text: string): string[][] {
   return rows;
 }
 
+/** Polls the store at this test's pace, with its patience. */
+const until = <T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 240_000) => untilDone(what, probe, timeoutMs, 100);
+
 describe('a batch job across three workers on one PostgreSQL store', () => {
   it('splits into shards the workers share; after SIGKILL of the coordinating worker every image is captioned exactly once, outputs in listing order', async () => {
-    const workers = ['w1', 'w2', 'w3'].map(startWorker);
+    const workers = ['w1', 'w2', 'w3'].map((name) => startWorker(url, dataDir, name));
     const csv = join(work, 'out.csv');
     const jsonl = join(work, 'out.jsonl');
     const coco = join(work, 'out.coco.json');
@@ -238,27 +202,9 @@ describe('a batch job across three workers on one PostgreSQL store', () => {
   }, 600_000);
 });
 
-/** Starts `captioner ARGS` as a process of its own, collecting its JSON lines, so a test can send it Ctrl-C. */
-function startCli(args: string[]): { lines: Array<Record<string, unknown>>; child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'main', 'cli', 'index.ts'), ...args], {
-    env: { ...process.env, ...workerEnv, CAPTIONER_CLI: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  let buffer = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const complete = buffer.split('\n');
-    buffer = complete.pop() ?? '';
-    for (const line of complete) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  child.stderr!.resume();
-  return { lines, child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
-}
-
 describe('captioner batch --queue and Ctrl-C', () => {
   it('with --cancel stops the job and its shards on the workers; --resume --queue continues it; without --cancel Ctrl-C detaches and the job goes on', async () => {
-    const worker = startWorker('solo');
+    const worker = startWorker(url, dataDir, 'solo');
     const jsonl = join(work, 'cancel.jsonl');
     // 500 of the images: img_0000 … img_0499.
     const args = ['--include', 'img_0[0-4]*.png', '--model', packageDir, '--greedy', '--batch-size', '20', '--shard-size', '50', '--jsonl', jsonl, '--store', url, '--data-dir', dataDir, '--queue', '--json'];

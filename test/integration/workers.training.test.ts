@@ -7,7 +7,6 @@
  * the user, who resumes it with `captioner train --resume --queue`; it
  * continues from its checkpoint on a surviving worker and completes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +17,11 @@ import type { TaskRecord } from '../../src/shared/taskTypes';
 import { openPostgresStore, type PostgresExperimentStore } from '../../src/main/store/postgres/store';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
 import { jsonLines, runCli } from '../helpers/runCli';
+import { startWorker, until as untilDone } from '../helpers/workerProcesses';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 
 const tiny = ['--set', 'encoder.imageSize=16', '--set', 'encoder.scratchChannels=4', '--set', 'validation.subsetSize=4', '--set', 'training.earlyStoppingPatience=0'];
 /** Short limits so a dead worker is noticed within seconds. */
-const workerEnv = { CAPTIONER_HEARTBEAT_MS: '300', CAPTIONER_STALE_AFTER_MS: '3000', CAPTIONER_POLL_MS: '300' };
 
 let server: TestPostgres;
 let url: string;
@@ -47,46 +46,12 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-interface Worker {
-  name: string;
-  child: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  exited: Promise<number | null>;
-}
-
-function startWorker(name: string): Worker {
-  const args = ['worker', '--store', url, '--data-dir', dataDir, '--name', name, '--json'];
-  const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'main', 'cli', 'index.ts'), ...args], {
-    env: { ...process.env, ...workerEnv, CAPTIONER_CLI: '1' },
-    // Its own process group: killing it takes its engine along, as a machine losing power would.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const worker: Worker = { name, child, lines: [], exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
-  let buffer = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const complete = buffer.split('\n');
-    buffer = complete.pop() ?? '';
-    for (const line of complete) if (line.trim()) worker.lines.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  child.stderr!.resume();
-  return worker;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+/** Polls the store at this test's pace, with its patience. */
+const until = <T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 120_000) => untilDone(what, probe, timeoutMs, 200);
 
 describe('captioner worker on a shared PostgreSQL store', () => {
   it('runs queued training on three workers; a run whose worker was SIGKILLed crashes, resumes elsewhere and completes', async () => {
-    const workers = ['w1', 'w2', 'w3'].map(startWorker);
+    const workers = ['w1', 'w2', 'w3'].map((name) => startWorker(url, dataDir, name, { CAPTIONER_STALE_AFTER_MS: '3000' }));
     try {
       await until('three ready workers', async () => workers.every((worker) => worker.lines.some((line) => line.type === 'ready')));
       const config = trainConfigFromArgs(['--dataset', dataset, '--epochs', '4', '--batch-size', '16', ...tiny]) as unknown as JsonObject;
@@ -154,7 +119,7 @@ describe('captioner worker on a shared PostgreSQL store', () => {
 
 describe('captioner worker on Ctrl-C', () => {
   it('stops its run after the current step, saves, and hands it back to the queue for another worker', async () => {
-    const first = startWorker('leaving');
+    const first = startWorker(url, dataDir, 'leaving', { CAPTIONER_STALE_AFTER_MS: '3000' });
     await until('a ready worker', async () => first.lines.some((line) => line.type === 'ready'));
     const config = trainConfigFromArgs(['--dataset', dataset, '--epochs', '4', '--batch-size', '16', ...tiny]) as unknown as JsonObject;
     const run = await store.runs.create({ name: 'handed-back', config });
@@ -168,7 +133,7 @@ describe('captioner worker on Ctrl-C', () => {
     expect(handedBack?.result?.previousErrors).toEqual([expect.stringMatching(/stopped after epoch \d+/)]);
     expect((await store.runs.resumePoint(run.id))?.checkpointPath).toMatch(/(step|epoch)-\d+$/);
 
-    const second = startWorker('arriving');
+    const second = startWorker(url, dataDir, 'arriving', { CAPTIONER_STALE_AFTER_MS: '3000' });
     try {
       const finished = await until('the handed-back run to end', async () => {
         const current = await store.runs.get(run.id);

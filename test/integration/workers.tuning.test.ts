@@ -10,7 +10,7 @@
  * live workers are taken back, and the study still ends with exactly 12
  * completed-or-pruned trials, numbered without gaps or repeats.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import type { TrialRecord } from '../../src/shared/storeTypes';
 import { openPostgresStore, type PostgresExperimentStore } from '../../src/main/store/postgres/store';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
 import { jsonLines, runCli } from '../helpers/runCli';
+import { startWorker, stopWorkers, until as untilDone } from '../helpers/workerProcesses';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 
 const tiny = ['--set', 'encoder.imageSize=16', '--set', 'encoder.scratchChannels=4', '--set', 'validation.subsetSize=4', '--set', 'training.earlyStoppingPatience=0'];
@@ -28,7 +29,6 @@ const tiny = ['--set', 'encoder.imageSize=16', '--set', 'encoder.scratchChannels
  * shorter: three engines and the database share two busy cores here, and a
  * live worker stalled past the limit would be taken for dead.
  */
-const workerEnv = { CAPTIONER_HEARTBEAT_MS: '300', CAPTIONER_STALE_AFTER_MS: '8000', CAPTIONER_POLL_MS: '300' };
 
 let server: TestPostgres;
 let root: string;
@@ -48,43 +48,6 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-interface Worker {
-  name: string;
-  child: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  exited: Promise<number | null>;
-}
-
-function startWorker(url: string, dataDir: string, name: string): Worker {
-  const args = ['worker', '--store', url, '--data-dir', dataDir, '--name', name, '--json'];
-  const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'main', 'cli', 'index.ts'), ...args], {
-    env: { ...process.env, ...workerEnv, CAPTIONER_CLI: '1' },
-    // Its own process group: killing it takes its engine along, as a machine losing power would.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const worker: Worker = { name, child, lines: [], exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
-  let buffer = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const complete = buffer.split('\n');
-    buffer = complete.pop() ?? '';
-    for (const line of complete) if (line.trim()) worker.lines.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  child.stderr!.resume();
-  return worker;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 180_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 /** A study of 12 two-epoch trials, three at a time, queued for the workers and followed from here. */
 function tuneQueued(url: string, dataDir: string, study: string) {
   return runCli([
@@ -94,12 +57,10 @@ function tuneQueued(url: string, dataDir: string, study: string) {
   ]);
 }
 
-async function stopWorkers(workers: Worker[]): Promise<Array<number | null>> {
-  for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) process.kill(-worker.child.pid!, 'SIGINT');
-  return Promise.all(workers.map((worker) => worker.exited));
-}
-
 const finishedWell = (trial: TrialRecord) => trial.state === 'completed' || trial.state === 'pruned';
+
+/** Polls the store at this test's pace, with its patience. */
+const until = <T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 180_000) => untilDone(what, probe, timeoutMs, 200);
 
 describe('captioner tune --queue on three workers', () => {
   let store: PostgresExperimentStore;

@@ -8,6 +8,10 @@ describe('checkpoint names', () => {
     expect(checkpointName({ runName: 'small lstm', epoch: 12, isBest: false })).toBe('small lstm · epoch 12');
   });
 
+  it('adds the run id where the name leaves the app, since run names need not be unique', () => {
+    expect(checkpointName({ runName: 'tiny', runId: 7, epoch: 2, isBest: false })).toBe('tiny (run 7) · epoch 2');
+  });
+
   it('names a checkpoint within its own run by epoch alone', () => {
     expect(checkpointEpochName({ epoch: 3, isBest: true })).toBe('epoch 3 (best)');
     expect(checkpointEpochName({ epoch: 4, isBest: false })).toBe('epoch 4');

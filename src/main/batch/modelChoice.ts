@@ -31,7 +31,7 @@ export async function resolveBatchModel(deps: { store: ExperimentStore; dataDir:
   return {
     source: { kind: 'checkpoint', path: checkpoint.path },
     path: checkpoint.path,
-    label: checkpointName({ runName: run.name, epoch: checkpoint.epoch, isBest: checkpoint.isBest }),
+    label: checkpointName({ runName: run.name, runId: run.id, epoch: checkpoint.epoch, isBest: checkpoint.isBest }),
     runId: run.id,
   };
 }

@@ -112,10 +112,12 @@ export async function verifyImages(images: readonly ImageToVerify[], options: Ve
   });
   if (options.signal?.aborted) throw new ApiError('cancelled', `Image verification was cancelled after ${done} of ${images.length} images.`);
   // libvips keeps one error buffer for all threads, so when several images
-  // fail at once one can carry another's message and the other none. Those
-  // are decoded again alone, after the concurrent pass, for their own reason.
+  // fail at once one can carry another's message, or lose its own detail
+  // ("corrupt header: " with nothing after it). Every image whose reason was
+  // not recognised is decoded again alone, after the concurrent pass, for its
+  // own reason; only failed images pay for it.
   for (const [index, problem] of bad.entries()) {
-    if (problem.kind !== 'unreadable-image' || !/cannot be decoded: (unknown error)?$/i.test(problem.reason) && !problem.reason.includes('\n')) continue;
+    if (problem.kind !== 'unreadable-image' || (!problem.reason.startsWith('cannot be decoded') && !problem.reason.includes('\n'))) continue;
     bad[index] = (await verifyImage({ id: problem.id, file: problem.file }, options.maxPixels)) ?? problem;
   }
   // Completion order depends on timing; the report does not.
