@@ -9,7 +9,8 @@ import type { BatchCounts, BatchItem, BatchItemOutcome, BatchItemsPage, BatchJob
 import type { DecodingSettings } from '../../shared/inferenceTypes';
 import type { JsonObject } from '../../shared/storeTypes';
 import type { SqliteContext } from './context';
-import { objectJson, parseObject } from './json';
+import { batchItem, batchSettings, finiteOrNull, type ItemRow, type SettingsRow } from './batchReviewRows';
+import { objectJson } from './json';
 import { notFound, requireId, requireIntegerIn, requireText } from './validate';
 
 export interface BatchSettings {
@@ -45,52 +46,11 @@ export interface BatchItemQuery {
   offset?: number;
 }
 
-interface SettingsRow {
-  options: string;
-  model_label: string;
-  decoding: string | null;
-  ignored: number;
-  excluded: number;
-  total: number | null;
-  outputs: string;
-}
-
-interface ItemRow {
-  image_path: string;
-  ordinal: number | null;
-  relative_path: string | null;
-  outcome: BatchItemOutcome;
-  caption: string | null;
-  edited_caption: string | null;
-  confidence: number | null;
-  score: number | null;
-  error: string | null;
-  sidecar: 'none' | 'pending' | 'written';
-  sidecar_caption: string | null;
-}
-
 /** A captioned image whose caption file is to be written, and the caption the file holds from before. */
 export interface PendingSidecar {
   item: BatchItem;
   writtenCaption: string | null;
 }
-
-const EMPTY_OUTPUTS: BatchOutputPaths = { sidecars: 0, csv: null, jsonl: null, coco: null };
-
-function toItem(row: ItemRow): BatchItem {
-  return {
-    path: row.image_path,
-    relativePath: row.relative_path ?? row.image_path,
-    outcome: row.outcome,
-    caption: row.caption,
-    editedCaption: row.edited_caption,
-    confidence: row.confidence,
-    logProb: row.score,
-    error: row.error,
-  };
-}
-
-const finite = (value: number | null): number | null => (value !== null && Number.isFinite(value) ? value : null);
 
 const ORDER: Record<BatchSort, string> = {
   path: 'image_path',
@@ -123,15 +83,7 @@ export class SqliteBatchReviewStore {
 
   async settings(jobId: number): Promise<BatchSettings> {
     const row = this.requireSettings(jobId);
-    return {
-      options: parseObject(row.options) as unknown as BatchJobOptions,
-      modelLabel: row.model_label,
-      decoding: row.decoding ? (parseObject(row.decoding) as unknown as DecodingSettings) : null,
-      ignored: row.ignored,
-      excluded: row.excluded,
-      total: row.total,
-      outputs: { ...EMPTY_OUTPUTS, ...(parseObject(row.outputs) as Partial<BatchOutputPaths>) },
-    };
+    return batchSettings(row);
   }
 
   async setDecoding(jobId: number, decoding: DecodingSettings): Promise<void> {
@@ -170,7 +122,7 @@ export class SqliteBatchReviewStore {
     this.db.transaction(() => {
       for (const item of items) {
         const sidecar = passed.sidecarPending && item.outcome === 'captioned' ? 'pending' : 'none';
-        upsert.run(jobId, item.path, item.relativePath, item.outcome, item.caption, finite(item.logProb), finite(item.confidence), item.error, sidecar, item.ordinal ?? null, now);
+        upsert.run(jobId, item.path, item.relativePath, item.outcome, item.caption, finiteOrNull(item.logProb), finiteOrNull(item.confidence), item.error, sidecar, item.ordinal ?? null, now);
       }
       if (passed.ignored || passed.excluded) {
         this.db.prepare('UPDATE batch_job_settings SET ignored = ignored + ?, excluded = excluded + ? WHERE job_id = ?').run(passed.ignored, passed.excluded, jobId);
@@ -194,7 +146,7 @@ export class SqliteBatchReviewStore {
     const select = this.db.prepare('SELECT * FROM batch_results WHERE job_id = ? AND image_path = ?');
     return paths.flatMap((path) => {
       const row = select.get(jobId, path) as ItemRow | undefined;
-      return row ? [toItem(row)] : [];
+      return row ? [batchItem(row)] : [];
     });
   }
 
@@ -215,7 +167,7 @@ export class SqliteBatchReviewStore {
     const rows = this.db
       .prepare(`SELECT * FROM batch_results WHERE ${clause} ORDER BY ${ORDER[query.sort ?? 'path']} LIMIT ? OFFSET ?`)
       .all(...params, limit, offset) as ItemRow[];
-    return { items: rows.map(toItem), total };
+    return { items: rows.map(batchItem), total };
   }
 
   /**
@@ -230,7 +182,7 @@ export class SqliteBatchReviewStore {
     for (;;) {
       const rows = unordered.all(jobId, after, pageSize) as ItemRow[];
       if (rows.length === 0) break;
-      yield rows.map(toItem);
+      yield rows.map(batchItem);
       after = rows.at(-1)!.image_path;
     }
     const ordered = this.db.prepare(
@@ -241,7 +193,7 @@ export class SqliteBatchReviewStore {
     for (;;) {
       const rows = ordered.all(jobId, afterOrdinal, afterOrdinal, after, pageSize) as ItemRow[];
       if (rows.length === 0) return;
-      yield rows.map(toItem);
+      yield rows.map(batchItem);
       afterOrdinal = rows.at(-1)!.ordinal!;
       after = rows.at(-1)!.image_path;
     }
@@ -254,7 +206,7 @@ export class SqliteBatchReviewStore {
     const rows = this.db
       .prepare(`SELECT * FROM batch_results WHERE job_id = ? AND sidecar = 'pending' AND outcome = 'captioned' ${among} ORDER BY image_path LIMIT ?`)
       .all(...(paths ? [jobId, JSON.stringify(paths), limit] : [jobId, limit])) as ItemRow[];
-    return rows.map((row) => ({ item: toItem(row), writtenCaption: row.sidecar_caption }));
+    return rows.map((row) => ({ item: batchItem(row), writtenCaption: row.sidecar_caption }));
   }
 
   /** Records that these images' caption files now hold these captions (null: left as they were). */

@@ -8,51 +8,11 @@ import type { BatchCounts, BatchItem, BatchItemOutcome, BatchItemsPage, BatchJob
 import type { DecodingSettings } from '../../../shared/inferenceTypes';
 import type { JsonObject } from '../../../shared/storeTypes';
 import type { BatchItemInput, BatchItemQuery, BatchReviewStore, BatchSettings, PendingSidecar } from '../batchReview';
-import { objectJson, parseObject } from '../json';
+import { batchItem, batchSettings, finiteOrNull, type ItemRow, type SettingsRow } from '../batchReviewRows';
+import { objectJson } from '../json';
 import { notFound, requireId, requireIntegerIn, requireText } from '../validate';
 import type { PgContext } from './context';
 import type { Sql } from './sql';
-
-interface SettingsRow {
-  options: string;
-  model_label: string;
-  decoding: string | null;
-  ignored: number;
-  excluded: number;
-  total: number | null;
-  outputs: string;
-}
-
-interface ItemRow {
-  image_path: string;
-  ordinal: number | null;
-  relative_path: string | null;
-  outcome: BatchItemOutcome;
-  caption: string | null;
-  edited_caption: string | null;
-  confidence: number | null;
-  score: number | null;
-  error: string | null;
-  sidecar: 'none' | 'pending' | 'written';
-  sidecar_caption: string | null;
-}
-
-const EMPTY_OUTPUTS: BatchOutputPaths = { sidecars: 0, csv: null, jsonl: null, coco: null };
-
-function toItem(row: ItemRow): BatchItem {
-  return {
-    path: row.image_path,
-    relativePath: row.relative_path ?? row.image_path,
-    outcome: row.outcome,
-    caption: row.caption,
-    editedCaption: row.edited_caption,
-    confidence: row.confidence,
-    logProb: row.score,
-    error: row.error,
-  };
-}
-
-const finite = (value: number | null): number | null => (value !== null && Number.isFinite(value) ? value : null);
 
 const PATH_ORDER = 'image_path COLLATE "C"';
 const ORDER: Record<BatchSort, string> = {
@@ -85,15 +45,7 @@ export class PgBatchReviewStore implements BatchReviewStore {
 
   async settings(jobId: number): Promise<BatchSettings> {
     const row = await this.requireSettings(jobId);
-    return {
-      options: parseObject(row.options) as unknown as BatchJobOptions,
-      modelLabel: row.model_label,
-      decoding: row.decoding ? (parseObject(row.decoding) as unknown as DecodingSettings) : null,
-      ignored: row.ignored,
-      excluded: row.excluded,
-      total: row.total,
-      outputs: { ...EMPTY_OUTPUTS, ...(parseObject(row.outputs) as Partial<BatchOutputPaths>) },
-    };
+    return batchSettings(row);
   }
 
   async setDecoding(jobId: number, decoding: DecodingSettings): Promise<void> {
@@ -140,8 +92,8 @@ export class PgBatchReviewStore implements BatchReviewStore {
             unique.map((item) => item.relativePath),
             unique.map((item) => item.outcome),
             unique.map((item) => item.caption),
-            unique.map((item) => finite(item.logProb)),
-            unique.map((item) => finite(item.confidence)),
+            unique.map((item) => finiteOrNull(item.logProb)),
+            unique.map((item) => finiteOrNull(item.confidence)),
             unique.map((item) => item.error),
             unique.map((item) => (passed.sidecarPending && item.outcome === 'captioned' ? 'pending' : 'none')),
             unique.map((item) => item.ordinal ?? null),
@@ -172,7 +124,7 @@ export class PgBatchReviewStore implements BatchReviewStore {
     const byPath = new Map(rows.map((row) => [row.image_path, row]));
     return paths.flatMap((path) => {
       const row = byPath.get(path);
-      return row ? [toItem(row)] : [];
+      return row ? [batchItem(row)] : [];
     });
   }
 
@@ -195,7 +147,7 @@ export class PgBatchReviewStore implements BatchReviewStore {
       limit,
       offset,
     ]);
-    return { items: rows.map(toItem), total };
+    return { items: rows.map(batchItem), total };
   }
 
   /** Listing order, as the SQLite store's: results without an ordinal first (by path), then by ordinal. */
@@ -208,7 +160,7 @@ export class PgBatchReviewStore implements BatchReviewStore {
         [jobId, after, pageSize],
       );
       if (rows.length === 0) break;
-      yield rows.map(toItem);
+      yield rows.map(batchItem);
       after = rows.at(-1)!.image_path;
     }
     let afterOrdinal = -1;
@@ -219,7 +171,7 @@ export class PgBatchReviewStore implements BatchReviewStore {
         [jobId, afterOrdinal, afterOrdinal, after, pageSize],
       );
       if (rows.length === 0) return;
-      yield rows.map(toItem);
+      yield rows.map(batchItem);
       afterOrdinal = rows.at(-1)!.ordinal!;
       after = rows.at(-1)!.image_path;
     }
@@ -231,7 +183,7 @@ export class PgBatchReviewStore implements BatchReviewStore {
       `SELECT * FROM batch_results WHERE job_id = ? AND sidecar = 'pending' AND outcome = 'captioned' ${paths ? 'AND image_path = ANY(?)' : ''} ORDER BY ${PATH_ORDER} LIMIT ?`,
       paths ? [jobId, [...paths], limit] : [jobId, limit],
     );
-    return rows.map((row) => ({ item: toItem(row), writtenCaption: row.sidecar_caption }));
+    return rows.map((row) => ({ item: batchItem(row), writtenCaption: row.sidecar_caption }));
   }
 
   async markSidecarsWritten(jobId: number, written: readonly { path: string; caption: string | null }[]): Promise<void> {
