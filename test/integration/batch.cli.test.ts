@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDelimited } from '../../src/main/lib/data/readers/delimited';
 import { withWorkbench } from '../../src/main/cli/context';
 import { openSqliteStore } from '../../src/main/store/sqliteStore';
 import type { BatchJobResult, BatchJobSummary } from '../../src/shared/batchTypes';
@@ -38,34 +39,6 @@ afterAll(() => cleanup());
 type Line = { type: 'progress' | 'result' } & Record<string, unknown>;
 const result = (stdout: string) => jsonLines<Line>(stdout).find((line) => line.type === 'result') as unknown as BatchJobResult & { error?: string };
 const sidecarOf = (root: string, relative: string) => join(root, relative.replace(/\.[^.]+$/, '.txt'));
-
-/** Parses the CSV the job writes (quoted fields, doubled quotes). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      row.push(field);
-      field = '';
-    } else if (char === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += char;
-  }
-  return rows;
-}
 
 
 /** Starts `captioner batch ARGS --json` in its own process group and kills the group with SIGKILL after `reports` progress lines. */
@@ -128,7 +101,7 @@ describe('captioner batch', () => {
     for (const image of folder.corrupt) expect(existsSync(sidecarOf(root, image))).toBe(false);
 
     // CSV: the same rows; COCO: keyed by relative path.
-    const csv = parseCsv(readFileSync(out('all.csv'), 'utf8'));
+    const csv = parseDelimited(readFileSync(out('all.csv'), 'utf8'), out('all.csv'), ',').map((record) => record.fields);
     expect(csv[0]).toEqual(['path', 'caption', 'score', 'model', 'decoding']);
     expect(csv.slice(1).map((row) => [row[0], row[1]])).toEqual(jsonl.map((line) => [line.path, line.caption]));
     const coco = JSON.parse(readFileSync(out('all.json'), 'utf8')) as { image_id: string; caption: string }[];

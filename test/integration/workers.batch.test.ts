@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDelimited } from '../../src/main/lib/data/readers/delimited';
 import { openPostgresStore, type PostgresExperimentStore } from '../../src/main/store/postgres/store';
 import type { BatchJobResult } from '../../src/shared/batchTypes';
 import { tempDir } from '../helpers/datasetFixtures';
@@ -69,34 +70,6 @@ afterAll(async () => {
   await server?.stop();
   cleanup?.();
 });
-
-/** Parses the CSV the job writes (quoted fields, doubled quotes). */
-function csvRows(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      row.push(field);
-      field = '';
-    } else if (char === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += char;
-  }
-  return rows;
-}
 
 /** Polls the store at this test's pace, with its patience. */
 const until = <T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 240_000) => untilDone(what, probe, timeoutMs, 100);
@@ -183,7 +156,7 @@ describe('a batch job across three workers on one PostgreSQL store', () => {
       }
 
       // The outputs: each image once, in listing order, and the same caption everywhere.
-      const rows = csvRows(readFileSync(csv, 'utf8'));
+      const rows = parseDelimited(readFileSync(csv, 'utf8'), csv, ',').map((record) => record.fields);
       expect(rows[0]).toEqual(['path', 'caption', 'score', 'model', 'decoding']);
       const expectedPaths = listing.map((relative) => join(folder, relative));
       expect(rows.slice(1).map((row) => row[0])).toEqual(expectedPaths);
