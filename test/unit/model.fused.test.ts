@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/ml/backend';
 import { maskedCrossEntropy } from '../../src/main/ml/model/loss';
 import { nativeDropout } from '../../src/main/ml/model/fused/activations';
-import { fusedKernelsEnabled, nativeRandomEnabled, setFusedKernels } from '../../src/main/ml/model/fused/nativeOps';
+import { fusedKernelsEnabled, nativeRandomEnabled, recordRawOps, setFusedKernels } from '../../src/main/ml/model/fused/nativeOps';
+import { attentionLstmSequence } from '../../src/main/ml/model/fused/attentionLstmSequence';
 import { denseRelu } from '../../src/main/ml/model/fused/denseRelu';
 import { outputCrossEntropy } from '../../src/main/ml/model/fused/outputCrossEntropy';
 import { ParamSet } from '../../src/main/ml/model/params';
@@ -164,6 +165,138 @@ describe('fused kernels', () => {
       });
     }
   }
+
+  /**
+   * The attention recurrence step by step on plain taped ops, as
+   * `CaptionDecoder.attentionStep` and `cellStep` define it (one LSTM layer,
+   * no masks): deep outputs [B, T, H] and attention weights [B, T, L].
+   */
+  function attentionReference(
+    [xProj, grid, gridProj, h0, c0, ws, v, wg, bg, wc, wo, u]: tf.Tensor[],
+  ): { deep: tf.Tensor3D; alpha: tf.Tensor3D } {
+    const [batch, steps] = xProj!.shape as [number, number, number];
+    const [, regions, attentionDim] = gridProj!.shape as [number, number, number];
+    let h = h0 as tf.Tensor2D;
+    let c = c0 as tf.Tensor2D;
+    const deeps: tf.Tensor2D[] = [];
+    const alphas: tf.Tensor2D[] = [];
+    const xSteps = tf.unstack(xProj!, 1) as tf.Tensor2D[];
+    for (let t = 0; t < steps; t++) {
+      const energy = tf.tanh(tf.add(gridProj!, tf.expandDims(tf.matMul(h, ws as tf.Tensor2D), 1)));
+      const scores = tf.reshape(tf.matMul(tf.reshape(energy, [batch * regions, attentionDim]), v as tf.Tensor2D), [batch, regions]);
+      const alpha = tf.softmax(scores) as tf.Tensor2D;
+      const context = tf.reshape(tf.matMul(tf.expandDims(alpha, 1), grid as tf.Tensor3D), [batch, -1]);
+      const gate = tf.sigmoid(tf.add(tf.matMul(h, wg as tf.Tensor2D), bg!));
+      const gated = tf.mul(gate, context) as tf.Tensor2D;
+      const z = tf.add(tf.add(xSteps[t]!, tf.matMul(gated, wc as tf.Tensor2D)), tf.matMul(h, u as tf.Tensor2D));
+      const [i, f, g, o] = tf.split(z, 4, 1) as tf.Tensor2D[];
+      c = tf.add(tf.mul(tf.sigmoid(f!), c), tf.mul(tf.sigmoid(i!), tf.tanh(g!))) as tf.Tensor2D;
+      h = tf.mul(tf.sigmoid(o!), tf.tanh(c)) as tf.Tensor2D;
+      deeps.push(tf.add(h, tf.matMul(gated, wo as tf.Tensor2D)) as tf.Tensor2D);
+      alphas.push(alpha);
+    }
+    return { deep: tf.stack(deeps, 1) as tf.Tensor3D, alpha: tf.stack(alphas, 1) as tf.Tensor3D };
+  }
+
+  it.skipIf(!native)('attention LSTM sequence node: deep outputs, attention weights and the gradients of every input equal the step-by-step ops', () => {
+    const [B, T, L, C, A, H] = [3, 5, 6, 7, 4, 5];
+    const shapes = [[B, T, 4 * H], [B, L, C], [B, L, A], [B, H], [B, H], [H, A], [A, 1], [H, 1], [1], [C, 4 * H], [C, H], [H, 4 * H]];
+    const inputs = shapes.map((shape, k) => tf.randomNormal(shape, 0, k >= 5 ? 0.5 : 1, 'float32', 20 + k));
+    const deepWeights = tf.randomNormal([B, T, H], 0, 1, 'float32', 40);
+    const alphaWeights = tf.randomNormal([B, T, L], 0, 1, 'float32', 41);
+    const objective = (out: { deep: tf.Tensor3D; alpha: tf.Tensor3D }) =>
+      tf.add(tf.sum(tf.mul(out.deep, deepWeights)), tf.sum(tf.mul(out.alpha, alphaWeights))) as tf.Scalar;
+    const fused = (...x: tf.Tensor[]) => {
+      const [xProj, grid, gridProj, h0, c0, stateKernel, score, gateKernel, gateBias, contextKernel, outputKernel, recurrent] = x as tf.Tensor2D[];
+      return attentionLstmSequence(
+        { xProj: xProj as unknown as tf.Tensor3D, grid: grid as unknown as tf.Tensor3D, gridProj: gridProj as unknown as tf.Tensor3D, h0: h0!, c0: c0! },
+        { stateKernel: stateKernel!, score: score!, gateKernel: gateKernel!, gateBias: gateBias as unknown as tf.Tensor1D, contextKernel: contextKernel!, outputKernel: outputKernel!, recurrent: recurrent! },
+      );
+    };
+    // Outputs themselves.
+    tf.tidy(() => {
+      const a = fused(...inputs);
+      const b = attentionReference(inputs);
+      expect(difference(a.deep, b.deep)).toBeLessThan(1e-5);
+      expect(difference(a.alpha, b.alpha)).toBeLessThan(1e-5);
+    });
+    const result = {
+      fused: tf.valueAndGrads((...x: tf.Tensor[]) => objective(fused(...x)))(inputs),
+      reference: tf.valueAndGrads((...x: tf.Tensor[]) => objective(attentionReference(x)))(inputs),
+    };
+    expectSame(result);
+    tf.dispose([...inputs, deepWeights, alphaWeights]);
+  });
+
+  /** The tiny attention/LSTM decoder with one layer: the configuration that takes the sequence node on native TensorFlow. */
+  const attentionLstm = () => tinyDecoder({ variant: 'attention', cell: 'lstm', layers: 1, dropout: 0.2, doublyStochasticWeight: 0.5 });
+
+  it.skipIf(!native)('attention/lstm, one layer (the sequence node), padded batch, dropout, label smoothing, doubly stochastic: loss and the gradient of every weight and the grid', () => {
+    const decoder = attentionLstm();
+    const features = tinyFeatures(3);
+    const batch = batchOf(SEQUENCES, 7);
+    expect(stepMasks(batch.mask, batch.lengths).filter(Boolean).length).toBeGreaterThan(0); // padding is present
+    const grid = features.grid!;
+    const params = decoder.params.entries().map(([, v]) => v);
+    const f = () => decoder.loss({ grid }, batch, { training: true, dropoutSeed: 5, labelSmoothing: 0.1 }).total;
+    expectSame(bothPaths(f, [...params, grid]));
+    disposeBatch(batch);
+    disposeFeatures(features);
+    decoder.dispose();
+  });
+
+  it.skipIf(!native)('attention/lstm, one layer: the training step runs the sequence node (one LSTMBlockCellGrad per step), the reference path none', () => {
+    const decoder = attentionLstm();
+    const features = tinyFeatures(3);
+    const batch = batchOf(SEQUENCES, 7);
+    const params = decoder.params.entries().map(([, v]) => v);
+    const cellGrads = (fused: boolean) => {
+      setFusedKernels(fused);
+      let count = 0;
+      recordRawOps((name) => {
+        if (name === 'LSTMBlockCellGrad') count += 1;
+      });
+      try {
+        tf.tidy(() => {
+          tf.valueAndGrads(() => decoder.loss(features, batch, { training: true, dropoutSeed: 5 }).total)(params);
+        });
+      } finally {
+        recordRawOps(null);
+      }
+      return count;
+    };
+    expect(cellGrads(true)).toBe(7);
+    expect(cellGrads(false)).toBe(0);
+    disposeBatch(batch);
+    disposeFeatures(features);
+    decoder.dispose();
+  });
+
+  it.skipIf(!native)('attention/lstm, one layer: training steps through the sequence node leave the tensor count flat', () => {
+    const decoder = attentionLstm();
+    const features = tinyFeatures(3);
+    const batch = batchOf(SEQUENCES, 7);
+    const optimizer = new AdamOptimizer(decoder.params.entries(), { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 });
+    const variables = decoder.params.entries().map(([, v]) => v);
+    const names = new Map(decoder.params.entries().map(([name, v]) => [v.name, name]));
+    const step = (seed: number) =>
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => decoder.loss(features, batch, { training: true, dropoutSeed: seed, labelSmoothing: 0.1 }).total, variables);
+        const named: Record<string, tf.Tensor> = {};
+        for (const [variableName, grad] of Object.entries(grads)) named[names.get(variableName)!] = grad;
+        optimizer.apply(clipByGlobalNorm(named, 5).grads, () => 0.01);
+      });
+    step(1); // the optimizer's slots are made on the first step
+    const before = tf.memory().numTensors;
+    for (let seed = 2; seed < 5; seed++) {
+      step(seed);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    optimizer.dispose();
+    disposeBatch(batch);
+    disposeFeatures(features);
+    decoder.dispose();
+  });
 
   for (const weightDecay of [0, 0.1]) {
     it.skipIf(!native)(`Adam${weightDecay > 0 ? 'W' : ''} with ResourceApplyAdam and the L2Loss clip norm: the reference update, step for step, and a resumable state`, async () => {
