@@ -27,6 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { attr, matMul, runOp } from './nativeOps';
+import { RawOps } from './rawOps';
 
 /** The attention and cell weights the recurrence reads, as the decoder's params name them. */
 export interface AttentionLstmWeights {
@@ -73,9 +74,10 @@ function batchMatMul(a: tf.Tensor, b: tf.Tensor, adjX = false, adjY = false): tf
 }
 
 /** Gate columns [i | f | ĝ | o] (ours) ↔ [i | ĝ | f | o] (LSTMBlockCellGrad's order); the permutation is its own inverse. */
-function swapMiddleGates(m: tf.Tensor2D): tf.Tensor2D {
-  const [i, f, g, o] = tf.split(m, 4, 1);
-  return tf.concat([i!, g!, f!, o!], 1) as tf.Tensor2D;
+function swapMiddleGates(ops: RawOps, m: tf.Tensor2D): tf.Tensor2D {
+  const units = m.shape[1] / 4;
+  const [i, f, g, o] = ops.split(m, [units, units, units, units], 1);
+  return ops.concat([i!, g!, f!, o!], 1);
 }
 
 const SAVED = [
@@ -83,6 +85,7 @@ const SAVED = [
   'hPrev', 'cPrev', 'c', 'i', 'f', 'o', 'ci', 'co', 'energy', 'alpha', 'context', 'gate', 'gated',
 ] as const;
 type Saved = Record<(typeof SAVED)[number], tf.Tensor>;
+type Recorded = Exclude<(typeof SAVED)[number], 'grid' | 'stateKernel' | 'score' | 'gateKernel' | 'contextKernel' | 'outputKernel' | 'recurrent'>;
 
 function node(...all: tf.Tensor[]): tf.Tensor3D {
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -90,68 +93,50 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
       tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D,
     ];
     const save = args[12] as tf.GradSaveFunc;
+    const ops = new RawOps();
     const [batch, steps, gates] = xProj.shape;
     const [, regions, attentionDim] = gridProj.shape;
     const channels = grid.shape[2];
     const units = u.shape[0];
     // Everything read from h in one matmul, everything read from gc in another.
-    const fromH = tf.concat([u, ws, wg], 1) as tf.Tensor2D; // [H, 4H + A + 1]
-    const fromGated = tf.concat([wc, wo], 1) as tf.Tensor2D; // [C, 5H]
-    const xSteps = tf.unstack(tf.transpose(xProj, [1, 0, 2])) as tf.Tensor2D[];
-    const record: Record<'hPrev' | 'cPrev' | 'c' | 'i' | 'f' | 'o' | 'ci' | 'co' | 'energy' | 'alpha' | 'context' | 'gate' | 'gated' | 'deep', tf.Tensor[]> = {
-      hPrev: [], cPrev: [], c: [], i: [], f: [], o: [], ci: [], co: [], energy: [], alpha: [], context: [], gate: [], gated: [], deep: [],
-    };
+    const fromH = ops.concat<tf.Tensor2D>([u, ws, wg], 1); // [H, 4H + A + 1]
+    const fromGated = ops.concat<tf.Tensor2D>([wc, wo], 1); // [C, 5H]
+    const xSteps = ops.unstack<tf.Tensor2D>(xProj, 1);
+    const record = Object.fromEntries([...SAVED.slice(7), 'deep'].map((name) => [name, [] as tf.Tensor[]])) as Record<Recorded | 'deep', tf.Tensor[]>;
     let h = h0;
     let c = c0;
     for (let t = 0; t < steps; t++) {
-      const [hU, stateProj, gateRaw] = tf.split(matMul(h, fromH), [gates, attentionDim, 1], 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-      const energy = tf.tanh(tf.add(gridProj, tf.reshape(stateProj, [batch, 1, attentionDim]))) as tf.Tensor3D;
-      const scores = tf.reshape(matMul(tf.reshape(energy, [batch * regions, attentionDim]) as tf.Tensor2D, v), [batch, 1, regions]);
-      const alpha = tf.softmax(scores) as tf.Tensor3D; // [B, 1, L]
-      const context = tf.reshape(tf.matMul(alpha, grid), [batch, channels]) as tf.Tensor2D;
-      const gate = tf.sigmoid(tf.add(gateRaw, bg)) as tf.Tensor2D;
-      const gated = tf.mul(gate, context) as tf.Tensor2D;
-      const [intoGates, intoOutput] = tf.split(matMul(gated, fromGated), [gates, units], 1) as [tf.Tensor2D, tf.Tensor2D];
+      const [hU, stateProj, gateRaw] = ops.split<tf.Tensor2D>(matMul(h, fromH), [gates, attentionDim, 1], 1);
+      const energy = ops.tanh(ops.add<tf.Tensor3D>(gridProj, ops.reshape(stateProj!, [batch, 1, attentionDim])));
+      const scores = ops.reshape(matMul(ops.reshape(energy, [batch * regions, attentionDim]), v), [batch, 1, regions]);
+      const alpha = ops.softmax(scores); // [B, 1, L]
+      const context = ops.reshape<tf.Tensor2D>(batchMatMul(alpha, grid), [batch, channels]);
+      const gate = ops.sigmoid(ops.add<tf.Tensor2D>(gateRaw!, bg));
+      const gated = ops.mul<tf.Tensor2D>(gate, context);
+      const [intoGates, intoOutput] = ops.split<tf.Tensor2D>(matMul(gated, fromGated), [gates, units], 1);
       // The reference's order of sums: (xProj + gc·Wc) + h·U.
-      const z = tf.add(tf.add(xSteps[t]!, intoGates), hU);
-      const [zi, zf, zg, zo] = tf.split(z, 4, 1) as tf.Tensor2D[];
-      const i = tf.sigmoid(zi!);
-      const f = tf.sigmoid(zf!);
-      const ci = tf.tanh(zg!);
-      const o = tf.sigmoid(zo!);
-      const cNext = tf.add(tf.mul(f, c), tf.mul(i, ci)) as tf.Tensor2D;
-      const co = tf.tanh(cNext);
-      const hNext = tf.mul(o, co) as tf.Tensor2D;
-      record.hPrev.push(h);
-      record.cPrev.push(c);
-      record.c.push(cNext);
-      record.i.push(i);
-      record.f.push(f);
-      record.o.push(o);
-      record.ci.push(ci);
-      record.co.push(co);
-      record.energy.push(energy);
-      record.alpha.push(alpha);
-      record.context.push(context);
-      record.gate.push(gate);
-      record.gated.push(gated);
-      record.deep.push(tf.add(hNext, intoOutput));
+      const z = ops.add(ops.add(xSteps[t]!, intoGates!), hU!);
+      const [zi, zf, zg, zo] = ops.split<tf.Tensor2D>(z, [units, units, units, units], 1);
+      const i = ops.sigmoid(zi!);
+      const f = ops.sigmoid(zf!);
+      const ci = ops.tanh(zg!);
+      const o = ops.sigmoid(zo!);
+      const cNext = ops.add<tf.Tensor2D>(ops.mul(f, c), ops.mul(i, ci));
+      const co = ops.tanh(cNext);
+      const hNext = ops.mul<tf.Tensor2D>(o, co);
+      const step: Record<Recorded, tf.Tensor> = { hPrev: h, cPrev: c, c: cNext, i, f, o, ci, co, energy, alpha, context, gate, gated };
+      for (const name of SAVED.slice(7) as readonly Recorded[]) record[name].push(step[name]);
+      record.deep.push(ops.add(hNext, intoOutput!));
       h = hNext;
       c = cNext;
     }
-    const stacked = (name: keyof typeof record) => tf.stack(record[name]); // time-major [T, ...]
-    const alphaAll = tf.reshape(stacked('alpha'), [steps, batch, regions]);
-    const saved: Saved = {
-      grid, stateKernel: ws, score: v, gateKernel: wg, contextKernel: wc, outputKernel: wo, recurrent: u,
-      hPrev: stacked('hPrev'), cPrev: stacked('cPrev'), c: stacked('c'), i: stacked('i'), f: stacked('f'), o: stacked('o'),
-      ci: stacked('ci'), co: stacked('co'), energy: stacked('energy'), alpha: alphaAll, context: stacked('context'),
-      gate: stacked('gate'), gated: stacked('gated'),
-    };
-    save(SAVED.map((name) => saved[name]));
+    const stacked = (name: Recorded | 'deep') => ops.stack(record[name]); // time-major [T, ...]
+    const alphaAll = ops.reshape(stacked('alpha'), [steps, batch, regions]);
+    const weights = { grid, stateKernel: ws, score: v, gateKernel: wg, contextKernel: wc, outputKernel: wo, recurrent: u };
+    save(SAVED.map((name) => (name in weights ? weights[name as keyof typeof weights] : name === 'alpha' ? alphaAll : stacked(name as Recorded))));
     return {
-      value: tf.concat([stacked('deep'), alphaAll], 2) as tf.Tensor3D,
-      gradFunc: (dy: tf.Tensor3D, tensors: tf.Tensor[]) =>
-        backward(dy, Object.fromEntries(SAVED.map((name, k) => [name, tensors[k]!])) as Saved),
+      value: ops.concat<tf.Tensor3D>([stacked('deep'), alphaAll], 2),
+      gradFunc: (dy: tf.Tensor3D, tensors: tf.Tensor[]) => backward(dy, Object.fromEntries(SAVED.map((name, k) => [name, tensors[k]!])) as Saved),
     };
   });
   return run(...all) as tf.Tensor3D;
@@ -166,39 +151,39 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
  *   dctx = g·d(gc)   d(g pre) = Σ d(gc)·ctx·g(1 − g)
  *   dα             = dctx·gridᵀ + (the α output's gradient)
  *   ds             = α·(dα − Σ dα·α)          (softmax)
- *   d(e pre)       = ds ⊗ K, K = v·(1 − e²)    (formed for all steps at once)
+ *   d(e pre)       = ds ⊗ k, k = v·(1 − e²)    (k formed for all steps at once)
  *   d(h·Ws)        = Σ_l d(e pre)
  *   dh_prev        = [dz | d(h·Ws) | d(g pre)]·[U | Ws | wg]ᵀ
  * The weight gradients, the grid's (Σ_t α_tᵀ·dctx_t, one batched matmul)
  * and the grid projection's (Σ_t d(e pre)) are formed after the loop.
  */
 function backward(dy: tf.Tensor3D, s: Saved): tf.Tensor[] {
+  const ops = new RawOps();
   const [steps, batch, units] = s.hPrev.shape as [number, number, number];
   const [, regions, channels] = s.grid.shape as [number, number, number];
   const attentionDim = s.stateKernel.shape[1]!;
   const gates = 4 * units;
-  const [dDeep, dAlphaOut] = tf.split(dy, [units, regions], 2) as [tf.Tensor3D, tf.Tensor3D];
-  const dDeepSteps = tf.unstack(dDeep) as tf.Tensor2D[];
-  const dAlphaOutSteps = tf.unstack(tf.reshape(dAlphaOut, [steps, batch, 1, regions]));
+  const [dDeep, dAlphaOut] = ops.split<tf.Tensor3D>(dy, [units, regions], 2);
+  const dDeepSteps = ops.unstack<tf.Tensor2D>(dDeep!);
+  const dAlphaOutSteps = ops.unstack(ops.reshape(dAlphaOut!, [steps, batch, 1, regions]));
   // Coefficients that do not depend on the incoming gradient, for all steps at once.
-  const energyAll = s.energy as tf.Tensor4D; // [T, B, L, A]
-  const k = tf.mul(tf.sub(1, tf.square(energyAll)), tf.reshape(s.score, [attentionDim])) as tf.Tensor4D;
-  const kSteps = tf.unstack(k);
-  const gate = s.gate as tf.Tensor3D; // [T, B, 1]
-  const contextCoefficient = tf.unstack(tf.mul(s.context, tf.mul(gate, tf.sub(1, gate)))) as tf.Tensor2D[];
-  const gateSteps = tf.unstack(gate) as tf.Tensor2D[];
-  const alphaSteps = tf.unstack(tf.reshape(s.alpha, [steps, batch, 1, regions]));
+  const k = ops.mul<tf.Tensor4D>(ops.sub(tf.scalar(1), ops.mul(s.energy, s.energy)), ops.reshape(s.score, [attentionDim])); // [T, B, L, A]
+  const kSteps = ops.unstack(k);
+  const gate = s.gate; // [T, B, 1]
+  const contextCoefficient = ops.unstack<tf.Tensor2D>(ops.mul(s.context, ops.mul(gate, ops.sub(tf.scalar(1), gate))));
+  const gateSteps = ops.unstack<tf.Tensor2D>(gate);
+  const alphaSteps = ops.unstack(ops.reshape(s.alpha, [steps, batch, 1, regions]));
   const [hPrevSteps, cPrevSteps, cSteps, iSteps, fSteps, oSteps, ciSteps, coSteps] = [s.hPrev, s.cPrev, s.c, s.i, s.f, s.o, s.ci, s.co].map((x) =>
-    tf.unstack(x),
-  ) as tf.Tensor2D[][];
-  const recurrent = s.recurrent as tf.Tensor2D;
-  const intoGated = tf.concat([swapMiddleGates(s.contextKernel as tf.Tensor2D), s.outputKernel], 1) as tf.Tensor2D; // [C, 5H]
-  const intoH = tf.concat([swapMiddleGates(recurrent), s.stateKernel, s.gateKernel], 1) as tf.Tensor2D; // [H, 4H + A + 1]
-  // LSTMBlockCellGrad reads x and w only for their shapes (no peepholes here); a one-column x and zero w of the matching shape.
+    ops.unstack<tf.Tensor2D>(x),
+  );
+  const intoGated = ops.concat<tf.Tensor2D>([swapMiddleGates(ops, s.contextKernel as tf.Tensor2D), s.outputKernel], 1); // [C, 5H]
+  const intoH = ops.concat<tf.Tensor2D>([swapMiddleGates(ops, s.recurrent as tf.Tensor2D), s.stateKernel, s.gateKernel], 1); // [H, 4H + A + 1]
+  // LSTMBlockCellGrad reads x and w only for their shapes (no peepholes here): a one-column x and a zero w of the matching shape.
   const shapeOnlyX = gateSteps[0]!;
   const shapeOnlyW = tf.zeros([1 + units, gates]);
   const noPeephole = tf.zeros([units]);
   const noBias = tf.zeros([gates]);
+  const cellGradAttrs = [attr.bool('use_peephole', false), attr.float32Type()];
   const grid = s.grid as tf.Tensor3D;
   const dqs: tf.Tensor2D[] = new Array<tf.Tensor2D>(steps); // [dz (i|ĝ|f|o) | d(h·Ws) | d(g pre)] per step
   const dss: tf.Tensor[] = new Array<tf.Tensor>(steps); // ds [B, 1, L]
@@ -206,21 +191,21 @@ function backward(dy: tf.Tensor3D, s: Saved): tf.Tensor[] {
   let dhCarry: tf.Tensor2D | null = null;
   let dcCarry: tf.Tensor = tf.zeros([batch, units]);
   for (let t = steps - 1; t >= 0; t--) {
-    const dh: tf.Tensor2D = dhCarry ? (tf.add(dDeepSteps[t]!, dhCarry) as tf.Tensor2D) : dDeepSteps[t]!;
+    const dh: tf.Tensor2D = dhCarry ? ops.add<tf.Tensor2D>(dDeepSteps[t]!, dhCarry) : dDeepSteps[t]!;
     const [dcPrev, dz] = runOp(
       'LSTMBlockCellGrad',
-      [attr.bool('use_peephole', false), attr.float32Type()],
+      cellGradAttrs,
       [shapeOnlyX, cPrevSteps![t]!, hPrevSteps![t]!, shapeOnlyW, noPeephole, noPeephole, noPeephole, noBias, iSteps![t]!, cSteps![t]!, fSteps![t]!, oSteps![t]!, ciSteps![t]!, coSteps![t]!, dcCarry, dh],
       5,
     ) as [tf.Tensor2D, tf.Tensor2D];
-    const dGated = matMul(tf.concat([dz, dDeepSteps[t]!], 1) as tf.Tensor2D, intoGated, false, true); // [B, C]
-    const dContext = tf.mul(dGated, gateSteps[t]!) as tf.Tensor2D;
-    const dGatePre = tf.sum(tf.mul(dGated, contextCoefficient[t]!), 1, true) as tf.Tensor2D;
-    const dAlpha = tf.add(batchMatMul(tf.reshape(dContext, [batch, 1, channels]), grid, false, true), dAlphaOutSteps[t]!);
+    const dGated = matMul(ops.concat([dz, dDeepSteps[t]!], 1), intoGated, false, true); // [B, C]
+    const dContext = ops.mul<tf.Tensor2D>(dGated, gateSteps[t]!);
+    const dGatePre = ops.sum<tf.Tensor2D>(ops.mul(dGated, contextCoefficient[t]!), 1, true);
+    const dAlpha = ops.add(batchMatMul(ops.reshape(dContext, [batch, 1, channels]), grid, false, true), dAlphaOutSteps[t]!);
     const alpha = alphaSteps[t]!;
-    const ds = tf.mul(alpha, tf.sub(dAlpha, tf.sum(tf.mul(dAlpha, alpha), 2, true)));
-    const dStateProj = tf.reshape(batchMatMul(ds, kSteps[t]!), [batch, attentionDim]);
-    const dq = tf.concat([dz, dStateProj, dGatePre], 1) as tf.Tensor2D;
+    const ds = ops.mul(alpha, ops.sub(dAlpha, batchMatMul(dAlpha, alpha, false, true))); // Σ dα·α as a [B, 1, 1] matmul
+    const dStateProj = ops.reshape(batchMatMul(ds, kSteps[t]!), [batch, attentionDim]);
+    const dq = ops.concat<tf.Tensor2D>([dz, dStateProj, dGatePre], 1);
     dqs[t] = dq;
     dss[t] = ds;
     dContexts[t] = dContext;
@@ -228,19 +213,19 @@ function backward(dy: tf.Tensor3D, s: Saved): tf.Tensor[] {
     dhCarry = matMul(dq, intoH, false, true);
   }
   const rows = steps * batch;
-  const [di, dg, df, dout, dStateProjAll, dGatePreAll] = tf.split(tf.reshape(tf.stack(dqs), [rows, gates + attentionDim + 1]), [units, units, units, units, attentionDim, 1], 1);
-  const dzAll = tf.concat([di!, df!, dg!, dout!], 1) as tf.Tensor2D; // our gate order
-  const dFromH = matMul(tf.reshape(s.hPrev, [rows, units]) as tf.Tensor2D, tf.concat([dzAll, dStateProjAll!, dGatePreAll!], 1) as tf.Tensor2D, true, false);
-  const [dRecurrent, dStateKernel, dGateKernel] = tf.split(dFromH, [gates, attentionDim, 1], 1);
-  const dGateBias = tf.sum(dGatePreAll!, 0);
-  const gatedAll = tf.reshape(s.gated, [rows, channels]) as tf.Tensor2D;
+  const [di, dg, df, dout, dStateProjAll, dGatePreAll] = ops.split<tf.Tensor2D>(ops.reshape(ops.stack(dqs), [rows, gates + attentionDim + 1]), [units, units, units, units, attentionDim, 1], 1);
+  const dzAll = ops.concat<tf.Tensor2D>([di!, df!, dg!, dout!], 1); // our gate order
+  const dFromH = matMul(ops.reshape(s.hPrev, [rows, units]), ops.concat([dzAll, dStateProjAll!, dGatePreAll!], 1), true, false);
+  const [dRecurrent, dStateKernel, dGateKernel] = ops.split(dFromH, [gates, attentionDim, 1], 1);
+  const dGateBias = ops.sum(dGatePreAll!, 0, false);
+  const gatedAll = ops.reshape<tf.Tensor2D>(s.gated, [rows, channels]);
   const dContextKernel = matMul(gatedAll, dzAll, true, false);
-  const dOutputKernel = matMul(gatedAll, tf.reshape(dDeep, [rows, units]) as tf.Tensor2D, true, false);
-  const dsAll = tf.stack(dss); // [T, B, 1, L]
-  const dScore = matMul(tf.reshape(energyAll, [rows * regions, attentionDim]) as tf.Tensor2D, tf.reshape(dsAll, [rows * regions, 1]) as tf.Tensor2D, true, false);
-  const dGridProj = tf.sum(tf.mul(tf.reshape(dsAll, [steps, batch, regions, 1]), k), 0);
+  const dOutputKernel = matMul(gatedAll, ops.reshape(dDeep!, [rows, units]), true, false);
+  const dsAll = ops.stack(dss); // [T, B, 1, L]
+  const dScore = matMul(ops.reshape(s.energy, [rows * regions, attentionDim]), ops.reshape(dsAll, [rows * regions, 1]), true, false);
+  const dGridProj = ops.sum(ops.mul(ops.reshape(dsAll, [steps, batch, regions, 1]), k), 0, false);
   // Σ_t α_tᵀ·dctx_t per row: one batched matmul over [B, T, L] and [B, T, C].
-  const dGrid = batchMatMul(tf.transpose(s.alpha, [1, 0, 2]), tf.stack(dContexts, 1), true, false);
-  const dxProj = tf.transpose(tf.reshape(dzAll, [steps, batch, gates]), [1, 0, 2]);
+  const dGrid = batchMatMul(ops.transpose(s.alpha, [1, 0, 2]), ops.stack(dContexts, 1), true, false);
+  const dxProj = ops.transpose(ops.reshape(dzAll, [steps, batch, gates]), [1, 0, 2]);
   return [dxProj, dGrid, dGridProj, dhCarry ?? tf.zeros([batch, units]), dcCarry, dStateKernel!, dScore, dGateKernel!, dGateBias, dContextKernel, dOutputKernel, dRecurrent!];
 }
