@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/ml/backend';
 import { maskedCrossEntropy } from '../../src/main/ml/model/loss';
-import { nativeDropout } from '../../src/main/ml/model/fused/activations';
+import { nativeDropout, nativeDropoutSteps } from '../../src/main/ml/model/fused/activations';
 import { fusedKernelsEnabled, nativeRandomEnabled, recordRawOps, setFusedKernels } from '../../src/main/ml/model/fused/nativeOps';
 import { attentionLstmSequence } from '../../src/main/ml/model/fused/attentionLstmSequence';
 import { denseRelu } from '../../src/main/ml/model/fused/denseRelu';
@@ -76,6 +76,16 @@ describe('fused kernels', () => {
     const grad = tf.grad((input: tf.Tensor) => tf.sum(nativeDropout(input, 0.3, 17)))(x);
     expect(Array.from(grad.dataSync())).toEqual(values);
     tf.dispose([x, a, b, c, grad]);
+  });
+
+  it.skipIf(!native)('native dropout of a sequence: each step gets exactly the mask of dropping it alone with its seed', () => {
+    const x = tf.randomNormal([4, 3, 6], 0, 1, 'float32', 2) as tf.Tensor3D;
+    const seeds = [11, 7930, 15849];
+    const together = nativeDropoutSteps(x, 0.4, seeds);
+    const alone = tf.stack(tf.unstack(x, 1).map((step, t) => nativeDropout(step, 0.4, seeds[t]!)), 1);
+    expect(Array.from(together.dataSync())).toEqual(Array.from(alone.dataSync()));
+    expect(together.dataSync().filter((v) => v === 0).length).toBeGreaterThan(0);
+    tf.dispose([x, together, alone]);
   });
 
   it.skipIf(!native)('are on by default on native TensorFlow', () => {

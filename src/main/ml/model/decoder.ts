@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DecoderVariant } from '../../../shared/runConfig';
 import { drawFromLogits } from '../infer/sampling';
 import type { DecodingPlan } from '../infer/types';
-import { nativeDropout } from './fused/activations';
+import { nativeDropout, nativeDropoutSteps } from './fused/activations';
 import { attentionLstmSequence } from './fused/attentionLstmSequence';
 import { denseRelu } from './fused/denseRelu';
 import { linear } from './fused/linear';
@@ -150,11 +150,18 @@ class Dropout {
     if (nativeRandomEnabled()) return nativeDropout(x, this.rate, this.next);
     return tf.dropout(x, this.rate, undefined, this.next) as T;
   }
+  /** `apply` on each step x[:, t] of [B, T, W] in turn: the same seeds and masks, one multiply where TensorFlow draws them. */
+  applySteps(x: tf.Tensor3D): tf.Tensor3D {
+    if (this.rate <= 0) return x;
+    if (!nativeRandomEnabled()) return tf.stack(tf.unstack(x, 1).map((step) => this.apply(step)), 1) as tf.Tensor3D;
+    const seeds = Array.from({ length: x.shape[1] }, () => (this.next = (this.next + 7919) % 2147483647));
+    return nativeDropoutSteps(x, this.rate, seeds);
+  }
 }
 
-const noDropout = { apply: <T extends tf.Tensor>(x: T): T => x };
+const noDropout = { apply: <T extends tf.Tensor>(x: T): T => x, applySteps: (x: tf.Tensor3D): tf.Tensor3D => x };
 type StepMasks = ReadonlyArray<tf.Tensor2D | undefined>;
-type DropoutLike = { apply<T extends tf.Tensor>(x: T): T };
+type DropoutLike = { apply<T extends tf.Tensor>(x: T): T; applySteps(x: tf.Tensor3D): tf.Tensor3D };
 /** The forward pass before the output layer (`hidden` [B * T, units]) or, step by step, through it (`logits`). */
 type CoreResult = { hidden?: tf.Tensor2D; logits?: tf.Tensor2D; attention?: tf.Tensor3D };
 
@@ -330,8 +337,9 @@ export class CaptionDecoder {
    * hold the state on padded steps; nothing after a row's last word reaches
    * the loss (the cross-entropy weights and the doubly stochastic
    * regularizer both multiply by the mask), so the loss and gradients are
-   * the masked reference's. Dropout is applied per step, in the reference's
-   * order, so a seed gives the same masks on both paths.
+   * the masked reference's. Dropout draws each step's mask with the seed
+   * the reference's per-step `apply` would use, in the same order, so a seed
+   * gives the same masks on both paths.
    */
   private attentionSequence(xProj: tf.Tensor3D, state: DecoderState, dropout: DropoutLike): CoreResult {
     const [batch, steps] = xProj.shape;
@@ -351,8 +359,7 @@ export class CaptionDecoder {
         recurrent: this.recurrent[0]!.recurrent as tf.Tensor2D,
       },
     );
-    const hiddens = (tf.unstack(deep, 1) as tf.Tensor2D[]).map((step) => dropout.apply(step));
-    const hidden = tf.reshape(tf.stack(hiddens, 1), [batch * steps, this.options.units]) as tf.Tensor2D;
+    const hidden = tf.reshape(dropout.applySteps(deep), [batch * steps, this.options.units]) as tf.Tensor2D;
     return { hidden, attention: alpha };
   }
 
