@@ -27,6 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { attr, matMul, runOp } from './nativeOps';
+import { ATTENTION_SAVED, AttentionBackward, attendStep, stackAttention, type AttentionSaved, type AttentionStep } from './attentionParts';
 import { RawOps } from './rawOps';
 
 /** The attention and cell weights the recurrence reads, as the decoder's params name them. */
@@ -68,11 +69,6 @@ export function attentionLstmSequence(inputs: AttentionLstmInputs, weights: Atte
   return { deep: tf.transpose(deep, [1, 0, 2]), alpha: tf.transpose(alpha, [1, 0, 2]) };
 }
 
-/** `BatchMatMulV2` with adjoint attributes: a·b, aᵀ·b or a·bᵀ per batch entry without a transposed copy. */
-function batchMatMul(a: tf.Tensor, b: tf.Tensor, adjX = false, adjY = false): tf.Tensor3D {
-  return runOp('BatchMatMulV2', [attr.bool('adj_x', adjX), attr.bool('adj_y', adjY), attr.float32Type()], [a, b], 1)[0] as tf.Tensor3D;
-}
-
 /** Gate columns [i | f | ĝ | o] (ours) ↔ [i | ĝ | f | o] (LSTMBlockCellGrad's order); the permutation is its own inverse. */
 function swapMiddleGates(ops: RawOps, m: tf.Tensor2D): tf.Tensor2D {
   const units = m.shape[1] / 4;
@@ -80,12 +76,11 @@ function swapMiddleGates(ops: RawOps, m: tf.Tensor2D): tf.Tensor2D {
   return ops.concat([i!, g!, f!, o!], 1);
 }
 
-const SAVED = [
-  'grid', 'stateKernel', 'score', 'gateKernel', 'contextKernel', 'outputKernel', 'recurrent',
-  'hPrev', 'cPrev', 'c', 'i', 'f', 'o', 'ci', 'co', 'energy', 'alpha', 'context', 'gate', 'gated',
-] as const;
-type Saved = Record<(typeof SAVED)[number], tf.Tensor>;
-type Recorded = Exclude<(typeof SAVED)[number], 'grid' | 'stateKernel' | 'score' | 'gateKernel' | 'contextKernel' | 'outputKernel' | 'recurrent'>;
+const CELL_SAVED = ['stateKernel', 'gateKernel', 'contextKernel', 'outputKernel', 'recurrent', 'gated', 'hPrev', 'cPrev', 'c', 'i', 'f', 'o', 'ci', 'co'] as const;
+const SAVED = [...ATTENTION_SAVED, ...CELL_SAVED];
+type Saved = AttentionSaved & Record<(typeof CELL_SAVED)[number], tf.Tensor>;
+type CellRecorded = 'hPrev' | 'cPrev' | 'c' | 'i' | 'f' | 'o' | 'ci' | 'co';
+const CELL_RECORDED: readonly CellRecorded[] = ['hPrev', 'cPrev', 'c', 'i', 'f', 'o', 'ci', 'co'];
 
 function node(...all: tf.Tensor[]): tf.Tensor3D {
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -94,26 +89,22 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
     ];
     const save = args[12] as tf.GradSaveFunc;
     const ops = new RawOps();
-    const [batch, steps, gates] = xProj.shape;
-    const [, regions, attentionDim] = gridProj.shape;
-    const channels = grid.shape[2];
+    const [, steps, gates] = xProj.shape;
+    const attentionDim = gridProj.shape[2];
     const units = u.shape[0];
     // Everything read from h in one matmul, everything read from gc in another.
     const fromH = ops.concat<tf.Tensor2D>([u, ws, wg], 1); // [H, 4H + A + 1]
     const fromGated = ops.concat<tf.Tensor2D>([wc, wo], 1); // [C, 5H]
     const xSteps = ops.unstack<tf.Tensor2D>(xProj, 1);
-    const record = Object.fromEntries([...SAVED.slice(7), 'deep'].map((name) => [name, [] as tf.Tensor[]])) as Record<Recorded | 'deep', tf.Tensor[]>;
+    const attention: AttentionStep[] = [];
+    const cell = Object.fromEntries(CELL_RECORDED.map((name) => [name, [] as tf.Tensor[]])) as Record<CellRecorded, tf.Tensor[]>;
+    const deep: tf.Tensor[] = [];
     let h = h0;
     let c = c0;
     for (let t = 0; t < steps; t++) {
       const [hU, stateProj, gateRaw] = ops.split<tf.Tensor2D>(matMul(h, fromH), [gates, attentionDim, 1], 1);
-      const energy = ops.tanh(ops.add<tf.Tensor3D>(gridProj, ops.reshape(stateProj!, [batch, 1, attentionDim])));
-      const scores = ops.reshape(matMul(ops.reshape(energy, [batch * regions, attentionDim]), v), [batch, 1, regions]);
-      const alpha = ops.softmax(scores); // [B, 1, L]
-      const context = ops.reshape<tf.Tensor2D>(batchMatMul(alpha, grid), [batch, channels]);
-      const gate = ops.sigmoid(ops.add<tf.Tensor2D>(gateRaw!, bg));
-      const gated = ops.mul<tf.Tensor2D>(gate, context);
-      const [intoGates, intoOutput] = ops.split<tf.Tensor2D>(matMul(gated, fromGated), [gates, units], 1);
+      const step = attendStep(ops, stateProj!, gateRaw!, { grid, gridProj, score: v, gateBias: bg });
+      const [intoGates, intoOutput] = ops.split<tf.Tensor2D>(matMul(step.gated, fromGated), [gates, units], 1);
       // The reference's order of sums: (xProj + gc·Wc) + h·U.
       const z = ops.add(ops.add(xSteps[t]!, intoGates!), hU!);
       const [zi, zf, zg, zo] = ops.split<tf.Tensor2D>(z, [units, units, units, units], 1);
@@ -124,19 +115,27 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
       const cNext = ops.add<tf.Tensor2D>(ops.mul(f, c), ops.mul(i, ci));
       const co = ops.tanh(cNext);
       const hNext = ops.mul<tf.Tensor2D>(o, co);
-      const step: Record<Recorded, tf.Tensor> = { hPrev: h, cPrev: c, c: cNext, i, f, o, ci, co, energy, alpha, context, gate, gated };
-      for (const name of SAVED.slice(7) as readonly Recorded[]) record[name].push(step[name]);
-      record.deep.push(ops.add(hNext, intoOutput!));
+      const recorded: Record<CellRecorded, tf.Tensor> = { hPrev: h, cPrev: c, c: cNext, i, f, o, ci, co };
+      for (const name of CELL_RECORDED) cell[name].push(recorded[name]);
+      attention.push(step);
+      deep.push(ops.add(hNext, intoOutput!));
       h = hNext;
       c = cNext;
     }
-    const stacked = (name: Recorded | 'deep') => ops.stack(record[name]); // time-major [T, ...]
-    const alphaAll = ops.reshape(stacked('alpha'), [steps, batch, regions]);
-    const weights = { grid, stateKernel: ws, score: v, gateKernel: wg, contextKernel: wc, outputKernel: wo, recurrent: u };
-    save(SAVED.map((name) => (name in weights ? weights[name as keyof typeof weights] : name === 'alpha' ? alphaAll : stacked(name as Recorded))));
+    const stacked = stackAttention(ops, attention, grid, v);
+    const saved: Saved = {
+      ...stacked,
+      stateKernel: ws,
+      gateKernel: wg,
+      contextKernel: wc,
+      outputKernel: wo,
+      recurrent: u,
+      ...(Object.fromEntries(CELL_RECORDED.map((name) => [name, ops.stack(cell[name])])) as Record<CellRecorded, tf.Tensor>),
+    };
+    save(SAVED.map((name) => saved[name]));
     return {
-      value: ops.concat<tf.Tensor3D>([stacked('deep'), alphaAll], 2),
-      gradFunc: (dy: tf.Tensor3D, tensors: tf.Tensor[]) => backward(dy, Object.fromEntries(SAVED.map((name, k) => [name, tensors[k]!])) as Saved),
+      value: ops.concat<tf.Tensor3D>([ops.stack(deep), stacked.alpha], 2),
+      gradFunc: (dy: tf.Tensor3D, tensors: tf.Tensor[]) => backward(dy, Object.fromEntries(SAVED.map((name, k) => [name, tensors[k]!])) as unknown as Saved),
     };
   });
   return run(...all) as tf.Tensor3D;
@@ -146,16 +145,10 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
  * Backpropagation through time. With dh the gradient of a step's h' (its
  * deep output's gradient plus what the next step passes back) and dc the
  * cell state's:
- *   dz             from LSTMBlockCellGrad (elementwise, no matmul)
- *   d(gc)          = [dz | d deep]·[Wc | Wo]ᵀ
- *   dctx = g·d(gc)   d(g pre) = Σ d(gc)·ctx·g(1 − g)
- *   dα             = dctx·gridᵀ + (the α output's gradient)
- *   ds             = α·(dα − Σ dα·α)          (softmax)
- *   d(e pre)       = ds ⊗ k, k = v·(1 − e²)    (k formed for all steps at once)
- *   d(h·Ws)        = Σ_l d(e pre)
- *   dh_prev        = [dz | d(h·Ws) | d(g pre)]·[U | Ws | wg]ᵀ
- * The weight gradients, the grid's (Σ_t α_tᵀ·dctx_t, one batched matmul)
- * and the grid projection's (Σ_t d(e pre)) are formed after the loop.
+ *   dz        from LSTMBlockCellGrad (elementwise, no matmul)
+ *   d(gc)     = [dz | d deep]·[Wc | Wo]ᵀ, then the attention (attentionParts.ts)
+ *   dh_prev   = [dz | d(h·Ws) | d(g pre)]·[U | Ws | wg]ᵀ
+ * The weight gradients are single matmuls over all steps after the loop.
  */
 function backward(dy: tf.Tensor3D, s: Saved): tf.Tensor[] {
   const ops = new RawOps();
@@ -165,29 +158,17 @@ function backward(dy: tf.Tensor3D, s: Saved): tf.Tensor[] {
   const gates = 4 * units;
   const [dDeep, dAlphaOut] = ops.split<tf.Tensor3D>(dy, [units, regions], 2);
   const dDeepSteps = ops.unstack<tf.Tensor2D>(dDeep!);
-  const dAlphaOutSteps = ops.unstack(ops.reshape(dAlphaOut!, [steps, batch, 1, regions]));
-  // Coefficients that do not depend on the incoming gradient, for all steps at once.
-  const k = ops.mul<tf.Tensor4D>(ops.sub(tf.scalar(1), ops.mul(s.energy, s.energy)), ops.reshape(s.score, [attentionDim])); // [T, B, L, A]
-  const kSteps = ops.unstack(k);
-  const gate = s.gate; // [T, B, 1]
-  const contextCoefficient = ops.unstack<tf.Tensor2D>(ops.mul(s.context, ops.mul(gate, ops.sub(tf.scalar(1), gate))));
-  const gateSteps = ops.unstack<tf.Tensor2D>(gate);
-  const alphaSteps = ops.unstack(ops.reshape(s.alpha, [steps, batch, 1, regions]));
-  const [hPrevSteps, cPrevSteps, cSteps, iSteps, fSteps, oSteps, ciSteps, coSteps] = [s.hPrev, s.cPrev, s.c, s.i, s.f, s.o, s.ci, s.co].map((x) =>
-    ops.unstack<tf.Tensor2D>(x),
-  );
+  const attention = new AttentionBackward(ops, s, dAlphaOut!);
+  const [hPrevSteps, cPrevSteps, cSteps, iSteps, fSteps, oSteps, ciSteps, coSteps] = CELL_RECORDED.map((name) => ops.unstack<tf.Tensor2D>(s[name]));
   const intoGated = ops.concat<tf.Tensor2D>([swapMiddleGates(ops, s.contextKernel as tf.Tensor2D), s.outputKernel], 1); // [C, 5H]
   const intoH = ops.concat<tf.Tensor2D>([swapMiddleGates(ops, s.recurrent as tf.Tensor2D), s.stateKernel, s.gateKernel], 1); // [H, 4H + A + 1]
   // LSTMBlockCellGrad reads x and w only for their shapes (no peepholes here): a one-column x and a zero w of the matching shape.
-  const shapeOnlyX = gateSteps[0]!;
+  const shapeOnlyX = tf.zeros([batch, 1]);
   const shapeOnlyW = tf.zeros([1 + units, gates]);
   const noPeephole = tf.zeros([units]);
   const noBias = tf.zeros([gates]);
   const cellGradAttrs = [attr.bool('use_peephole', false), attr.float32Type()];
-  const grid = s.grid as tf.Tensor3D;
   const dqs: tf.Tensor2D[] = new Array<tf.Tensor2D>(steps); // [dz (i|ĝ|f|o) | d(h·Ws) | d(g pre)] per step
-  const dss: tf.Tensor[] = new Array<tf.Tensor>(steps); // ds [B, 1, L]
-  const dContexts: tf.Tensor2D[] = new Array<tf.Tensor2D>(steps);
   let dhCarry: tf.Tensor2D | null = null;
   let dcCarry: tf.Tensor = tf.zeros([batch, units]);
   for (let t = steps - 1; t >= 0; t--) {
@@ -198,17 +179,9 @@ function backward(dy: tf.Tensor3D, s: Saved): tf.Tensor[] {
       [shapeOnlyX, cPrevSteps![t]!, hPrevSteps![t]!, shapeOnlyW, noPeephole, noPeephole, noPeephole, noBias, iSteps![t]!, cSteps![t]!, fSteps![t]!, oSteps![t]!, ciSteps![t]!, coSteps![t]!, dcCarry, dh],
       5,
     ) as [tf.Tensor2D, tf.Tensor2D];
-    const dGated = matMul(ops.concat([dz, dDeepSteps[t]!], 1), intoGated, false, true); // [B, C]
-    const dContext = ops.mul<tf.Tensor2D>(dGated, gateSteps[t]!);
-    const dGatePre = ops.sum<tf.Tensor2D>(ops.mul(dGated, contextCoefficient[t]!), 1, true);
-    const dAlpha = ops.add(batchMatMul(ops.reshape(dContext, [batch, 1, channels]), grid, false, true), dAlphaOutSteps[t]!);
-    const alpha = alphaSteps[t]!;
-    const ds = ops.mul(alpha, ops.sub(dAlpha, batchMatMul(dAlpha, alpha, false, true))); // Σ dα·α as a [B, 1, 1] matmul
-    const dStateProj = ops.reshape(batchMatMul(ds, kSteps[t]!), [batch, attentionDim]);
+    const { dStateProj, dGatePre } = attention.step(t, matMul(ops.concat([dz, dDeepSteps[t]!], 1), intoGated, false, true));
     const dq = ops.concat<tf.Tensor2D>([dz, dStateProj, dGatePre], 1);
     dqs[t] = dq;
-    dss[t] = ds;
-    dContexts[t] = dContext;
     dcCarry = dcPrev;
     dhCarry = matMul(dq, intoH, false, true);
   }
@@ -221,11 +194,7 @@ function backward(dy: tf.Tensor3D, s: Saved): tf.Tensor[] {
   const gatedAll = ops.reshape<tf.Tensor2D>(s.gated, [rows, channels]);
   const dContextKernel = matMul(gatedAll, dzAll, true, false);
   const dOutputKernel = matMul(gatedAll, ops.reshape(dDeep!, [rows, units]), true, false);
-  const dsAll = ops.stack(dss); // [T, B, 1, L]
-  const dScore = matMul(ops.reshape(s.energy, [rows * regions, attentionDim]), ops.reshape(dsAll, [rows * regions, 1]), true, false);
-  const dGridProj = ops.sum(ops.mul(ops.reshape(dsAll, [steps, batch, regions, 1]), k), 0, false);
-  // Σ_t α_tᵀ·dctx_t per row: one batched matmul over [B, T, L] and [B, T, C].
-  const dGrid = batchMatMul(ops.transpose(s.alpha, [1, 0, 2]), ops.stack(dContexts, 1), true, false);
+  const { dScore, dGridProj, dGrid } = attention.finish();
   const dxProj = ops.transpose(ops.reshape(dzAll, [steps, batch, gates]), [1, 0, 2]);
   return [dxProj, dGrid, dGridProj, dhCarry ?? tf.zeros([batch, units]), dcCarry, dStateKernel!, dScore, dGateKernel!, dGateBias, dContextKernel, dOutputKernel, dRecurrent!];
 }
