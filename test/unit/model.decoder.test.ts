@@ -64,9 +64,10 @@ describe('caption decoder', () => {
     }
   }
 
-  for (const variant of VARIANTS) {
-    it(`${variant}: stepping word by word gives the teacher-forced log-probabilities`, () => {
-      const decoder = tinyDecoder({ variant, cell: 'lstm', layers: 2 });
+  // One layer too: on native TensorFlow the attention decoder's teacher forcing is then one sequence node.
+  for (const [variant, cell, layers] of [...VARIANTS.map((v) => [v, 'lstm', 2] as const), ['attention', 'lstm', 1] as const, ['attention', 'gru', 1] as const]) {
+    it(`${variant}/${cell}, ${layers} layer(s): stepping word by word gives the teacher-forced log-probabilities`, () => {
+      const decoder = tinyDecoder({ variant, cell, layers });
       const features = tinyFeatures(3);
       const batch = batchOf(SEQUENCES, 6);
       const forced = tf.tidy(() => tf.logSoftmax(decoder.forward(features, batch.inputs, batch.mask, { training: false }).logits).arraySync() as number[][]);

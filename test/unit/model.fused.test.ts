@@ -9,8 +9,10 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/ml/backend';
 import { maskedCrossEntropy } from '../../src/main/ml/model/loss';
-import { nativeDropout } from '../../src/main/ml/model/fused/activations';
-import { fusedKernelsEnabled, nativeRandomEnabled, setFusedKernels } from '../../src/main/ml/model/fused/nativeOps';
+import { nativeDropout, nativeDropoutSteps } from '../../src/main/ml/model/fused/activations';
+import { fusedKernelsEnabled, nativeRandomEnabled, recordRawOps, setFusedKernels } from '../../src/main/ml/model/fused/nativeOps';
+import { attentionGruSequence } from '../../src/main/ml/model/fused/attentionGruSequence';
+import { attentionLstmSequence } from '../../src/main/ml/model/fused/attentionLstmSequence';
 import { denseRelu } from '../../src/main/ml/model/fused/denseRelu';
 import { outputCrossEntropy } from '../../src/main/ml/model/fused/outputCrossEntropy';
 import { ParamSet } from '../../src/main/ml/model/params';
@@ -75,6 +77,16 @@ describe('fused kernels', () => {
     const grad = tf.grad((input: tf.Tensor) => tf.sum(nativeDropout(input, 0.3, 17)))(x);
     expect(Array.from(grad.dataSync())).toEqual(values);
     tf.dispose([x, a, b, c, grad]);
+  });
+
+  it.skipIf(!native)('native dropout of a sequence: each step gets exactly the mask of dropping it alone with its seed', () => {
+    const x = tf.randomNormal([4, 3, 6], 0, 1, 'float32', 2) as tf.Tensor3D;
+    const seeds = [11, 7930, 15849];
+    const together = nativeDropoutSteps(x, 0.4, seeds);
+    const alone = tf.stack(tf.unstack(x, 1).map((step, t) => nativeDropout(step, 0.4, seeds[t]!)), 1);
+    expect(Array.from(together.dataSync())).toEqual(Array.from(alone.dataSync()));
+    expect(together.dataSync().filter((v) => v === 0).length).toBeGreaterThan(0);
+    tf.dispose([x, together, alone]);
   });
 
   it.skipIf(!native)('are on by default on native TensorFlow', () => {
@@ -163,6 +175,167 @@ describe('fused kernels', () => {
         decoder.dispose();
       });
     }
+  }
+
+  /**
+   * The attention recurrence step by step on plain taped ops, as
+   * `CaptionDecoder.attentionStep` and `cellStep` define it (one layer, no
+   * masks): deep outputs [B, T, H] and attention weights [B, T, L]. Inputs:
+   * xProj, grid, gridProj, h0, stateKernel, score, gateKernel, gateBias,
+   * contextKernel, outputKernel, recurrent, then c0 (LSTM) or the recurrent
+   * bias (GRU).
+   */
+  function attentionReference(cell: CellKind, [xProj, grid, gridProj, h0, ws, v, wg, bg, wc, wo, u, last]: tf.Tensor[]): { deep: tf.Tensor3D; alpha: tf.Tensor3D } {
+    const [batch, steps] = xProj!.shape as [number, number, number];
+    const [, regions, attentionDim] = gridProj!.shape as [number, number, number];
+    let h = h0 as tf.Tensor2D;
+    let c = last as tf.Tensor2D;
+    const deeps: tf.Tensor2D[] = [];
+    const alphas: tf.Tensor2D[] = [];
+    const xSteps = tf.unstack(xProj!, 1) as tf.Tensor2D[];
+    for (let t = 0; t < steps; t++) {
+      const energy = tf.tanh(tf.add(gridProj!, tf.expandDims(tf.matMul(h, ws as tf.Tensor2D), 1)));
+      const scores = tf.reshape(tf.matMul(tf.reshape(energy, [batch * regions, attentionDim]), v as tf.Tensor2D), [batch, regions]);
+      const alpha = tf.softmax(scores) as tf.Tensor2D;
+      const context = tf.reshape(tf.matMul(tf.expandDims(alpha, 1), grid as tf.Tensor3D), [batch, -1]);
+      const gate = tf.sigmoid(tf.add(tf.matMul(h, wg as tf.Tensor2D), bg!));
+      const gated = tf.mul(gate, context) as tf.Tensor2D;
+      const x = tf.add(xSteps[t]!, tf.matMul(gated, wc as tf.Tensor2D));
+      if (cell === 'lstm') {
+        const [i, f, g, o] = tf.split(tf.add(x, tf.matMul(h, u as tf.Tensor2D)), 4, 1) as tf.Tensor2D[];
+        c = tf.add(tf.mul(tf.sigmoid(f!), c), tf.mul(tf.sigmoid(i!), tf.tanh(g!))) as tf.Tensor2D;
+        h = tf.mul(tf.sigmoid(o!), tf.tanh(c)) as tf.Tensor2D;
+      } else {
+        const [xz, xr, xn] = tf.split(x, 3, 1) as tf.Tensor2D[];
+        const [hz, hr, hn] = tf.split(tf.add(tf.matMul(h, u as tf.Tensor2D), last!), 3, 1) as tf.Tensor2D[];
+        const z = tf.sigmoid(tf.add(xz!, hz!));
+        const r = tf.sigmoid(tf.add(xr!, hr!));
+        const n = tf.tanh(tf.add(xn!, tf.mul(r, hn!)));
+        h = tf.add(n, tf.mul(z, tf.sub(h, n))) as tf.Tensor2D;
+      }
+      deeps.push(tf.add(h, tf.matMul(gated, wo as tf.Tensor2D)) as tf.Tensor2D);
+      alphas.push(alpha);
+    }
+    return { deep: tf.stack(deeps, 1) as tf.Tensor3D, alpha: tf.stack(alphas, 1) as tf.Tensor3D };
+  }
+
+  /** The sequence node of `cell` on the same inputs as `attentionReference`. */
+  function attentionNode(cell: CellKind, x: tf.Tensor[]): { deep: tf.Tensor3D; alpha: tf.Tensor3D } {
+    const [xProj, grid, gridProj, h0, stateKernel, score, gateKernel, gateBias, contextKernel, outputKernel, recurrent, last] = x;
+    const as2d = (t: tf.Tensor | undefined) => t as tf.Tensor2D;
+    const tensors = { xProj: xProj as tf.Tensor3D, grid: grid as tf.Tensor3D, gridProj: gridProj as tf.Tensor3D, h0: as2d(h0) };
+    const attention = {
+      stateKernel: as2d(stateKernel),
+      score: as2d(score),
+      gateKernel: as2d(gateKernel),
+      gateBias: gateBias as tf.Tensor1D,
+      contextKernel: as2d(contextKernel),
+      outputKernel: as2d(outputKernel),
+      recurrent: as2d(recurrent),
+    };
+    return cell === 'lstm'
+      ? attentionLstmSequence({ ...tensors, c0: as2d(last) }, attention)
+      : attentionGruSequence(tensors, { ...attention, recurrentBias: last as tf.Tensor1D });
+  }
+
+  for (const cell of ['lstm', 'gru'] as CellKind[]) {
+    it.skipIf(!native)(`attention ${cell} sequence node: deep outputs, attention weights and the gradients of every input equal the step-by-step ops`, () => {
+      const [B, T, L, C, A, H] = [3, 5, 6, 7, 4, 5];
+      const g = cell === 'lstm' ? 4 : 3;
+      const shapes = [[B, T, g * H], [B, L, C], [B, L, A], [B, H], [H, A], [A, 1], [H, 1], [1], [C, g * H], [C, H], [H, g * H], cell === 'lstm' ? [B, H] : [g * H]];
+      const inputs = shapes.map((shape, k) => tf.randomNormal(shape, 0, k >= 4 ? 0.5 : 1, 'float32', 20 + k));
+      const deepWeights = tf.randomNormal([B, T, H], 0, 1, 'float32', 40);
+      const alphaWeights = tf.randomNormal([B, T, L], 0, 1, 'float32', 41);
+      const objective = (out: { deep: tf.Tensor3D; alpha: tf.Tensor3D }) =>
+        tf.add(tf.sum(tf.mul(out.deep, deepWeights)), tf.sum(tf.mul(out.alpha, alphaWeights))) as tf.Scalar;
+      tf.tidy(() => {
+        const a = attentionNode(cell, inputs);
+        const b = attentionReference(cell, inputs);
+        expect(difference(a.deep, b.deep)).toBeLessThan(1e-5);
+        expect(difference(a.alpha, b.alpha)).toBeLessThan(1e-5);
+      });
+      const result = {
+        fused: tf.valueAndGrads((...x: tf.Tensor[]) => objective(attentionNode(cell, x)))(inputs),
+        reference: tf.valueAndGrads((...x: tf.Tensor[]) => objective(attentionReference(cell, x)))(inputs),
+      };
+      expectSame(result);
+      tf.dispose([...inputs, deepWeights, alphaWeights]);
+    });
+  }
+
+  /** A tiny attention decoder with one layer: the configuration that takes the sequence node on native TensorFlow. */
+  const oneLayerAttention = (cell: CellKind) => tinyDecoder({ variant: 'attention', cell, layers: 1, dropout: 0.2, doublyStochasticWeight: 0.5 });
+
+  for (const cell of ['lstm', 'gru'] as CellKind[]) {
+    it.skipIf(!native)(`attention/${cell}, one layer (the sequence node), padded batch, dropout, label smoothing, doubly stochastic: loss and the gradient of every weight and the grid`, () => {
+      const decoder = oneLayerAttention(cell);
+      const features = tinyFeatures(3);
+      const batch = batchOf(SEQUENCES, 7);
+      expect(stepMasks(batch.mask, batch.lengths).filter(Boolean).length).toBeGreaterThan(0); // padding is present
+      const grid = features.grid!;
+      const params = decoder.params.entries().map(([, v]) => v);
+      const f = () => decoder.loss({ grid }, batch, { training: true, dropoutSeed: 5, labelSmoothing: 0.1 }).total;
+      expectSame(bothPaths(f, [...params, grid]));
+      disposeBatch(batch);
+      disposeFeatures(features);
+      decoder.dispose();
+    });
+
+    it.skipIf(!native)(`attention/${cell}, one layer: the training step runs the sequence node, the reference path does not`, () => {
+      const decoder = oneLayerAttention(cell);
+      const features = tinyFeatures(3);
+      const batch = batchOf(SEQUENCES, 7);
+      const params = decoder.params.entries().map(([, v]) => v);
+      // Raw ops only the node runs: BatchMatMulV2 by name (α·grid forward; dα, Σ dα·α, d(h·Ws) backward) and, for LSTMs, LSTMBlockCellGrad.
+      const rawCounts = (fused: boolean) => {
+        setFusedKernels(fused);
+        const counts: Record<string, number> = {};
+        recordRawOps((name) => (counts[name] = (counts[name] ?? 0) + 1));
+        try {
+          tf.tidy(() => {
+            tf.valueAndGrads(() => decoder.loss(features, batch, { training: true, dropoutSeed: 5 }).total)(params);
+          });
+        } finally {
+          recordRawOps(null);
+        }
+        return counts;
+      };
+      const fused = rawCounts(true);
+      const reference = rawCounts(false);
+      expect(fused.BatchMatMulV2).toBe(4 * 7 + 1);
+      expect(fused.LSTMBlockCellGrad ?? 0).toBe(cell === 'lstm' ? 7 : 0);
+      expect(reference.BatchMatMulV2 ?? 0).toBe(0);
+      expect(reference.LSTMBlockCellGrad ?? 0).toBe(0);
+      disposeBatch(batch);
+      disposeFeatures(features);
+      decoder.dispose();
+    });
+
+    it.skipIf(!native)(`attention/${cell}, one layer: training steps through the sequence node leave the tensor count flat`, () => {
+      const decoder = oneLayerAttention(cell);
+      const features = tinyFeatures(3);
+      const batch = batchOf(SEQUENCES, 7);
+      const optimizer = new AdamOptimizer(decoder.params.entries(), { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 });
+      const variables = decoder.params.entries().map(([, v]) => v);
+      const names = new Map(decoder.params.entries().map(([name, v]) => [v.name, name]));
+      const step = (seed: number) =>
+        tf.tidy(() => {
+          const { grads } = tf.variableGrads(() => decoder.loss(features, batch, { training: true, dropoutSeed: seed, labelSmoothing: 0.1 }).total, variables);
+          const named: Record<string, tf.Tensor> = {};
+          for (const [variableName, grad] of Object.entries(grads)) named[names.get(variableName)!] = grad;
+          optimizer.apply(clipByGlobalNorm(named, 5).grads, () => 0.01);
+        });
+      step(1); // the optimizer's slots are made on the first step
+      const before = tf.memory().numTensors;
+      for (let seed = 2; seed < 5; seed++) {
+        step(seed);
+        expect(tf.memory().numTensors).toBe(before);
+      }
+      optimizer.dispose();
+      disposeBatch(batch);
+      disposeFeatures(features);
+      decoder.dispose();
+    });
   }
 
   for (const weightDecay of [0, 0.1]) {

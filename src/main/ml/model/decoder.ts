@@ -20,7 +20,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { DecoderVariant } from '../../../shared/runConfig';
 import { drawFromLogits } from '../infer/sampling';
 import type { DecodingPlan } from '../infer/types';
-import { nativeDropout } from './fused/activations';
+import { nativeDropout, nativeDropoutSteps } from './fused/activations';
+import { attentionGruSequence } from './fused/attentionGruSequence';
+import { attentionLstmSequence } from './fused/attentionLstmSequence';
 import { denseRelu } from './fused/denseRelu';
 import { linear } from './fused/linear';
 import { fusedKernelsEnabled, nativeRandomEnabled } from './fused/nativeOps';
@@ -149,11 +151,18 @@ class Dropout {
     if (nativeRandomEnabled()) return nativeDropout(x, this.rate, this.next);
     return tf.dropout(x, this.rate, undefined, this.next) as T;
   }
+  /** `apply` on each step x[:, t] of [B, T, W] in turn: the same seeds and masks, one multiply where TensorFlow draws them. */
+  applySteps(x: tf.Tensor3D): tf.Tensor3D {
+    if (this.rate <= 0) return x;
+    if (!nativeRandomEnabled()) return tf.stack(tf.unstack(x, 1).map((step) => this.apply(step)), 1) as tf.Tensor3D;
+    const seeds = Array.from({ length: x.shape[1] }, () => (this.next = (this.next + 7919) % 2147483647));
+    return nativeDropoutSteps(x, this.rate, seeds);
+  }
 }
 
-const noDropout = { apply: <T extends tf.Tensor>(x: T): T => x };
+const noDropout = { apply: <T extends tf.Tensor>(x: T): T => x, applySteps: (x: tf.Tensor3D): tf.Tensor3D => x };
 type StepMasks = ReadonlyArray<tf.Tensor2D | undefined>;
-type DropoutLike = { apply<T extends tf.Tensor>(x: T): T };
+type DropoutLike = { apply<T extends tf.Tensor>(x: T): T; applySteps(x: tf.Tensor3D): tf.Tensor3D };
 /** The forward pass before the output layer (`hidden` [B * T, units]) or, step by step, through it (`logits`). */
 type CoreResult = { hidden?: tf.Tensor2D; logits?: tf.Tensor2D; attention?: tf.Tensor3D };
 
@@ -307,6 +316,9 @@ export class CaptionDecoder {
     const embedded = dropout.apply(tf.gather(this.embedding, inputs) as tf.Tensor3D);
     const first = this.recurrent[0]!;
     const projected = projectInputs(first, tf.reshape(embedded, [batch * steps, this.options.embeddingDim]) as tf.Tensor2D);
+    if (fusedKernelsEnabled() && this.recurrent.length === 1) {
+      return this.attentionSequence(tf.reshape(projected, [batch, steps, -1]) as tf.Tensor3D, state, dropout);
+    }
     const perStep = tf.unstack(tf.transpose(tf.reshape(projected, [batch, steps, -1]), [1, 0, 2])) as tf.Tensor2D[];
     const hiddens: tf.Tensor2D[] = [];
     const alphas: tf.Tensor2D[] = [];
@@ -318,6 +330,47 @@ export class CaptionDecoder {
     }
     const hidden = tf.reshape(tf.stack(hiddens, 1), [batch * steps, this.options.units]) as tf.Tensor2D;
     return { hidden, attention: tf.stack(alphas, 1) as tf.Tensor3D };
+  }
+
+  /**
+   * `forwardAttention` on native TensorFlow for one layer: the whole
+   * recurrence as one tape node (fused/attentionLstmSequence.ts,
+   * fused/attentionGruSequence.ts). It does not hold the state on padded
+   * steps; nothing after a row's last word reaches the loss (the
+   * cross-entropy weights and the doubly stochastic regularizer both
+   * multiply by the mask), so the loss and gradients are the masked
+   * reference's. Dropout draws each step's mask with the seed the
+   * reference's per-step `apply` would use, in the same order, so a seed
+   * gives the same masks on both paths.
+   */
+  private attentionSequence(xProj: tf.Tensor3D, state: DecoderState, dropout: DropoutLike): CoreResult {
+    const [batch, steps] = xProj.shape;
+    const { grid, gridProj } = state;
+    const initial = state.layers[0]!;
+    const layer = this.recurrent[0]!;
+    if (!grid || !gridProj) throw new Error('An attention decoder state needs the image grid and its projection.');
+    const weight = (name: string) => this.params.get(name) as tf.Tensor2D;
+    const attention = {
+      stateKernel: weight('attention/stateKernel'),
+      score: weight('attention/score'),
+      gateKernel: weight('attention/gateKernel'),
+      gateBias: this.params.get('attention/gateBias') as tf.Tensor1D,
+      contextKernel: weight('attention/contextKernel'),
+      outputKernel: weight('attention/outputKernel'),
+    };
+    let out: { deep: tf.Tensor3D; alpha: tf.Tensor3D };
+    if (layer.kind === 'lstm') {
+      if (!initial.c) throw new Error('An LSTM state needs a cell state.');
+      out = attentionLstmSequence({ xProj, grid, gridProj, h0: initial.h, c0: initial.c }, { ...attention, recurrent: layer.recurrent as tf.Tensor2D });
+    } else {
+      if (!layer.recurrentBias) throw new Error('A GRU layer needs a recurrent bias.');
+      out = attentionGruSequence(
+        { xProj, grid, gridProj, h0: initial.h },
+        { ...attention, recurrent: layer.recurrent as tf.Tensor2D, recurrentBias: layer.recurrentBias as tf.Tensor1D },
+      );
+    }
+    const hidden = tf.reshape(dropout.applySteps(out.deep), [batch * steps, this.options.units]) as tf.Tensor2D;
+    return { hidden, attention: out.alpha };
   }
 
   /** Scheduled sampling (Bengio et al. 2015): step by step, mixing true and sampled previous words. */
