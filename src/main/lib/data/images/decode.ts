@@ -83,32 +83,86 @@ async function missingOrEmpty(file: string, name: string): Promise<ImageDecodeEr
   return null;
 }
 
+/**
+ * libvips keeps one error buffer for all of its threads, so when several
+ * images fail at once one can lose its message to another ("unknown error",
+ * which reads as corrupt data, for a file that is merely truncated). A decode
+ * that fails as corrupt is therefore tried once more alone: it waits for the
+ * decodes in flight, and decodes that start meanwhile wait for it. Only
+ * failed images pay for it.
+ */
+export class DecodeGate {
+  private running = 0;
+  private exclusive: Promise<void> | null = null;
+  private drained: (() => void) | null = null;
+
+  async shared<T>(work: () => Promise<T>): Promise<T> {
+    while (this.exclusive) await this.exclusive;
+    this.running += 1;
+    try {
+      return await work();
+    } finally {
+      this.running -= 1;
+      if (this.running === 0) this.drained?.();
+    }
+  }
+
+  async alone<T>(work: () => Promise<T>): Promise<T> {
+    while (this.exclusive) await this.exclusive;
+    let release!: () => void;
+    this.exclusive = new Promise<void>((resolve) => (release = resolve));
+    try {
+      if (this.running > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      this.drained = null;
+      return await work();
+    } finally {
+      this.exclusive = null;
+      release();
+    }
+  }
+}
+
+const gate = new DecodeGate();
+
 /** Decodes, orients, converts to sRGB and resizes one image. `label` names it in errors when `input` is a buffer. */
 export async function decodeImage(input: string | Buffer, options: DecodeOptions = DEFAULT_DECODE_OPTIONS, label?: string): Promise<DecodedImage> {
   const name = label ?? (typeof input === 'string' ? input : '(buffer)');
   // sharp calls an empty input an "unsupported image format": say what it is.
   if (typeof input !== 'string' && input.length === 0) throw new ImageDecodeError(name, 'not-an-image', 'empty file (0 bytes)');
   try {
-    // sharp applies the steps in its own fixed order (shrink-on-load first for JPEG and WebP); flatten,
-    // the sRGB conversion and removeAlpha cost nothing on an opaque sRGB image.
-    const { data, info } = await sharp(input, { limitInputPixels: options.maxPixels, failOn: 'truncated', animated: false, pages: 1 })
-      .rotate()
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .resize(options.size, options.size, { fit: options.fit === 'squash' ? 'fill' : 'cover', position: 'centre' })
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || info.width !== options.size || info.height !== options.size) {
-      throw new ImageDecodeError(name, 'corrupt', `decoded to ${info.width}x${info.height}x${info.channels}, expected ${options.size}x${options.size}x3`);
-    }
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), size: options.size };
+    return await gate.shared(() => decodeWithSharp(input, options, name));
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
     const named = typeof input === 'string' ? await missingOrEmpty(input, name) : null;
     if (named) throw named;
-    const message = (error as Error).message;
+    let message = (error as Error).message;
+    if (classify(message) === 'corrupt') {
+      const again = await gate.alone(() => decodeWithSharp(input, options, name)).then(
+        (image) => image,
+        (retryError: unknown) => (retryError instanceof ImageDecodeError ? retryError : (retryError as Error)),
+      );
+      if (!(again instanceof Error)) return again;
+      if (again instanceof ImageDecodeError) throw again;
+      message = again.message;
+    }
     const reason = classify(message);
     throw new ImageDecodeError(name, reason, failureText(reason, message, options.maxPixels));
   }
+}
+
+async function decodeWithSharp(input: string | Buffer, options: DecodeOptions, name: string): Promise<DecodedImage> {
+  // sharp applies the steps in its own fixed order (shrink-on-load first for JPEG and WebP); flatten,
+  // the sRGB conversion and removeAlpha cost nothing on an opaque sRGB image.
+  const { data, info } = await sharp(input, { limitInputPixels: options.maxPixels, failOn: 'truncated', animated: false, pages: 1 })
+    .rotate()
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb')
+    .resize(options.size, options.size, { fit: options.fit === 'squash' ? 'fill' : 'cover', position: 'centre' })
+    .removeAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || info.width !== options.size || info.height !== options.size) {
+    throw new ImageDecodeError(name, 'corrupt', `decoded to ${info.width}x${info.height}x${info.channels}, expected ${options.size}x${options.size}x3`);
+  }
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), size: options.size };
 }
