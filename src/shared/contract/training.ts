@@ -32,7 +32,7 @@ export const trainingMethods = {
     z.object({ config: runConfigSchema, steps: z.number().int().min(2).max(100).default(6) }).strict(),
     'Time a few real training steps of a configuration on the current backend: seconds per step and per epoch.',
   ),
-  'training.presets': returns<RunPreset[]>()(none, 'Named starting configurations (shapes-quick, flickr8k-like).'),
+  'training.presets': returns<RunPreset[]>()(none, 'Named starting configurations (shapes-quick, shapes-grounded, flickr8k-like).'),
   'training.configSchema': returns<TrainingConfigSchema>()(
     none,
     'The RunConfig as JSON Schema (titles, help texts, bounds, defaults) and the numeric fields a tuner may search.',
