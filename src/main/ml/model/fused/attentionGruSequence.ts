@@ -13,7 +13,7 @@
  * Padding is not held; see attentionLstmSequence.ts for why that is exact.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ATTENTION_SAVED, AttentionBackward, attendStep, stackAttention, type AttentionSaved, type AttentionStep } from './attentionParts';
+import { ATTENTION_SAVED, AttentionBackward, attendStep, finishSequence, splitSequenceOutput, type AttentionSaved, type AttentionStep } from './attentionParts';
 import { matMul } from './nativeOps';
 import { RawOps } from './rawOps';
 
@@ -51,9 +51,7 @@ export function attentionGruSequence(inputs: AttentionGruInputs, weights: Attent
   const regions = inputs.grid.shape[1];
   const w = weights;
   const both = node(inputs.xProj, inputs.grid, inputs.gridProj, inputs.h0, w.stateKernel, w.score, w.gateKernel, w.gateBias, w.contextKernel, w.outputKernel, w.recurrent, w.recurrentBias);
-  // One tape node has one output: [T, B, H + L], taken apart here.
-  const [deep, alpha] = tf.split(both, [units, regions], 2) as [tf.Tensor3D, tf.Tensor3D];
-  return { deep: tf.transpose(deep, [1, 0, 2]), alpha: tf.transpose(alpha, [1, 0, 2]) };
+  return splitSequenceOutput(both, units, regions);
 }
 
 const CELL_SAVED = ['stateKernel', 'gateKernel', 'contextKernel', 'outputKernel', 'recurrent', 'gated', 'hPrev', 'zr', 'n', 'pn'] as const;
@@ -95,21 +93,13 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
       deep.push(ops.add(hNext, intoOutput!));
       h = hNext;
     }
-    const stacked = stackAttention(ops, attention, grid, v);
-    const saved: Saved = {
-      ...stacked,
-      stateKernel: ws,
-      gateKernel: wg,
-      contextKernel: wc,
-      outputKernel: wo,
-      recurrent: u,
-      ...(Object.fromEntries(CELL_RECORDED.map((name) => [name, ops.stack(cell[name])])) as Record<CellRecorded, tf.Tensor>),
-    };
-    save(SAVED.map((name) => saved[name]));
-    return {
-      value: ops.concat<tf.Tensor3D>([ops.stack(deep), stacked.alpha], 2),
-      gradFunc: (dy: tf.Tensor3D, tensors: tf.Tensor[]) => backward(dy, Object.fromEntries(SAVED.map((name, k) => [name, tensors[k]!])) as unknown as Saved),
-    };
+    return finishSequence<Saved>(
+      ops,
+      SAVED,
+      { attention, grid, score: v, weights: { stateKernel: ws, gateKernel: wg, contextKernel: wc, outputKernel: wo, recurrent: u }, recorded: cell, deep },
+      save,
+      backward,
+    );
   });
   return run(...all) as tf.Tensor3D;
 }

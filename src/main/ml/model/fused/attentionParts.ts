@@ -84,6 +84,45 @@ export function stackAttention(ops: RawOps, steps: readonly AttentionStep[], gri
 }
 
 /** Backpropagation through the attention, one step at a time (last step first), then the batched gradients. */
+/**
+ * The end of a sequence node's forward pass, the same for both cells: the
+ * attention and the cell's per-step tensors stacked and saved under
+ * `savedNames` (the names the backward pass reads them by), and one output
+ * [T, B, H + L], the deep outputs beside the attention weights (a tape node
+ * has one output).
+ */
+export function finishSequence<Saved extends AttentionSaved>(
+  ops: RawOps,
+  savedNames: readonly string[],
+  parts: {
+    attention: readonly AttentionStep[];
+    grid: tf.Tensor;
+    score: tf.Tensor;
+    /** Weights the backward pass reads, by their saved names. */
+    weights: Record<string, tf.Tensor>;
+    /** The cell's per-step tensors, stacked here, by their saved names. */
+    recorded: Record<string, tf.Tensor[]>;
+    deep: tf.Tensor[];
+  },
+  save: tf.GradSaveFunc,
+  backward: (dy: tf.Tensor3D, saved: Saved) => tf.Tensor[],
+): { value: tf.Tensor3D; gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => tf.Tensor[] } {
+  const stacked = stackAttention(ops, parts.attention, parts.grid, parts.score);
+  const stackedCell = Object.fromEntries(Object.entries(parts.recorded).map(([name, steps]) => [name, ops.stack(steps)]));
+  const all: Record<string, tf.Tensor> = { ...stacked, ...parts.weights, ...stackedCell };
+  save(savedNames.map((name) => all[name]!));
+  return {
+    value: ops.concat<tf.Tensor3D>([ops.stack(parts.deep), stacked.alpha], 2),
+    gradFunc: (dy, tensors) => backward(dy, Object.fromEntries(savedNames.map((name, k) => [name, tensors[k]!])) as unknown as Saved),
+  };
+}
+
+/** A sequence node's output [T, B, H + L] as the deep outputs [B, T, H] and the attention weights [B, T, L]. */
+export function splitSequenceOutput(both: tf.Tensor3D, units: number, regions: number): { deep: tf.Tensor3D; alpha: tf.Tensor3D } {
+  const [deep, alpha] = tf.split(both, [units, regions], 2) as [tf.Tensor3D, tf.Tensor3D];
+  return { deep: tf.transpose(deep, [1, 0, 2]), alpha: tf.transpose(alpha, [1, 0, 2]) };
+}
+
 export class AttentionBackward {
   private readonly k: tf.Tensor4D;
   private readonly kSteps: tf.Tensor3D[];
