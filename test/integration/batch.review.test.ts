@@ -137,7 +137,9 @@ describe('batch review through the API', () => {
   it('stops after the current batch through the API and resumes with the images still missing', async () => {
     const root = join(work, 'stop');
     const png = await imageBuffer('png', { width: 20, height: 16 });
-    for (let i = 0; i < 60; i++) write(join(root, `img-${String(i).padStart(2, '0')}.png`), png);
+    // Enough images that the job outlasts the progress report the stop waits for, on a fast idle machine too.
+    const images = 300;
+    for (let i = 0; i < images; i++) write(join(root, `img-${String(i).padStart(3, '0')}.png`), png);
     const jsonl = join(work, 'stop.jsonl');
     await withWorkbench({ dataDir: run.dataDir, quiet: true }, async (cli) => {
       let jobId = 0;
@@ -160,15 +162,15 @@ describe('batch review through the API', () => {
       expect(first.state).toBe('cancelled');
       const stopped = first.result as unknown as BatchJobResult;
       expect(stopped.status).toBe('stopped');
-      expect(stopped.counts.captioned).toBeLessThan(60);
+      expect(stopped.counts.captioned).toBeLessThan(images);
       expect((await cli.call('batch.get', { jobId: job.id })).status).toBe('stopped');
-      await expect(cli.call('batch.recaption', { jobId: job.id, paths: [join(root, 'img-00.png')], decoding: {} })).resolves.toHaveLength(1);
+      await expect(cli.call('batch.recaption', { jobId: job.id, paths: [join(root, 'img-000.png')], decoding: {} })).resolves.toHaveLength(1);
 
       const second = await followJob(cli, () => cli.call('batch.resume', { jobId: job.id }));
       expect(second.state).toBe('completed');
       const done = second.result as unknown as BatchJobResult;
-      expect(done).toMatchObject({ status: 'completed', counts: { captioned: 60 }, captionedNow: 60 - stopped.counts.captioned });
-      expect(readFileSync(jsonl, 'utf8').trim().split('\n')).toHaveLength(60);
+      expect(done).toMatchObject({ status: 'completed', counts: { captioned: images }, captionedNow: images - stopped.counts.captioned });
+      expect(readFileSync(jsonl, 'utf8').trim().split('\n')).toHaveLength(images);
       await expect(cli.call('batch.resume', { jobId: job.id })).rejects.toThrow(/complete/);
     });
   }, 240_000);
