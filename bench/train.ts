@@ -36,6 +36,7 @@ import type { FeatureSource } from '../src/main/ml/train/featureSource';
 import type { TrainingModel } from '../src/main/ml/train/modelSetup';
 import { AdamOptimizer } from '../src/main/ml/train/optimizer';
 import { trainStep } from '../src/main/ml/train/trainer';
+import { GraphSteps, graphStepsEnabled } from '../src/main/ml/graph/graphSteps';
 import { ensureTrainingKernels } from '../src/main/ml/backend/wasmKernels';
 import type { DecoderVariant } from '../src/shared/runConfig';
 import type { BackendName } from '../src/shared/types';
@@ -89,7 +90,7 @@ async function matmulRate(n: number, repeats: number): Promise<number> {
 }
 
 /** Our training step for one row: the trainer's own `trainStep` on a synthetic batch. */
-function ourStep(row: Row) {
+export function ourStep(row: Row) {
   const c = REFERENCE;
   const options: DecoderOptions = {
     variant: row.variant,
@@ -143,14 +144,17 @@ function ourStep(row: Row) {
     dropoutSeed: deriveSeed(1, 'dropout', stepIndex++),
     samplingSeed: 0,
   });
+  const graphs = new GraphSteps((level, message) => console.error(`[graph ${level}] ${message}`));
   return {
-    /** Seconds for `count` steps (the last one's loss read back, so all have finished). */
-    async run(count: number): Promise<number> {
+    graphs,
+    /** Seconds for `count` steps (the last one's loss read back, so all have finished); `graph`: as TensorFlow graphs. */
+    async run(count: number, graph = false): Promise<number> {
       const started = performance.now();
-      for (let i = 0; i < count; i++) await trainStep(model, optimizer, variables, varToName, host, settings());
+      for (let i = 0; i < count; i++) await trainStep(model, optimizer, variables, varToName, host, settings(), graph ? graphs : null);
       return (performance.now() - started) / 1000;
     },
     dispose() {
+      graphs.dispose();
       optimizer.dispose();
       decoder.dispose();
       features.dispose();
@@ -275,10 +279,17 @@ export async function run(args: string[]): Promise<void> {
       useReference(false);
     }
     await ours.run(2);
-    const seconds = { fused: 0, reference: 0, keras: 0 };
-    const counts = { fused: 0, reference: 0, keras: 0 };
+    // Graph steps: the first two steps of a shape run eagerly (the second is traced), then the graph is built.
+    const graphs = graphStepsEnabled();
+    if (graphs) await ours.run(3, true);
+    const seconds = { graph: 0, fused: 0, reference: 0, keras: 0 };
+    const counts = { graph: 0, fused: 0, reference: 0, keras: 0 };
     for (let round = 0; round < rounds; round++) {
       const count = Math.floor(measured / rounds) + (round < measured % rounds ? 1 : 0);
+      if (graphs) {
+        seconds.graph += await ours.run(count, true);
+        counts.graph += count;
+      }
       seconds.fused += await ours.run(count);
       counts.fused += count;
       if (native) {
@@ -296,7 +307,9 @@ export async function run(args: string[]): Promise<void> {
     if (args.includes('--profile')) await profile(ours, row);
     ours.dispose();
 
-    const perStep = seconds.fused / counts.fused;
+    // The headline is what training uses: graph steps where they run, else eager steps.
+    const graphSteps = ours.graphs.stats.replays > 0 && counts.graph > 0;
+    const perStep = graphSteps ? seconds.graph / counts.graph : seconds.fused / counts.fused;
     const flops = stepFlops(REFERENCE, row);
     const achieved = flops.step / perStep / 1e9;
     const line: Record<string, unknown> = {
@@ -304,8 +317,8 @@ export async function run(args: string[]): Promise<void> {
       backend: backend.name,
       device: backend.device,
       config: { variant: row.variant, cell: row.cell, ...configOf(row) },
-      path: native ? 'fused' : 'reference',
-      stepsTimed: counts.fused,
+      path: graphSteps ? 'graph' : native ? 'fused' : 'reference',
+      stepsTimed: graphSteps ? counts.graph : counts.fused,
       rounds,
       secondsPerStep: round(perStep, 4),
       tokensPerSecond: Math.round(tokens / perStep),
@@ -315,6 +328,12 @@ export async function run(args: string[]): Promise<void> {
       matmulGflops: round(matmul, 2),
       fractionOfMatmul: round(achieved / matmul, 3),
     };
+    if (graphSteps) {
+      const eagerTokens = tokens / (seconds.fused / counts.fused);
+      line.eagerTokensPerSecond = Math.round(eagerTokens);
+      line.graphOverEager = round(tokens / perStep / eagerTokens, 2);
+      line.graphOps = ours.graphs.stats.graphOps;
+    }
     if (counts.reference > 0) {
       const referenceTokens = tokens / (seconds.reference / counts.reference);
       line.referenceOpsTokensPerSecond = Math.round(referenceTokens);

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, BackendName } from '../../shared/types';
 import { loadNativeBackend, nativeUnavailableInfo } from './backend/native';
+import { registerNativeGather } from './backend/nativeGather';
 import { loadWasmBackend } from './backend/wasm';
 
 let selected: BackendInfo | null = null;
@@ -24,6 +25,7 @@ export async function initBackend(env: NodeJS.ProcessEnv = process.env): Promise
   if (forced === null || forced === 'tensorflow') {
     const native = await loadNativeBackend();
     if (native.ok) {
+      registerNativeGather();
       selected = native.info;
       return selected;
     }

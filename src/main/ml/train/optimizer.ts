@@ -73,8 +73,8 @@ export class AdamOptimizer {
    * alone); `learningRate` per parameter name or one for all.
    */
   apply(grads: Record<string, tf.Tensor>, learningRate: number | ((name: string) => number)): void {
-    this.stepCount += 1;
-    const t = this.stepCount;
+    // The count moves only once the update is made: a step that fails midway (see ml/graph/) can be run again.
+    const t = this.stepCount + 1;
     const { beta1, beta2, epsilon, weightDecay } = this.options;
     const correction1 = 1 - beta1 ** t;
     const correction2 = 1 - beta2 ** t;
@@ -100,6 +100,7 @@ export class AdamOptimizer {
         slot.variable.assign(tf.sub(slot.variable, tf.mul(update, lr)));
       }
     });
+    this.stepCount = t;
   }
 
   async serialize(): Promise<OptimizerState> {

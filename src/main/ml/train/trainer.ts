@@ -44,6 +44,7 @@ import { outOfTime } from './timeBudget';
 import { afterEpoch, afterStep, afterUnvalidatedEpoch, epochTrainLoss, initialTrainingState } from './trainingState';
 import { RunValidation, yieldToEvents, type ValidationResult } from './validation';
 import { ensureTrainingKernels } from '../backend/wasmKernels';
+import { GraphSteps } from '../graph/graphSteps';
 
 /** What `onEpochEnd` sees: the epoch just validated. */
 export interface EpochEnd {
@@ -113,9 +114,13 @@ export async function train(options: TrainOptions): Promise<TrainingResult> {
     epsilon: config.optimizer.epsilon,
     weightDecay: config.optimizer.name === 'adamw' ? config.optimizer.weightDecay : 0,
   });
+  const graphs = new GraphSteps(log);
   try {
-    return await runLoop(prepareRun(options, config, model, optimizer, resumed, recovered.best));
+    return await runLoop(prepareRun(options, config, model, optimizer, resumed, recovered.best, graphs));
   } finally {
+    const { replays, eager } = graphs.stats;
+    if (replays > 0) log('info', `${replays} of ${replays + eager} training steps ran as TensorFlow graphs.`);
+    graphs.dispose();
     optimizer.dispose();
     model.dispose();
   }
@@ -224,6 +229,7 @@ function prepareRun(
   optimizer: AdamOptimizer,
   resumed: LoadedCheckpoint | null,
   recoveredBest: string | null,
+  graphs: GraphSteps,
 ): PreparedRun {
   const log = options.log ?? (() => undefined);
   const { data, decoder, source } = model;
@@ -345,7 +351,7 @@ function prepareRun(
         clipNorm: config.optimizer.clipNorm,
         dropoutSeed: deriveSeed(seed, 'dropout', globalStep),
         samplingSeed: deriveSeed(seed, 'sampling', globalStep),
-      });
+      }, graphs);
       if (!Number.isFinite(loss)) {
         throw new Error(`The training loss became ${loss} at step ${globalStep + 1} (epoch ${epoch + 1}). Lower optimizer.learningRate or set optimizer.clipNorm.`);
       }
@@ -401,7 +407,19 @@ interface StepSettings {
   samplingSeed: number;
 }
 
-/** One optimizer step; every tensor it makes is released before it returns. */
+/**
+ * What fixes a step's ops (not their inputs): steps with the same signature
+ * share one graph (ml/graph/graphSteps.ts), which checks each replay anyway.
+ */
+function stepSignature(batch: HostBatch, variables: tf.Variable[], settings: StepSettings): string {
+  return JSON.stringify([batch.rows, batch.steps, batch.images.length, batch.flips !== undefined, variables.length, settings.samplingProbability > 0, settings.clipNorm > 0, settings.labelSmoothing > 0]);
+}
+
+/**
+ * One optimizer step; every tensor it makes is released before it returns.
+ * With `graphs` (native backend) the step runs as a TensorFlow graph once
+ * its shape has been seen twice: same kernels and inputs, run by a session.
+ */
 export async function trainStep(
   model: TrainingModel,
   optimizer: AdamOptimizer,
@@ -409,8 +427,9 @@ export async function trainStep(
   varToName: Map<string, string>,
   batch: HostBatch,
   settings: StepSettings,
+  graphs: GraphSteps | null = null,
 ): Promise<{ loss: number; gradNorm: number }> {
-  const [loss, norm] = tf.tidy(() => {
+  const step = () => tf.tidy((): [tf.Tensor, tf.Tensor] => {
     const tensors = toTensors(batch);
     const { value, grads } = tf.variableGrads(() => {
       const features = model.source.features('train', batch.images, true, batch.flips);
@@ -428,6 +447,7 @@ export async function trainStep(
     optimizer.apply(clipped.grads, settings.learningRate);
     return [value, clipped.norm];
   });
+  const [loss, norm] = graphs ? graphs.run(stepSignature(batch, variables, settings), step) : step();
   const [lossValue, normValue] = await Promise.all([loss.data(), norm.data()]);
   loss.dispose();
   norm.dispose();

@@ -30,6 +30,7 @@ interface NativeBinding {
 
 interface NativeBackend {
   binding: NativeBinding;
+  tensorMap: { get(dataId: object): { id: number } | undefined };
   executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: unknown[], outputs: number): tf.Tensor[];
 }
 
@@ -113,8 +114,36 @@ export function recordRawOps(record: OpRecorder | null): void {
   recorder = record;
 }
 
+/**
+ * The attributes of each live VarHandleOp's handle, by the handle's id in
+ * the binding: a step traced into a graph (ml/graph/) takes the handle as an
+ * input and makes it anew in the graph from these.
+ */
+const handleAttrs = new Map<number, OpAttr[]>();
+
+/** The VarHandleOp attributes a resource handle was made with, if it was made by `runOp`. */
+export function resourceHandleAttrs(handleId: number): OpAttr[] | undefined {
+  return handleAttrs.get(handleId);
+}
+
+function noteResourceHandles(name: string, attrs: OpAttr[], inputs: Array<tf.Tensor | object>, result: tf.Tensor[]): void {
+  const handleId = (tensor: tf.Tensor | object) => ('dataId' in tensor ? nativeBackend().tensorMap.get(tensor.dataId)?.id : undefined);
+  if (name === 'VarHandleOp') {
+    const id = handleId(result[0]!);
+    if (id !== undefined) handleAttrs.set(id, attrs);
+  } else if (name === 'DestroyResourceOp') {
+    const id = handleId(inputs[0]!);
+    if (id !== undefined) handleAttrs.delete(id);
+  }
+}
+
 /** Runs TensorFlow op `name` eagerly; returns its `outputs` outputs as tfjs tensors. */
 export function runOp(name: string, attrs: OpAttr[], inputs: Array<tf.Tensor | object>, outputs: number): tf.Tensor[] {
+  if (name === 'VarHandleOp' || name === 'DestroyResourceOp') {
+    const result = nativeBackend().executeMultipleOutputs(name, attrs, inputs, outputs);
+    noteResourceHandles(name, attrs, inputs, result);
+    return result;
+  }
   if (!recorder) return nativeBackend().executeMultipleOutputs(name, attrs, inputs, outputs);
   const started = performance.now();
   const cpu = process.cpuUsage();
