@@ -2,9 +2,11 @@
  * `captioner` processes for the tests of several workers on one store:
  * started as real processes (their JSON lines collected as they come), in
  * their own process group so that SIGKILL takes their engine along, as a
- * machine losing power would; and a poll of the store until something holds.
+ * machine losing power would; a kill at a moment chosen while the worker is
+ * frozen; and a poll of the store until something holds.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Fast heartbeats and polls; a killed worker is found at once by its pid (same host), the stale limit only has to outlast a live worker's stalls on a busy machine. */
@@ -50,6 +52,47 @@ export function startWorker(url: string, dataDir: string, name: string, env: Rec
 export async function stopWorkers(workers: WorkerProcess[]): Promise<Array<number | null>> {
   for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) process.kill(-worker.child.pid!, 'SIGINT');
   return Promise.all(workers.map((worker) => worker.exited));
+}
+
+/**
+ * Freezes WORKER (SIGSTOP to its process group: the worker and its engine)
+ * while `look` reads the store, so the moment `look` judges cannot pass
+ * before the kill: when `look` answers something, the worker is SIGKILLed
+ * still frozen, dying in exactly the state `look` saw, and the answer is
+ * returned; otherwise the worker goes on (SIGCONT) and the answer is null.
+ * One thing can still move under `look`: a statement the worker had sent
+ * before it froze may yet commit, so `look` must leave room for it.
+ * Keep `look` short: a worker frozen past the stale limit loses its tasks.
+ */
+export async function killIfFrozen<T>(worker: WorkerProcess, look: () => Promise<T | null>): Promise<T | null> {
+  const group = worker.child.pid!;
+  process.kill(-group, 'SIGSTOP');
+  let found: T | null = null;
+  try {
+    // The signal takes hold in each process of the group a moment after it is sent: wait until all have stopped.
+    await until(`worker ${worker.name} to stop`, async () => groupStopped(group), 10_000, 1);
+    found = await look();
+  } finally {
+    process.kill(-group, found === null ? 'SIGCONT' : 'SIGKILL');
+  }
+  return found;
+}
+
+/** Whether every live process of a process group is stopped (`T` in /proc/PID/stat; zombies count as stopped). */
+function groupStopped(group: number): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // it ended meanwhile
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so read after the last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === group && state !== 'T' && state !== 'Z' && state !== 'X') return false;
+  }
+  return true;
 }
 
 /** Polls `probe` until it answers something truthy; an error naming `what` after `timeoutMs`. */

@@ -3,11 +3,14 @@
  * store creates a job over 2,000 tiny PNGs split into shards of 100, three
  * `captioner worker` processes (each with its own engine) claim the job and
  * its shards, and the worker coordinating the job is killed with SIGKILL
- * while it captions a shard. Its tasks are found crashed, queued again by
- * the batch crash rule and continued by the survivors; the job completes
- * and every image is captioned exactly once: one result per image, results
- * stored before the kill are not made again, and the CSV, JSONL, COCO and
- * caption files hold each image once, in listing order. Then Ctrl-C of the
+ * while it captions a shard. The moment is chosen with the worker frozen
+ * (SIGSTOP), so it cannot finish the shard between the look and the kill.
+ * Its tasks are found crashed, queued again by the batch crash rule and
+ * continued by the survivors; the job completes and every image is
+ * captioned exactly once: one result per image, results stored before the
+ * kill are not made again, the rest of the killed worker's shard is
+ * captioned by a survivor, and the CSV, JSONL, COCO and caption files hold
+ * each image once, in listing order. Then Ctrl-C of the
  * command following a queued job: with --cancel it stops the job and its
  * shards; without, it detaches and the job completes on the worker.
  */
@@ -21,12 +24,16 @@ import type { BatchJobResult } from '../../src/shared/batchTypes';
 import { tempDir } from '../helpers/datasetFixtures';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
 import { jsonLines, runCli } from '../helpers/runCli';
-import { startCli, startWorker, until as untilDone } from '../helpers/workerProcesses';
+import { killIfFrozen, startCli, startWorker, until as untilDone, type WorkerProcess } from '../helpers/workerProcesses';
 import { trainTinyRun } from '../helpers/trainedRun';
 
-/** Short limits so a dead worker is noticed within seconds. */
+/** The folder: 1,800 images at its top and 200 in a subfolder. */
 const IMAGES_AT_TOP = 1_800;
 const IMAGES_IN_SUBFOLDER = 200;
+const IMAGES = IMAGES_AT_TOP + IMAGES_IN_SUBFOLDER;
+/** Images per shard and per batch of the job across the workers (a worker stores one batch's results at a time). */
+const SHARD_SIZE = 100;
+const BATCH_SIZE = 25;
 
 let server: TestPostgres;
 let url: string;
@@ -74,6 +81,39 @@ afterAll(async () => {
 /** Polls the store at this test's pace, with its patience. */
 const until = <T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 240_000) => untilDone(what, probe, timeoutMs, 100);
 
+/** What the coordinating worker held when it was killed. */
+interface Death {
+  victim: WorkerProcess;
+  /** The job's task's attempts then: the crash rule queues it again, so a survivor's claim counts one more. */
+  jobAttempts: number;
+  /** The shard it was captioning, its images, and its task's attempts then. */
+  shard: { taskId: number; images: string[]; attempts: number };
+}
+
+/**
+ * Read while WORKER is frozen: a Death when it still coordinates the job and
+ * is early in a shard of its own, else null (it goes on, to be looked at
+ * again). Early: some of the shard's results are stored (a survivor must
+ * leave them alone) and more are missing than one batch, the most that a
+ * write sent just before the freeze can still add, so the shard is
+ * unfinished when the worker dies.
+ */
+async function heldAtDeath(jobId: number, jobTaskId: number, worker: WorkerProcess): Promise<Death | null> {
+  const jobTask = await store.tasks.get(jobTaskId);
+  if (jobTask?.state !== 'running' || jobTask.owner?.worker !== worker.name) return null;
+  for (const shard of await store.batchJobs.shards(jobId)) {
+    if (shard.state !== 'running') continue;
+    const shardTask = await store.tasks.get(shard.taskId!);
+    if (shardTask?.state !== 'running' || shardTask.owner?.worker !== worker.name) continue;
+    const { images } = await store.batchJobs.shardImages(jobId, shard.shard);
+    const stored = (await store.batchReview.itemsAt(jobId, images)).length;
+    // A worker captions one shard at a time: this is the one.
+    if (stored === 0 || images.length - stored <= BATCH_SIZE) return null;
+    return { victim: worker, jobAttempts: jobTask.attempts, shard: { taskId: shardTask.id, images, attempts: shardTask.attempts } };
+  }
+  return null;
+}
+
 describe('a batch job across three workers on one PostgreSQL store', () => {
   it('splits into shards the workers share; after SIGKILL of the coordinating worker every image is captioned exactly once, outputs in listing order', async () => {
     const workers = ['w1', 'w2', 'w3'].map((name) => startWorker(url, dataDir, name));
@@ -83,36 +123,36 @@ describe('a batch job across three workers on one PostgreSQL store', () => {
     try {
       await until('three ready workers', async () => workers.every((worker) => worker.lines.some((line) => line.type === 'ready')));
       const following = runCli([
-        'batch', folder, '--recursive', '--model', packageDir, '--greedy', '--batch-size', '25', '--shard-size', '100',
+        'batch', folder, '--recursive', '--model', packageDir, '--greedy', '--batch-size', String(BATCH_SIZE), '--shard-size', String(SHARD_SIZE),
         '--sidecar', '--csv', csv, '--jsonl', jsonl, '--coco', coco,
         '--store', url, '--data-dir', dataDir, '--queue', '--json',
       ]);
 
       // The job's task, once a worker coordinates it and 300 images are stored, while it captions a shard itself.
       const job = await until('the job', async () => (await store.batchJobs.list())[0]);
-      const jobTask = await until('the job coordinated by a worker with 300 results and a shard of its own running', async () => {
+      const death = await until('the coordinating worker frozen early in a shard of its own, then killed', async () => {
         const task = await store.tasks.get(job.taskId!);
+        if (task && (task.state === 'completed' || task.state === 'failed')) throw new Error(`Batch job ${job.id} ended (${task.state}) before its coordinator was caught in a shard.`);
         if (task?.state !== 'running' || !task.owner) return null;
         if (((await store.batchJobs.get(job.id))?.done ?? 0) < 300) return null;
-        const shards = await store.batchJobs.shards(job.id);
-        const own = await Promise.all(shards.filter((shard) => shard.state === 'running').map((shard) => store.tasks.get(shard.taskId!)));
-        // Early in that shard (at most half of its 100 images done), so the kill lands mid-shard, not between two.
-        const early = (done: number) => done > 0 && done <= 50;
-        return own.some((shard) => shard?.owner?.worker === task.owner!.worker && early(shard.progress?.done ?? 0)) ? task : null;
+        const coordinator = workers.find((worker) => worker.name === task.owner!.worker);
+        return coordinator ? killIfFrozen(coordinator, () => heldAtDeath(job.id, job.taskId!, coordinator)) : null;
       });
-      const victim = workers.find((worker) => worker.name === jobTask.owner!.worker)!;
-      process.kill(-victim.child.pid!, 'SIGKILL');
+      const { victim } = death;
       expect(await victim.exited).toBeNull();
-      // The shards the victim held when it died (its shard may have ended just before the kill and the next one begun):
-      // nobody has noticed the death yet, so the store still says they run under its name.
-      const heldShards: number[] = [];
+      // It held no other shard: any still running under its name (nobody may have noticed the death yet) is the one it was seen in.
+      const runningUnderVictim: number[] = [];
       for (const shard of await store.batchJobs.shards(job.id)) {
-        if (shard.state === 'running' && (await store.tasks.get(shard.taskId!))?.owner?.worker === victim.name) heldShards.push(shard.taskId!);
+        const shardTask = await store.tasks.get(shard.taskId!);
+        if (shardTask?.state === 'running' && shardTask.owner?.worker === victim.name) runningUnderVictim.push(shardTask.id);
       }
-      expect(heldShards.length).toBeGreaterThan(0);
+      expect(runningUnderVictim.filter((taskId) => taskId !== death.shard.taskId)).toEqual([]);
       // What was stored before the kill must never be captioned again.
       const before = new Map((await store.batchJobs.results(job.id)).map((result) => [result.imagePath, result.createdAt]));
       expect(before.size).toBeGreaterThanOrEqual(300);
+      // The kill left work in its shard: images without a result, which a survivor has to caption.
+      const missingAtKill = death.shard.images.filter((path) => !before.has(path));
+      expect(missingAtKill.length).toBeGreaterThan(0);
 
       const followed = await following;
       expect(followed.code, followed.stderr).toBe(0);
@@ -124,21 +164,22 @@ describe('a batch job across three workers on one PostgreSQL store', () => {
       const final = lines.at(-1) as unknown as BatchJobResult & { type: string };
       expect(final).toMatchObject({ type: 'result', jobId: job.id, status: 'completed', counts: { total: 2000, captioned: 2000, failed: 0, skippedExisting: 0 } });
 
-      // The job and the shard the victim was running crashed with the reason, were queued again and completed elsewhere.
+      // The job and the shard the victim was running crashed with it, were queued again and completed elsewhere.
       const jobAfter = await store.tasks.get(job.taskId!);
       expect(jobAfter).toMatchObject({ state: 'completed' });
       expect(jobAfter!.attempts).toBeGreaterThanOrEqual(2);
+      expect(jobAfter!.attempts).toBeGreaterThan(death.jobAttempts);
       expect(jobAfter!.owner?.worker).not.toBe(victim.name);
       const shards = await store.batchJobs.shards(job.id);
-      expect(shards.map((shard) => [shard.shard, shard.firstOrdinal, shard.size])).toEqual(Array.from({ length: 20 }, (_, index) => [index, index * 100, 100]));
+      expect(shards.map((shard) => [shard.shard, shard.firstOrdinal, shard.size])).toEqual(Array.from({ length: IMAGES / SHARD_SIZE }, (_, index) => [index, index * SHARD_SIZE, SHARD_SIZE]));
       expect(shards.every((shard) => shard.state === 'completed')).toBe(true);
       const shardTasks = await Promise.all(shards.map((shard) => store.tasks.get(shard.taskId!)));
-      // Each shard the victim held crashed with it and was run again, and finished, by another worker.
-      for (const taskId of heldShards) {
-        const shardTask = (await store.tasks.get(taskId))!;
-        expect(shardTask.attempts).toBeGreaterThanOrEqual(2);
-        expect(shardTask.owner?.worker).not.toBe(victim.name);
-      }
+      // The shard the victim held when it died crashed with it and was run again, and finished, by another worker.
+      const heldShard = (await store.tasks.get(death.shard.taskId))!;
+      expect(heldShard.state).toBe('completed');
+      expect(heldShard.attempts).toBeGreaterThanOrEqual(2);
+      expect(heldShard.attempts).toBeGreaterThan(death.shard.attempts);
+      expect(heldShard.owner?.worker).not.toBe(victim.name);
       // Every shard ended completed (the victim's own, finished before it died, among them).
       expect(shardTasks.every((task) => task!.state === 'completed')).toBe(true);
       // At least one survivor took shards: the work was shared.
@@ -154,6 +195,9 @@ describe('a batch job across three workers on one PostgreSQL store', () => {
         const stored = before.get(result.imagePath);
         if (stored !== undefined) expect(result.createdAt).toBe(stored);
       }
+      // The images of the victim's shard that had no result when it died were captioned after it, by a survivor.
+      const resultOf = new Map(results.map((result) => [result.imagePath, result]));
+      expect(missingAtKill.filter((path) => !resultOf.get(path)?.caption)).toEqual([]);
 
       // The outputs: each image once, in listing order, and the same caption everywhere.
       const rows = parseDelimited(readFileSync(csv, 'utf8'), csv, ',').map((record) => record.fields);
