@@ -62,6 +62,11 @@ export class GraphSteps {
 
   constructor(private readonly log: (level: 'info' | 'warn', message: string) => void = () => undefined) {}
 
+  /** Whether steps may run as graphs here (the native backend, not turned off): the step's code then avoids batch-dependent shortcuts. */
+  get active(): boolean {
+    return graphStepsEnabled();
+  }
+
   /** Runs one step: `body` must do the whole step and return what the caller reads afterwards. */
   run<T>(signature: string, body: () => T): T {
     if (!graphStepsEnabled()) return this.eagerly(body);

@@ -55,11 +55,19 @@ export function hostBatch(items: readonly CaptionItem[]): HostBatch {
   return { images: items.map((item) => item.image), rows, steps, inputs, targets, mask, tokens, lengths };
 }
 
-export function toTensors(batch: HostBatch): CaptionBatch {
-  return {
+/**
+ * The batch as tensors. `lengths` (default true) hands the decoder each
+ * row's real steps, so it can skip masking the steps where no row is padded;
+ * a step that runs as a graph leaves them out, since which steps those are
+ * changes from batch to batch and would change the graph (masking a real
+ * step by 1 gives the same numbers).
+ */
+export function toTensors(batch: HostBatch, { lengths = true }: { lengths?: boolean } = {}): CaptionBatch {
+  const tensors: CaptionBatch = {
     inputs: tf.tensor2d(batch.inputs, [batch.rows, batch.steps], 'int32'),
     targets: tf.tensor2d(batch.targets, [batch.rows, batch.steps], 'int32'),
     mask: tf.tensor2d(batch.mask, [batch.rows, batch.steps], 'float32'),
-    lengths: batch.lengths,
   };
+  if (lengths) tensors.lengths = batch.lengths;
+  return tensors;
 }

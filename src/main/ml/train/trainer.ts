@@ -430,7 +430,7 @@ export async function trainStep(
   graphs: GraphSteps | null = null,
 ): Promise<{ loss: number; gradNorm: number }> {
   const step = () => tf.tidy((): [tf.Tensor, tf.Tensor] => {
-    const tensors = toTensors(batch);
+    const tensors = toTensors(batch, { lengths: !graphs?.active });
     const { value, grads } = tf.variableGrads(() => {
       const features = model.source.features('train', batch.images, true, batch.flips);
       return model.decoder.loss(features, tensors, {
