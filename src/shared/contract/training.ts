@@ -29,7 +29,7 @@ export const trainingMethods = {
     'Stop a training run after its current step; a checkpoint is saved and the run can be resumed.',
   ),
   'training.estimate': returns<TrainingEstimate>()(
-    z.object({ config: runConfigSchema, steps: z.number().int().min(2).max(100).default(6) }).strict(),
+    z.object({ config: runConfigSchema, steps: z.number().int().min(2).max(100).default(8) }).strict(),
     'Time a few real training steps of a configuration on the current backend: seconds per step and per epoch.',
   ),
   'training.presets': returns<RunPreset[]>()(none, 'Named starting configurations (shapes-quick, shapes-grounded, flickr8k-like).'),

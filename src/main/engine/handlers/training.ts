@@ -61,6 +61,7 @@ export const trainingEngineHandlers = {
         signal: ctx.signal,
         maxSteps: params.steps,
         stepsOnly: true,
+        sameBatch: true,
         stepEventIntervalMs: 0,
         onEvent: (event) => {
           if (event.kind === 'started') started = event;
@@ -76,9 +77,12 @@ export const trainingEngineHandlers = {
     }
     const info = started as TrainingStarted | null;
     if (!info || times.length === 0) throw new Error('The estimate ran no training steps (is the training split empty?).');
-    const counted = times.length > 1 ? times.slice(1) : times;
-    const countedTokens = tokens.length > 1 ? tokens.slice(1) : tokens;
-    const secondsPerStep = counted.reduce((a, b) => a + b, 0) / counted.length;
+    // Training's steady state: past the first step (allocation), and on the native backend past the two eager
+    // steps and the first graph run (tracing, building, optimizing the graph) when there are enough steps.
+    const warmUp = times.length >= 6 ? 3 : times.length > 1 ? 1 : 0;
+    const counted = times.slice(warmUp);
+    const countedTokens = tokens.slice(warmUp);
+    const secondsPerStep = median(counted);
     return {
       backend: info.backend,
       device: info.device,
@@ -106,4 +110,11 @@ function runTraining(params: TrainingRunParams, ctx: EngineContext<TrainingEvent
     onProgress: (progress) => ctx.progress(progress),
     log: (level, message) => ctx.log(level, message),
   });
+}
+
+/** The middle value (the mean of the middle two): one slow step (a collection, a busy moment) does not move it. */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }

@@ -74,6 +74,12 @@ export interface TrainOptions {
   maxSteps?: number;
   /** Skip validation and epoch checkpoints (the time estimate measures steps only). */
   stepsOnly?: boolean;
+  /**
+   * Every step trains on the epoch's first batch: the time estimate, whose
+   * few steps must share a shape to reach the graph steps that training
+   * runs on (ml/graph/graphSteps.ts).
+   */
+  sameBatch?: boolean;
   /** Least time between step events (default 500 ms; the last step of an epoch always reports). */
   stepEventIntervalMs?: number;
   /** The end-of-epoch hook: a tuning pruner stops a trial here. */
@@ -139,7 +145,8 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
     for (let step = run.state.stepInEpoch; step < perEpoch; step++) {
       if (run.interrupted()) return run.stop();
       const rates = schedule.at(epoch, step, run.state.plateau);
-      const batch = hostBatch(order.slice(step * run.batchSize, (step + 1) * run.batchSize).map((index) => trainCaptions[index]!));
+      const first = options.sameBatch ? 0 : step * run.batchSize;
+      const batch = hostBatch(order.slice(first, first + run.batchSize).map((index) => trainCaptions[index]!));
       const { loss, gradNorm, seconds } = await run.step(epoch, batch, rates);
       run.state = afterStep(run.state, epoch, step, loss, batch.rows);
       reporter.step({ epoch, step, globalStep: run.state.globalStep, loss, gradNorm, ...rates, seconds, tokens: batch.tokens });
