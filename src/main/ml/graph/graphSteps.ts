@@ -59,8 +59,16 @@ const MAX_GRAPHS = 8;
 export class GraphSteps {
   private readonly entries = new Map<string, Entry>();
   private readonly counts = { replays: 0, eager: 0, graphOps: 0 };
+  private readonly said = new Set<string>();
 
-  constructor(private readonly log: (level: 'info' | 'warn', message: string) => void = () => undefined) {}
+  constructor(private readonly logTo: (level: 'info' | 'warn', message: string) => void = () => undefined) {}
+
+  /** Each message once per run: every step shape would otherwise repeat it. */
+  private log(level: 'info' | 'warn', message: string): void {
+    if (this.said.has(message)) return;
+    this.said.add(message);
+    this.logTo(level, message);
+  }
 
   /** Whether steps may run as graphs here (the native backend, not turned off): the step's code then avoids batch-dependent shortcuts. */
   get active(): boolean {
