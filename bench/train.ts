@@ -9,8 +9,10 @@
  * same with a GRU and for the attention decoder (7×7×1,280 grid).
  *
  * Each row is measured in rounds, interleaved, so that the load of a shared
- * machine falls on every contender alike: our step on the fused native kernels,
- * our step on the reference ops (the same model with the fused kernels off),
+ * machine falls on every contender alike: our step as training runs it on the
+ * native backend (fused kernels, the step as one TensorFlow graph: ml/graph/),
+ * the same step run eagerly, our step on the reference ops (the same model
+ * with the fused kernels off, eager),
  * and, for merge rows, the same model in Keras (bench/peers/keras_train.py)
  * when TensorFlow for Python is installed: `.venv-keras/bin/python` in the
  * checkout, `$KERAS_PYTHON`, or `--keras PYTHON`. See docs/performance.md.
