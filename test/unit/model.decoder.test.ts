@@ -163,6 +163,54 @@ describe('caption decoder', () => {
     expect(lossWith(0.9, 17)).not.toBe(lossWith(0, 17));
     decoder.dispose();
   });
+
+  for (const variant of VARIANTS) {
+    it(`${variant}: coordinate channels start with zero weights, so the decoder starts as the one without them, and they train`, () => {
+      const plain = tinyDecoder({ variant, featureDim: 5, dropout: 0 });
+      const located = tinyDecoder({ variant, featureDim: 7, coordinateChannels: 2, dropout: 0 });
+      // Every weight is the plain decoder's, with zero rows added for the two coordinates where it reads the image.
+      expect(located.params.names()).toEqual(plain.params.names());
+      for (const [name, weight] of located.params.entries()) {
+        const base = plain.params.get(name);
+        if (weight.shape[0] === base.shape[0]) {
+          expect(Array.from(weight.dataSync()), name).toEqual(Array.from(base.dataSync()));
+          continue;
+        }
+        expect(weight.shape, name).toEqual([base.shape[0]! + 2, ...base.shape.slice(1)]);
+        const rows = weight.arraySync() as number[][];
+        expect(rows.slice(0, base.shape[0]), name).toEqual(base.arraySync());
+        expect(rows.slice(base.shape[0]).flat().every((value) => value === 0), name).toBe(true);
+      }
+      const features = tinyFeatures(3);
+      const cells = features.grid!.shape[1];
+      const xy = tf.tensor3d(Array.from({ length: 3 * cells * 2 }, (_, i) => (i % 5) / 2 - 1), [3, cells, 2]);
+      const withXy: typeof features = {
+        pooled: tf.concat([tf.slice(features.pooled!, [0, 0], [-1, 5]), tf.zeros([3, 2])], 1) as tf.Tensor2D,
+        grid: tf.concat([tf.slice(features.grid!, [0, 0, 0], [-1, -1, 5]), xy], 2) as tf.Tensor3D,
+      };
+      const without: typeof features = { pooled: tf.slice(features.pooled!, [0, 0], [-1, 5]), grid: tf.slice(features.grid!, [0, 0, 0], [-1, -1, 5]) };
+      const batch = batchOf(SEQUENCES, 6);
+      const a = plain.loss(without, batch, { training: false }).total.dataSync()[0]!;
+      const { value, grads } = tf.variableGrads(() => located.loss(withXy, batch, { training: false }).total, located.params.entries().map(([, v]) => v));
+      expect(value.dataSync()[0]).toBeCloseTo(a, 5);
+      // The coordinate rows get a gradient: they learn from the first step.
+      const readers = variant === 'attention' ? ['attention/gridKernel', 'attention/contextKernel', 'attention/outputKernel'] : [];
+      for (const name of readers) {
+        const grad = grads[located.params.get(name).name]!;
+        const rowsGrad = tf.tidy(() => tf.max(tf.abs(tf.slice(grad, [5, 0], [2, -1]))).dataSync()[0]!);
+        expect(rowsGrad, name).toBeGreaterThan(0);
+      }
+      tf.dispose([value, ...Object.values(grads), xy, withXy.pooled!, withXy.grid!, without.pooled!, without.grid!]);
+      disposeBatch(batch);
+      disposeFeatures(features);
+      plain.dispose();
+      located.dispose();
+    });
+  }
+
+  it('zero rows must leave a row to draw', () => {
+    expect(() => tinyDecoder({ variant: 'attention', featureDim: 2, coordinateChannels: 2 })).toThrow(/2 zero rows do not fit its 2 rows/);
+  });
 });
 
 describe('recurrent cells', () => {

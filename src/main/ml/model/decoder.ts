@@ -57,6 +57,14 @@ export interface DecoderOptions {
   doublyStochasticWeight: number;
   /** Pooled feature length (init-inject, merge) or grid channels (attention). */
   featureDim: number;
+  /**
+   * How many of the last feature channels are the cell's coordinates
+   * (`encoder.gridCoordinates`: 2). Their rows in every weight that reads
+   * the image start at zero and the other rows as without them: the decoder
+   * starts as the one without coordinates and learns to use them where they
+   * lower the loss (where things are, once it knows what they are).
+   */
+  coordinateChannels?: number;
 }
 
 /** Image features as the decoder reads them. Attention needs `grid`; the others use `pooled` (or the grid's mean). */
@@ -178,6 +186,7 @@ export class CaptionDecoder {
     rng: Rng,
   ) {
     const { variant, cell, layers, vocabSize, embeddingDim, units, featureDim, attentionDim } = options;
+    const coordinates = options.coordinateChannels ?? 0;
     if (layers < 1 || layers > 2) throw new Error(`decoder.layers must be 1 or 2 (got ${layers}).`);
     const p = this.params;
     this.embedding = p.add('embedding', [vocabSize, embeddingDim], { kind: 'uniform', limit: 0.05 }, rng);
@@ -186,24 +195,24 @@ export class CaptionDecoder {
     }
     const statesPerLayer = cell === 'lstm' ? 2 : 1;
     if (variant === 'merge') {
-      p.add('image/kernel', [featureDim, units], { kind: 'glorot' }, rng);
+      p.add('image/kernel', [featureDim, units], { kind: 'glorot' }, rng, coordinates);
       p.add('image/bias', [units], { kind: 'zeros' }, rng);
       p.add('merge/kernel', [units, units], { kind: 'glorot' }, rng);
       p.add('merge/bias', [units], { kind: 'zeros' }, rng);
     } else {
-      p.add('init/kernel', [featureDim, layers * statesPerLayer * units], { kind: 'glorot' }, rng);
+      p.add('init/kernel', [featureDim, layers * statesPerLayer * units], { kind: 'glorot' }, rng, coordinates);
       p.add('init/bias', [layers * statesPerLayer * units], { kind: 'zeros' }, rng);
     }
     if (variant === 'attention') {
       const gates = (cell === 'lstm' ? 4 : 3) * units;
-      p.add('attention/gridKernel', [featureDim, attentionDim], { kind: 'glorot' }, rng);
+      p.add('attention/gridKernel', [featureDim, attentionDim], { kind: 'glorot' }, rng, coordinates);
       p.add('attention/bias', [attentionDim], { kind: 'zeros' }, rng);
       p.add('attention/stateKernel', [units, attentionDim], { kind: 'glorot' }, rng);
       p.add('attention/score', [attentionDim, 1], { kind: 'glorot' }, rng);
       p.add('attention/gateKernel', [units, 1], { kind: 'glorot' }, rng);
       p.add('attention/gateBias', [1], { kind: 'zeros' }, rng);
-      p.add('attention/contextKernel', [featureDim, gates], { kind: 'glorot' }, rng);
-      p.add('attention/outputKernel', [featureDim, units], { kind: 'glorot' }, rng);
+      p.add('attention/contextKernel', [featureDim, gates], { kind: 'glorot' }, rng, coordinates);
+      p.add('attention/outputKernel', [featureDim, units], { kind: 'glorot' }, rng, coordinates);
     }
     this.outKernel = p.add('output/kernel', [units, vocabSize], { kind: 'glorot' }, rng);
     this.outBias = p.add('output/bias', [vocabSize], { kind: 'zeros' }, rng);
