@@ -9,6 +9,12 @@ import { batchOf, disposeBatch, disposeFeatures, SEQUENCES, tinyDecoder, tinyFea
 beforeAll(useTestBackend);
 
 const VARIANTS = ['init-inject', 'merge', 'attention'] as const;
+
+/** Overwrites a weight with seeded values in ±0.5. */
+function randomize(weight: tf.Variable, seed: number): void {
+  const rng = new Rng(seed);
+  weight.assign(tf.tensor(Array.from({ length: weight.size }, () => rng.next() - 0.5), weight.shape));
+}
 const CELLS = ['lstm', 'gru'] as const;
 
 describe('caption decoder', () => {
@@ -65,9 +71,13 @@ describe('caption decoder', () => {
   }
 
   // One layer too: on native TensorFlow the attention decoder's teacher forcing is then one sequence node.
-  for (const [variant, cell, layers] of [...VARIANTS.map((v) => [v, 'lstm', 2] as const), ['attention', 'lstm', 1] as const, ['attention', 'gru', 1] as const]) {
-    it(`${variant}/${cell}, ${layers} layer(s): stepping word by word gives the teacher-forced log-probabilities`, () => {
-      const decoder = tinyDecoder({ variant, cell, layers });
+  const stepped = [...VARIANTS.map((v) => [v, 'lstm', 2, false] as const), ['attention', 'lstm', 1, false] as const, ['attention', 'gru', 1, false] as const];
+  const withWordQuery = (['lstm', 'gru'] as const).flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true] as const));
+  for (const [variant, cell, layers, wordQuery] of [...stepped, ...withWordQuery]) {
+    it(`${variant}/${cell}, ${layers} layer(s)${wordQuery ? ', word in the attention query' : ''}: stepping word by word gives the teacher-forced log-probabilities`, () => {
+      const decoder = tinyDecoder({ variant, cell, layers, wordQuery });
+      // The word kernel starts at zero; give it values, so the query really depends on the word.
+      if (wordQuery) randomize(decoder.params.get('attention/wordKernel'), 4);
       const features = tinyFeatures(3);
       const batch = batchOf(SEQUENCES, 6);
       const forced = tf.tidy(() => tf.logSoftmax(decoder.forward(features, batch.inputs, batch.mask, { training: false }).logits).arraySync() as number[][]);
@@ -91,6 +101,27 @@ describe('caption decoder', () => {
       decoder.dispose();
     });
   }
+
+  it('attention with the word in its query: starts as the decoder without it, and the word moves the attention once its kernel is trained', () => {
+    const plain = tinyDecoder({ variant: 'attention', dropout: 0 });
+    const queried = tinyDecoder({ variant: 'attention', dropout: 0, wordQuery: true });
+    // The word kernel is the last weight and starts at zero: every other weight is the plain decoder's.
+    expect(queried.params.names()).toEqual([...plain.params.names(), 'attention/wordKernel']);
+    for (const [name, weight] of plain.params.entries()) expect(Array.from(queried.params.get(name).dataSync()), name).toEqual(Array.from(weight.dataSync()));
+    expect(queried.params.get('attention/wordKernel').shape).toEqual([6, 4]);
+    const features = tinyFeatures(3);
+    const batch = batchOf(SEQUENCES, 6);
+    const attention = (decoder: typeof plain) => tf.tidy(() => decoder.forward(features, batch.inputs, batch.mask, { training: false }).attention!.arraySync() as number[][][]);
+    expect(attention(queried)).toEqual(attention(plain));
+    randomize(queried.params.get('attention/wordKernel'), 4);
+    const moved = attention(queried).flat(2).map((value, i) => Math.abs(value - attention(plain).flat(2)[i]!));
+    expect(Math.max(...moved)).toBeGreaterThan(1e-3);
+    expect(() => tinyDecoder({ variant: 'merge', wordQuery: true }).params.get('attention/wordKernel')).toThrow(/No parameter/);
+    disposeBatch(batch);
+    disposeFeatures(features);
+    plain.dispose();
+    queried.dispose();
+  });
 
   it('attention: the loss adds λ Σ_l (n/L − Σ_t α_tl)² over the n real steps and L regions', () => {
     const decoder = tinyDecoder({ variant: 'attention', doublyStochasticWeight: 0.7 });

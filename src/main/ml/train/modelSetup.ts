@@ -43,6 +43,7 @@ export function decoderOptionsFor(config: RunConfig, vocabularySize: number, fea
     doublyStochasticWeight: d.doublyStochasticWeight,
     featureDim,
     coordinateChannels: config.encoder.gridCoordinates ? COORDINATE_CHANNELS : 0,
+    wordQuery: d.variant === 'attention' && d.attentionWordQuery,
   };
 }
 
