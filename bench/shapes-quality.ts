@@ -118,7 +118,7 @@ function spread(values: Array<number | null>): { mean: number | null; min: numbe
 
 interface SeedLine {
   seed: number;
-  model: QualityScores & { bleu4: number | null; ciderD: number | null };
+  model: QualityScores & { claims: Record<string, number>; bleu4: number | null; ciderD: number | null };
   references: QualityScores & { bleu4: number; ciderD: number };
   [key: string]: unknown;
 }
@@ -182,7 +182,13 @@ export async function run(args: string[]): Promise<void> {
         runId,
         // `captioner eval` scores the best checkpoint by validation CIDEr-D, which need not be the last epoch.
         checkpoint: evaluation.checkpointPath ?? null,
-        model: { ...qualityScores(grounded), bleu4: round(aggregate?.bleu4), ciderD: round(aggregate?.ciderD) },
+        model: {
+          ...qualityScores(grounded),
+          // A precision over 2 claims is not one over 300: relations and positions are often rare.
+          claims: Object.fromEntries(GROUNDED_ATTRIBUTES.map((attribute) => [attribute, grounded.attributes[attribute].claims])),
+          bleu4: round(aggregate?.bleu4),
+          ciderD: round(aggregate?.ciderD),
+        },
         references: await referenceScores(dataset, 'test'),
         cores: availableParallelism(),
         cpu: cpus()[0]?.model ?? 'unknown',
