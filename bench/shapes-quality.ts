@@ -182,6 +182,7 @@ export async function run(args: string[]): Promise<void> {
         runId,
         // `captioner eval` scores the best checkpoint by validation CIDEr-D, which need not be the last epoch.
         checkpoint: evaluation.checkpointPath ?? null,
+        scoredEpoch: epochs[epochs.length - 1]?.bestEpoch ?? null,
         model: {
           ...qualityScores(grounded),
           // A precision over 2 claims is not one over 300: relations and positions are often rare.
