@@ -8,8 +8,10 @@
  * with the grounded scorer. One JSON line per seed (grounded precision per
  * attribute, object recall, exact captions, BLEU-4, CIDEr-D, and the same
  * numbers for the human references of the test split: each reference scored
- * leave-one-out against the other four), then a summary line with the mean
- * and spread (min, max, standard deviation) over the seeds.
+ * leave-one-out against the other four, and the checkpoint scored: the
+ * run's best by validation CIDEr-D, not always its last epoch), then a
+ * summary line with the mean and spread (min, max, standard deviation) over
+ * the seeds.
  *
  * Every step runs the real CLI in a child process, so the numbers are the
  * ones a user gets. The time budget is wall clock: on a shared or busy
@@ -116,7 +118,7 @@ function spread(values: Array<number | null>): { mean: number | null; min: numbe
 
 interface SeedLine {
   seed: number;
-  model: QualityScores & { bleu4: number | null; ciderD: number | null };
+  model: QualityScores & { claims: Record<string, number>; bleu4: number | null; ciderD: number | null };
   references: QualityScores & { bleu4: number; ciderD: number };
   [key: string]: unknown;
 }
@@ -178,7 +180,16 @@ export async function run(args: string[]): Promise<void> {
         secondsPerEpoch: round(epochs.reduce((sum, event) => sum + Number(event.seconds ?? 0), 0) / Math.max(1, epochs.length), 1),
         outcome: final.outcome ?? final.status ?? null,
         runId,
-        model: { ...qualityScores(grounded), bleu4: round(aggregate?.bleu4), ciderD: round(aggregate?.ciderD) },
+        // `captioner eval` scores the best checkpoint by validation CIDEr-D, which need not be the last epoch.
+        checkpoint: evaluation.checkpointPath ?? null,
+        scoredEpoch: epochs[epochs.length - 1]?.bestEpoch ?? null,
+        model: {
+          ...qualityScores(grounded),
+          // A precision over 2 claims is not one over 300: relations and positions are often rare.
+          claims: Object.fromEntries(GROUNDED_ATTRIBUTES.map((attribute) => [attribute, grounded.attributes[attribute].claims])),
+          bleu4: round(aggregate?.bleu4),
+          ciderD: round(aggregate?.ciderD),
+        },
         references: await referenceScores(dataset, 'test'),
         cores: availableParallelism(),
         cpu: cpus()[0]?.model ?? 'unknown',

@@ -270,7 +270,8 @@ export async function loadEncoder(tf, dir, spec) {
 //   merge:       image/kernel, image/bias, merge/kernel, merge/bias
 //   init-inject: init/kernel, init/bias (tanh(image · W) is split into every layer's h and c)
 //   attention:   init/*, attention/{gridKernel, bias, stateKernel, score, gateKernel, gateBias,
-//                contextKernel, outputKernel}
+//                contextKernel, outputKernel}, and attention/wordKernel [E, A] when the word
+//                just read joins the attention query (decoder.attentionWordQuery)
 //   output/kernel [U, V], output/bias [V]
 
 function cellStep(tf, w, cell, layer, xProj, state) {
@@ -326,14 +327,17 @@ export function initialState(tf, w, d, features) {
 
 /** One step for every row: log-probabilities of the next word [rows, V] and the new state. */
 export function step(tf, w, d, tokens, state) {
-  const xProj = projectInputs(tf, w, 0, tf.gather(w.embedding, tokens));
+  const embedded = tf.gather(w.embedding, tokens);
+  const xProj = projectInputs(tf, w, 0, embedded);
   let input = xProj;
   let gated = null;
   let attention = null;
   if (d.variant === 'attention') {
     const [rows, regions] = state.grid.shape;
     const top = state.layers[state.layers.length - 1].h;
-    const energy = tf.tanh(tf.add(state.gridProj, tf.expandDims(tf.matMul(top, w['attention/stateKernel']), 1)));
+    let query = tf.matMul(top, w['attention/stateKernel']);
+    if (w['attention/wordKernel']) query = tf.add(query, tf.matMul(embedded, w['attention/wordKernel']));
+    const energy = tf.tanh(tf.add(state.gridProj, tf.expandDims(query, 1)));
     const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, d.attentionDim]), w['attention/score']), [rows, regions]);
     attention = tf.softmax(scores);
     const context = tf.reshape(tf.matMul(tf.expandDims(attention, 1), state.grid), [rows, -1]);

@@ -225,6 +225,14 @@ export const decoderConfigSchema = z
       0,
       10,
     ).default(1),
+    attentionWordQuery: z
+      .boolean()
+      .default(false)
+      .meta({
+        title: 'Word in the attention query',
+        description:
+          'Attention decoder: the word just read joins the query of the attention, so the step after "red" can look at the red object. Off: the query is the previous state alone (Show, Attend and Tell), which cannot know which object the last word chose.',
+      }),
   })
   .strict()
   .meta({ title: 'Decoder' });

@@ -9,6 +9,12 @@ import { batchOf, disposeBatch, disposeFeatures, SEQUENCES, tinyDecoder, tinyFea
 beforeAll(useTestBackend);
 
 const VARIANTS = ['init-inject', 'merge', 'attention'] as const;
+
+/** Overwrites a weight with seeded values in ±0.5. */
+function randomize(weight: tf.Variable, seed: number): void {
+  const rng = new Rng(seed);
+  weight.assign(tf.tensor(Array.from({ length: weight.size }, () => rng.next() - 0.5), weight.shape));
+}
 const CELLS = ['lstm', 'gru'] as const;
 
 describe('caption decoder', () => {
@@ -65,9 +71,13 @@ describe('caption decoder', () => {
   }
 
   // One layer too: on native TensorFlow the attention decoder's teacher forcing is then one sequence node.
-  for (const [variant, cell, layers] of [...VARIANTS.map((v) => [v, 'lstm', 2] as const), ['attention', 'lstm', 1] as const, ['attention', 'gru', 1] as const]) {
-    it(`${variant}/${cell}, ${layers} layer(s): stepping word by word gives the teacher-forced log-probabilities`, () => {
-      const decoder = tinyDecoder({ variant, cell, layers });
+  const stepped = [...VARIANTS.map((v) => [v, 'lstm', 2, false] as const), ['attention', 'lstm', 1, false] as const, ['attention', 'gru', 1, false] as const];
+  const withWordQuery = (['lstm', 'gru'] as const).flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true] as const));
+  for (const [variant, cell, layers, wordQuery] of [...stepped, ...withWordQuery]) {
+    it(`${variant}/${cell}, ${layers} layer(s)${wordQuery ? ', word in the attention query' : ''}: stepping word by word gives the teacher-forced log-probabilities`, () => {
+      const decoder = tinyDecoder({ variant, cell, layers, wordQuery });
+      // The word kernel starts at zero; give it values, so the query really depends on the word.
+      if (wordQuery) randomize(decoder.params.get('attention/wordKernel'), 4);
       const features = tinyFeatures(3);
       const batch = batchOf(SEQUENCES, 6);
       const forced = tf.tidy(() => tf.logSoftmax(decoder.forward(features, batch.inputs, batch.mask, { training: false }).logits).arraySync() as number[][]);
@@ -91,6 +101,27 @@ describe('caption decoder', () => {
       decoder.dispose();
     });
   }
+
+  it('attention with the word in its query: starts as the decoder without it, and the word moves the attention once its kernel is trained', () => {
+    const plain = tinyDecoder({ variant: 'attention', dropout: 0 });
+    const queried = tinyDecoder({ variant: 'attention', dropout: 0, wordQuery: true });
+    // The word kernel is the last weight and starts at zero: every other weight is the plain decoder's.
+    expect(queried.params.names()).toEqual([...plain.params.names(), 'attention/wordKernel']);
+    for (const [name, weight] of plain.params.entries()) expect(Array.from(queried.params.get(name).dataSync()), name).toEqual(Array.from(weight.dataSync()));
+    expect(queried.params.get('attention/wordKernel').shape).toEqual([6, 4]);
+    const features = tinyFeatures(3);
+    const batch = batchOf(SEQUENCES, 6);
+    const attention = (decoder: typeof plain) => tf.tidy(() => decoder.forward(features, batch.inputs, batch.mask, { training: false }).attention!.arraySync() as number[][][]);
+    expect(attention(queried)).toEqual(attention(plain));
+    randomize(queried.params.get('attention/wordKernel'), 4);
+    const moved = attention(queried).flat(2).map((value, i) => Math.abs(value - attention(plain).flat(2)[i]!));
+    expect(Math.max(...moved)).toBeGreaterThan(1e-3);
+    expect(() => tinyDecoder({ variant: 'merge', wordQuery: true }).params.get('attention/wordKernel')).toThrow(/No parameter/);
+    disposeBatch(batch);
+    disposeFeatures(features);
+    plain.dispose();
+    queried.dispose();
+  });
 
   it('attention: the loss adds λ Σ_l (n/L − Σ_t α_tl)² over the n real steps and L regions', () => {
     const decoder = tinyDecoder({ variant: 'attention', doublyStochasticWeight: 0.7 });
@@ -162,6 +193,54 @@ describe('caption decoder', () => {
     expect(lossWith(0.9, 17)).toBe(lossWith(0.9, 17));
     expect(lossWith(0.9, 17)).not.toBe(lossWith(0, 17));
     decoder.dispose();
+  });
+
+  for (const variant of VARIANTS) {
+    it(`${variant}: coordinate channels start with zero weights, so the decoder starts as the one without them, and they train`, () => {
+      const plain = tinyDecoder({ variant, featureDim: 5, dropout: 0 });
+      const located = tinyDecoder({ variant, featureDim: 7, coordinateChannels: 2, dropout: 0 });
+      // Every weight is the plain decoder's, with zero rows added for the two coordinates where it reads the image.
+      expect(located.params.names()).toEqual(plain.params.names());
+      for (const [name, weight] of located.params.entries()) {
+        const base = plain.params.get(name);
+        if (weight.shape[0] === base.shape[0]) {
+          expect(Array.from(weight.dataSync()), name).toEqual(Array.from(base.dataSync()));
+          continue;
+        }
+        expect(weight.shape, name).toEqual([base.shape[0]! + 2, ...base.shape.slice(1)]);
+        const rows = weight.arraySync() as number[][];
+        expect(rows.slice(0, base.shape[0]), name).toEqual(base.arraySync());
+        expect(rows.slice(base.shape[0]).flat().every((value) => value === 0), name).toBe(true);
+      }
+      const features = tinyFeatures(3);
+      const cells = features.grid!.shape[1];
+      const xy = tf.tensor3d(Array.from({ length: 3 * cells * 2 }, (_, i) => (i % 5) / 2 - 1), [3, cells, 2]);
+      const withXy: typeof features = {
+        pooled: tf.concat([tf.slice(features.pooled!, [0, 0], [-1, 5]), tf.zeros([3, 2])], 1) as tf.Tensor2D,
+        grid: tf.concat([tf.slice(features.grid!, [0, 0, 0], [-1, -1, 5]), xy], 2) as tf.Tensor3D,
+      };
+      const without: typeof features = { pooled: tf.slice(features.pooled!, [0, 0], [-1, 5]), grid: tf.slice(features.grid!, [0, 0, 0], [-1, -1, 5]) };
+      const batch = batchOf(SEQUENCES, 6);
+      const a = plain.loss(without, batch, { training: false }).total.dataSync()[0]!;
+      const { value, grads } = tf.variableGrads(() => located.loss(withXy, batch, { training: false }).total, located.params.entries().map(([, v]) => v));
+      expect(value.dataSync()[0]).toBeCloseTo(a, 5);
+      // The coordinate rows get a gradient: they learn from the first step.
+      const readers = variant === 'attention' ? ['attention/gridKernel', 'attention/contextKernel', 'attention/outputKernel'] : [];
+      for (const name of readers) {
+        const grad = grads[located.params.get(name).name]!;
+        const rowsGrad = tf.tidy(() => tf.max(tf.abs(tf.slice(grad, [5, 0], [2, -1]))).dataSync()[0]!);
+        expect(rowsGrad, name).toBeGreaterThan(0);
+      }
+      tf.dispose([value, ...Object.values(grads), xy, withXy.pooled!, withXy.grid!, without.pooled!, without.grid!]);
+      disposeBatch(batch);
+      disposeFeatures(features);
+      plain.dispose();
+      located.dispose();
+    });
+  }
+
+  it('zero rows must leave a row to draw', () => {
+    expect(() => tinyDecoder({ variant: 'attention', featureDim: 2, coordinateChannels: 2 })).toThrow(/2 zero rows do not fit its 2 rows/);
   });
 });
 

@@ -281,6 +281,22 @@ describe('fused kernels', () => {
       decoder.dispose();
     });
 
+    it.skipIf(!native)(`attention/${cell}, one layer, word in the attention query: loss and the gradient of every weight (the word kernel included) and the grid`, () => {
+      const decoder = tinyDecoder({ variant: 'attention', cell, layers: 1, dropout: 0.2, wordQuery: true });
+      // The word kernel starts at zero; with values, the forward pass depends on it too.
+      const kernel = decoder.params.get('attention/wordKernel');
+      kernel.assign(tf.randomUniform(kernel.shape, -0.5, 0.5, 'float32', 9));
+      const features = tinyFeatures(3);
+      const batch = batchOf(SEQUENCES, 7);
+      const grid = features.grid!;
+      const params = decoder.params.entries().map(([, v]) => v);
+      const f = () => decoder.loss({ grid }, batch, { training: true, dropoutSeed: 5 }).total;
+      expectSame(bothPaths(f, [...params, grid]));
+      disposeBatch(batch);
+      disposeFeatures(features);
+      decoder.dispose();
+    });
+
     it.skipIf(!native)(`attention/${cell}, one layer: the training step runs the sequence node, the reference path does not`, () => {
       const decoder = oneLayerAttention(cell);
       const features = tinyFeatures(3);

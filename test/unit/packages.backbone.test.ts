@@ -57,7 +57,7 @@ async function imageFiles(dir: string): Promise<string[]> {
 }
 
 describe('model package with a TensorFlow.js backbone', () => {
-  it('copies the backbone and captions like the checkpoint, in the engine and in caption.mjs', async () => {
+  it.each([false, true])('copies the backbone and captions like the checkpoint, in the engine and in caption.mjs (word in the attention query: %s)', async (wordQuery) => {
     const dir = tempDir('captioner-backbone-');
     const modelDir = join(dir, 'backbone');
     await backboneFolder(modelDir);
@@ -65,13 +65,15 @@ describe('model package with a TensorFlow.js backbone', () => {
     const config = runConfigSchema.parse({
       dataset: { path: join(dir, 'unused') },
       encoder: { source: modelDir, featureLayer: 'features', imageSize: 16 },
-      decoder: { variant: 'attention', embeddingDim: 128, units: 128, attentionDim: 32 },
+      decoder: { variant: 'attention', embeddingDim: 128, units: 128, attentionDim: 32, attentionWordQuery: wordQuery },
       vocab: { maxCaptionLength: 6 },
     });
     const decoder = new CaptionDecoder(
-      { variant: 'attention', cell: 'lstm', layers: 1, vocabSize: vocabulary.size, embeddingDim: 128, units: 128, dropout: 0, attentionDim: 32, doublyStochasticWeight: 0, featureDim: 4 },
+      { variant: 'attention', cell: 'lstm', layers: 1, vocabSize: vocabulary.size, embeddingDim: 128, units: 128, dropout: 0, attentionDim: 32, doublyStochasticWeight: 0, featureDim: 4, wordQuery },
       new Rng(3),
     );
+    // The word kernel starts at zero: give it values, so a package that dropped it would caption differently.
+    if (wordQuery) decoder.params.get('attention/wordKernel').assign(tf.randomUniform([128, 32], -1, 1, 'float32', 5));
     const checkpoint = join(dir, 'checkpoint');
     await writeCheckpoint(checkpoint, {
       json: {

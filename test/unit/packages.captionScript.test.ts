@@ -38,12 +38,17 @@ beforeAll(async () => {
 const VARIANTS = ['init-inject', 'merge', 'attention'] as const;
 const CELLS = ['lstm', 'gru'] as const;
 
-async function exported(variant: (typeof VARIANTS)[number], cell: (typeof CELLS)[number], layers: number) {
-  const decoder = tinyDecoder({ variant, cell, layers }, 5);
+async function exported(variant: (typeof VARIANTS)[number], cell: (typeof CELLS)[number], layers: number, wordQuery = false) {
+  const decoder = tinyDecoder({ variant, cell, layers, wordQuery }, 5);
+  if (wordQuery) {
+    // The word kernel starts at zero; with values, the script must really add the word to the query.
+    const kernel = decoder.params.get('attention/wordKernel');
+    kernel.assign(tf.randomUniform(kernel.shape, -0.5, 0.5, 'float32', 3));
+  }
   const dir = tempDir('captioner-package-');
   writeWeightsModel(dir, await decoder.params.serialize(), { format: 'captioner-decoder', generatedBy: 'test', modelTopology: {} });
   const { weights } = script.loadWeights(tf, join(dir, 'model.json'));
-  const config = { variant, cell, layers, vocabSize: 13, embeddingDim: 6, units: 5, attentionDim: 4, featureDim: 7 };
+  const config = { variant, cell, layers, vocabSize: 13, embeddingDim: 6, units: 5, attentionDim: 4, featureDim: 7, ...(wordQuery ? { wordQuery } : {}) };
   return { decoder, weights, config };
 }
 
@@ -55,46 +60,44 @@ function row(features: ReturnType<typeof tinyFeatures>, index: number) {
 }
 
 describe('caption.mjs decoder', () => {
-  for (const variant of VARIANTS) {
-    for (const cell of CELLS) {
-      for (const layers of [1, 2]) {
-        it(`${variant}/${cell}/${layers}: same log-probabilities and captions as the engine`, async () => {
-          const { decoder, weights, config } = await exported(variant, cell, layers);
-          const features = tinyFeatures(3);
-          // Teacher-forced steps: identical log-probabilities.
-          tf.tidy(() => {
-            let engineState = decoder.initialState(features);
-            let scriptState = script.initialState(tf, weights, config, features);
-            for (const tokens of [[1, 1, 1], [4, 7, 8], [5, 2, 9]]) {
-              const input = tf.tensor1d(tokens, 'int32');
-              const engine = decoder.step(input, engineState);
-              const mine = script.step(tf, weights, config, input, scriptState);
-              const difference = tf.max(tf.abs(tf.sub(engine.logProbs, mine.logProbs))).dataSync()[0]!;
-              expect(difference).toBeLessThan(1e-6);
-              engineState = engine.state;
-              scriptState = mine.state;
-            }
-          });
-          // Greedy and beam search with every constraint: the same words.
-          const settings = { minLength: 2, maxLength: 6, noRepeatNgramSize: 2 };
-          const model = { tf, config: { decoder: config, decoding: { strategy: 'greedy', ...settings, beamWidth: 1, lengthPenalty: 0 } }, decoder: weights };
-          for (const options of [
-            { strategy: 'greedy', ...settings },
-            { strategy: 'beam', beamWidth: 3, lengthPenalty: 0.7, ...settings },
-          ] as DecodeOptions[]) {
-            const engineCaptions = decode(decoder, features, options);
-            for (let image = 0; image < 3; image++) {
-              const one = row(features, image);
-              expect(script.decodeTokens(model, one, options)).toEqual(engineCaptions[image]!.tokens);
-              disposeFeatures(one);
-            }
-          }
-          disposeFeatures(features);
-          decoder.dispose();
-          tf.dispose(Object.values(weights));
-        });
+  const cases = VARIANTS.flatMap((variant) => CELLS.flatMap((cell) => [1, 2].map((layers) => [variant, cell, layers, false] as const)));
+  const wordQueryCases = CELLS.flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true] as const));
+  for (const [variant, cell, layers, wordQuery] of [...cases, ...wordQueryCases]) {
+    it(`${variant}/${cell}/${layers}${wordQuery ? ', word in the attention query' : ''}: same log-probabilities and captions as the engine`, async () => {
+      const { decoder, weights, config } = await exported(variant, cell, layers, wordQuery);
+      const features = tinyFeatures(3);
+      // Teacher-forced steps: identical log-probabilities.
+      tf.tidy(() => {
+        let engineState = decoder.initialState(features);
+        let scriptState = script.initialState(tf, weights, config, features);
+        for (const tokens of [[1, 1, 1], [4, 7, 8], [5, 2, 9]]) {
+          const input = tf.tensor1d(tokens, 'int32');
+          const engine = decoder.step(input, engineState);
+          const mine = script.step(tf, weights, config, input, scriptState);
+          const difference = tf.max(tf.abs(tf.sub(engine.logProbs, mine.logProbs))).dataSync()[0]!;
+          expect(difference).toBeLessThan(1e-6);
+          engineState = engine.state;
+          scriptState = mine.state;
+        }
+      });
+      // Greedy and beam search with every constraint: the same words.
+      const settings = { minLength: 2, maxLength: 6, noRepeatNgramSize: 2 };
+      const model = { tf, config: { decoder: config, decoding: { strategy: 'greedy', ...settings, beamWidth: 1, lengthPenalty: 0 } }, decoder: weights };
+      for (const options of [
+        { strategy: 'greedy', ...settings },
+        { strategy: 'beam', beamWidth: 3, lengthPenalty: 0.7, ...settings },
+      ] as DecodeOptions[]) {
+        const engineCaptions = decode(decoder, features, options);
+        for (let image = 0; image < 3; image++) {
+          const one = row(features, image);
+          expect(script.decodeTokens(model, one, options)).toEqual(engineCaptions[image]!.tokens);
+          disposeFeatures(one);
+        }
       }
-    }
+      disposeFeatures(features);
+      decoder.dispose();
+      tf.dispose(Object.values(weights));
+    });
   }
 
   it('releases every tensor it makes while decoding', async () => {

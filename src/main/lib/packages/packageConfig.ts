@@ -86,6 +86,8 @@ export const packageConfigSchema = z
         units: positive,
         attentionDim: positive,
         featureDim: positive,
+        /** The word just read joins the attention query (its weights are attention/wordKernel); absent in older packages. */
+        wordQuery: z.boolean().optional(),
       })
       .strict(),
     vocabulary: z.object({ path: z.string().min(1), size: positive }).strict(),

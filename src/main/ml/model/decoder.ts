@@ -57,6 +57,24 @@ export interface DecoderOptions {
   doublyStochasticWeight: number;
   /** Pooled feature length (init-inject, merge) or grid channels (attention). */
   featureDim: number;
+  /**
+   * How many of the last feature channels are the cell's coordinates
+   * (`encoder.gridCoordinates`: 2). Their rows in every weight that reads
+   * the image start at zero and the other rows as without them: the decoder
+   * starts as the one without coordinates and learns to use them where they
+   * lower the loss (where things are, once it knows what they are).
+   */
+  coordinateChannels?: number;
+  /**
+   * Attention only: the word read at a step joins that step's attention
+   * query, e = tanh(grid·Wg + h·Ws + x·Wx) with x the word's embedding
+   * (`decoder.attentionWordQuery`). Without it the query is the previous
+   * state alone, which was formed before the word was chosen: after "red"
+   * it cannot look for the red object. Wx starts at zero and is the
+   * decoder's last weight, so the other weights and the first forward pass
+   * are those of the decoder without it.
+   */
+  wordQuery?: boolean;
 }
 
 /** Image features as the decoder reads them. Attention needs `grid`; the others use `pooled` (or the grid's mean). */
@@ -178,6 +196,7 @@ export class CaptionDecoder {
     rng: Rng,
   ) {
     const { variant, cell, layers, vocabSize, embeddingDim, units, featureDim, attentionDim } = options;
+    const coordinates = options.coordinateChannels ?? 0;
     if (layers < 1 || layers > 2) throw new Error(`decoder.layers must be 1 or 2 (got ${layers}).`);
     const p = this.params;
     this.embedding = p.add('embedding', [vocabSize, embeddingDim], { kind: 'uniform', limit: 0.05 }, rng);
@@ -186,27 +205,33 @@ export class CaptionDecoder {
     }
     const statesPerLayer = cell === 'lstm' ? 2 : 1;
     if (variant === 'merge') {
-      p.add('image/kernel', [featureDim, units], { kind: 'glorot' }, rng);
+      p.add('image/kernel', [featureDim, units], { kind: 'glorot' }, rng, coordinates);
       p.add('image/bias', [units], { kind: 'zeros' }, rng);
       p.add('merge/kernel', [units, units], { kind: 'glorot' }, rng);
       p.add('merge/bias', [units], { kind: 'zeros' }, rng);
     } else {
-      p.add('init/kernel', [featureDim, layers * statesPerLayer * units], { kind: 'glorot' }, rng);
+      p.add('init/kernel', [featureDim, layers * statesPerLayer * units], { kind: 'glorot' }, rng, coordinates);
       p.add('init/bias', [layers * statesPerLayer * units], { kind: 'zeros' }, rng);
     }
     if (variant === 'attention') {
       const gates = (cell === 'lstm' ? 4 : 3) * units;
-      p.add('attention/gridKernel', [featureDim, attentionDim], { kind: 'glorot' }, rng);
+      p.add('attention/gridKernel', [featureDim, attentionDim], { kind: 'glorot' }, rng, coordinates);
       p.add('attention/bias', [attentionDim], { kind: 'zeros' }, rng);
       p.add('attention/stateKernel', [units, attentionDim], { kind: 'glorot' }, rng);
       p.add('attention/score', [attentionDim, 1], { kind: 'glorot' }, rng);
       p.add('attention/gateKernel', [units, 1], { kind: 'glorot' }, rng);
       p.add('attention/gateBias', [1], { kind: 'zeros' }, rng);
-      p.add('attention/contextKernel', [featureDim, gates], { kind: 'glorot' }, rng);
-      p.add('attention/outputKernel', [featureDim, units], { kind: 'glorot' }, rng);
+      p.add('attention/contextKernel', [featureDim, gates], { kind: 'glorot' }, rng, coordinates);
+      p.add('attention/outputKernel', [featureDim, units], { kind: 'glorot' }, rng, coordinates);
     }
     this.outKernel = p.add('output/kernel', [units, vocabSize], { kind: 'glorot' }, rng);
     this.outBias = p.add('output/bias', [vocabSize], { kind: 'zeros' }, rng);
+    if (variant === 'attention' && options.wordQuery) p.add('attention/wordKernel', [embeddingDim, attentionDim], { kind: 'zeros' }, rng);
+  }
+
+  /** The words' part of the attention query, x·Wx [rows, A], when the decoder has one. */
+  private wordQuery(embedded: tf.Tensor2D): tf.Tensor2D | undefined {
+    return this.params.has('attention/wordKernel') ? matMul2d(embedded, this.params.get('attention/wordKernel') as tf.Tensor2D) : undefined;
   }
 
   get vocabSize(): number {
@@ -316,14 +341,17 @@ export class CaptionDecoder {
     const embedded = dropout.apply(tf.gather(this.embedding, inputs) as tf.Tensor3D);
     const first = this.recurrent[0]!;
     const projected = projectInputs(first, tf.reshape(embedded, [batch * steps, this.options.embeddingDim]) as tf.Tensor2D);
+    const query = this.wordQuery(tf.reshape(embedded, [batch * steps, this.options.embeddingDim]) as tf.Tensor2D);
+    const queryProj = query ? (tf.reshape(query, [batch, steps, -1]) as tf.Tensor3D) : undefined;
     if (fusedKernelsEnabled() && this.recurrent.length === 1) {
-      return this.attentionSequence(tf.reshape(projected, [batch, steps, -1]) as tf.Tensor3D, state, dropout);
+      return this.attentionSequence(tf.reshape(projected, [batch, steps, -1]) as tf.Tensor3D, state, dropout, queryProj);
     }
     const perStep = tf.unstack(tf.transpose(tf.reshape(projected, [batch, steps, -1]), [1, 0, 2])) as tf.Tensor2D[];
+    const queryPerStep = queryProj ? (tf.unstack(tf.transpose(queryProj, [1, 0, 2])) as tf.Tensor2D[]) : [];
     const hiddens: tf.Tensor2D[] = [];
     const alphas: tf.Tensor2D[] = [];
     for (let t = 0; t < steps; t++) {
-      const out = this.attentionStep(perStep[t]!, state, dropout, masks[t]);
+      const out = this.attentionStep(perStep[t]!, state, dropout, masks[t], queryPerStep[t]);
       state = out.state;
       hiddens.push(out.hidden);
       alphas.push(out.alpha);
@@ -343,7 +371,7 @@ export class CaptionDecoder {
    * reference's per-step `apply` would use, in the same order, so a seed
    * gives the same masks on both paths.
    */
-  private attentionSequence(xProj: tf.Tensor3D, state: DecoderState, dropout: DropoutLike): CoreResult {
+  private attentionSequence(xProj: tf.Tensor3D, state: DecoderState, dropout: DropoutLike, queryProj?: tf.Tensor3D): CoreResult {
     const [batch, steps] = xProj.shape;
     const { grid, gridProj } = state;
     const initial = state.layers[0]!;
@@ -361,11 +389,11 @@ export class CaptionDecoder {
     let out: { deep: tf.Tensor3D; alpha: tf.Tensor3D };
     if (layer.kind === 'lstm') {
       if (!initial.c) throw new Error('An LSTM state needs a cell state.');
-      out = attentionLstmSequence({ xProj, grid, gridProj, h0: initial.h, c0: initial.c }, { ...attention, recurrent: layer.recurrent as tf.Tensor2D });
+      out = attentionLstmSequence({ xProj, grid, gridProj, h0: initial.h, c0: initial.c, queryProj }, { ...attention, recurrent: layer.recurrent as tf.Tensor2D });
     } else {
       if (!layer.recurrentBias) throw new Error('A GRU layer needs a recurrent bias.');
       out = attentionGruSequence(
-        { xProj, grid, gridProj, h0: initial.h },
+        { xProj, grid, gridProj, h0: initial.h, queryProj },
         { ...attention, recurrent: layer.recurrent as tf.Tensor2D, recurrentBias: layer.recurrentBias as tf.Tensor1D },
       );
     }
@@ -522,7 +550,7 @@ export class CaptionDecoder {
     const embedded = dropout.apply(tf.gather(this.embedding, tokens) as tf.Tensor2D);
     const xProj = projectInputs(this.recurrent[0]!, embedded);
     if (this.options.variant === 'attention') {
-      const out = this.attentionStep(xProj, state, dropout, mask);
+      const out = this.attentionStep(xProj, state, dropout, mask, this.wordQuery(embedded));
       return { logits: this.outputLogits(out.hidden), state: out.state, alpha: out.alpha };
     }
     const layers: LayerState[] = [];
@@ -542,7 +570,8 @@ export class CaptionDecoder {
 
   /**
    * One attention step given the word part of the first layer's input
-   * (`xProj`, bias included): attend with the top layer's previous state,
+   * (`xProj`, bias included) and, with `wordQuery`, the word's part of the
+   * attention query: attend with the top layer's previous state,
    * gate the context, run the layers, and form the deep output h + W·context.
    */
   private attentionStep(
@@ -550,6 +579,7 @@ export class CaptionDecoder {
     state: DecoderState,
     dropout: DropoutLike,
     mask?: tf.Tensor2D,
+    wordQuery?: tf.Tensor2D,
   ): { hidden: tf.Tensor2D; state: DecoderState; alpha: tf.Tensor2D } {
     const { grid, gridProj, gridOut } = state;
     if (!gridProj || !(grid || gridOut)) throw new Error('An attention decoder state needs the image grid.');
@@ -558,7 +588,7 @@ export class CaptionDecoder {
     const rows = top.shape[0];
     const p = this.params;
     const weight = (name: string) => p.get(name) as tf.Tensor2D;
-    const stateProj = matMul2d(top, weight('attention/stateKernel'));
+    const stateProj = wordQuery ? (tf.add(matMul2d(top, weight('attention/stateKernel')), wordQuery) as tf.Tensor2D) : matMul2d(top, weight('attention/stateKernel'));
     let alpha: tf.Tensor2D;
     // Σ_l α_l · values_l per row, values [images, L, n] → [rows, n].
     let attend: (values: tf.Tensor3D) => tf.Tensor2D;

@@ -57,10 +57,27 @@ export function initialValues(shape: readonly number[], init: Init, rng: Rng): F
 export class ParamSet {
   private readonly vars = new Map<string, tf.Variable>();
 
-  /** Creates a trainable variable; names are unique within the set. */
-  add(name: string, shape: number[], init: Init, rng: Rng): tf.Variable {
+  /**
+   * Creates a trainable variable; names are unique within the set. With
+   * `zeroRows` n, the last n rows of the first axis start at zero and the
+   * others are drawn exactly as for the same weight without those rows
+   * (same shape for the fan, same numbers from `rng`), so a model with n
+   * extra inputs starts out computing exactly what the model without them
+   * does.
+   */
+  add(name: string, shape: number[], init: Init, rng: Rng, zeroRows = 0): tf.Variable {
     if (this.vars.has(name)) throw new Error(`Parameter "${name}" is defined twice.`);
-    const values = tf.tensor(initialValues(shape, init, rng), shape, 'float32');
+    const rows = shape[0] ?? 0;
+    if (!Number.isInteger(zeroRows) || zeroRows < 0 || (zeroRows > 0 && zeroRows >= rows)) {
+      throw new Error(`Parameter "${name}": ${zeroRows} zero rows do not fit its ${rows} rows.`);
+    }
+    let data = initialValues(zeroRows ? [rows - zeroRows, ...shape.slice(1)] : shape, init, rng);
+    if (zeroRows) {
+      const padded = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      padded.set(data);
+      data = padded;
+    }
+    const values = tf.tensor(data, shape, 'float32');
     // tfjs keeps a process-wide registry of variable names; leave naming to it
     // and keep our own names here, so two models can coexist in one engine.
     const variable = tf.variable(values, true);

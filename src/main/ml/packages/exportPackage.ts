@@ -145,6 +145,7 @@ export async function exportPackage(params: ExportParams): Promise<ModelPackageI
         units: decoderOptions.units,
         attentionDim: decoderOptions.attentionDim,
         featureDim: decoderOptions.featureDim,
+        ...(decoderOptions.wordQuery ? { wordQuery: true } : {}),
       },
       vocabulary: { path: 'vocab.json', size: model.vocabulary.size },
       decoding: completeDecoding(params.decoding, model.maxCaptionLength),

@@ -7,7 +7,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../../../shared/runConfig';
 import { CaptionDecoder, type DecoderOptions } from '../model/decoder';
-import { SCRATCH_CNN_ID, ScratchCnn } from '../model/encoders/scratchCnn';
+import { COORDINATE_CHANNELS, SCRATCH_CNN_ID, ScratchCnn } from '../model/encoders/scratchCnn';
 import { deriveSeed, Rng } from '../model/rng';
 import type { EncoderRecord } from './checkpoint';
 import type { TrainingData } from './data';
@@ -42,6 +42,8 @@ export function decoderOptionsFor(config: RunConfig, vocabularySize: number, fea
     attentionDim: d.attentionDim,
     doublyStochasticWeight: d.doublyStochasticWeight,
     featureDim,
+    coordinateChannels: config.encoder.gridCoordinates ? COORDINATE_CHANNELS : 0,
+    wordQuery: d.variant === 'attention' && d.attentionWordQuery,
   };
 }
 

@@ -19,6 +19,8 @@ import type { Rng } from '../rng';
 
 export const SCRATCH_CNN_ID = 'scratch-cnn';
 const BLOCKS = 4;
+/** x and y, appended after the CNN's channels when `coordinates` is on. */
+export const COORDINATE_CHANNELS = 2;
 
 export interface ScratchCnnOptions {
   /** Edge of the square input in pixels (a multiple of 8). */
@@ -56,7 +58,7 @@ export class ScratchCnn implements FeatureEncoder {
       inChannels = outChannels;
     }
     const cells = options.inputSize / 8;
-    const featureChannels = inChannels + (options.coordinates ? 2 : 0);
+    const featureChannels = inChannels + (options.coordinates ? COORDINATE_CHANNELS : 0);
     this.coordinates = options.coordinates ? cellCoordinates(cells, cells) : null;
     this.spec = {
       id: SCRATCH_CNN_ID,

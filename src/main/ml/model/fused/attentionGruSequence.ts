@@ -5,7 +5,8 @@
  * GRU's backward pass as gruSequence.ts writes it out.
  *
  * Per step, from the previous h (h0 given):
- *   attention as attentionParts.ts: e, α, ctx, g, gc from h·Ws and h·wg
+ *   attention as attentionParts.ts: e, α, ctx, g, gc from h·Ws (plus the
+ *   step's word query, when given) and h·wg
  *   x = xProj_t + gc·Wc = [xz | xr | xn]   p = h·U + b_U = [hz | hr | hn]
  *   z = σ(xz + hz)   r = σ(xr + hr)   n = tanh(xn + r·hn)   h' = n + z·(h − n)
  *   deep_t = h' + gc·Wo
@@ -43,6 +44,8 @@ export interface AttentionGruInputs {
   grid: tf.Tensor3D;
   gridProj: tf.Tensor3D;
   h0: tf.Tensor2D;
+  /** `decoder.attentionWordQuery`: each step's word part of the attention query [B, T, A]; its gradient is that of h·Ws. */
+  queryProj?: tf.Tensor3D | undefined;
 }
 
 /** The deep output of every step h' + gc·Wo [B, T, H] and the attention weights [B, T, L]. */
@@ -50,7 +53,8 @@ export function attentionGruSequence(inputs: AttentionGruInputs, weights: Attent
   const units = weights.recurrent.shape[0];
   const regions = inputs.grid.shape[1];
   const w = weights;
-  const both = node(inputs.xProj, inputs.grid, inputs.gridProj, inputs.h0, w.stateKernel, w.score, w.gateKernel, w.gateBias, w.contextKernel, w.outputKernel, w.recurrent, w.recurrentBias);
+  const all = [inputs.xProj, inputs.grid, inputs.gridProj, inputs.h0, w.stateKernel, w.score, w.gateKernel, w.gateBias, w.contextKernel, w.outputKernel, w.recurrent, w.recurrentBias];
+  const both = node(...(inputs.queryProj ? [...all, inputs.queryProj] : all));
   return splitSequenceOutput(both, units, regions);
 }
 
@@ -65,8 +69,11 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
     const [xProj, grid, gridProj, h0, ws, v, wg, bg, wc, wo, u, bu] = args as [
       tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D,
     ];
-    const save = args[12] as tf.GradSaveFunc;
+    // A word query, when given, comes after the weights; the save function is always last.
+    const queryProj = args.length === 14 ? (args[12] as tf.Tensor3D) : null;
+    const save = args[args.length - 1] as tf.GradSaveFunc;
     const ops = new RawOps();
+    const querySteps = queryProj ? ops.unstack<tf.Tensor2D>(queryProj, 1) : null;
     const [, steps, gates] = xProj.shape;
     const attentionDim = gridProj.shape[2];
     const units = u.shape[0];
@@ -79,7 +86,8 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
     let h = h0;
     for (let t = 0; t < steps; t++) {
       const [hU, stateProj, gateRaw] = ops.split<tf.Tensor2D>(matMul(h, fromH), [gates, attentionDim, 1], 1);
-      const step = attendStep(ops, stateProj!, gateRaw!, { grid, gridProj, score: v, gateBias: bg });
+      const query = querySteps ? ops.add<tf.Tensor2D>(stateProj!, querySteps[t]!) : stateProj!;
+      const step = attendStep(ops, query, gateRaw!, { grid, gridProj, score: v, gateBias: bg });
       const [intoGates, intoOutput] = ops.split<tf.Tensor2D>(matMul(step.gated, fromGated), [gates, units], 1);
       const [xzr, xn] = ops.split<tf.Tensor2D>(ops.add(xSteps[t]!, intoGates!), [2 * units, units], 1);
       const [pzr, pn] = ops.split<tf.Tensor2D>(ops.add(hU!, bu), [2 * units, units], 1);
@@ -98,7 +106,7 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
       SAVED,
       { attention, grid, score: v, weights: { stateKernel: ws, gateKernel: wg, contextKernel: wc, outputKernel: wo, recurrent: u }, recorded: cell, deep },
       save,
-      backward,
+      (dy, saved) => backward(dy, saved, queryProj !== null),
     );
   });
   return run(...all) as tf.Tensor3D;
@@ -118,7 +126,7 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
  * (the zero blocks skip d(xn) and dh·z where they do not belong, the
  * identity carries dh·z). Weight gradients are single matmuls after the loop.
  */
-function backward(dy: tf.Tensor3D, s: Saved): tf.Tensor[] {
+function backward(dy: tf.Tensor3D, s: Saved, withQuery: boolean): tf.Tensor[] {
   const ops = new RawOps();
   const [steps, batch, units] = s.hPrev.shape as [number, number, number];
   const [, regions, channels] = s.grid.shape as [number, number, number];
@@ -166,5 +174,7 @@ function backward(dy: tf.Tensor3D, s: Saved): tf.Tensor[] {
   const dOutputKernel = matMul(gatedAll, ops.reshape(dDeep!, [rows, units]), true, false);
   const { dScore, dGridProj, dGrid } = attention.finish();
   const dxProj = ops.transpose(ops.reshape(dx, [steps, batch, gates]), [1, 0, 2]);
-  return [dxProj, dGrid, dGridProj, dhCarry ?? tf.zeros([batch, units]), dStateKernel!, dScore, dGateKernel!, dGateBias, dContextKernel, dOutputKernel, dRecurrent!, dRecurrentBias];
+  const grads = [dxProj, dGrid, dGridProj, dhCarry ?? tf.zeros([batch, units]), dStateKernel!, dScore, dGateKernel!, dGateBias, dContextKernel, dOutputKernel, dRecurrent!, dRecurrentBias];
+  // The word query is added to h·Ws, so its gradient is d(h·Ws), step-major back to [B, T, A].
+  return withQuery ? [...grads, ops.transpose(ops.reshape(dStateProjAll!, [steps, batch, attentionDim]), [1, 0, 2])] : grads;
 }

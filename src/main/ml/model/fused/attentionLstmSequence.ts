@@ -4,7 +4,7 @@
  *
  * Per step, from the previous state h, c (h0, c0 given), the same arithmetic
  * as `CaptionDecoder.attentionStep` and `cellStep` (recurrent.ts):
- *   e = tanh(gridProj + h·Ws)   s = e·v   α = softmax(s)   ctx = α·grid
+ *   e = tanh(gridProj + h·Ws [+ queryProj_t])   s = e·v   α = softmax(s)   ctx = α·grid
  *   g = σ(h·wg + bg)   gc = g·ctx
  *   z = (xProj_t + gc·Wc) + h·U = [i | f | ĝ | o]
  *   c' = σ(f)·c + σ(i)·tanh(ĝ)   h' = σ(o)·tanh(c')   deep_t = h' + gc·Wo
@@ -56,6 +56,8 @@ export interface AttentionLstmInputs {
   gridProj: tf.Tensor3D;
   h0: tf.Tensor2D;
   c0: tf.Tensor2D;
+  /** `decoder.attentionWordQuery`: each step's word part of the attention query [B, T, A]; its gradient is that of h·Ws. */
+  queryProj?: tf.Tensor3D | undefined;
 }
 
 /** The deep output of every step h' + gc·Wo [B, T, H] and the attention weights [B, T, L]. */
@@ -63,7 +65,8 @@ export function attentionLstmSequence(inputs: AttentionLstmInputs, weights: Atte
   const units = weights.recurrent.shape[0];
   const regions = inputs.grid.shape[1];
   const w = weights;
-  const both = node(inputs.xProj, inputs.grid, inputs.gridProj, inputs.h0, inputs.c0, w.stateKernel, w.score, w.gateKernel, w.gateBias, w.contextKernel, w.outputKernel, w.recurrent);
+  const all = [inputs.xProj, inputs.grid, inputs.gridProj, inputs.h0, inputs.c0, w.stateKernel, w.score, w.gateKernel, w.gateBias, w.contextKernel, w.outputKernel, w.recurrent];
+  const both = node(...(inputs.queryProj ? [...all, inputs.queryProj] : all));
   return splitSequenceOutput(both, units, regions);
 }
 
@@ -85,8 +88,11 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
     const [xProj, grid, gridProj, h0, c0, ws, v, wg, bg, wc, wo, u] = args as [
       tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D,
     ];
-    const save = args[12] as tf.GradSaveFunc;
+    // A word query, when given, comes after the weights; the save function is always last.
+    const queryProj = args.length === 14 ? (args[12] as tf.Tensor3D) : null;
+    const save = args[args.length - 1] as tf.GradSaveFunc;
     const ops = new RawOps();
+    const querySteps = queryProj ? ops.unstack<tf.Tensor2D>(queryProj, 1) : null;
     const [, steps, gates] = xProj.shape;
     const attentionDim = gridProj.shape[2];
     const units = u.shape[0];
@@ -101,7 +107,8 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
     let c = c0;
     for (let t = 0; t < steps; t++) {
       const [hU, stateProj, gateRaw] = ops.split<tf.Tensor2D>(matMul(h, fromH), [gates, attentionDim, 1], 1);
-      const step = attendStep(ops, stateProj!, gateRaw!, { grid, gridProj, score: v, gateBias: bg });
+      const query = querySteps ? ops.add<tf.Tensor2D>(stateProj!, querySteps[t]!) : stateProj!;
+      const step = attendStep(ops, query, gateRaw!, { grid, gridProj, score: v, gateBias: bg });
       const [intoGates, intoOutput] = ops.split<tf.Tensor2D>(matMul(step.gated, fromGated), [gates, units], 1);
       // The reference's order of sums: (xProj + gc·Wc) + h·U.
       const z = ops.add(ops.add(xSteps[t]!, intoGates!), hU!);
@@ -125,7 +132,7 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
       SAVED,
       { attention, grid, score: v, weights: { stateKernel: ws, gateKernel: wg, contextKernel: wc, outputKernel: wo, recurrent: u }, recorded: cell, deep },
       save,
-      backward,
+      (dy, saved) => backward(dy, saved, queryProj !== null),
     );
   });
   return run(...all) as tf.Tensor3D;
@@ -140,7 +147,7 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
  *   dh_prev   = [dz | d(h·Ws) | d(g pre)]·[U | Ws | wg]ᵀ
  * The weight gradients are single matmuls over all steps after the loop.
  */
-function backward(dy: tf.Tensor3D, s: Saved): tf.Tensor[] {
+function backward(dy: tf.Tensor3D, s: Saved, withQuery: boolean): tf.Tensor[] {
   const ops = new RawOps();
   const [steps, batch, units] = s.hPrev.shape as [number, number, number];
   const [, regions, channels] = s.grid.shape as [number, number, number];
@@ -186,5 +193,7 @@ function backward(dy: tf.Tensor3D, s: Saved): tf.Tensor[] {
   const dOutputKernel = matMul(gatedAll, ops.reshape(dDeep!, [rows, units]), true, false);
   const { dScore, dGridProj, dGrid } = attention.finish();
   const dxProj = ops.transpose(ops.reshape(dzAll, [steps, batch, gates]), [1, 0, 2]);
-  return [dxProj, dGrid, dGridProj, dhCarry ?? tf.zeros([batch, units]), dcCarry, dStateKernel!, dScore, dGateKernel!, dGateBias, dContextKernel, dOutputKernel, dRecurrent!];
+  const grads = [dxProj, dGrid, dGridProj, dhCarry ?? tf.zeros([batch, units]), dcCarry, dStateKernel!, dScore, dGateKernel!, dGateBias, dContextKernel, dOutputKernel, dRecurrent!];
+  // The word query is added to h·Ws, so its gradient is d(h·Ws), step-major back to [B, T, A].
+  return withQuery ? [...grads, ops.transpose(ops.reshape(dStateProjAll!, [steps, batch, attentionDim]), [1, 0, 2])] : grads;
 }

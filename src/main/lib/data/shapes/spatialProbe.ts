@@ -1,0 +1,93 @@
+/**
+ * The spatial probe of the Shapes benchmark: does a model know *where*,
+ * whatever its decoding chooses to say? A decoded caption states a relation
+ * or a position only when beam search picks such a template, and a relation
+ * is judged false as soon as one of its two objects is misnamed; so the
+ * grounded precision of relations and positions mixes "does not know where"
+ * with "named the wrong object" and "rarely says it".
+ *
+ * The probe reads the true reference captions instead (teacher forcing):
+ * at each word that says where ("top" in "in the top left corner", "left" in
+ * "to the left of", "under"), the model's probability of that side is
+ * compared with the opposite side's (top against bottom, left against right,
+ * above/over against below/under/beneath). 0.5 is chance; a model that knows
+ * where puts nearly all of the pair's probability on the true side.
+ *
+ * This module finds those words in a caption (with the grounded scorer's
+ * parser, so a word is probed exactly where the scorer would read it); the
+ * model side is bench/shapes-spatial.ts.
+ */
+import { parseMentions } from './grounded';
+import { RELATION_PHRASES } from './lexicon';
+import type { Relation } from './scene';
+
+export type SpatialProbeKind = 'position-row' | 'position-column' | 'relation-horizontal' | 'relation-vertical';
+
+export interface SpatialProbeItem {
+  kind: SpatialProbeKind;
+  /** Index of the spatial word in the caption's tokens. */
+  index: number;
+  /** The words of the true side and of the opposite side (synonyms added up). */
+  truth: readonly string[];
+  opposite: readonly string[];
+}
+
+/** The words of one relation, e.g. above → ["above", "over"], left-of → ["left"] (each phrase's last word before "of"). */
+function relationWords(relation: Relation): string[] {
+  return [...new Set(RELATION_PHRASES[relation].map((phrase) => phrase.split(' ').filter((word) => word !== 'of').pop() as string))];
+}
+
+const SIDES: Record<string, { kind: 'horizontal' | 'vertical'; truth: string[]; opposite: string[] }> = {};
+for (const [relation, opposite] of [
+  ['left-of', 'right-of'],
+  ['right-of', 'left-of'],
+  ['above', 'below'],
+  ['below', 'above'],
+] as const) {
+  for (const word of relationWords(relation)) {
+    SIDES[word] = { kind: relation === 'above' || relation === 'below' ? 'vertical' : 'horizontal', truth: relationWords(relation), opposite: relationWords(opposite) };
+  }
+}
+
+const POSITION_OPPOSITES: Record<string, { kind: 'position-row' | 'position-column'; opposite: string }> = {
+  top: { kind: 'position-row', opposite: 'bottom' },
+  bottom: { kind: 'position-row', opposite: 'top' },
+  left: { kind: 'position-column', opposite: 'right' },
+  right: { kind: 'position-column', opposite: 'left' },
+};
+
+/**
+ * The spatial words of a tokenized caption, each with its opposite side.
+ * Relations: the relation word between two object mentions ("left" of "to
+ * the left of", "under"); positions: "top"/"bottom" and "left"/"right" of a
+ * phrase after a mention that starts with in/at/on ("in the top left
+ * corner"). "center" and "middle" have no opposite and are not probed.
+ */
+export function spatialProbeItems(tokens: readonly string[]): SpatialProbeItem[] {
+  const mentions = parseMentions(tokens);
+  const items: SpatialProbeItem[] = [];
+  mentions.forEach((mention, m) => {
+    if (mention.kind !== 'object') return;
+    const next = mentions[m + 1];
+    const from = mention.index + 1;
+    const to = next ? next.start : tokens.length;
+    const after = tokens.slice(from, to);
+    if (next?.kind === 'object' && !after.includes('and')) {
+      for (let i = 0; i < after.length; i++) {
+        const side = SIDES[after[i] as string];
+        const horizontal = side?.kind === 'horizontal';
+        // "left"/"right" state a relation only followed by "of".
+        if (!side || (horizontal && after[i + 1] !== 'of')) continue;
+        items.push({ kind: horizontal ? 'relation-horizontal' : 'relation-vertical', index: from + i, truth: side.truth, opposite: side.opposite });
+        return;
+      }
+    }
+    if (!['in', 'at', 'on'].includes(after[0] ?? '') || after.includes('background')) return;
+    after.forEach((word, i) => {
+      const position = POSITION_OPPOSITES[word];
+      if (!position || after[i + 1] === 'of') return;
+      items.push({ kind: position.kind, index: from + i, truth: [word], opposite: [position.opposite] });
+    });
+  });
+  return items;
+}
