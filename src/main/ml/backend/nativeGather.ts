@@ -10,16 +10,10 @@
 import * as tf from '@tensorflow/tfjs';
 
 interface NativeKernelBackend {
-  binding: { TF_ATTR_INT: number; TF_ATTR_TYPE: number; TF_FLOAT: number; TF_INT32: number; TF_BOOL: number };
+  binding: { TF_ATTR_INT: number; TF_ATTR_TYPE: number; TF_INT32: number };
+  /** tfjs-node's own dtype → TensorFlow DataType mapping (it throws on a dtype TensorFlow lacks). */
+  getDTypeInteger(dtype: tf.DataType): number;
   executeSingleOutput(name: string, attrs: object[], inputs: tf.TensorInfo[]): tf.TensorInfo;
-}
-
-function dtypeEnum(backend: NativeKernelBackend, dtype: tf.DataType): number {
-  const { binding } = backend;
-  if (dtype === 'float32') return binding.TF_FLOAT;
-  if (dtype === 'int32') return binding.TF_INT32;
-  if (dtype === 'bool') return binding.TF_BOOL;
-  throw new Error(`gather: dtype ${dtype} is not supported on the native backend.`);
 }
 
 function gatherV2({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
@@ -37,8 +31,8 @@ function gatherV2({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; a
       'GatherV2',
       [
         { name: 'batch_dims', type: TF_ATTR_INT, value: batchDims },
-        { name: 'Tparams', type: TF_ATTR_TYPE, value: dtypeEnum(native, x.dtype) },
-        { name: 'Tindices', type: TF_ATTR_TYPE, value: dtypeEnum(native, indices.dtype) },
+        { name: 'Tparams', type: TF_ATTR_TYPE, value: native.getDTypeInteger(x.dtype) },
+        { name: 'Tindices', type: TF_ATTR_TYPE, value: native.getDTypeInteger(indices.dtype) },
         { name: 'Taxis', type: TF_ATTR_TYPE, value: TF_INT32 },
       ],
       [x, indices, axisTensor],

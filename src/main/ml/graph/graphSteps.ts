@@ -100,8 +100,11 @@ export class GraphSteps {
   }
 
   get stats(): GraphStepStats {
-    const graphs = [...this.entries.values()].filter((entry) => entry.state === 'graph').length;
-    return { ...this.counts, graphs };
+    return { ...this.counts, graphs: this.graphCount() };
+  }
+
+  private graphCount(): number {
+    return [...this.entries.values()].filter((entry) => entry.state === 'graph').length;
   }
 
   dispose(): void {
@@ -123,8 +126,7 @@ export class GraphSteps {
       this.log('info', `Training steps run eagerly: ${outcome.refusal}.`);
       return outcome.result;
     }
-    const graphs = [...this.entries.values()].filter((entry) => entry.state === 'graph').length;
-    if (graphs >= MAX_GRAPHS) {
+    if (this.graphCount() >= MAX_GRAPHS) {
       this.entries.set(signature, { state: 'eager' });
       return outcome.result;
     }

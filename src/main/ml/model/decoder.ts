@@ -340,8 +340,9 @@ export class CaptionDecoder {
     let state = this.initialStateWith(features, dropout);
     const embedded = dropout.apply(tf.gather(this.embedding, inputs) as tf.Tensor3D);
     const first = this.recurrent[0]!;
-    const projected = projectInputs(first, tf.reshape(embedded, [batch * steps, this.options.embeddingDim]) as tf.Tensor2D);
-    const query = this.wordQuery(tf.reshape(embedded, [batch * steps, this.options.embeddingDim]) as tf.Tensor2D);
+    const rows = tf.reshape(embedded, [batch * steps, this.options.embeddingDim]) as tf.Tensor2D;
+    const projected = projectInputs(first, rows);
+    const query = this.wordQuery(rows);
     const queryProj = query ? (tf.reshape(query, [batch, steps, -1]) as tf.Tensor3D) : undefined;
     if (fusedKernelsEnabled() && this.recurrent.length === 1) {
       return this.attentionSequence(tf.reshape(projected, [batch, steps, -1]) as tf.Tensor3D, state, dropout, queryProj);
@@ -588,7 +589,8 @@ export class CaptionDecoder {
     const rows = top.shape[0];
     const p = this.params;
     const weight = (name: string) => p.get(name) as tf.Tensor2D;
-    const stateProj = wordQuery ? (tf.add(matMul2d(top, weight('attention/stateKernel')), wordQuery) as tf.Tensor2D) : matMul2d(top, weight('attention/stateKernel'));
+    const fromState = matMul2d(top, weight('attention/stateKernel'));
+    const stateProj = wordQuery ? (tf.add(fromState, wordQuery) as tf.Tensor2D) : fromState;
     let alpha: tf.Tensor2D;
     // Σ_l α_l · values_l per row, values [images, L, n] → [rows, n].
     let attend: (values: tf.Tensor3D) => tf.Tensor2D;
