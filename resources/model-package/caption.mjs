@@ -204,10 +204,36 @@ function cellCoordinates(tf, batch, rows, cols) {
 }
 
 /**
+ * [batch, rows, cols, 32]: what lies left of, right of, above and below each
+ * cell. A ReLU 1x1 convolution gives every cell 8 summary channels; their
+ * means over each column are added up over the columns before the cell's
+ * (left) and after it (right), their means over each row over the rows
+ * before (above) and after (below).
+ */
+function directionSums(tf, x, weights) {
+  const [batch, rows, cols] = x.shape;
+  const kernel = weights['directions/kernel'];
+  const summaries = kernel.shape[1];
+  const summary = tf.relu(tf.add(tf.conv2d(x, tf.reshape(kernel, [1, 1, -1, summaries]), 1, 'same'), weights['directions/bias']));
+  const perColumn = tf.mean(summary, 1);
+  const perRow = tf.mean(summary, 2);
+  const alongColumns = (sums) => tf.tile(tf.expandDims(sums, 1), [1, rows, 1, 1]);
+  const alongRows = (sums) => tf.tile(tf.expandDims(sums, 2), [1, 1, cols, 1]);
+  const sides = [
+    alongColumns(tf.cumsum(perColumn, 1, true)),
+    alongColumns(tf.cumsum(perColumn, 1, true, true)),
+    alongRows(tf.cumsum(perRow, 1, true)),
+    alongRows(tf.cumsum(perRow, 1, true, true)),
+  ];
+  return tf.reshape(tf.concat(sides, 3), [batch, rows, cols, 4 * summaries]);
+}
+
+/**
  * The encoder: the scratch CNN (four 3x3 convolutions with ReLU, 2x2
  * max-pooling after the first three, the pooled vector the mean or max of the
- * grid cells as config.json says; with "coordinates", each cell's x and y
- * from -1 to 1 appended as two channels first) written out here from its weights, or a
+ * grid cells as config.json says; with "directions", what lies on each side
+ * of a cell appended as 32 channels, then with "coordinates" each cell's x
+ * and y from -1 to 1 as two more) written out here from its weights, or a
  * TensorFlow.js layers/graph model loaded from encoder/.
  */
 export async function loadEncoder(tf, dir, spec) {
@@ -223,6 +249,7 @@ export async function loadEncoder(tf, dir, spec) {
             x = tf.relu(tf.add(tf.conv2d(x, weights[`conv${block}/kernel`], 1, 'same'), weights[`conv${block}/bias`]));
             if (block < spec.blocks - 1) x = tf.maxPool(x, 2, 2, 'valid');
           }
+          if (spec.directions) x = tf.concat([x, directionSums(tf, x, weights)], 3);
           if (spec.coordinates) x = tf.concat([x, cellCoordinates(tf, x.shape[0], x.shape[1], x.shape[2])], 3);
           const [batch, rows, cols, channels] = x.shape;
           const grid = tf.reshape(x, [batch, rows * cols, channels]);
@@ -271,7 +298,10 @@ export async function loadEncoder(tf, dir, spec) {
 //   init-inject: init/kernel, init/bias (tanh(image · W) is split into every layer's h and c)
 //   attention:   init/*, attention/{gridKernel, bias, stateKernel, score, gateKernel, gateBias,
 //                contextKernel, outputKernel}, and attention/wordKernel [E, A] when the word
-//                just read joins the attention query (decoder.attentionWordQuery)
+//                just read joins the attention query (decoder.attentionWordQuery), and
+//                wordGlimpse/{queryKernel [2E, A], score [A, 1], outputKernel [C, U]} when a
+//                second glimpse, looked for by the last two words alone, joins the deep
+//                output (decoder.attentionWordGlimpse)
 //   output/kernel [U, V], output/bias [V]
 
 function cellStep(tf, w, cell, layer, xProj, state) {
@@ -313,7 +343,8 @@ export function initialState(tf, w, d, features) {
       tf.add(tf.matMul(tf.reshape(features.grid, [rows * regions, channels]), w['attention/gridKernel']), w['attention/bias']),
       [rows, regions, d.attentionDim],
     );
-    return { layers: injectedState(tf, w, d, tf.mean(features.grid, 1)), grid: features.grid, gridProj };
+    const previous = w['wordGlimpse/queryKernel'] ? { previousWord: tf.zeros([rows, d.embeddingDim]) } : {};
+    return { layers: injectedState(tf, w, d, tf.mean(features.grid, 1)), grid: features.grid, gridProj, ...previous };
   }
   if (d.variant === 'init-inject') return { layers: injectedState(tf, w, d, pooled()) };
   const image = pooled();
@@ -354,8 +385,19 @@ export function step(tf, w, d, tokens, state) {
   let hidden = layers[layers.length - 1].h;
   if (d.variant === 'merge') hidden = tf.relu(tf.add(tf.matMul(tf.add(hidden, state.imageProj), w['merge/kernel']), w['merge/bias']));
   if (d.variant === 'attention') hidden = tf.add(hidden, tf.matMul(gated, w['attention/outputKernel']));
+  if (state.previousWord) hidden = tf.add(hidden, wordGlimpse(tf, w, d, embedded, state));
   const logits = tf.add(tf.matMul(hidden, w['output/kernel']), w['output/bias']);
-  return { logProbs: tf.logSoftmax(logits), state: { ...state, layers }, attention };
+  return { logProbs: tf.logSoftmax(logits), state: { ...state, layers, ...(state.previousWord ? { previousWord: embedded } : {}) }, attention };
+}
+
+/** The second glimpse, looked for by the word read and the one before it alone, in the deep output [rows, U]. */
+function wordGlimpse(tf, w, d, embedded, state) {
+  const [rows, regions] = state.grid.shape;
+  const query = tf.matMul(tf.concat([embedded, state.previousWord], 1), w['wordGlimpse/queryKernel']);
+  const energy = tf.tanh(tf.add(state.gridProj, tf.expandDims(query, 1)));
+  const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, d.attentionDim]), w['wordGlimpse/score']), [rows, regions]);
+  const glimpse = tf.reshape(tf.matMul(tf.expandDims(tf.softmax(scores), 1), state.grid), [rows, -1]);
+  return tf.matMul(glimpse, w['wordGlimpse/outputKernel']);
 }
 
 /** Rows of a state (beam search follows the beams that survive a step). */
@@ -365,13 +407,14 @@ function selectRows(tf, state, rows) {
     layers: state.layers.map((layer) => (layer.c ? { h: pick(layer.h), c: pick(layer.c) } : { h: pick(layer.h) })),
     ...(state.imageProj ? { imageProj: pick(state.imageProj) } : {}),
     ...(state.grid ? { grid: pick(state.grid), gridProj: pick(state.gridProj) } : {}),
+    ...(state.previousWord ? { previousWord: pick(state.previousWord) } : {}),
   };
 }
 
 function stateTensors(state) {
   const out = [];
   for (const layer of state.layers) out.push(layer.h, ...(layer.c ? [layer.c] : []));
-  for (const key of ['imageProj', 'grid', 'gridProj']) if (state[key]) out.push(state[key]);
+  for (const key of ['imageProj', 'grid', 'gridProj', 'previousWord']) if (state[key]) out.push(state[key]);
   return out;
 }
 

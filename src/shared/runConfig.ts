@@ -176,6 +176,14 @@ export const encoderConfigSchema = z
         description:
           'Scratch CNN: give every cell of its grid its own x and y as two extra features, so the attention decoder knows where it looks (positions and relations). Backbones: not available.',
       }),
+    gridDirections: z
+      .boolean()
+      .default(false)
+      .meta({
+        title: 'Grid directions',
+        description:
+          'Scratch CNN: give every cell of its grid a summary of what lies to its left, right, above and below (32 extra features), so a glimpse of one object tells which side the others are on ("left of", "under"). Backbones: not available.',
+      }),
     normalization: z
       .enum(['auto', 'imagenet', 'minus-one-to-one', 'zero-to-one'])
       .default('auto')
@@ -232,6 +240,14 @@ export const decoderConfigSchema = z
         title: 'Word in the attention query',
         description:
           'Attention decoder: the word just read joins the query of the attention, so the step after "red" can look at the red object. Off: the query is the previous state alone (Show, Attend and Tell), which cannot know which object the last word chose.',
+      }),
+    attentionWordGlimpse: z
+      .boolean()
+      .default(false)
+      .meta({
+        title: 'Word glimpse in the output',
+        description:
+          'Attention decoder: a second glimpse, looked for by the last two words alone ("orange box"), joins what chooses the next word. It stays on the object just named while the main attention moves on, so "under" or "left of" can be read from where that object is.',
       }),
   })
   .strict()

@@ -73,16 +73,21 @@ describe('caption decoder', () => {
   // One layer too: on native TensorFlow the attention decoder's teacher forcing is then one sequence node.
   const stepped = [...VARIANTS.map((v) => [v, 'lstm', 2, false] as const), ['attention', 'lstm', 1, false] as const, ['attention', 'gru', 1, false] as const];
   const withWordQuery = (['lstm', 'gru'] as const).flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true] as const));
-  for (const [variant, cell, layers, wordQuery] of [...stepped, ...withWordQuery]) {
-    it(`${variant}/${cell}, ${layers} layer(s)${wordQuery ? ', word in the attention query' : ''}: stepping word by word gives the teacher-forced log-probabilities`, () => {
-      const decoder = tinyDecoder({ variant, cell, layers, wordQuery });
-      // The word kernel starts at zero; give it values, so the query really depends on the word.
+  const withWordGlimpse = (['lstm', 'gru'] as const).flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true, true] as const));
+  for (const [variant, cell, layers, wordQuery, wordGlimpse = false] of [...stepped, ...withWordQuery, ...withWordGlimpse]) {
+    const named = `${variant}/${cell}, ${layers} layer(s)${wordQuery ? ', word in the attention query' : ''}${wordGlimpse ? ', word glimpse in the output' : ''}`;
+    // With the grid projected once (beam search's plan), steps read α·(grid·W) instead of (α·grid)·W.
+    for (const projectGrid of variant === 'attention' ? [false, true] : [false]) it(`${named}${projectGrid ? ', grid projected' : ''}: stepping word by word gives the teacher-forced log-probabilities`, () => {
+      const decoder = tinyDecoder({ variant, cell, layers, wordQuery, wordGlimpse });
+      // The word and previous-glimpse kernels start at zero; give them values, so the steps really depend on them.
       if (wordQuery) randomize(decoder.params.get('attention/wordKernel'), 4);
+      if (wordGlimpse) randomize(decoder.params.get('wordGlimpse/outputKernel'), 6);
       const features = tinyFeatures(3);
       const batch = batchOf(SEQUENCES, 6);
       const forced = tf.tidy(() => tf.logSoftmax(decoder.forward(features, batch.inputs, batch.mask, { training: false }).logits).arraySync() as number[][]);
       const stepped: number[][][] = [];
-      let state = decoder.initialState(features);
+      let state = decoder.initialState(features, projectGrid ? { beams: 1, steps: 6, projectGrid } : undefined);
+      if (projectGrid) expect(state.gridOut).toBeDefined();
       const inputs = batch.inputs.arraySync() as number[][];
       for (let t = 0; t < 6; t++) {
         const out = decoder.step(tf.tensor1d(inputs.map((row) => row[t]!), 'int32'), state);
@@ -121,6 +126,36 @@ describe('caption decoder', () => {
     disposeFeatures(features);
     plain.dispose();
     queried.dispose();
+  });
+
+  it('attention with the word glimpse in the output: starts as the decoder without it, and once trained the words read move every step\'s output', () => {
+    const plain = tinyDecoder({ variant: 'attention', dropout: 0 });
+    const glimpsing = tinyDecoder({ variant: 'attention', dropout: 0, wordGlimpse: true });
+    expect(glimpsing.params.names()).toEqual([...plain.params.names(), 'wordGlimpse/queryKernel', 'wordGlimpse/score', 'wordGlimpse/outputKernel']);
+    for (const [name, weight] of plain.params.entries()) expect(Array.from(glimpsing.params.get(name).dataSync()), name).toEqual(Array.from(weight.dataSync()));
+    expect(glimpsing.params.get('wordGlimpse/queryKernel').shape).toEqual([12, 4]);
+    expect(glimpsing.params.get('wordGlimpse/outputKernel').shape).toEqual([7, 5]);
+    const features = tinyFeatures(3);
+    const batch = batchOf(SEQUENCES, 6);
+    const logits = (decoder: typeof plain) => tf.tidy(() => decoder.forward(features, batch.inputs, batch.mask, { training: false }).logits.arraySync() as number[][]);
+    expect(logits(glimpsing)).toEqual(logits(plain));
+    // The output kernel starts at zero, yet the query learns from the first step once it has moved.
+    const { value, grads } = tf.variableGrads(() => glimpsing.loss(features, batch, { training: false }).total, [glimpsing.params.get('wordGlimpse/outputKernel')]);
+    expect(tf.max(tf.abs(Object.values(grads)[0]!)).dataSync()[0]).toBeGreaterThan(0);
+    tf.dispose([value, ...Object.values(grads)]);
+    randomize(glimpsing.params.get('wordGlimpse/outputKernel'), 4);
+    const before = logits(glimpsing);
+    const moved = before.map((row, i) => Math.max(...row.map((value, v) => Math.abs(value - logits(plain)[i]![v]!))));
+    for (let i = 0; i < moved.length; i++) expect(moved[i], `row ${Math.floor(i / 6)} step ${i % 6}`).toBeGreaterThan(1e-4);
+    // Where it looks depends on the words: another query kernel, other outputs.
+    randomize(glimpsing.params.get('wordGlimpse/queryKernel'), 7);
+    const requeried = logits(glimpsing).flat().map((value, i) => Math.abs(value - before.flat()[i]!));
+    expect(Math.max(...requeried)).toBeGreaterThan(1e-4);
+    expect(() => tinyDecoder({ variant: 'merge', wordGlimpse: true }).params.get('wordGlimpse/outputKernel')).toThrow(/No parameter/);
+    disposeBatch(batch);
+    disposeFeatures(features);
+    plain.dispose();
+    glimpsing.dispose();
   });
 
   it('attention: the loss adds λ Σ_l (n/L − Σ_t α_tl)² over the n real steps and L regions', () => {
@@ -198,7 +233,7 @@ describe('caption decoder', () => {
   for (const variant of VARIANTS) {
     it(`${variant}: coordinate channels start with zero weights, so the decoder starts as the one without them, and they train`, () => {
       const plain = tinyDecoder({ variant, featureDim: 5, dropout: 0 });
-      const located = tinyDecoder({ variant, featureDim: 7, coordinateChannels: 2, dropout: 0 });
+      const located = tinyDecoder({ variant, featureDim: 7, addedChannels: 2, dropout: 0 });
       // Every weight is the plain decoder's, with zero rows added for the two coordinates where it reads the image.
       expect(located.params.names()).toEqual(plain.params.names());
       for (const [name, weight] of located.params.entries()) {
@@ -240,7 +275,7 @@ describe('caption decoder', () => {
   }
 
   it('zero rows must leave a row to draw', () => {
-    expect(() => tinyDecoder({ variant: 'attention', featureDim: 2, coordinateChannels: 2 })).toThrow(/2 zero rows do not fit its 2 rows/);
+    expect(() => tinyDecoder({ variant: 'attention', featureDim: 2, addedChannels: 2 })).toThrow(/2 zero rows do not fit its 2 rows/);
   });
 });
 

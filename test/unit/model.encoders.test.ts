@@ -70,6 +70,63 @@ describe('scratch CNN', () => {
     plain.dispose();
     located.dispose();
   });
+
+  it('scratch CNN with grid directions: every cell carries what lies left, right, above and below it, then its coordinates', () => {
+    const plain = new ScratchCnn({ inputSize: 32, channels: 4 }, new Rng(1));
+    const sided = new ScratchCnn({ inputSize: 32, channels: 4, directions: true, coordinates: true }, new Rng(1));
+    expect(sided.spec).toMatchObject({ pooledDim: 66, gridShape: [4, 4, 66] });
+    const images = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const a = plain.encode(images);
+    const b = sided.encode(images);
+    // The convolutions are the plain CNN's (drawn first from the same seed).
+    expect(tf.max(tf.abs(tf.sub(tf.slice(b.grid, [0, 0, 0], [-1, -1, 32]), a.grid))).dataSync()[0]).toBeLessThan(1e-6);
+    // Each cell's 8 summaries, written out: relu(features · K + b).
+    const features = a.grid.arraySync() as number[][][];
+    const kernel = sided.params.get('directions/kernel').arraySync() as number[][];
+    const bias = sided.params.get('directions/bias').arraySync() as number[];
+    const summary = features.map((cells) => cells.map((f) => bias.map((b0, k) => Math.max(0, f.reduce((sum, v, c) => sum + v * kernel[c]![k]!, b0)))));
+    const got = b.grid.arraySync() as number[][][];
+    const at = (image: number, row: number, col: number) => summary[image]![row * 4 + col]!;
+    let checked = 0;
+    for (let image = 0; image < 2; image++) {
+      for (let row = 0; row < 4; row++) {
+        for (let col = 0; col < 4; col++) {
+          const cell = got[image]![row * 4 + col]!;
+          for (let k = 0; k < 8; k++) {
+            // Column means added up over the columns left (right) of the cell; row means over the rows above (below).
+            let left = 0, right = 0, above = 0, below = 0;
+            for (let c = 0; c < 4; c++) {
+              const columnMean = [0, 1, 2, 3].reduce((sum, r) => sum + at(image, r, c)[k]!, 0) / 4;
+              if (c < col) left += columnMean;
+              if (c > col) right += columnMean;
+            }
+            for (let r = 0; r < 4; r++) {
+              const rowMean = [0, 1, 2, 3].reduce((sum, c) => sum + at(image, r, c)[k]!, 0) / 4;
+              if (r < row) above += rowMean;
+              if (r > row) below += rowMean;
+            }
+            expect(cell[32 + k]).toBeCloseTo(left, 4);
+            expect(cell[40 + k]).toBeCloseTo(right, 4);
+            expect(cell[48 + k]).toBeCloseTo(above, 4);
+            expect(cell[56 + k]).toBeCloseTo(below, 4);
+            checked += 4;
+          }
+          // The coordinates come last.
+          expect(cell.slice(64)).toEqual([[-1, -1 / 3, 1 / 3, 1][col]!, [-1, -1 / 3, 1 / 3, 1][row]!].map((v) => expect.closeTo(v, 6)));
+        }
+      }
+    }
+    expect(checked).toBe(2 * 16 * 32);
+    // Something lies on some side of some cell, and the summary learns from the loss.
+    expect(Math.max(...got.flat().map((cell) => Math.max(...cell.slice(32, 64))))).toBeGreaterThan(0);
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(sided.encode(images, true).grid)) as tf.Scalar, sided.params.entries().map(([, v]) => v));
+    const kernelGrad = grads[sided.params.get('directions/kernel').name]!;
+    expect(kernelGrad.shape).toEqual([32, 8]);
+    expect(tf.max(tf.abs(kernelGrad)).dataSync()[0]).toBeGreaterThan(0);
+    tf.dispose([images, a.grid, a.pooled, b.grid, b.pooled, value, ...Object.values(grads)]);
+    plain.dispose();
+    sided.dispose();
+  });
 });
 
 describe('pretrained backbones', () => {

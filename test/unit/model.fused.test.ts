@@ -297,6 +297,23 @@ describe('fused kernels', () => {
       decoder.dispose();
     });
 
+    it.skipIf(!native)(`attention/${cell}, one layer, word glimpse in the output: loss and the gradient of every weight (its kernel included) and the grid`, () => {
+      const decoder = tinyDecoder({ variant: 'attention', cell, layers: 1, dropout: 0.2, wordQuery: true, wordGlimpse: true });
+      for (const [name, seed] of [['attention/wordKernel', 9], ['wordGlimpse/outputKernel', 10], ['wordGlimpse/queryKernel', 11]] as const) {
+        const kernel = decoder.params.get(name);
+        kernel.assign(tf.randomUniform(kernel.shape, -0.5, 0.5, 'float32', seed));
+      }
+      const features = tinyFeatures(3);
+      const batch = batchOf(SEQUENCES, 7);
+      const grid = features.grid!;
+      const params = decoder.params.entries().map(([, v]) => v);
+      const f = () => decoder.loss({ grid }, batch, { training: true, dropoutSeed: 5 }).total;
+      expectSame(bothPaths(f, [...params, grid]));
+      disposeBatch(batch);
+      disposeFeatures(features);
+      decoder.dispose();
+    });
+
     it.skipIf(!native)(`attention/${cell}, one layer: the training step runs the sequence node, the reference path does not`, () => {
       const decoder = oneLayerAttention(cell);
       const features = tinyFeatures(3);

@@ -38,17 +38,17 @@ beforeAll(async () => {
 const VARIANTS = ['init-inject', 'merge', 'attention'] as const;
 const CELLS = ['lstm', 'gru'] as const;
 
-async function exported(variant: (typeof VARIANTS)[number], cell: (typeof CELLS)[number], layers: number, wordQuery = false) {
-  const decoder = tinyDecoder({ variant, cell, layers, wordQuery }, 5);
-  if (wordQuery) {
-    // The word kernel starts at zero; with values, the script must really add the word to the query.
-    const kernel = decoder.params.get('attention/wordKernel');
+async function exported(variant: (typeof VARIANTS)[number], cell: (typeof CELLS)[number], layers: number, wordQuery = false, wordGlimpse = false) {
+  const decoder = tinyDecoder({ variant, cell, layers, wordQuery, wordGlimpse }, 5);
+  // The word and previous-glimpse kernels start at zero; with values, the script must really use them.
+  for (const name of [...(wordQuery ? ['attention/wordKernel'] : []), ...(wordGlimpse ? ['wordGlimpse/outputKernel'] : [])]) {
+    const kernel = decoder.params.get(name);
     kernel.assign(tf.randomUniform(kernel.shape, -0.5, 0.5, 'float32', 3));
   }
   const dir = tempDir('captioner-package-');
   writeWeightsModel(dir, await decoder.params.serialize(), { format: 'captioner-decoder', generatedBy: 'test', modelTopology: {} });
   const { weights } = script.loadWeights(tf, join(dir, 'model.json'));
-  const config = { variant, cell, layers, vocabSize: 13, embeddingDim: 6, units: 5, attentionDim: 4, featureDim: 7, ...(wordQuery ? { wordQuery } : {}) };
+  const config = { variant, cell, layers, vocabSize: 13, embeddingDim: 6, units: 5, attentionDim: 4, featureDim: 7, ...(wordQuery ? { wordQuery } : {}), ...(wordGlimpse ? { wordGlimpse } : {}) };
   return { decoder, weights, config };
 }
 
@@ -60,11 +60,12 @@ function row(features: ReturnType<typeof tinyFeatures>, index: number) {
 }
 
 describe('caption.mjs decoder', () => {
-  const cases = VARIANTS.flatMap((variant) => CELLS.flatMap((cell) => [1, 2].map((layers) => [variant, cell, layers, false] as const)));
-  const wordQueryCases = CELLS.flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true] as const));
-  for (const [variant, cell, layers, wordQuery] of [...cases, ...wordQueryCases]) {
-    it(`${variant}/${cell}/${layers}${wordQuery ? ', word in the attention query' : ''}: same log-probabilities and captions as the engine`, async () => {
-      const { decoder, weights, config } = await exported(variant, cell, layers, wordQuery);
+  const cases = VARIANTS.flatMap((variant) => CELLS.flatMap((cell) => [1, 2].map((layers) => [variant, cell, layers, false, false] as const)));
+  const wordQueryCases = CELLS.flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true, false] as const));
+  const wordGlimpseCases = CELLS.flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true, true] as const));
+  for (const [variant, cell, layers, wordQuery, wordGlimpse] of [...cases, ...wordQueryCases, ...wordGlimpseCases]) {
+    it(`${variant}/${cell}/${layers}${wordQuery ? ', word in the attention query' : ''}${wordGlimpse ? ', word glimpse in the output' : ''}: same log-probabilities and captions as the engine`, async () => {
+      const { decoder, weights, config } = await exported(variant, cell, layers, wordQuery, wordGlimpse);
       const features = tinyFeatures(3);
       // Teacher-forced steps: identical log-probabilities.
       tf.tidy(() => {
@@ -75,7 +76,8 @@ describe('caption.mjs decoder', () => {
           const engine = decoder.step(input, engineState);
           const mine = script.step(tf, weights, config, input, scriptState);
           const difference = tf.max(tf.abs(tf.sub(engine.logProbs, mine.logProbs))).dataSync()[0]!;
-          expect(difference).toBeLessThan(1e-6);
+          // The word glimpse adds a sum of random-kernel products, and the float rounding that comes with it.
+          expect(difference).toBeLessThan(wordGlimpse ? 5e-6 : 1e-6);
           engineState = engine.state;
           scriptState = mine.state;
         }
@@ -116,11 +118,16 @@ describe('caption.mjs decoder', () => {
 });
 
 describe('caption.mjs scratch CNN', () => {
-  it.each([false, true])('computes the engine\'s grid and pooled features from the exported weights (grid coordinates: %s)', async (coordinates) => {
-    const encoder = new ScratchCnn({ inputSize: 32, channels: 4, coordinates }, new Rng(8));
+  it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ])('computes the engine\'s grid and pooled features from the exported weights (grid coordinates: %s, directions: %s)', async (coordinates, directions) => {
+    const encoder = new ScratchCnn({ inputSize: 32, channels: 4, coordinates, directions }, new Rng(8));
     const dir = tempDir('captioner-encoder-');
     writeWeightsModel(dir, await encoder.params.serialize(), { format: 'captioner-scratch-cnn', generatedBy: 'test', modelTopology: {} });
-    const spec = { kind: 'scratch-cnn', path: 'model.json', blocks: 4, pooling: scratchPooling(encoder), coordinates };
+    const spec = { kind: 'scratch-cnn', path: 'model.json', blocks: 4, pooling: scratchPooling(encoder), coordinates, directions };
     const mine = await script.loadEncoder(tf, dir, spec);
     const rng = new Rng(2);
     const images = tf.tensor4d(Float32Array.from({ length: 2 * 32 * 32 * 3 }, () => rng.next()), [2, 32, 32, 3]);
@@ -128,7 +135,7 @@ describe('caption.mjs scratch CNN', () => {
     const actual = mine.encode(images);
     const gap = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
     expect(actual.grid.shape).toEqual(expected.grid.shape);
-    expect(actual.grid.shape[2]).toBe(coordinates ? 34 : 32);
+    expect(actual.grid.shape[2]).toBe(32 + (coordinates ? 2 : 0) + (directions ? 32 : 0));
     expect(gap(actual.grid, expected.grid)).toBeLessThan(1e-6);
     expect(gap(actual.pooled, expected.pooled)).toBeLessThan(1e-6);
     // The two images differ, and so do their features: the comparison is not between constants.

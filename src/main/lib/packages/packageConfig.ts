@@ -28,6 +28,8 @@ const scratchEncoder = z
     pooling: z.enum(['mean', 'max']),
     /** Two channels with each grid cell's x and y (−1..1) appended after the last block (before pooling); absent: none. */
     coordinates: z.boolean().default(false),
+    /** 32 channels appended before the coordinates: a ReLU 1x1 convolution to 8 channels (directions/kernel, directions/bias), its column means added up over the columns left of each cell and right of it, its row means over the rows above and below; absent: none. */
+    directions: z.boolean().default(false),
     pooledDim: positive,
     gridShape: z.tuple([positive, positive, positive]),
   })
@@ -88,6 +90,8 @@ export const packageConfigSchema = z
         featureDim: positive,
         /** The word just read joins the attention query (its weights are attention/wordKernel); absent in older packages. */
         wordQuery: z.boolean().optional(),
+        /** A second glimpse looked for by the last two words joins the deep output (wordGlimpse/*); absent in older packages. */
+        wordGlimpse: z.boolean().optional(),
       })
       .strict(),
     vocabulary: z.object({ path: z.string().min(1), size: positive }).strict(),

@@ -58,13 +58,14 @@ export interface DecoderOptions {
   /** Pooled feature length (init-inject, merge) or grid channels (attention). */
   featureDim: number;
   /**
-   * How many of the last feature channels are the cell's coordinates
-   * (`encoder.gridCoordinates`: 2). Their rows in every weight that reads
-   * the image start at zero and the other rows as without them: the decoder
-   * starts as the one without coordinates and learns to use them where they
-   * lower the loss (where things are, once it knows what they are).
+   * How many of the last feature channels the encoder added to say where
+   * (`encoder.gridDirections`: 32, `encoder.gridCoordinates`: 2). Their rows
+   * in every weight that reads the image start at zero and the other rows as
+   * without them: the decoder starts as the one without them and learns to
+   * use them where they lower the loss (where things are, once it knows what
+   * they are).
    */
-  coordinateChannels?: number;
+  addedChannels?: number;
   /**
    * Attention only: the word read at a step joins that step's attention
    * query, e = tanh(grid·Wg + h·Ws + x·Wx) with x the word's embedding
@@ -75,6 +76,18 @@ export interface DecoderOptions {
    * are those of the decoder without it.
    */
   wordQuery?: boolean;
+  /**
+   * Attention only: a second glimpse, looked for by the last two words
+   * alone, joins the deep output (`decoder.attentionWordGlimpse`):
+   * α' = softmax(v'·tanh(grid·Wg + [x_t, x_{t−1}]·Wq)), deep += Wo'·(α'·grid).
+   * After "orange box" it is on the orange box whatever the recurrent
+   * attention is doing (looking ahead to the background, say), so the word
+   * chosen next ("under", "left of") can read where that object is and what
+   * lies around it; after "orange" it is on the orange objects, which names
+   * their shape. Its weights come after every other one and Wo' starts at
+   * zero, so the decoder starts as the one without it.
+   */
+  wordGlimpse?: boolean;
 }
 
 /** Image features as the decoder reads them. Attention needs `grid`; the others use `pooled` (or the grid's mean). */
@@ -98,6 +111,8 @@ export interface DecoderState {
    * held instead of the grid.
    */
   gridOut?: tf.Tensor3D;
+  /** attention with `wordGlimpse`: the embedding of the word read at the step before [rows, E] (zeros before the first word). */
+  previousWord?: tf.Tensor2D;
 }
 
 export interface StepResult {
@@ -196,7 +211,7 @@ export class CaptionDecoder {
     rng: Rng,
   ) {
     const { variant, cell, layers, vocabSize, embeddingDim, units, featureDim, attentionDim } = options;
-    const coordinates = options.coordinateChannels ?? 0;
+    const added = options.addedChannels ?? 0;
     if (layers < 1 || layers > 2) throw new Error(`decoder.layers must be 1 or 2 (got ${layers}).`);
     const p = this.params;
     this.embedding = p.add('embedding', [vocabSize, embeddingDim], { kind: 'uniform', limit: 0.05 }, rng);
@@ -205,28 +220,57 @@ export class CaptionDecoder {
     }
     const statesPerLayer = cell === 'lstm' ? 2 : 1;
     if (variant === 'merge') {
-      p.add('image/kernel', [featureDim, units], { kind: 'glorot' }, rng, coordinates);
+      p.add('image/kernel', [featureDim, units], { kind: 'glorot' }, rng, added);
       p.add('image/bias', [units], { kind: 'zeros' }, rng);
       p.add('merge/kernel', [units, units], { kind: 'glorot' }, rng);
       p.add('merge/bias', [units], { kind: 'zeros' }, rng);
     } else {
-      p.add('init/kernel', [featureDim, layers * statesPerLayer * units], { kind: 'glorot' }, rng, coordinates);
+      p.add('init/kernel', [featureDim, layers * statesPerLayer * units], { kind: 'glorot' }, rng, added);
       p.add('init/bias', [layers * statesPerLayer * units], { kind: 'zeros' }, rng);
     }
     if (variant === 'attention') {
       const gates = (cell === 'lstm' ? 4 : 3) * units;
-      p.add('attention/gridKernel', [featureDim, attentionDim], { kind: 'glorot' }, rng, coordinates);
+      p.add('attention/gridKernel', [featureDim, attentionDim], { kind: 'glorot' }, rng, added);
       p.add('attention/bias', [attentionDim], { kind: 'zeros' }, rng);
       p.add('attention/stateKernel', [units, attentionDim], { kind: 'glorot' }, rng);
       p.add('attention/score', [attentionDim, 1], { kind: 'glorot' }, rng);
       p.add('attention/gateKernel', [units, 1], { kind: 'glorot' }, rng);
       p.add('attention/gateBias', [1], { kind: 'zeros' }, rng);
-      p.add('attention/contextKernel', [featureDim, gates], { kind: 'glorot' }, rng, coordinates);
-      p.add('attention/outputKernel', [featureDim, units], { kind: 'glorot' }, rng, coordinates);
+      p.add('attention/contextKernel', [featureDim, gates], { kind: 'glorot' }, rng, added);
+      p.add('attention/outputKernel', [featureDim, units], { kind: 'glorot' }, rng, added);
     }
     this.outKernel = p.add('output/kernel', [units, vocabSize], { kind: 'glorot' }, rng);
     this.outBias = p.add('output/bias', [vocabSize], { kind: 'zeros' }, rng);
     if (variant === 'attention' && options.wordQuery) p.add('attention/wordKernel', [embeddingDim, attentionDim], { kind: 'zeros' }, rng);
+    if (variant === 'attention' && options.wordGlimpse) {
+      p.add('wordGlimpse/queryKernel', [2 * embeddingDim, attentionDim], { kind: 'glorot' }, rng);
+      p.add('wordGlimpse/score', [attentionDim, 1], { kind: 'glorot' }, rng);
+      p.add('wordGlimpse/outputKernel', [featureDim, units], { kind: 'zeros' }, rng);
+    }
+  }
+
+  /** Wo' of the word glimpse in the deep output, when the decoder has one. */
+  private get wordGlimpseKernel(): tf.Tensor2D | undefined {
+    return this.params.has('wordGlimpse/outputKernel') ? (this.params.get('wordGlimpse/outputKernel') as tf.Tensor2D) : undefined;
+  }
+
+  /**
+   * The word glimpse's part of the deep output [rows, units], rows = images ×
+   * k (k rows per image, in image order: beams, or a caption's steps), from
+   * the words read [rows, E], the words before them [rows, E], the projected
+   * grid [images, L, A] and the values it averages [images, L, n] (the grid
+   * with n = C, then times Wo'; or the grid already times Wo', n = units).
+   */
+  private wordGlimpse(words: tf.Tensor2D, previous: tf.Tensor2D, gridProj: tf.Tensor3D, values: tf.Tensor3D, projected: boolean): tf.Tensor2D {
+    const [images, regions, attentionDim] = gridProj.shape;
+    const rows = words.shape[0];
+    const perImage = rows / images;
+    const query = matMul2d(tf.concat([words, previous], 1) as tf.Tensor2D, this.params.get('wordGlimpse/queryKernel') as tf.Tensor2D);
+    const energy = tf.tanh(tf.add(tf.expandDims(gridProj, 1), tf.reshape(query, [images, perImage, 1, attentionDim])));
+    const scores = matMul2d(tf.reshape(energy, [rows * regions, attentionDim]) as tf.Tensor2D, this.params.get('wordGlimpse/score') as tf.Tensor2D);
+    const alpha = tf.softmax(tf.reshape(scores, [images, perImage, regions]));
+    const glimpse = tf.reshape(tf.matMul(alpha, values), [rows, -1]) as tf.Tensor2D;
+    return projected ? glimpse : matMul2d(glimpse, this.wordGlimpseKernel!);
   }
 
   /** The words' part of the attention query, x·Wx [rows, A], when the decoder has one. */
@@ -345,14 +389,15 @@ export class CaptionDecoder {
     const query = this.wordQuery(rows);
     const queryProj = query ? (tf.reshape(query, [batch, steps, -1]) as tf.Tensor3D) : undefined;
     if (fusedKernelsEnabled() && this.recurrent.length === 1) {
-      return this.attentionSequence(tf.reshape(projected, [batch, steps, -1]) as tf.Tensor3D, state, dropout, queryProj);
+      return this.attentionSequence(tf.reshape(projected, [batch, steps, -1]) as tf.Tensor3D, state, dropout, queryProj, embedded);
     }
     const perStep = tf.unstack(tf.transpose(tf.reshape(projected, [batch, steps, -1]), [1, 0, 2])) as tf.Tensor2D[];
     const queryPerStep = queryProj ? (tf.unstack(tf.transpose(queryProj, [1, 0, 2])) as tf.Tensor2D[]) : [];
+    const wordsPerStep = this.wordGlimpseKernel ? (tf.unstack(tf.transpose(embedded, [1, 0, 2])) as tf.Tensor2D[]) : [];
     const hiddens: tf.Tensor2D[] = [];
     const alphas: tf.Tensor2D[] = [];
     for (let t = 0; t < steps; t++) {
-      const out = this.attentionStep(perStep[t]!, state, dropout, masks[t], queryPerStep[t]);
+      const out = this.attentionStep(perStep[t]!, state, dropout, masks[t], queryPerStep[t], wordsPerStep[t]);
       state = out.state;
       hiddens.push(out.hidden);
       alphas.push(out.alpha);
@@ -372,7 +417,7 @@ export class CaptionDecoder {
    * reference's per-step `apply` would use, in the same order, so a seed
    * gives the same masks on both paths.
    */
-  private attentionSequence(xProj: tf.Tensor3D, state: DecoderState, dropout: DropoutLike, queryProj?: tf.Tensor3D): CoreResult {
+  private attentionSequence(xProj: tf.Tensor3D, state: DecoderState, dropout: DropoutLike, queryProj: tf.Tensor3D | undefined, embedded: tf.Tensor3D): CoreResult {
     const [batch, steps] = xProj.shape;
     const { grid, gridProj } = state;
     const initial = state.layers[0]!;
@@ -398,7 +443,16 @@ export class CaptionDecoder {
         { ...attention, recurrent: layer.recurrent as tf.Tensor2D, recurrentBias: layer.recurrentBias as tf.Tensor1D },
       );
     }
-    const hidden = tf.reshape(dropout.applySteps(out.deep), [batch * steps, this.options.units]) as tf.Tensor2D;
+    let deep = out.deep;
+    if (this.wordGlimpseKernel) {
+      // Every step's word glimpse at once: a caption's steps are the rows of its image.
+      const embeddingDim = this.options.embeddingDim;
+      const before = tf.concat([tf.zeros([batch, 1, embeddingDim]), tf.slice(embedded, [0, 0, 0], [batch, steps - 1, embeddingDim])], 1);
+      const flat = (x: tf.Tensor) => tf.reshape(x, [batch * steps, embeddingDim]) as tf.Tensor2D;
+      const glimpses = this.wordGlimpse(flat(embedded), flat(before), gridProj, grid, false);
+      deep = tf.add(deep, tf.reshape(glimpses, [batch, steps, this.options.units])) as tf.Tensor3D;
+    }
+    const hidden = tf.reshape(dropout.applySteps(deep), [batch * steps, this.options.units]) as tf.Tensor2D;
     return { hidden, attention: out.alpha };
   }
 
@@ -464,7 +518,7 @@ export class CaptionDecoder {
     const { grid, ...rest } = state;
     const [images, regions, channels] = grid.shape;
     const p = this.params;
-    const kernels = tf.concat([p.get('attention/contextKernel'), p.get('attention/outputKernel')], 1);
+    const kernels = tf.concat([p.get('attention/contextKernel'), p.get('attention/outputKernel'), ...(this.wordGlimpseKernel ? [this.wordGlimpseKernel] : [])], 1);
     const gridOut = tf.reshape(tf.matMul(tf.reshape(grid, [images * regions, channels]), kernels), [images, regions, kernels.shape[1]!]) as tf.Tensor3D;
     kernels.dispose();
     grid.dispose();
@@ -503,6 +557,7 @@ export class CaptionDecoder {
       ...(state.grid ? { grid: image(state.grid) } : {}),
       ...(state.gridProj ? { gridProj: image(state.gridProj) } : {}),
       ...(state.gridOut ? { gridOut: image(state.gridOut) } : {}),
+      ...(state.previousWord ? { previousWord: pick(state.previousWord) } : {}),
     };
   }
 
@@ -517,6 +572,7 @@ export class CaptionDecoder {
     if (state.grid) out.push(state.grid);
     if (state.gridProj) out.push(state.gridProj);
     if (state.gridOut) out.push(state.gridOut);
+    if (state.previousWord) out.push(state.previousWord);
     return out;
   }
 
@@ -533,7 +589,8 @@ export class CaptionDecoder {
       ) as tf.Tensor3D;
       const layers = this.injectedState(dropout.apply(tf.mean(grid, 1) as tf.Tensor2D));
       // The state owns its tensors (decoding disposes them); a clone shares the data.
-      return { layers, grid: tf.clone(grid), gridProj };
+      const previous = this.wordGlimpseKernel ? { previousWord: tf.zeros([rows, this.options.embeddingDim]) as tf.Tensor2D } : {};
+      return { layers, grid: tf.clone(grid), gridProj, ...previous };
     }
     const pooled = dropout.apply(this.pooledOf(features));
     if (variant === 'init-inject') return { layers: this.injectedState(pooled) };
@@ -551,7 +608,7 @@ export class CaptionDecoder {
     const embedded = dropout.apply(tf.gather(this.embedding, tokens) as tf.Tensor2D);
     const xProj = projectInputs(this.recurrent[0]!, embedded);
     if (this.options.variant === 'attention') {
-      const out = this.attentionStep(xProj, state, dropout, mask, this.wordQuery(embedded));
+      const out = this.attentionStep(xProj, state, dropout, mask, this.wordQuery(embedded), embedded);
       return { logits: this.outputLogits(out.hidden), state: out.state, alpha: out.alpha };
     }
     const layers: LayerState[] = [];
@@ -581,6 +638,7 @@ export class CaptionDecoder {
     dropout: DropoutLike,
     mask?: tf.Tensor2D,
     wordQuery?: tf.Tensor2D,
+    word?: tf.Tensor2D,
   ): { hidden: tf.Tensor2D; state: DecoderState; alpha: tf.Tensor2D } {
     const { grid, gridProj, gridOut } = state;
     if (!gridProj || !(grid || gridOut)) throw new Error('An attention decoder state needs the image grid.');
@@ -615,13 +673,20 @@ export class CaptionDecoder {
     // The gated context in the gates and in the deep output: (g·α·grid)·W, or g·α·(grid·W) from the projected grid.
     let intoGates: tf.Tensor2D;
     let intoOutput: tf.Tensor2D;
+    const gatesWidth = p.get('attention/contextKernel').shape[1]!;
+    const { units } = this.options;
     if (gridOut) {
-      const gatesWidth = p.get('attention/contextKernel').shape[1]!;
-      [intoGates, intoOutput] = tf.split(tf.mul(gate, attend(gridOut)), [gatesWidth, this.options.units], 1) as [tf.Tensor2D, tf.Tensor2D];
+      const gated = tf.mul(gate, attend(this.wordGlimpseKernel ? tf.slice(gridOut, [0, 0, 0], [-1, -1, gatesWidth + units]) : gridOut));
+      [intoGates, intoOutput] = tf.split(gated, [gatesWidth, units], 1) as [tf.Tensor2D, tf.Tensor2D];
     } else {
       const gated = tf.mul(gate, attend(grid!)) as tf.Tensor2D;
       intoGates = matMul2d(gated, weight('attention/contextKernel'));
       intoOutput = matMul2d(gated, weight('attention/outputKernel'));
+    }
+    if (this.wordGlimpseKernel) {
+      if (!word || !state.previousWord) throw new Error('A decoder with a word glimpse needs the word read and the word before it.');
+      const values = gridOut ? (tf.slice(gridOut, [0, 0, gatesWidth + units], [-1, -1, units]) as tf.Tensor3D) : grid!;
+      intoOutput = tf.add(intoOutput, this.wordGlimpse(word, state.previousWord, gridProj, values, Boolean(gridOut))) as tf.Tensor2D;
     }
     const layers: LayerState[] = [];
     let input = tf.add(xProj, intoGates) as tf.Tensor2D;
@@ -631,7 +696,8 @@ export class CaptionDecoder {
       if (layer + 1 < this.recurrent.length) input = projectInputs(this.recurrent[layer + 1]!, dropout.apply(next.h));
     }
     const deep = tf.add(layers[layers.length - 1]!.h, intoOutput) as tf.Tensor2D;
-    return { hidden: dropout.apply(deep), state: { ...state, layers }, alpha };
+    const previous = this.wordGlimpseKernel ? { previousWord: word! } : {};
+    return { hidden: dropout.apply(deep), state: { ...state, layers, ...previous }, alpha };
   }
 
   /** init-inject and attention: tanh(W · image) split into every layer's h (and c). */

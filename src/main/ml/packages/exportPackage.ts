@@ -71,6 +71,7 @@ async function writeEncoder(
       blocks: 4,
       pooling: scratchPooling(encoder),
       coordinates: encoder.options.coordinates ?? false,
+      directions: encoder.options.directions ?? false,
       pooledDim: spec.pooledDim,
       gridShape: spec.gridShape,
     };
@@ -146,6 +147,7 @@ export async function exportPackage(params: ExportParams): Promise<ModelPackageI
         attentionDim: decoderOptions.attentionDim,
         featureDim: decoderOptions.featureDim,
         ...(decoderOptions.wordQuery ? { wordQuery: true } : {}),
+        ...(decoderOptions.wordGlimpse ? { wordGlimpse: true } : {}),
       },
       vocabulary: { path: 'vocab.json', size: model.vocabulary.size },
       decoding: completeDecoding(params.decoding, model.maxCaptionLength),

@@ -84,6 +84,8 @@ export interface EncoderRecord {
   channels: number | null;
   /** Scratch CNN: its grid carries each cell's x and y (absent in older checkpoints: off). */
   coordinates?: boolean;
+  /** Scratch CNN: its grid carries what lies left, right, above and below each cell (absent in older checkpoints: off). */
+  directions?: boolean;
   /** Backbone: where it was loaded from and which layer gave the features. */
   source: string | null;
   featureLayer: string | null;

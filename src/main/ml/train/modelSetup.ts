@@ -7,7 +7,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../../../shared/runConfig';
 import { CaptionDecoder, type DecoderOptions } from '../model/decoder';
-import { COORDINATE_CHANNELS, SCRATCH_CNN_ID, ScratchCnn } from '../model/encoders/scratchCnn';
+import { addedChannels, SCRATCH_CNN_ID, ScratchCnn } from '../model/encoders/scratchCnn';
 import { deriveSeed, Rng } from '../model/rng';
 import type { EncoderRecord } from './checkpoint';
 import type { TrainingData } from './data';
@@ -42,8 +42,9 @@ export function decoderOptionsFor(config: RunConfig, vocabularySize: number, fea
     attentionDim: d.attentionDim,
     doublyStochasticWeight: d.doublyStochasticWeight,
     featureDim,
-    coordinateChannels: config.encoder.gridCoordinates ? COORDINATE_CHANNELS : 0,
+    addedChannels: addedChannels({ coordinates: config.encoder.gridCoordinates, directions: config.encoder.gridDirections }),
     wordQuery: d.variant === 'attention' && d.attentionWordQuery,
+    wordGlimpse: d.variant === 'attention' && d.attentionWordGlimpse,
   };
 }
 
@@ -52,8 +53,8 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
   if (config.encoder.source === SCRATCH_CNN_ID) {
     const size = config.encoder.imageSize;
     const { store: pixels, kept } = await openPixels(data, size, context);
-    const coordinates = config.encoder.gridCoordinates;
-    const encoder = new ScratchCnn({ inputSize: size, channels: config.encoder.scratchChannels, coordinates }, new Rng(deriveSeed(seed, 'encoder')));
+    const { gridCoordinates: coordinates, gridDirections: directions } = config.encoder;
+    const encoder = new ScratchCnn({ inputSize: size, channels: config.encoder.scratchChannels, coordinates, directions }, new Rng(deriveSeed(seed, 'encoder')));
     const source = new PixelFeatureSource(encoder, pixels, splitIds(kept), () => encoder.params.entries());
     const decoder = new CaptionDecoder(decoderOptionsFor(config, data.vocabulary.size, source.featureDim), new Rng(deriveSeed(seed, 'decoder')));
     return assemble(decoder, encoder, source, kept, {
@@ -62,6 +63,7 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
       normalization: encoder.spec.normalization,
       channels: config.encoder.scratchChannels,
       coordinates,
+      directions,
       source: null,
       featureLayer: null,
       weightsIncluded: true,
@@ -69,6 +71,9 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
   }
   if (config.encoder.gridCoordinates) {
     throw new Error(`encoder.gridCoordinates: only the scratch CNN can add grid coordinates; ${config.encoder.source} is a backbone (turn it off).`);
+  }
+  if (config.encoder.gridDirections) {
+    throw new Error(`encoder.gridDirections: only the scratch CNN can add grid directions; ${config.encoder.source} is a backbone (turn it off).`);
   }
   const backbone = await backboneFeatureSource(config, data, context);
   const decoder = new CaptionDecoder(

@@ -8,6 +8,13 @@
  * left to right and top to bottom) as two extra channels: an attention
  * context is a weighted sum of cells, so it then says *where* the decoder
  * looked, not only what it saw ("at the top left", "left of").
+ * With `directions`, every cell also carries what lies to its left, right,
+ * above and below: a small learned summary of every cell (8 channels, a 1×1
+ * convolution with ReLU) added up over the columns left of the cell's
+ * column, those right of it, the rows above and the rows below (4 × 8
+ * channels). A glimpse of one object then says whether anything lies to its
+ * right, so "left of" is read from that object alone, whichever object the
+ * caption names next.
  * Weights live in a ParamSet, so they train, checkpoint and restore exactly
  * like the decoder's.
  */
@@ -21,6 +28,15 @@ export const SCRATCH_CNN_ID = 'scratch-cnn';
 const BLOCKS = 4;
 /** x and y, appended after the CNN's channels when `coordinates` is on. */
 export const COORDINATE_CHANNELS = 2;
+/** Learned summary channels of a cell that the direction sums add up. */
+const SUMMARY_CHANNELS = 8;
+/** left, right, above, below: each the summary channels added up over that side. */
+export const DIRECTION_CHANNELS = 4 * SUMMARY_CHANNELS;
+
+/** The channels a scratch CNN's grid adds after its convolutions, in the order they come: directions, then coordinates. */
+export function addedChannels(options: { coordinates?: boolean; directions?: boolean }): number {
+  return (options.directions ? DIRECTION_CHANNELS : 0) + (options.coordinates ? COORDINATE_CHANNELS : 0);
+}
 
 export interface ScratchCnnOptions {
   /** Edge of the square input in pixels (a multiple of 8). */
@@ -29,6 +45,8 @@ export interface ScratchCnnOptions {
   channels: number;
   /** Append each grid cell's x and y (−1..1) to its features (two channels). */
   coordinates?: boolean;
+  /** Append what lies left, right, above and below each cell (4 × 8 learned channels). */
+  directions?: boolean;
 }
 
 /** [1, rows, cols, 2]: x (column) and y (row) of every cell, −1 at the left/top edge to 1 at the right/bottom. */
@@ -37,6 +55,16 @@ export function cellCoordinates(rows: number, cols: number): tf.Tensor4D {
   const values: number[] = [];
   for (let row = 0; row < rows; row++) for (let col = 0; col < cols; col++) values.push(at(col, cols), at(row, rows));
   return tf.tensor4d(values, [1, rows, cols, 2]);
+}
+
+/**
+ * [B, n, S] → [B, n, S]: at position i, the sum of the positions before i
+ * (after i with `reverse`). The cumulative sum runs over the last axis,
+ * where tfjs' Cumsum gradient is right (over a middle axis it transposes
+ * the gradient into the wrong shape).
+ */
+function sumsBefore(values: tf.Tensor3D, reverse: boolean): tf.Tensor3D {
+  return tf.transpose(tf.cumsum(tf.transpose(values, [0, 2, 1]), 2, true, reverse), [0, 2, 1]) as tf.Tensor3D;
 }
 
 export class ScratchCnn implements FeatureEncoder {
@@ -57,8 +85,12 @@ export class ScratchCnn implements FeatureEncoder {
       this.params.add(`conv${block}/bias`, [outChannels], { kind: 'zeros' }, rng);
       inChannels = outChannels;
     }
+    if (options.directions) {
+      this.params.add('directions/kernel', [inChannels, SUMMARY_CHANNELS], { kind: 'he' }, rng);
+      this.params.add('directions/bias', [SUMMARY_CHANNELS], { kind: 'zeros' }, rng);
+    }
     const cells = options.inputSize / 8;
-    const featureChannels = inChannels + (options.coordinates ? COORDINATE_CHANNELS : 0);
+    const featureChannels = inChannels + addedChannels(options);
     this.coordinates = options.coordinates ? cellCoordinates(cells, cells) : null;
     this.spec = {
       id: SCRATCH_CNN_ID,
@@ -78,6 +110,7 @@ export class ScratchCnn implements FeatureEncoder {
         ) as tf.Tensor4D;
         if (block < BLOCKS - 1) x = tf.maxPool(x, 2, 2, 'valid');
       }
+      if (this.options.directions) x = tf.concat([x, this.directionSums(x)], 3) as tf.Tensor4D;
       if (this.coordinates) x = tf.concat([x, tf.tile(this.coordinates, [x.shape[0], 1, 1, 1])], 3) as tf.Tensor4D;
       const [batch, rows, cols, channels] = x.shape;
       const grid = tf.reshape(x, [batch, rows * cols, channels]) as tf.Tensor3D;
@@ -85,6 +118,27 @@ export class ScratchCnn implements FeatureEncoder {
       // objects on a plain background) a mean is dominated by the background.
       return { grid, pooled: tf.max(grid, 1) as tf.Tensor2D };
     });
+  }
+
+  /**
+   * [B, rows, cols, 4·S]: per cell, the summaries of all cells in the columns
+   * left of it, right of it, the rows above and below it. Column and row
+   * totals are means over the cells they add up, so a side's value is about
+   * the share of the grid that holds something, whatever the grid's size.
+   */
+  private directionSums(x: tf.Tensor4D): tf.Tensor4D {
+    const [batch, rows, cols] = x.shape;
+    const kernel = tf.reshape(this.params.get('directions/kernel'), [1, 1, -1, SUMMARY_CHANNELS]) as tf.Tensor4D;
+    const summary = tf.relu(tf.add(tf.conv2d(x, kernel, 1, 'same'), this.params.get('directions/bias'))) as tf.Tensor4D;
+    const perColumn = tf.mean(summary, 1) as tf.Tensor3D; // [B, cols, S]
+    const perRow = tf.mean(summary, 2) as tf.Tensor3D; // [B, rows, S]
+    const alongColumns = (sums: tf.Tensor) => tf.tile(tf.expandDims(sums, 1), [1, rows, 1, 1]);
+    const alongRows = (sums: tf.Tensor) => tf.tile(tf.expandDims(sums, 2), [1, 1, cols, 1]);
+    const left = alongColumns(sumsBefore(perColumn, false));
+    const right = alongColumns(sumsBefore(perColumn, true));
+    const above = alongRows(sumsBefore(perRow, false));
+    const below = alongRows(sumsBefore(perRow, true));
+    return tf.reshape(tf.concat([left, right, above, below], 3), [batch, rows, cols, DIRECTION_CHANNELS]) as tf.Tensor4D;
   }
 
   /** Changes whenever the weights do (reads them back; for cache keys and checks, not per step). */
