@@ -1,0 +1,198 @@
+/**
+ * Beam search steps only the rows that can still matter (one row per image at
+ * the first step, no rows for images that are done). These tests hold it to
+ * the plain batched beam search it replaced (every image's `width` rows to
+ * the end), kept in test/helpers/referenceBeamSearch.ts: captions,
+ * log-probabilities, scores and attention weights equal to the bit, on
+ * whichever backend runs the tests (`npm run test:backends` runs them on
+ * pure JS and wasm too).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beamSearch } from '../../src/main/ml/infer/beam';
+import type { BeamOptions, StepDecoder } from '../../src/main/ml/infer/types';
+import type { CaptionDecoder, DecoderFeatures, DecoderState } from '../../src/main/ml/model/decoder';
+import { disposeFeatures, tinyDecoder, tinyFeatures, useTestBackend } from '../helpers/captionModel';
+import { referenceBeamSearch } from '../helpers/referenceBeamSearch';
+
+// 32 images × any width fill whole packets of rows, so rows are rearranged; 6 × 3 do not (the plain layout is kept).
+const IMAGES = 32;
+let features: DecoderFeatures;
+let few: DecoderFeatures;
+beforeAll(async () => {
+  await useTestBackend();
+  features = tinyFeatures(IMAGES, 31);
+  few = tinyFeatures(6, 32);
+});
+afterAll(() => {
+  disposeFeatures(features);
+  disposeFeatures(few);
+});
+
+/**
+ * The decoder, recording the rows of every step. Its rows count as
+ * independent of the batch (which the decoder itself claims only off native
+ * TensorFlow), so that the rearranging paths run on every backend: at these
+ * tiny sizes native TensorFlow's rows are independent too, and the results
+ * must still equal the reference's. For attention the grid projection can
+ * be decided one way.
+ */
+function recording(decoder: CaptionDecoder, projectGrid?: boolean): { model: StepDecoder<DecoderState>; rows: number[] } {
+  const rows: number[] = [];
+  const model: StepDecoder<DecoderState> = {
+    vocabSize: decoder.vocabSize,
+    rowIndependentSteps: true,
+    initialState: (f, plan) =>
+      decoder.initialState(f, projectGrid === undefined ? plan : { beams: plan?.beams ?? 1, steps: plan?.steps ?? 1, projectGrid }),
+    step: (tokens, state) => {
+      rows.push(tokens.shape[0]);
+      return decoder.step(tokens, state);
+    },
+    stepLogits: (tokens, state) => {
+      rows.push(tokens.shape[0]);
+      return decoder.stepLogits(tokens, state);
+    },
+    selectRows: (state, selected, options) => decoder.selectRows(state, selected, options),
+    stateTensors: (state) => decoder.stateTensors(state),
+  };
+  return { model, rows };
+}
+
+const beam = (beamWidth: number, lengthPenalty: number, constraints: Partial<BeamOptions> = {}): BeamOptions => ({
+  strategy: 'beam',
+  beamWidth,
+  lengthPenalty,
+  minLength: 0,
+  maxLength: 9,
+  noRepeatNgramSize: 0,
+  ...constraints,
+});
+
+const SETTINGS: Array<{ name: string; options: BeamOptions }> = [
+  { name: 'width 1', options: beam(1, 1) },
+  { name: 'width 2, raw Σ log p', options: beam(2, 0) },
+  { name: 'width 3, length penalty 0.7', options: beam(3, 0.7) },
+  { name: 'width 5, length penalty 1', options: beam(5, 1) },
+  { name: 'width 4, length penalty 2, min length 3, no repeated bigram', options: beam(4, 2, { minLength: 3, noRepeatNgramSize: 2 }) },
+  { name: 'width 3, no repeated word, max length 4', options: beam(3, 1, { noRepeatNgramSize: 1, maxLength: 4 }) },
+  { name: 'width 6, negative length penalty', options: beam(6, -0.5, { maxLength: 12 }) },
+];
+
+describe('beam search stepping only the rows that matter', () => {
+  for (const variant of ['init-inject', 'merge', 'attention'] as const) {
+    for (const cell of ['lstm', 'gru'] as const) {
+      it(`${variant}/${cell}: the same captions, log-probabilities, scores and attention as the plain beam search`, () => {
+        const decoder = tinyDecoder({ variant, cell, layers: 2 }, 17);
+        const { model } = recording(decoder);
+        for (const { name, options } of SETTINGS) {
+          for (const batch of [features, few]) {
+            const reference = referenceBeamSearch(decoder, batch, options);
+            expect(beamSearch(decoder, batch, options), `${name}, ${batch.pooled!.shape[0]} images, the decoder's own layout`).toEqual(reference);
+            const compacted = beamSearch(model, batch, options);
+            expect(compacted, `${name}, ${batch.pooled!.shape[0]} images`).toEqual(reference);
+          }
+        }
+        decoder.dispose();
+      });
+    }
+  }
+
+  for (const projectGrid of [true, false]) {
+    it(`attention with the grid projected ${projectGrid ? 'once per image' : 'per step'}: the same results as the plain beam search`, () => {
+      const decoder = tinyDecoder({ variant: 'attention', layers: 1 }, 23);
+      const { model } = recording(decoder, projectGrid);
+      for (const { name, options } of SETTINGS) {
+        expect(beamSearch(model, features, options), name).toEqual(referenceBeamSearch(model, features, options));
+      }
+      decoder.dispose();
+    });
+  }
+
+  it('steps one row per image first, then width rows per image that is not done, fewer as images finish', () => {
+    const decoder = tinyDecoder({ variant: 'merge' }, 1);
+    const width = 4;
+    const options = beam(width, 1, { maxLength: 12 });
+    // With this model some images end at once and others run to the limit.
+    const compacted = recording(decoder);
+    const plain = recording(decoder);
+    const captions = beamSearch(compacted.model, features, options);
+    expect(captions).toEqual(referenceBeamSearch(plain.model, features, options));
+    // The reference steps every image's rows until the last image is done.
+    expect(plain.rows.every((rows) => rows === IMAGES * width)).toBe(true);
+    expect(compacted.rows[0]).toBe(IMAGES);
+    for (const rows of compacted.rows.slice(1)) {
+      expect(rows % 16).toBe(0);
+      expect(rows).toBeLessThanOrEqual(IMAGES * width);
+    }
+    // Images finish at different steps here (the captions differ in length), so rows fall step by step and end early.
+    expect(new Set(captions.map((c) => c.tokens.length)).size).toBeGreaterThan(1);
+    expect(compacted.rows.some((rows) => rows > 0 && rows < IMAGES * width)).toBe(true);
+    for (let i = 2; i < compacted.rows.length; i++) expect(compacted.rows[i]).toBeLessThanOrEqual(compacted.rows[i - 1]!);
+    expect(compacted.rows.reduce((a, b) => a + b, 0)).toBeLessThan(plain.rows.reduce((a, b) => a + b, 0));
+    decoder.dispose();
+  });
+
+  it('keeps the plain layout where images × width is not a whole number of packets of rows', () => {
+    const decoder = tinyDecoder({ variant: 'merge' }, 17);
+    const options = beam(3, 1);
+    const compacted = recording(decoder);
+    const plain = recording(decoder);
+    expect(beamSearch(compacted.model, few, options)).toEqual(referenceBeamSearch(plain.model, few, options));
+    expect(compacted.rows.every((rows) => rows === 18)).toBe(true);
+    decoder.dispose();
+  });
+
+  it('the caption decoder keeps its rows in place on native TensorFlow (its kernels are not row by row the same in other batches), rearranges them elsewhere', () => {
+    for (const variant of ['merge', 'attention'] as const) {
+      const decoder = tinyDecoder({ variant }, 1);
+      const width = 4;
+      const options = beam(width, 1);
+      const rows: number[] = [];
+      const model: StepDecoder<DecoderState> = {
+        vocabSize: decoder.vocabSize,
+        rowIndependentSteps: decoder.rowIndependentSteps,
+        initialState: (f, plan) => decoder.initialState(f, plan),
+        step: (tokens, state) => decoder.step(tokens, state),
+        stepLogits: (tokens, state) => {
+          rows.push(tokens.shape[0]);
+          return decoder.stepLogits(tokens, state);
+        },
+        selectRows: (state, selected, selection) => decoder.selectRows(state, selected, selection),
+        stateTensors: (state) => decoder.stateTensors(state),
+      };
+      expect(beamSearch(model, features, options)).toEqual(referenceBeamSearch(decoder, features, options));
+      const native = tf.getBackend() === 'tensorflow';
+      expect(decoder.rowIndependentSteps).toBe(!native);
+      expect(rows[0]).toBe(native ? IMAGES * width : IMAGES);
+      decoder.dispose();
+    }
+  });
+
+  it('stops an image whose live beams cannot beat its best finished caption, with the same result', () => {
+    // Raw Σ log p (length penalty 0): a finished caption beats every live beam that already scores below it.
+    const decoder = tinyDecoder({ variant: 'init-inject' }, 5);
+    const options = beam(8, 0, { maxLength: 14 });
+    const compacted = recording(decoder);
+    const plain = recording(decoder);
+    expect(beamSearch(compacted.model, features, options)).toEqual(referenceBeamSearch(plain.model, features, options));
+    expect(compacted.rows.length).toBeLessThanOrEqual(plain.rows.length);
+    expect(compacted.rows.reduce((a, b) => a + b, 0)).toBeLessThan(plain.rows.reduce((a, b) => a + b, 0));
+    decoder.dispose();
+  });
+
+  it('keeps the tensor count flat, whether images finish early or run to the length limit', () => {
+    for (const variant of ['merge', 'attention'] as const) {
+      const decoder = tinyDecoder({ variant, layers: 2 }, 3);
+      const { model } = recording(decoder);
+      beamSearch(decoder, features, beam(3, 1));
+      const before = tf.memory().numTensors;
+      for (const options of [beam(3, 1), beam(5, 0.5, { minLength: 2, maxLength: 3 }), beam(2, 0, { maxLength: 30 }), beam(1, 1)]) {
+        for (const [layout, stepper] of [['own', decoder], ['rearranged', model]] as const) {
+          for (const batch of [features, few]) beamSearch(stepper, batch, options);
+          expect(tf.memory().numTensors, `${variant}, width ${options.beamWidth}, ${layout} layout`).toBe(before);
+        }
+      }
+      decoder.dispose();
+    }
+  });
+});
