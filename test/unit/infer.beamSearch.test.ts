@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beamSearch } from '../../src/main/ml/infer/beam';
+import { blockSizeFor, columnsOf, rowTopK } from '../../src/main/ml/infer/rowTopK';
 import type { BeamOptions, StepDecoder } from '../../src/main/ml/infer/types';
 import type { CaptionDecoder, DecoderFeatures, DecoderState } from '../../src/main/ml/model/decoder';
 import { disposeFeatures, tinyDecoder, tinyFeatures, useTestBackend } from '../helpers/captionModel';
@@ -194,5 +195,51 @@ describe('beam search stepping only the rows that matter', () => {
       }
       decoder.dispose();
     }
+  });
+});
+
+describe('rowTopK', () => {
+  /** tf.topk and tf.max over whole rows, against rowTopK's blocks. */
+  function check(x: tf.Tensor2D, k: number): void {
+    const expected = tf.topk(x, k, true);
+    const expectedMax = tf.max(x, 1, true);
+    const top = rowTopK(x, k);
+    const columns = columnsOf(top.positions.dataSync(), top.blocks ? top.blocks.dataSync() : null, k, top.blockSize);
+    expect(Array.from(columns)).toEqual(Array.from(expected.indices.dataSync()));
+    expect(Array.from(top.values.dataSync())).toEqual(Array.from(expected.values.dataSync()));
+    expect(Array.from(top.max.dataSync())).toEqual(Array.from(expectedMax.dataSync()));
+    tf.dispose([expected.values, expected.indices, expectedMax, top.max, top.values, top.positions, ...(top.blocks ? [top.blocks] : [])]);
+  }
+
+  it('picks what a top-k over the whole row picks, ties (lower index first) and padding included', () => {
+    const before = tf.memory().numTensors;
+    for (const [rows, width] of [
+      [7, 5000], // blocks of 25
+      [5, 4999], // no divisor near 32: padded with -Infinity
+      [3, 2048],
+      [4, 300], // narrow: searched whole
+    ] as const) {
+      for (const k of [1, 6, 12]) {
+        // Few distinct values: many ties within and across blocks.
+        for (const distinct of [3, 40, 100000]) {
+          const values = Float32Array.from({ length: rows * width }, (_, i) => ((i * 2654435761 + k * 7 + distinct) >>> 0) % distinct);
+          const x = tf.tensor2d(values, [rows, width]);
+          check(x, k);
+          x.dispose();
+        }
+      }
+      // -Infinity in the row (as banned words could be): still ahead of the padding, behind every finite value.
+      const withInfinity = tf.tidy(() => tf.where(tf.less(tf.randomUniform([rows, width], 0, 1, 'float32', 3), 0.99), tf.fill([rows, width], -Infinity), tf.randomNormal([rows, width], 0, 1, 'float32', 4))) as tf.Tensor2D;
+      check(withInfinity, 12);
+      withInfinity.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('cuts rows into blocks that divide the width where one is near 32', () => {
+    expect(blockSizeFor(5000)).toBe(25);
+    expect(blockSizeFor(4096)).toBe(32);
+    expect(blockSizeFor(3000)).toBe(30);
+    expect(blockSizeFor(4999)).toBe(32);
   });
 });

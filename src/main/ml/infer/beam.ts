@@ -20,6 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { END_ID, PAD_ID, START_ID } from '../../lib/data/text/vocabulary';
 import type { DecoderFeatures } from '../model/decoder';
 import { BANNED, repeatedNgramBans } from './constraints';
+import { columnsOf, rowTopK } from './rowTopK';
 import { releaseState, rowsOf, tidyKeep } from './stepping';
 import type { BeamOptions, DecodedCaption, StepDecoder } from './types';
 
@@ -111,15 +112,16 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
       const bans = bannedWords(beams, step, options);
       const out = tidyKeep(
         () => scoreCandidates(model, previous, current, step === options.maxLength ? null : Math.min(vocab, candidates + bans.most)),
-        (r) => [...model.stateTensors(r.next), r.values, r.words, ...(r.attention ? [r.attention] : [])],
+        (r) => [...model.stateTensors(r.next), r.values, r.positions, ...(r.blocks ? [r.blocks] : []), ...(r.attention ? [r.attention] : [])],
       );
       const values = out.values.dataSync();
-      const wordIds = out.words.dataSync();
       const perRow = out.values.shape[1]!;
+      const wordIds = columnsOf(out.positions.dataSync(), out.blocks ? out.blocks.dataSync() : null, perRow, out.blockSize);
       const weights = out.attention ? out.attention.dataSync() : null;
       const regions = out.attention ? out.attention.shape[1]! : 0;
       out.values.dispose();
-      out.words.dispose();
+      out.positions.dispose();
+      out.blocks?.dispose();
       out.attention?.dispose();
       const weightsOf = (row: number) => (weights ? Array.from(weights.subarray(row * regions, (row + 1) * regions)) : null);
 
@@ -251,15 +253,16 @@ interface Candidate {
 function scoreCandidates<S>(model: StepDecoder<S>, previous: tf.Tensor1D, state: S, perRow: number | null) {
   const { scores, next, attention } = stepScores(model, previous, state);
   const [rows] = scores.shape;
-  const rowMax = tf.max(scores, 1, true);
+  // The top words and the row maxima together (rowTopK.ts): the same selection as a top-k over the whole row.
+  const top = perRow === null ? null : rowTopK(scores, perRow);
+  const rowMax = top ? top.max : tf.max(scores, 1, true);
   const logSumExp = tf.log(tf.sum(tf.exp(tf.sub(scores, rowMax)), 1, true));
   const toLogProb = (x: tf.Tensor) => tf.sub(tf.sub(x, rowMax), logSumExp) as tf.Tensor2D;
-  if (perRow === null) {
+  if (!top) {
     const endColumn = tf.slice(scores, [0, END_ID], [rows, 1]);
-    return { next, values: toLogProb(endColumn), words: tf.fill([rows, 1], END_ID, 'int32') as tf.Tensor2D, attention };
+    return { next, values: toLogProb(endColumn), positions: tf.fill([rows, 1], END_ID, 'int32') as tf.Tensor2D, blocks: null, blockSize: 1, attention };
   }
-  const top = tf.topk(scores, perRow, true);
-  return { next, values: toLogProb(top.values), words: top.indices as tf.Tensor2D, attention };
+  return { next, values: toLogProb(top.values), positions: top.positions, blocks: top.blocks, blockSize: top.blockSize, attention };
 }
 
 /** Logits from `stepLogits` when the model has it; else log-probabilities, whose log-sum-exp is 0. */
@@ -291,7 +294,7 @@ function rankCandidates(
   vocab: number,
   perRow: number,
   values: Float32Array | Int32Array | Uint8Array,
-  words: Float32Array | Int32Array | Uint8Array,
+  words: Int32Array,
   beams: readonly Beam[],
   bans: ReadonlyArray<Set<number>>,
 ): Candidate[] {
