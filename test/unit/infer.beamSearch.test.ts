@@ -181,6 +181,17 @@ describe('beam search stepping only the rows that matter', () => {
     decoder.dispose();
   });
 
+  it('returns nothing for no images, as the plain beam search does', () => {
+    const decoder = tinyDecoder({ variant: 'merge' }, 1);
+    const none = tinyFeatures(0, 1);
+    const before = tf.memory().numTensors;
+    expect(beamSearch(recording(decoder).model, none, beam(3, 1))).toEqual(referenceBeamSearch(decoder, none, beam(3, 1)));
+    expect(beamSearch(decoder, none, beam(3, 1))).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
+    disposeFeatures(none);
+    decoder.dispose();
+  });
+
   it('keeps the tensor count flat, whether images finish early or run to the length limit', () => {
     for (const variant of ['merge', 'attention'] as const) {
       const decoder = tinyDecoder({ variant, layers: 2 }, 3);

@@ -107,7 +107,7 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
   let previous = tf.fill([beams.length], START_ID, 'int32') as tf.Tensor1D;
 
   try {
-    for (let step = 0; step <= options.maxLength && state !== null; step++) {
+    for (let step = 0; step <= options.maxLength && state !== null && done.some((d) => !d); step++) {
       const current: S = state;
       const bans = bannedWords(beams, step, options);
       const out = tidyKeep(
@@ -150,7 +150,7 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
       slots.forEach((image, slot) => {
         const chosen: Array<{ from: number; word: number; beam: Beam }> = [];
         if (image !== null && !done[image]) {
-          const ranked = rankCandidates(slot * rowsPerSlot, rowsPerSlot, vocab, perRow, values, wordIds, beams, bans.perRow).slice(0, candidates);
+          const ranked = rankCandidates(slot * rowsPerSlot, rowsPerSlot, vocab, perRow, values, wordIds, beams, bans.perRow, candidates);
           for (let rank = 0; rank < ranked.length && chosen.length < width; rank++) {
             const { score, from, word } = ranked[rank]!;
             const parent = beams[from]!;
@@ -283,10 +283,12 @@ function bannedWords(beams: readonly Beam[], step: number, options: BeamOptions)
 }
 
 /**
- * An image's candidates, best first: every live beam's top words that are
- * not banned, scored as Σ log p in float32. Each row's list holds its best
- * `candidates + banned` words, so no allowed word that could rank among the
- * image's best `candidates` is missing. The image's rows are `first` ….
+ * An image's `limit` best candidates, best first: every live beam's top words
+ * that are not banned, scored as Σ log p in float32. Each row's list holds its
+ * best `limit + banned` words, so no allowed word that could rank among the
+ * image's best `limit` is missing. The image's rows are `first` …. Higher
+ * score first, then lower beam · V + word; kept by insertion (a few dozen
+ * candidates), the same order a sort of all of them gives.
  */
 function rankCandidates(
   first: number,
@@ -297,19 +299,26 @@ function rankCandidates(
   words: Int32Array,
   beams: readonly Beam[],
   bans: ReadonlyArray<Set<number>>,
+  limit: number,
 ): Candidate[] {
-  const out: Candidate[] = [];
+  const best: Candidate[] = [];
   for (let beam = 0; beam < rows; beam++) {
     const from = first + beam;
-    const score = beams[from]!.score;
-    if (score <= DEAD / 2) continue;
+    const beamScore = beams[from]!.score;
+    if (beamScore <= DEAD / 2) continue;
     for (let k = 0; k < perRow; k++) {
       const word = words[from * perRow + k]!;
       if (bans[from]!.has(word)) continue;
-      out.push({ score: Math.fround(values[from * perRow + k]! + score), from, word, order: beam * vocab + word });
+      const score = Math.fround(values[from * perRow + k]! + beamScore);
+      const order = beam * vocab + word;
+      let at = best.length;
+      while (at > 0 && (score > best[at - 1]!.score || (score === best[at - 1]!.score && order < best[at - 1]!.order))) at--;
+      if (at >= limit) continue;
+      best.splice(at, 0, { score, from, word, order });
+      if (best.length > limit) best.pop();
     }
   }
-  return out.sort((a, b) => b.score - a.score || a.order - b.order);
+  return best;
 }
 
 /** Σ log p / length^α, length counting the closing <end>. */
