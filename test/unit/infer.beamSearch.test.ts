@@ -244,6 +244,18 @@ describe('rowTopK', () => {
       check(withInfinity, 12);
       withInfinity.dispose();
     }
+    // Equal values in blocks whose maxima differ: the lower index wins, even where its block ranks lower.
+    const crafted = new Float32Array(2 * 2048);
+    crafted[10 * 32 + 4] = 9; // block 10: 9 and a 1
+    crafted[10 * 32 + 7] = 1;
+    crafted[3 * 32] = 5; // block 3: 5
+    crafted[1 * 32 + 30] = 1; // block 1: a 1, before block 10's
+    crafted.copyWithin(2048, 0, 2048);
+    crafted[2048 + 40 * 32] = 3; // second row: block 40 highest, its 1s behind block 1's
+    crafted[2048 + 40 * 32 + 1] = 1;
+    const tied = tf.tensor2d(crafted, [2, 2048]);
+    for (const k of [3, 4]) check(tied, k);
+    tied.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 

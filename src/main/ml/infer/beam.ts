@@ -96,11 +96,9 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
         beams.map((_, row) => slots[Math.floor(row / rowsPerSlot)] ?? 0),
         'int32',
       );
-      const imageRows = tf.tensor1d(
-        slots.map((image) => image ?? 0),
-        'int32',
-      );
-      return model.selectRows(initial, rows, { imageRowsUnchanged: true, ...(slots.length === images ? {} : { imageRows }) });
+      // Padding slots (dead rows only) take the first image's tensors.
+      const imageRows = slots.length === images ? {} : { imageRows: tf.tensor1d(slots.map((image) => image ?? 0), 'int32') };
+      return model.selectRows(initial, rows, { imageRowsUnchanged: true, ...imageRows });
     },
     (s) => model.stateTensors(s),
   );
