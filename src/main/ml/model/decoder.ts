@@ -476,9 +476,9 @@ export class CaptionDecoder {
    * its batch (their kernels loop over rows alike). Native TensorFlow's are
    * not, measured: its Softmax (the attention weights) works through the
    * batch in blocks of rows whose edges move with the batch size, and its
-   * matmul blocking at 1,024 units changes with the number of rows; either
-   * changes the last bits of a row. So beam search keeps its rows in place
-   * there (see infer/beam.ts).
+   * 2-D MatMul (oneDNN, in the fused layers) at 1,024 units gives a row other
+   * last bits in a batch of 32 rows than of 160. So beam search keeps its
+   * rows in place there (see infer/beam.ts).
    */
   get rowIndependentSteps(): boolean {
     return tf.getBackend() !== 'tensorflow';
