@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beamSearch } from '../../src/main/ml/infer/beam';
+import { decode } from '../../src/main/ml/infer/decode';
 import { blockSizeFor, columnsOf, rowTopK } from '../../src/main/ml/infer/rowTopK';
 import type { BeamOptions, StepDecoder } from '../../src/main/ml/infer/types';
 import type { CaptionDecoder, DecoderFeatures, DecoderState } from '../../src/main/ml/model/decoder';
@@ -29,6 +30,12 @@ afterAll(() => {
   disposeFeatures(features);
   disposeFeatures(few);
 });
+
+/** The decoder as it is, recording the rows of every step. */
+function plainRecording(decoder: CaptionDecoder): { model: StepDecoder<DecoderState>; rows: number[] } {
+  const recorded = recording(decoder);
+  return { model: { ...recorded.model, rowIndependentSteps: decoder.rowIndependentSteps }, rows: recorded.rows };
+}
 
 /**
  * The decoder, recording the rows of every step. Its rows count as
@@ -206,6 +213,49 @@ describe('beam search stepping only the rows that matter', () => {
       }
       decoder.dispose();
     }
+  });
+});
+
+describe('greedy decoding dropping finished captions', () => {
+  // Merge with seed 8: most captions end within a few words, so rows are dropped.
+  for (const [variant, seed] of [['init-inject', 1], ['merge', 8], ['attention', 1]] as const) {
+    it(`${variant}: the same captions, log-probabilities and attention as with every row kept; fewer rows as captions end`, () => {
+      const decoder = tinyDecoder({ variant, layers: 2 }, seed);
+      for (const constraints of [
+        { minLength: 0, maxLength: 9, noRepeatNgramSize: 0 },
+        { minLength: 2, maxLength: 6, noRepeatNgramSize: 2 },
+      ]) {
+        const dropping = recording(decoder);
+        const keeping = recording(decoder);
+        const all = { ...keeping.model, rowIndependentSteps: false };
+        const captions = decode(dropping.model, features, { strategy: 'greedy', ...constraints });
+        expect(captions).toEqual(decode(all, features, { strategy: 'greedy', ...constraints }));
+        expect(keeping.rows.every((rows) => rows === IMAGES)).toBe(true);
+        for (const rows of dropping.rows) expect(rows % 16).toBe(0);
+        for (let i = 1; i < dropping.rows.length; i++) expect(dropping.rows[i]).toBeLessThanOrEqual(dropping.rows[i - 1]!);
+        if (variant === 'merge') expect(dropping.rows.reduce((a, b) => a + b, 0)).toBeLessThan(keeping.rows.reduce((a, b) => a + b, 0));
+        // Sampling keeps every row (its draws depend on the batch's shape).
+        const sampling = recording(decoder);
+        decode(sampling.model, features, { strategy: 'sample', temperature: 1, topK: 0, topP: 1, seed: 3, ...constraints });
+        expect(sampling.rows.every((rows) => rows === IMAGES)).toBe(true);
+      }
+      decoder.dispose();
+    });
+  }
+
+  it('keeps the tensor count flat, and the caption decoder keeps its rows on native TensorFlow', () => {
+    const decoder = tinyDecoder({ variant: 'attention', layers: 2 }, 1);
+    const { model } = recording(decoder);
+    const own = plainRecording(decoder);
+    decode(model, features, { strategy: 'greedy', ...{ minLength: 0, maxLength: 9, noRepeatNgramSize: 0 } });
+    const before = tf.memory().numTensors;
+    for (const batch of [features, few]) {
+      decode(model, batch, { strategy: 'greedy', minLength: 1, maxLength: 12, noRepeatNgramSize: 0 });
+      decode(own.model, batch, { strategy: 'greedy', minLength: 1, maxLength: 12, noRepeatNgramSize: 0 });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    if (tf.getBackend() === 'tensorflow') expect(own.rows.every((rows) => rows === IMAGES || rows === 6)).toBe(true);
+    decoder.dispose();
   });
 });
 

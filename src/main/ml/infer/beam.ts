@@ -21,7 +21,7 @@ import { END_ID, PAD_ID, START_ID } from '../../lib/data/text/vocabulary';
 import type { DecoderFeatures } from '../model/decoder';
 import { BANNED, repeatedNgramBans } from './constraints';
 import { columnsOf, rowTopK } from './rowTopK';
-import { releaseState, rowsOf, tidyKeep } from './stepping';
+import { alignedSlots, releaseState, ROW_ALIGNMENT, rowsOf, tidyKeep } from './stepping';
 import type { BeamOptions, DecodedCaption, StepDecoder } from './types';
 
 interface Hypothesis {
@@ -42,30 +42,7 @@ interface Beam {
 
 const DEAD = BANNED;
 
-/**
- * Native TensorFlow computes exp, log and sigmoid in SIMD packets of 8 (16
- * with AVX-512) floats, and the last elements of a tensor that do not fill
- * a packet one at a time, which can differ in the last bit. A row's values
- * are therefore the same in any batch only where no row falls in that
- * remainder: when the batch has a multiple of 16 rows. Rows are rearranged
- * (one per image at the first step, finished images dropped) only when the
- * plain layout, images × width, is such a multiple, and every rearranged
- * batch is padded with dead rows to one as well; and only for a model whose
- * other kernels treat rows alike (`StepDecoder.rowIndependentSteps`).
- */
-const ROW_ALIGNMENT = 16;
-
 const placeholder = (): Beam => ({ tokens: [], logProbs: [], attention: [], score: DEAD });
-
-/** The fewest slots, at least `needed`, whose rows (`rowsPerSlot` each) fill whole packets. */
-function alignedSlots(needed: number, rowsPerSlot: number): number {
-  const step = ROW_ALIGNMENT / gcd(rowsPerSlot, ROW_ALIGNMENT);
-  return Math.ceil(needed / step) * step;
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
 
 export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, options: BeamOptions): DecodedCaption[] {
   const images = rowsOf(features);
