@@ -33,6 +33,7 @@ function option(args: string[], name: string): string | undefined {
 function withGridProjection(decoder: CaptionDecoder, projectGrid: boolean): StepDecoder<DecoderState> {
   return {
     vocabSize: decoder.vocabSize,
+    rowIndependentSteps: decoder.rowIndependentSteps,
     initialState: (features, plan) => decoder.initialState(features, { beams: plan?.beams ?? 1, steps: plan?.steps ?? 1, projectGrid }),
     step: (tokens, state) => decoder.step(tokens, state),
     stepLogits: (tokens, state) => decoder.stepLogits(tokens, state),

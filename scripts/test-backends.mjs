@@ -16,6 +16,7 @@ const FILES = [
   'test/unit/model.fused.test.ts',
   'test/unit/infer.decoding.test.ts',
   'test/unit/infer.gridProjection.test.ts',
+  'test/unit/infer.beamSearch.test.ts',
   'test/unit/train.checkpoint.test.ts',
   'test/unit/train.loop.test.ts',
 ];

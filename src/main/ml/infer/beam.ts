@@ -4,14 +4,24 @@
  * best continuations of every image (as fairseq does), so that after setting
  * aside hypotheses that end there are still `width` live ones. A hypothesis
  * ending with <end> is accepted only from the top `width` candidates; an
- * image is done once it has `width` finished hypotheses. The best one by
+ * image is done once it has `width` finished hypotheses, or once none of its
+ * live beams can score better than its best finished one. The best one by
  * Σ log p / length^lengthPenalty is returned. Width 1 is exactly greedy.
+ *
+ * Only the rows that can still matter are stepped: the first step runs one
+ * row per image (every beam of an image starts from the same <start>, and
+ * only one of them is live), and an image that is done leaves the batch,
+ * its state rows and its image tensors with it. Rows of the forward pass
+ * do not depend on one another, so the results are those of stepping every
+ * image's `width` rows to the end (test/helpers/referenceBeamSearch.ts, which
+ * the tests hold this to, bit for bit).
  */
 import * as tf from '@tensorflow/tfjs';
 import { END_ID, PAD_ID, START_ID } from '../../lib/data/text/vocabulary';
 import type { DecoderFeatures } from '../model/decoder';
 import { BANNED, repeatedNgramBans } from './constraints';
-import { releaseState, rowsOf, tidyKeep } from './stepping';
+import { columnsOf, rowTopK } from './rowTopK';
+import { alignedSlots, releaseState, ROW_ALIGNMENT, rowsOf, tidyKeep } from './stepping';
 import type { BeamOptions, DecodedCaption, StepDecoder } from './types';
 
 interface Hypothesis {
@@ -21,118 +31,151 @@ interface Hypothesis {
   logProb: number;
 }
 
+/** One row of a step: a live beam, or a dead placeholder that keeps an image's rows at `width`. */
+interface Beam {
+  tokens: number[];
+  logProbs: number[];
+  attention: number[][];
+  /** Σ log p so far (float32), DEAD for a placeholder. */
+  score: number;
+}
+
 const DEAD = BANNED;
+
+const placeholder = (): Beam => ({ tokens: [], logProbs: [], attention: [], score: DEAD });
 
 export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, options: BeamOptions): DecodedCaption[] {
   const images = rowsOf(features);
   const width = Math.max(1, Math.floor(options.beamWidth));
-  const rows = images * width;
   const vocab = model.vocabSize;
   const candidates = Math.min(2 * width, width * vocab);
-
-  // Live beams, one per row: row = image * width + beam.
-  let histories: number[][] = Array.from({ length: rows }, () => []);
-  let beamLogProbs: number[][] = Array.from({ length: rows }, () => []);
-  let beamAttention: number[][][] = Array.from({ length: rows }, () => []);
-  // Only the first beam of each image is live at the start, so the first step does not pick the same word width times.
-  let scores = Float32Array.from({ length: rows }, (_, row) => (row % width === 0 ? 0 : DEAD));
   const finished: Hypothesis[][] = Array.from({ length: images }, () => []);
   const done = new Array<boolean>(images).fill(false);
+  const rearrange = model.rowIndependentSteps === true && (images * width) % ROW_ALIGNMENT === 0;
 
-  let state = tidyKeep(
+  // Slots in order, each an image (null: padding) with `rowsPerSlot` consecutive rows, its beams.
+  // The first step needs one row per image: only the first beam is live (so that it does not pick the same word width times).
+  let rowsPerSlot = rearrange && alignedSlots(images, 1) < images * width ? 1 : width;
+  let slots: Array<number | null> = Array.from({ length: rearrange ? alignedSlots(images, rowsPerSlot) : images }, (_, slot) =>
+    slot < images ? slot : null,
+  );
+  let beams: Beam[] = slots.flatMap((image) =>
+    Array.from({ length: rowsPerSlot }, (_, beam) => (image !== null && beam === 0 ? { tokens: [], logProbs: [], attention: [], score: 0 } : placeholder())),
+  );
+
+  // null once every image is done.
+  let state: S | null = tidyKeep(
     () => {
       const initial = model.initialState(features, { beams: width, steps: options.maxLength + 1 });
-      const expand = tf.tensor1d(Int32Array.from({ length: rows }, (_, row) => Math.floor(row / width)), 'int32');
+      if (rowsPerSlot === 1 && slots.length === images) return initial;
       // Beams share their image's tensors (for attention, the grid): rows only move within an image.
-      return model.selectRows(initial, expand, { imageRowsUnchanged: true });
+      const rows = tf.tensor1d(
+        beams.map((_, row) => slots[Math.floor(row / rowsPerSlot)] ?? 0),
+        'int32',
+      );
+      // Padding slots (dead rows only) take the first image's tensors.
+      const imageRows = slots.length === images ? {} : { imageRows: tf.tensor1d(slots.map((image) => image ?? 0), 'int32') };
+      return model.selectRows(initial, rows, { imageRowsUnchanged: true, ...imageRows });
     },
     (s) => model.stateTensors(s),
   );
-  let previous = tf.fill([rows], START_ID, 'int32') as tf.Tensor1D;
+  let previous = tf.fill([beams.length], START_ID, 'int32') as tf.Tensor1D;
 
   try {
-    for (let step = 0; step <= options.maxLength && done.some((d) => !d); step++) {
-      const bans = bannedWords(histories, step, options);
+    for (let step = 0; step <= options.maxLength && state !== null && done.some((d) => !d); step++) {
+      const current: S = state;
+      const bans = bannedWords(beams, step, options);
       const out = tidyKeep(
-        () => scoreCandidates(model, previous, state, step === options.maxLength ? null : Math.min(vocab, candidates + bans.most)),
-        (r) => [...model.stateTensors(r.next), r.values, r.words, ...(r.attention ? [r.attention] : [])],
+        () => scoreCandidates(model, previous, current, step === options.maxLength ? null : Math.min(vocab, candidates + bans.most)),
+        (r) => [...model.stateTensors(r.next), r.values, r.positions, ...(r.blocks ? [r.blocks] : []), ...(r.attention ? [r.attention] : [])],
       );
       const values = out.values.dataSync();
-      const wordIds = out.words.dataSync();
       const perRow = out.values.shape[1]!;
+      const wordIds = columnsOf(out.positions.dataSync(), out.blocks ? out.blocks.dataSync() : null, perRow, out.blockSize);
       const weights = out.attention ? out.attention.dataSync() : null;
       const regions = out.attention ? out.attention.shape[1]! : 0;
       out.values.dispose();
-      out.words.dispose();
+      out.positions.dispose();
+      out.blocks?.dispose();
       out.attention?.dispose();
       const weightsOf = (row: number) => (weights ? Array.from(weights.subarray(row * regions, (row + 1) * regions)) : null);
 
-      const source = new Int32Array(rows);
-      const words = new Int32Array(rows).fill(END_ID);
-      const nextScores = new Float32Array(rows).fill(DEAD);
-      const nextHistories: number[][] = new Array(rows);
-      const nextLogProbs: number[][] = new Array(rows);
-      const nextAttention: number[][][] = new Array(rows);
+      // The next step's slots (each with `width` rows taken from this step's rows, `source`) and where their image tensors are now.
+      const nextSlots: Array<number | null> = [];
+      const imageRows: number[] = [];
+      const source: number[] = [];
+      const words: number[] = [];
+      const nextBeams: Beam[] = [];
+      const addSlot = (image: number | null, slot: number, chosen: ReadonlyArray<{ from: number; word: number; beam: Beam }>) => {
+        nextSlots.push(image);
+        imageRows.push(slot);
+        for (const { from, word, beam } of chosen) {
+          source.push(from);
+          words.push(word);
+          nextBeams.push(beam);
+        }
+        // Rows without a live beam keep a dead placeholder from their own image.
+        for (let beam = chosen.length; beam < width; beam++) {
+          source.push(slot * rowsPerSlot);
+          words.push(END_ID);
+          nextBeams.push(placeholder());
+        }
+      };
 
-      for (let image = 0; image < images; image++) {
-        let live = 0;
-        if (!done[image]) {
-          const ranked = rankCandidates(image, width, vocab, perRow, values, wordIds, scores, bans.perRow).slice(0, candidates);
-          for (let rank = 0; rank < ranked.length && live < width; rank++) {
+      slots.forEach((image, slot) => {
+        const chosen: Array<{ from: number; word: number; beam: Beam }> = [];
+        if (image !== null && !done[image]) {
+          const ranked = rankCandidates(slot * rowsPerSlot, rowsPerSlot, vocab, perRow, values, wordIds, beams, bans.perRow, candidates);
+          for (let rank = 0; rank < ranked.length && chosen.length < width; rank++) {
             const { score, from, word } = ranked[rank]!;
-            const wordLogProb = score - scores[from]!;
+            const parent = beams[from]!;
+            const wordLogProb = score - parent.score;
             const rowWeights = weightsOf(from);
-            const attentionSoFar = rowWeights ? [...beamAttention[from]!, rowWeights] : beamAttention[from]!;
+            const attentionSoFar = rowWeights ? [...parent.attention, rowWeights] : parent.attention;
             if (word === END_ID) {
               if (rank < width) {
-                finished[image]!.push({
-                  tokens: histories[from]!,
-                  logProbs: [...beamLogProbs[from]!, wordLogProb],
-                  attention: attentionSoFar,
-                  logProb: score,
-                });
+                finished[image]!.push({ tokens: parent.tokens, logProbs: [...parent.logProbs, wordLogProb], attention: attentionSoFar, logProb: score });
               }
               continue;
             }
-            const row = image * width + live;
-            source[row] = from;
-            words[row] = word;
-            nextScores[row] = score;
-            nextHistories[row] = [...histories[from]!, word];
-            nextLogProbs[row] = [...beamLogProbs[from]!, wordLogProb];
-            nextAttention[row] = attentionSoFar;
-            live += 1;
+            chosen.push({ from, word, beam: { tokens: [...parent.tokens, word], logProbs: [...parent.logProbs, wordLogProb], attention: attentionSoFar, score } });
           }
-          if (finished[image]!.length >= width) done[image] = true;
+          if (finished[image]!.length >= width || cannotImprove(finished[image]!, chosen, options)) done[image] = true;
         }
-        // Rows without a live beam keep a dead placeholder from their own image.
-        for (let beam = live; beam < width; beam++) {
-          const row = image * width + beam;
-          source[row] = image * width;
-          nextHistories[row] = [];
-          nextLogProbs[row] = [];
-          nextAttention[row] = [];
-        }
+        // A done image (or padding) keeps its slot, with dead rows, only where rows are not rearranged.
+        if (image !== null && !done[image]) addSlot(image, slot, chosen);
+        else if (!rearrange) addSlot(image, slot, []);
+      });
+      if (rearrange) {
+        const live = nextSlots.length;
+        for (let slot = live; slot < (live === 0 ? 0 : alignedSlots(live, width)); slot++) addSlot(null, 0, []);
       }
 
-      const sourceTensor = tf.tensor1d(source, 'int32');
-      const reordered = tidyKeep(
-        () => model.selectRows(out.next, sourceTensor, { imageRowsUnchanged: true }),
-        (s) => model.stateTensors(s),
-      );
-      sourceTensor.dispose();
-      releaseState(model, state, reordered);
-      releaseState(model, out.next, reordered);
+      const stepped = out.next;
+      const reordered: S | null =
+        done.every(Boolean) || step === options.maxLength
+          ? null
+          : tidyKeep(
+              () => {
+                const moved = imageRows.length !== slots.length || imageRows.some((row, slot) => row !== slot);
+                return model.selectRows(stepped, tf.tensor1d(source, 'int32'), {
+                  imageRowsUnchanged: true,
+                  ...(moved ? { imageRows: tf.tensor1d(imageRows, 'int32') } : {}),
+                });
+              },
+              (s) => model.stateTensors(s),
+            );
+      releaseState(model, current, reordered);
+      releaseState(model, stepped, reordered);
       state = reordered;
       previous.dispose();
       previous = tf.tensor1d(words, 'int32');
-      scores = nextScores;
-      histories = nextHistories;
-      beamLogProbs = nextLogProbs;
-      beamAttention = nextAttention;
+      slots = nextSlots;
+      rowsPerSlot = width;
+      beams = nextBeams;
     }
   } finally {
-    releaseState(model, state, null);
+    if (state) releaseState(model, state, null);
     previous.dispose();
   }
 
@@ -147,6 +190,22 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
       ...(best.attention.length > 0 ? { attention: best.attention } : {}),
     };
   });
+}
+
+/**
+ * Whether none of an image's live beams can end better than its best finished
+ * hypothesis. A word's log p is at most 0, so a beam's Σ log p only falls;
+ * divided by length^α (α ≥ 0) it is at most Σ log p / (maxLength + 1)^α, the
+ * longest caption's divisor. If that is below the best finished score for
+ * every live beam, stepping on could only add hypotheses that lose to it.
+ */
+function cannotImprove(finished: readonly Hypothesis[], chosen: ReadonlyArray<{ beam: Beam }>, options: BeamOptions): boolean {
+  if (options.lengthPenalty < 0) return false;
+  const best = pickBest(finished, options.lengthPenalty);
+  if (!best) return false;
+  const bestScore = normalized(best, options.lengthPenalty);
+  const longest = (options.maxLength + 1) ** options.lengthPenalty;
+  return chosen.every(({ beam }) => beam.score / longest < bestScore);
 }
 
 interface Candidate {
@@ -169,15 +228,16 @@ interface Candidate {
 function scoreCandidates<S>(model: StepDecoder<S>, previous: tf.Tensor1D, state: S, perRow: number | null) {
   const { scores, next, attention } = stepScores(model, previous, state);
   const [rows] = scores.shape;
-  const rowMax = tf.max(scores, 1, true);
+  // The top words and the row maxima together (rowTopK.ts): the same selection as a top-k over the whole row.
+  const top = perRow === null ? null : rowTopK(scores, perRow);
+  const rowMax = top ? top.max : tf.max(scores, 1, true);
   const logSumExp = tf.log(tf.sum(tf.exp(tf.sub(scores, rowMax)), 1, true));
   const toLogProb = (x: tf.Tensor) => tf.sub(tf.sub(x, rowMax), logSumExp) as tf.Tensor2D;
-  if (perRow === null) {
+  if (!top) {
     const endColumn = tf.slice(scores, [0, END_ID], [rows, 1]);
-    return { next, values: toLogProb(endColumn), words: tf.fill([rows, 1], END_ID, 'int32') as tf.Tensor2D, attention };
+    return { next, values: toLogProb(endColumn), positions: tf.fill([rows, 1], END_ID, 'int32') as tf.Tensor2D, blocks: null, blockSize: 1, attention };
   }
-  const top = tf.topk(scores, perRow, true);
-  return { next, values: toLogProb(top.values), words: top.indices as tf.Tensor2D, attention };
+  return { next, values: toLogProb(top.values), positions: top.positions, blocks: top.blocks, blockSize: top.blockSize, attention };
 }
 
 /** Logits from `stepLogits` when the model has it; else log-probabilities, whose log-sum-exp is 0. */
@@ -191,39 +251,49 @@ function stepScores<S>(model: StepDecoder<S>, previous: tf.Tensor1D, state: S): 
 }
 
 /** The words each row may not take this step (see constraints.ts), and the most any row has. */
-function bannedWords(histories: readonly number[][], step: number, options: BeamOptions): { perRow: Array<Set<number>>; most: number } {
+function bannedWords(beams: readonly Beam[], step: number, options: BeamOptions): { perRow: Array<Set<number>>; most: number } {
   const always = [PAD_ID, START_ID, ...(step < options.minLength ? [END_ID] : [])];
-  const perRow = histories.map((history) => new Set([...always, ...repeatedNgramBans(history, options.noRepeatNgramSize)]));
+  const perRow = beams.map((beam) => new Set([...always, ...repeatedNgramBans(beam.tokens, options.noRepeatNgramSize)]));
   return { perRow, most: Math.max(0, ...perRow.map((set) => set.size)) };
 }
 
 /**
- * An image's candidates, best first: every live beam's top words that are
- * not banned, scored as Σ log p in float32. Each row's list holds its best
- * `candidates + banned` words, so no allowed word that could rank among the
- * image's best `candidates` is missing.
+ * An image's `limit` best candidates, best first: every live beam's top words
+ * that are not banned, scored as Σ log p in float32. Each row's list holds its
+ * best `limit + banned` words, so no allowed word that could rank among the
+ * image's best `limit` is missing. The image's rows are `first` …. Higher
+ * score first, then lower beam · V + word; kept by insertion (a few dozen
+ * candidates), the same order a sort of all of them gives.
  */
 function rankCandidates(
-  image: number,
-  width: number,
+  first: number,
+  rows: number,
   vocab: number,
   perRow: number,
   values: Float32Array | Int32Array | Uint8Array,
-  words: Float32Array | Int32Array | Uint8Array,
-  scores: Float32Array,
+  words: Int32Array,
+  beams: readonly Beam[],
   bans: ReadonlyArray<Set<number>>,
+  limit: number,
 ): Candidate[] {
-  const out: Candidate[] = [];
-  for (let beam = 0; beam < width; beam++) {
-    const from = image * width + beam;
-    if (scores[from]! <= DEAD / 2) continue;
+  const best: Candidate[] = [];
+  for (let beam = 0; beam < rows; beam++) {
+    const from = first + beam;
+    const beamScore = beams[from]!.score;
+    if (beamScore <= DEAD / 2) continue;
     for (let k = 0; k < perRow; k++) {
       const word = words[from * perRow + k]!;
       if (bans[from]!.has(word)) continue;
-      out.push({ score: Math.fround(values[from * perRow + k]! + scores[from]!), from, word, order: beam * vocab + word });
+      const score = Math.fround(values[from * perRow + k]! + beamScore);
+      const order = beam * vocab + word;
+      let at = best.length;
+      while (at > 0 && (score > best[at - 1]!.score || (score === best[at - 1]!.score && order < best[at - 1]!.order))) at--;
+      if (at >= limit) continue;
+      best.splice(at, 0, { score, from, word, order });
+      if (best.length > limit) best.pop();
     }
   }
-  return out.sort((a, b) => b.score - a.score || a.order - b.order);
+  return best;
 }
 
 /** Σ log p / length^α, length counting the closing <end>. */
@@ -231,7 +301,7 @@ function normalized(hypothesis: Hypothesis, lengthPenalty: number): number {
   return hypothesis.logProb / Math.max(1, hypothesis.logProbs.length) ** lengthPenalty;
 }
 
-function pickBest(hypotheses: Hypothesis[], lengthPenalty: number): Hypothesis | null {
+function pickBest(hypotheses: readonly Hypothesis[], lengthPenalty: number): Hypothesis | null {
   let best: Hypothesis | null = null;
   for (const hypothesis of hypotheses) {
     if (!best || normalized(hypothesis, lengthPenalty) > normalized(best, lengthPenalty)) best = hypothesis;

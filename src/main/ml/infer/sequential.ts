@@ -9,34 +9,50 @@ import type { DecoderFeatures } from '../model/decoder';
 import { Rng } from '../model/rng';
 import { applyBans, BANNED } from './constraints';
 import { sampleWords } from './sampling';
-import { releaseState, rowsOf, tidyKeep } from './stepping';
+import { alignedSlots, releaseState, ROW_ALIGNMENT, rowsOf, tidyKeep } from './stepping';
 import type { DecodeConstraints, DecodedCaption, SampleOptions, StepDecoder } from './types';
 
 type Chooser = (banned: tf.Tensor2D, step: number) => tf.Tensor1D;
 
+/**
+ * Greedy decoding also drops the rows of finished captions where the model's
+ * rows do not depend on the batch (see `alignedSlots`), as beam search drops
+ * finished images; sampling keeps every row, since its draws depend on the
+ * batch's shape.
+ */
 export function greedyDecode<S>(model: StepDecoder<S>, features: DecoderFeatures, constraints: DecodeConstraints): DecodedCaption[] {
-  return sequentialDecode(model, features, constraints, (banned) => tf.argMax(banned, 1) as tf.Tensor1D);
+  return sequentialDecode(model, features, constraints, (banned) => tf.argMax(banned, 1) as tf.Tensor1D, true);
 }
 
 export function sampleDecode<S>(model: StepDecoder<S>, features: DecoderFeatures, options: SampleOptions): DecodedCaption[] {
   const rng = new Rng(options.seed);
-  return sequentialDecode(model, features, options, (banned) => sampleWords(banned, options, rng.seed()));
+  return sequentialDecode(model, features, options, (banned) => sampleWords(banned, options, rng.seed()), false);
 }
 
-function sequentialDecode<S>(model: StepDecoder<S>, features: DecoderFeatures, constraints: DecodeConstraints, choose: Chooser): DecodedCaption[] {
-  const rows = rowsOf(features);
-  const histories: number[][] = Array.from({ length: rows }, () => []);
-  const logProbs: number[][] = Array.from({ length: rows }, () => []);
-  const attention: number[][][] = Array.from({ length: rows }, () => []);
-  const finished = new Array<boolean>(rows).fill(false);
+function sequentialDecode<S>(
+  model: StepDecoder<S>,
+  features: DecoderFeatures,
+  constraints: DecodeConstraints,
+  choose: Chooser,
+  dropFinished: boolean,
+): DecodedCaption[] {
+  const images = rowsOf(features);
+  const histories: number[][] = Array.from({ length: images }, () => []);
+  const logProbs: number[][] = Array.from({ length: images }, () => []);
+  const attention: number[][][] = Array.from({ length: images }, () => []);
+  const finished = new Array<boolean>(images).fill(false);
+  const rearrange = dropFinished && model.rowIndependentSteps === true && images % ROW_ALIGNMENT === 0;
+  // The image of each row of the batch (null: padding, whose results are not used).
+  let rowImages: Array<number | null> = Array.from({ length: images }, (_, image) => image);
   let state = tidyKeep(() => model.initialState(features, { beams: 1, steps: constraints.maxLength + 1 }), (s) => model.stateTensors(s));
-  let previous = tf.fill([rows], START_ID, 'int32') as tf.Tensor1D;
+  let previous = tf.fill([images], START_ID, 'int32') as tf.Tensor1D;
   try {
     for (let step = 0; step <= constraints.maxLength && finished.some((done) => !done); step++) {
+      const rowHistories = rowImages.map((image) => (image === null ? [] : histories[image]!));
       const out = tidyKeep(
         () => {
           const { logProbs: stepLogProbs, state: next, attention: weights } = model.step(previous, state);
-          let banned = applyBans(stepLogProbs, histories, step, constraints);
+          let banned = applyBans(stepLogProbs, rowHistories, step, constraints);
           // At the length limit <end> is the only word left.
           if (step === constraints.maxLength) banned = onlyEnd(banned);
           const chosen = choose(banned, step);
@@ -49,36 +65,64 @@ function sequentialDecode<S>(model: StepDecoder<S>, features: DecoderFeatures, c
       const words = out.chosen.dataSync();
       const wordLogProbs = out.chosenLogProb.dataSync();
       const weights = out.weights ? (out.weights.arraySync() as number[][]) : null;
-      for (let row = 0; row < rows; row++) {
-        if (finished[row]) continue;
+      rowImages.forEach((image, row) => {
+        if (image === null || finished[image]) return;
         const word = words[row]!;
-        logProbs[row]!.push(wordLogProbs[row]!);
-        if (weights) attention[row]!.push(weights[row]!);
-        if (word === END_ID) finished[row] = true;
-        else histories[row]!.push(word);
-      }
+        logProbs[image]!.push(wordLogProbs[row]!);
+        if (weights) attention[image]!.push(weights[row]!);
+        if (word === END_ID) finished[image] = true;
+        else histories[image]!.push(word);
+      });
       releaseState(model, state, out.next);
       state = out.next;
       previous.dispose();
       previous = out.chosen;
       out.chosenLogProb.dispose();
       out.weights?.dispose();
+      if (rearrange) [state, previous, rowImages] = dropFinishedRows(model, state, previous, rowImages, finished);
     }
   } finally {
     releaseState(model, state, null);
     previous.dispose();
   }
-  return histories.map((tokens, row) => {
-    const lps = logProbs[row]!;
+  return histories.map((tokens, image) => {
+    const lps = logProbs[image]!;
     const total = lps.reduce((a, b) => a + b, 0);
     return {
       tokens,
       tokenLogProbs: lps,
       logProb: total,
       score: total,
-      ...(attention[row]!.length > 0 ? { attention: attention[row]! } : {}),
+      ...(attention[image]!.length > 0 ? { attention: attention[image]! } : {}),
     };
   });
+}
+
+/**
+ * The batch without the rows of finished captions, when that saves whole
+ * packets of rows (padded with copies of a live row, marked null); else as it is.
+ */
+function dropFinishedRows<S>(
+  model: StepDecoder<S>,
+  state: S,
+  previous: tf.Tensor1D,
+  rowImages: ReadonlyArray<number | null>,
+  finished: readonly boolean[],
+): [S, tf.Tensor1D, Array<number | null>] {
+  const live = rowImages.flatMap((image, row) => (image !== null && !finished[image] ? [row] : []));
+  const rows = alignedSlots(live.length, 1);
+  if (live.length === 0 || rows >= rowImages.length) return [state, previous, [...rowImages]];
+  const kept = [...live, ...new Array<number>(rows - live.length).fill(live[0]!)];
+  const selected = tidyKeep(
+    () => {
+      const indices = tf.tensor1d(kept, 'int32');
+      return { state: model.selectRows(state, indices, { imageRowsUnchanged: true, imageRows: indices }), previous: tf.gather(previous, indices) as tf.Tensor1D };
+    },
+    (r) => [...model.stateTensors(r.state), r.previous],
+  );
+  releaseState(model, state, selected.state);
+  previous.dispose();
+  return [selected.state, selected.previous, kept.map((row, i) => (i < live.length ? rowImages[row]! : null))];
 }
 
 /** Every word but <end> banned. */

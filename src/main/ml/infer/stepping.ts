@@ -27,3 +27,26 @@ export function rowsOf(features: { pooled?: tf.Tensor2D; grid?: tf.Tensor3D }): 
   if (rows === undefined) throw new Error('Decoding needs image features.');
   return rows;
 }
+
+/**
+ * Native TensorFlow computes exp, log and sigmoid in SIMD packets of 8 (16
+ * with AVX-512) floats, and the last elements of a tensor that do not fill
+ * a packet one at a time, which can differ in the last bit. A row's values
+ * are therefore the same in any batch only where no row falls in that
+ * remainder: when the batch has a multiple of 16 rows. Decoding rearranges
+ * rows (beam search: one per image at the first step; finished images
+ * dropped) only when the plain layout is such a multiple, and pads every
+ * rearranged batch with dead rows to one as well; and only for a model whose
+ * other kernels treat rows alike (`StepDecoder.rowIndependentSteps`).
+ */
+export const ROW_ALIGNMENT = 16;
+
+/** The fewest slots, at least `needed`, whose rows (`rowsPerSlot` each) fill whole packets. */
+export function alignedSlots(needed: number, rowsPerSlot: number): number {
+  const step = ROW_ALIGNMENT / gcd(rowsPerSlot, ROW_ALIGNMENT);
+  return Math.ceil(needed / step) * step;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}

@@ -18,8 +18,22 @@ export interface DecodingPlan {
   projectGrid?: boolean;
 }
 
+/** How `selectRows` treats the tensors a state holds once per image (see `StepDecoder.selectRows`). */
+export interface RowSelection {
+  imageRowsUnchanged?: boolean;
+  imageRows?: tf.Tensor1D;
+}
+
 export interface StepDecoder<S> {
   readonly vocabSize: number;
+  /**
+   * Whether every row of a step comes out the same to the bit whatever rows
+   * share its batch, given a whole number of SIMD packets of rows (see
+   * infer/beam.ts). Beam search moves rows between batches (one row per
+   * image at the first step, finished images dropped) only then, so that
+   * its results do not depend on it.
+   */
+  readonly rowIndependentSteps?: boolean;
   /** One state row per image; `plan` says how the decoding will step it. */
   initialState(features: DecoderFeatures, plan?: DecodingPlan): S;
   /** Log-probabilities of the next word for every row, the new state and (attention models) the weights over regions. */
@@ -29,8 +43,11 @@ export interface StepDecoder<S> {
    * has them: beam search then ranks candidates without a log-softmax over the whole vocabulary.
    */
   stepLogits?(previousTokens: tf.Tensor1D, state: S): { logits: tf.Tensor2D; state: S; attention?: tf.Tensor2D };
-  /** Rows of a state; `imageRowsUnchanged` when rows only move between beams of the same image. */
-  selectRows(state: S, rows: tf.Tensor1D, options?: { imageRowsUnchanged?: boolean }): S;
+  /**
+   * Rows of a state; `imageRowsUnchanged` when rows only move between beams of the same image.
+   * `imageRows` (with it): the images kept, as rows of the per-image tensors, when a decoding drops finished images.
+   */
+  selectRows(state: S, rows: tf.Tensor1D, options?: RowSelection): S;
   /** Every tensor the state holds. */
   stateTensors(state: S): tf.Tensor[];
 }

@@ -19,7 +19,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DecoderVariant } from '../../../shared/runConfig';
 import { drawFromLogits } from '../infer/sampling';
-import type { DecodingPlan } from '../infer/types';
+import type { DecodingPlan, RowSelection } from '../infer/types';
 import { nativeDropout, nativeDropoutSteps } from './fused/activations';
 import { attentionGruSequence } from './fused/attentionGruSequence';
 import { attentionLstmSequence } from './fused/attentionLstmSequence';
@@ -525,6 +525,19 @@ export class CaptionDecoder {
     return { ...rest, gridOut };
   }
 
+  /**
+   * On the JavaScript backends a row's step is the same whatever rows share
+   * its batch (their kernels loop over rows alike). Native TensorFlow's are
+   * not, measured: its Softmax (the attention weights) works through the
+   * batch in blocks of rows whose edges move with the batch size, and its
+   * 2-D MatMul (oneDNN, in the fused layers) at 1,024 units gives a row other
+   * last bits in a batch of 32 rows than of 160. So beam search keeps its
+   * rows in place there (see infer/beam.ts).
+   */
+  get rowIndependentSteps(): boolean {
+    return tf.getBackend() !== 'tensorflow';
+  }
+
   /** One decoding step for every row at once: log-probabilities of the next word. */
   step(previousTokens: tf.Tensor1D, state: DecoderState): StepResult {
     const out = this.stepCore(previousTokens, state, noDropout);
@@ -544,13 +557,18 @@ export class CaptionDecoder {
    * disposes the old state. With `imageRowsUnchanged` (every row stays with
    * its image) the image tensors are kept as they are, possibly one row per
    * image for several beams each: the steps broadcast them over the beams.
+   * With `imageRows` as well, only those rows of the image tensors are kept
+   * (a beam search dropping the images it has finished).
    */
-  selectRows(state: DecoderState, rows: tf.Tensor1D, options: { imageRowsUnchanged?: boolean } = {}): DecoderState {
+  selectRows(state: DecoderState, rows: tf.Tensor1D, options: RowSelection = {}): DecoderState {
     const pick = <T extends tf.Tensor>(x: T): T => tf.gather(x, rows) as T;
     // Beams of one image share its image tensors: when rows only move between
     // beams of the same image, those are reused as they are (callers dispose
     // only the tensors a new state no longer holds).
-    const image = <T extends tf.Tensor>(x: T): T => (options.imageRowsUnchanged ? x : pick(x));
+    const image = <T extends tf.Tensor>(x: T): T => {
+      if (!options.imageRowsUnchanged) return pick(x);
+      return options.imageRows ? (tf.gather(x, options.imageRows) as T) : x;
+    };
     return {
       layers: state.layers.map((layer) => (layer.c ? { h: pick(layer.h), c: pick(layer.c) } : { h: pick(layer.h) })),
       ...(state.imageProj ? { imageProj: image(state.imageProj) } : {}),

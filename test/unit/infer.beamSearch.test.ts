@@ -1,0 +1,318 @@
+/**
+ * Beam search steps only the rows that can still matter (one row per image at
+ * the first step, no rows for images that are done). These tests hold it to
+ * the plain batched beam search it replaced (every image's `width` rows to
+ * the end), kept in test/helpers/referenceBeamSearch.ts: captions,
+ * log-probabilities, scores and attention weights equal to the bit, on
+ * whichever backend runs the tests (`npm run test:backends` runs them on
+ * pure JS and wasm too).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beamSearch } from '../../src/main/ml/infer/beam';
+import { decode } from '../../src/main/ml/infer/decode';
+import { blockSizeFor, columnsOf, rowTopK } from '../../src/main/ml/infer/rowTopK';
+import type { BeamOptions, StepDecoder } from '../../src/main/ml/infer/types';
+import type { CaptionDecoder, DecoderFeatures, DecoderState } from '../../src/main/ml/model/decoder';
+import { disposeFeatures, tinyDecoder, tinyFeatures, useTestBackend } from '../helpers/captionModel';
+import { referenceBeamSearch } from '../helpers/referenceBeamSearch';
+
+// 32 images × any width fill whole packets of rows, so rows are rearranged; 6 × 3 do not (the plain layout is kept).
+const IMAGES = 32;
+let features: DecoderFeatures;
+let few: DecoderFeatures;
+beforeAll(async () => {
+  await useTestBackend();
+  features = tinyFeatures(IMAGES, 31);
+  few = tinyFeatures(6, 32);
+});
+afterAll(() => {
+  disposeFeatures(features);
+  disposeFeatures(few);
+});
+
+/** The decoder as it is, recording the rows of every step. */
+function plainRecording(decoder: CaptionDecoder): { model: StepDecoder<DecoderState>; rows: number[] } {
+  const recorded = recording(decoder);
+  return { model: { ...recorded.model, rowIndependentSteps: decoder.rowIndependentSteps }, rows: recorded.rows };
+}
+
+/**
+ * The decoder, recording the rows of every step. Its rows count as
+ * independent of the batch (which the decoder itself claims only off native
+ * TensorFlow), so that the rearranging paths run on every backend: at these
+ * tiny sizes native TensorFlow's rows are independent too, and the results
+ * must still equal the reference's. For attention the grid projection can
+ * be decided one way.
+ */
+function recording(decoder: CaptionDecoder, projectGrid?: boolean): { model: StepDecoder<DecoderState>; rows: number[] } {
+  const rows: number[] = [];
+  const model: StepDecoder<DecoderState> = {
+    vocabSize: decoder.vocabSize,
+    rowIndependentSteps: true,
+    initialState: (f, plan) =>
+      decoder.initialState(f, projectGrid === undefined ? plan : { beams: plan?.beams ?? 1, steps: plan?.steps ?? 1, projectGrid }),
+    step: (tokens, state) => {
+      rows.push(tokens.shape[0]);
+      return decoder.step(tokens, state);
+    },
+    stepLogits: (tokens, state) => {
+      rows.push(tokens.shape[0]);
+      return decoder.stepLogits(tokens, state);
+    },
+    selectRows: (state, selected, options) => decoder.selectRows(state, selected, options),
+    stateTensors: (state) => decoder.stateTensors(state),
+  };
+  return { model, rows };
+}
+
+const beam = (beamWidth: number, lengthPenalty: number, constraints: Partial<BeamOptions> = {}): BeamOptions => ({
+  strategy: 'beam',
+  beamWidth,
+  lengthPenalty,
+  minLength: 0,
+  maxLength: 9,
+  noRepeatNgramSize: 0,
+  ...constraints,
+});
+
+const SETTINGS: Array<{ name: string; options: BeamOptions }> = [
+  { name: 'width 1', options: beam(1, 1) },
+  { name: 'width 2, raw Σ log p', options: beam(2, 0) },
+  { name: 'width 3, length penalty 0.7', options: beam(3, 0.7) },
+  { name: 'width 5, length penalty 1', options: beam(5, 1) },
+  { name: 'width 4, length penalty 2, min length 3, no repeated bigram', options: beam(4, 2, { minLength: 3, noRepeatNgramSize: 2 }) },
+  { name: 'width 3, no repeated word, max length 4', options: beam(3, 1, { noRepeatNgramSize: 1, maxLength: 4 }) },
+  { name: 'width 6, negative length penalty', options: beam(6, -0.5, { maxLength: 12 }) },
+];
+
+describe('beam search stepping only the rows that matter', () => {
+  for (const variant of ['init-inject', 'merge', 'attention'] as const) {
+    for (const cell of ['lstm', 'gru'] as const) {
+      it(`${variant}/${cell}: the same captions, log-probabilities, scores and attention as the plain beam search`, () => {
+        const decoder = tinyDecoder({ variant, cell, layers: 2 }, 17);
+        const { model } = recording(decoder);
+        for (const { name, options } of SETTINGS) {
+          for (const batch of [features, few]) {
+            const reference = referenceBeamSearch(decoder, batch, options);
+            expect(beamSearch(decoder, batch, options), `${name}, ${batch.pooled!.shape[0]} images, the decoder's own layout`).toEqual(reference);
+            const compacted = beamSearch(model, batch, options);
+            expect(compacted, `${name}, ${batch.pooled!.shape[0]} images`).toEqual(reference);
+          }
+        }
+        decoder.dispose();
+      });
+    }
+  }
+
+  for (const projectGrid of [true, false]) {
+    it(`attention with the grid projected ${projectGrid ? 'once per image' : 'per step'}: the same results as the plain beam search`, () => {
+      const decoder = tinyDecoder({ variant: 'attention', layers: 1 }, 23);
+      const { model } = recording(decoder, projectGrid);
+      for (const { name, options } of SETTINGS) {
+        expect(beamSearch(model, features, options), name).toEqual(referenceBeamSearch(model, features, options));
+      }
+      decoder.dispose();
+    });
+  }
+
+  it('steps one row per image first, then width rows per image that is not done, fewer as images finish', () => {
+    const decoder = tinyDecoder({ variant: 'merge' }, 1);
+    const width = 4;
+    const options = beam(width, 1, { maxLength: 12 });
+    // With this model some images end at once and others run to the limit.
+    const compacted = recording(decoder);
+    const plain = recording(decoder);
+    const captions = beamSearch(compacted.model, features, options);
+    expect(captions).toEqual(referenceBeamSearch(plain.model, features, options));
+    // The reference steps every image's rows until the last image is done.
+    expect(plain.rows.every((rows) => rows === IMAGES * width)).toBe(true);
+    expect(compacted.rows[0]).toBe(IMAGES);
+    for (const rows of compacted.rows.slice(1)) {
+      expect(rows % 16).toBe(0);
+      expect(rows).toBeLessThanOrEqual(IMAGES * width);
+    }
+    // Images finish at different steps here (the captions differ in length), so rows fall step by step and end early.
+    expect(new Set(captions.map((c) => c.tokens.length)).size).toBeGreaterThan(1);
+    expect(compacted.rows.some((rows) => rows > 0 && rows < IMAGES * width)).toBe(true);
+    for (let i = 2; i < compacted.rows.length; i++) expect(compacted.rows[i]).toBeLessThanOrEqual(compacted.rows[i - 1]!);
+    expect(compacted.rows.reduce((a, b) => a + b, 0)).toBeLessThan(plain.rows.reduce((a, b) => a + b, 0));
+    decoder.dispose();
+  });
+
+  it('keeps the plain layout where images × width is not a whole number of packets of rows', () => {
+    const decoder = tinyDecoder({ variant: 'merge' }, 17);
+    const options = beam(3, 1);
+    const compacted = recording(decoder);
+    const plain = recording(decoder);
+    expect(beamSearch(compacted.model, few, options)).toEqual(referenceBeamSearch(plain.model, few, options));
+    expect(compacted.rows.every((rows) => rows === 18)).toBe(true);
+    decoder.dispose();
+  });
+
+  it('the caption decoder keeps its rows in place on native TensorFlow (its kernels are not row by row the same in other batches), rearranges them elsewhere', () => {
+    for (const variant of ['merge', 'attention'] as const) {
+      const decoder = tinyDecoder({ variant }, 1);
+      const width = 4;
+      const options = beam(width, 1);
+      const rows: number[] = [];
+      const model: StepDecoder<DecoderState> = {
+        vocabSize: decoder.vocabSize,
+        rowIndependentSteps: decoder.rowIndependentSteps,
+        initialState: (f, plan) => decoder.initialState(f, plan),
+        step: (tokens, state) => decoder.step(tokens, state),
+        stepLogits: (tokens, state) => {
+          rows.push(tokens.shape[0]);
+          return decoder.stepLogits(tokens, state);
+        },
+        selectRows: (state, selected, selection) => decoder.selectRows(state, selected, selection),
+        stateTensors: (state) => decoder.stateTensors(state),
+      };
+      expect(beamSearch(model, features, options)).toEqual(referenceBeamSearch(decoder, features, options));
+      const native = tf.getBackend() === 'tensorflow';
+      expect(decoder.rowIndependentSteps).toBe(!native);
+      expect(rows[0]).toBe(native ? IMAGES * width : IMAGES);
+      decoder.dispose();
+    }
+  });
+
+  it('stops an image whose live beams cannot beat its best finished caption, with the same result', () => {
+    // Raw Σ log p (length penalty 0): a finished caption beats every live beam that already scores below it.
+    const decoder = tinyDecoder({ variant: 'init-inject' }, 5);
+    const options = beam(8, 0, { maxLength: 14 });
+    const compacted = recording(decoder);
+    const plain = recording(decoder);
+    expect(beamSearch(compacted.model, features, options)).toEqual(referenceBeamSearch(plain.model, features, options));
+    expect(compacted.rows.length).toBeLessThanOrEqual(plain.rows.length);
+    expect(compacted.rows.reduce((a, b) => a + b, 0)).toBeLessThan(plain.rows.reduce((a, b) => a + b, 0));
+    decoder.dispose();
+  });
+
+  it('returns nothing for no images, as the plain beam search does', () => {
+    const decoder = tinyDecoder({ variant: 'merge' }, 1);
+    const none = tinyFeatures(0, 1);
+    const before = tf.memory().numTensors;
+    expect(beamSearch(recording(decoder).model, none, beam(3, 1))).toEqual(referenceBeamSearch(decoder, none, beam(3, 1)));
+    expect(beamSearch(decoder, none, beam(3, 1))).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
+    disposeFeatures(none);
+    decoder.dispose();
+  });
+
+  it('keeps the tensor count flat, whether images finish early or run to the length limit', () => {
+    for (const variant of ['merge', 'attention'] as const) {
+      const decoder = tinyDecoder({ variant, layers: 2 }, 3);
+      const { model } = recording(decoder);
+      beamSearch(decoder, features, beam(3, 1));
+      const before = tf.memory().numTensors;
+      for (const options of [beam(3, 1), beam(5, 0.5, { minLength: 2, maxLength: 3 }), beam(2, 0, { maxLength: 30 }), beam(1, 1)]) {
+        for (const [layout, stepper] of [['own', decoder], ['rearranged', model]] as const) {
+          for (const batch of [features, few]) beamSearch(stepper, batch, options);
+          expect(tf.memory().numTensors, `${variant}, width ${options.beamWidth}, ${layout} layout`).toBe(before);
+        }
+      }
+      decoder.dispose();
+    }
+  });
+});
+
+describe('greedy decoding dropping finished captions', () => {
+  // Merge with seed 8: most captions end within a few words, so rows are dropped.
+  for (const [variant, seed] of [['init-inject', 1], ['merge', 8], ['attention', 1]] as const) {
+    it(`${variant}: the same captions, log-probabilities and attention as with every row kept; fewer rows as captions end`, () => {
+      const decoder = tinyDecoder({ variant, layers: 2 }, seed);
+      for (const constraints of [
+        { minLength: 0, maxLength: 9, noRepeatNgramSize: 0 },
+        { minLength: 2, maxLength: 6, noRepeatNgramSize: 2 },
+      ]) {
+        const dropping = recording(decoder);
+        const keeping = recording(decoder);
+        const all = { ...keeping.model, rowIndependentSteps: false };
+        const captions = decode(dropping.model, features, { strategy: 'greedy', ...constraints });
+        expect(captions).toEqual(decode(all, features, { strategy: 'greedy', ...constraints }));
+        expect(keeping.rows.every((rows) => rows === IMAGES)).toBe(true);
+        for (const rows of dropping.rows) expect(rows % 16).toBe(0);
+        for (let i = 1; i < dropping.rows.length; i++) expect(dropping.rows[i]).toBeLessThanOrEqual(dropping.rows[i - 1]!);
+        if (variant === 'merge') expect(dropping.rows.reduce((a, b) => a + b, 0)).toBeLessThan(keeping.rows.reduce((a, b) => a + b, 0));
+        // Sampling keeps every row (its draws depend on the batch's shape).
+        const sampling = recording(decoder);
+        decode(sampling.model, features, { strategy: 'sample', temperature: 1, topK: 0, topP: 1, seed: 3, ...constraints });
+        expect(sampling.rows.every((rows) => rows === IMAGES)).toBe(true);
+      }
+      decoder.dispose();
+    });
+  }
+
+  it('keeps the tensor count flat, and the caption decoder keeps its rows on native TensorFlow', () => {
+    const decoder = tinyDecoder({ variant: 'attention', layers: 2 }, 1);
+    const { model } = recording(decoder);
+    const own = plainRecording(decoder);
+    decode(model, features, { strategy: 'greedy', ...{ minLength: 0, maxLength: 9, noRepeatNgramSize: 0 } });
+    const before = tf.memory().numTensors;
+    for (const batch of [features, few]) {
+      decode(model, batch, { strategy: 'greedy', minLength: 1, maxLength: 12, noRepeatNgramSize: 0 });
+      decode(own.model, batch, { strategy: 'greedy', minLength: 1, maxLength: 12, noRepeatNgramSize: 0 });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    if (tf.getBackend() === 'tensorflow') expect(own.rows.every((rows) => rows === IMAGES || rows === 6)).toBe(true);
+    decoder.dispose();
+  });
+});
+
+describe('rowTopK', () => {
+  /** tf.topk and tf.max over whole rows, against rowTopK's blocks. */
+  function check(x: tf.Tensor2D, k: number): void {
+    const expected = tf.topk(x, k, true);
+    const expectedMax = tf.max(x, 1, true);
+    const top = rowTopK(x, k);
+    const columns = columnsOf(top.positions.dataSync(), top.blocks ? top.blocks.dataSync() : null, k, top.blockSize);
+    expect(Array.from(columns)).toEqual(Array.from(expected.indices.dataSync()));
+    expect(Array.from(top.values.dataSync())).toEqual(Array.from(expected.values.dataSync()));
+    expect(Array.from(top.max.dataSync())).toEqual(Array.from(expectedMax.dataSync()));
+    tf.dispose([expected.values, expected.indices, expectedMax, top.max, top.values, top.positions, ...(top.blocks ? [top.blocks] : [])]);
+  }
+
+  it('picks what a top-k over the whole row picks, ties (lower index first) and padding included', () => {
+    const before = tf.memory().numTensors;
+    for (const [rows, width] of [
+      [7, 5000], // blocks of 25
+      [5, 4999], // no divisor near 32: padded with -Infinity
+      [3, 2048],
+      [4, 300], // narrow: searched whole
+    ] as const) {
+      for (const k of [1, 6, 12]) {
+        // Few distinct values: many ties within and across blocks.
+        for (const distinct of [3, 40, 100000]) {
+          const values = Float32Array.from({ length: rows * width }, (_, i) => ((i * 2654435761 + k * 7 + distinct) >>> 0) % distinct);
+          const x = tf.tensor2d(values, [rows, width]);
+          check(x, k);
+          x.dispose();
+        }
+      }
+      // -Infinity in the row (as banned words could be): still ahead of the padding, behind every finite value.
+      const withInfinity = tf.tidy(() => tf.where(tf.less(tf.randomUniform([rows, width], 0, 1, 'float32', 3), 0.99), tf.fill([rows, width], -Infinity), tf.randomNormal([rows, width], 0, 1, 'float32', 4))) as tf.Tensor2D;
+      check(withInfinity, 12);
+      withInfinity.dispose();
+    }
+    // Equal values in blocks whose maxima differ: the lower index wins, even where its block ranks lower.
+    const crafted = new Float32Array(2 * 2048);
+    crafted[10 * 32 + 4] = 9; // block 10: 9 and a 1
+    crafted[10 * 32 + 7] = 1;
+    crafted[3 * 32] = 5; // block 3: 5
+    crafted[1 * 32 + 30] = 1; // block 1: a 1, before block 10's
+    crafted.copyWithin(2048, 0, 2048);
+    crafted[2048 + 40 * 32] = 3; // second row: block 40 highest, its 1s behind block 1's
+    crafted[2048 + 40 * 32 + 1] = 1;
+    const tied = tf.tensor2d(crafted, [2, 2048]);
+    for (const k of [3, 4]) check(tied, k);
+    tied.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('cuts rows into blocks that divide the width where one is near 32', () => {
+    expect(blockSizeFor(5000)).toBe(25);
+    expect(blockSizeFor(4096)).toBe(32);
+    expect(blockSizeFor(3000)).toBe(30);
+    expect(blockSizeFor(4999)).toBe(32);
+  });
+});
