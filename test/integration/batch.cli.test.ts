@@ -41,7 +41,11 @@ const result = (stdout: string) => jsonLines<Line>(stdout).find((line) => line.t
 const sidecarOf = (root: string, relative: string) => join(root, relative.replace(/\.[^.]+$/, '.txt'));
 
 
-/** Starts `captioner batch ARGS --json` in its own process group and kills the group with SIGKILL after `reports` progress lines. */
+/**
+ * Starts `captioner batch ARGS --json` in its own process group and kills the
+ * group with SIGKILL after `reports` progress lines that count stored results
+ * (progress comes once a second, so the job must outlast a few seconds).
+ */
 async function killMidway(args: string[], reports: number): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'main', 'cli', 'index.ts'), ...args], {
     env: { ...process.env, CAPTIONER_CLI: '1' },
@@ -52,7 +56,9 @@ async function killMidway(args: string[], reports: number): Promise<number> {
   let killed = false;
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
-    if (!killed && (stdout.match(/"type":"progress"/g) ?? []).length >= reports) {
+    const done = jsonLines<{ type: string; done?: number }>(stdout.slice(0, stdout.lastIndexOf('\n') + 1))
+      .filter((line) => line.type === 'progress' && (line.done ?? 0) > 0).length;
+    if (!killed && done >= reports) {
       killed = true;
       // The CLI and its engine, at once, with no chance to clean up.
       process.kill(-child.pid!, 'SIGKILL');
@@ -173,10 +179,13 @@ describe('captioner batch', () => {
     const root = join(work, 'killed');
     cpSync(folder.root, root, { recursive: true });
     const many = await imageBuffer('png', { width: 20, height: 16 });
-    for (let i = 0; i < 160; i++) write(join(root, 'many', `img ${String(i).padStart(3, '0')}.png`), many);
+    // Enough images that a machine several times faster than ours is still
+    // busy when the first progress report with results arrives.
+    const extra = 400;
+    for (let i = 0; i < extra; i++) write(join(root, 'many', `img ${String(i).padStart(3, '0')}.png`), many);
     const jsonl = join(work, 'killed.jsonl');
     const args = ['batch', root, '--run', String(run.runId), '--recursive', '--sidecar', '--existing', 'append', '--jsonl', jsonl, '--beam', '2', '--batch-size', '2', '--json', '--data-dir', run.dataDir];
-    const jobId = await killMidway(args, 3);
+    const jobId = await killMidway(args, 1);
 
     const store = openSqliteStore({ dataDir: run.dataDir });
     const before = await store.batchReview.counts(jobId);
@@ -184,7 +193,7 @@ describe('captioner batch', () => {
     // Opening the store finds its owner gone.
     expect((await store.batchJobs.get(jobId))!.status).toBe('crashed');
     await store.close();
-    const total = folder.readable.length + folder.corrupt.length + 160;
+    const total = folder.readable.length + folder.corrupt.length + extra;
     expect(storedBefore).toBeGreaterThan(0);
     expect(storedBefore).toBeLessThan(total);
 
@@ -192,7 +201,7 @@ describe('captioner batch', () => {
     expect(resumed.code).toBe(0);
     const final = result(resumed.stdout);
     expect(final.status).toBe('completed');
-    const allCaptioned = folder.readable.length + 160;
+    const allCaptioned = folder.readable.length + extra;
     expect(final.counts).toMatchObject({ total, captioned: allCaptioned, skippedExisting: 0, failed: folder.corrupt.length });
     // Exactly the images still missing were captioned now.
     expect(final.captionedNow).toBe(allCaptioned - before.captioned);

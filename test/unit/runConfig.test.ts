@@ -59,11 +59,13 @@ describe('RunConfig', () => {
     expect(configFromPreset('shapes-quick', { dataset: { path: '/d' }, decoder: { variant: 'attention' } }).decoder.units).toBe(128);
   });
 
-  it('grid coordinates are off unless asked for; shapes-grounded reads a 6×6 grid', () => {
-    expect(configFromPreset('shapes-quick', { dataset: { path: '/d' } }).encoder.gridCoordinates).toBe(false);
+  it('the spatial parts are off unless asked for; shapes-grounded turns all four on', () => {
+    const quick = configFromPreset('shapes-quick', { dataset: { path: '/d' } });
+    expect(quick.encoder).toMatchObject({ gridCoordinates: false, gridDirections: false });
+    expect(quick.decoder).toMatchObject({ attentionWordQuery: false, attentionWordGlimpse: false });
     const grounded = configFromPreset('shapes-grounded', { dataset: { path: '/d' } });
-    expect(grounded.encoder).toMatchObject({ source: 'scratch-cnn', imageSize: 48, gridCoordinates: false });
-    expect(grounded.decoder).toMatchObject({ variant: 'attention', doublyStochasticWeight: 0 });
+    expect(grounded.encoder).toMatchObject({ source: 'scratch-cnn', imageSize: 48, gridCoordinates: true, gridDirections: true });
+    expect(grounded.decoder).toMatchObject({ variant: 'attention', doublyStochasticWeight: 0, attentionWordQuery: true, attentionWordGlimpse: true });
     expect(grounded.vocab.maxCaptionLength).toBe(20);
     expect(validateRunConfig({ dataset: { path: '/d' }, encoder: { gridCoordinates: 'yes' } })).toMatchObject({ ok: false, issues: [{ path: 'encoder.gridCoordinates' }] });
   });
