@@ -23,7 +23,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/main/ml/backend';
 import { loadCheckpointModel } from '../../src/main/ml/captioning/model';
 import { synthesizeShapes } from '../../src/main/lib/data/shapes/synth';
 import { evaluateCheckpoint } from '../../src/main/ml/eval/evaluate';
@@ -32,17 +31,7 @@ import { groundedAccuracy } from '../../src/main/lib/eval/grounded';
 import type { GroundedSummary } from '../../src/shared/inferenceTypes';
 import { train } from '../../src/main/ml/train/trainer';
 import { configFromPreset } from '../../src/shared/runConfig';
-import type { BackendInfo } from '../../src/shared/types';
-
-async function nativeBackend(): Promise<{ backend: BackendInfo | null; reason: string }> {
-  const forced = process.env.CAPTIONER_BACKEND;
-  if (forced && forced !== 'tensorflow') return { backend: null, reason: `CAPTIONER_BACKEND=${forced} asks for another backend.` };
-  try {
-    return { backend: await initBackend({ CAPTIONER_BACKEND: 'tensorflow' }), reason: '' };
-  } catch (error) {
-    return { backend: null, reason: (error as Error).message };
-  }
-}
+import { nativeBackend } from '../helpers/nativeBackend';
 
 const native = await nativeBackend();
 if (!native.backend) console.warn(`Skipping the Shapes spatial test: it needs the native TensorFlow backend (npm run setup:tensorflow). ${native.reason}`);

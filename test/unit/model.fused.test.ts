@@ -281,38 +281,33 @@ describe('fused kernels', () => {
       decoder.dispose();
     });
 
-    it.skipIf(!native)(`attention/${cell}, one layer, word in the attention query: loss and the gradient of every weight (the word kernel included) and the grid`, () => {
-      const decoder = tinyDecoder({ variant: 'attention', cell, layers: 1, dropout: 0.2, wordQuery: true });
-      // The word kernel starts at zero; with values, the forward pass depends on it too.
-      const kernel = decoder.params.get('attention/wordKernel');
-      kernel.assign(tf.randomUniform(kernel.shape, -0.5, 0.5, 'float32', 9));
-      const features = tinyFeatures(3);
-      const batch = batchOf(SEQUENCES, 7);
-      const grid = features.grid!;
-      const params = decoder.params.entries().map(([, v]) => v);
-      const f = () => decoder.loss({ grid }, batch, { training: true, dropoutSeed: 5 }).total;
-      expectSame(bothPaths(f, [...params, grid]));
-      disposeBatch(batch);
-      disposeFeatures(features);
-      decoder.dispose();
-    });
-
-    it.skipIf(!native)(`attention/${cell}, one layer, word glimpse in the output: loss and the gradient of every weight (its kernel included) and the grid`, () => {
-      const decoder = tinyDecoder({ variant: 'attention', cell, layers: 1, dropout: 0.2, wordQuery: true, wordGlimpse: true });
-      for (const [name, seed] of [['attention/wordKernel', 9], ['wordGlimpse/outputKernel', 10], ['wordGlimpse/queryKernel', 11]] as const) {
-        const kernel = decoder.params.get(name);
-        kernel.assign(tf.randomUniform(kernel.shape, -0.5, 0.5, 'float32', seed));
-      }
-      const features = tinyFeatures(3);
-      const batch = batchOf(SEQUENCES, 7);
-      const grid = features.grid!;
-      const params = decoder.params.entries().map(([, v]) => v);
-      const f = () => decoder.loss({ grid }, batch, { training: true, dropoutSeed: 5 }).total;
-      expectSame(bothPaths(f, [...params, grid]));
-      disposeBatch(batch);
-      disposeFeatures(features);
-      decoder.dispose();
-    });
+    // Kernels that start at zero get values, so the forward pass depends on them too.
+    const withWords = [
+      { what: 'word in the attention query', options: { wordQuery: true }, kernels: [['attention/wordKernel', 9]] },
+      {
+        what: 'word glimpse in the output',
+        options: { wordQuery: true, wordGlimpse: true },
+        kernels: [['attention/wordKernel', 9], ['wordGlimpse/outputKernel', 10], ['wordGlimpse/queryKernel', 11]],
+      },
+    ] as const;
+    for (const { what, options, kernels } of withWords) {
+      it.skipIf(!native)(`attention/${cell}, one layer, ${what}: loss and the gradient of every weight (its kernels included) and the grid`, () => {
+        const decoder = tinyDecoder({ variant: 'attention', cell, layers: 1, dropout: 0.2, ...options });
+        for (const [name, seed] of kernels) {
+          const kernel = decoder.params.get(name);
+          kernel.assign(tf.randomUniform(kernel.shape, -0.5, 0.5, 'float32', seed));
+        }
+        const features = tinyFeatures(3);
+        const batch = batchOf(SEQUENCES, 7);
+        const grid = features.grid!;
+        const params = decoder.params.entries().map(([, v]) => v);
+        const f = () => decoder.loss({ grid }, batch, { training: true, dropoutSeed: 5 }).total;
+        expectSame(bothPaths(f, [...params, grid]));
+        disposeBatch(batch);
+        disposeFeatures(features);
+        decoder.dispose();
+      });
+    }
 
     it.skipIf(!native)(`attention/${cell}, one layer: the training step runs the sequence node, the reference path does not`, () => {
       const decoder = oneLayerAttention(cell);
