@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- shapes-spatial --checkpoint DIR --dataset DIR [--split test]`
  *
- * The spatial probe (src/main/lib/data/shapes/spatialProbe.ts) of a trained
+ * The spatial probe (src/main/ml/eval/spatialProbe.ts) of a trained
  * Shapes checkpoint: every reference caption of the split is fed to the
  * decoder word by word (teacher forcing), and at each word that says where
  * ("top", "left" of a position phrase; "left", "under" of a relation) the
