@@ -1,13 +1,23 @@
 /**
  * `npm run bench -- decode [--variant merge|init-inject|attention] [--images N] [--rounds R] [--backend NAME]`
+ * `npm run bench -- decode --package DIR --image-dir DIR [--images N] [--batch B] [--rounds R]`
  *
  * Captions per second for greedy decoding and beam search of width 3 and 5,
- * batched (all images and all beams of a step in one forward pass), on the
- * reference decoder (LSTM, embedding 256, 256 units, vocabulary 5,000;
- * 1,280-dim pooled features or a 7×7×1,280 grid for attention). The model is
- * untrained, so captions run to the length limit (16 words): a worst case.
+ * batched (all images and all beams of a step in one forward pass).
  *
- * The strategies are timed in rounds, interleaved (each round decodes the
+ * Without `--package`: the reference decoder (LSTM, embedding 256, 256
+ * units, vocabulary 5,000; 1,280-dim pooled features or a 7×7×1,280 grid for
+ * attention), untrained, so every caption runs to the length limit (16
+ * words) and no beam ever finishes early: the worst case for beam search.
+ *
+ * With `--package`: a trained model package (`captioner export`) captions
+ * the first N images of a folder in batches of B (default 16, as batch
+ * captioning does), with the package's own length limit; the images are
+ * encoded once, outside the timing. This is what evaluation and batch
+ * captioning pay: captions end where the model ends them, and an image
+ * leaves the beam once none of its beams can beat its best finished caption.
+ *
+ * The strategies are timed in rounds, interleaved (each round decodes every
  * batch once with each), so the load of a shared machine falls on all alike;
  * each line gives greedy's captions/s over its own. The plain rows take the
  * decoder's own choices; for attention (see `CaptionDecoder.initialState`)
@@ -16,10 +26,18 @@
  * the two `beam-10/…` rows time the other way too, in the same run.
  */
 import * as tf from '@tensorflow/tfjs';
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { decodeImages } from '../src/main/lib/data/images/loader';
+import { normalizePixels } from '../src/main/lib/data/images/normalize';
 import { initBackend } from '../src/main/ml/backend';
+import { DEFAULT_CAPTION_BATCH } from '../src/main/ml/captioning/captionImages';
+import type { InferenceModel } from '../src/main/ml/captioning/model';
 import { decode } from '../src/main/ml/infer/decode';
+import { rowsOf } from '../src/main/ml/infer/stepping';
 import type { DecodeOptions, StepDecoder } from '../src/main/ml/infer/types';
-import { CaptionDecoder, type DecoderState } from '../src/main/ml/model/decoder';
+import { CaptionDecoder, type DecoderFeatures, type DecoderState } from '../src/main/ml/model/decoder';
+import { loadPackageModel } from '../src/main/ml/packages/loadPackage';
 import { Rng } from '../src/main/ml/model/rng';
 import type { BackendName } from '../src/shared/types';
 import type { DecoderVariant } from '../src/shared/runConfig';
@@ -42,11 +60,64 @@ function withGridProjection(decoder: CaptionDecoder, projectGrid: boolean): Step
   };
 }
 
+interface Contender {
+  name: string;
+  model: StepDecoder<DecoderState>;
+  options: DecodeOptions;
+}
+
+type Features = DecoderFeatures;
+
+/** Decodes every batch with every contender, `rounds` times, interleaved; one JSON line per contender. */
+function timeContenders(contenders: Contender[], batches: Features[], rounds: number, fields: Record<string, unknown>): void {
+  const images = batches.reduce((sum, batch) => sum + rowsOf(batch), 0);
+  const seconds = contenders.map(() => 0);
+  const words = contenders.map(() => 0);
+  for (const contender of contenders) decode(contender.model, batches[0]!, contender.options); // warm-up
+  for (let round = 0; round < rounds; round++) {
+    contenders.forEach((contender, i) => {
+      const started = performance.now();
+      for (const batch of batches) for (const caption of decode(contender.model, batch, contender.options)) words[i]! += caption.tokens.length;
+      seconds[i]! += (performance.now() - started) / 1000;
+    });
+  }
+  const captionsPerSecond = seconds.map((s) => (images * rounds) / s);
+  contenders.forEach((contender, i) => {
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'decode',
+        ...fields,
+        strategy: contender.name,
+        images,
+        rounds,
+        captionsPerSecond: Number(captionsPerSecond[i]!.toFixed(2)),
+        greedyOverThis: Number((captionsPerSecond[0]! / captionsPerSecond[i]!).toFixed(2)),
+        meanWords: Number((words[i]! / (images * rounds)).toFixed(2)),
+        secondsPerRound: Number((seconds[i]! / rounds).toFixed(4)),
+      })}\n`,
+    );
+  });
+}
+
+const beam = (width: number, constraints: Omit<DecodeOptions & { strategy: 'greedy' }, 'strategy'>): DecodeOptions => ({
+  strategy: 'beam',
+  beamWidth: width,
+  lengthPenalty: 1,
+  ...constraints,
+});
+
 export async function run(args: string[]): Promise<void> {
   const forced = option(args, 'backend') as BackendName | undefined;
   const backend = await initBackend(forced ? { ...process.env, CAPTIONER_BACKEND: forced } : process.env);
+  const packageDir = option(args, 'package');
+  if (packageDir) await runTrained(args, backend.name, packageDir);
+  else runUntrained(args, backend.name);
+}
+
+/** The untrained reference decoder on random features: every caption runs to the limit. */
+function runUntrained(args: string[], backendName: string): void {
   const variant = (option(args, 'variant') ?? 'merge') as DecoderVariant;
-  const native = backend.name === 'tensorflow';
+  const native = backendName === 'tensorflow';
   const images = Number(option(args, 'images') ?? (native ? 64 : 8));
   const rounds = Math.max(1, Number(option(args, 'rounds') ?? (native ? 3 : 1)));
   const decoder = new CaptionDecoder(
@@ -58,48 +129,65 @@ export async function run(args: string[]): Promise<void> {
       ? { grid: tf.randomNormal([images, 49, 1280], 0, 1, 'float32', 2) as tf.Tensor3D }
       : { pooled: tf.randomNormal([images, 1280], 0, 1, 'float32', 2) as tf.Tensor2D };
   const constraints = { minLength: 1, maxLength: 16, noRepeatNgramSize: 0 };
-  const beam = (width: number): DecodeOptions => ({ strategy: 'beam', beamWidth: width, lengthPenalty: 1, ...constraints });
-  const contenders: Array<{ name: string; model: StepDecoder<DecoderState>; options: DecodeOptions }> = [
+  const contenders: Contender[] = [
     { name: 'greedy', model: decoder, options: { strategy: 'greedy', ...constraints } },
-    { name: 'beam-3', model: decoder, options: beam(3) },
-    { name: 'beam-5', model: decoder, options: beam(5) },
+    { name: 'beam-3', model: decoder, options: beam(3, constraints) },
+    { name: 'beam-5', model: decoder, options: beam(5, constraints) },
   ];
   if (variant === 'attention') {
     const projected = withGridProjection(decoder, true);
     const perStep = withGridProjection(decoder, false);
     contenders.push(
-      { name: 'beam-5/per-step', model: perStep, options: beam(5) },
-      { name: 'beam-10/projected', model: projected, options: beam(10) },
-      { name: 'beam-10/per-step', model: perStep, options: beam(10) },
+      { name: 'beam-5/per-step', model: perStep, options: beam(5, constraints) },
+      { name: 'beam-10/projected', model: projected, options: beam(10, constraints) },
+      { name: 'beam-10/per-step', model: perStep, options: beam(10, constraints) },
     );
   }
-  const seconds = contenders.map(() => 0);
-  const words = contenders.map(() => 0);
-  for (const contender of contenders) decode(contender.model, features, contender.options); // warm-up
-  for (let round = 0; round < rounds; round++) {
-    contenders.forEach((contender, i) => {
-      const started = performance.now();
-      for (const caption of decode(contender.model, features, contender.options)) words[i]! += caption.tokens.length;
-      seconds[i]! += (performance.now() - started) / 1000;
-    });
-  }
-  const captionsPerSecond = seconds.map((s) => (images * rounds) / s);
-  contenders.forEach((contender, i) => {
-    process.stdout.write(
-      `${JSON.stringify({
-        bench: 'decode',
-        backend: backend.name,
-        variant,
-        strategy: contender.name,
-        images,
-        rounds,
-        captionsPerSecond: Number(captionsPerSecond[i]!.toFixed(2)),
-        greedyOverThis: Number((captionsPerSecond[0]! / captionsPerSecond[i]!).toFixed(2)),
-        meanWords: Number((words[i]! / (images * rounds)).toFixed(2)),
-        secondsPerBatch: Number((seconds[i]! / rounds).toFixed(4)),
-      })}\n`,
-    );
-  });
+  timeContenders(contenders, [features], rounds, { backend: backendName, model: 'untrained', variant });
   decoder.dispose();
   tf.dispose([features.pooled ?? [], 'grid' in features ? features.grid : []]);
+}
+
+/** A trained package on real images, in captioning's batches: what evaluation and batch captioning pay. */
+async function runTrained(args: string[], backendName: string, packageDir: string): Promise<void> {
+  const imageDir = option(args, 'image-dir');
+  if (!imageDir) throw new Error('--package needs --image-dir DIR: the images to caption.');
+  const model = await loadPackageModel(resolve(packageDir));
+  const files = readdirSync(imageDir)
+    .filter((file) => /\.(png|jpe?g|webp)$/i.test(file))
+    .sort()
+    .slice(0, Number(option(args, 'images') ?? 256))
+    .map((file) => join(imageDir, file));
+  if (files.length === 0) throw new Error(`${imageDir}: no PNG, JPEG or WebP images.`);
+  const batchSize = Math.max(1, Number(option(args, 'batch') ?? DEFAULT_CAPTION_BATCH));
+  const rounds = Math.max(1, Number(option(args, 'rounds') ?? 3));
+  const batches: Features[] = [];
+  try {
+    for (let start = 0; start < files.length; start += batchSize) batches.push(await encodeFiles(model, files.slice(start, start + batchSize)));
+    const constraints = { minLength: 1, maxLength: model.maxCaptionLength, noRepeatNgramSize: 0 };
+    const contenders: Contender[] = [
+      { name: 'greedy', model: model.decoder, options: { strategy: 'greedy', ...constraints } },
+      { name: 'beam-3', model: model.decoder, options: beam(3, constraints) },
+      { name: 'beam-5', model: model.decoder, options: beam(5, constraints) },
+    ];
+    const { variant, vocabSize } = model.config.decoder;
+    timeContenders(contenders, batches, rounds, { backend: backendName, model: model.config.name ?? packageDir, variant, vocabSize, batch: batchSize });
+  } finally {
+    for (const batch of batches) tf.dispose([batch.pooled ?? [], batch.grid ?? []]);
+    model.dispose();
+  }
+}
+
+/** The encoder's features for a batch of image files (outside the timing). */
+async function encodeFiles(model: InferenceModel, files: string[]): Promise<Features> {
+  const { inputSize, fit, normalization, maxPixels } = model.preprocessing;
+  const { images, errors } = await decodeImages(files, { size: inputSize, fit, maxPixels });
+  if (errors.length > 0) throw new Error(`${files[errors[0]!.index]}: ${errors[0]!.message}`);
+  const stride = inputSize * inputSize * 3;
+  const input = new Float32Array(images.length * stride);
+  images.forEach((pixels, i) => normalizePixels(pixels!, normalization, input, i * stride));
+  return tf.tidy(() => {
+    const encoded = model.encoder.encode(tf.tensor4d(input, [images.length, inputSize, inputSize, 3]));
+    return { pooled: encoded.pooled, grid: encoded.grid };
+  });
 }

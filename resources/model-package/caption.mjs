@@ -229,7 +229,8 @@ function directionSums(tf, x, weights) {
 }
 
 /**
- * The encoder: the scratch CNN (four 3x3 convolutions with ReLU, 2x2
+ * The encoder: the scratch CNN (four 3x3 convolutions with ReLU, the first
+ * 5x5 at stride 2 when "stemStride" is 2, 2x2
  * max-pooling after the first three, the pooled vector the mean or max of the
  * grid cells as config.json says; with "directions", what lies on each side
  * of a cell appended as 32 channels, then with "coordinates" each cell's x
@@ -246,7 +247,8 @@ export async function loadEncoder(tf, dir, spec) {
         tf.tidy(() => {
           let x = images;
           for (let block = 0; block < spec.blocks; block++) {
-            x = tf.relu(tf.add(tf.conv2d(x, weights[`conv${block}/kernel`], 1, 'same'), weights[`conv${block}/bias`]));
+            const stride = block === 0 ? (spec.stemStride ?? 1) : 1;
+            x = tf.relu(tf.add(tf.conv2d(x, weights[`conv${block}/kernel`], stride, 'same'), weights[`conv${block}/bias`]));
             if (block < spec.blocks - 1) x = tf.maxPool(x, 2, 2, 'valid');
           }
           if (spec.directions) x = tf.concat([x, directionSums(tf, x, weights)], 3);

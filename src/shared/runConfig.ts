@@ -168,6 +168,14 @@ export const encoderConfigSchema = z
       4,
       128,
     ).default(16),
+    scratchStemStride: z
+      .union([z.literal(1), z.literal(2)])
+      .default(1)
+      .meta({
+        title: 'Scratch CNN stem stride',
+        description:
+          'Scratch CNN: 2 makes its first convolution 5×5 at stride 2, so an image twice the size (a multiple of 16 pixels) gives the same grid: small objects keep their detail for little more work. 1: a 3×3 convolution at every pixel. Backbones: not available.',
+      }),
     gridCoordinates: z
       .boolean()
       .default(false)

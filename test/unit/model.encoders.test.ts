@@ -47,6 +47,29 @@ describe('scratch CNN', () => {
     expect(() => new ScratchCnn({ inputSize: 30, channels: 4 }, new Rng(1))).toThrow(/multiple of 8/);
   });
 
+  it('scratch CNN with a stem stride of 2: twice the image for the same grid, its first convolution 5×5 at stride 2', () => {
+    const strided = new ScratchCnn({ inputSize: 64, channels: 4, stemStride: 2 }, new Rng(1));
+    expect(strided.spec).toMatchObject({ inputSize: 64, pooledDim: 32, gridShape: [4, 4, 32] });
+    expect(strided.params.get('conv0/kernel').shape).toEqual([5, 5, 3, 4]);
+    expect(strided.params.get('conv1/kernel').shape).toEqual([3, 3, 4, 8]);
+    expect(() => new ScratchCnn({ inputSize: 56, channels: 4, stemStride: 2 }, new Rng(1))).toThrow(/multiple of 16 .*scratchStemStride 2 \(got 56\)/);
+    // The first layer by hand: a 5×5 'same' convolution read at every other pixel (pad 1 before, 2 after at 64 → 32).
+    const image = tf.randomUniform([1, 64, 64, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const kernel = strided.params.get('conv0/kernel') as tf.Tensor4D;
+    const full = tf.conv2d(tf.pad(image, [[0, 0], [1, 2], [1, 2], [0, 0]]), kernel, 1, 'valid');
+    const everyOther = tf.stridedSlice(full, [0, 0, 0, 0], [1, 64, 64, 4], [1, 2, 2, 1]);
+    const layer = tf.conv2d(image, kernel, 2, 'same');
+    expect(layer.shape).toEqual([1, 32, 32, 4]);
+    expect(tf.max(tf.abs(tf.sub(layer, everyOther))).dataSync()[0]).toBeLessThan(1e-5);
+    // And the encoder is made of it: its grid moves when only the stem's kernel does.
+    const before = strided.encode(image).grid;
+    strided.params.get('conv0/kernel').assign(tf.mul(kernel, 1.5));
+    const after = strided.encode(image).grid;
+    expect(tf.max(tf.abs(tf.sub(after, before))).dataSync()[0]).toBeGreaterThan(1e-4);
+    tf.dispose([image, full, everyOther, layer, before, after]);
+    strided.dispose();
+  });
+
   it('scratch CNN with grid coordinates: every cell carries its x and y after the learned channels', () => {
     const plain = new ScratchCnn({ inputSize: 32, channels: 4 }, new Rng(1));
     const located = new ScratchCnn({ inputSize: 32, channels: 4, coordinates: true }, new Rng(1));

@@ -24,6 +24,7 @@ import { writeCheckpoint, type TrainingState } from '../../src/main/ml/train/che
 import { runConfigSchema } from '../../src/shared/runConfig';
 import { useTestBackend } from '../helpers/captionModel';
 import { tempDir } from '../helpers/evalFixtures';
+import { randomImageFiles } from '../helpers/imageFiles';
 
 interface CaptionScript {
   captionImages(files: string[], overrides: object, options: { tf: typeof tf; sharp: typeof sharp; quiet: boolean; dir: string }): Promise<{ image: string; caption: string }[]>;
@@ -42,18 +43,6 @@ async function backboneFolder(dir: string): Promise<void> {
   for (const weight of model.weights) weight.write(tf.tensor(Float32Array.from({ length: weight.shape.reduce((a, b) => a! * b!, 1)! }, () => rng.normal() * 0.5), weight.shape as number[]));
   await model.save(folderSaveHandler(dir));
   model.dispose();
-}
-
-async function imageFiles(dir: string): Promise<string[]> {
-  const rng = new Rng(4);
-  const files: string[] = [];
-  for (let i = 0; i < 3; i++) {
-    const pixels = Buffer.from(Uint8Array.from({ length: 20 * 24 * 3 }, () => Math.floor(rng.next() * 256)));
-    const file = join(dir, `image-${i}.png`);
-    await sharp(pixels, { raw: { width: 24, height: 20, channels: 3 } }).png().toFile(file);
-    files.push(file);
-  }
-  return files;
 }
 
 describe('model package with a TensorFlow.js backbone', () => {
@@ -105,7 +94,7 @@ describe('model package with a TensorFlow.js backbone', () => {
     expect(info.encoder).toEqual({ kind: 'layers', id: modelDir, inputSize: 16 });
     expect((await readModelFolder(join(out, 'encoder'))).format).toBe('layers');
 
-    const files = await imageFiles(dir);
+    const files = await randomImageFiles(dir);
     const settings = completeDecoding({ strategy: 'beam', beamWidth: 2 }, 6);
     const fromCheckpoint = await loadCheckpointModel(checkpoint, { dataDir: dir });
     const expected = (await captionFiles(fromCheckpoint, files, settings)).map((result) => result.caption);

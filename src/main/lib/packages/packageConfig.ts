@@ -21,8 +21,10 @@ const scratchEncoder = z
     id: z.literal('scratch-cnn'),
     path: z.string().min(1),
     inputSize: positive,
-    /** Channels of the first of four 3x3 convolutions (each block doubles them; 2x2 max-pool after the first three). */
+    /** Channels of the first of four convolutions (each block doubles them; 2x2 max-pool after the first three). */
     channels: positive,
+    /** The first convolution's stride: 1, a 3x3 kernel; 2, a 5x5 kernel at stride 2 (so the grid is inputSize / 16). All others are 3x3 at stride 1. Absent: 1. */
+    stemStride: z.union([z.literal(1), z.literal(2)]).default(1),
     blocks: z.literal(4),
     /** How the pooled vector is formed from the grid cells. */
     pooling: z.enum(['mean', 'max']),

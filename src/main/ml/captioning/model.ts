@@ -72,7 +72,16 @@ export function decoderFrom(options: DecoderOptions, weights: readonly Serialize
 
 export function scratchEncoderFrom(record: EncoderRecord, weights: readonly SerializedTensor[], source: string): ScratchCnn {
   if (record.channels === null) throw new Error(`${source}: the scratch CNN record has no channel count.`);
-  const encoder = new ScratchCnn({ inputSize: record.inputSize, channels: record.channels, coordinates: record.coordinates ?? false, directions: record.directions ?? false }, new Rng(0));
+  const encoder = new ScratchCnn(
+    {
+      inputSize: record.inputSize,
+      channels: record.channels,
+      stemStride: record.stemStride ?? 1,
+      coordinates: record.coordinates ?? false,
+      directions: record.directions ?? false,
+    },
+    new Rng(0),
+  );
   try {
     encoder.params.load(weights, source);
   } catch (error) {

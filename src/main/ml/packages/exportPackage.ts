@@ -57,10 +57,19 @@ async function writeEncoder(
   const { encoder, encoderRecord } = model;
   const spec = encoder.spec;
   if (encoder instanceof ScratchCnn) {
+    const stemStride = encoder.options.stemStride ?? 1;
     writeWeightsModel(dir, await encoder.params.serialize(), {
       format: SCRATCH_WEIGHTS_FORMAT,
       generatedBy: `Captioning Workbench ${appVersion()}`,
-      modelTopology: { blocks: 4, kernel: 3, padding: 'same', activation: 'relu', maxPoolAfterBlocks: [0, 1, 2], channels: encoder.options.channels },
+      modelTopology: {
+        blocks: 4,
+        kernel: 3,
+        padding: 'same',
+        activation: 'relu',
+        maxPoolAfterBlocks: [0, 1, 2],
+        channels: encoder.options.channels,
+        ...(stemStride > 1 ? { stem: { kernel: encoder.params.get('conv0/kernel').shape[0], stride: stemStride } } : {}),
+      },
     });
     return {
       kind: 'scratch-cnn',
@@ -68,6 +77,7 @@ async function writeEncoder(
       path: 'encoder/model.json',
       inputSize: spec.inputSize,
       channels: encoder.options.channels,
+      stemStride,
       blocks: 4,
       pooling: scratchPooling(encoder),
       coordinates: encoder.options.coordinates ?? false,

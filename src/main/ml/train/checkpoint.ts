@@ -82,6 +82,8 @@ export interface EncoderRecord {
   normalization: string;
   /** Scratch CNN width; null for backbones. */
   channels: number | null;
+  /** Scratch CNN: its first convolution's stride (absent in older checkpoints: 1). */
+  stemStride?: 1 | 2;
   /** Scratch CNN: its grid carries each cell's x and y (absent in older checkpoints: off). */
   coordinates?: boolean;
   /** Scratch CNN: its grid carries what lies left, right, above and below each cell (absent in older checkpoints: off). */

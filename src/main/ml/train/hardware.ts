@@ -14,8 +14,8 @@ export interface StepShape {
   steps: number;
   /** Grid regions the attention decoder attends over (0 otherwise). */
   gridRegions: number;
-  /** Scratch CNN input edge and width, when the encoder trains in the step. */
-  cnn: { inputSize: number; channels: number } | null;
+  /** Scratch CNN input edge, width and first stride, when the encoder trains in the step. */
+  cnn: { inputSize: number; channels: number; stemStride?: number } | null;
   /** Trainable parameters (decoder plus trained encoder). */
   parameters: number;
 }
@@ -36,7 +36,7 @@ export function estimateStepBytes(shape: StepShape): number {
   floats += rows * d.vocabSize * 4; // logits, log-softmax, target distribution, gradient
   if (d.variant === 'attention') floats += rows * shape.gridRegions * (d.attentionDim * 2 + 2) + b * shape.gridRegions * d.attentionDim;
   if (shape.cnn) {
-    let size = shape.cnn.inputSize;
+    let size = shape.cnn.inputSize / (shape.cnn.stemStride ?? 1);
     let channels = shape.cnn.channels;
     for (let block = 0; block < 4; block++) {
       floats += b * size * size * channels * 3;

@@ -53,8 +53,11 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
   if (config.encoder.source === SCRATCH_CNN_ID) {
     const size = config.encoder.imageSize;
     const { store: pixels, kept } = await openPixels(data, size, context);
-    const { gridCoordinates: coordinates, gridDirections: directions } = config.encoder;
-    const encoder = new ScratchCnn({ inputSize: size, channels: config.encoder.scratchChannels, coordinates, directions }, new Rng(deriveSeed(seed, 'encoder')));
+    const { gridCoordinates: coordinates, gridDirections: directions, scratchStemStride: stemStride } = config.encoder;
+    const encoder = new ScratchCnn(
+      { inputSize: size, channels: config.encoder.scratchChannels, stemStride, coordinates, directions },
+      new Rng(deriveSeed(seed, 'encoder')),
+    );
     const source = new PixelFeatureSource(encoder, pixels, splitIds(kept), () => encoder.params.entries());
     const decoder = new CaptionDecoder(decoderOptionsFor(config, data.vocabulary.size, source.featureDim), new Rng(deriveSeed(seed, 'decoder')));
     return assemble(decoder, encoder, source, kept, {
@@ -62,6 +65,7 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
       inputSize: size,
       normalization: encoder.spec.normalization,
       channels: config.encoder.scratchChannels,
+      stemStride,
       coordinates,
       directions,
       source: null,
@@ -71,6 +75,9 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
   }
   if (config.encoder.gridCoordinates) {
     throw new Error(`encoder.gridCoordinates: only the scratch CNN can add grid coordinates; ${config.encoder.source} is a backbone (turn it off).`);
+  }
+  if (config.encoder.scratchStemStride !== 1) {
+    throw new Error(`encoder.scratchStemStride: only the scratch CNN has a stem stride; ${config.encoder.source} is a backbone (set it to 1).`);
   }
   if (config.encoder.gridDirections) {
     throw new Error(`encoder.gridDirections: only the scratch CNN can add grid directions; ${config.encoder.source} is a backbone (turn it off).`);

@@ -249,7 +249,7 @@ function prepareRun(
       batchSize,
       steps: config.vocab.maxCaptionLength + 1,
       gridRegions: source.gridRegions,
-      cnn: model.encoder ? { inputSize: model.encoder.options.inputSize, channels: model.encoder.options.channels } : null,
+      cnn: model.encoder ? { inputSize: model.encoder.options.inputSize, channels: model.encoder.options.channels, stemStride: model.encoder.options.stemStride ?? 1 } : null,
       parameters,
     }) <= memoryBudget(options.backend);
   const batchSize = resumed ? resumed.json.state.batchSize : resolveBatchSize(config.training.batchSize, fits);

@@ -4,6 +4,10 @@
  * with ReLU (channels C, 2C, 4C, 8C), a 2×2 max-pool after each of the first
  * three, so a 64-pixel input gives an 8×8 grid of 8C-channel cells (the
  * attention decoder's regions) and their maximum (the pooled vector).
+ * With a stem stride of 2 the first convolution is 5×5 at stride 2 instead:
+ * an image twice the size gives the same grid, so small objects reach the
+ * network with twice the pixels across (a star 8 pixels wide at 48 pixels
+ * is 16 wide at 96) for a first layer about three times the cost.
  * With `coordinates`, every cell also carries its own x and y (−1 to 1,
  * left to right and top to bottom) as two extra channels: an attention
  * context is a weighted sum of cells, so it then says *where* the decoder
@@ -26,6 +30,8 @@ import type { Rng } from '../rng';
 
 export const SCRATCH_CNN_ID = 'scratch-cnn';
 const BLOCKS = 4;
+/** The first convolution's kernel edge at stride 2: it covers its stride twice over, plus a centre. */
+const STRIDED_STEM_KERNEL = 5;
 /** x and y, appended after the CNN's channels when `coordinates` is on. */
 export const COORDINATE_CHANNELS = 2;
 /** Learned summary channels of a cell that the direction sums add up. */
@@ -43,6 +49,8 @@ export interface ScratchCnnOptions {
   inputSize: number;
   /** Channels of the first convolution; each block doubles them. */
   channels: number;
+  /** 2: the first convolution is 5×5 at stride 2 (input a multiple of 16); 1 (the default): 3×3 at every pixel. */
+  stemStride?: 1 | 2;
   /** Append each grid cell's x and y (−1..1) to its features (two channels). */
   coordinates?: boolean;
   /** Append what lies left, right, above and below each cell (4 × 8 learned channels). */
@@ -77,11 +85,17 @@ export class ScratchCnn implements FeatureEncoder {
     readonly options: ScratchCnnOptions,
     rng: Rng,
   ) {
-    if (options.inputSize % 8 !== 0) throw new Error(`encoder.imageSize must be a multiple of 8 for the scratch CNN (got ${options.inputSize}).`);
+    const stride = options.stemStride ?? 1;
+    const downsampling = 8 * stride;
+    if (options.inputSize % downsampling !== 0) {
+      const why = stride === 1 ? '' : ` with encoder.scratchStemStride ${stride}`;
+      throw new Error(`encoder.imageSize must be a multiple of ${downsampling} for the scratch CNN${why} (got ${options.inputSize}).`);
+    }
     let inChannels = 3;
     for (let block = 0; block < BLOCKS; block++) {
       const outChannels = options.channels * 2 ** block;
-      this.params.add(`conv${block}/kernel`, [3, 3, inChannels, outChannels], { kind: 'he' }, rng);
+      const kernel = block === 0 && stride > 1 ? STRIDED_STEM_KERNEL : 3;
+      this.params.add(`conv${block}/kernel`, [kernel, kernel, inChannels, outChannels], { kind: 'he' }, rng);
       this.params.add(`conv${block}/bias`, [outChannels], { kind: 'zeros' }, rng);
       inChannels = outChannels;
     }
@@ -89,7 +103,7 @@ export class ScratchCnn implements FeatureEncoder {
       this.params.add('directions/kernel', [inChannels, SUMMARY_CHANNELS], { kind: 'he' }, rng);
       this.params.add('directions/bias', [SUMMARY_CHANNELS], { kind: 'zeros' }, rng);
     }
-    const cells = options.inputSize / 8;
+    const cells = options.inputSize / downsampling;
     const featureChannels = inChannels + addedChannels(options);
     this.coordinates = options.coordinates ? cellCoordinates(cells, cells) : null;
     this.spec = {
@@ -105,8 +119,9 @@ export class ScratchCnn implements FeatureEncoder {
     return tf.tidy(() => {
       let x: tf.Tensor4D = images;
       for (let block = 0; block < BLOCKS; block++) {
+        const stride = block === 0 ? (this.options.stemStride ?? 1) : 1;
         x = tf.relu(
-          tf.conv2d(x, this.params.get(`conv${block}/kernel`) as tf.Tensor4D, 1, 'same').add(this.params.get(`conv${block}/bias`)),
+          tf.conv2d(x, this.params.get(`conv${block}/kernel`) as tf.Tensor4D, stride, 'same').add(this.params.get(`conv${block}/bias`)),
         ) as tf.Tensor4D;
         if (block < BLOCKS - 1) x = tf.maxPool(x, 2, 2, 'valid');
       }
