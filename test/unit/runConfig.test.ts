@@ -64,7 +64,7 @@ describe('RunConfig', () => {
     expect(quick.encoder).toMatchObject({ gridCoordinates: false, gridDirections: false });
     expect(quick.decoder).toMatchObject({ attentionWordQuery: false, attentionWordGlimpse: false });
     const grounded = configFromPreset('shapes-grounded', { dataset: { path: '/d' } });
-    expect(grounded.encoder).toMatchObject({ source: 'scratch-cnn', imageSize: 48, gridCoordinates: true, gridDirections: true });
+    expect(grounded.encoder).toMatchObject({ source: 'scratch-cnn', imageSize: 64, gridCoordinates: true, gridDirections: true });
     expect(grounded.decoder).toMatchObject({ variant: 'attention', doublyStochasticWeight: 0, attentionWordQuery: true, attentionWordGlimpse: true });
     expect(grounded.vocab.maxCaptionLength).toBe(20);
     expect(validateRunConfig({ dataset: { path: '/d' }, encoder: { gridCoordinates: 'yes' } })).toMatchObject({ ok: false, issues: [{ path: 'encoder.gridCoordinates' }] });
