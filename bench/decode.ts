@@ -66,10 +66,8 @@ interface Contender {
   options: DecodeOptions;
 }
 
-type Features = DecoderFeatures;
-
 /** Decodes every batch with every contender, `rounds` times, interleaved; one JSON line per contender. */
-function timeContenders(contenders: Contender[], batches: Features[], rounds: number, fields: Record<string, unknown>): void {
+function timeContenders(contenders: Contender[], batches: DecoderFeatures[], rounds: number, fields: Record<string, unknown>): void {
   const images = batches.reduce((sum, batch) => sum + rowsOf(batch), 0);
   const seconds = contenders.map(() => 0);
   const words = contenders.map(() => 0);
@@ -99,7 +97,7 @@ function timeContenders(contenders: Contender[], batches: Features[], rounds: nu
   });
 }
 
-const beam = (width: number, constraints: Omit<DecodeOptions & { strategy: 'greedy' }, 'strategy'>): DecodeOptions => ({
+const beam = (width: number, constraints: { minLength: number; maxLength: number; noRepeatNgramSize: number }): DecodeOptions => ({
   strategy: 'beam',
   beamWidth: width,
   lengthPenalty: 1,
@@ -161,7 +159,7 @@ async function runTrained(args: string[], backendName: string, packageDir: strin
   if (files.length === 0) throw new Error(`${imageDir}: no PNG, JPEG or WebP images.`);
   const batchSize = Math.max(1, Number(option(args, 'batch') ?? DEFAULT_CAPTION_BATCH));
   const rounds = Math.max(1, Number(option(args, 'rounds') ?? 3));
-  const batches: Features[] = [];
+  const batches: DecoderFeatures[] = [];
   try {
     for (let start = 0; start < files.length; start += batchSize) batches.push(await encodeFiles(model, files.slice(start, start + batchSize)));
     const constraints = { minLength: 1, maxLength: model.maxCaptionLength, noRepeatNgramSize: 0 };
@@ -179,7 +177,7 @@ async function runTrained(args: string[], backendName: string, packageDir: strin
 }
 
 /** The encoder's features for a batch of image files (outside the timing). */
-async function encodeFiles(model: InferenceModel, files: string[]): Promise<Features> {
+async function encodeFiles(model: InferenceModel, files: string[]): Promise<DecoderFeatures> {
   const { inputSize, fit, normalization, maxPixels } = model.preprocessing;
   const { images, errors } = await decodeImages(files, { size: inputSize, fit, maxPixels });
   if (errors.length > 0) throw new Error(`${files[errors[0]!.index]}: ${errors[0]!.message}`);
