@@ -14,10 +14,10 @@
  * Smaller sets or fewer steps do not learn relations (800 images and 1,200
  * steps: the probe at chance), so this is the benchmark itself, on the
  * synthesis seed of the README's walkthrough: about 8 minutes on a 2-core
- * CPU. On seed 1 the preset learns relations (the probe: 0.91 and 0.94,
- * positions 0.96 and 0.99; 41 of 47 decoded claims true); the other seeds
- * learn them less well (docs/shapes-benchmark.md), which is why the test
- * names its seed. Skipped (with the reason printed) where the native
+ * CPU. On seed 1 the preset (64 px) learns relations (the probe: 0.93 and
+ * 0.90, positions 1.00 and 0.96; 33 of 34 decoded claims true); the other
+ * seeds learn them less well (docs/shapes-benchmark.md), which is why the
+ * test names its seed. Skipped (with the reason printed) where the native
  * backend is not built.
  */
 import { mkdtempSync } from 'node:fs';
