@@ -202,6 +202,16 @@ export const encoderConfigSchema = z
     fineTune: fineTuneConfigSchema.prefault({}),
   })
   .strict()
+  // The scratch CNN halves its input three times (and once more with a strided stem): say so at the field, before a run starts.
+  .superRefine((encoder, context) => {
+    if (encoder.source !== 'scratch-cnn') return;
+    const stride = encoder.scratchStemStride ?? 1;
+    const multiple = 8 * stride;
+    if (encoder.imageSize !== undefined && encoder.imageSize % multiple !== 0) {
+      const why = stride === 1 ? '' : ` with a stem stride of ${stride}`;
+      context.addIssue({ code: 'custom', path: ['imageSize'], message: `must be a multiple of ${multiple} for the scratch CNN${why} (got ${encoder.imageSize})` });
+    }
+  })
   .meta({ title: 'Encoder' });
 
 // ─── decoder ─────────────────────────────────────────────────────────────────

@@ -59,6 +59,17 @@ describe('RunConfig', () => {
     expect(configFromPreset('shapes-quick', { dataset: { path: '/d' }, decoder: { variant: 'attention' } }).decoder.units).toBe(128);
   });
 
+  it('names encoder.imageSize when the scratch CNN cannot halve it down to a grid, stem stride included', () => {
+    const check = (encoder: Record<string, unknown>) => validateRunConfig({ dataset: { path: '/d' }, encoder });
+    expect(check({ imageSize: 100, scratchStemStride: 2 })).toMatchObject({ ok: false, issues: [{ path: 'encoder.imageSize', message: expect.stringMatching(/multiple of 16 .*stem stride of 2 \(got 100\)/) }] });
+    expect(check({ imageSize: 60 })).toMatchObject({ ok: false, issues: [{ path: 'encoder.imageSize', message: expect.stringMatching(/multiple of 8 /) }] });
+    expect(check({ imageSize: 96, scratchStemStride: 2 })).toMatchObject({ ok: true });
+    expect(check({ imageSize: 72 })).toMatchObject({ ok: true });
+    expect(check({ scratchStemStride: 3 })).toMatchObject({ ok: false, issues: [{ path: 'encoder.scratchStemStride' }] });
+    // Backbones have their own input size: the scratch CNN's rule does not apply.
+    expect(check({ source: 'mobilenet_v2', imageSize: 100 })).toMatchObject({ ok: true });
+  });
+
   it('the spatial parts are off unless asked for; shapes-grounded turns all four on', () => {
     const quick = configFromPreset('shapes-quick', { dataset: { path: '/d' } });
     expect(quick.encoder).toMatchObject({ gridCoordinates: false, gridDirections: false });
