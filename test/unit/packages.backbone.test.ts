@@ -7,17 +7,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { captionFiles } from '../../src/main/ml/captioning/captionImages';
-import { completeDecoding } from '../../src/main/ml/captioning/decoding';
-import { loadCheckpointModel } from '../../src/main/ml/captioning/model';
 import { Vocabulary } from '../../src/main/lib/data/text/vocabulary';
 import { CaptionDecoder } from '../../src/main/ml/model/decoder';
 import { folderSaveHandler, readModelFolder } from '../../src/main/ml/model/encoders/modelFiles';
 import { Rng } from '../../src/main/ml/model/rng';
-import { exportPackage } from '../../src/main/ml/packages/exportPackage';
 import { loadPackageModel } from '../../src/main/ml/packages/loadPackage';
 import { verifyCaptionScript } from '../../src/main/ml/packages/verifyScript';
 import { writeCheckpoint, type TrainingState } from '../../src/main/ml/train/checkpoint';
@@ -25,10 +19,7 @@ import { runConfigSchema } from '../../src/shared/runConfig';
 import { useTestBackend } from '../helpers/captionModel';
 import { tempDir } from '../helpers/evalFixtures';
 import { randomImageFiles } from '../helpers/imageFiles';
-
-interface CaptionScript {
-  captionImages(files: string[], overrides: object, options: { tf: typeof tf; sharp: typeof sharp; quiet: boolean; dir: string }): Promise<{ image: string; caption: string }[]>;
-}
+import { captionThreeWays, exportTestPackage } from '../helpers/packageCaptions';
 
 beforeAll(useTestBackend);
 
@@ -79,35 +70,14 @@ describe('model package with a TensorFlow.js backbone', () => {
     });
     decoder.dispose();
 
-    const out = join(dir, 'package');
-    const info = await exportPackage({
-      checkpointPath: checkpoint,
-      out,
-      name: 'backbone-model',
-      overwrite: false,
-      dataDir: dir,
-      source: { runId: null, runName: null, checkpoint: null },
-      decoding: { strategy: 'beam', beamWidth: 2 },
-      metrics: {},
-      evaluation: null,
-    });
+    const { out, info } = await exportTestPackage(checkpoint, dir, 'backbone-model');
     expect(info.encoder).toEqual({ kind: 'layers', id: modelDir, inputSize: 16 });
     expect((await readModelFolder(join(out, 'encoder'))).format).toBe('layers');
 
-    const files = await randomImageFiles(dir);
-    const settings = completeDecoding({ strategy: 'beam', beamWidth: 2 }, 6);
-    const fromCheckpoint = await loadCheckpointModel(checkpoint, { dataDir: dir });
-    const expected = (await captionFiles(fromCheckpoint, files, settings)).map((result) => result.caption);
-    fromCheckpoint.dispose();
-    expect(expected.every((caption) => typeof caption === 'string')).toBe(true);
-
-    const fromPackage = await loadPackageModel(out);
-    expect((await captionFiles(fromPackage, files, settings)).map((result) => result.caption)).toEqual(expected);
-    fromPackage.dispose();
-
-    const script = (await import(pathToFileURL(join(out, 'caption.mjs')).href)) as CaptionScript;
-    const fromScript = await script.captionImages(files, {}, { tf, sharp, quiet: true, dir: out });
-    expect(fromScript.map((result) => result.caption)).toEqual(expected);
+    const captions = await captionThreeWays(checkpoint, out, dir, await randomImageFiles(dir), 6);
+    expect(captions.checkpoint.every((caption) => typeof caption === 'string')).toBe(true);
+    expect(captions.package).toEqual(captions.checkpoint);
+    expect(captions.script).toEqual(captions.checkpoint);
 
     // A caption.mjs that drifted from the engine (here: mean-pooled features become max-pooled) is caught.
     const drifted = join(dir, 'drifted');

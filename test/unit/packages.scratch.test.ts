@@ -8,27 +8,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { captionFiles } from '../../src/main/ml/captioning/captionImages';
-import { completeDecoding } from '../../src/main/ml/captioning/decoding';
-import { loadCheckpointModel } from '../../src/main/ml/captioning/model';
 import { Vocabulary } from '../../src/main/lib/data/text/vocabulary';
 import { CaptionDecoder } from '../../src/main/ml/model/decoder';
 import { addedChannels, ScratchCnn } from '../../src/main/ml/model/encoders/scratchCnn';
 import { Rng } from '../../src/main/ml/model/rng';
-import { exportPackage } from '../../src/main/ml/packages/exportPackage';
 import { loadPackageModel } from '../../src/main/ml/packages/loadPackage';
 import { writeCheckpoint, type TrainingState } from '../../src/main/ml/train/checkpoint';
 import { runConfigSchema } from '../../src/shared/runConfig';
 import { useTestBackend } from '../helpers/captionModel';
 import { tempDir } from '../helpers/evalFixtures';
 import { randomImageFiles } from '../helpers/imageFiles';
-
-interface CaptionScript {
-  captionImages(files: string[], overrides: object, options: { tf: typeof tf; sharp: typeof sharp; quiet: boolean; dir: string }): Promise<{ image: string; caption: string }[]>;
-}
+import { captionThreeWays, exportTestPackage } from '../helpers/packageCaptions';
 
 beforeAll(useTestBackend);
 
@@ -86,36 +77,17 @@ describe('model package with the scratch CNN', () => {
     decoder.dispose();
     encoder.dispose();
 
-    const out = join(dir, 'package');
-    await exportPackage({
-      checkpointPath: checkpoint,
-      out,
-      name: 'scratch-model',
-      overwrite: false,
-      dataDir: dir,
-      source: { runId: null, runName: null, checkpoint: null },
-      decoding: { strategy: 'beam', beamWidth: 2 },
-      metrics: {},
-      evaluation: null,
-    });
+    const { out } = await exportTestPackage(checkpoint, dir, 'scratch-model');
     const written = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { encoder: Record<string, unknown> };
     expect(written.encoder).toMatchObject({ kind: 'scratch-cnn', inputSize: 64, stemStride: 2, coordinates: true, directions: true, gridShape: [4, 4, 32 + 34] });
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('the first 5x5 at stride 2');
 
-    const files = await randomImageFiles(dir);
-    const settings = completeDecoding({ strategy: 'beam', beamWidth: 2 }, 6);
-    const fromCheckpoint = await loadCheckpointModel(checkpoint, { dataDir: dir });
-    const expected = await captionFiles(fromCheckpoint, files, settings);
-    fromCheckpoint.dispose();
-    expect(expected.every((result) => typeof result.caption === 'string' && result.tokens.length > 0)).toBe(true);
-
-    const fromPackage = await loadPackageModel(out);
-    expect(fromPackage.encoderRecord.stemStride).toBe(2);
-    expect((await captionFiles(fromPackage, files, settings)).map((result) => result.caption)).toEqual(expected.map((result) => result.caption));
-    fromPackage.dispose();
-
-    const script = (await import(pathToFileURL(join(out, 'caption.mjs')).href)) as CaptionScript;
-    const fromScript = await script.captionImages(files, {}, { tf, sharp, quiet: true, dir: out });
-    expect(fromScript.map((result) => result.caption)).toEqual(expected.map((result) => result.caption));
+    const captions = await captionThreeWays(checkpoint, out, dir, await randomImageFiles(dir), 6);
+    expect(captions.checkpoint.every((caption) => typeof caption === 'string' && caption.length > 0)).toBe(true);
+    expect(captions.package).toEqual(captions.checkpoint);
+    expect(captions.script).toEqual(captions.checkpoint);
+    const loaded = await loadPackageModel(out);
+    expect(loaded.encoderRecord.stemStride).toBe(2);
+    loaded.dispose();
   });
 });
