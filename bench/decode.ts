@@ -28,11 +28,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { decodeImages } from '../src/main/lib/data/images/loader';
-import { normalizePixels } from '../src/main/lib/data/images/normalize';
 import { initBackend } from '../src/main/ml/backend';
-import { DEFAULT_CAPTION_BATCH } from '../src/main/ml/captioning/captionImages';
-import type { InferenceModel } from '../src/main/ml/captioning/model';
+import { DEFAULT_CAPTION_BATCH, encodeImageFiles } from '../src/main/ml/captioning/captionImages';
 import { decode } from '../src/main/ml/infer/decode';
 import { rowsOf } from '../src/main/ml/infer/stepping';
 import type { DecodeOptions, StepDecoder } from '../src/main/ml/infer/types';
@@ -161,7 +158,12 @@ async function runTrained(args: string[], backendName: string, packageDir: strin
   const rounds = Math.max(1, Number(option(args, 'rounds') ?? 3));
   const batches: DecoderFeatures[] = [];
   try {
-    for (let start = 0; start < files.length; start += batchSize) batches.push(await encodeFiles(model, files.slice(start, start + batchSize)));
+    for (let start = 0; start < files.length; start += batchSize) {
+      const { features, errors } = await encodeImageFiles(model, files.slice(start, start + batchSize));
+      if (features) batches.push(features);
+      // The reason already names the file.
+      if (errors.length > 0) throw new Error(errors[0]!.message);
+    }
     const constraints = { minLength: 1, maxLength: model.maxCaptionLength, noRepeatNgramSize: 0 };
     const contenders: Contender[] = [
       { name: 'greedy', model: model.decoder, options: { strategy: 'greedy', ...constraints } },
@@ -174,18 +176,4 @@ async function runTrained(args: string[], backendName: string, packageDir: strin
     for (const batch of batches) tf.dispose([batch.pooled ?? [], batch.grid ?? []]);
     model.dispose();
   }
-}
-
-/** The encoder's features for a batch of image files (outside the timing). */
-async function encodeFiles(model: InferenceModel, files: string[]): Promise<DecoderFeatures> {
-  const { inputSize, fit, normalization, maxPixels } = model.preprocessing;
-  const { images, errors } = await decodeImages(files, { size: inputSize, fit, maxPixels });
-  if (errors.length > 0) throw new Error(`${files[errors[0]!.index]}: ${errors[0]!.message}`);
-  const stride = inputSize * inputSize * 3;
-  const input = new Float32Array(images.length * stride);
-  images.forEach((pixels, i) => normalizePixels(pixels!, normalization, input, i * stride));
-  return tf.tidy(() => {
-    const encoded = model.encoder.encode(tf.tensor4d(input, [images.length, inputSize, inputSize, 3]));
-    return { pooled: encoded.pooled, grid: encoded.grid };
-  });
 }

@@ -1,5 +1,6 @@
 /**
- * A checkpoint exported as a model package, and the captions of the same
+ * A checkpoint written from a decoder (and a scratch CNN), exported as a
+ * model package, and the captions of the same
  * image files three ways: from the checkpoint, from the loaded package and
  * from the package's own caption.mjs (beam 2), which must all agree.
  */
@@ -12,10 +13,30 @@ import { completeDecoding } from '../../src/main/ml/captioning/decoding';
 import { loadCheckpointModel } from '../../src/main/ml/captioning/model';
 import { exportPackage } from '../../src/main/ml/packages/exportPackage';
 import { loadPackageModel } from '../../src/main/ml/packages/loadPackage';
+import type { Vocabulary } from '../../src/main/lib/data/text/vocabulary';
+import type { CaptionDecoder } from '../../src/main/ml/model/decoder';
+import type { ParamSet } from '../../src/main/ml/model/params';
+import { writeCheckpoint, type EncoderRecord, type TrainingState } from '../../src/main/ml/train/checkpoint';
 import type { ModelPackageInfo } from '../../src/shared/inferenceTypes';
+import type { RunConfig } from '../../src/shared/runConfig';
 
 interface CaptionScript {
   captionImages(files: string[], overrides: object, options: { tf: typeof tf; sharp: typeof sharp; quiet: boolean; dir: string }): Promise<{ image: string; caption: string }[]>;
+}
+
+/** A checkpoint at DIR/checkpoint holding the decoder's weights, and the scratch CNN's when given. */
+export async function writeTestCheckpoint(
+  dir: string,
+  parts: { config: RunConfig; decoder: CaptionDecoder; encoder: EncoderRecord; vocabulary: Vocabulary; encoderParams?: ParamSet },
+): Promise<string> {
+  const checkpoint = join(dir, 'checkpoint');
+  const prefixed = async (params: ParamSet, prefix: string) => (await params.serialize()).map((tensor) => ({ ...tensor, name: `${prefix}/${tensor.name}` }));
+  await writeCheckpoint(checkpoint, {
+    json: { backend: 'cpu', config: parts.config, decoder: parts.decoder.options, encoder: parts.encoder, vocabulary: parts.vocabulary.toJson(), state: {} as TrainingState, metrics: {} },
+    weights: [...(await prefixed(parts.decoder.params, 'decoder')), ...(parts.encoderParams ? await prefixed(parts.encoderParams, 'encoder') : [])],
+    optimizer: null,
+  });
+  return checkpoint;
 }
 
 /** Exports `checkpoint` to DIR/package with beam 2 as its default decoding. */

@@ -14,12 +14,11 @@ import { folderSaveHandler, readModelFolder } from '../../src/main/ml/model/enco
 import { Rng } from '../../src/main/ml/model/rng';
 import { loadPackageModel } from '../../src/main/ml/packages/loadPackage';
 import { verifyCaptionScript } from '../../src/main/ml/packages/verifyScript';
-import { writeCheckpoint, type TrainingState } from '../../src/main/ml/train/checkpoint';
 import { runConfigSchema } from '../../src/shared/runConfig';
 import { useTestBackend } from '../helpers/captionModel';
 import { tempDir } from '../helpers/evalFixtures';
 import { randomImageFiles } from '../helpers/imageFiles';
-import { captionThreeWays, exportTestPackage } from '../helpers/packageCaptions';
+import { captionThreeWays, exportTestPackage, writeTestCheckpoint } from '../helpers/packageCaptions';
 
 beforeAll(useTestBackend);
 
@@ -54,19 +53,11 @@ describe('model package with a TensorFlow.js backbone', () => {
     );
     // The word kernel starts at zero: give it values, so a package that dropped it would caption differently.
     if (wordQuery) decoder.params.get('attention/wordKernel').assign(tf.randomUniform([128, 32], -1, 1, 'float32', 5));
-    const checkpoint = join(dir, 'checkpoint');
-    await writeCheckpoint(checkpoint, {
-      json: {
-        backend: 'cpu',
-        config,
-        decoder: decoder.options,
-        encoder: { id: modelDir, inputSize: 16, normalization: 'zero-to-one', channels: null, source: modelDir, featureLayer: 'features', weightsIncluded: false },
-        vocabulary: vocabulary.toJson(),
-        state: {} as TrainingState,
-        metrics: {},
-      },
-      weights: (await decoder.params.serialize()).map((tensor) => ({ ...tensor, name: `decoder/${tensor.name}` })),
-      optimizer: null,
+    const checkpoint = await writeTestCheckpoint(dir, {
+      config,
+      decoder,
+      encoder: { id: modelDir, inputSize: 16, normalization: 'zero-to-one', channels: null, source: modelDir, featureLayer: 'features', weightsIncluded: false },
+      vocabulary,
     });
     decoder.dispose();
 

@@ -14,12 +14,11 @@ import { CaptionDecoder } from '../../src/main/ml/model/decoder';
 import { addedChannels, ScratchCnn } from '../../src/main/ml/model/encoders/scratchCnn';
 import { Rng } from '../../src/main/ml/model/rng';
 import { loadPackageModel } from '../../src/main/ml/packages/loadPackage';
-import { writeCheckpoint, type TrainingState } from '../../src/main/ml/train/checkpoint';
 import { runConfigSchema } from '../../src/shared/runConfig';
 import { useTestBackend } from '../helpers/captionModel';
 import { tempDir } from '../helpers/evalFixtures';
 import { randomImageFiles } from '../helpers/imageFiles';
-import { captionThreeWays, exportTestPackage } from '../helpers/packageCaptions';
+import { captionThreeWays, exportTestPackage, writeTestCheckpoint } from '../helpers/packageCaptions';
 
 beforeAll(useTestBackend);
 
@@ -57,22 +56,12 @@ describe('model package with the scratch CNN', () => {
     for (const [name, variable] of decoder.params.entries()) {
       if (tf.tidy(() => tf.max(tf.abs(variable)).dataSync()[0]) === 0) variable.assign(tf.randomUniform(variable.shape, -0.5, 0.5, 'float32', name.length));
     }
-    const checkpoint = join(dir, 'checkpoint');
-    await writeCheckpoint(checkpoint, {
-      json: {
-        backend: 'cpu',
-        config,
-        decoder: decoder.options,
-        encoder: { id: 'scratch-cnn', inputSize: 64, normalization: 'zero-to-one', channels: 4, stemStride: 2, coordinates: true, directions: true, source: null, featureLayer: null, weightsIncluded: true },
-        vocabulary: vocabulary.toJson(),
-        state: {} as TrainingState,
-        metrics: {},
-      },
-      weights: [
-        ...(await decoder.params.serialize()).map((tensor) => ({ ...tensor, name: `decoder/${tensor.name}` })),
-        ...(await encoder.params.serialize()).map((tensor) => ({ ...tensor, name: `encoder/${tensor.name}` })),
-      ],
-      optimizer: null,
+    const checkpoint = await writeTestCheckpoint(dir, {
+      config,
+      decoder,
+      encoder: { id: 'scratch-cnn', inputSize: 64, normalization: 'zero-to-one', channels: 4, stemStride: 2, coordinates: true, directions: true, source: null, featureLayer: null, weightsIncluded: true },
+      vocabulary,
+      encoderParams: encoder.params,
     });
     decoder.dispose();
     encoder.dispose();

@@ -7,9 +7,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DecodingSettings } from '../../../shared/inferenceTypes';
 import { ApiError } from '../../../shared/errors';
-import { decodeImages } from '../../lib/data/images/loader';
+import { decodeImages, type ItemError } from '../../lib/data/images/loader';
 import { normalizePixels } from '../../lib/data/images/normalize';
 import { decode } from '../infer/decode';
+import type { DecoderFeatures } from '../model/decoder';
 import { toDecodeOptions } from './decoding';
 import type { InferenceModel } from './model';
 
@@ -30,6 +31,31 @@ export interface CaptionFilesOptions {
 
 export const DEFAULT_CAPTION_BATCH = 16;
 
+export interface EncodedFiles {
+  /** The encoder's features of the images that decoded, in order; null when none did. The caller disposes them. */
+  features: DecoderFeatures | null;
+  /** Index in `files` of each row of `features`. */
+  rows: number[];
+  /** The files that could not be read, by index, with the reason. */
+  errors: ItemError[];
+}
+
+/** Decodes image files as the model's preprocessing says and runs the encoder once over those that decoded. */
+export async function encodeImageFiles(model: InferenceModel, files: readonly string[], signal?: AbortSignal): Promise<EncodedFiles> {
+  const { inputSize, fit, normalization, maxPixels } = model.preprocessing;
+  const stride = inputSize * inputSize * 3;
+  const { images, errors } = await decodeImages(files, { size: inputSize, fit, maxPixels, ...(signal ? { signal } : {}) });
+  const ok = images.flatMap((pixels, index) => (pixels ? [{ pixels, index }] : []));
+  if (ok.length === 0) return { features: null, rows: [], errors };
+  const input = new Float32Array(ok.length * stride);
+  ok.forEach(({ pixels }, i) => normalizePixels(pixels, normalization, input, i * stride));
+  const features = tf.tidy(() => {
+    const encoded = model.encoder.encode(tf.tensor4d(input, [ok.length, inputSize, inputSize, 3]));
+    return { pooled: encoded.pooled, grid: encoded.grid };
+  });
+  return { features, rows: ok.map(({ index }) => index), errors };
+}
+
 export async function captionFiles(
   model: InferenceModel,
   files: readonly string[],
@@ -38,27 +64,18 @@ export async function captionFiles(
 ): Promise<CaptionedFile[]> {
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_CAPTION_BATCH);
   const decodeOptions = toDecodeOptions(settings);
-  const { inputSize, fit, normalization, maxPixels } = model.preprocessing;
-  const stride = inputSize * inputSize * 3;
   const out: CaptionedFile[] = [];
   for (let start = 0; start < files.length; start += batchSize) {
     if (options.signal?.aborted) throw new ApiError('cancelled', `Cancelled after ${start} of ${files.length} images.`);
     const batch = files.slice(start, start + batchSize);
-    const { images, errors } = await decodeImages(batch, { size: inputSize, fit, maxPixels, ...(options.signal ? { signal: options.signal } : {}) });
-    const ok = images.flatMap((pixels, index) => (pixels ? [{ pixels, index }] : []));
+    const { features, rows, errors } = await encodeImageFiles(model, batch, options.signal);
     const results: CaptionedFile[] = batch.map((file) => ({ file, tokens: [], caption: null, logProb: null, error: null }));
     for (const error of errors) results[error.index]!.error = error.message;
-    if (ok.length > 0) {
-      const input = new Float32Array(ok.length * stride);
-      ok.forEach(({ pixels }, i) => normalizePixels(pixels, normalization, input, i * stride));
-      const features = tf.tidy(() => {
-        const encoded = model.encoder.encode(tf.tensor4d(input, [ok.length, inputSize, inputSize, 3]));
-        return { pooled: encoded.pooled, grid: encoded.grid };
-      });
+    if (features) {
       try {
         const decoded = decode(model.decoder, features, decodeOptions);
         decoded.forEach((caption, i) => {
-          const result = results[ok[i]!.index]!;
+          const result = results[rows[i]!]!;
           result.tokens = caption.tokens;
           result.caption = model.vocabulary.decode(caption.tokens).join(' ');
           result.logProb = caption.logProb;

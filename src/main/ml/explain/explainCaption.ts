@@ -9,8 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CaptionExplanation, ExplainedCaption, ExplainModelRef } from '../../../shared/galleryTypes';
 import type { DecodingSettings } from '../../../shared/inferenceTypes';
-import { decodeImages } from '../../lib/data/images/loader';
-import { normalizePixels } from '../../lib/data/images/normalize';
+import { encodeImageFiles } from '../captioning/captionImages';
 import { END_ID } from '../../lib/data/text/vocabulary';
 import { completeDecoding, toDecodeOptions } from '../captioning/decoding';
 import type { InferenceModel } from '../captioning/model';
@@ -103,12 +102,7 @@ function explained(model: InferenceModel, features: DecoderFeatures, tokens: num
 
 /** Encoder features of one image file, preprocessed as training and evaluation do. */
 async function imageFeatures(model: InferenceModel, file: string): Promise<DecoderFeatures> {
-  const { inputSize, fit, normalization, maxPixels } = model.preprocessing;
-  const { images, errors } = await decodeImages([file], { size: inputSize, fit, maxPixels });
-  if (!images[0]) throw new Error(errors[0]?.message ?? `${file}: cannot read the image.`);
-  const input = normalizePixels(images[0], normalization);
-  return tf.tidy(() => {
-    const encoded = model.encoder.encode(tf.tensor4d(input, [1, inputSize, inputSize, 3]));
-    return { pooled: encoded.pooled, grid: encoded.grid };
-  });
+  const { features, errors } = await encodeImageFiles(model, [file]);
+  if (!features) throw new Error(errors[0]?.message ?? `${file}: cannot read the image.`);
+  return features;
 }
