@@ -49,6 +49,7 @@ function withGridProjection(decoder: CaptionDecoder, projectGrid: boolean): Step
   return {
     vocabSize: decoder.vocabSize,
     rowIndependentSteps: decoder.rowIndependentSteps,
+    batchDependentSteps: decoder.batchDependentSteps,
     initialState: (features, plan) => decoder.initialState(features, { beams: plan?.beams ?? 1, steps: plan?.steps ?? 1, projectGrid }),
     step: (tokens, state) => decoder.step(tokens, state),
     stepLogits: (tokens, state) => decoder.stepLogits(tokens, state),

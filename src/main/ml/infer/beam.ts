@@ -11,17 +11,21 @@
  * Only the rows that can still matter are stepped: the first step runs one
  * row per image (every beam of an image starts from the same <start>, and
  * only one of them is live), and an image that is done leaves the batch,
- * its state rows and its image tensors with it. Rows of the forward pass
- * do not depend on one another, so the results are those of stepping every
- * image's `width` rows to the end (test/helpers/referenceBeamSearch.ts, which
- * the tests hold this to, bit for bit).
+ * its state rows and its image tensors with it. Where a model's rows do not
+ * depend on one another (`rowIndependentSteps`), the results are those of
+ * stepping every image's `width` rows to the end
+ * (test/helpers/referenceBeamSearch.ts, which the tests hold this to, bit
+ * for bit); where they already depend on the batch in the last bits
+ * (`batchDependentSteps`: native TensorFlow), the results are those of the
+ * smaller batches the search steps (the tests hold them to the reference
+ * within float rounding).
  */
 import * as tf from '@tensorflow/tfjs';
 import { END_ID, PAD_ID, START_ID } from '../../lib/data/text/vocabulary';
 import type { DecoderFeatures } from '../model/decoder';
 import { BANNED, repeatedNgramBans } from './constraints';
 import { columnsOf, rowTopK } from './rowTopK';
-import { alignedSlots, releaseState, ROW_ALIGNMENT, rowsOf, tidyKeep } from './stepping';
+import { alignedSlots, releaseState, rowPacket, rowsOf, tidyKeep } from './stepping';
 import type { BeamOptions, DecodedCaption, StepDecoder } from './types';
 
 interface Hypothesis {
@@ -51,12 +55,13 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
   const candidates = Math.min(2 * width, width * vocab);
   const finished: Hypothesis[][] = Array.from({ length: images }, () => []);
   const done = new Array<boolean>(images).fill(false);
-  const rearrange = model.rowIndependentSteps === true && (images * width) % ROW_ALIGNMENT === 0;
+  const packet = rowPacket(model, images * width);
+  const rearrange = packet !== null;
 
   // Slots in order, each an image (null: padding) with `rowsPerSlot` consecutive rows, its beams.
   // The first step needs one row per image: only the first beam is live (so that it does not pick the same word width times).
-  let rowsPerSlot = rearrange && alignedSlots(images, 1) < images * width ? 1 : width;
-  let slots: Array<number | null> = Array.from({ length: rearrange ? alignedSlots(images, rowsPerSlot) : images }, (_, slot) =>
+  let rowsPerSlot = packet !== null && alignedSlots(images, 1, packet) < images * width ? 1 : width;
+  let slots: Array<number | null> = Array.from({ length: packet !== null ? alignedSlots(images, rowsPerSlot, packet) : images }, (_, slot) =>
     slot < images ? slot : null,
   );
   let beams: Beam[] = slots.flatMap((image) =>
@@ -146,9 +151,9 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
         if (image !== null && !done[image]) addSlot(image, slot, chosen);
         else if (!rearrange) addSlot(image, slot, []);
       });
-      if (rearrange) {
+      if (packet !== null) {
         const live = nextSlots.length;
-        for (let slot = live; slot < (live === 0 ? 0 : alignedSlots(live, width)); slot++) addSlot(null, 0, []);
+        for (let slot = live; slot < (live === 0 ? 0 : alignedSlots(live, width, packet)); slot++) addSlot(null, 0, []);
       }
 
       const stepped = out.next;

@@ -9,16 +9,15 @@ import type { DecoderFeatures } from '../model/decoder';
 import { Rng } from '../model/rng';
 import { applyBans, BANNED } from './constraints';
 import { sampleWords } from './sampling';
-import { alignedSlots, releaseState, ROW_ALIGNMENT, rowsOf, tidyKeep } from './stepping';
+import { alignedSlots, releaseState, rowPacket, rowsOf, tidyKeep } from './stepping';
 import type { DecodeConstraints, DecodedCaption, SampleOptions, StepDecoder } from './types';
 
 type Chooser = (banned: tf.Tensor2D, step: number) => tf.Tensor1D;
 
 /**
- * Greedy decoding also drops the rows of finished captions where the model's
- * rows do not depend on the batch (see `alignedSlots`), as beam search drops
- * finished images; sampling keeps every row, since its draws depend on the
- * batch's shape.
+ * Greedy decoding also drops the rows of finished captions where the model
+ * allows it (see `rowPacket`), as beam search drops finished images;
+ * sampling keeps every row, since its draws depend on the batch's shape.
  */
 export function greedyDecode<S>(model: StepDecoder<S>, features: DecoderFeatures, constraints: DecodeConstraints): DecodedCaption[] {
   return sequentialDecode(model, features, constraints, (banned) => tf.argMax(banned, 1) as tf.Tensor1D, true);
@@ -41,7 +40,7 @@ function sequentialDecode<S>(
   const logProbs: number[][] = Array.from({ length: images }, () => []);
   const attention: number[][][] = Array.from({ length: images }, () => []);
   const finished = new Array<boolean>(images).fill(false);
-  const rearrange = dropFinished && model.rowIndependentSteps === true && images % ROW_ALIGNMENT === 0;
+  const packet = dropFinished ? rowPacket(model, images) : null;
   // The image of each row of the batch (null: padding, whose results are not used).
   let rowImages: Array<number | null> = Array.from({ length: images }, (_, image) => image);
   let state = tidyKeep(() => model.initialState(features, { beams: 1, steps: constraints.maxLength + 1 }), (s) => model.stateTensors(s));
@@ -79,7 +78,7 @@ function sequentialDecode<S>(
       previous = out.chosen;
       out.chosenLogProb.dispose();
       out.weights?.dispose();
-      if (rearrange) [state, previous, rowImages] = dropFinishedRows(model, state, previous, rowImages, finished);
+      if (packet !== null) [state, previous, rowImages] = dropFinishedRows(model, state, previous, rowImages, finished, packet);
     }
   } finally {
     releaseState(model, state, null);
@@ -108,9 +107,10 @@ function dropFinishedRows<S>(
   previous: tf.Tensor1D,
   rowImages: ReadonlyArray<number | null>,
   finished: readonly boolean[],
+  packet: number,
 ): [S, tf.Tensor1D, Array<number | null>] {
   const live = rowImages.flatMap((image, row) => (image !== null && !finished[image] ? [row] : []));
-  const rows = alignedSlots(live.length, 1);
+  const rows = alignedSlots(live.length, 1, packet);
   if (live.length === 0 || rows >= rowImages.length) return [state, previous, [...rowImages]];
   const kept = [...live, ...new Array<number>(rows - live.length).fill(live[0]!)];
   const selected = tidyKeep(

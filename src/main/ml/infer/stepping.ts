@@ -33,17 +33,31 @@ export function rowsOf(features: { pooled?: tf.Tensor2D; grid?: tf.Tensor3D }): 
  * with AVX-512) floats, and the last elements of a tensor that do not fill
  * a packet one at a time, which can differ in the last bit. A row's values
  * are therefore the same in any batch only where no row falls in that
- * remainder: when the batch has a multiple of 16 rows. Decoding rearranges
- * rows (beam search: one per image at the first step; finished images
- * dropped) only when the plain layout is such a multiple, and pads every
- * rearranged batch with dead rows to one as well; and only for a model whose
- * other kernels treat rows alike (`StepDecoder.rowIndependentSteps`).
+ * remainder: when the batch has a multiple of 16 rows.
  */
 export const ROW_ALIGNMENT = 16;
 
-/** The fewest slots, at least `needed`, whose rows (`rowsPerSlot` each) fill whole packets. */
-export function alignedSlots(needed: number, rowsPerSlot: number): number {
-  const step = ROW_ALIGNMENT / gcd(rowsPerSlot, ROW_ALIGNMENT);
+/**
+ * How decoding may rearrange a batch of `rows` rows (beam search: one row
+ * per image at the first step, finished images dropped; greedy: finished
+ * captions dropped): the packet its batches are padded to, or null to keep
+ * every row in place.
+ * - A model whose rows are the same to the bit in any batch
+ *   (`rowIndependentSteps`): packets of `ROW_ALIGNMENT` rows, and only when
+ *   the plain layout fills whole packets, so the results are the plain
+ *   layout's bit for bit.
+ * - A model whose rows already depend on their batch in the last bits
+ *   (`batchDependentSteps`): any number of rows. Its results are then those
+ *   of the same images decoded in a smaller batch.
+ */
+export function rowPacket(model: Pick<StepDecoder<unknown>, 'rowIndependentSteps' | 'batchDependentSteps'>, rows: number): number | null {
+  if (model.rowIndependentSteps === true) return rows % ROW_ALIGNMENT === 0 ? ROW_ALIGNMENT : null;
+  return model.batchDependentSteps === true ? 1 : null;
+}
+
+/** The fewest slots, at least `needed`, whose rows (`rowsPerSlot` each) fill whole packets of `packet` rows. */
+export function alignedSlots(needed: number, rowsPerSlot: number, packet: number): number {
+  const step = packet / gcd(rowsPerSlot, packet);
   return Math.ceil(needed / step) * step;
 }
 

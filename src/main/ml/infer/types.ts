@@ -34,6 +34,14 @@ export interface StepDecoder<S> {
    * its results do not depend on it.
    */
   readonly rowIndependentSteps?: boolean;
+  /**
+   * Whether a row's last bits already depend on the rows that share its
+   * batch (native TensorFlow: see `CaptionDecoder.rowIndependentSteps`).
+   * Decoding then drops finished rows without padding (`rowPacket`): the
+   * results are those of the same images decoded in a smaller batch, which
+   * differ from the full batch's no more than two batch sizes do.
+   */
+  readonly batchDependentSteps?: boolean;
   /** One state row per image; `plan` says how the decoding will step it. */
   initialState(features: DecoderFeatures, plan?: DecodingPlan): S;
   /** Log-probabilities of the next word for every row, the new state and (attention models) the weights over regions. */

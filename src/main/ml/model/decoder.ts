@@ -531,11 +531,17 @@ export class CaptionDecoder {
    * not, measured: its Softmax (the attention weights) works through the
    * batch in blocks of rows whose edges move with the batch size, and its
    * 2-D MatMul (oneDNN, in the fused layers) at 1,024 units gives a row other
-   * last bits in a batch of 32 rows than of 160. So beam search keeps its
-   * rows in place there (see infer/beam.ts).
+   * last bits in a batch of 32 rows than of 160. So a caption there already
+   * depends in the last bits on the batch it is decoded in, and decoding
+   * drops finished rows without padding them to whole packets
+   * (`batchDependentSteps`, infer/stepping.ts `rowPacket`).
    */
   get rowIndependentSteps(): boolean {
     return tf.getBackend() !== 'tensorflow';
+  }
+
+  get batchDependentSteps(): boolean {
+    return !this.rowIndependentSteps;
   }
 
   /** One decoding step for every row at once: log-probabilities of the next word. */
