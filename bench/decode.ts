@@ -14,8 +14,9 @@
  * the first N images of a folder in batches of B (default 16, as batch
  * captioning does), with the package's own length limit; the images are
  * encoded once, outside the timing. This is what evaluation and batch
- * captioning pay: captions end where the model ends them, and an image
- * leaves the beam once none of its beams can beat its best finished caption.
+ * captioning pay: captions end where the model ends them, an image is done
+ * once none of its beams can beat its best finished caption, and finished
+ * images' rows (greedy: finished captions') leave the batch.
  *
  * The strategies are timed in rounds, interleaved (each round decodes every
  * batch once with each), so the load of a shared machine falls on all alike;

@@ -125,22 +125,40 @@ for (const backend of backends) {
       });
     }
 
-    it('the decoder projects the grid by itself when beams × steps exceed 1.5 × the regions, and never without a plan', () => {
+    it('the decoder projects the grid by itself where the saving over the plan exceeds 1.5 × the projection, and never without a plan', () => {
+      // L = 4 regions, C = 7 channels, n = 4·5 + 5 = 25 projected columns: each row and step saves
+      // L·C + C·n − L·n = 103 multiply-adds, the projection costs L·C·n = 700, so beams × steps must exceed 1,050 / 103 = 10.2.
       const decoder = tinyDecoder({ variant: 'attention' }, 2);
-      const features = tinyFeatures(2, 5); // 4 regions
-      const holds = (plan?: { beams: number; steps: number }) => {
-        const state = decoder.initialState(features, plan);
+      const features = tinyFeatures(2, 5);
+      expect(features.grid!.shape).toEqual([2, 4, 7]);
+      const holds = (plan: { beams: number; steps: number } | undefined, grid = features.grid!) => {
+        const state = decoder.initialState({ grid }, plan);
         const projected = state.gridOut !== undefined;
         tf.dispose(decoder.stateTensors(state));
         return projected;
       };
-      expect(holds()).toBe(false);
-      expect(holds({ beams: 1, steps: 6 })).toBe(false);
-      expect(holds({ beams: 1, steps: 7 })).toBe(true);
-      expect(holds({ beams: 3, steps: 2 })).toBe(false);
-      expect(holds({ beams: 3, steps: 3 })).toBe(true);
+      expect(holds(undefined)).toBe(false);
+      expect(holds({ beams: 1, steps: 10 })).toBe(false);
+      expect(holds({ beams: 1, steps: 11 })).toBe(true);
+      expect(holds({ beams: 3, steps: 3 })).toBe(false);
+      expect(holds({ beams: 3, steps: 4 })).toBe(true);
+      // With the word glimpse: n = 30 and two attentions, L·2C + C·n − L·n = 146 saved, 840 cost: more than 8.6.
+      const glimpsing = tinyDecoder({ variant: 'attention', wordGlimpse: true }, 2);
+      const glimpseHolds = (plan: { beams: number; steps: number }) => {
+        const state = glimpsing.initialState(features, plan);
+        const projected = state.gridOut !== undefined;
+        tf.dispose(glimpsing.stateTensors(state));
+        return projected;
+      };
+      expect(glimpseHolds({ beams: 1, steps: 8 })).toBe(false);
+      expect(glimpseHolds({ beams: 1, steps: 9 })).toBe(true);
+      // A grid with more regions than channels saves nothing by projecting: L·C + C·n − L·n < 0 for L = 64.
+      const wide = tf.randomNormal([2, 64, 7], 0, 1, 'float32', 3) as tf.Tensor3D;
+      expect(holds({ beams: 10, steps: 100 }, wide)).toBe(false);
+      wide.dispose();
       disposeFeatures(features);
       decoder.dispose();
+      glimpsing.dispose();
     });
   });
 }

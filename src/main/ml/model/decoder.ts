@@ -498,26 +498,35 @@ export class CaptionDecoder {
    * The state before the first word (<start> is the first `step` input).
    *
    * Attention: each step projects its gated context into the gates and the
-   * deep output, (g·α·grid)·W, a [rows, C] × [C, gates·units + units] matmul
-   * per step. The same is g·α·(grid·W), and grid·W is per image: projecting
-   * the grid once costs L·C·n multiply-adds per image, the per-step way
-   * beams·steps·C·n. With the grid projected, the state holds grid·W instead
-   * of the grid and each step only forms α·(grid·W), [rows, L] × [L, n];
-   * equal up to the order of float sums. The one large matmul runs at a
-   * lower rate than the per-step ones on a loaded 2-core CPU (measured:
-   * width 3 over 17 steps, beams·steps ≈ L, was slower projected; width 5,
-   * 1.7·L, about 10% faster; width 10 about 30%; see docs/performance.md),
-   * so a `plan` takes it when beams × steps exceed 1.5·L, unless
-   * `plan.projectGrid` decides. Greedy decoding of captions shorter than
-   * 1.5·L words never takes it; training never does.
+   * deep output, (g·α·grid)·W, a [rows, C] × [C, n] matmul per step (n =
+   * gates·units + units, and units more with the word glimpse, whose
+   * α'·grid is projected the same way). The same is g·α·(grid·W), and
+   * grid·W is per image: the state can hold it instead of the grid, and each
+   * step forms α·(grid·W), [rows, L] × [L, n], instead of α·grid, L·C, and
+   * its projection, C·n, per row; equal up to the order of float sums. That
+   * saves beams·steps·(a·L·C + C·n − L·n) multiply-adds per image (a: the
+   * number of attentions) and costs L·C·n once, so it pays only where the
+   * grid has many channels for its regions: with MobileNet's grid (C =
+   * 1,280, L = 49) from 49 beams·steps, with the Shapes preset's (C = 162,
+   * L = 64, two attentions) from 93. The one large matmul also runs at a
+   * lower rate than the per-step ones on a 2-core CPU (measured with
+   * MobileNet's grid: width 3 over 17 steps, at the break-even, was slower
+   * projected; width 5, 1.7× it, about 10% faster; width 10 about 30%; with
+   * the Shapes preset's grid, beam 5 over 21 steps was 1.28× slower
+   * projected; see docs/performance.md), so a `plan` takes it when the
+   * saving exceeds 1.5 times the cost, unless `plan.projectGrid` decides.
+   * Training never takes it.
    */
   initialState(features: DecoderFeatures, plan?: DecodingPlan): DecoderState {
     const state = this.initialStateWith(features, noDropout);
     if (!state.grid || !plan) return state;
-    if (!(plan.projectGrid ?? plan.beams * plan.steps > 1.5 * state.grid.shape[1])) return state;
-    const { grid, ...rest } = state;
-    const [images, regions, channels] = grid.shape;
+    const [images, regions, channels] = state.grid.shape;
     const p = this.params;
+    const width = p.get('attention/contextKernel').shape[1]! + this.options.units + (this.wordGlimpseKernel ? this.options.units : 0);
+    const attentions = this.wordGlimpseKernel ? 2 : 1;
+    const saving = plan.beams * plan.steps * (attentions * regions * channels + channels * width - regions * width);
+    if (!(plan.projectGrid ?? saving > 1.5 * regions * channels * width)) return state;
+    const { grid, ...rest } = state;
     const kernels = tf.concat([p.get('attention/contextKernel'), p.get('attention/outputKernel'), ...(this.wordGlimpseKernel ? [this.wordGlimpseKernel] : [])], 1);
     const gridOut = tf.reshape(tf.matMul(tf.reshape(grid, [images * regions, channels]), kernels), [images, regions, kernels.shape[1]!]) as tf.Tensor3D;
     kernels.dispose();
