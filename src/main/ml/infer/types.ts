@@ -28,18 +28,19 @@ export interface StepDecoder<S> {
   readonly vocabSize: number;
   /**
    * Whether every row of a step comes out the same to the bit whatever rows
-   * share its batch, given a whole number of SIMD packets of rows (see
-   * infer/beam.ts). Beam search moves rows between batches (one row per
-   * image at the first step, finished images dropped) only then, so that
-   * its results do not depend on it.
+   * share its batch, given a whole number of SIMD packets of rows. Decoding
+   * then rearranges rows (one row per image at beam search's first step,
+   * finished rows dropped) in whole packets (`rowPacket` in
+   * infer/stepping.ts), so that its results do not depend on it.
    */
   readonly rowIndependentSteps?: boolean;
   /**
    * Whether a row's last bits already depend on the rows that share its
    * batch (native TensorFlow: see `CaptionDecoder.rowIndependentSteps`).
    * Decoding then drops finished rows without padding (`rowPacket`): the
-   * results are those of the same images decoded in a smaller batch, which
-   * differ from the full batch's no more than two batch sizes do.
+   * results are those of the same images decoded in smaller batches, which
+   * differ from the full batch's only in the last bits, as any two batch
+   * sizes' do there.
    */
   readonly batchDependentSteps?: boolean;
   /** One state row per image; `plan` says how the decoding will step it. */
