@@ -189,6 +189,7 @@ describe('beam search stepping only the rows that matter', () => {
           expect(rows[0]).toBe(images);
           for (const stepped of rows.slice(1)) expect(stepped % width).toBe(0);
           expect(rows.slice(1).some((stepped) => stepped < images * width)).toBe(true);
+          if (images === IMAGES) expect(rows.some((stepped) => stepped % 16 !== 0)).toBe(true);
         } else {
           // Off native, 6 × 4 rows are not whole packets: the plain layout stays.
           expect(rows[0]).toBe(images === IMAGES ? IMAGES : images * width);
@@ -216,6 +217,8 @@ describe('beam search stepping only the rows that matter', () => {
       for (const stepped of free.rows.slice(1)) expect(stepped % width).toBe(0);
       for (let i = 2; i < free.rows.length; i++) expect(free.rows[i]).toBeLessThanOrEqual(free.rows[i - 1]!);
       expect(free.rows.slice(1).some((stepped) => stepped < images * width)).toBe(true);
+      // Not padded to 16-row packets.
+      if (images === IMAGES) expect(free.rows.some((stepped) => stepped % 16 !== 0)).toBe(true);
     }
     decoder.dispose();
   });
