@@ -55,8 +55,7 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
   const candidates = Math.min(2 * width, width * vocab);
   const finished: Hypothesis[][] = Array.from({ length: images }, () => []);
   const done = new Array<boolean>(images).fill(false);
-  const packet = rowPacket(model, images * width);
-  const rearrange = packet !== null;
+  const packet = rowPacket(model, images * width, { unpadded: true });
 
   // Slots in order, each an image (null: padding) with `rowsPerSlot` consecutive rows, its beams.
   // The first step needs one row per image: only the first beam is live (so that it does not pick the same word width times).
@@ -149,7 +148,7 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
         }
         // A done image (or padding) keeps its slot, with dead rows, only where rows are not rearranged.
         if (image !== null && !done[image]) addSlot(image, slot, chosen);
-        else if (!rearrange) addSlot(image, slot, []);
+        else if (packet === null) addSlot(image, slot, []);
       });
       if (packet !== null) {
         const live = nextSlots.length;

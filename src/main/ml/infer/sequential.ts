@@ -44,7 +44,7 @@ function sequentialDecode<S>(
   const logProbs: number[][] = Array.from({ length: images }, () => []);
   const attention: number[][][] = Array.from({ length: images }, () => []);
   const finished = new Array<boolean>(images).fill(false);
-  const packet = dropFinished && model.rowIndependentSteps === true ? rowPacket(model, images) : null;
+  const packet = dropFinished ? rowPacket(model, images, { unpadded: false }) : null;
   // The image of each row of the batch (null: padding, whose results are not used).
   let rowImages: Array<number | null> = Array.from({ length: images }, (_, image) => image);
   let state = tidyKeep(() => model.initialState(features, { beams: 1, steps: constraints.maxLength + 1 }), (s) => model.stateTensors(s));

@@ -47,12 +47,18 @@ export const ROW_ALIGNMENT = 16;
  *   the plain layout fills whole packets, so the results are the plain
  *   layout's bit for bit.
  * - A model whose rows already depend on their batch in the last bits
- *   (`batchDependentSteps`): any number of rows. Its results are then those
- *   of the same images decoded in a smaller batch.
+ *   (`batchDependentSteps`), for a decoding whose steps gain from fewer rows
+ *   (`unpadded`: beam search; greedy's light steps did not, see
+ *   infer/sequential.ts): any number of rows. Its results are then those of
+ *   the same images decoded in a smaller batch.
  */
-export function rowPacket(model: Pick<StepDecoder<unknown>, 'rowIndependentSteps' | 'batchDependentSteps'>, rows: number): number | null {
+export function rowPacket(
+  model: Pick<StepDecoder<unknown>, 'rowIndependentSteps' | 'batchDependentSteps'>,
+  rows: number,
+  { unpadded }: { unpadded: boolean },
+): number | null {
   if (model.rowIndependentSteps === true) return rows % ROW_ALIGNMENT === 0 ? ROW_ALIGNMENT : null;
-  return model.batchDependentSteps === true ? 1 : null;
+  return unpadded && model.batchDependentSteps === true ? 1 : null;
 }
 
 /** The fewest slots, at least `needed`, whose rows (`rowsPerSlot` each) fill whole packets of `packet` rows. */

@@ -522,12 +522,13 @@ export class CaptionDecoder {
     if (!state.grid || !plan) return state;
     const [images, regions, channels] = state.grid.shape;
     const p = this.params;
-    const width = p.get('attention/contextKernel').shape[1]! + this.options.units + (this.wordGlimpseKernel ? this.options.units : 0);
+    const projected = [p.get('attention/contextKernel'), p.get('attention/outputKernel'), ...(this.wordGlimpseKernel ? [this.wordGlimpseKernel] : [])];
+    const width = projected.reduce((sum, kernel) => sum + kernel.shape[1]!, 0);
     const attentions = this.wordGlimpseKernel ? 2 : 1;
     const saving = plan.beams * plan.steps * (attentions * regions * channels + channels * width - regions * width);
     if (!(plan.projectGrid ?? saving > 1.5 * regions * channels * width)) return state;
     const { grid, ...rest } = state;
-    const kernels = tf.concat([p.get('attention/contextKernel'), p.get('attention/outputKernel'), ...(this.wordGlimpseKernel ? [this.wordGlimpseKernel] : [])], 1);
+    const kernels = tf.concat(projected, 1);
     const gridOut = tf.reshape(tf.matMul(tf.reshape(grid, [images * regions, channels]), kernels), [images, regions, kernels.shape[1]!]) as tf.Tensor3D;
     kernels.dispose();
     grid.dispose();
