@@ -25,13 +25,21 @@
  * that is the grid projected once per image for beam 5 and the context
  * projected per row and step for greedy and beam 3. `beam-5/per-step` and
  * the two `beam-10/…` rows time the other way too, in the same run.
+ *
+ * `beam-5/model-work` is beam 5's floor: the steps beam 5 took on each batch
+ * (recorded in a first pass: how many rows, for how many images), stepped
+ * again with the model alone, each step's top words and log-sum-exp
+ * included and read back, but no search on the host. No beam search that
+ * steps those rows can be faster than this row.
  */
 import * as tf from '@tensorflow/tfjs';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { initBackend } from '../src/main/ml/backend';
 import { DEFAULT_CAPTION_BATCH, encodeImageFiles } from '../src/main/ml/captioning/captionImages';
+import { END_ID } from '../src/main/lib/data/text/vocabulary';
 import { decode } from '../src/main/ml/infer/decode';
+import { rowTopK } from '../src/main/ml/infer/rowTopK';
 import { rowsOf } from '../src/main/ml/infer/stepping';
 import type { DecodeOptions, StepDecoder } from '../src/main/ml/infer/types';
 import { CaptionDecoder, type DecoderFeatures, type DecoderState } from '../src/main/ml/model/decoder';
@@ -61,8 +69,82 @@ function withGridProjection(decoder: CaptionDecoder, projectGrid: boolean): Step
 
 interface Contender {
   name: string;
-  model: StepDecoder<DecoderState>;
-  options: DecodeOptions;
+  /** Decodes one batch (its index among the batches); returns the words of its captions. */
+  run: (batch: DecoderFeatures, index: number) => number;
+}
+
+const decoding = (name: string, model: StepDecoder<DecoderState>, options: DecodeOptions): Contender => ({
+  name,
+  run: (batch) => decode(model, batch, options).reduce((words, caption) => words + caption.tokens.length, 0),
+});
+
+/** One step of a search: how many rows it stepped, for how many images' tensors. */
+interface SteppedRows {
+  rows: number;
+  images: number;
+}
+
+const imageRowsOf = (state: DecoderState): number => (state.grid ?? state.gridOut ?? state.imageProj ?? state.layers[0]!.h).shape[0];
+
+/** The rows every step of `options` stepped on each batch, recorded by decoding each batch once. */
+function recordSteps(decoder: CaptionDecoder, batches: DecoderFeatures[], options: DecodeOptions): SteppedRows[][] {
+  let steps: SteppedRows[] = [];
+  const recording: StepDecoder<DecoderState> = {
+    vocabSize: decoder.vocabSize,
+    rowIndependentSteps: decoder.rowIndependentSteps,
+    batchDependentSteps: decoder.batchDependentSteps,
+    initialState: (features, plan) => decoder.initialState(features, plan),
+    step: (tokens, state) => {
+      steps.push({ rows: tokens.shape[0], images: imageRowsOf(state) });
+      return decoder.step(tokens, state);
+    },
+    stepLogits: (tokens, state) => {
+      steps.push({ rows: tokens.shape[0], images: imageRowsOf(state) });
+      return decoder.stepLogits(tokens, state);
+    },
+    selectRows: (state, rows, selection) => decoder.selectRows(state, rows, selection),
+    stateTensors: (state) => decoder.stateTensors(state),
+  };
+  return batches.map((batch) => {
+    steps = [];
+    decode(recording, batch, options);
+    return steps;
+  });
+}
+
+/**
+ * A search's model work alone: each recorded step's rows, formed from the
+ * batch's initial state (a gather, as the search's reordering is), stepped,
+ * with the top words and log-sum-exp of every row read back.
+ */
+function modelWork(decoder: CaptionDecoder, options: DecodeOptions & { strategy: 'beam' }, plans: SteppedRows[][]): Contender {
+  return {
+    name: `beam-${options.beamWidth}/model-work`,
+    run: (batch, index) => {
+      const initial = decoder.initialState(batch, { beams: options.beamWidth, steps: options.maxLength + 1 });
+      const images = imageRowsOf(initial);
+      try {
+        for (const { rows, images: live } of plans[index]!) {
+          tf.tidy(() => {
+            const perImage = rows / live;
+            const state = decoder.selectRows(initial, tf.tensor1d(Array.from({ length: rows }, (_, row) => Math.floor(row / perImage)), 'int32'), {
+              imageRowsUnchanged: true,
+              imageRows: tf.tensor1d(Array.from({ length: live }, (_, image) => image % images), 'int32'),
+            });
+            const { logits } = decoder.stepLogits(tf.fill([rows], END_ID + 1, 'int32') as tf.Tensor1D, state);
+            const top = rowTopK(logits, 2 * options.beamWidth);
+            const logSumExp = tf.log(tf.sum(tf.exp(tf.sub(logits, top.max)), 1));
+            top.values.dataSync();
+            top.positions.dataSync();
+            logSumExp.dataSync();
+          });
+        }
+      } finally {
+        tf.dispose(decoder.stateTensors(initial));
+      }
+      return 0;
+    },
+  };
 }
 
 /** Decodes every batch with every contender, `rounds` times, interleaved; one JSON line per contender. */
@@ -70,11 +152,11 @@ function timeContenders(contenders: Contender[], batches: DecoderFeatures[], rou
   const images = batches.reduce((sum, batch) => sum + rowsOf(batch), 0);
   const seconds = contenders.map(() => 0);
   const words = contenders.map(() => 0);
-  for (const contender of contenders) decode(contender.model, batches[0]!, contender.options); // warm-up
+  for (const contender of contenders) contender.run(batches[0]!, 0); // warm-up
   for (let round = 0; round < rounds; round++) {
     contenders.forEach((contender, i) => {
       const started = performance.now();
-      for (const batch of batches) for (const caption of decode(contender.model, batch, contender.options)) words[i]! += caption.tokens.length;
+      batches.forEach((batch, index) => (words[i]! += contender.run(batch, index)));
       seconds[i]! += (performance.now() - started) / 1000;
     });
   }
@@ -89,14 +171,14 @@ function timeContenders(contenders: Contender[], batches: DecoderFeatures[], rou
         rounds,
         captionsPerSecond: Number(captionsPerSecond[i]!.toFixed(2)),
         greedyOverThis: Number((captionsPerSecond[0]! / captionsPerSecond[i]!).toFixed(2)),
-        meanWords: Number((words[i]! / (images * rounds)).toFixed(2)),
+        meanWords: words[i]! > 0 ? Number((words[i]! / (images * rounds)).toFixed(2)) : null,
         secondsPerRound: Number((seconds[i]! / rounds).toFixed(4)),
       })}\n`,
     );
   });
 }
 
-const beam = (width: number, constraints: { minLength: number; maxLength: number; noRepeatNgramSize: number }): DecodeOptions => ({
+const beam = (width: number, constraints: { minLength: number; maxLength: number; noRepeatNgramSize: number }): DecodeOptions & { strategy: 'beam' } => ({
   strategy: 'beam',
   beamWidth: width,
   lengthPenalty: 1,
@@ -127,17 +209,18 @@ function runUntrained(args: string[], backendName: string): void {
       : { pooled: tf.randomNormal([images, 1280], 0, 1, 'float32', 2) as tf.Tensor2D };
   const constraints = { minLength: 1, maxLength: 16, noRepeatNgramSize: 0 };
   const contenders: Contender[] = [
-    { name: 'greedy', model: decoder, options: { strategy: 'greedy', ...constraints } },
-    { name: 'beam-3', model: decoder, options: beam(3, constraints) },
-    { name: 'beam-5', model: decoder, options: beam(5, constraints) },
+    decoding('greedy', decoder, { strategy: 'greedy', ...constraints }),
+    decoding('beam-3', decoder, beam(3, constraints)),
+    decoding('beam-5', decoder, beam(5, constraints)),
+    modelWork(decoder, beam(5, constraints), recordSteps(decoder, [features], beam(5, constraints))),
   ];
   if (variant === 'attention') {
     const projected = withGridProjection(decoder, true);
     const perStep = withGridProjection(decoder, false);
     contenders.push(
-      { name: 'beam-5/per-step', model: perStep, options: beam(5, constraints) },
-      { name: 'beam-10/projected', model: projected, options: beam(10, constraints) },
-      { name: 'beam-10/per-step', model: perStep, options: beam(10, constraints) },
+      decoding('beam-5/per-step', perStep, beam(5, constraints)),
+      decoding('beam-10/projected', projected, beam(10, constraints)),
+      decoding('beam-10/per-step', perStep, beam(10, constraints)),
     );
   }
   timeContenders(contenders, [features], rounds, { backend: backendName, model: 'untrained', variant });
@@ -168,9 +251,10 @@ async function runTrained(args: string[], backendName: string, packageDir: strin
     }
     const constraints = { minLength: 1, maxLength: model.maxCaptionLength, noRepeatNgramSize: 0 };
     const contenders: Contender[] = [
-      { name: 'greedy', model: model.decoder, options: { strategy: 'greedy', ...constraints } },
-      { name: 'beam-3', model: model.decoder, options: beam(3, constraints) },
-      { name: 'beam-5', model: model.decoder, options: beam(5, constraints) },
+      decoding('greedy', model.decoder, { strategy: 'greedy', ...constraints }),
+      decoding('beam-3', model.decoder, beam(3, constraints)),
+      decoding('beam-5', model.decoder, beam(5, constraints)),
+      modelWork(model.decoder, beam(5, constraints), recordSteps(model.decoder, batches, beam(5, constraints))),
     ];
     const { variant, vocabSize } = model.config.decoder;
     timeContenders(contenders, batches, rounds, { backend: backendName, model: model.config.name ?? packageDir, variant, vocabSize, batch: batchSize });
