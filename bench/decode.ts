@@ -53,18 +53,26 @@ function option(args: string[], name: string): string | undefined {
   return index >= 0 ? args[index + 1] : undefined;
 }
 
-/** The decoder with the grid projection decided: once per image (true) or per row and step (false). */
-function withGridProjection(decoder: CaptionDecoder, projectGrid: boolean): StepDecoder<DecoderState> {
+/** The decoder as a plain StepDecoder (its methods live on the class, so a spread would lose them), some of them replaced. */
+function forwarding(decoder: CaptionDecoder, replaced: Partial<StepDecoder<DecoderState>>): StepDecoder<DecoderState> {
   return {
     vocabSize: decoder.vocabSize,
     rowIndependentSteps: decoder.rowIndependentSteps,
     batchDependentSteps: decoder.batchDependentSteps,
-    initialState: (features, plan) => decoder.initialState(features, { beams: plan?.beams ?? 1, steps: plan?.steps ?? 1, projectGrid }),
+    initialState: (features, plan) => decoder.initialState(features, plan),
     step: (tokens, state) => decoder.step(tokens, state),
     stepLogits: (tokens, state) => decoder.stepLogits(tokens, state),
     selectRows: (state, rows, options) => decoder.selectRows(state, rows, options),
     stateTensors: (state) => decoder.stateTensors(state),
+    ...replaced,
   };
+}
+
+/** The decoder with the grid projection decided: once per image (true) or per row and step (false). */
+function withGridProjection(decoder: CaptionDecoder, projectGrid: boolean): StepDecoder<DecoderState> {
+  return forwarding(decoder, {
+    initialState: (features, plan) => decoder.initialState(features, { beams: plan?.beams ?? 1, steps: plan?.steps ?? 1, projectGrid }),
+  });
 }
 
 interface Contender {
@@ -89,22 +97,17 @@ const imageRowsOf = (state: DecoderState): number => (state.grid ?? state.gridOu
 /** The rows every step of `options` stepped on each batch, recorded by decoding each batch once. */
 function recordSteps(decoder: CaptionDecoder, batches: DecoderFeatures[], options: DecodeOptions): SteppedRows[][] {
   let steps: SteppedRows[] = [];
-  const recording: StepDecoder<DecoderState> = {
-    vocabSize: decoder.vocabSize,
-    rowIndependentSteps: decoder.rowIndependentSteps,
-    batchDependentSteps: decoder.batchDependentSteps,
-    initialState: (features, plan) => decoder.initialState(features, plan),
+  const record = (tokens: tf.Tensor1D, state: DecoderState) => steps.push({ rows: tokens.shape[0], images: imageRowsOf(state) });
+  const recording = forwarding(decoder, {
     step: (tokens, state) => {
-      steps.push({ rows: tokens.shape[0], images: imageRowsOf(state) });
+      record(tokens, state);
       return decoder.step(tokens, state);
     },
     stepLogits: (tokens, state) => {
-      steps.push({ rows: tokens.shape[0], images: imageRowsOf(state) });
+      record(tokens, state);
       return decoder.stepLogits(tokens, state);
     },
-    selectRows: (state, rows, selection) => decoder.selectRows(state, rows, selection),
-    stateTensors: (state) => decoder.stateTensors(state),
-  };
+  });
   return batches.map((batch) => {
     steps = [];
     decode(recording, batch, options);
@@ -122,14 +125,13 @@ function modelWork(decoder: CaptionDecoder, options: DecodeOptions & { strategy:
     name: `beam-${options.beamWidth}/model-work`,
     run: (batch, index) => {
       const initial = decoder.initialState(batch, { beams: options.beamWidth, steps: options.maxLength + 1 });
-      const images = imageRowsOf(initial);
       try {
         for (const { rows, images: live } of plans[index]!) {
           tf.tidy(() => {
             const perImage = rows / live;
             const state = decoder.selectRows(initial, tf.tensor1d(Array.from({ length: rows }, (_, row) => Math.floor(row / perImage)), 'int32'), {
               imageRowsUnchanged: true,
-              imageRows: tf.tensor1d(Array.from({ length: live }, (_, image) => image % images), 'int32'),
+              imageRows: tf.tensor1d(Array.from({ length: live }, (_, image) => image), 'int32'),
             });
             const { logits } = decoder.stepLogits(tf.fill([rows], END_ID + 1, 'int32') as tf.Tensor1D, state);
             const top = rowTopK(logits, 2 * options.beamWidth);
