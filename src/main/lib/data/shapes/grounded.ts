@@ -114,14 +114,15 @@ export function parseMentions(tokens: readonly string[]): Mention[] {
 
 type Filter = Pick<Mention, 'shape' | 'color' | 'size'>;
 
-function matching(objects: readonly SceneObject[], filter: Filter): SceneObject[] {
+/** The scene's objects with every attribute the filter states. */
+export function matching(objects: readonly SceneObject[], filter: Filter): SceneObject[] {
   return objects.filter(
     (o) => (filter.shape === null || o.shape === filter.shape) && (filter.color === null || o.color === filter.color) && (filter.size === null || o.size === filter.size),
   );
 }
 
 /** The relation stated by the words between two mentions, if any; a list ("and") states none. */
-function relationBetween(words: readonly string[]): Relation | null {
+export function relationBetween(words: readonly string[]): Relation | null {
   if (words.includes('and')) return null;
   for (let i = 0; i < words.length; i++) {
     const word = words[i];
