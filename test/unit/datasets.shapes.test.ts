@@ -6,25 +6,17 @@ import { createRng } from '../../src/main/lib/data/random';
 import { readDataset } from '../../src/main/lib/data/readers';
 import { generateCaptions } from '../../src/main/lib/data/shapes/grammar';
 import { groundCaption, loadScenes, parseMentions, sceneIndex, scoreGrounded } from '../../src/main/lib/data/shapes/grounded';
-import { OBJECT_COLORS, randomScene, type Scene, type SceneObject } from '../../src/main/lib/data/shapes/scene';
+import { OBJECT_COLORS, randomScene, type Scene } from '../../src/main/lib/data/shapes/scene';
 import { synthesizeItem, synthesizeShapes } from '../../src/main/lib/data/shapes/synth';
 import { findSplitLeaks, resolveSplits } from '../../src/main/lib/data/text/splits';
 import { tokenizeCaption } from '../../src/main/lib/data/text/tokenize';
 import { dataEngineHandlers } from '../../src/main/engine/handlers/data';
 import { ApiError } from '../../src/shared/errors';
 import { tempDir } from '../helpers/datasetFixtures';
-
-const object = (shape: SceneObject['shape'], color: SceneObject['color'], size: SceneObject['size'], row: number, col: number): SceneObject => ({
-  shape, color, size, row, col, x: (col + 0.5) * 40, y: (row + 0.5) * 40, radius: size === 'small' ? 10 : 17,
-});
+import { plainScene, sceneObject as object } from '../helpers/shapesScenes';
 
 /** Red small circle top-left, blue large square middle-right, on plain gray. */
-const scene: Scene = {
-  width: 120,
-  height: 120,
-  background: { color: 'gray', texture: 'plain' },
-  objects: [object('circle', 'red', 'small', 0, 0), object('square', 'blue', 'large', 1, 2)],
-};
+const scene = plainScene([object('circle', 'red', 'small', 0, 0), object('square', 'blue', 'large', 1, 2)]);
 
 const verdicts = (caption: string) => groundCaption(scene, caption).claims.map((c) => `${c.attribute}:${c.correct ? 'ok' : 'wrong'}`);
 

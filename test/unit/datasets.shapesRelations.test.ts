@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { groundCaption } from '../../src/main/lib/data/shapes/grounded';
 import { relationClaims } from '../../src/main/lib/data/shapes/relationClaims';
-import type { Scene, SceneObject } from '../../src/main/lib/data/shapes/scene';
-
-const object = (shape: SceneObject['shape'], color: SceneObject['color'], size: SceneObject['size'], row: number, col: number): SceneObject => ({
-  shape, color, size, row, col, x: (col + 0.5) * 40, y: (row + 0.5) * 40, radius: size === 'small' ? 10 : 17,
-});
+import { plainScene, sceneObject as object } from '../helpers/shapesScenes';
 
 /** A red circle top-left, a blue square in the middle row on the right, a green star below the circle. */
-const scene: Scene = {
-  width: 120,
-  height: 120,
-  background: { color: 'gray', texture: 'plain' },
-  objects: [object('circle', 'red', 'small', 0, 0), object('square', 'blue', 'large', 1, 2), object('star', 'green', 'small', 2, 0)],
-};
+const scene = plainScene([object('circle', 'red', 'small', 0, 0), object('square', 'blue', 'large', 1, 2), object('star', 'green', 'small', 2, 0)]);
 
 const outcomes = (caption: string) => relationClaims(scene, caption).map((claim) => `${claim.phrase}: ${claim.outcome}`);
 
