@@ -25,6 +25,8 @@ const PHRASES: RelationPhrase[] = ['to the side of', 'side of', 'vertical'];
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { results: { type: 'string' }, scenes: { type: 'string' }, examples: { type: 'string', default: '0' } } });
   if (!values.results || !values.scenes) throw new Error('Usage: npm run bench -- shapes-relations --results FILE --scenes FILE [--examples N]');
+  const examplesPerOutcome = Number(values.examples);
+  if (!Number.isInteger(examplesPerOutcome) || examplesPerOutcome < 0) throw new Error(`--examples: expected a whole number of examples, got "${values.examples}"`);
   const scenes = sceneIndex(await loadScenes(values.scenes));
   const results = JSON.parse(readFileSync(values.results, 'utf8')) as unknown;
   if (!Array.isArray(results)) throw new Error(`${values.results}: expected a COCO results array of {image_id, caption}`);
@@ -39,7 +41,7 @@ export async function run(args: string[]): Promise<void> {
       tallies.get('all')![claim.outcome] += 1;
       tallies.get(claim.phrase)![claim.outcome] += 1;
       const shown = perOutcome.get(claim.outcome) ?? 0;
-      if (claim.outcome !== 'true' && shown < Number(values.examples)) {
+      if (claim.outcome !== 'true' && shown < examplesPerOutcome) {
         perOutcome.set(claim.outcome, shown + 1);
         const objects = scene.objects.map((o) => `${o.size} ${o.color} ${o.shape} at row ${o.row}, column ${o.col}`);
         examples.push({ bench: 'shapes-relations', example: claim.outcome, image: item.image_id, claim: claim.text, objects });

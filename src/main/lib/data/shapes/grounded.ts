@@ -114,15 +114,14 @@ export function parseMentions(tokens: readonly string[]): Mention[] {
 
 type Filter = Pick<Mention, 'shape' | 'color' | 'size'>;
 
-/** The scene's objects with every attribute the filter states. */
-export function matching(objects: readonly SceneObject[], filter: Filter): SceneObject[] {
+function matching(objects: readonly SceneObject[], filter: Filter): SceneObject[] {
   return objects.filter(
     (o) => (filter.shape === null || o.shape === filter.shape) && (filter.color === null || o.color === filter.color) && (filter.size === null || o.size === filter.size),
   );
 }
 
 /** The relation stated by the words between two mentions, if any; a list ("and") states none. */
-export function relationBetween(words: readonly string[]): Relation | null {
+function relationBetween(words: readonly string[]): Relation | null {
   if (words.includes('and')) return null;
   for (let i = 0; i < words.length; i++) {
     const word = words[i];
@@ -131,6 +130,27 @@ export function relationBetween(words: readonly string[]): Relation | null {
     if (word === 'below' || word === 'under' || word === 'beneath') return 'below';
   }
   return null;
+}
+
+/** A relation stated between two consecutive object mentions ("A left of B"). */
+export interface StatedRelation {
+  relation: Relation;
+  /** The words between the two mentions ("to the left of"). */
+  words: readonly string[];
+  /** The claim as the caption says it. */
+  text: string;
+  /** Every pair of distinct scene objects that A and B could name; the claim is true if one pair stands in the relation. */
+  pairs: (readonly [SceneObject, SceneObject])[];
+}
+
+/** The relation that mention `a` and the mention after it, `b`, state by the words between them; null when they state none. */
+export function statedRelation(objects: readonly SceneObject[], tokens: readonly string[], a: Mention, b: Mention): StatedRelation | null {
+  if (a.kind !== 'object' || b.kind !== 'object') return null;
+  const words = tokens.slice(a.index + 1, b.start);
+  const relation = relationBetween(words);
+  if (!relation) return null;
+  const pairs = matching(objects, a).flatMap((x) => matching(objects, b).filter((y) => y !== x).map((y) => [x, y] as const));
+  return { relation, words, text: `${a.words} ${words.join(' ')} ${b.words}`, pairs };
 }
 
 /** The cell constraint of "in the top left corner", "at the bottom", "in the center", ...; null if none. */
@@ -183,13 +203,10 @@ export function groundCaption(scene: Scene, caption: string): GroundedCaption {
     }
     if (mention.count !== null) claim('count', mention.words, matching(objects, mention).length === mention.count);
 
-    if (next && next.kind === 'object') {
-      const relation = relationBetween(after);
-      if (relation) {
-        const correct = matching(objects, mention).some((a) => matching(objects, next).some((b) => a !== b && holds(relation, a, b)));
-        claim('relation', `${mention.words} ${after.join(' ')} ${next.words}`, correct);
-        return;
-      }
+    const stated = next ? statedRelation(objects, tokens, mention, next) : null;
+    if (stated) {
+      claim('relation', stated.text, stated.pairs.some(([a, b]) => holds(stated.relation, a, b)));
+      return;
     }
     const position = positionIn(after);
     if (position) {

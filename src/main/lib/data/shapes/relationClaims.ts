@@ -9,7 +9,7 @@
  * (docs/shapes-benchmark.md, "Which relation claims are wrong").
  */
 import { tokenizeCaption } from '../text/tokenize';
-import { matching, parseMentions, relationBetween } from './grounded';
+import { parseMentions, statedRelation } from './grounded';
 import { holds, type Relation, type Scene } from './scene';
 
 /** How the relation was put: "to the left of", "left of", or a vertical word ("above", "under", …). */
@@ -41,21 +41,17 @@ export function relationClaims(scene: Scene, caption: string): RelationClaim[] {
   const claims: RelationClaim[] = [];
   mentions.forEach((a, m) => {
     const b = mentions[m + 1];
-    if (a.kind !== 'object' || !b || b.kind !== 'object') return;
-    const between = tokens.slice(a.index + 1, b.start);
-    const relation = relationBetween(between);
-    if (!relation) return;
+    const stated = b ? statedRelation(scene.objects, tokens, a, b) : null;
+    if (!stated) return;
+    const { relation, words, pairs } = stated;
     const horizontal = relation === 'left-of' || relation === 'right-of';
-    const phrase: RelationPhrase = !horizontal ? 'vertical' : between.includes('to') ? 'to the side of' : 'side of';
-    const as = matching(scene.objects, a);
-    const bs = matching(scene.objects, b);
-    const pairs = as.flatMap((x) => bs.filter((y) => y !== x).map((y) => [x, y] as const));
+    const phrase: RelationPhrase = !horizontal ? 'vertical' : words.includes('to') ? 'to the side of' : 'side of';
     let outcome: RelationOutcome;
     if (pairs.some(([x, y]) => holds(relation, x, y))) outcome = 'true';
     else if (pairs.length === 0) outcome = 'naming';
     else if (pairs.some(([x, y]) => holds(OPPOSITE[relation], x, y))) outcome = 'side';
     else outcome = 'axis';
-    claims.push({ text: `${a.words} ${between.join(' ')} ${b.words}`, relation, phrase, outcome });
+    claims.push({ text: stated.text, relation, phrase, outcome });
   });
   return claims;
 }
