@@ -8,7 +8,11 @@
  * probability of the true side is compared with the opposite side's. One
  * JSON line per kind of word and number of objects in the scene, then one
  * per kind: `accuracy` (the true side more likely), `trueShare` (its mean
- * share of the pair's probability; 0.5 is chance) and `items`.
+ * share of the pair's probability; 0.5 is chance) and `items`. Relation
+ * words also get a line per `decidedBy`: 'first-object' where the first
+ * object's own column or row decides the side (an outer one), 'second-object'
+ * where it is the middle one and the side depends on the object named next.
+ * A model that knows only where the first object is gets the second at chance.
  *
  * It says whether the model knows where things are, apart from what beam
  * search chooses to state and from misnamed objects (docs/shapes-benchmark.md,
@@ -39,6 +43,7 @@ export async function run(args: string[]): Promise<void> {
           bench: 'shapes-spatial',
           kind: tally.kind,
           objects: tally.objects,
+          ...(tally.decidedBy ? { decidedBy: tally.decidedBy } : {}),
           accuracy: Number(tally.accuracy.toFixed(4)),
           trueShare: Number(tally.trueShare.toFixed(4)),
           items: tally.items,

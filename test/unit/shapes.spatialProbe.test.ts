@@ -3,8 +3,9 @@ import { createRng } from '../../src/main/lib/data/random';
 import { generateCaptions } from '../../src/main/lib/data/shapes/grammar';
 import { groundCaption } from '../../src/main/lib/data/shapes/grounded';
 import { randomScene } from '../../src/main/lib/data/shapes/scene';
-import { spatialProbeItems } from '../../src/main/lib/data/shapes/spatialProbe';
+import { relationDecidedBy, spatialProbeItems } from '../../src/main/lib/data/shapes/spatialProbe';
 import { tokenizeCaption } from '../../src/main/lib/data/text/tokenize';
+import { sceneObject } from '../helpers/shapesScenes';
 
 const items = (caption: string) =>
   spatialProbeItems(tokenizeCaption(caption)).map((item) => `${item.kind}@${item.index}:${item.truth.join('/')}|${item.opposite.join('/')}`);
@@ -46,5 +47,29 @@ describe('spatial probe words', () => {
       }
     }
     expect(probed).toBeGreaterThan(200);
+  });
+
+  it('says whether the first object\'s own column or row decides a relation word, or the object named next', () => {
+    const redBox = sceneObject('square', 'red', 'large', 1, 0);
+    const blueStar = sceneObject('star', 'blue', 'small', 1, 1);
+    const greenDisc = sceneObject('circle', 'green', 'large', 0, 2);
+    const objects = [redBox, blueStar, greenDisc];
+    const decided = (caption: string, scene = objects) => {
+      const tokens = tokenizeCaption(caption);
+      return spatialProbeItems(tokens).map((item) => relationDecidedBy(scene, tokens, item));
+    };
+    // The box is in the left column: whatever comes next is to its right.
+    expect(decided('a red box to the left of a blue star')).toEqual(['first-object']);
+    // The star is in the middle column: "left" holds of the disc, "right" of the box.
+    expect(decided('a blue star to the left of a green disc')).toEqual(['second-object']);
+    expect(decided('a small star right of a big red box')).toEqual(['second-object']);
+    // Rows: the disc is in the top row, the star in the middle one.
+    expect(decided('a green disc above a blue star')).toEqual(['first-object']);
+    expect(decided('a blue star under a green disc')).toEqual(['second-object']);
+    // Position words, and a first mention that fits two objects, are not classed.
+    expect(decided('a red box on the left')).toEqual([null]);
+    const twoAbove = [sceneObject('square', 'red', 'large', 0, 0), sceneObject('circle', 'green', 'large', 0, 2), sceneObject('star', 'blue', 'small', 2, 1)];
+    expect(decided('a big shape above a blue star', twoAbove)).toEqual([null]);
+    expect(decided('a red box above a blue star', twoAbove)).toEqual(['first-object']);
   });
 });

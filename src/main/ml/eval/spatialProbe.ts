@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { decodeImages } from '../../lib/data/images/loader';
 import { normalizePixels } from '../../lib/data/images/normalize';
 import { loadScenes } from '../../lib/data/shapes/grounded';
-import { spatialProbeItems, type SpatialProbeItem, type SpatialProbeKind } from '../../lib/data/shapes/spatialProbe';
+import type { SceneObject } from '../../lib/data/shapes/scene';
+import { relationDecidedBy, spatialProbeItems, type SpatialProbeItem, type SpatialProbeKind } from '../../lib/data/shapes/spatialProbe';
 import { tokenizeCaption } from '../../lib/data/text/tokenize';
 import { START_ID } from '../../lib/data/text/vocabulary';
 import { readReferences } from '../../lib/eval/references';
@@ -25,13 +26,20 @@ interface Row {
   image: number;
   tokens: string[];
   items: SpatialProbeItem[];
-  objects: number;
+  objects: readonly SceneObject[];
 }
 
-/** One kind of spatial word, over all scenes or those with `objects` objects. */
+type DecidedBy = 'first-object' | 'second-object';
+
+/**
+ * One kind of spatial word, over all scenes or those with `objects` objects;
+ * for relation words also split by what decides their side (`decidedBy`,
+ * relationDecidedBy in lib/data/shapes/spatialProbe.ts).
+ */
 export interface SpatialProbeTally {
   kind: SpatialProbeKind;
   objects: number | 'all';
+  decidedBy?: DecidedBy;
   /** How often the true side was the likelier. */
   accuracy: number;
   /** The true side's mean share of the pair's probability; 0.5 is chance. */
@@ -78,13 +86,14 @@ function teacherForcedLogProbs(model: InferenceModel, pixels: Float32Array, imag
 export async function probeSpatial(model: InferenceModel, datasetDir: string, split = 'test'): Promise<SpatialProbeResult> {
   const references = readReferences(join(datasetDir, 'dataset_shapes.json'));
   const scenes = await loadScenes(join(datasetDir, 'scenes.json'));
-  const objectsOf = new Map(scenes.images.map((image) => [image.filename, image.scene.objects.length]));
+  const objectsOf = new Map(scenes.images.map((image) => [image.filename, image.scene.objects]));
   const images = references.images.filter((image) => image.split === split);
   if (images.length === 0) throw new Error(`${datasetDir}: no images in the ${split} split.`);
   const unknown = new Set<string>();
-  const tallies = new Map<string, { right: number; share: number; items: number }>();
-  const count = (key: string, right: boolean, share: number) => {
-    const tally = tallies.get(key) ?? { right: 0, share: 0, items: 0 };
+  const tallies = new Map<string, { group: Omit<SpatialProbeTally, 'accuracy' | 'trueShare' | 'items'>; right: number; share: number; items: number }>();
+  const count = (group: Omit<SpatialProbeTally, 'accuracy' | 'trueShare' | 'items'>, right: boolean, share: number) => {
+    const key = `${group.kind}/${group.objects}/${group.decidedBy ?? ''}`;
+    const tally = tallies.get(key) ?? { group, right: 0, share: 0, items: 0 };
     tally.items += 1;
     tally.share += share;
     if (right) tally.right += 1;
@@ -104,7 +113,7 @@ export async function probeSpatial(model: InferenceModel, datasetDir: string, sp
         image.captions.map((caption) => {
           const tokens = [...tokenizeCaption(caption), '<end>'];
           for (const word of tokens) if (word !== '<end>' && model.vocabulary.id(word) === model.vocabulary.id('<unk>')) unknown.add(word);
-          return { image: i, tokens, items: spatialProbeItems(tokens.slice(0, -1)), objects: objectsOf.get(image.fileName ?? image.imageId) ?? 0 };
+          return { image: i, tokens, items: spatialProbeItems(tokens.slice(0, -1)), objects: objectsOf.get(image.fileName ?? image.imageId) ?? [] };
         }),
       )
       .filter((row) => row.items.length > 0);
@@ -116,18 +125,18 @@ export async function probeSpatial(model: InferenceModel, datasetDir: string, sp
         const truth = p(item.truth);
         const opposite = p(item.opposite);
         const share = truth / Math.max(1e-30, truth + opposite);
-        count(`${item.kind}/${row.objects}`, truth > opposite, share);
-        count(item.kind, truth > opposite, share);
+        const right = truth > opposite;
+        count({ kind: item.kind, objects: row.objects.length }, right, share);
+        count({ kind: item.kind, objects: 'all' }, right, share);
+        const decidedBy = relationDecidedBy(row.objects, row.tokens.slice(0, -1), item);
+        if (decidedBy) count({ kind: item.kind, objects: 'all', decidedBy }, right, share);
       }
     });
   }
   return {
     tallies: [...tallies]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, tally]) => {
-        const [kind, objects] = key.split('/') as [SpatialProbeKind, string | undefined];
-        return { kind, objects: objects ? Number(objects) : 'all', accuracy: tally.right / tally.items, trueShare: tally.share / tally.items, items: tally.items };
-      }),
+      .map(([, tally]) => ({ ...tally.group, accuracy: tally.right / tally.items, trueShare: tally.share / tally.items, items: tally.items })),
     wordsOutsideVocabulary: [...unknown],
   };
 }

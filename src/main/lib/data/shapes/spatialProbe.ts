@@ -17,9 +17,9 @@
  * parser, so a word is probed exactly where the scorer would read it); the
  * model side is bench/shapes-spatial.ts.
  */
-import { parseMentions } from './grounded';
+import { parseMentions, statedRelation } from './grounded';
 import { RELATION_PHRASES } from './lexicon';
-import type { Relation } from './scene';
+import { GRID, holds, type Relation, type SceneObject } from './scene';
 
 export type SpatialProbeKind = 'position-row' | 'position-column' | 'relation-horizontal' | 'relation-vertical';
 
@@ -90,4 +90,30 @@ export function spatialProbeItems(tokens: readonly string[]): SpatialProbeItem[]
     });
   });
   return items;
+}
+
+/**
+ * What a relation word's true side follows from, in a true caption:
+ * - 'first-object': the first object sits in an outer column ("left of") or
+ *   row ("above") of the scene's grid, so every object across that axis
+ *   lies on one side of it and its own place decides the word, as for a
+ *   position;
+ * - 'second-object': it sits in the middle column or row, so the side
+ *   depends on where the object named next is.
+ * A model that has learned only where the first object is gets the first
+ * kind right and the second at chance. Null for position words, and when
+ * the caption's two mentions fit more than one first object.
+ */
+export function relationDecidedBy(objects: readonly SceneObject[], tokens: readonly string[], item: SpatialProbeItem): 'first-object' | 'second-object' | null {
+  if (!item.kind.startsWith('relation')) return null;
+  const mentions = parseMentions(tokens);
+  const next = mentions.findIndex((mention) => mention.index > item.index);
+  if (next < 1) return null;
+  const stated = statedRelation(objects, tokens, mentions[next - 1]!, mentions[next]!);
+  if (!stated) return null;
+  const firsts = new Set(stated.pairs.filter(([a, b]) => holds(stated.relation, a, b)).map(([a]) => a));
+  if (firsts.size !== 1) return null;
+  const [first] = [...firsts] as [SceneObject];
+  const place = item.kind === 'relation-horizontal' ? first.col : first.row;
+  return place === 0 || place === GRID - 1 ? 'first-object' : 'second-object';
 }
