@@ -14,7 +14,7 @@ import { decodeImages } from '../../lib/data/images/loader';
 import { normalizePixels } from '../../lib/data/images/normalize';
 import { loadScenes } from '../../lib/data/shapes/grounded';
 import type { SceneObject } from '../../lib/data/shapes/scene';
-import { relationDecidedBy, spatialProbeItems, type SpatialProbeItem, type SpatialProbeKind } from '../../lib/data/shapes/spatialProbe';
+import { relationDecidedBy, spatialProbeItems, type RelationDecidedBy, type SpatialProbeItem, type SpatialProbeKind } from '../../lib/data/shapes/spatialProbe';
 import { tokenizeCaption } from '../../lib/data/text/tokenize';
 import { START_ID } from '../../lib/data/text/vocabulary';
 import { readReferences } from '../../lib/eval/references';
@@ -29,8 +29,6 @@ interface Row {
   objects: readonly SceneObject[];
 }
 
-type DecidedBy = 'first-object' | 'second-object';
-
 /**
  * One kind of spatial word, over all scenes or those with `objects` objects;
  * for relation words also split by what decides their side (`decidedBy`,
@@ -39,13 +37,16 @@ type DecidedBy = 'first-object' | 'second-object';
 export interface SpatialProbeTally {
   kind: SpatialProbeKind;
   objects: number | 'all';
-  decidedBy?: DecidedBy;
+  decidedBy?: RelationDecidedBy;
   /** How often the true side was the likelier. */
   accuracy: number;
   /** The true side's mean share of the pair's probability; 0.5 is chance. */
   trueShare: number;
   items: number;
 }
+
+/** What a tally counts: its kind of word, scenes and, for relations, what decides the side. */
+type TallyGroup = Pick<SpatialProbeTally, 'kind' | 'objects' | 'decidedBy'>;
 
 export interface SpatialProbeResult {
   tallies: SpatialProbeTally[];
@@ -90,8 +91,8 @@ export async function probeSpatial(model: InferenceModel, datasetDir: string, sp
   const images = references.images.filter((image) => image.split === split);
   if (images.length === 0) throw new Error(`${datasetDir}: no images in the ${split} split.`);
   const unknown = new Set<string>();
-  const tallies = new Map<string, { group: Omit<SpatialProbeTally, 'accuracy' | 'trueShare' | 'items'>; right: number; share: number; items: number }>();
-  const count = (group: Omit<SpatialProbeTally, 'accuracy' | 'trueShare' | 'items'>, right: boolean, share: number) => {
+  const tallies = new Map<string, { group: TallyGroup; right: number; share: number; items: number }>();
+  const count = (group: TallyGroup, right: boolean, share: number) => {
     const key = `${group.kind}/${group.objects}/${group.decidedBy ?? ''}`;
     const tally = tallies.get(key) ?? { group, right: 0, share: 0, items: 0 };
     tally.items += 1;

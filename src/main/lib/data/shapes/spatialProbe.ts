@@ -92,6 +92,9 @@ export function spatialProbeItems(tokens: readonly string[]): SpatialProbeItem[]
   return items;
 }
 
+/** What decides a relation word's side: see relationDecidedBy. */
+export type RelationDecidedBy = 'first-object' | 'second-object';
+
 /**
  * What a relation word's true side follows from, in a true caption:
  * - 'first-object': the first object sits in an outer column ("left of") or
@@ -104,7 +107,7 @@ export function spatialProbeItems(tokens: readonly string[]): SpatialProbeItem[]
  * kind right and the second at chance. Null for position words, and when
  * the caption's two mentions fit more than one first object.
  */
-export function relationDecidedBy(objects: readonly SceneObject[], tokens: readonly string[], item: SpatialProbeItem): 'first-object' | 'second-object' | null {
+export function relationDecidedBy(objects: readonly SceneObject[], tokens: readonly string[], item: SpatialProbeItem): RelationDecidedBy | null {
   if (!item.kind.startsWith('relation')) return null;
   const mentions = parseMentions(tokens);
   const next = mentions.findIndex((mention) => mention.index > item.index);
