@@ -17,7 +17,7 @@
  * parser, so a word is probed exactly where the scorer would read it); the
  * model side is bench/shapes-spatial.ts.
  */
-import { parseMentions, statedRelation } from './grounded';
+import { parseMentions, statedRelation, type Mention } from './grounded';
 import { RELATION_PHRASES } from './lexicon';
 import { GRID, holds, type Relation, type SceneObject } from './scene';
 
@@ -30,6 +30,8 @@ export interface SpatialProbeItem {
   /** The words of the true side and of the opposite side (synonyms added up). */
   truth: readonly string[];
   opposite: readonly string[];
+  /** Relation words: the two object mentions the word stands between. */
+  between?: readonly [Mention, Mention];
 }
 
 /** The words of one relation, e.g. above → ["above", "over"], left-of → ["left"] (each phrase's last word before "of"). */
@@ -78,7 +80,7 @@ export function spatialProbeItems(tokens: readonly string[]): SpatialProbeItem[]
         const horizontal = side?.kind === 'horizontal';
         // "left"/"right" state a relation only followed by "of".
         if (!side || (horizontal && after[i + 1] !== 'of')) continue;
-        items.push({ kind: horizontal ? 'relation-horizontal' : 'relation-vertical', index: from + i, truth: side.truth, opposite: side.opposite });
+        items.push({ kind: horizontal ? 'relation-horizontal' : 'relation-vertical', index: from + i, truth: side.truth, opposite: side.opposite, between: [mention, next] });
         return;
       }
     }
@@ -108,11 +110,8 @@ export type RelationDecidedBy = 'first-object' | 'second-object';
  * the caption's two mentions fit more than one first object.
  */
 export function relationDecidedBy(objects: readonly SceneObject[], tokens: readonly string[], item: SpatialProbeItem): RelationDecidedBy | null {
-  if (!item.kind.startsWith('relation')) return null;
-  const mentions = parseMentions(tokens);
-  const next = mentions.findIndex((mention) => mention.index > item.index);
-  if (next < 1) return null;
-  const stated = statedRelation(objects, tokens, mentions[next - 1]!, mentions[next]!);
+  if (!item.between) return null;
+  const stated = statedRelation(objects, tokens, ...item.between);
   if (!stated) return null;
   const firsts = new Set(stated.pairs.filter(([a, b]) => holds(stated.relation, a, b)).map(([a]) => a));
   if (firsts.size !== 1) return null;
