@@ -353,6 +353,12 @@ export const trainingConfigSchema = z
       1,
       1000,
     ).default(10),
+    captionsPerImage: int(
+      'Captions per image',
+      'Consecutive rows of a batch that share one image (1 to 5): a batch of B captions then holds about B / k images, and a trainable encoder (scratch CNN or fine-tuning) runs once per image instead of once per caption, so steps are cheaper. Every caption is still seen once an epoch. Frozen cached features gain nothing.',
+      1,
+      5,
+    ).default(1),
     horizontalFlip: z
       .boolean()
       .default(false)

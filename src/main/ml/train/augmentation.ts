@@ -3,7 +3,9 @@
  * half the rows of a batch, drawn from (seed, global step) so a resumed run
  * flips exactly as an uninterrupted one, get their image mirrored by the
  * feature source and the side words of their caption swapped ("left of"
- * becomes "right of"), so every flipped pair still tells the truth.
+ * becomes "right of"), so every flipped pair still tells the truth. When rows
+ * share images (`HostBatch.distinct`), the draw is per image and all of an
+ * image's rows follow it, since they share one encoder pass.
  */
 import { drawFlips } from '../../lib/data/images/augment';
 import { createRng } from '../../lib/data/random';
@@ -26,7 +28,9 @@ export class HorizontalFlip {
 
   /** The batch with flips drawn for `globalStep` and the flipped rows' caption ids mirrored. */
   apply(batch: HostBatch, globalStep: number): HostBatch {
-    const flips = drawFlips(batch.rows, { flipProbability: FLIP_PROBABILITY }, createRng(deriveSeed(this.seed, 'flip', globalStep)));
+    const rng = createRng(deriveSeed(this.seed, 'flip', globalStep));
+    const distinctFlips = batch.distinct ? drawFlips(batch.distinct.images.length, { flipProbability: FLIP_PROBABILITY }, rng) : null;
+    const flips = batch.distinct ? batch.distinct.rowOf.map((index) => distinctFlips![index]!) : drawFlips(batch.rows, { flipProbability: FLIP_PROBABILITY }, rng);
     const inputs = batch.inputs.slice();
     const targets = batch.targets.slice();
     flips.forEach((flip, row) => {
@@ -35,6 +39,6 @@ export class HorizontalFlip {
       inputs.set(mirrorIds(batch.inputs.subarray(...span), this.map), span[0]);
       targets.set(mirrorIds(batch.targets.subarray(...span), this.map), span[0]);
     });
-    return { ...batch, inputs, targets, flips };
+    return { ...batch, inputs, targets, flips, ...(batch.distinct ? { distinct: { ...batch.distinct, flips: distinctFlips! } } : {}) };
   }
 }

@@ -29,13 +29,14 @@ import type { BackendInfo } from '../../../shared/types';
 import type { CheckpointIoHook } from '../../lib/checkpoints/folders';
 import { Vocabulary } from '../../lib/data/text/vocabulary';
 import { deriveSeed } from '../model/rng';
-import { epochOrder, hostBatch, stepsPerEpoch as countSteps, toTensors, type HostBatch } from './batches';
+import { epochBatches, hostBatch, toTensors, type HostBatch } from './batches';
 import { readCheckpoint, type EpochRecord, type LoadedCheckpoint, type TrainingState } from './checkpoint';
 import { Checkpointer, recoverCheckpoints } from './checkpointer';
 import { loadTrainingData } from './data';
 import { EarlyStopping, metricValue } from './earlyStopping';
 import { estimateStepBytes, memoryBudget, trainingWarnings } from './hardware';
 import { setUpModel, type TrainingModel } from './modelSetup';
+import { rowFeatures } from './featureSource';
 import { HorizontalFlip } from './augmentation';
 import { AdamOptimizer, clipByGlobalNorm } from './optimizer';
 import { TrainingReporter } from './reporter';
@@ -140,13 +141,16 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
   const loopStarted = performance.now();
   while (run.state.epochsCompleted < epochs) {
     const epoch = run.state.epochsCompleted; // 0-based index of the epoch in progress
-    const order = epochOrder(run.seed, epoch, trainCaptions.length);
+    const batches = run.batchesOf(epoch);
     const epochStarted = performance.now();
     for (let step = run.state.stepInEpoch; step < perEpoch; step++) {
       if (run.interrupted()) return run.stop();
       const rates = schedule.at(epoch, step, run.state.plateau);
-      const first = options.sameBatch ? 0 : step * run.batchSize;
-      const batch = hostBatch(order.slice(first, first + run.batchSize).map((index) => trainCaptions[index]!));
+      const rows = batches[options.sameBatch ? 0 : step]!;
+      const batch = hostBatch(
+        rows.map((index) => trainCaptions[index]!),
+        { shareImages: run.captionsPerImage > 1 },
+      );
       const { loss, gradNorm, seconds } = await run.step(epoch, batch, rates);
       run.state = afterStep(run.state, epoch, step, loss, batch.rows);
       reporter.step({ epoch, step, globalStep: run.state.globalStep, loss, gradNorm, ...rates, seconds, tokens: batch.tokens });
@@ -212,6 +216,9 @@ interface PreparedRun {
   batchSize: number;
   perEpoch: number;
   trainCaptions: TrainingModel['data']['train']['captions'];
+  /** How many rows share one image (`training.captionsPerImage`), and the batches of an epoch (caption indices). */
+  captionsPerImage: number;
+  batchesOf(epoch: number): number[][];
   started: TrainingStarted;
   state: TrainingState;
   lastValidation: TrainingResult['validation'];
@@ -267,7 +274,10 @@ function prepareRun(
   }
   for (const warning of warnings) log('warn', warning);
   state = { ...state, trainCaptions: trainCaptions.length };
-  const perEpoch = countSteps(trainCaptions.length, batchSize);
+  const imageOfCaption = trainCaptions.map((caption) => caption.image);
+  const captionsPerImage = config.training.captionsPerImage;
+  // The number of batches depends on the caption counts only, not on the draw: any epoch's count is every epoch's.
+  const perEpoch = epochBatches(seed, 0, imageOfCaption, batchSize, captionsPerImage).length;
   const epochs = config.training.epochs;
   const validation = new RunValidation(decoder, source, data.val, data.vocabulary, {
     subsetSize: config.validation.subsetSize,
@@ -312,6 +322,8 @@ function prepareRun(
     batchSize,
     perEpoch,
     trainCaptions,
+    captionsPerImage,
+    batchesOf: (epoch) => epochBatches(seed, epoch, imageOfCaption, batchSize, captionsPerImage),
     started: {
       kind: 'started',
       backend: options.backend.name,
@@ -419,7 +431,7 @@ interface StepSettings {
  * share one graph (ml/graph/graphSteps.ts), which checks each replay anyway.
  */
 function stepSignature(batch: HostBatch, variables: tf.Variable[], settings: StepSettings): string {
-  return JSON.stringify([batch.rows, batch.steps, batch.images.length, batch.flips !== undefined, variables.length, settings.samplingProbability > 0, settings.clipNorm > 0, settings.labelSmoothing > 0]);
+  return JSON.stringify([batch.rows, batch.steps, batch.images.length, batch.distinct?.images.length ?? null, batch.flips !== undefined, variables.length, settings.samplingProbability > 0, settings.clipNorm > 0, settings.labelSmoothing > 0]);
 }
 
 /**
@@ -439,7 +451,7 @@ export async function trainStep(
   const step = () => tf.tidy((): [tf.Tensor, tf.Tensor] => {
     const tensors = toTensors(batch, { lengths: !graphs?.active });
     const { value, grads } = tf.variableGrads(() => {
-      const features = model.source.features('train', batch.images, true, batch.flips);
+      const features = rowFeatures(model.source, batch);
       return model.decoder.loss(features, tensors, {
         training: true,
         dropoutSeed: settings.dropoutSeed,
