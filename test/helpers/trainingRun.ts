@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { currentBackend } from '../../src/main/ml/backend';
 import { train, type TrainOptions } from '../../src/main/ml/train/trainer';
 import { configFromPreset, type RunConfig } from '../../src/shared/runConfig';
-import type { TrainingEvent, TrainingResult } from '../../src/shared/trainingTypes';
+import type { TrainingEvent, TrainingResult, TrainingStep } from '../../src/shared/trainingTypes';
 import { writeTinyDataset } from './tinyDataset';
 
 export interface TinyWorkspace {
@@ -72,3 +72,7 @@ export async function trainTiny(workspace: TinyWorkspace, config: RunConfig, opt
   });
   return { result, events, runDir };
 }
+
+/** Every step's loss from a run's events (step events carry the steps since the previous one). */
+export const stepLosses = (events: ReadonlyArray<{ kind: string }>): number[] =>
+  (events.filter((event) => event.kind === 'step') as TrainingStep[]).flatMap((event) => event.recent.map(([, loss]) => loss));

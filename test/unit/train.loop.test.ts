@@ -3,9 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/main/ml/train/checkpoint';
-import type { TrainingStep } from '../../src/shared/trainingTypes';
 import { useTestBackend } from '../helpers/captionModel';
-import { tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';
+import { stepLosses, tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';
 
 let workspace: TinyWorkspace;
 beforeAll(async () => {
@@ -13,8 +12,6 @@ beforeAll(async () => {
   workspace = await tinyWorkspace();
 });
 
-const stepLosses = (events: Array<{ kind: string }>) =>
-  (events.filter((event) => event.kind === 'step') as TrainingStep[]).flatMap((event) => event.recent.map(([, loss]) => loss));
 
 /** Every weight of a checkpoint, by name. */
 async function weightsOf(path: string): Promise<Map<string, Float32Array>> {

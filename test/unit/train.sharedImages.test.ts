@@ -16,9 +16,8 @@ import { distinctImages, epochBatches, epochOrder, hostBatch } from '../../src/m
 import { rowFeatures, type FeatureSource } from '../../src/main/ml/train/featureSource';
 import { readCheckpoint } from '../../src/main/ml/train/checkpoint';
 import { runConfigSchema } from '../../src/shared/runConfig';
-import type { TrainingStep } from '../../src/shared/trainingTypes';
 import { useTestBackend } from '../helpers/captionModel';
-import { tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';
+import { stepLosses, tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';
 
 /** Five captions for each of 12 images, listed image by image as a split's captions are. */
 const imageOfCaption = Array.from({ length: 60 }, (_, caption) => Math.floor(caption / 5));
@@ -139,8 +138,6 @@ describe('training with shared images', () => {
     workspace = await tinyWorkspace();
   });
 
-  const stepLosses = (events: Array<{ kind: string }>) =>
-    (events.filter((event) => event.kind === 'step') as TrainingStep[]).flatMap((event) => event.recent.map(([, loss]) => loss));
   const shared = (k: number) =>
     tinyConfig(workspace.dataset, (c) => {
       c.training.captionsPerImage = k;
