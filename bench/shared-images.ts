@@ -1,12 +1,16 @@
 /**
  * `npm run bench -- shared-images [--per-image 1,2,3,5] [--preset shapes-grounded]
- *   [--images 400] [--steps 60] [--warmup 15] [--rounds 2] [--backend NAME]`
+ *   [--images 400] [--steps 40] [--warmup 80] [--rounds 2] [--backend NAME]`
  *
  * What `training.captionsPerImage` (k) buys in training time: the preset's
  * real training steps (scratch CNN, graphs on the native backend) on a
  * Shapes set, with k captions of one image sharing an encoder pass. For each
- * k, a run of warm-up steps (first sights of each step shape and their
- * graph traces) then timed steps; the k are run in turn, for several rounds,
+ * k, a run of warm-up steps then timed steps. The warm-up must cover the
+ * first sights of the step shapes, which run eagerly and are traced into
+ * graphs (ml/graph/graphSteps.ts); shared images give two kinds of batch
+ * and so more shapes, and a short warm-up would charge their tracing to the
+ * timed steps, a cost a real run pays once over thousands of steps. The
+ * line says what share of each k's steps ran as graphs. the k are run in turn, for several rounds,
  * so a shared machine's load falls on all of them alike. Every epoch holds
  * the same captions for every k but not the same number of steps, so the
  * comparison is seconds per epoch: mean step seconds × steps per epoch.
@@ -25,6 +29,8 @@ import type { BackendName } from '../src/shared/types';
 interface Sample {
   stepSeconds: number[];
   stepsPerEpoch: number;
+  replays: number;
+  steps: number;
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -34,8 +40,8 @@ export async function run(args: string[]): Promise<void> {
       'per-image': { type: 'string', default: '1,2,3,5' },
       preset: { type: 'string', default: 'shapes-grounded' },
       images: { type: 'string', default: '400' },
-      steps: { type: 'string', default: '60' },
-      warmup: { type: 'string', default: '15' },
+      steps: { type: 'string', default: '40' },
+      warmup: { type: 'string', default: '80' },
       rounds: { type: 'string', default: '2' },
       backend: { type: 'string', default: 'tensorflow' },
     },
@@ -48,7 +54,7 @@ export async function run(args: string[]): Promise<void> {
     const dataset = join(root, 'shapes');
     const probe = configFromPreset(values.preset as 'shapes-grounded', { dataset: { path: dataset } });
     await synthesizeShapes({ out: dataset, images: Number(values.images), imageSize: probe.encoder.imageSize, seed: 1 });
-    const samples = new Map<number, Sample>(perImage.map((k) => [k, { stepSeconds: [], stepsPerEpoch: 0 }]));
+    const samples = new Map<number, Sample>(perImage.map((k) => [k, { stepSeconds: [], stepsPerEpoch: 0, replays: 0, steps: 0 }]));
     for (let round = 0; round < rounds; round++) {
       for (const k of perImage) {
         const sample = samples.get(k)!;
@@ -66,6 +72,12 @@ export async function run(args: string[]): Promise<void> {
           maxSteps: warmup + steps,
           stepsOnly: true,
           stepEventIntervalMs: 0,
+          log: (_level, message) => {
+            const graphs = /^(\d+) of (\d+) training steps ran as TensorFlow graphs/.exec(message);
+            if (!graphs) return;
+            sample.replays += Number(graphs[1]);
+            sample.steps += Number(graphs[2]);
+          },
           onEvent: (event) => {
             if (event.kind !== 'step') return;
             sample.stepsPerEpoch = event.stepsPerEpoch;
@@ -89,6 +101,7 @@ export async function run(args: string[]): Promise<void> {
           meanStepSeconds: Number((seconds / sample.stepsPerEpoch).toFixed(4)),
           epochSeconds: Number(seconds.toFixed(2)),
           epochTimeRatio: Number((seconds / baseline).toFixed(3)),
+          graphShare: sample.steps > 0 ? Number((sample.replays / sample.steps).toFixed(3)) : 0,
           backend: backend.name,
           cores: availableParallelism(),
           cpu: cpus()[0]?.model ?? 'unknown',
