@@ -45,30 +45,18 @@ export interface FeatureSource {
 /**
  * A training batch's features, one row per caption. When rows share images
  * (`HostBatch.distinct`), the source encodes each distinct image once, with
- * its flip, and each row takes its image's features: the gradient of an
+ * its flip, and each row gathers its image's features: the gradient of an
  * image's encoder pass is the sum over its rows, as if each row had its own.
- * The rows are picked by a product with a one-hot [rows, images] matrix
- * rather than a gather, whose gradient (a segment sum) TensorFlow sums in
- * another order in a graph than eagerly; a step must give the same numbers
- * both ways for a resumed run to continue exactly.
  */
 export function rowFeatures(source: FeatureSource, batch: HostBatch): DecoderFeatures {
   if (!batch.distinct) return source.features('train', batch.images, true, batch.flips);
   const { images, rowOf, flips } = batch.distinct;
   const perImage = source.features('train', images, true, flips);
-  const pick = oneHotRows(rowOf, images.length);
-  const grid = perImage.grid;
+  const rows = tf.tensor1d(rowOf, 'int32');
   return {
-    ...(perImage.pooled ? { pooled: tf.matMul(pick, perImage.pooled) as tf.Tensor2D } : {}),
-    ...(grid ? { grid: tf.reshape(tf.matMul(pick, tf.reshape(grid, [images.length, -1])), [rowOf.length, grid.shape[1], grid.shape[2]]) as tf.Tensor3D } : {}),
+    ...(perImage.pooled ? { pooled: tf.gather(perImage.pooled, rows) } : {}),
+    ...(perImage.grid ? { grid: tf.gather(perImage.grid, rows) } : {}),
   };
-}
-
-/** [rows, columns] with a 1 at (row, rowOf[row]). */
-function oneHotRows(rowOf: readonly number[], columns: number): tf.Tensor2D {
-  const values = new Float32Array(rowOf.length * columns);
-  rowOf.forEach((column, row) => (values[row * columns + column] = 1));
-  return tf.tensor2d(values, [rowOf.length, columns]);
 }
 
 /** The images a run uses (training and validation) as one cacheable set, named by the dataset. */
