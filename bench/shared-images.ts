@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- shared-images [--per-image 1,2,3,5] [--preset shapes-grounded]
- *   [--images 400] [--steps 40] [--warmup 80] [--rounds 2] [--backend NAME]`
+ *   [--images 400] [--image-size PX] [--steps 40] [--warmup 80] [--rounds 2] [--backend NAME]`
  *
  * What `training.captionsPerImage` (k) buys in training time: the preset's
  * real training steps (scratch CNN, graphs on the native backend) on a
@@ -14,6 +14,8 @@
  * so a shared machine's load falls on all of them alike. Every epoch holds
  * the same captions for every k but not the same number of steps, so the
  * comparison is seconds per epoch: mean step seconds × steps per epoch.
+ * `--image-size` changes the preset's input size, and so the encoder's share
+ * of a step (a scratch CNN's work grows with the pixels).
  * One JSON line per k, with its ratio to the first k listed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,6 +42,7 @@ export async function run(args: string[]): Promise<void> {
       'per-image': { type: 'string', default: '1,2,3,5' },
       preset: { type: 'string', default: 'shapes-grounded' },
       images: { type: 'string', default: '400' },
+      'image-size': { type: 'string' },
       steps: { type: 'string', default: '40' },
       warmup: { type: 'string', default: '80' },
       rounds: { type: 'string', default: '2' },
@@ -52,7 +55,8 @@ export async function run(args: string[]): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'captioner-bench-shared-'));
   try {
     const dataset = join(root, 'shapes');
-    const probe = configFromPreset(values.preset as 'shapes-grounded', { dataset: { path: dataset } });
+    const encoder = values['image-size'] ? { imageSize: Number(values['image-size']) } : {};
+    const probe = configFromPreset(values.preset as 'shapes-grounded', { dataset: { path: dataset }, encoder });
     await synthesizeShapes({ out: dataset, images: Number(values.images), imageSize: probe.encoder.imageSize, seed: 1 });
     const samples = new Map<number, Sample>(perImage.map((k) => [k, { stepSeconds: [], stepsPerEpoch: 0, replays: 0, steps: 0 }]));
     for (let round = 0; round < rounds; round++) {
@@ -60,6 +64,7 @@ export async function run(args: string[]): Promise<void> {
         const sample = samples.get(k)!;
         const config = configFromPreset(values.preset as 'shapes-grounded', {
           dataset: { path: dataset },
+          encoder,
           training: { captionsPerImage: k, epochs: 1000, maxMinutes: 0 },
           validation: { subsetSize: 1, sampleImages: 0 },
         });
@@ -95,6 +100,7 @@ export async function run(args: string[]): Promise<void> {
         `${JSON.stringify({
           bench: 'shared-images',
           preset: values.preset,
+          imageSize: probe.encoder.imageSize,
           captionsPerImage: k,
           timedSteps: sample.stepSeconds.length,
           stepsPerEpoch: sample.stepsPerEpoch,
