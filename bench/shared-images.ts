@@ -5,13 +5,14 @@
  * What `training.captionsPerImage` (k) buys in training time: the preset's
  * real training steps (scratch CNN, graphs on the native backend) on a
  * Shapes set, with k captions of one image sharing an encoder pass. For each
- * k, a run of warm-up steps then timed steps. The warm-up must cover the
- * first sights of the step shapes, which run eagerly and are traced into
- * graphs (ml/graph/graphSteps.ts); shared images give two kinds of batch
- * and so more shapes, and a short warm-up would charge their tracing to the
- * timed steps, a cost a real run pays once over thousands of steps. The
- * line says what share of each k's steps ran as graphs. the k are run in turn, for several rounds,
- * so a shared machine's load falls on all of them alike. Every epoch holds
+ * k, a run of warm-up steps then timed steps; the k are run in turn, for
+ * several rounds, so a shared machine's load falls on all of them alike.
+ * The warm-up must cover the first sights of the step shapes, which run
+ * eagerly and are traced into graphs (ml/graph/graphSteps.ts); shared
+ * images give two kinds of batch and so more shapes, and a short warm-up
+ * would charge their tracing to the timed steps, a cost a real run pays
+ * once over thousands of steps. Each line says what share of that k's steps
+ * ran as graphs. Every epoch holds
  * the same captions for every k but not the same number of steps, so the
  * comparison is seconds per epoch: mean step seconds × steps per epoch.
  * `--image-size` changes the preset's input size, and so the encoder's share

@@ -23,7 +23,6 @@ import { stepLosses, tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } 
 const imageOfCaption = Array.from({ length: 60 }, (_, caption) => Math.floor(caption / 5));
 
 describe('the batches of an epoch with shared images', () => {
-
   it('visit every caption once; full batches hold floor(B / k) images with k captions each, the rest batches of their own', () => {
     for (const k of [2, 3, 5]) {
       const batches = epochBatches(9, 0, imageOfCaption, 8, k);
