@@ -28,9 +28,9 @@ export class HorizontalFlip {
 
   /** The batch with flips drawn for `globalStep` and the flipped rows' caption ids mirrored. */
   apply(batch: HostBatch, globalStep: number): HostBatch {
-    const rng = createRng(deriveSeed(this.seed, 'flip', globalStep));
-    const distinctFlips = batch.distinct ? drawFlips(batch.distinct.images.length, { flipProbability: FLIP_PROBABILITY }, rng) : null;
-    const flips = batch.distinct ? batch.distinct.rowOf.map((index) => distinctFlips![index]!) : drawFlips(batch.rows, { flipProbability: FLIP_PROBABILITY }, rng);
+    // One draw per encoder pass: per distinct image when rows share images, else per row.
+    const drawn = drawFlips(batch.distinct?.images.length ?? batch.rows, { flipProbability: FLIP_PROBABILITY }, createRng(deriveSeed(this.seed, 'flip', globalStep)));
+    const flips = batch.distinct ? batch.distinct.rowOf.map((index) => drawn[index]!) : drawn;
     const inputs = batch.inputs.slice();
     const targets = batch.targets.slice();
     flips.forEach((flip, row) => {
@@ -39,6 +39,6 @@ export class HorizontalFlip {
       inputs.set(mirrorIds(batch.inputs.subarray(...span), this.map), span[0]);
       targets.set(mirrorIds(batch.targets.subarray(...span), this.map), span[0]);
     });
-    return { ...batch, inputs, targets, flips, ...(batch.distinct ? { distinct: { ...batch.distinct, flips: distinctFlips! } } : {}) };
+    return { ...batch, inputs, targets, flips, ...(batch.distinct ? { distinct: { ...batch.distinct, flips: drawn } } : {}) };
   }
 }
