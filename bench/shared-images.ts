@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- shared-images [--per-image 1,2,3,5] [--preset shapes-grounded]
- *   [--images 400] [--image-size PX] [--steps 40] [--warmup 80] [--rounds 2] [--backend NAME]`
+ *   [--images 400] [--image-size PX] [--steps 40] [--warmup 80] [--rounds 2] [--backend NAME]
+ *   [--set PATH=VALUE]...`
  *
  * What `training.captionsPerImage` (k) buys in training time: the preset's
  * real training steps (scratch CNN, graphs on the native backend) on a
@@ -16,7 +17,9 @@
  * the same captions for every k but not the same number of steps, so the
  * comparison is seconds per epoch: mean step seconds × steps per epoch.
  * `--image-size` changes the preset's input size, and so the encoder's share
- * of a step (a scratch CNN's work grows with the pixels).
+ * of a step (a scratch CNN's work grows with the pixels). `--set` changes
+ * any field of the preset, as for `captioner train` (with `--per-image 1`:
+ * the step time of another configuration).
  * One JSON line per k, with its ratio to the first k listed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,7 +29,8 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../src/main/ml/backend';
 import { synthesizeShapes } from '../src/main/lib/data/shapes/synth';
 import { train } from '../src/main/ml/train/trainer';
-import { configFromPreset } from '../src/shared/runConfig';
+import { overridesFromAssignments } from '../src/main/cli/commands/train';
+import { configFromPreset, mergeConfig } from '../src/shared/runConfig';
 import type { BackendName } from '../src/shared/types';
 
 interface Sample {
@@ -48,6 +52,7 @@ export async function run(args: string[]): Promise<void> {
       warmup: { type: 'string', default: '80' },
       rounds: { type: 'string', default: '2' },
       backend: { type: 'string', default: 'tensorflow' },
+      set: { type: 'string', multiple: true, default: [] },
     },
   });
   const perImage = values['per-image'].split(',').map(Number);
@@ -56,19 +61,23 @@ export async function run(args: string[]): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'captioner-bench-shared-'));
   try {
     const dataset = join(root, 'shapes');
+    const overrides = overridesFromAssignments(values.set);
     const encoder = values['image-size'] ? { imageSize: Number(values['image-size']) } : {};
-    const probe = configFromPreset(values.preset as 'shapes-grounded', { dataset: { path: dataset }, encoder });
+    const probe = configFromPreset(values.preset as 'shapes-grounded', mergeConfig(overrides, { dataset: { path: dataset }, encoder }));
     await synthesizeShapes({ out: dataset, images: Number(values.images), imageSize: probe.encoder.imageSize, seed: 1 });
     const samples = new Map<number, Sample>(perImage.map((k) => [k, { stepSeconds: [], stepsPerEpoch: 0, replays: 0, steps: 0 }]));
     for (let round = 0; round < rounds; round++) {
       for (const k of perImage) {
         const sample = samples.get(k)!;
-        const config = configFromPreset(values.preset as 'shapes-grounded', {
-          dataset: { path: dataset },
-          encoder,
-          training: { captionsPerImage: k, epochs: 1000, maxMinutes: 0 },
-          validation: { subsetSize: 1, sampleImages: 0 },
-        });
+        const config = configFromPreset(
+          values.preset as 'shapes-grounded',
+          mergeConfig(overrides, {
+            dataset: { path: dataset },
+            encoder,
+            training: { captionsPerImage: k, epochs: 1000, maxMinutes: 0 },
+            validation: { subsetSize: 1, sampleImages: 0 },
+          }),
+        );
         let seen = 0;
         await train({
           config,
@@ -101,6 +110,7 @@ export async function run(args: string[]): Promise<void> {
         `${JSON.stringify({
           bench: 'shared-images',
           preset: values.preset,
+          ...(values.set.length > 0 ? { overrides: values.set } : {}),
           imageSize: probe.encoder.imageSize,
           captionsPerImage: k,
           timedSteps: sample.stepSeconds.length,

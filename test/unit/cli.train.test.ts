@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { trainConfigFromArgs } from '../../src/main/cli/commands/train';
+import { overridesFromAssignments, trainConfigFromArgs } from '../../src/main/cli/commands/train';
 
 describe('captioner train: configuration from the command line', () => {
   it('starts from a preset and applies the flags', () => {
@@ -19,6 +19,14 @@ describe('captioner train: configuration from the command line', () => {
     expect(config.decoder.variant).toBe('attention');
     expect(config.optimizer.learningRate).toBe(5e-4);
     expect(config.encoder.fineTune.enabled).toBe(true);
+  });
+
+  it('lets --set win over a flag for the same field, and names a malformed assignment', () => {
+    const config = trainConfigFromArgs(['--dataset', '/d', '--epochs', '7', '--set', 'training.epochs=3', '--set', 'name=quick run']);
+    expect(config.training.epochs).toBe(3);
+    expect(config.name).toBe('quick run');
+    expect(() => trainConfigFromArgs(['--dataset', '/d', '--set', 'training.epochs'])).toThrow(/--set needs PATH=VALUE \(got "training.epochs"\)/);
+    expect(overridesFromAssignments(['decoder.units=64', 'decoder.cell=gru'])).toEqual({ decoder: { units: 64, cell: 'gru' } });
   });
 
   it('reads --config files, resolving a relative dataset path against the file', () => {

@@ -252,12 +252,7 @@ export function buildConfig(values: Values): RunConfig {
   }
   if (values.seed !== undefined) put('training.seed', intOption(values.seed, 'seed', 0));
   if (values.name !== undefined) put('name', values.name);
-  for (const assignment of values.set ?? []) {
-    const equals = assignment.indexOf('=');
-    if (equals <= 0) throw new CliError(`--set needs PATH=VALUE (got "${assignment}").`, 2);
-    put(assignment.slice(0, equals).trim(), parseValue(assignment.slice(equals + 1)));
-  }
-  const merged = mergeConfig(base, flags);
+  const merged = mergeConfig(base, flags, overridesFromAssignments(values.set ?? []));
   if (values.config && typeof (merged.dataset as { path?: unknown } | undefined)?.path === 'string' && values.dataset === undefined) {
     // A relative dataset path in a config file is relative to the file.
     const dataset = merged.dataset as { path: string };
@@ -269,6 +264,17 @@ export function buildConfig(values: Values): RunConfig {
     throw new CliError(`Invalid configuration:\n${checked.issues.map((issue) => `  ${issue.path}: ${issue.message}`).join('\n')}${hint}`, 2);
   }
   return checked.config;
+}
+
+/** `--set PATH=VALUE` assignments as one nested override object (a value is JSON where it parses, else a string). */
+export function overridesFromAssignments(assignments: readonly string[]): Record<string, unknown> {
+  const overrides: Record<string, unknown> = {};
+  for (const assignment of assignments) {
+    const equals = assignment.indexOf('=');
+    if (equals <= 0) throw new CliError(`--set needs PATH=VALUE (got "${assignment}").`, 2);
+    setPath(overrides, assignment.slice(0, equals).trim(), parseValue(assignment.slice(equals + 1)));
+  }
+  return overrides;
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
