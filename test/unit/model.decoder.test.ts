@@ -274,6 +274,24 @@ describe('caption decoder', () => {
     });
   }
 
+  it('loads only weights that fit: a missing, extra or reshaped weight is an error naming it', async () => {
+    const queried = tinyDecoder({ variant: 'attention', wordQuery: true });
+    // Another initialisation, so a load that assigned nothing would show.
+    const plain = tinyDecoder({ variant: 'attention' }, 7);
+    const saved = await queried.params.serialize();
+    // The saved decoder has the word kernel the plain one lacks: loading it would silently drop part of the model.
+    expect(() => plain.params.load(saved, 'run.ckpt')).toThrow(/run\.ckpt has weights that this model does not have: "attention\/wordKernel"/);
+    expect(() => queried.params.load(saved.filter((tensor) => tensor.name !== 'attention/wordKernel'), 'run.ckpt')).toThrow(/run\.ckpt has no weights for "attention\/wordKernel"/);
+    const reshaped = saved.map((tensor) => (tensor.name === 'embedding' ? { ...tensor, shape: [tensor.shape[1]!, tensor.shape[0]!] } : tensor));
+    expect(() => queried.params.load(reshaped, 'run.ckpt')).toThrow(/"embedding" has shape/);
+    const before = Array.from(plain.params.get('embedding').dataSync());
+    plain.params.load(saved.filter((tensor) => tensor.name !== 'attention/wordKernel'), 'run.ckpt');
+    expect(Array.from(plain.params.get('embedding').dataSync())).not.toEqual(before);
+    expect(Array.from(plain.params.get('embedding').dataSync())).toEqual(Array.from(queried.params.get('embedding').dataSync()));
+    queried.dispose();
+    plain.dispose();
+  });
+
   it('zero rows must leave a row to draw', () => {
     expect(() => tinyDecoder({ variant: 'attention', featureDim: 2, addedChannels: 2 })).toThrow(/2 zero rows do not fit its 2 rows/);
   });

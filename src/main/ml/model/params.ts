@@ -120,9 +120,20 @@ export class ParamSet {
     return out;
   }
 
-  /** Assigns saved weights; every parameter must be present with the same shape. */
+  /**
+   * Assigns saved weights; every parameter must be present with the same
+   * shape, and every saved weight must be one of the parameters. A weight
+   * the model does not have means the file describes another model (one
+   * with an option this version does not know, say): loading the rest would
+   * caption with part of the model missing, so it is an error, not a skip.
+   */
   load(saved: readonly SerializedTensor[], source = 'checkpoint'): void {
     const byName = new Map(saved.map((tensor) => [tensor.name, tensor]));
+    const unknown = saved.filter((tensor) => !this.vars.has(tensor.name)).map((tensor) => `"${tensor.name}"`);
+    if (unknown.length > 0) {
+      const shown = unknown.slice(0, 3).join(', ') + (unknown.length > 3 ? ` and ${unknown.length - 3} more` : '');
+      throw new Error(`${source} has weights that this model does not have: ${shown}. It was written for another model (or by a newer version of the workbench).`);
+    }
     for (const [name, variable] of this.vars) {
       const tensor = byName.get(name);
       if (!tensor) throw new Error(`${source} has no weights for "${name}".`);
