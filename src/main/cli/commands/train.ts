@@ -266,13 +266,20 @@ export function buildConfig(values: Values): RunConfig {
   return checked.config;
 }
 
-/** `--set PATH=VALUE` assignments as one nested override object (a value is JSON where it parses, else a string). */
+/** One `--set PATH=VALUE`: the dotted path, and the value as JSON where it parses (256, true, "lstm"), else the text (a bare word: gru). */
+export function parseAssignment(assignment: string): { path: string; value: unknown; text: string } {
+  const equals = assignment.indexOf('=');
+  if (equals <= 0) throw new CliError(`--set needs PATH=VALUE (got "${assignment}").`, 2);
+  const text = assignment.slice(equals + 1);
+  return { path: assignment.slice(0, equals).trim(), value: parseValue(text), text };
+}
+
+/** `--set PATH=VALUE` assignments as one nested override object. */
 export function overridesFromAssignments(assignments: readonly string[]): Record<string, unknown> {
   const overrides: Record<string, unknown> = {};
   for (const assignment of assignments) {
-    const equals = assignment.indexOf('=');
-    if (equals <= 0) throw new CliError(`--set needs PATH=VALUE (got "${assignment}").`, 2);
-    setPath(overrides, assignment.slice(0, equals).trim(), parseValue(assignment.slice(equals + 1)));
+    const { path, value } = parseAssignment(assignment);
+    setPath(overrides, path, value);
   }
   return overrides;
 }

@@ -20,7 +20,7 @@ import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench, type CliContext } from '../context';
 import { parseDuration } from '../duration';
 import { progressPrinter } from '../progress';
-import { buildConfig } from './train';
+import { buildConfig, parseAssignment } from './train';
 import { envMs } from './worker';
 import type { Command } from './types';
 
@@ -396,16 +396,7 @@ function enqueuedParams(assignments: string[]): Record<string, string | number |
   if (assignments.length === 0) throw new CliError(`captioner study enqueue needs at least one --set PATH=VALUE.\n\n${studyUsage}`, 2);
   const params: Record<string, string | number | boolean | null> = {};
   for (const assignment of assignments) {
-    const equals = assignment.indexOf('=');
-    if (equals <= 0) throw new CliError(`--set needs PATH=VALUE (got "${assignment}").`, 2);
-    const path = assignment.slice(0, equals).trim();
-    const text = assignment.slice(equals + 1);
-    let value: unknown = text;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      // A bare word is a string: --set decoder.cell=gru.
-    }
+    const { path, value, text } = parseAssignment(assignment);
     if (value !== null && typeof value === 'object') throw new CliError(`--set ${path}: a parameter's value is a number, a string, true, false or null (got ${text}).`, 2);
     if (path in params) throw new CliError(`--set ${path} is given twice.`, 2);
     params[path] = value as string | number | boolean | null;
