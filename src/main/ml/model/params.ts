@@ -120,32 +120,43 @@ export class ParamSet {
     return out;
   }
 
-  /**
-   * Assigns saved weights; every parameter must be present with the same
-   * shape, and every saved weight must be one of the parameters. A weight
-   * the model does not have means the file describes another model (one
-   * with an option this version does not know, say): loading the rest would
-   * caption with part of the model missing, so it is an error, not a skip.
-   */
+  /** Assigns saved weights, all or nothing (see `assignWeights`). */
   load(saved: readonly SerializedTensor[], source = 'checkpoint'): void {
-    const byName = new Map(saved.map((tensor) => [tensor.name, tensor]));
-    const unknown = saved.filter((tensor) => !this.vars.has(tensor.name)).map((tensor) => `"${tensor.name}"`);
-    if (unknown.length > 0) {
-      const shown = unknown.slice(0, 3).join(', ') + (unknown.length > 3 ? ` and ${unknown.length - 3} more` : '');
-      throw new Error(`${source} has weights that this model does not have: ${shown}. It was written for another model (or by a newer version of the workbench).`);
-    }
-    for (const [name, variable] of this.vars) {
-      const tensor = byName.get(name);
-      if (!tensor) throw new Error(`${source} has no weights for "${name}".`);
-      if (tensor.shape.join('x') !== variable.shape.join('x')) {
-        throw new Error(`${source}: "${name}" has shape [${tensor.shape}] but the model expects [${variable.shape}].`);
-      }
-      tf.tidy(() => variable.assign(tf.tensor(tensor.data, tensor.shape, 'float32')));
-    }
+    assignWeights(this.vars, saved, source);
   }
 
   dispose(): void {
     for (const variable of this.vars.values()) variable.dispose();
     this.vars.clear();
+  }
+}
+
+/**
+ * Assigns saved weights to named variables: every variable must have a
+ * saved weight of its shape, and every saved weight must be one of the
+ * variables. A weight the model does not have means the file describes
+ * another model (one with an option this version does not know, say):
+ * loading the rest would caption with part of the model missing, so it is
+ * an error, not a skip. Everything is checked before anything is assigned.
+ */
+export function assignWeights(variables: Iterable<readonly [string, tf.Variable]>, saved: readonly SerializedTensor[], source: string): void {
+  const byName = new Map(saved.map((tensor) => [tensor.name, tensor]));
+  const targets = [...variables];
+  const known = new Set(targets.map(([name]) => name));
+  const unknown = saved.filter((tensor) => !known.has(tensor.name)).map((tensor) => `"${tensor.name}"`);
+  if (unknown.length > 0) {
+    const shown = unknown.slice(0, 3).join(', ') + (unknown.length > 3 ? ` and ${unknown.length - 3} more` : '');
+    throw new Error(`${source} has weights that this model does not have: ${shown}. It was written for another model (or by a newer version of the workbench).`);
+  }
+  for (const [name, variable] of targets) {
+    const tensor = byName.get(name);
+    if (!tensor) throw new Error(`${source} has no weights for "${name}".`);
+    if (tensor.shape.join('x') !== variable.shape.join('x')) {
+      throw new Error(`${source}: "${name}" has shape [${tensor.shape}] but the model expects [${variable.shape}].`);
+    }
+  }
+  for (const [name, variable] of targets) {
+    const tensor = byName.get(name)!;
+    tf.tidy(() => variable.assign(tf.tensor(tensor.data, tensor.shape, 'float32')));
   }
 }

@@ -28,6 +28,7 @@ import type { TrainingEvent, TrainingOutcome, TrainingResult, TrainingStarted } 
 import type { BackendInfo } from '../../../shared/types';
 import type { CheckpointIoHook } from '../../lib/checkpoints/folders';
 import { Vocabulary } from '../../lib/data/text/vocabulary';
+import { assignWeights } from '../model/params';
 import { deriveSeed } from '../model/rng';
 import { epochBatches, hostBatch, toTensors, type HostBatch } from './batches';
 import { readCheckpoint, type EpochRecord, type LoadedCheckpoint, type TrainingState } from './checkpoint';
@@ -403,16 +404,7 @@ function skippedImagesWarning(skipped: TrainingModel['data']['skippedImages']): 
 }
 
 function restoreWeights(resumed: LoadedCheckpoint, named: ReadonlyArray<[string, tf.Variable]>, optimizer: AdamOptimizer): void {
-  const byName = new Map(named);
-  for (const tensor of resumed.weights) {
-    if (!byName.has(tensor.name)) throw new Error(`${resumed.path}: weights for "${tensor.name}", which this model does not have.`);
-  }
-  for (const [name, variable] of named) {
-    const saved = resumed.weights.find((tensor) => tensor.name === name);
-    if (!saved) throw new Error(`${resumed.path}: no weights for "${name}".`);
-    if (saved.shape.join('x') !== variable.shape.join('x')) throw new Error(`${resumed.path}: "${name}" has shape [${saved.shape}], the model [${variable.shape}].`);
-    tf.tidy(() => variable.assign(tf.tensor(saved.data, saved.shape, 'float32')));
-  }
+  assignWeights(named, resumed.weights, resumed.path);
   if (resumed.optimizer) optimizer.load(resumed.optimizer);
 }
 
