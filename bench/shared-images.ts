@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../src/main/ml/backend';
 import { synthesizeShapes } from '../src/main/lib/data/shapes/synth';
 import { train } from '../src/main/ml/train/trainer';
-import { overridesFromAssignments } from '../src/main/cli/commands/train';
+import { overridesFromAssignments } from '../src/main/cli/setAssignments';
 import { configFromPreset, mergeConfig } from '../src/shared/runConfig';
 import type { BackendName } from '../src/shared/types';
 

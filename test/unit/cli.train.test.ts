@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { overridesFromAssignments, trainConfigFromArgs } from '../../src/main/cli/commands/train';
+import { trainConfigFromArgs } from '../../src/main/cli/commands/train';
+import { overridesFromAssignments } from '../../src/main/cli/setAssignments';
 
 describe('captioner train: configuration from the command line', () => {
   it('starts from a preset and applies the flags', () => {

@@ -11,6 +11,7 @@ import type { TrainingEpochEvent, TrainingEstimate, TrainingFinished, TrainingSt
 import { isFinalTaskState, type TaskProgressEvent } from '../../../shared/taskTypes';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench } from '../context';
+import { overridesFromAssignments, setPath } from '../setAssignments';
 import { formatDuration, progressPrinter } from '../progress';
 import { formatEpochLine, QueuedRunFollower } from '../queuedRun';
 import { envMs } from './worker';
@@ -266,43 +267,6 @@ export function buildConfig(values: Values): RunConfig {
   return checked.config;
 }
 
-/** One `--set PATH=VALUE`: the dotted path, and the value as JSON where it parses (256, true, "lstm"), else the text (a bare word: gru). */
-export function parseAssignment(assignment: string): { path: string; value: unknown; text: string } {
-  const equals = assignment.indexOf('=');
-  if (equals <= 0) throw new CliError(`--set needs PATH=VALUE (got "${assignment}").`, 2);
-  const text = assignment.slice(equals + 1);
-  return { path: assignment.slice(0, equals).trim(), value: parseValue(text), text };
-}
-
-/** `--set PATH=VALUE` assignments as one nested override object. */
-export function overridesFromAssignments(assignments: readonly string[]): Record<string, unknown> {
-  const overrides: Record<string, unknown> = {};
-  for (const assignment of assignments) {
-    const { path, value } = parseAssignment(assignment);
-    setPath(overrides, path, value);
-  }
-  return overrides;
-}
-
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split('.').filter(Boolean);
-  if (keys.length === 0) throw new CliError(`--set: empty field path.`, 2);
-  let node = target;
-  for (const key of keys.slice(0, -1)) {
-    const next = node[key];
-    if (typeof next !== 'object' || next === null) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[keys[keys.length - 1]!] = value;
-}
-
-function parseValue(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
 
 function epochLine(epoch: TrainingEpochEvent) {
   return {

@@ -20,7 +20,8 @@ import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench, type CliContext } from '../context';
 import { parseDuration } from '../duration';
 import { progressPrinter } from '../progress';
-import { buildConfig, parseAssignment } from './train';
+import { parseAssignment } from '../setAssignments';
+import { buildConfig } from './train';
 import { envMs } from './worker';
 import type { Command } from './types';
 
