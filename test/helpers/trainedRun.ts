@@ -23,7 +23,8 @@ export interface TrainedRun {
   bestCheckpoint: string;
 }
 
-export async function trainTinyRun(options: { images?: number; seed?: number } = {}): Promise<TrainedRun> {
+/** `decoder`: fields that replace the merge LSTM's (e.g. `{ variant: 'attention' }` for a decoder over the 4×4 grid). */
+export async function trainTinyRun(options: { images?: number; seed?: number; decoder?: Record<string, unknown> } = {}): Promise<TrainedRun> {
   const dataDir = tempDir('captioner-data-');
   const datasetDir = join(dataDir, 'shapes');
   await synthesizeShapes({ out: datasetDir, images: options.images ?? 20, seed: options.seed ?? 4, imageSize: 32 });
@@ -31,7 +32,7 @@ export async function trainTinyRun(options: { images?: number; seed?: number } =
     name: 'tiny',
     dataset: { path: datasetDir },
     encoder: { source: 'scratch-cnn', imageSize: 32, scratchChannels: 4 },
-    decoder: { variant: 'merge', cell: 'lstm', layers: 1, embeddingDim: 128, units: 128, dropout: 0.1 },
+    decoder: { variant: 'merge', cell: 'lstm', layers: 1, embeddingDim: 128, units: 128, dropout: 0.1, ...options.decoder },
     vocab: { minCount: 1, maxCaptionLength: 12 },
     training: { epochs: 1, batchSize: 32, seed: 7 },
     validation: { subsetSize: 4, sampleImages: 1 },
