@@ -267,7 +267,6 @@ export function buildConfig(values: Values): RunConfig {
   return checked.config;
 }
 
-
 function epochLine(epoch: TrainingEpochEvent) {
   return {
     type: 'epoch',
