@@ -21,22 +21,12 @@
  * `--checkpoint` is a checkpoint folder of a run (RUN_DIR/checkpoints/best,
  * or epoch-0007), `--dataset` the `captioner synth` folder it was trained on.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { initBackend } from '../src/main/ml/backend';
-import { loadCheckpointModel } from '../src/main/ml/captioning/model';
 import { probeSpatial } from '../src/main/ml/eval/spatialProbe';
+import { probeCheckpoint } from './lib/probeCheckpoint';
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { checkpoint: { type: 'string' }, dataset: { type: 'string' }, split: { type: 'string', default: 'test' } } });
-  if (!values.checkpoint || !values.dataset) throw new Error('Usage: npm run bench -- shapes-spatial --checkpoint DIR --dataset DIR [--split test]');
-  const backend = await initBackend();
-  const dataDir = mkdtempSync(join(tmpdir(), 'captioner-bench-shapes-spatial-'));
-  const model = await loadCheckpointModel(values.checkpoint, { dataDir });
-  try {
-    const { tallies, wordsOutsideVocabulary } = await probeSpatial(model, values.dataset, values.split);
+  await probeCheckpoint('shapes-spatial', args, async ({ model, checkpoint, dataset, split, backend }) => {
+    const { tallies, wordsOutsideVocabulary } = await probeSpatial(model, dataset, split);
     for (const tally of tallies) {
       process.stdout.write(
         `${JSON.stringify({
@@ -47,15 +37,12 @@ export async function run(args: string[]): Promise<void> {
           accuracy: Number(tally.accuracy.toFixed(4)),
           trueShare: Number(tally.trueShare.toFixed(4)),
           items: tally.items,
-          checkpoint: values.checkpoint,
-          split: values.split,
-          backend: backend.name,
+          checkpoint,
+          split,
+          backend,
           ...(wordsOutsideVocabulary.length ? { wordsOutsideVocabulary } : {}),
         })}\n`,
       );
     }
-  } finally {
-    model.dispose();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
