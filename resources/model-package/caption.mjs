@@ -204,6 +204,19 @@ function cellCoordinates(tf, batch, rows, cols) {
 }
 
 /**
+ * [batch, n, n, C] -> [batch, cells, cells, C]: the maximum over each bin,
+ * bin i covering rows (and columns) floor(i*n/cells) to ceil((i+1)*n/cells),
+ * so neighbouring bins share at most a row where cells does not divide n.
+ */
+function adaptiveMaxPool(tf, x, cells) {
+  const size = x.shape[1];
+  if (size % cells === 0) return tf.maxPool(x, size / cells, size / cells, 'valid');
+  const bins = Array.from({ length: cells }, (_, i) => [Math.floor((i * size) / cells), Math.ceil(((i + 1) * size) / cells)]);
+  const alongRows = tf.concat(bins.map(([from, to]) => tf.max(tf.slice(x, [0, from, 0, 0], [-1, to - from, -1, -1]), 1, true)), 1);
+  return tf.concat(bins.map(([from, to]) => tf.max(tf.slice(alongRows, [0, 0, from, 0], [-1, -1, to - from, -1]), 2, true)), 2);
+}
+
+/**
  * [batch, rows, cols, 32]: what lies left of, right of, above and below each
  * cell. A ReLU 1x1 convolution gives every cell 8 summary channels; their
  * means over each column are added up over the columns before the cell's
@@ -232,7 +245,8 @@ function directionSums(tf, x, weights) {
  * The encoder: the scratch CNN (four 3x3 convolutions with ReLU, the first
  * 5x5 at stride 2 when "stemStride" is 2, 2x2
  * max-pooling after the first three, the pooled vector the mean or max of the
- * grid cells as config.json says; with "directions", what lies on each side
+ * grid cells as config.json says; with "gridCells", the grid max-pooled to
+ * that many cells a side first; with "directions", what lies on each side
  * of a cell appended as 32 channels, then with "coordinates" each cell's x
  * and y from -1 to 1 as two more) written out here from its weights, or a
  * TensorFlow.js layers/graph model loaded from encoder/.
@@ -251,6 +265,7 @@ export async function loadEncoder(tf, dir, spec) {
             x = tf.relu(tf.add(tf.conv2d(x, weights[`conv${block}/kernel`], stride, 'same'), weights[`conv${block}/bias`]));
             if (block < spec.blocks - 1) x = tf.maxPool(x, 2, 2, 'valid');
           }
+          if (spec.gridCells && x.shape[1] !== spec.gridCells) x = adaptiveMaxPool(tf, x, spec.gridCells);
           if (spec.directions) x = tf.concat([x, directionSums(tf, x, weights)], 3);
           if (spec.coordinates) x = tf.concat([x, cellCoordinates(tf, x.shape[0], x.shape[1], x.shape[2])], 3);
           const [batch, rows, cols, channels] = x.shape;

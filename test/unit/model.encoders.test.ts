@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackboneEncoder, resolveBackbone } from '../../src/main/ml/model/encoders/backbone';
 import { downloadUrl, BACKBONES } from '../../src/main/ml/model/encoders/catalog';
 import { verifyDownload } from '../../src/main/ml/model/encoders/download';
-import { ScratchCnn } from '../../src/main/ml/model/encoders/scratchCnn';
+import { adaptiveMaxPool, ScratchCnn } from '../../src/main/ml/model/encoders/scratchCnn';
 import { Rng } from '../../src/main/ml/model/rng';
 import { useTestBackend } from '../helpers/captionModel';
 import { saveGraphBackbone, saveLayersBackbone, serveFolders, type FileServer } from '../helpers/backboneModels';
@@ -149,6 +149,73 @@ describe('scratch CNN', () => {
     tf.dispose([images, a.grid, a.pooled, b.grid, b.pooled, value, ...Object.values(grads)]);
     plain.dispose();
     sided.dispose();
+  });
+
+  it('adaptive max pooling takes each bin\'s maximum, its bins overlapping by a cell where the grid does not divide', () => {
+    const size = 8;
+    const values = Array.from({ length: 2 * size * size * 3 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+    const x = tf.tensor4d(values, [2, size, size, 3]);
+    const at = (b: number, r: number, c: number, k: number) => values[((b * size + r) * size + c) * 3 + k]!;
+    for (const cells of [3, 4, 8]) {
+      const pooled = adaptiveMaxPool(x, cells);
+      expect(pooled.shape).toEqual([2, cells, cells, 3]);
+      const got = pooled.arraySync();
+      const bin = (i: number) => [Math.floor((i * size) / cells), Math.ceil(((i + 1) * size) / cells)] as const;
+      for (let b = 0; b < 2; b++) {
+        for (let i = 0; i < cells; i++) {
+          for (let j = 0; j < cells; j++) {
+            for (let k = 0; k < 3; k++) {
+              let best = -Infinity;
+              const [r0, r1] = bin(i);
+              const [c0, c1] = bin(j);
+              for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) best = Math.max(best, at(b, r, c, k));
+              expect(got[b]![i]![j]![k]).toBeCloseTo(best, 6);
+            }
+          }
+        }
+      }
+      pooled.dispose();
+    }
+    x.dispose();
+    // 8 into 3: the bins are rows 0–2, 2–5 and 5–7, so a peak in row 2 (or 5) reaches two bins, one in row 3 only the middle one.
+    const peakAt = (row: number) => {
+      const peaked = tf.tidy(() => tf.scatterND([[0, row, 0, 0]], [1], [1, 8, 8, 1]) as tf.Tensor4D);
+      const pooled = adaptiveMaxPool(peaked, 3);
+      const rows = (pooled.arraySync() as number[][][][])[0]!.map((cells) => cells[0]![0]!);
+      tf.dispose([peaked, pooled]);
+      return rows;
+    };
+    expect(peakAt(2)).toEqual([1, 1, 0]);
+    expect(peakAt(3)).toEqual([0, 1, 0]);
+    expect(peakAt(5)).toEqual([0, 1, 1]);
+  });
+
+  it('scratch CNN with grid cells: the convolutions\' grid pooled to the cells asked for, then its directions and coordinates', () => {
+    const own = new ScratchCnn({ inputSize: 48, channels: 4, coordinates: true }, new Rng(1));
+    const coarse = new ScratchCnn({ inputSize: 48, channels: 4, coordinates: true, directions: true, gridCells: 3 }, new Rng(1));
+    expect(own.spec.gridShape).toEqual([6, 6, 34]);
+    expect(coarse.spec).toMatchObject({ pooledDim: 66, gridShape: [3, 3, 66] });
+    const images = tf.randomUniform([2, 48, 48, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const fine = own.encode(images);
+    const pooled = coarse.encode(images);
+    // Each coarse cell's features are the maximum over its 2×2 block of the fine grid (the same convolutions, drawn first from the same seed).
+    const fineCells = fine.grid.arraySync();
+    const coarseCells = pooled.grid.arraySync();
+    for (let b = 0; b < 2; b++) {
+      for (let row = 0; row < 3; row++) {
+        for (let col = 0; col < 3; col++) {
+          const block = [0, 1].flatMap((dr) => [0, 1].map((dc) => fineCells[b]![(2 * row + dr) * 6 + 2 * col + dc]!));
+          const cell = coarseCells[b]![row * 3 + col]!;
+          for (let k = 0; k < 32; k++) expect(cell[k]).toBeCloseTo(Math.max(...block.map((f) => f[k]!)), 5);
+          // Coordinates of the coarse grid: −1, 0, 1.
+          expect(cell.slice(64)).toEqual([[-1, 0, 1][col]!, [-1, 0, 1][row]!].map((v) => expect.closeTo(v, 6)));
+        }
+      }
+    }
+    expect(() => new ScratchCnn({ inputSize: 48, channels: 4, gridCells: 7 }, new Rng(1))).toThrow(/scratchGridCells.*6 cells at 48 px.*got 7/);
+    tf.dispose([images, fine.grid, fine.pooled, pooled.grid, pooled.pooled]);
+    own.dispose();
+    coarse.dispose();
   });
 });
 

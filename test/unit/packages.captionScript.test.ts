@@ -124,12 +124,14 @@ describe('caption.mjs scratch CNN', () => {
     [false, true, 1],
     [true, true, 1],
     [true, true, 2],
-  ] as const)('computes the engine\'s grid and pooled features from the exported weights (grid coordinates: %s, directions: %s, stem stride: %s)', async (coordinates, directions, stemStride) => {
+    [true, true, 1, 2],
+    [true, true, 1, 3],
+  ] as const)('computes the engine\'s grid and pooled features from the exported weights (grid coordinates: %s, directions: %s, stem stride: %s, grid cells: %s)', async (coordinates, directions, stemStride, gridCells?: number) => {
     const size = 32 * stemStride;
-    const encoder = new ScratchCnn({ inputSize: size, channels: 4, coordinates, directions, stemStride }, new Rng(8));
+    const encoder = new ScratchCnn({ inputSize: size, channels: 4, coordinates, directions, stemStride, gridCells }, new Rng(8));
     const dir = tempDir('captioner-encoder-');
     writeWeightsModel(dir, await encoder.params.serialize(), { format: 'captioner-scratch-cnn', generatedBy: 'test', modelTopology: {} });
-    const spec = { kind: 'scratch-cnn', path: 'model.json', blocks: 4, pooling: scratchPooling(encoder), coordinates, directions, stemStride };
+    const spec = { kind: 'scratch-cnn', path: 'model.json', blocks: 4, pooling: scratchPooling(encoder), coordinates, directions, stemStride, gridCells };
     const mine = await script.loadEncoder(tf, dir, spec);
     const rng = new Rng(2);
     const images = tf.tensor4d(Float32Array.from({ length: 2 * size * size * 3 }, () => rng.next()), [2, size, size, 3]);
@@ -137,7 +139,7 @@ describe('caption.mjs scratch CNN', () => {
     const actual = mine.encode(images);
     const gap = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
     expect(actual.grid.shape).toEqual(expected.grid.shape);
-    expect(actual.grid.shape[1]).toBe(16);
+    expect(actual.grid.shape[1]).toBe((gridCells ?? 4) ** 2);
     expect(actual.grid.shape[2]).toBe(32 + (coordinates ? 2 : 0) + (directions ? 32 : 0));
     expect(gap(actual.grid, expected.grid)).toBeLessThan(1e-6);
     expect(gap(actual.pooled, expected.pooled)).toBeLessThan(1e-6);

@@ -23,13 +23,13 @@ import { captionThreeWays, exportTestPackage, writeTestCheckpoint } from '../hel
 beforeAll(useTestBackend);
 
 describe('model package with the scratch CNN', () => {
-  it('records a strided stem, directions and coordinates, and captions like the checkpoint in the engine and in caption.mjs', async () => {
+  it.each([[undefined], [3]])('records a strided stem, directions, coordinates and grid cells (%s), and captions like the checkpoint in the engine and in caption.mjs', async (gridCells) => {
     const dir = tempDir('captioner-scratch-');
     const vocabulary = Vocabulary.build([['a', 'red', 'circle'], ['a', 'blue', 'square', 'left', 'of'], ['two', 'shapes', 'above']], { minCount: 1 });
-    const encoderOptions = { inputSize: 64, channels: 4, stemStride: 2, coordinates: true, directions: true } as const;
+    const encoderOptions = { inputSize: 64, channels: 4, stemStride: 2, coordinates: true, directions: true, gridCells } as const;
     const config = runConfigSchema.parse({
       dataset: { path: join(dir, 'unused') },
-      encoder: { source: 'scratch-cnn', imageSize: 64, scratchChannels: 4, scratchStemStride: 2, gridCoordinates: true, gridDirections: true },
+      encoder: { source: 'scratch-cnn', imageSize: 64, scratchChannels: 4, scratchStemStride: 2, gridCoordinates: true, gridDirections: true, scratchGridCells: gridCells ?? 0 },
       decoder: { variant: 'attention', embeddingDim: 128, units: 128, attentionDim: 32, attentionWordQuery: true, attentionWordGlimpse: true },
       vocab: { maxCaptionLength: 6 },
     });
@@ -59,7 +59,7 @@ describe('model package with the scratch CNN', () => {
     const checkpoint = await writeTestCheckpoint(dir, {
       config,
       decoder,
-      encoder: { id: 'scratch-cnn', inputSize: 64, normalization: 'zero-to-one', channels: 4, stemStride: 2, coordinates: true, directions: true, source: null, featureLayer: null, weightsIncluded: true },
+      encoder: { id: 'scratch-cnn', inputSize: 64, normalization: 'zero-to-one', channels: 4, stemStride: 2, coordinates: true, directions: true, ...(gridCells ? { gridCells } : {}), source: null, featureLayer: null, weightsIncluded: true },
       vocabulary,
       encoderParams: encoder.params,
     });
@@ -68,8 +68,12 @@ describe('model package with the scratch CNN', () => {
 
     const { out } = await exportTestPackage(checkpoint, dir, 'scratch-model');
     const written = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { encoder: Record<string, unknown> };
-    expect(written.encoder).toMatchObject({ kind: 'scratch-cnn', inputSize: 64, stemStride: 2, coordinates: true, directions: true, gridShape: [4, 4, 32 + 34] });
-    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('the first 5x5 at stride 2');
+    const cells = gridCells ?? 4;
+    expect(written.encoder).toMatchObject({ kind: 'scratch-cnn', inputSize: 64, stemStride: 2, coordinates: true, directions: true, gridShape: [cells, cells, 32 + 34] });
+    expect(written.encoder.gridCells).toBe(gridCells);
+    const readme = readFileSync(join(out, 'README.md'), 'utf8');
+    expect(readme).toContain('the first 5x5 at stride 2');
+    expect(readme.includes(`max-pooled to ${cells}x${cells} cells`)).toBe(gridCells !== undefined);
 
     const captions = await captionThreeWays(checkpoint, out, dir, await randomImageFiles(dir), 6);
     expect(captions.checkpoint.every((caption) => typeof caption === 'string' && caption.length > 0)).toBe(true);
@@ -77,6 +81,8 @@ describe('model package with the scratch CNN', () => {
     expect(captions.script).toEqual(captions.checkpoint);
     const loaded = await loadPackageModel(out);
     expect(loaded.encoderRecord.stemStride).toBe(2);
+    expect(loaded.encoderRecord.gridCells).toBe(gridCells);
+    expect(loaded.encoder.spec.gridShape[0]).toBe(cells);
     loaded.dispose();
   });
 });

@@ -59,7 +59,7 @@ describe('RunConfig', () => {
     expect(configFromPreset('shapes-quick', { dataset: { path: '/d' }, decoder: { variant: 'attention' } }).decoder.units).toBe(128);
   });
 
-  it('names encoder.imageSize when the scratch CNN cannot halve it down to a grid, stem stride included', () => {
+  it('names encoder.imageSize when the scratch CNN cannot halve it down to a grid, stem stride included, and scratchGridCells when it exceeds that grid', () => {
     const check = (encoder: Record<string, unknown>) => validateRunConfig({ dataset: { path: '/d' }, encoder });
     expect(check({ imageSize: 100, scratchStemStride: 2 })).toMatchObject({ ok: false, issues: [{ path: 'encoder.imageSize', message: expect.stringMatching(/multiple of 16 .*stem stride of 2 \(got 100\)/) }] });
     expect(check({ imageSize: 60 })).toMatchObject({ ok: false, issues: [{ path: 'encoder.imageSize', message: expect.stringMatching(/multiple of 8 /) }] });
@@ -68,6 +68,10 @@ describe('RunConfig', () => {
     expect(check({ scratchStemStride: 3 })).toMatchObject({ ok: false, issues: [{ path: 'encoder.scratchStemStride' }] });
     // Backbones have their own input size: the scratch CNN's rule does not apply.
     expect(check({ source: 'mobilenet_v2', imageSize: 100 })).toMatchObject({ ok: true });
+    // The grid can be pooled to fewer cells than the CNN's own, never to more.
+    expect(check({ imageSize: 72, scratchGridCells: 3 })).toMatchObject({ ok: true });
+    expect(check({ imageSize: 64, scratchGridCells: 9 })).toMatchObject({ ok: false, issues: [{ path: 'encoder.scratchGridCells', message: expect.stringMatching(/at most .* 8 cells at 64 px \(got 9\)/) }] });
+    expect(check({ imageSize: 64, scratchStemStride: 2, scratchGridCells: 5 })).toMatchObject({ ok: false, issues: [{ path: 'encoder.scratchGridCells' }] });
   });
 
   it('the spatial parts are off unless asked for; shapes-grounded turns all four on', () => {
@@ -75,7 +79,8 @@ describe('RunConfig', () => {
     expect(quick.encoder).toMatchObject({ gridCoordinates: false, gridDirections: false });
     expect(quick.decoder).toMatchObject({ attentionWordQuery: false, attentionWordGlimpse: false });
     const grounded = configFromPreset('shapes-grounded', { dataset: { path: '/d' } });
-    expect(grounded.encoder).toMatchObject({ source: 'scratch-cnn', imageSize: 64, gridCoordinates: true, gridDirections: true });
+    expect(grounded.encoder).toMatchObject({ source: 'scratch-cnn', imageSize: 72, scratchGridCells: 3, gridCoordinates: true, gridDirections: true });
+    expect(configFromPreset('shapes-quick', { dataset: { path: '/d' } }).encoder.scratchGridCells).toBe(0);
     expect(grounded.decoder).toMatchObject({ variant: 'attention', doublyStochasticWeight: 0, attentionWordQuery: true, attentionWordGlimpse: true });
     expect(grounded.vocab.maxCaptionLength).toBe(20);
     expect(validateRunConfig({ dataset: { path: '/d' }, encoder: { gridCoordinates: 'yes' } })).toMatchObject({ ok: false, issues: [{ path: 'encoder.gridCoordinates' }] });

@@ -32,6 +32,8 @@ const scratchEncoder = z
     coordinates: z.boolean().default(false),
     /** 32 channels appended before the coordinates: a ReLU 1x1 convolution to 8 channels (directions/kernel, directions/bias), its column means added up over the columns left of each cell and right of it, its row means over the rows above and below; absent: none. */
     directions: z.boolean().default(false),
+    /** The last block's grid max-pooled to this many cells a side before the directions and coordinates, in bins from row floor(i·n/N) to ceil((i+1)·n/N) (neighbours sharing at most a row where N does not divide n); absent: the last block's own grid. */
+    gridCells: positive.optional(),
     pooledDim: positive,
     gridShape: z.tuple([positive, positive, positive]),
   })

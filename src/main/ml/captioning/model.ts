@@ -79,6 +79,7 @@ export function scratchEncoderFrom(record: EncoderRecord, weights: readonly Seri
       stemStride: record.stemStride ?? 1,
       coordinates: record.coordinates ?? false,
       directions: record.directions ?? false,
+      ...(record.gridCells ? { gridCells: record.gridCells } : {}),
     },
     new Rng(0),
   );

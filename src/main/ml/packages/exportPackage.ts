@@ -82,6 +82,7 @@ async function writeEncoder(
       pooling: scratchPooling(encoder),
       coordinates: encoder.options.coordinates ?? false,
       directions: encoder.options.directions ?? false,
+      ...(encoder.options.gridCells ? { gridCells: encoder.options.gridCells } : {}),
       pooledDim: spec.pooledDim,
       gridShape: spec.gridShape,
     };

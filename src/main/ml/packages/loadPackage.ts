@@ -43,7 +43,7 @@ export async function loadPackageModel(dir: string): Promise<InferenceModel & { 
   let backbone: ResolvedBackbone | null = null;
   let record: EncoderRecord;
   if (e.kind === 'scratch-cnn') {
-    record = { id: e.id, inputSize: e.inputSize, normalization: config.preprocessing.normalization, channels: e.channels, stemStride: e.stemStride, coordinates: e.coordinates, directions: e.directions, source: null, featureLayer: null, weightsIncluded: true };
+    record = { id: e.id, inputSize: e.inputSize, normalization: config.preprocessing.normalization, channels: e.channels, stemStride: e.stemStride, coordinates: e.coordinates, directions: e.directions, ...(e.gridCells ? { gridCells: e.gridCells } : {}), source: null, featureLayer: null, weightsIncluded: true };
     const { tensors } = readWeightsModel(encoderDir, SCRATCH_WEIGHTS_FORMAT);
     const scratch = scratchEncoderFrom(record, tensors, join(encoderDir, 'model.json'));
     const pooling = scratchPooling(scratch);

@@ -88,6 +88,8 @@ export interface EncoderRecord {
   coordinates?: boolean;
   /** Scratch CNN: its grid carries what lies left, right, above and below each cell (absent in older checkpoints: off). */
   directions?: boolean;
+  /** Scratch CNN: its grid max-pooled to this many cells a side (absent: the convolutions' own grid). */
+  gridCells?: number;
   /** Backbone: where it was loaded from and which layer gave the features. */
   source: string | null;
   featureLayer: string | null;

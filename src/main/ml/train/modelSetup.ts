@@ -54,8 +54,9 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
     const size = config.encoder.imageSize;
     const { store: pixels, kept } = await openPixels(data, size, context);
     const { gridCoordinates: coordinates, gridDirections: directions, scratchStemStride: stemStride } = config.encoder;
+    const gridCells = config.encoder.scratchGridCells || undefined;
     const encoder = new ScratchCnn(
-      { inputSize: size, channels: config.encoder.scratchChannels, stemStride, coordinates, directions },
+      { inputSize: size, channels: config.encoder.scratchChannels, stemStride, coordinates, directions, gridCells },
       new Rng(deriveSeed(seed, 'encoder')),
     );
     const source = new PixelFeatureSource(encoder, pixels, splitIds(kept), () => encoder.params.entries());
@@ -68,6 +69,7 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
       stemStride,
       coordinates,
       directions,
+      ...(gridCells ? { gridCells } : {}),
       source: null,
       featureLayer: null,
       weightsIncluded: true,
@@ -81,6 +83,9 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
   }
   if (config.encoder.gridDirections) {
     throw new Error(`encoder.gridDirections: only the scratch CNN can add grid directions; ${config.encoder.source} is a backbone (turn it off).`);
+  }
+  if (config.encoder.scratchGridCells) {
+    throw new Error(`encoder.scratchGridCells: only the scratch CNN's grid can be pooled; ${config.encoder.source} is a backbone (set it to 0).`);
   }
   const backbone = await backboneFeatureSource(config, data, context);
   const decoder = new CaptionDecoder(

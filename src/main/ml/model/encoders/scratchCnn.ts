@@ -19,6 +19,12 @@
  * channels). A glimpse of one object then says whether anything lies to its
  * right, so "left of" is read from that object alone, whichever object the
  * caption names next.
+ * With `gridCells`, the convolutions' grid is max-pooled to that many cells
+ * along each side before the directions and coordinates are added (bins as
+ * adaptive pooling cuts them: cell i covers rows ⌊i·n/N⌋ to ⌈(i+1)·n/N⌉).
+ * A grid as coarse as the scene's own layout gives the attention one cell
+ * per place an object can stand, so a glimpse holds one object, not the
+ * part of it that one 8-pixel cell sees, nor its neighbour's.
  * Weights live in a ParamSet, so they train, checkpoint and restore exactly
  * like the decoder's.
  */
@@ -55,6 +61,8 @@ export interface ScratchCnnOptions {
   coordinates?: boolean;
   /** Append what lies left, right, above and below each cell (4 × 8 learned channels). */
   directions?: boolean;
+  /** Max-pool the grid to this many cells along each side (at most the convolutions' own grid); omitted: the convolutions' grid. */
+  gridCells?: number;
 }
 
 /** [1, rows, cols, 2]: x (column) and y (row) of every cell, −1 at the left/top edge to 1 at the right/bottom. */
@@ -73,6 +81,15 @@ export function cellCoordinates(rows: number, cols: number): tf.Tensor4D {
  */
 function sumsBefore(values: tf.Tensor3D, reverse: boolean): tf.Tensor3D {
   return tf.transpose(tf.cumsum(tf.transpose(values, [0, 2, 1]), 2, true, reverse), [0, 2, 1]) as tf.Tensor3D;
+}
+
+/** [B, n, n, C] → [B, N, N, C]: the maximum over each of N×N bins (neighbours share at most a row or column where N does not divide n). */
+export function adaptiveMaxPool(x: tf.Tensor4D, cells: number): tf.Tensor4D {
+  const size = x.shape[1];
+  if (size % cells === 0) return tf.maxPool(x, size / cells, size / cells, 'valid');
+  const bins = Array.from({ length: cells }, (_, i) => [Math.floor((i * size) / cells), Math.ceil(((i + 1) * size) / cells)] as const);
+  const alongRows = tf.concat(bins.map(([from, to]) => tf.max(tf.slice(x, [0, from, 0, 0], [-1, to - from, -1, -1]), 1, true)), 1);
+  return tf.concat(bins.map(([from, to]) => tf.max(tf.slice(alongRows, [0, 0, from, 0], [-1, -1, to - from, -1]), 2, true)), 2) as tf.Tensor4D;
 }
 
 export class ScratchCnn implements FeatureEncoder {
@@ -103,7 +120,11 @@ export class ScratchCnn implements FeatureEncoder {
       this.params.add('directions/kernel', [inChannels, SUMMARY_CHANNELS], { kind: 'he' }, rng);
       this.params.add('directions/bias', [SUMMARY_CHANNELS], { kind: 'zeros' }, rng);
     }
-    const cells = options.inputSize / downsampling;
+    const convolvedCells = options.inputSize / downsampling;
+    const cells = options.gridCells ?? convolvedCells;
+    if (!Number.isInteger(cells) || cells < 1 || cells > convolvedCells) {
+      throw new Error(`encoder.scratchGridCells must be between 1 and the CNN's own grid of ${convolvedCells} cells at ${options.inputSize} px (got ${cells}).`);
+    }
     const featureChannels = inChannels + addedChannels(options);
     this.coordinates = options.coordinates ? cellCoordinates(cells, cells) : null;
     this.spec = {
@@ -125,6 +146,8 @@ export class ScratchCnn implements FeatureEncoder {
         ) as tf.Tensor4D;
         if (block < BLOCKS - 1) x = tf.maxPool(x, 2, 2, 'valid');
       }
+      const cells = this.spec.gridShape[0];
+      if (x.shape[1] !== cells) x = adaptiveMaxPool(x, cells);
       if (this.options.directions) x = tf.concat([x, this.directionSums(x)], 3) as tf.Tensor4D;
       if (this.coordinates) x = tf.concat([x, tf.tile(this.coordinates, [x.shape[0], 1, 1, 1])], 3) as tf.Tensor4D;
       const [batch, rows, cols, channels] = x.shape;
