@@ -8,7 +8,12 @@
  * (`npm run test:backends` runs them on pure JS and wasm too). The caption
  * decoder on native TensorFlow, whose rows already depend on their batch in
  * the last bits, drops rows freely: the same captions, numbers within float
- * rounding.
+ * rounding. Whether a tiny row keeps its bits in a smaller batch is the
+ * backend's and the CPU's (native TensorFlow's matrix kernels block rows one
+ * way on one CPU and another way on the next), so it is measured here
+ * (`rowsKeepTheirBits`) rather than assumed: where it does not hold, the
+ * compacting paths are held to the same captions with numbers within float
+ * rounding instead.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,11 +29,30 @@ import { referenceBeamSearch } from '../helpers/referenceBeamSearch';
 const IMAGES = 32;
 let features: DecoderFeatures;
 let few: DecoderFeatures;
+/** Whether this backend gives every row of a matrix product the same bits in a batch of any size up to 32 as in the whole batch (measured in beforeAll). */
+let rowsKeepTheirBits = true;
 beforeAll(async () => {
   await useTestBackend();
   features = tinyFeatures(IMAGES, 31);
   few = tinyFeatures(6, 32);
+  rowsKeepTheirBits = matrixRowsKeepTheirBits();
 });
+
+/** Products at the tiny decoder's sizes, each row of a batch of 1 to 31 compared with the same row of a batch of 32. */
+function matrixRowsKeepTheirBits(): boolean {
+  return tf.tidy(() => {
+    for (const [inner, outer] of [[8, 16], [16, 64], [24, 40], [40, 96]] as const) {
+      const a = tf.randomUniform([IMAGES * 4, inner], -1, 1, 'float32', inner);
+      const b = tf.randomUniform([inner, outer], -1, 1, 'float32', outer);
+      const whole = tf.matMul(a, b).dataSync();
+      for (let rows = 1; rows < IMAGES * 4; rows++) {
+        const part = tf.matMul(tf.slice(a, [0, 0], [rows, -1]), b).dataSync();
+        for (let i = 0; i < part.length; i++) if (!Object.is(part[i], whole[i])) return false;
+      }
+    }
+    return true;
+  });
+}
 afterAll(() => {
   disposeFeatures(features);
   disposeFeatures(few);
@@ -43,9 +67,9 @@ function plainRecording(decoder: CaptionDecoder): { model: StepDecoder<DecoderSt
 /**
  * The decoder, recording the rows of every step. Its rows count as
  * independent of the batch (which the decoder itself claims only off native
- * TensorFlow), so that the rearranging paths run on every backend: at these
- * tiny sizes native TensorFlow's rows are independent too, and the results
- * must still equal the reference's. For attention the grid projection can
+ * TensorFlow), so that the rearranging paths run on every backend; their
+ * results must equal the reference's to the bit where `rowsKeepTheirBits`,
+ * within float rounding elsewhere. For attention the grid projection can
  * be decided one way.
  */
 function recording(decoder: CaptionDecoder, projectGrid?: boolean): { model: StepDecoder<DecoderState>; rows: number[] } {
@@ -118,7 +142,7 @@ describe('beam search stepping only the rows that matter', () => {
             const reference = referenceBeamSearch(decoder, batch, options);
             expectSameCaptions(beamSearch(decoder, batch, options), reference, exactOwnLayout(decoder), `${name}, ${batch.pooled!.shape[0]} images, the decoder's own layout`);
             const compacted = beamSearch(model, batch, options);
-            expect(compacted, `${name}, ${batch.pooled!.shape[0]} images`).toEqual(reference);
+            expectSameCaptions(compacted, reference, rowsKeepTheirBits, `${name}, ${batch.pooled!.shape[0]} images`);
           }
         }
         decoder.dispose();
@@ -131,7 +155,7 @@ describe('beam search stepping only the rows that matter', () => {
       const decoder = tinyDecoder({ variant: 'attention', layers: 1 }, 23);
       const { model } = recording(decoder, projectGrid);
       for (const { name, options } of SETTINGS) {
-        expect(beamSearch(model, features, options), name).toEqual(referenceBeamSearch(model, features, options));
+        expectSameCaptions(beamSearch(model, features, options), referenceBeamSearch(model, features, options), rowsKeepTheirBits, name);
       }
       decoder.dispose();
     });
@@ -145,7 +169,7 @@ describe('beam search stepping only the rows that matter', () => {
     const compacted = recording(decoder);
     const plain = recording(decoder);
     const captions = beamSearch(compacted.model, features, options);
-    expect(captions).toEqual(referenceBeamSearch(plain.model, features, options));
+    expectSameCaptions(captions, referenceBeamSearch(plain.model, features, options), rowsKeepTheirBits, 'merge, width 4');
     // The reference steps every image's rows until the last image is done.
     expect(plain.rows.every((rows) => rows === IMAGES * width)).toBe(true);
     expect(compacted.rows[0]).toBe(IMAGES);
@@ -210,8 +234,8 @@ describe('beam search stepping only the rows that matter', () => {
       const model = { ...free.model, rowIndependentSteps: false, batchDependentSteps: true };
       const plain = recording(decoder);
       const captions = beamSearch(model, batch, options);
-      // These tiny rows come out the same in any batch on every backend, so the results equal the reference's to the bit.
-      expect(captions).toEqual(referenceBeamSearch(plain.model, batch, options));
+      // To the bit where this backend's rows keep their bits in any batch; within float rounding where they do not.
+      expectSameCaptions(captions, referenceBeamSearch(plain.model, batch, options), rowsKeepTheirBits, `${images} images`);
       expect(free.rows[0]).toBe(images);
       // After the first step: exactly `width` rows per image not yet done, falling as images finish.
       for (const stepped of free.rows.slice(1)) expect(stepped % width).toBe(0);
@@ -229,7 +253,7 @@ describe('beam search stepping only the rows that matter', () => {
     const options = beam(8, 0, { maxLength: 14 });
     const compacted = recording(decoder);
     const plain = recording(decoder);
-    expect(beamSearch(compacted.model, features, options)).toEqual(referenceBeamSearch(plain.model, features, options));
+    expectSameCaptions(beamSearch(compacted.model, features, options), referenceBeamSearch(plain.model, features, options), rowsKeepTheirBits, 'init-inject, width 8');
     expect(compacted.rows.length).toBeLessThanOrEqual(plain.rows.length);
     expect(compacted.rows.reduce((a, b) => a + b, 0)).toBeLessThan(plain.rows.reduce((a, b) => a + b, 0));
     decoder.dispose();
