@@ -82,7 +82,8 @@ describe('killing the worker process in the middle of a task', () => {
     expect(dataset!.verified).toMatchObject({ checked: 400, unreadable: 0 });
   });
 
-  it('training: crashed with the reason; resume continues from the checkpoint and trains each epoch once', async () => {
+  // It trains twice (up to the kill, then the resume) in a fresh engine each time: more than the default minute on a slow 2-core machine beside another test file.
+  it('training: crashed with the reason; resume continues from the checkpoint and trains each epoch once', { timeout: 240_000 }, async () => {
     const started = await call('training.start', {
       config: {
         dataset: { path: shapes },
