@@ -13,8 +13,8 @@
  *
  * Smaller sets or fewer steps do not learn relations (800 images and 1,200
  * steps: the probe at chance), so this is the benchmark itself, on the
- * synthesis seed of the README's walkthrough: 8 to 18 minutes on a 2-core
- * CPU. On seed 1 the preset (72 px pooled to 3×3 cells) learns relations
+ * synthesis seed of the README's walkthrough: 8 minutes on a 2-core Xeon,
+ * 24 in CI on a 2-core AMD EPYC beside another test file. On seed 1 the preset (72 px pooled to 3×3 cells) learns relations
  * (the probe on the test split: 0.95 and 0.92, positions 1.00 and 0.99; 22
  * of 24 decoded relation claims true); other seeds learn them less well
  * (docs/shapes-benchmark.md), which is why the test names its seed.
@@ -44,7 +44,7 @@ function spatialClaims(summary: GroundedSummary): [number, number] {
 }
 
 describe('training on Shapes: where things are', () => {
-  it.skipIf(!native.backend)('states relations and positions far more often right than chance', { timeout: 1_800_000 }, async () => {
+  it.skipIf(!native.backend)('states relations and positions far more often right than chance', { timeout: 2_700_000 }, async () => {
     const root = mkdtempSync(join(tmpdir(), 'captioner-spatial-'));
     const dataset = join(root, 'shapes');
     await synthesizeShapes({ out: dataset, images: 2000, seed: 1 });
