@@ -14,9 +14,10 @@
  * Smaller sets or fewer steps do not learn relations (800 images and 1,200
  * steps: the probe at chance), so this is the benchmark itself, on the
  * synthesis seed of the README's walkthrough: 8 minutes on a 2-core Xeon,
- * 24 in CI on a 2-core AMD EPYC beside another test file. On seed 1 the preset (72 px pooled to 3×3 cells) learns relations
- * (the probe on the test split: 0.95 and 0.92, positions 1.00 and 0.99; 22
- * of 24 decoded relation claims true); other seeds learn them less well
+ * 24 in CI on a 2-core AMD EPYC beside another test file. On seed 1 the
+ * preset (72 px pooled to 3×3 cells) learns relations (the probe on the
+ * test split: 0.95 and 0.92, positions 1.00 and 0.99; 30 of 32 decoded
+ * relation and position claims true); other seeds learn them less well
  * (docs/shapes-benchmark.md), which is why the test names its seed.
  * Skipped (with the reason printed) where the native backend is not built.
  */
