@@ -3,6 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/main/ml/train/checkpoint';
+import { initialPlateauState, learningRateAt } from '../../src/main/ml/train/schedule';
+import type { TrainingEvent, TrainingStep } from '../../src/shared/trainingTypes';
 import { useTestBackend } from '../helpers/captionModel';
 import { stepLosses, tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';
 
@@ -129,6 +131,57 @@ describe('training loop', () => {
     expect(existsSync(result.bestCheckpoint!)).toBe(true);
     const best = await readCheckpoint(result.bestCheckpoint!);
     expect(best.json.state.epochsCompleted).toBe(result.bestEpoch);
+  });
+});
+
+describe('time budget', () => {
+  /** A cosine run of 10 epochs in a 1-minute budget, on a clock that moves 25 s an epoch, by its steps only. */
+  const budgeted = () =>
+    tinyConfig(workspace.dataset, (c) => {
+      c.training.epochs = 10;
+      c.training.maxMinutes = 1;
+      c.schedule = { ...c.schedule, kind: 'cosine', warmupEpochs: 0, minLearningRate: 1e-5 };
+    });
+  const steppedClock = () => {
+    const clock = { ms: 0, msPerStep: 0 };
+    const onEvent = (event: TrainingEvent) => {
+      if (event.kind === 'started') clock.msPerStep = 25_000 / event.stepsPerEpoch;
+      if (event.kind === 'step') clock.ms += clock.msPerStep * event.recent.length;
+    };
+    return { clock: () => clock.ms, onEvent };
+  };
+
+  it('stops before an epoch that would overrun it, with the cosine decayed by the budget spent rather than by the epochs', async () => {
+    const config = budgeted();
+    const { result, events } = await trainTiny(workspace, config, steppedClock());
+    // 25 s after epoch 1 leaves room for another; 50 s after epoch 2 does not (75 > 60).
+    expect(result.outcome).toBe('completed');
+    expect(result.epochsCompleted).toBe(2);
+    const last = await readCheckpoint(result.lastCheckpoint!);
+    expect(last.json.state.trainingSeconds).toBeCloseTo(50, 6);
+    const base = config.optimizer.learningRate;
+    const epochTwo = last.json.state.history[1]!;
+    // 50 of 60 s spent: the rate of 5/6 of the decay, not of 2/10 of it.
+    expect(epochTwo.learningRate).toBeCloseTo(learningRateAt(config.schedule, base, 2, 10, initialPlateauState(), 50 / 60), 12);
+    expect(epochTwo.learningRate).toBeLessThan(0.1 * learningRateAt(config.schedule, base, 2, 10));
+    // Each step's rate follows the budget spent before it.
+    const rates = (events.filter((event) => event.kind === 'step') as TrainingStep[]).flatMap((event) => event.recent.map(([, , rate]) => rate));
+    const perEpoch = rates.length / 2;
+    expect(rates[perEpoch]).toBeCloseTo(learningRateAt(config.schedule, base, 1, 10, initialPlateauState(), 25 / 60), 12);
+  });
+
+  it('continues across a resume: the time spent before the stop still counts', async () => {
+    const config = budgeted();
+    const first = await trainTiny(workspace, config, { ...steppedClock(), maxSteps: 2 });
+    expect(first.result.outcome).toBe('stopped');
+    const stopped = await readCheckpoint(first.result.lastCheckpoint!);
+    const spentBefore = stopped.json.state.trainingSeconds!;
+    expect(spentBefore).toBeGreaterThan(0);
+    const resumed = await trainTiny(workspace, config, { ...steppedClock(), resumeFrom: first.result.lastCheckpoint!, runDir: first.runDir });
+    // Had the budget restarted at the resume, the run would have gone on to a third epoch.
+    expect(resumed.result.epochsCompleted).toBe(2);
+    const last = await readCheckpoint(resumed.result.lastCheckpoint!);
+    expect(last.json.state.trainingSeconds).toBeCloseTo(50, 6);
   });
 });
 

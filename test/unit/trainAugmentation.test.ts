@@ -58,12 +58,26 @@ describe('run config: augmentation and time budget', () => {
 
 describe('time budget', () => {
   it('stops before an epoch that would end past the budget, never without one', async () => {
-    const { outOfTime } = await import('../../src/main/ml/train/timeBudget');
+    const { TimeBudget } = await import('../../src/main/ml/train/timeBudget');
     const minute = 60_000;
+    const budget = new TimeBudget(10, 0, 0);
     // 7 minutes in, the last epoch took 2: another would end at 9 < 10.
-    expect(outOfTime(10, 0, 5 * minute, 7 * minute)).toBe(false);
+    expect(budget.noRoomForAnotherEpoch(5 * minute, 7 * minute)).toBe(false);
     // 9 minutes in, the last epoch took 2: another would end at 11 > 10.
-    expect(outOfTime(10, 0, 7 * minute, 9 * minute)).toBe(true);
-    expect(outOfTime(0, 0, 0, 1000 * minute)).toBe(false);
+    expect(budget.noRoomForAnotherEpoch(7 * minute, 9 * minute)).toBe(true);
+    expect(new TimeBudget(0, 0, 0).noRoomForAnotherEpoch(0, 1000 * minute)).toBe(false);
+  });
+
+  it('counts the minutes of earlier calls, so a resumed run continues its budget', async () => {
+    const { TimeBudget } = await import('../../src/main/ml/train/timeBudget');
+    const minute = 60_000;
+    // Resumed after 6 minutes of training, at clock time 100 minutes.
+    const resumed = new TimeBudget(10, 6 * 60, 100 * minute);
+    expect(resumed.spentSeconds(102 * minute)).toBeCloseTo(8 * 60, 9);
+    expect(resumed.spentShare(102 * minute)).toBeCloseTo(0.8, 9);
+    // 8 minutes spent and the last epoch took 2: another would end past 10.
+    expect(resumed.noRoomForAnotherEpoch(100.5 * minute, 102.5 * minute)).toBe(true);
+    expect(resumed.spentShare(200 * minute)).toBe(1);
+    expect(new TimeBudget(0, 6 * 60, 0).spentShare(minute)).toBe(0);
   });
 });

@@ -62,6 +62,8 @@ export interface TrainingState {
   batchSize: number;
   /** Training captions the run iterates over (a resume on changed data cannot be exact). */
   trainCaptions?: number;
+  /** Wall-clock seconds of the training loop so far, over every call (`training.maxMinutes` counts them); absent in older checkpoints. */
+  trainingSeconds?: number;
   plateau: PlateauState;
   earlyStopping: EarlyStoppingState;
   history: EpochRecord[];

@@ -19,6 +19,8 @@ export interface StepReport {
   samplingProbability: number;
   seconds: number;
   tokens: number;
+  /** Seconds left of the time budget (`training.maxMinutes`), which caps the ETA; null without one. */
+  budgetLeftSeconds: number | null;
 }
 
 export interface ReporterOptions {
@@ -69,11 +71,12 @@ export class TrainingReporter {
     this.options.emit(event);
     const remainingSteps = (epochs - report.epoch - 1) * stepsPerEpoch + (stepsPerEpoch - report.step - 1);
     const remainingValidations = this.options.stepsOnly ? 0 : epochs - report.epoch;
+    const untilDone = remainingSteps * this.secondsPerStep + remainingValidations * this.validationSeconds;
     this.options.progress({
       stage: `epoch ${report.epoch + 1}/${epochs}`,
       done: report.step + 1,
       total: stepsPerEpoch,
-      etaSeconds: remainingSteps * this.secondsPerStep + remainingValidations * this.validationSeconds,
+      etaSeconds: report.budgetLeftSeconds === null ? untilDone : Math.min(untilDone, report.budgetLeftSeconds),
       message: `loss ${report.loss.toFixed(3)}`,
     });
   }

@@ -42,7 +42,7 @@ import { HorizontalFlip } from './augmentation';
 import { AdamOptimizer, clipByGlobalNorm } from './optimizer';
 import { TrainingReporter } from './reporter';
 import { TrainingSchedule, type StepRates } from './schedule';
-import { outOfTime } from './timeBudget';
+import { TimeBudget } from './timeBudget';
 import { afterEpoch, afterStep, afterUnvalidatedEpoch, epochTrainLoss, initialTrainingState } from './trainingState';
 import { RunValidation, yieldToEvents, type ValidationResult } from './validation';
 import { ensureTrainingKernels } from '../backend/wasmKernels';
@@ -88,6 +88,8 @@ export interface TrainOptions {
   onEpochEnd?(end: EpochEnd): EpochDecision | Promise<EpochDecision>;
   /** Tests: called before every file-system step of a checkpoint write. */
   checkpointIoHook?: CheckpointIoHook;
+  /** The clock `training.maxMinutes` is measured on, in milliseconds (default `performance.now`; tests drive their own). */
+  clock?: () => number;
   onEvent?(event: TrainingEvent): void;
   onProgress?(progress: { stage: string; done: number; total: number | null; etaSeconds?: number | null; message?: string }): void;
   log?(level: 'info' | 'warn', message: string): void;
@@ -139,14 +141,23 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
   const { options, schedule, reporter, validation, perEpoch, epochs, trainCaptions } = run;
   reporter.started(run.started);
   if (run.state.finished) return run.finish('completed');
-  const loopStarted = performance.now();
+  const now = options.clock ?? (() => performance.now());
+  const budget = new TimeBudget(run.config.training.maxMinutes, run.state.trainingSeconds ?? 0, now());
+  // Every checkpoint carries the loop's time so far, so a resumed run continues its budget and its schedule.
+  const clock = (): void => {
+    run.state = { ...run.state, trainingSeconds: budget.spentSeconds(now()) };
+  };
+  const stop = (): Promise<TrainingResult> => {
+    clock();
+    return run.stop();
+  };
   while (run.state.epochsCompleted < epochs) {
     const epoch = run.state.epochsCompleted; // 0-based index of the epoch in progress
     const batches = run.batchesOf(epoch);
-    const epochStarted = performance.now();
+    const epochStarted = now();
     for (let step = run.state.stepInEpoch; step < perEpoch; step++) {
-      if (run.interrupted()) return run.stop();
-      const rates = schedule.at(epoch, step, run.state.plateau);
+      if (run.interrupted()) return stop();
+      const rates = schedule.at(epoch, step, run.state.plateau, budget.spentShare(now()));
       const rows = batches[options.sameBatch ? 0 : step]!;
       const batch = hostBatch(
         rows.map((index) => trainCaptions[index]!),
@@ -154,7 +165,8 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
       );
       const { loss, gradNorm, seconds } = await run.step(epoch, batch, rates);
       run.state = afterStep(run.state, epoch, step, loss, batch.rows);
-      reporter.step({ epoch, step, globalStep: run.state.globalStep, loss, gradNorm, ...rates, seconds, tokens: batch.tokens });
+      const budgetLeftSeconds = budget.leftSeconds(now());
+      reporter.step({ epoch, step, globalStep: run.state.globalStep, loss, gradNorm, ...rates, seconds, tokens: batch.tokens, budgetLeftSeconds });
       await yieldToEvents();
     }
     if (options.stepsOnly) {
@@ -164,10 +176,11 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
     reporter.validating(epoch);
     const result = await validation.run(options.signal);
     // Stopped while validating: the steps are done (stepInEpoch = perEpoch), so a resume validates this epoch.
-    if (!result) return run.stop();
-    const outcome = await endOfEpoch(run, epoch, result, (performance.now() - epochStarted) / 1000);
+    if (!result) return stop();
+    clock();
+    const outcome = await endOfEpoch(run, epoch, result, (now() - epochStarted) / 1000, budget.spentShare(now()));
     if (outcome) return run.finish(outcome);
-    if (outOfTime(run.config.training.maxMinutes, loopStarted, epochStarted, performance.now())) {
+    if (budget.noRoomForAnotherEpoch(epochStarted, now())) {
       run.log('info', `Time budget of ${run.config.training.maxMinutes} minutes: stopping after epoch ${epoch + 1}, another epoch would not end in time.`);
       return run.finish('completed');
     }
@@ -180,7 +193,13 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
  * it, the hook may prune, the epoch event goes out, and the checkpointer
  * writes `epoch-N/` (and `best/`). Returns the outcome when the run ends here.
  */
-async function endOfEpoch(run: PreparedRun, epoch: number, validation: ValidationResult, seconds: number): Promise<TrainingOutcome | null> {
+async function endOfEpoch(
+  run: PreparedRun,
+  epoch: number,
+  validation: ValidationResult,
+  seconds: number,
+  budgetSpent: number,
+): Promise<TrainingOutcome | null> {
   const { config, stopping, schedule, checkpointer, reporter, options, epochs } = run;
   const value = metricValue(stopping.metric, validation);
   const judged = stopping.judge(run.state.earlyStopping, epoch + 1, value);
@@ -192,7 +211,7 @@ async function endOfEpoch(run: PreparedRun, epoch: number, validation: Validatio
     valLoss: validation.valLoss,
     bleu4: validation.bleu4,
     ciderD: validation.ciderD,
-    learningRate: schedule.epochEndRate(epoch + 1, run.state.plateau),
+    learningRate: schedule.epochEndRate(epoch + 1, run.state.plateau, budgetSpent),
     seconds,
   };
   const end: EpochEnd = { epoch: epoch + 1, epochs, record, improved: judged.improved, bestEpoch: judged.state.bestEpoch, stoppingEarly: judged.stop };
