@@ -51,6 +51,17 @@ describe('captioner train', () => {
     expect(again.stderr).toMatch(/completed/);
   });
 
+  it('--estimate says how many of the epochs the time budget holds', async () => {
+    const dataDir = join(root, 'wb-estimate');
+    // 1,000 epochs in a budget of 0.06 s: whatever this machine's speed, the budget holds fewer.
+    const { code, stdout } = await runCli(['train', '--estimate', '--dataset', dataset, '--epochs', '1000', ...tiny, '--set', 'training.maxMinutes=0.001', '--data-dir', dataDir]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Per epoch /m);
+    expect(stdout).toMatch(/^Time budget +The 0\.001-minute budget holds about \d+ of the 1000 epochs on this machine/m);
+    const unbounded = await runCli(['train', '--estimate', '--dataset', dataset, '--epochs', '2', ...tiny, '--data-dir', dataDir]);
+    expect(unbounded.stdout).not.toMatch(/Time budget/);
+  });
+
   it('stops cleanly on Ctrl-C to the process group and resumes to the end', async () => {
     const dataDir = join(root, 'wb2');
     const args = ['train', '--dataset', dataset, '--epochs', '3', '--batch-size', '16', ...tiny, '--json', '--data-dir', dataDir];

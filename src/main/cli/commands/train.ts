@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { budgetFit, describeBudgetFit } from '../../../shared/budgetFit';
 import { isPresetId, mergeConfig, presetIds, presets, validateRunConfig, type RunConfig } from '../../../shared/runConfig';
 import type { TrainingEpochEvent, TrainingEstimate, TrainingFinished, TrainingStartedEvent } from '../../../shared/trainingTypes';
 import { isFinalTaskState, type TaskProgressEvent } from '../../../shared/taskTypes';
@@ -88,7 +89,7 @@ export const trainCommand: Command = {
         if (!config) throw new CliError('--estimate needs a configuration, not --resume.', 2);
         const estimate = await cli.call('training.estimate', { config });
         if (values.json) printJson(estimate);
-        else process.stdout.write(formatEstimate(estimate));
+        else process.stdout.write(formatEstimate(estimate, config));
         return;
       }
       const { bus } = cli.workbench.services;
@@ -309,7 +310,8 @@ function formatFinished(finished: TrainingFinished): string {
   return `${lines.join('\n')}\n`;
 }
 
-function formatEstimate(estimate: TrainingEstimate): string {
+function formatEstimate(estimate: TrainingEstimate, config: RunConfig): string {
+  const fit = budgetFit(config, estimate.secondsPerEpoch);
   const lines = [
     `Backend          ${estimate.backend} (${estimate.device})`,
     `Batch size       ${estimate.batchSize}`,
@@ -317,6 +319,7 @@ function formatEstimate(estimate: TrainingEstimate): string {
     `Per step         ${(estimate.secondsPerStep * 1000).toFixed(0)} ms, ${Math.round(estimate.tokensPerSecond)} tokens/s`,
     `Per epoch        ${formatDuration(estimate.secondsPerEpoch)} (training steps only; validation adds to it)`,
     `Weights          ${estimate.parameters.toLocaleString('en-US')}`,
+    ...(fit ? [`Time budget      ${describeBudgetFit(fit)}`] : []),
     ...estimate.warnings.map((warning) => `Warning          ${warning}`),
   ];
   return `${lines.join('\n')}\n`;

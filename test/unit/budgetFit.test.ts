@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { budgetFit, describeBudgetFit } from '../../src/shared/budgetFit';
+import { configFromPreset } from '../../src/shared/runConfig';
+
+const grounded = configFromPreset('shapes-grounded', { dataset: { path: '/data/shapes' } });
+
+describe('what a time budget holds of the epochs', () => {
+  it('counts the whole epochs that end inside the budget', () => {
+    // 12 epochs of 100 s in a 10-minute budget: 6 fit.
+    const fit = budgetFit(grounded, 100);
+    expect(fit).toEqual({ epochs: 6, configured: 12, minutes: 10, cosine: true });
+    expect(describeBudgetFit(fit!)).toBe(
+      'The 10-minute budget holds about 6 of the 12 epochs on this machine (validation takes some of it); the cosine schedule decays over the budget instead of over all of them.',
+    );
+  });
+
+  it('says nothing when every epoch fits or there is no budget', () => {
+    expect(budgetFit(grounded, 50)).toBeNull();
+    expect(budgetFit({ ...grounded, training: { ...grounded.training, maxMinutes: 0 } }, 1000)).toBeNull();
+  });
+
+  it('always counts the first epoch, which runs whatever its length', () => {
+    expect(budgetFit(grounded, 5000)?.epochs).toBe(1);
+  });
+
+  it('leaves the decay out for schedules that do not follow the budget', () => {
+    const constant = { ...grounded, schedule: { ...grounded.schedule, kind: 'constant' as const } };
+    expect(describeBudgetFit(budgetFit(constant, 100)!)).toBe('The 10-minute budget holds about 6 of the 12 epochs on this machine (validation takes some of it).');
+  });
+});
