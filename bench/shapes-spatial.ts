@@ -13,6 +13,8 @@
  * object's own column or row decides the side (an outer one), 'second-object'
  * where it is the middle one and the side depends on the object named next.
  * A model that knows only where the first object is gets the second at chance.
+ * Horizontal relation words also get a line per `phrase` ("to the side of"
+ * for "to the left of", "side of" for "left of"), alone and with `decidedBy`.
  *
  * It says whether the model knows where things are, apart from what beam
  * search chooses to state and from misnamed objects (docs/shapes-benchmark.md,
@@ -34,6 +36,7 @@ export async function run(args: string[]): Promise<void> {
           kind: tally.kind,
           objects: tally.objects,
           ...(tally.decidedBy ? { decidedBy: tally.decidedBy } : {}),
+          ...(tally.phrase ? { phrase: tally.phrase } : {}),
           accuracy: Number(tally.accuracy.toFixed(4)),
           trueShare: Number(tally.trueShare.toFixed(4)),
           items: tally.items,

@@ -76,7 +76,7 @@ describe('training on Shapes: where things are', () => {
     const chance = await groundedAccuracy(evaluation.grounded!.scenesFile, shifted);
     const [right, claims] = spatialClaims(evaluation.grounded!);
     const [chanceRight, chanceClaims] = spatialClaims(chance);
-    const overall = probe.tallies.filter((tally) => tally.objects === 'all' && !tally.decidedBy);
+    const overall = probe.tallies.filter((tally) => tally.objects === 'all' && !tally.decidedBy && !tally.phrase);
     console.log(`Shapes spatial result: ${JSON.stringify({ trainSeconds, probe: overall, decoded: { right, claims }, chance: { right: chanceRight, claims: chanceClaims } })}`);
 
     // Every kind of spatial word is probed, each on enough words to mean something.

@@ -10,6 +10,7 @@
  */
 import type { SceneObject } from '../../lib/data/shapes/scene';
 import { relationDecidedBy, spatialProbeItems, type RelationDecidedBy, type SpatialProbeItem, type SpatialProbeKind } from '../../lib/data/shapes/spatialProbe';
+import type { RelationPhrase } from '../../lib/data/shapes/relationClaims';
 import type { InferenceModel } from '../captioning/model';
 import { shapesBatches, teacherForce } from './shapesTeacherForcing';
 
@@ -23,12 +24,15 @@ interface Row {
 /**
  * One kind of spatial word, over all scenes or those with `objects` objects;
  * for relation words also split by what decides their side (`decidedBy`,
- * relationDecidedBy in lib/data/shapes/spatialProbe.ts).
+ * relationDecidedBy in lib/data/shapes/spatialProbe.ts), and horizontal ones
+ * by how they were put (`phrase`: "to the left of", read two words after the
+ * noun, or "left of", right after it).
  */
 export interface SpatialProbeTally {
   kind: SpatialProbeKind;
   objects: number | 'all';
   decidedBy?: RelationDecidedBy;
+  phrase?: HorizontalPhrase;
   /** How often the true side was the likelier. */
   accuracy: number;
   /** The true side's mean share of the pair's probability; 0.5 is chance. */
@@ -36,8 +40,13 @@ export interface SpatialProbeTally {
   items: number;
 }
 
-/** What a tally counts: its kind of word, scenes and, for relations, what decides the side. */
-type TallyGroup = Pick<SpatialProbeTally, 'kind' | 'objects' | 'decidedBy'>;
+/** What a tally counts: its kind of word, scenes and, for relations, what decides the side and the phrase. */
+type TallyGroup = Pick<SpatialProbeTally, 'kind' | 'objects' | 'decidedBy' | 'phrase'>;
+
+type HorizontalPhrase = Exclude<RelationPhrase, 'vertical'>;
+
+/** "to the left of" or "left of", for a horizontal relation word at `index` of `tokens`. */
+const horizontalPhrase = (tokens: readonly string[], index: number): HorizontalPhrase => (tokens[index - 2] === 'to' ? 'to the side of' : 'side of');
 
 export interface SpatialProbeResult {
   tallies: SpatialProbeTally[];
@@ -50,7 +59,7 @@ export async function probeSpatial(model: InferenceModel, datasetDir: string, sp
   const unknown = new Set<string>();
   const tallies = new Map<string, { group: TallyGroup; right: number; share: number; items: number }>();
   const count = (group: TallyGroup, right: boolean, share: number) => {
-    const key = `${group.kind}/${group.objects}/${group.decidedBy ?? ''}`;
+    const key = `${group.kind}/${group.objects}/${group.decidedBy ?? ''}/${group.phrase ?? ''}`;
     const tally = tallies.get(key) ?? { group, right: 0, share: 0, items: 0 };
     tally.items += 1;
     tally.share += share;
@@ -79,6 +88,11 @@ export async function probeSpatial(model: InferenceModel, datasetDir: string, sp
         count({ kind: item.kind, objects: 'all' }, right, share);
         const decidedBy = relationDecidedBy(row.objects, row.tokens.slice(0, -1), item);
         if (decidedBy) count({ kind: item.kind, objects: 'all', decidedBy }, right, share);
+        if (item.kind === 'relation-horizontal') {
+          const phrase = horizontalPhrase(row.tokens, item.index);
+          count({ kind: item.kind, objects: 'all', phrase }, right, share);
+          if (decidedBy) count({ kind: item.kind, objects: 'all', decidedBy, phrase }, right, share);
+        }
       }
     });
   }
