@@ -18,6 +18,14 @@ describe('spatial probe words', () => {
     expect(items('a purple cross over a green disc')).toEqual(['relation-vertical@3:above/over|below/under/beneath']);
   });
 
+  it('says how a horizontal relation was put: "to the left of" or "left of"', () => {
+    const phrases = (caption: string) => spatialProbeItems(tokenizeCaption(caption)).map((item) => item.phrase ?? null);
+    expect(phrases('there is a big red circle to the left of a blue box')).toEqual(['to the side of']);
+    expect(phrases('a red circle right of a small star')).toEqual(['side of']);
+    expect(phrases('a red circle under a blue star')).toEqual([null]);
+    expect(phrases('a big yellow triangle in the top left corner')).toEqual([null, null]);
+  });
+
   it('finds the row and column words of a position phrase, and nothing in lists, counts or the center', () => {
     expect(items('a big yellow triangle in the top left corner')).toEqual(['position-row@6:top|bottom', 'position-column@7:left|right']);
     expect(items('a small red circle on the right')).toEqual(['position-column@6:right|left']);

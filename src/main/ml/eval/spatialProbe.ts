@@ -9,8 +9,14 @@
  * spatial training test.
  */
 import type { SceneObject } from '../../lib/data/shapes/scene';
-import { relationDecidedBy, spatialProbeItems, type RelationDecidedBy, type SpatialProbeItem, type SpatialProbeKind } from '../../lib/data/shapes/spatialProbe';
-import type { RelationPhrase } from '../../lib/data/shapes/relationClaims';
+import {
+  relationDecidedBy,
+  spatialProbeItems,
+  type HorizontalPhrase,
+  type RelationDecidedBy,
+  type SpatialProbeItem,
+  type SpatialProbeKind,
+} from '../../lib/data/shapes/spatialProbe';
 import type { InferenceModel } from '../captioning/model';
 import { shapesBatches, teacherForce } from './shapesTeacherForcing';
 
@@ -42,11 +48,6 @@ export interface SpatialProbeTally {
 
 /** What a tally counts: its kind of word, scenes and, for relations, what decides the side and the phrase. */
 type TallyGroup = Pick<SpatialProbeTally, 'kind' | 'objects' | 'decidedBy' | 'phrase'>;
-
-type HorizontalPhrase = Exclude<RelationPhrase, 'vertical'>;
-
-/** "to the left of" or "left of", for a horizontal relation word at `index` of `tokens`. */
-const horizontalPhrase = (tokens: readonly string[], index: number): HorizontalPhrase => (tokens[index - 2] === 'to' ? 'to the side of' : 'side of');
 
 export interface SpatialProbeResult {
   tallies: SpatialProbeTally[];
@@ -88,8 +89,8 @@ export async function probeSpatial(model: InferenceModel, datasetDir: string, sp
         count({ kind: item.kind, objects: 'all' }, right, share);
         const decidedBy = relationDecidedBy(row.objects, row.tokens.slice(0, -1), item);
         if (decidedBy) count({ kind: item.kind, objects: 'all', decidedBy }, right, share);
-        if (item.kind === 'relation-horizontal') {
-          const phrase = horizontalPhrase(row.tokens, item.index);
+        const phrase = item.phrase;
+        if (phrase) {
           count({ kind: item.kind, objects: 'all', phrase }, right, share);
           if (decidedBy) count({ kind: item.kind, objects: 'all', decidedBy, phrase }, right, share);
         }
