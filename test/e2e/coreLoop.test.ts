@@ -61,7 +61,18 @@ describe('core loop in the browser', () => {
     const epochs = page.locator('[data-field="training.epochs"] input');
     await epochs.fill('40');
     await epochs.dispatchEvent('change');
+    // A 6-second budget holds a few of the 40 epochs on any machine: the estimate says how many.
+    const budget = page.locator('[data-field="training.maxMinutes"] input');
+    const presetMinutes = await budget.inputValue();
+    await budget.fill('0.1');
+    await budget.dispatchEvent('change');
+    await page.getByRole('button', { name: 'Estimate time' }).click();
+    await page.getByTestId('estimate-budget').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('estimate-budget').textContent()).toMatch(/^The 0\.1-minute budget holds about \d+ of the 40 epochs/);
     await screenshot(page, 'new-run');
+    await budget.fill(presetMinutes);
+    await budget.dispatchEvent('change');
+    await expect.poll(() => page.getByTestId('estimate-budget').count()).toBe(0);
     await page.getByTestId('start-run').click();
 
     await page.getByTestId('run-charts').waitFor({ timeout: 60_000 });
