@@ -12,20 +12,17 @@ export interface BudgetFit {
   /** Epochs the run is configured for. */
   configured: number;
   minutes: number;
-  /** The schedule is a cosine decay, which then decays over the budget instead of over all its epochs. */
-  cosine: boolean;
 }
 
 /** Null without a budget, or when the budget holds every epoch. */
-export function budgetFit(config: Pick<RunConfig, 'training' | 'schedule'>, secondsPerEpoch: number): BudgetFit | null {
+export function budgetFit(config: Pick<RunConfig, 'training'>, secondsPerEpoch: number): BudgetFit | null {
   const minutes = config.training.maxMinutes;
   if (minutes <= 0 || !(secondsPerEpoch > 0)) return null;
   const epochs = Math.max(1, Math.floor((minutes * 60) / secondsPerEpoch));
   if (epochs >= config.training.epochs) return null;
-  return { epochs, configured: config.training.epochs, minutes, cosine: config.schedule.kind === 'cosine' };
+  return { epochs, configured: config.training.epochs, minutes };
 }
 
 export function describeBudgetFit(fit: BudgetFit): string {
-  const decay = fit.cosine ? '; the cosine schedule decays over the budget instead of over all of them' : '';
-  return `The ${fit.minutes}-minute budget holds about ${fit.epochs} of the ${fit.configured} epochs on this machine (validation takes some of it)${decay}.`;
+  return `The ${fit.minutes}-minute budget holds about ${fit.epochs} of the ${fit.configured} epochs on this machine (validation takes some of it); the schedule is cut where it ends.`;
 }

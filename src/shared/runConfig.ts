@@ -384,7 +384,7 @@ export const trainingConfigSchema = z
       }),
     maxMinutes: num(
       'Time budget (minutes)',
-      'Stop training (as completed, with checkpoints) before an epoch that would end past this many minutes of training, counted across resumes; a cosine schedule decays over whichever runs out first, its epochs or these minutes. 0 = no limit.',
+      'Stop training (as completed, with checkpoints) before an epoch that would end past this many minutes of training, counted across resumes. A schedule still spans all its epochs. 0 = no limit.',
       0,
       100_000,
     ).default(0),

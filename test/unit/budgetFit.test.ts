@@ -8,9 +8,9 @@ describe('what a time budget holds of the epochs', () => {
   it('counts the whole epochs that end inside the budget', () => {
     // 12 epochs of 100 s in a 10-minute budget: 6 fit.
     const fit = budgetFit(grounded, 100);
-    expect(fit).toEqual({ epochs: 6, configured: 12, minutes: 10, cosine: true });
+    expect(fit).toEqual({ epochs: 6, configured: 12, minutes: 10 });
     expect(describeBudgetFit(fit!)).toBe(
-      'The 10-minute budget holds about 6 of the 12 epochs on this machine (validation takes some of it); the cosine schedule decays over the budget instead of over all of them.',
+      'The 10-minute budget holds about 6 of the 12 epochs on this machine (validation takes some of it); the schedule is cut where it ends.',
     );
   });
 
@@ -21,10 +21,5 @@ describe('what a time budget holds of the epochs', () => {
 
   it('always counts the first epoch, which runs whatever its length', () => {
     expect(budgetFit(grounded, 5000)?.epochs).toBe(1);
-  });
-
-  it('leaves the decay out for schedules that do not follow the budget', () => {
-    const constant = { ...grounded, schedule: { ...grounded.schedule, kind: 'constant' as const } };
-    expect(describeBudgetFit(budgetFit(constant, 100)!)).toBe('The 10-minute budget holds about 6 of the 12 epochs on this machine (validation takes some of it).');
   });
 });

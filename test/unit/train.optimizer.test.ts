@@ -92,21 +92,6 @@ describe('learning-rate schedules', () => {
     expect(learningRateAt(cosine, 1e-3, 10, 10)).toBeCloseTo(1e-5, 12);
   });
 
-  it('cosine follows the time budget when it runs out before the epochs, and never runs backwards', () => {
-    const cosine = schedule({ kind: 'cosine', warmupEpochs: 2, minLearningRate: 1e-5 });
-    const plateau = initialPlateauState();
-    // Epoch 4 of 10 is a quarter of the decay; with 75 % of the budget spent, the rate is that of epoch 8.
-    expect(learningRateAt(cosine, 1e-3, 4, 10, plateau, 0.75)).toBeCloseTo(learningRateAt(cosine, 1e-3, 8, 10), 12);
-    // The budget spent: the floor, whatever the epoch.
-    expect(learningRateAt(cosine, 1e-3, 3, 10, plateau, 1)).toBeCloseTo(1e-5, 12);
-    // Epochs further along than the budget: the epochs decide.
-    expect(learningRateAt(cosine, 1e-3, 8, 10, plateau, 0.1)).toBeCloseTo(learningRateAt(cosine, 1e-3, 8, 10), 12);
-    // Warm-up is counted in epochs only.
-    expect(learningRateAt(cosine, 1e-3, 1, 10, plateau, 0.5)).toBeCloseTo(5e-4, 12);
-    // Other schedules ignore the budget.
-    expect(learningRateAt(schedule({ kind: 'constant' }), 1e-3, 4, 10, plateau, 0.9)).toBe(1e-3);
-  });
-
   it('reduce on plateau multiplies by the factor after `patience` bad epochs', () => {
     const plateau = schedule({ kind: 'plateau', plateauFactor: 0.1, plateauPatience: 2, minLearningRate: 1e-6 });
     let state = initialPlateauState();

@@ -74,10 +74,10 @@ describe('time budget', () => {
     // Resumed after 6 minutes of training, at clock time 100 minutes.
     const resumed = new TimeBudget(10, 6 * 60, 100 * minute);
     expect(resumed.spentSeconds(102 * minute)).toBeCloseTo(8 * 60, 9);
-    expect(resumed.spentShare(102 * minute)).toBeCloseTo(0.8, 9);
+    expect(resumed.leftSeconds(102 * minute)).toBeCloseTo(2 * 60, 9);
     // 8 minutes spent and the last epoch took 2: another would end past 10.
     expect(resumed.noRoomForAnotherEpoch(100.5 * minute, 102.5 * minute)).toBe(true);
-    expect(resumed.spentShare(200 * minute)).toBe(1);
-    expect(new TimeBudget(0, 6 * 60, 0).spentShare(minute)).toBe(0);
+    expect(resumed.leftSeconds(200 * minute)).toBe(0);
+    expect(new TimeBudget(0, 6 * 60, 0).leftSeconds(minute)).toBeNull();
   });
 });

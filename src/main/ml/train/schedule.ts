@@ -18,11 +18,7 @@ export const initialPlateauState = (): PlateauState => ({ scale: 1, best: null, 
 
 /**
  * The learning rate at `epochProgress` (epochs done, fractional: epoch 2 at
- * half way is 2.5) of a run of `totalEpochs`. `budgetSpent` is the share of
- * the run's time budget spent (0 to 1; 0 without one): a cosine decay
- * follows whichever is further along, its epochs or the budget, so it
- * reaches its floor when the budget ends even if the epochs would not have.
- * Warm-up stays counted in epochs.
+ * half way is 2.5) of a run of `totalEpochs`.
  */
 export function learningRateAt(
   schedule: ScheduleConfig,
@@ -30,7 +26,6 @@ export function learningRateAt(
   epochProgress: number,
   totalEpochs: number,
   plateau: PlateauState = initialPlateauState(),
-  budgetSpent = 0,
 ): number {
   switch (schedule.kind) {
     case 'constant':
@@ -41,7 +36,7 @@ export function learningRateAt(
       const warmup = schedule.warmupEpochs;
       if (warmup > 0 && epochProgress < warmup) return (baseRate * epochProgress) / warmup;
       const span = Math.max(totalEpochs - warmup, 1e-9);
-      const progress = Math.min(1, Math.max(0, (epochProgress - warmup) / span, budgetSpent));
+      const progress = Math.min(1, Math.max(0, (epochProgress - warmup) / span));
       const floor = Math.min(schedule.minLearningRate, baseRate);
       return floor + (baseRate - floor) * 0.5 * (1 + Math.cos(Math.PI * progress));
     }
@@ -87,18 +82,18 @@ export class TrainingSchedule {
     private readonly stepsPerEpoch: number,
   ) {}
 
-  /** Rates for step `step` (0-based) of epoch `epoch` (0-based), with `budgetSpent` of the time budget spent (see learningRateAt). */
-  at(epoch: number, step: number, plateau: PlateauState, budgetSpent = 0): StepRates {
+  /** Rates for step `step` (0-based) of epoch `epoch` (0-based). */
+  at(epoch: number, step: number, plateau: PlateauState): StepRates {
     const progress = epoch + step / this.stepsPerEpoch;
     return {
-      learningRate: learningRateAt(this.config.schedule, this.config.optimizer.learningRate, progress, this.epochs, plateau, budgetSpent),
+      learningRate: learningRateAt(this.config.schedule, this.config.optimizer.learningRate, progress, this.epochs, plateau),
       samplingProbability: samplingProbabilityAt(this.config.training, progress),
     };
   }
 
   /** The learning rate reported for a finished epoch (its end point). */
-  epochEndRate(epochsCompleted: number, plateau: PlateauState, budgetSpent = 0): number {
-    return learningRateAt(this.config.schedule, this.config.optimizer.learningRate, epochsCompleted, this.epochs, plateau, budgetSpent);
+  epochEndRate(epochsCompleted: number, plateau: PlateauState): number {
+    return learningRateAt(this.config.schedule, this.config.optimizer.learningRate, epochsCompleted, this.epochs, plateau);
   }
 
   /** Plateau state after an epoch whose early-stopping metric was `value`. */

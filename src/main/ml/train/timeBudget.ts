@@ -1,13 +1,12 @@
 /**
  * `training.maxMinutes`: the wall-clock budget of a run's training loop
  * (steps and validation; set-up and pixel caching excluded), counted across
- * resumes. Two rules read it:
- * - after each epoch the loop stops cleanly (checkpoints written, outcome
- *   `completed`) when one more epoch as long as the last would end past the
- *   budget, rather than overrun it;
- * - a cosine schedule decays over whichever runs out first, its epochs or
- *   the budget (schedule.ts), so a run the budget cuts short still ends at a
- *   low rate instead of half way down its curve.
+ * resumes. After each epoch the loop stops cleanly (checkpoints written,
+ * outcome `completed`) when one more epoch as long as the last would end
+ * past the budget, rather than overrun it. The learning-rate schedule does
+ * not follow the budget: a cosine decay squeezed into the budget was
+ * measured against one cut by it and lost (docs/shapes-benchmark.md, "Tried:
+ * the cosine decayed over the time budget").
  */
 export class TimeBudget {
   private readonly startedMs: number;
@@ -27,12 +26,6 @@ export class TimeBudget {
   /** Seconds of the loop so far, this call's and earlier calls'. */
   spentSeconds(nowMs: number): number {
     return this.spentBeforeSeconds + (nowMs - this.startedMs) / 1000;
-  }
-
-  /** The share of the budget spent, 0 to 1; always 0 without a budget. */
-  spentShare(nowMs: number): number {
-    if (this.maxMinutes <= 0) return 0;
-    return Math.min(1, this.spentSeconds(nowMs) / (this.maxMinutes * 60));
   }
 
   /** Seconds left of the budget (never below 0); null without one. */

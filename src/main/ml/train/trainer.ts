@@ -143,7 +143,7 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
   if (run.state.finished) return run.finish('completed');
   const now = options.clock ?? (() => performance.now());
   const budget = new TimeBudget(run.config.training.maxMinutes, run.state.trainingSeconds ?? 0, now());
-  // Every checkpoint carries the loop's time so far, so a resumed run continues its budget and its schedule.
+  // Every checkpoint carries the loop's time so far, so a resumed run continues its budget.
   const clock = (): void => {
     run.state = { ...run.state, trainingSeconds: budget.spentSeconds(now()) };
   };
@@ -157,7 +157,7 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
     const epochStarted = now();
     for (let step = run.state.stepInEpoch; step < perEpoch; step++) {
       if (run.interrupted()) return stop();
-      const rates = schedule.at(epoch, step, run.state.plateau, budget.spentShare(now()));
+      const rates = schedule.at(epoch, step, run.state.plateau);
       const rows = batches[options.sameBatch ? 0 : step]!;
       const batch = hostBatch(
         rows.map((index) => trainCaptions[index]!),
@@ -178,7 +178,7 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
     // Stopped while validating: the steps are done (stepInEpoch = perEpoch), so a resume validates this epoch.
     if (!result) return stop();
     clock();
-    const outcome = await endOfEpoch(run, epoch, result, (now() - epochStarted) / 1000, budget.spentShare(now()));
+    const outcome = await endOfEpoch(run, epoch, result, (now() - epochStarted) / 1000);
     if (outcome) return run.finish(outcome);
     if (budget.noRoomForAnotherEpoch(epochStarted, now())) {
       run.log('info', `Time budget of ${run.config.training.maxMinutes} minutes: stopping after epoch ${epoch + 1}, another epoch would not end in time.`);
@@ -193,13 +193,7 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
  * it, the hook may prune, the epoch event goes out, and the checkpointer
  * writes `epoch-N/` (and `best/`). Returns the outcome when the run ends here.
  */
-async function endOfEpoch(
-  run: PreparedRun,
-  epoch: number,
-  validation: ValidationResult,
-  seconds: number,
-  budgetSpent: number,
-): Promise<TrainingOutcome | null> {
+async function endOfEpoch(run: PreparedRun, epoch: number, validation: ValidationResult, seconds: number): Promise<TrainingOutcome | null> {
   const { config, stopping, schedule, checkpointer, reporter, options, epochs } = run;
   const value = metricValue(stopping.metric, validation);
   const judged = stopping.judge(run.state.earlyStopping, epoch + 1, value);
@@ -211,7 +205,7 @@ async function endOfEpoch(
     valLoss: validation.valLoss,
     bleu4: validation.bleu4,
     ciderD: validation.ciderD,
-    learningRate: schedule.epochEndRate(epoch + 1, run.state.plateau, budgetSpent),
+    learningRate: schedule.epochEndRate(epoch + 1, run.state.plateau),
     seconds,
   };
   const end: EpochEnd = { epoch: epoch + 1, epochs, record, improved: judged.improved, bestEpoch: judged.state.bestEpoch, stoppingEarly: judged.stop };
