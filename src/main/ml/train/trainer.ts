@@ -144,11 +144,11 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
   const now = options.clock ?? (() => performance.now());
   const budget = new TimeBudget(run.config.training.maxMinutes, run.state.trainingSeconds ?? 0, now());
   // Every checkpoint carries the loop's time so far, so a resumed run continues its budget.
-  const clock = (): void => {
+  const recordTime = (): void => {
     run.state = { ...run.state, trainingSeconds: budget.spentSeconds(now()) };
   };
   const stop = (): Promise<TrainingResult> => {
-    clock();
+    recordTime();
     return run.stop();
   };
   while (run.state.epochsCompleted < epochs) {
@@ -177,7 +177,7 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
     const result = await validation.run(options.signal);
     // Stopped while validating: the steps are done (stepInEpoch = perEpoch), so a resume validates this epoch.
     if (!result) return stop();
-    clock();
+    recordTime();
     const outcome = await endOfEpoch(run, epoch, result, (now() - epochStarted) / 1000);
     if (outcome) return run.finish(outcome);
     if (budget.noRoomForAnotherEpoch(epochStarted, now())) {
