@@ -9,14 +9,8 @@
  * spatial training test.
  */
 import type { SceneObject } from '../../lib/data/shapes/scene';
-import {
-  relationDecidedBy,
-  spatialProbeItems,
-  type HorizontalPhrase,
-  type RelationDecidedBy,
-  type SpatialProbeItem,
-  type SpatialProbeKind,
-} from '../../lib/data/shapes/spatialProbe';
+import type { HorizontalPhrase } from '../../lib/data/shapes/relationClaims';
+import { relationDecidedBy, spatialProbeItems, type RelationDecidedBy, type SpatialProbeItem, type SpatialProbeKind } from '../../lib/data/shapes/spatialProbe';
 import type { InferenceModel } from '../captioning/model';
 import { shapesBatches, teacherForce } from './shapesTeacherForcing';
 

@@ -15,6 +15,12 @@ import { holds, type Relation, type Scene } from './scene';
 /** How the relation was put: "to the left of", "left of", or a vertical word ("above", "under", …). */
 export type RelationPhrase = 'to the side of' | 'side of' | 'vertical';
 
+/** How a horizontal relation was put (the vertical ones have one form each). */
+export type HorizontalPhrase = Exclude<RelationPhrase, 'vertical'>;
+
+/** "to the left of" or "left of", from the words between the two mentions. */
+export const horizontalPhrase = (between: readonly string[]): HorizontalPhrase => (between.includes('to') ? 'to the side of' : 'side of');
+
 /**
  * - `true`: some pair of objects matching A and B stands that way;
  * - `side`: no pair does, but one stands the other way round;
@@ -45,7 +51,7 @@ export function relationClaims(scene: Scene, caption: string): RelationClaim[] {
     if (!stated) return;
     const { relation, words, pairs } = stated;
     const horizontal = relation === 'left-of' || relation === 'right-of';
-    const phrase: RelationPhrase = !horizontal ? 'vertical' : words.includes('to') ? 'to the side of' : 'side of';
+    const phrase: RelationPhrase = horizontal ? horizontalPhrase(words) : 'vertical';
     let outcome: RelationOutcome;
     if (pairs.some(([x, y]) => holds(relation, x, y))) outcome = 'true';
     else if (pairs.length === 0) outcome = 'naming';

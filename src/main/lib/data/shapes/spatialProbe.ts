@@ -19,7 +19,7 @@
  */
 import { parseMentions, statedRelation, type Mention } from './grounded';
 import { RELATION_PHRASES } from './lexicon';
-import type { RelationPhrase } from './relationClaims';
+import { horizontalPhrase, type HorizontalPhrase } from './relationClaims';
 import { GRID, holds, type Relation, type SceneObject } from './scene';
 
 export type SpatialProbeKind = 'position-row' | 'position-column' | 'relation-horizontal' | 'relation-vertical';
@@ -36,9 +36,6 @@ export interface SpatialProbeItem {
   /** Horizontal relation words: "to the left of" (read two words after the noun) or "left of" (right after it). */
   phrase?: HorizontalPhrase;
 }
-
-/** How a horizontal relation was put (the vertical ones have one form each). */
-export type HorizontalPhrase = Exclude<RelationPhrase, 'vertical'>;
 
 /** The words of one relation, e.g. above → ["above", "over"], left-of → ["left"] (each phrase's last word before "of"). */
 function relationWords(relation: Relation): string[] {
@@ -86,13 +83,14 @@ export function spatialProbeItems(tokens: readonly string[]): SpatialProbeItem[]
         const horizontal = side?.kind === 'horizontal';
         // "left"/"right" state a relation only followed by "of".
         if (!side || (horizontal && after[i + 1] !== 'of')) continue;
-        const between = [mention, next] as const;
-        if (horizontal) {
-          const phrase = after.includes('to') ? 'to the side of' : 'side of';
-          items.push({ kind: 'relation-horizontal', index: from + i, truth: side.truth, opposite: side.opposite, between, phrase });
-        } else {
-          items.push({ kind: 'relation-vertical', index: from + i, truth: side.truth, opposite: side.opposite, between });
-        }
+        items.push({
+          kind: horizontal ? 'relation-horizontal' : 'relation-vertical',
+          index: from + i,
+          truth: side.truth,
+          opposite: side.opposite,
+          between: [mention, next],
+          ...(horizontal ? { phrase: horizontalPhrase(after) } : {}),
+        });
         return;
       }
     }
