@@ -312,6 +312,32 @@ describe('the task runtime', () => {
     expect(evalWork.runs).toEqual([]);
   });
 
+  it('follows a task elsewhere through a crash its crash rule queues again, and stops at a crash nobody queues again', async () => {
+    const deadOwner = { host: (await import('node:os')).hostname(), pid: 2 ** 22 + 34567, worker: 'gone' };
+    const survivor = { host: 'other-host', pid: 4243, worker: 'w2' };
+    const follower = runtime({ execute: false, requeueGraceMs: 2_000 });
+    follower.register(handler('batch', async () => ({}), 'resume'));
+    const job = await store.tasks.create({ kind: 'batch', title: 'job', params: { n: 1 } });
+    await store.tasks.claimById(job.id, deadOwner);
+    const requeued: TaskRecord[] = [];
+    const following = follower.wait(job.id, { pollMs: 10, onRequeued: (crashed) => requeued.push(crashed) });
+    // Another process finds the owner dead, marks the task crashed, and only later applies the crash rule.
+    expect((await store.tasks.recoverStale({ staleAfterMs: 60_000 })).map((task) => task.id)).toEqual([job.id]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await store.tasks.resume(job.id);
+    await store.tasks.claimById(job.id, survivor);
+    await store.tasks.finish(job.id, survivor, { state: 'completed', result: { done: true } });
+    expect(await following).toMatchObject({ state: 'completed', attempts: 2, result: { done: true } });
+    expect(requeued).toEqual([expect.objectContaining({ state: 'crashed', error: expect.stringMatching(/no longer exists/) })]);
+
+    const orphan = await store.tasks.create({ kind: 'batch', title: 'orphan', params: { n: 2 } });
+    await store.tasks.claimById(orphan.id, deadOwner);
+    await store.tasks.recoverStale({ staleAfterMs: 60_000 });
+    const started = Date.now();
+    expect(await follower.wait(orphan.id, { pollMs: 10 })).toMatchObject({ state: 'crashed' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+  });
+
   it('retries a crashed retry no further', async () => {
     const deadOwner = { host: (await import('node:os')).hostname(), pid: 2 ** 22 + 54321, worker: 'gone' };
     const original = await store.tasks.create({ kind: 'trial', title: 'trial', params: { n: 1 } });

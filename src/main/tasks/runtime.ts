@@ -17,6 +17,7 @@ import type { EventBus } from '../core/eventBus';
 import type { Logger } from '../core/logger';
 import type { NewTask, TaskStore } from '../store/storage';
 import { plainJson } from '../store/json';
+import { CrashSettling } from './crashSettling';
 import { ProgressMeter } from './progressMeter';
 import { StoppedEarly, type TaskContext, type TaskHandler } from './types';
 
@@ -63,6 +64,8 @@ export interface TaskRuntimeOptions {
   pollMs?: number;
   /** Progress events at most this often per task. */
   progressEventMs?: number;
+  /** How long a follower waits for a crashed task's crash rule to queue it again before it takes the crash as the end. */
+  requeueGraceMs?: number;
 }
 
 export interface TaskRuntimeDeps {
@@ -119,6 +122,7 @@ export class TaskRuntime {
       watchdogMs: options.watchdogMs ?? 15_000,
       pollMs: options.pollMs ?? 0,
       progressEventMs: options.progressEventMs ?? 250,
+      requeueGraceMs: options.requeueGraceMs ?? 30_000,
     };
   }
 
@@ -180,19 +184,35 @@ export class TaskRuntime {
     return task;
   }
 
-  /** Resolves with the task once it has ended, wherever it runs. */
-  async wait(taskId: number, options: { signal?: AbortSignal; pollMs?: number } = {}): Promise<TaskRecord> {
+  /**
+   * Resolves with the task once it has ended, wherever it runs. A crash that
+   * its crash rule queues again is not an end: `onRequeued` hears of it and
+   * the wait goes on.
+   */
+  async wait(taskId: number, options: { signal?: AbortSignal; pollMs?: number; onRequeued?: (crashed: TaskRecord) => void } = {}): Promise<TaskRecord> {
+    const settling = this.crashSettling();
     for (;;) {
       // Running here: its end, and its kind's crash rule, settle before `done` does.
       const here = this.running.get(taskId);
       if (here) await here.done;
       const task = await this.deps.tasks.get(taskId);
       if (!task) throw new ApiError('not_found', `No task with id ${taskId}.`);
-      // A crashed task that its crash rule queued again has not ended yet.
-      if (isFinalTaskState(task.state)) return task;
+      const look = settling.look(task);
+      if (look.requeued) options.onRequeued?.(look.requeued);
+      if (look.ended) return task;
       if (options.signal?.aborted) throw new ApiError('cancelled', `Stopped waiting for task ${taskId}.`);
       if (!this.running.has(taskId)) await sleep(options.pollMs ?? 500, options.signal);
     }
+  }
+
+  /** Whether this crashed task's crash rule queues it again by itself. */
+  willRequeue(task: TaskRecord): boolean {
+    return task.state === 'crashed' && this.handlers.get(task.kind)?.onCrash === 'resume' && task.attempts < MAX_AUTOMATIC_ATTEMPTS;
+  }
+
+  /** For a follower polling a task: tells a crash that ends it from one its crash rule is about to queue again. */
+  crashSettling(): CrashSettling {
+    return new CrashSettling((task) => this.willRequeue(task), this.options.requeueGraceMs);
   }
 
   /**
@@ -277,7 +297,7 @@ export class TaskRuntime {
     logger.warn(`Task ${task.id} (${task.title}) crashed: ${task.error ?? 'no reason recorded'}.`);
     try {
       await handler?.recovered?.(task);
-      if (rule === 'resume' && task.attempts < MAX_AUTOMATIC_ATTEMPTS) {
+      if (this.willRequeue(task)) {
         await tasks.resume(task.id);
         logger.info(`Task ${task.id} queued again; it continues where it stopped.`);
       } else if (rule === 'retry-once' && task.retryOf === null) {

@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import type { BatchJobResult, BatchJobSummary, BatchModelChoice, BatchProgress, SidecarOptions } from '../../../shared/batchTypes';
 import type { CheckpointChoice } from '../../../shared/inferenceTypes';
 import { isExistingPolicy } from '../../lib/batch/sidecar';
-import { isFinalTaskState } from '../../../shared/taskTypes';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench, type CliContext } from '../context';
 import { decodingFlags, decodingFromFlags, decodingUsage } from '../decodingOptions';
@@ -189,8 +188,9 @@ function progressOutput(json: boolean, printer: ReturnType<typeof progressPrinte
  * or with `cancel` stops the job and follows it to its end.
  */
 async function followQueued(cli: CliContext, start: () => Promise<{ jobId: number; taskId: number | null }>, json: boolean, cancel: boolean): Promise<BatchRunOutcome> {
-  const { store } = cli.workbench.services;
+  const { store, tasks } = cli.workbench.services;
   const pollMs = envMs('CAPTIONER_POLL_MS', 1_000);
+  const settling = tasks.crashSettling();
   const printer = progressPrinter(!json);
   const print = progressOutput(json, printer);
   const { jobId, taskId } = await start();
@@ -233,7 +233,12 @@ async function followQueued(cli: CliContext, start: () => Promise<{ jobId: numbe
         return { result: { jobId, status: job.status, counts: job.counts, outputs: job.outputs, captionedNow: 0, seconds: (performance.now() - started) / 1000 }, error: null, interrupted: true, detached: true };
       }
       if (!task) throw new CliError(`Batch job ${jobId}'s task ${taskId} was deleted.`);
-      if (isFinalTaskState(task.state)) {
+      const look = settling.look(task);
+      if (look.requeued) {
+        if (json) printJson({ type: 'requeued', jobId, taskId, error: look.requeued.error });
+        else process.stderr.write(`\nBatch job ${jobId}: its worker stopped answering (${look.requeued.error ?? 'no reason recorded'}); another worker takes it over.\n`);
+      }
+      if (look.ended) {
         printer.done();
         const reported = task.result as unknown as BatchJobResult | null;
         const result: BatchJobResult = reported && typeof reported.jobId === 'number'

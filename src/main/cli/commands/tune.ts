@@ -235,16 +235,16 @@ async function followStudy(cli: CliContext, start: () => Promise<StudyRecord>, o
     // A second Ctrl-C during start quits; one that came in before the study existed stops it now.
     if (interrupts > 0 && !detached) await cli.call('tuning.stop', { studyId: study.id });
     try {
-      for (;;) {
-        ended = await tasks.wait(study.taskId, { signal: waiting.signal, pollMs });
-        if (ended.state !== 'crashed' || options.mode !== 'queue') break;
-        // Its worker died: the study's crash rule queues it again for another worker, a moment after it was marked crashed.
-        await new Promise((resolve) => setTimeout(resolve, 3 * pollMs));
-        const again = await store.tasks.get(study.taskId);
-        if (!again || again.state === 'crashed') break;
-        if (json) printJson({ type: 'requeued', studyId: study.id, taskId: study.taskId, error: ended.error });
-        else process.stderr.write(`Study ${study.id}: its worker stopped answering (${ended.error ?? 'no reason recorded'}); another worker takes it over.\n`);
-      }
+      const { id: studyId, taskId } = study;
+      ended = await tasks.wait(taskId, {
+        signal: waiting.signal,
+        pollMs,
+        // Its worker died: the study's crash rule queued it again for another worker.
+        onRequeued: (crashed) => {
+          if (json) printJson({ type: 'requeued', studyId, taskId, error: crashed.error });
+          else process.stderr.write(`Study ${studyId}: its worker stopped answering (${crashed.error ?? 'no reason recorded'}); another worker takes it over.\n`);
+        },
+      });
     } catch (error) {
       if (!detached) throw error;
     }
