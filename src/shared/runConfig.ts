@@ -374,6 +374,14 @@ export const trainingConfigSchema = z
       1,
       5,
     ).default(1),
+    batchByLength: z
+      .boolean()
+      .default(false)
+      .meta({
+        title: 'Batch by caption length',
+        description:
+          'Fill each batch with captions of about one length, padded to one of six lengths chosen from the training captions, instead of drawing batches at random: a step runs the decoder once per word of its longest caption, so short captions stop paying for long ones. Each caption is still seen once an epoch, in batches shuffled anew. Needs captions per image 1.',
+      }),
     horizontalFlip: z
       .boolean()
       .default(false)
@@ -412,6 +420,12 @@ export const trainingConfigSchema = z
       }),
   })
   .strict()
+  // Rows that share an image hold that image's captions, whatever their lengths: the two orders of a batch exclude each other.
+  .superRefine((training, context) => {
+    if (training.batchByLength && (training.captionsPerImage ?? 1) > 1) {
+      context.addIssue({ code: 'custom', path: ['batchByLength'], message: `needs captions per image 1 (captionsPerImage is ${training.captionsPerImage}): rows that share an image hold its captions, whatever their lengths` });
+    }
+  })
   .meta({ title: 'Training' });
 
 export const validationConfigSchema = z

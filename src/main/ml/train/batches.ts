@@ -98,9 +98,13 @@ export interface HostBatch {
   distinct?: { images: number[]; rowOf: number[]; flips?: boolean[] };
 }
 
-/** Rows <start> w… as inputs, w… <end> as targets, padded with 0 to the longest caption of the batch. */
-export function hostBatch(items: readonly CaptionItem[], { shareImages = false }: { shareImages?: boolean } = {}): HostBatch {
-  const steps = Math.max(...items.map((item) => item.tokens.length - 1));
+/**
+ * Rows <start> w… as inputs, w… <end> as targets, padded with 0 to the
+ * longest caption of the batch, or to `padTo` steps when that is longer
+ * (batches by length pad to a few lengths, so their step shapes are few).
+ */
+export function hostBatch(items: readonly CaptionItem[], { shareImages = false, padTo = 0 }: { shareImages?: boolean; padTo?: number } = {}): HostBatch {
+  const steps = Math.max(padTo, ...items.map((item) => item.tokens.length - 1));
   const rows = items.length;
   const inputs = new Int32Array(rows * steps);
   const targets = new Int32Array(rows * steps);

@@ -31,6 +31,7 @@ import { Vocabulary } from '../../lib/data/text/vocabulary';
 import { assignWeights } from '../model/params';
 import { deriveSeed } from '../model/rng';
 import { epochBatches, hostBatch, toTensors, type HostBatch } from './batches';
+import { batchesByLength, paddedLength, paddedLengths } from './lengthBuckets';
 import { readCheckpoint, type EpochRecord, type LoadedCheckpoint, type TrainingState } from './checkpoint';
 import { Checkpointer, recoverCheckpoints } from './checkpointer';
 import { loadTrainingData } from './data';
@@ -158,11 +159,9 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
     for (let step = run.state.stepInEpoch; step < perEpoch; step++) {
       if (run.interrupted()) return stop();
       const rates = schedule.at(epoch, step, run.state.plateau);
-      const rows = batches[options.sameBatch ? 0 : step]!;
-      const batch = hostBatch(
-        rows.map((index) => trainCaptions[index]!),
-        { shareImages: run.captionsPerImage > 1 },
-      );
+      const items = batches[options.sameBatch ? 0 : step]!.map((index) => trainCaptions[index]!);
+      const longest = Math.max(...items.map((item) => item.tokens.length - 1));
+      const batch = hostBatch(items, { shareImages: run.captionsPerImage > 1, padTo: run.padTo(longest) });
       const { loss, gradNorm, seconds } = await run.step(epoch, batch, rates);
       run.state = afterStep(run.state, epoch, step, loss, batch.rows);
       const budgetLeftSeconds = budget.leftSeconds(now());
@@ -233,6 +232,8 @@ interface PreparedRun {
   /** How many rows share one image (`training.captionsPerImage`), and the batches of an epoch (caption indices). */
   captionsPerImage: number;
   batchesOf(epoch: number): number[][];
+  /** The steps a batch whose longest caption has `longest` is padded to (batches by length use a few lengths). */
+  padTo(longest: number): number;
   started: TrainingStarted;
   state: TrainingState;
   lastValidation: TrainingResult['validation'];
@@ -290,8 +291,13 @@ function prepareRun(
   state = { ...state, trainCaptions: trainCaptions.length };
   const imageOfCaption = trainCaptions.map((caption) => caption.image);
   const captionsPerImage = config.training.captionsPerImage;
+  const stepsOfCaption = trainCaptions.map((caption) => caption.tokens.length - 1);
+  const padded = config.training.batchByLength ? paddedLengths(stepsOfCaption) : null;
+  if (padded) log('info', `Batches by caption length, padded to ${padded.join(', ')} steps.`);
+  const batchesOf = (epoch: number) =>
+    padded ? batchesByLength(seed, epoch, stepsOfCaption, batchSize, padded) : epochBatches(seed, epoch, imageOfCaption, batchSize, captionsPerImage);
   // The number of batches depends on the caption counts only, not on the draw: any epoch's count is every epoch's.
-  const perEpoch = epochBatches(seed, 0, imageOfCaption, batchSize, captionsPerImage).length;
+  const perEpoch = batchesOf(0).length;
   const epochs = config.training.epochs;
   const validation = new RunValidation(decoder, source, data.val, data.vocabulary, {
     subsetSize: config.validation.subsetSize,
@@ -337,7 +343,8 @@ function prepareRun(
     perEpoch,
     trainCaptions,
     captionsPerImage,
-    batchesOf: (epoch) => epochBatches(seed, epoch, imageOfCaption, batchSize, captionsPerImage),
+    batchesOf,
+    padTo: (longest) => (padded ? paddedLength(padded, longest) : longest),
     started: {
       kind: 'started',
       backend: options.backend.name,
