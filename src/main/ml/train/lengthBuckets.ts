@@ -8,6 +8,16 @@
  * is another step shape, and each shape is another TensorFlow graph (a run
  * keeps eight, ml/graph/graphSteps.ts); so captions are padded to one of a
  * few lengths, chosen from the training captions to waste the fewest steps.
+ *
+ * A step's loss is the mean over its batch's words, so a batch of short
+ * captions would move the weights as far as one of long captions with half
+ * the words, and every word of a short caption would count twice: the model
+ * learns to say less (on Shapes, 9.4 words a caption against 12.6, object
+ * recall 0.50 against 0.83). So the trainer scales each step's learning
+ * rate by its words over the mean words of a batch: a step moves the weights
+ * in proportion to the words it learns from, as steps over random batches,
+ * which all hold about the mean, do. (The rate is fed to every step, so this
+ * changes no graph.)
  */
 import { deriveSeed, Rng } from '../model/rng';
 import { epochOrder } from './batches';

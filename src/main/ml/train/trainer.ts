@@ -162,7 +162,7 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
       const items = batches[options.sameBatch ? 0 : step]!.map((index) => trainCaptions[index]!);
       const longest = Math.max(...items.map((item) => item.tokens.length - 1));
       const batch = hostBatch(items, { shareImages: run.captionsPerImage > 1, padTo: run.padTo(longest) });
-      const { loss, gradNorm, seconds } = await run.step(epoch, batch, rates);
+      const { loss, gradNorm, seconds } = await run.step(epoch, batch, { ...rates, learningRate: rates.learningRate * run.stepWeight(batch.tokens) });
       run.state = afterStep(run.state, epoch, step, loss, batch.rows);
       const budgetLeftSeconds = budget.leftSeconds(now());
       reporter.step({ epoch, step, globalStep: run.state.globalStep, loss, gradNorm, ...rates, seconds, tokens: batch.tokens, budgetLeftSeconds });
@@ -234,6 +234,8 @@ interface PreparedRun {
   batchesOf(epoch: number): number[][];
   /** The steps a batch whose longest caption has `longest` is padded to (batches by length use a few lengths). */
   padTo(longest: number): number;
+  /** What the scheduled learning rate is multiplied by for a batch of this many target words (see lengthBuckets.ts). */
+  stepWeight(tokens: number): number;
   started: TrainingStarted;
   state: TrainingState;
   lastValidation: TrainingResult['validation'];
@@ -298,6 +300,7 @@ function prepareRun(
     padded ? batchesByLength(seed, epoch, stepsOfCaption, batchSize, padded) : epochBatches(seed, epoch, imageOfCaption, batchSize, captionsPerImage);
   // The number of batches depends on the caption counts only, not on the draw: any epoch's count is every epoch's.
   const perEpoch = batchesOf(0).length;
+  const meanBatchTokens = stepsOfCaption.reduce((sum, steps) => sum + steps, 0) / perEpoch;
   const epochs = config.training.epochs;
   const validation = new RunValidation(decoder, source, data.val, data.vocabulary, {
     subsetSize: config.validation.subsetSize,
@@ -345,6 +348,7 @@ function prepareRun(
     captionsPerImage,
     batchesOf,
     padTo: (longest) => (padded ? paddedLength(padded, longest) : longest),
+    stepWeight: (tokens) => (padded ? tokens / meanBatchTokens : 1),
     started: {
       kind: 'started',
       backend: options.backend.name,
