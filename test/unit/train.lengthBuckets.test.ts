@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/main/ml/model/rng';
 import { epochBatches } from '../../src/main/ml/train/batches';
-import { batchesByLength, paddedLength, paddedLengths } from '../../src/main/ml/train/lengthBuckets';
+import { batchesByLength, meanBatchWords, paddedLength, paddedLengths, wordWeight } from '../../src/main/ml/train/lengthBuckets';
 import { configFromPreset, validateRunConfig } from '../../src/shared/runConfig';
 import { useTestBackend } from '../helpers/captionModel';
 import { stepLosses, tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';
@@ -84,6 +84,24 @@ describe('the batches of an epoch by length', () => {
     expect(paddedSteps / randomSteps).toBeLessThan(0.7);
     // Every batch uses one of the few step shapes.
     expect(new Set(byLength.map((batch) => paddedLength(padded, stepsOf(batch)))).size).toBeLessThanOrEqual(padded.length);
+  });
+});
+
+describe('the weight of a step by its words', () => {
+  it('averages 1 over an epoch by length, below 1 for short batches and above for long ones; random batches stay near 1', () => {
+    const lengths = shapesLengths();
+    const padded = paddedLengths(lengths);
+    const byLength = batchesByLength(42, 0, lengths, 32, padded);
+    const mean = meanBatchWords(lengths, byLength.length);
+    const words = (batch: number[]) => batch.reduce((sum, caption) => sum + lengths[caption]!, 0);
+    const weights = byLength.map((batch) => wordWeight(words(batch), mean));
+    expect(weights.reduce((sum, weight) => sum + weight, 0) / weights.length).toBeCloseTo(1, 10);
+    const full = weights.filter((_, index) => byLength[index]!.length === 32);
+    // Batches of the shortest bucket (3 to 8 steps) hold two thirds of the mean words, those of the longest (17 to 20) over 1.6 times.
+    expect(Math.min(...full)).toBeLessThan(0.7);
+    expect(Math.max(...full)).toBeGreaterThan(1.6);
+    const random = epochBatches(42, 0, lengths.map((_, index) => index), 32).filter((batch) => batch.length === 32);
+    for (const batch of random) expect(Math.abs(wordWeight(words(batch), mean) - 1)).toBeLessThan(0.35);
   });
 });
 

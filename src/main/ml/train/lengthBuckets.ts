@@ -84,3 +84,13 @@ export function batchesByLength(seed: number, epoch: number, lengths: readonly n
   const batches = Array.from({ length: Math.ceil(sorted.length / batchSize) }, (_, index) => sorted.slice(index * batchSize, (index + 1) * batchSize));
   return new Rng(deriveSeed(seed, 'length-batches', epoch)).shuffled(batches);
 }
+
+/** The words (target steps) a batch holds on average over an epoch of `batches` batches. */
+export function meanBatchWords(stepsOfCaption: readonly number[], batches: number): number {
+  return stepsOfCaption.reduce((sum, steps) => sum + steps, 0) / batches;
+}
+
+/** What a step's learning rate is multiplied by when its batch holds `words` target words (see above). */
+export function wordWeight(words: number, meanWords: number): number {
+  return words / meanWords;
+}

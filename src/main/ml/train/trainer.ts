@@ -31,7 +31,7 @@ import { Vocabulary } from '../../lib/data/text/vocabulary';
 import { assignWeights } from '../model/params';
 import { deriveSeed } from '../model/rng';
 import { epochBatches, hostBatch, toTensors, type HostBatch } from './batches';
-import { batchesByLength, paddedLength, paddedLengths } from './lengthBuckets';
+import { batchesByLength, meanBatchWords, paddedLength, paddedLengths, wordWeight } from './lengthBuckets';
 import { readCheckpoint, type EpochRecord, type LoadedCheckpoint, type TrainingState } from './checkpoint';
 import { Checkpointer, recoverCheckpoints } from './checkpointer';
 import { loadTrainingData } from './data';
@@ -300,7 +300,7 @@ function prepareRun(
     padded ? batchesByLength(seed, epoch, stepsOfCaption, batchSize, padded) : epochBatches(seed, epoch, imageOfCaption, batchSize, captionsPerImage);
   // The number of batches depends on the caption counts only, not on the draw: any epoch's count is every epoch's.
   const perEpoch = batchesOf(0).length;
-  const meanBatchTokens = stepsOfCaption.reduce((sum, steps) => sum + steps, 0) / perEpoch;
+  const meanWords = meanBatchWords(stepsOfCaption, perEpoch);
   const epochs = config.training.epochs;
   const validation = new RunValidation(decoder, source, data.val, data.vocabulary, {
     subsetSize: config.validation.subsetSize,
@@ -348,7 +348,7 @@ function prepareRun(
     captionsPerImage,
     batchesOf,
     padTo: (longest) => (padded ? paddedLength(padded, longest) : longest),
-    stepWeight: (tokens) => (padded ? tokens / meanBatchTokens : 1),
+    stepWeight: (tokens) => (padded ? wordWeight(tokens, meanWords) : 1),
     started: {
       kind: 'started',
       backend: options.backend.name,
