@@ -52,13 +52,13 @@ export async function run(args: string[]): Promise<void> {
     },
     perImage.map((k) => ({ name: String(k), overrides: { training: { captionsPerImage: k } } })),
   );
-  for (const [index, { name: _name, ...time }] of times.entries()) {
+  for (const { name, ...time } of times) {
     process.stdout.write(
       `${JSON.stringify({
         bench: 'shared-images',
         preset: values.preset,
         ...(values.set.length > 0 ? { overrides: values.set } : {}),
-        captionsPerImage: perImage[index],
+        captionsPerImage: Number(name),
         ...time,
       })}\n`,
     );

@@ -100,11 +100,15 @@ export interface HostBatch {
 
 /**
  * Rows <start> w… as inputs, w… <end> as targets, padded with 0 to the
- * longest caption of the batch, or to `padTo` steps when that is longer
+ * longest caption of the batch, or to what `padTo` makes of that length
  * (batches by length pad to a few lengths, so their step shapes are few).
  */
-export function hostBatch(items: readonly CaptionItem[], { shareImages = false, padTo = 0 }: { shareImages?: boolean; padTo?: number } = {}): HostBatch {
-  const steps = Math.max(padTo, ...items.map((item) => item.tokens.length - 1));
+export function hostBatch(
+  items: readonly CaptionItem[],
+  { shareImages = false, padTo = (longest) => longest }: { shareImages?: boolean; padTo?: (longest: number) => number } = {},
+): HostBatch {
+  const longest = Math.max(...items.map((item) => item.tokens.length - 1));
+  const steps = Math.max(longest, padTo(longest));
   const rows = items.length;
   const inputs = new Int32Array(rows * steps);
   const targets = new Int32Array(rows * steps);

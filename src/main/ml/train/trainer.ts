@@ -160,8 +160,7 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
       if (run.interrupted()) return stop();
       const rates = schedule.at(epoch, step, run.state.plateau);
       const items = batches[options.sameBatch ? 0 : step]!.map((index) => trainCaptions[index]!);
-      const longest = Math.max(...items.map((item) => item.tokens.length - 1));
-      const batch = hostBatch(items, { shareImages: run.captionsPerImage > 1, padTo: run.padTo(longest) });
+      const batch = hostBatch(items, { shareImages: run.captionsPerImage > 1, padTo: run.padTo });
       const { loss, gradNorm, seconds } = await run.step(epoch, batch, { ...rates, learningRate: rates.learningRate * run.stepWeight(batch.tokens) });
       run.state = afterStep(run.state, epoch, step, loss, batch.rows);
       const budgetLeftSeconds = budget.leftSeconds(now());
