@@ -216,6 +216,14 @@ function adaptiveMaxPool(tf, x, cells) {
   return tf.concat(bins.map(([from, to]) => tf.max(tf.slice(alongRows, [0, 0, from, 0], [-1, -1, to - from, -1]), 2, true)), 2);
 }
 
+/** [batch, n, n, C] -> [batch*cells*cells, n/cells, n/cells, C]: the image cut into tiles, row by row (tile i*cells + j is row i, column j). */
+function tilesOf(tf, images, cells) {
+  const [batch, size, , channels] = images.shape;
+  const tile = size / cells;
+  const banded = tf.reshape(images, [batch, cells, tile, cells, tile * channels]);
+  return tf.reshape(tf.transpose(banded, [0, 1, 3, 2, 4]), [batch * cells * cells, tile, tile, channels]);
+}
+
 /**
  * [batch, rows, cols, 32]: what lies left of, right of, above and below each
  * cell. A ReLU 1x1 convolution gives every cell 8 summary channels; their
@@ -246,7 +254,8 @@ function directionSums(tf, x, weights) {
  * 5x5 at stride 2 when "stemStride" is 2, 2x2
  * max-pooling after the first three, the pooled vector the mean or max of the
  * grid cells as config.json says; with "gridCells", the grid max-pooled to
- * that many cells a side first; with "directions", what lies on each side
+ * that many cells a side first (with "separateCells", each cell from its own
+ * tile of the image convolved alone); with "directions", what lies on each side
  * of a cell appended as 32 channels, then with "coordinates" each cell's x
  * and y from -1 to 1 as two more) written out here from its weights, or a
  * TensorFlow.js layers/graph model loaded from encoder/.
@@ -254,18 +263,21 @@ function directionSums(tf, x, weights) {
 export async function loadEncoder(tf, dir, spec) {
   const modelJsonPath = join(dir, spec.path);
   if (spec.kind === 'scratch-cnn') {
+    if (spec.separateCells && !spec.gridCells) throw new Error(`${join(dir, 'config.json')}: encoder.separateCells needs encoder.gridCells (the tiles a side).`);
     const { weights } = loadWeights(tf, modelJsonPath);
     return {
       dispose: () => tf.dispose(Object.values(weights)),
       encode: (images) =>
         tf.tidy(() => {
-          let x = images;
+          const separate = spec.separateCells && spec.gridCells;
+          let x = separate ? tilesOf(tf, images, spec.gridCells) : images;
           for (let block = 0; block < spec.blocks; block++) {
             const stride = block === 0 ? (spec.stemStride ?? 1) : 1;
             x = tf.relu(tf.add(tf.conv2d(x, weights[`conv${block}/kernel`], stride, 'same'), weights[`conv${block}/bias`]));
             if (block < spec.blocks - 1) x = tf.maxPool(x, 2, 2, 'valid');
           }
-          if (spec.gridCells && x.shape[1] !== spec.gridCells) x = adaptiveMaxPool(tf, x, spec.gridCells);
+          if (separate) x = tf.reshape(tf.max(x, [1, 2]), [images.shape[0], spec.gridCells, spec.gridCells, -1]);
+          else if (spec.gridCells && x.shape[1] !== spec.gridCells) x = adaptiveMaxPool(tf, x, spec.gridCells);
           if (spec.directions) x = tf.concat([x, directionSums(tf, x, weights)], 3);
           if (spec.coordinates) x = tf.concat([x, cellCoordinates(tf, x.shape[0], x.shape[1], x.shape[2])], 3);
           const [batch, rows, cols, channels] = x.shape;

@@ -187,6 +187,14 @@ export const encoderConfigSchema = z
         description:
           'Scratch CNN: max-pool its grid to this many cells along each side before the attention reads it (0: its own grid, the image size / 8). A grid as coarse as the scenes\' layout gives each glimpse one whole object. Backbones: not available.',
       }),
+    scratchSeparateCells: z
+      .boolean()
+      .default(false)
+      .meta({
+        title: 'Scratch CNN separate cells',
+        description:
+          'Scratch CNN, with grid cells: cut the image into that many tiles a side and convolve each alone, so a cell sees only its own pixels and the attention must look at an object to read it (the image size / cells a multiple of 8 pixels). Backbones: not available.',
+      }),
     gridCoordinates: z
       .boolean()
       .default(false)
@@ -225,6 +233,13 @@ export const encoderConfigSchema = z
     const ownCells = Math.floor((encoder.imageSize ?? 64) / multiple);
     if ((encoder.scratchGridCells ?? 0) > ownCells) {
       context.addIssue({ code: 'custom', path: ['scratchGridCells'], message: `must be at most the scratch CNN's own grid of ${ownCells} cells at ${encoder.imageSize ?? 64} px (got ${encoder.scratchGridCells})` });
+    }
+    if (encoder.scratchSeparateCells) {
+      const cells = encoder.scratchGridCells ?? 0;
+      if (cells === 0) context.addIssue({ code: 'custom', path: ['scratchSeparateCells'], message: 'needs encoder.scratchGridCells (the tiles a side)' });
+      else if ((encoder.imageSize ?? 64) % (cells * multiple) !== 0) {
+        context.addIssue({ code: 'custom', path: ['scratchSeparateCells'], message: `needs tiles whose edge is a multiple of ${multiple} pixels: ${encoder.imageSize ?? 64} px / ${cells} cells is not` });
+      }
     }
   })
   .meta({ title: 'Encoder' });

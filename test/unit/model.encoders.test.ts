@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackboneEncoder, resolveBackbone } from '../../src/main/ml/model/encoders/backbone';
 import { downloadUrl, BACKBONES } from '../../src/main/ml/model/encoders/catalog';
 import { verifyDownload } from '../../src/main/ml/model/encoders/download';
-import { adaptiveMaxPool, ScratchCnn } from '../../src/main/ml/model/encoders/scratchCnn';
+import { adaptiveMaxPool, ScratchCnn, tilesOf } from '../../src/main/ml/model/encoders/scratchCnn';
 import { Rng } from '../../src/main/ml/model/rng';
 import { useTestBackend } from '../helpers/captionModel';
 import { saveGraphBackbone, saveLayersBackbone, serveFolders, type FileServer } from '../helpers/backboneModels';
@@ -216,6 +216,43 @@ describe('scratch CNN', () => {
     tf.dispose([images, fine.grid, fine.pooled, pooled.grid, pooled.pooled]);
     own.dispose();
     coarse.dispose();
+  });
+
+  it('tiles come row by row, each the pixels of its own block', () => {
+    const image = tf.tidy(() => tf.reshape(tf.range(0, 2 * 4 * 4 * 2), [2, 4, 4, 2]) as tf.Tensor4D);
+    const tiles = tilesOf(image, 2);
+    expect(tiles.shape).toEqual([8, 2, 2, 2]);
+    const pixels = image.arraySync();
+    const got = tiles.arraySync();
+    for (let b = 0; b < 2; b++) {
+      for (let tile = 0; tile < 4; tile++) {
+        const [row, col] = [Math.floor(tile / 2), tile % 2];
+        for (let r = 0; r < 2; r++) for (let c = 0; c < 2; c++) expect(got[b * 4 + tile]![r]![c]).toEqual(pixels[b]![2 * row + r]![2 * col + c]);
+      }
+    }
+    tf.dispose([image, tiles]);
+  });
+
+  it('scratch CNN with separate cells: a cell\'s features depend on its own tile\'s pixels only', () => {
+    const apart = new ScratchCnn({ inputSize: 48, channels: 4, gridCells: 3, separateCells: true }, new Rng(1));
+    const pooledFromOneGrid = new ScratchCnn({ inputSize: 48, channels: 4, gridCells: 3 }, new Rng(1));
+    expect(apart.spec.gridShape).toEqual([3, 3, 32]);
+    const before = tf.randomUniform([1, 48, 48, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    // Repaint the middle tile's first column of pixels (x 16): its neighbour on the left (tile 3) sees it through the convolutions, unless cells are apart.
+    const after = tf.tidy(() => before.add(tf.scatterND([[0, 20, 16, 0], [0, 21, 16, 1]], [0.9, -0.9], [1, 48, 48, 3])) as tf.Tensor4D);
+    const changedCells = (encoder: ScratchCnn) => {
+      const [a, b] = [encoder.encode(before), encoder.encode(after)];
+      const [x, y] = [a.grid.arraySync()[0]!, b.grid.arraySync()[0]!];
+      tf.dispose([a.grid, a.pooled, b.grid, b.pooled]);
+      return x.flatMap((cell, index) => (cell.some((v, k) => Math.abs(v - y[index]![k]!) > 1e-6) ? [index] : []));
+    };
+    expect(changedCells(apart)).toEqual([4]);
+    expect(changedCells(pooledFromOneGrid)).toEqual(expect.arrayContaining([3, 4]));
+    expect(() => new ScratchCnn({ inputSize: 48, channels: 4, separateCells: true }, new Rng(1))).toThrow(/scratchSeparateCells needs encoder.scratchGridCells/);
+    expect(() => new ScratchCnn({ inputSize: 48, channels: 4, gridCells: 4, separateCells: true }, new Rng(1))).toThrow(/multiple of 8 pixels.*48 px, 4 cells/);
+    tf.dispose([before, after]);
+    apart.dispose();
+    pooledFromOneGrid.dispose();
   });
 });
 

@@ -126,12 +126,14 @@ describe('caption.mjs scratch CNN', () => {
     [true, true, 2],
     [true, true, 1, 2],
     [true, true, 1, 3],
-  ] as const)('computes the engine\'s grid and pooled features from the exported weights (grid coordinates: %s, directions: %s, stem stride: %s, grid cells: %s)', async (coordinates, directions, stemStride, gridCells?: number) => {
+    [true, true, 1, 2, true],
+    [false, true, 2, 2, true],
+  ] as const)('computes the engine\'s grid and pooled features from the exported weights (grid coordinates: %s, directions: %s, stem stride: %s, grid cells: %s, separate cells: %s)', async (coordinates, directions, stemStride, gridCells?: number, separateCells: boolean = false) => {
     const size = 32 * stemStride;
-    const encoder = new ScratchCnn({ inputSize: size, channels: 4, coordinates, directions, stemStride, gridCells }, new Rng(8));
+    const encoder = new ScratchCnn({ inputSize: size, channels: 4, coordinates, directions, stemStride, gridCells, separateCells }, new Rng(8));
     const dir = tempDir('captioner-encoder-');
     writeWeightsModel(dir, await encoder.params.serialize(), { format: 'captioner-scratch-cnn', generatedBy: 'test', modelTopology: {} });
-    const spec = { kind: 'scratch-cnn', path: 'model.json', blocks: 4, pooling: scratchPooling(encoder), coordinates, directions, stemStride, gridCells };
+    const spec = { kind: 'scratch-cnn', path: 'model.json', blocks: 4, pooling: scratchPooling(encoder), coordinates, directions, stemStride, gridCells, separateCells };
     const mine = await script.loadEncoder(tf, dir, spec);
     const rng = new Rng(2);
     const images = tf.tensor4d(Float32Array.from({ length: 2 * size * size * 3 }, () => rng.next()), [2, size, size, 3]);

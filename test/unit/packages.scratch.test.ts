@@ -1,12 +1,13 @@
 /**
  * Exporting a model whose encoder is the scratch CNN with every option the
  * `shapes-grounded` preset turns on (a 5×5 stem at stride 2, grid directions
- * and coordinates; the word in the attention query and the word glimpse):
+ * and coordinates; the word in the attention query and the word glimpse),
+ * with and without grid cells convolved apart:
  * config.json records them, and the checkpoint, the loaded package and the
  * package's caption.mjs caption images identically.
  */
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Vocabulary } from '../../src/main/lib/data/text/vocabulary';
@@ -23,13 +24,17 @@ import { captionThreeWays, exportTestPackage, writeTestCheckpoint } from '../hel
 beforeAll(useTestBackend);
 
 describe('model package with the scratch CNN', () => {
-  it.each([[undefined], [3]])('records a strided stem, directions, coordinates and grid cells (%s), and captions like the checkpoint in the engine and in caption.mjs', async (gridCells) => {
+  it.each([
+    [undefined, false],
+    [3, false],
+    [2, true],
+  ] as const)('records a strided stem, directions, coordinates, grid cells (%s) and separate cells (%s), and captions like the checkpoint in the engine and in caption.mjs', async (gridCells, separateCells) => {
     const dir = tempDir('captioner-scratch-');
     const vocabulary = Vocabulary.build([['a', 'red', 'circle'], ['a', 'blue', 'square', 'left', 'of'], ['two', 'shapes', 'above']], { minCount: 1 });
-    const encoderOptions = { inputSize: 64, channels: 4, stemStride: 2, coordinates: true, directions: true, gridCells } as const;
+    const encoderOptions = { inputSize: 64, channels: 4, stemStride: 2, coordinates: true, directions: true, gridCells, separateCells } as const;
     const config = runConfigSchema.parse({
       dataset: { path: join(dir, 'unused') },
-      encoder: { source: 'scratch-cnn', imageSize: 64, scratchChannels: 4, scratchStemStride: 2, gridCoordinates: true, gridDirections: true, scratchGridCells: gridCells ?? 0 },
+      encoder: { source: 'scratch-cnn', imageSize: 64, scratchChannels: 4, scratchStemStride: 2, gridCoordinates: true, gridDirections: true, scratchGridCells: gridCells ?? 0, scratchSeparateCells: separateCells },
       decoder: { variant: 'attention', embeddingDim: 128, units: 128, attentionDim: 32, attentionWordQuery: true, attentionWordGlimpse: true },
       vocab: { maxCaptionLength: 6 },
     });
@@ -59,7 +64,7 @@ describe('model package with the scratch CNN', () => {
     const checkpoint = await writeTestCheckpoint(dir, {
       config,
       decoder,
-      encoder: { id: 'scratch-cnn', inputSize: 64, normalization: 'zero-to-one', channels: 4, stemStride: 2, coordinates: true, directions: true, ...(gridCells ? { gridCells } : {}), source: null, featureLayer: null, weightsIncluded: true },
+      encoder: { id: 'scratch-cnn', inputSize: 64, normalization: 'zero-to-one', channels: 4, stemStride: 2, coordinates: true, directions: true, ...(gridCells ? { gridCells } : {}), ...(separateCells ? { separateCells } : {}), source: null, featureLayer: null, weightsIncluded: true },
       vocabulary,
       encoderParams: encoder.params,
     });
@@ -71,9 +76,11 @@ describe('model package with the scratch CNN', () => {
     const cells = gridCells ?? 4;
     expect(written.encoder).toMatchObject({ kind: 'scratch-cnn', inputSize: 64, stemStride: 2, coordinates: true, directions: true, gridShape: [cells, cells, 32 + 34] });
     expect(written.encoder.gridCells).toBe(gridCells);
+    expect(written.encoder.separateCells).toBe(separateCells);
     const readme = readFileSync(join(out, 'README.md'), 'utf8');
     expect(readme).toContain('the first 5x5 at stride 2');
-    expect(readme.includes(`max-pooled to ${cells}x${cells} cells`)).toBe(gridCells !== undefined);
+    expect(readme.includes(`max-pooled to ${cells}x${cells} cells`)).toBe(gridCells !== undefined && !separateCells);
+    expect(readme.includes(`cut into ${cells}x${cells} tiles, each convolved alone`)).toBe(separateCells);
 
     const captions = await captionThreeWays(checkpoint, out, dir, await randomImageFiles(dir), 6);
     expect(captions.checkpoint.every((caption) => typeof caption === 'string' && caption.length > 0)).toBe(true);
@@ -82,7 +89,13 @@ describe('model package with the scratch CNN', () => {
     const loaded = await loadPackageModel(out);
     expect(loaded.encoderRecord.stemStride).toBe(2);
     expect(loaded.encoderRecord.gridCells).toBe(gridCells);
+    expect(loaded.encoderRecord.separateCells ?? false).toBe(separateCells);
     expect(loaded.encoder.spec.gridShape[0]).toBe(cells);
     loaded.dispose();
+
+    // Separate cells without the cell count is refused by name rather than read as one convolved image.
+    const { gridCells: _dropped, ...withoutCells } = written.encoder;
+    writeFileSync(join(out, 'config.json'), JSON.stringify({ ...written, encoder: { ...withoutCells, separateCells: true } }));
+    await expect(loadPackageModel(out)).rejects.toThrow(/\$\.encoder\.separateCells needs \$\.encoder\.gridCells/);
   });
 });

@@ -34,6 +34,8 @@ const scratchEncoder = z
     directions: z.boolean().default(false),
     /** The last block's grid max-pooled to this many cells a side before the directions and coordinates, in bins from row floor(i·n/N) to ceil((i+1)·n/N) (neighbours sharing at most a row where N does not divide n); absent: the last block's own grid. */
     gridCells: positive.optional(),
+    /** With gridCells: the image cut into gridCells × gridCells tiles, row by row; each tile goes through the four blocks alone and its own grid is max-pooled to its one cell, so a cell sees only its own pixels. Absent: the whole image convolved at once. */
+    separateCells: z.boolean().default(false),
     pooledDim: positive,
     gridShape: z.tuple([positive, positive, positive]),
   })

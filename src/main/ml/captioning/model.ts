@@ -80,6 +80,7 @@ export function scratchEncoderFrom(record: EncoderRecord, weights: readonly Seri
       coordinates: record.coordinates ?? false,
       directions: record.directions ?? false,
       ...(record.gridCells ? { gridCells: record.gridCells } : {}),
+      ...(record.separateCells ? { separateCells: true } : {}),
     },
     new Rng(0),
   );

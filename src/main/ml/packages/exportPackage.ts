@@ -83,6 +83,7 @@ async function writeEncoder(
       coordinates: encoder.options.coordinates ?? false,
       directions: encoder.options.directions ?? false,
       ...(encoder.options.gridCells ? { gridCells: encoder.options.gridCells } : {}),
+      separateCells: encoder.options.separateCells ?? false,
       pooledDim: spec.pooledDim,
       gridShape: spec.gridShape,
     };

@@ -43,7 +43,8 @@ export async function loadPackageModel(dir: string): Promise<InferenceModel & { 
   let backbone: ResolvedBackbone | null = null;
   let record: EncoderRecord;
   if (e.kind === 'scratch-cnn') {
-    record = { id: e.id, inputSize: e.inputSize, normalization: config.preprocessing.normalization, channels: e.channels, stemStride: e.stemStride, coordinates: e.coordinates, directions: e.directions, ...(e.gridCells ? { gridCells: e.gridCells } : {}), source: null, featureLayer: null, weightsIncluded: true };
+    if (e.separateCells && !e.gridCells) throw new Error(`${join(dir, 'config.json')}: $.encoder.separateCells needs $.encoder.gridCells (the tiles a side).`);
+    record = { id: e.id, inputSize: e.inputSize, normalization: config.preprocessing.normalization, channels: e.channels, stemStride: e.stemStride, coordinates: e.coordinates, directions: e.directions, ...(e.gridCells ? { gridCells: e.gridCells } : {}), ...(e.separateCells ? { separateCells: true } : {}), source: null, featureLayer: null, weightsIncluded: true };
     const { tensors } = readWeightsModel(encoderDir, SCRATCH_WEIGHTS_FORMAT);
     const scratch = scratchEncoderFrom(record, tensors, join(encoderDir, 'model.json'));
     const pooling = scratchPooling(scratch);

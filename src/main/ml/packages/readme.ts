@@ -20,7 +20,7 @@ export function packageReadme(config: PackageConfig, evaluation: { split: string
   const e = config.encoder;
   const encoderLine =
     e.kind === 'scratch-cnn'
-      ? `a small CNN trained with the decoder (4 blocks of 3x3 convolutions${e.stemStride > 1 ? `, the first 5x5 at stride ${e.stemStride}` : ''}, ${e.channels} to ${e.channels * 8} channels, ${e.inputSize}x${e.inputSize} input${e.gridCells ? `, its grid max-pooled to ${e.gridCells}x${e.gridCells} cells` : ''})`
+      ? `a small CNN trained with the decoder (4 blocks of 3x3 convolutions${e.stemStride > 1 ? `, the first 5x5 at stride ${e.stemStride}` : ''}, ${e.channels} to ${e.channels * 8} channels, ${e.inputSize}x${e.inputSize} input${e.gridCells ? (e.separateCells ? `, the image cut into ${e.gridCells}x${e.gridCells} tiles, each convolved alone and max-pooled to its one cell` : `, its grid max-pooled to ${e.gridCells}x${e.gridCells} cells`) : ''})`
       : `${e.id} (TensorFlow.js ${e.kind} model${e.featureLayer ? `, features from "${e.featureLayer}"` : ''}, ${e.inputSize}x${e.inputSize} input)`;
   const decoding = config.decoding;
   return `# ${config.name}

@@ -92,6 +92,8 @@ export interface EncoderRecord {
   directions?: boolean;
   /** Scratch CNN: its grid max-pooled to this many cells a side (absent: the convolutions' own grid). */
   gridCells?: number;
+  /** Scratch CNN: each of its grid cells convolved alone from its own tile of the image (absent: one grid, pooled). */
+  separateCells?: boolean;
   /** Backbone: where it was loaded from and which layer gave the features. */
   source: string | null;
   featureLayer: string | null;

@@ -55,8 +55,9 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
     const { store: pixels, kept } = await openPixels(data, size, context);
     const { gridCoordinates: coordinates, gridDirections: directions, scratchStemStride: stemStride } = config.encoder;
     const gridCells = config.encoder.scratchGridCells || undefined;
+    const separateCells = config.encoder.scratchSeparateCells || undefined;
     const encoder = new ScratchCnn(
-      { inputSize: size, channels: config.encoder.scratchChannels, stemStride, coordinates, directions, gridCells },
+      { inputSize: size, channels: config.encoder.scratchChannels, stemStride, coordinates, directions, gridCells, separateCells },
       new Rng(deriveSeed(seed, 'encoder')),
     );
     const source = new PixelFeatureSource(encoder, pixels, splitIds(kept), () => encoder.params.entries());
@@ -70,6 +71,7 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
       coordinates,
       directions,
       ...(gridCells ? { gridCells } : {}),
+      ...(separateCells ? { separateCells } : {}),
       source: null,
       featureLayer: null,
       weightsIncluded: true,
@@ -86,6 +88,9 @@ export async function setUpModel(config: RunConfig, data: TrainingData, context:
   }
   if (config.encoder.scratchGridCells) {
     throw new Error(`encoder.scratchGridCells: only the scratch CNN's grid can be pooled; ${config.encoder.source} is a backbone (set it to 0).`);
+  }
+  if (config.encoder.scratchSeparateCells) {
+    throw new Error(`encoder.scratchSeparateCells: only the scratch CNN can convolve its cells apart; ${config.encoder.source} is a backbone (turn it off).`);
   }
   const backbone = await backboneFeatureSource(config, data, context);
   const decoder = new CaptionDecoder(

@@ -25,6 +25,12 @@
  * A grid as coarse as the scene's own layout gives the attention one cell
  * per place an object can stand, so a glimpse holds one object, not the
  * part of it that one 8-pixel cell sees, nor its neighbour's.
+ * With `separateCells` as well, the image is cut into those N×N tiles and
+ * each tile goes through the convolutions alone (its own grid max-pooled to
+ * one cell): a cell then sees only its own pixels. Pooled from one grid, an
+ * empty cell still sees the objects beside it through the convolutions'
+ * reach (38 pixels), so the attention can read an object from the cells
+ * around it; apart, it can only read it from the object's own cell.
  * Weights live in a ParamSet, so they train, checkpoint and restore exactly
  * like the decoder's.
  */
@@ -63,6 +69,8 @@ export interface ScratchCnnOptions {
   directions?: boolean;
   /** Max-pool the grid to this many cells along each side (at most the convolutions' own grid); omitted: the convolutions' grid. */
   gridCells?: number;
+  /** With `gridCells`: cut the image into that many tiles a side and convolve each alone, so a cell sees only its own pixels. */
+  separateCells?: boolean;
 }
 
 /** [1, rows, cols, 2]: x (column) and y (row) of every cell, −1 at the left/top edge to 1 at the right/bottom. */
@@ -90,6 +98,15 @@ export function adaptiveMaxPool(x: tf.Tensor4D, cells: number): tf.Tensor4D {
   const bins = Array.from({ length: cells }, (_, i) => [Math.floor((i * size) / cells), Math.ceil(((i + 1) * size) / cells)] as const);
   const alongRows = tf.concat(bins.map(([from, to]) => tf.max(tf.slice(x, [0, from, 0, 0], [-1, to - from, -1, -1]), 1, true)), 1);
   return tf.concat(bins.map(([from, to]) => tf.max(tf.slice(alongRows, [0, 0, from, 0], [-1, -1, to - from, -1]), 2, true)), 2) as tf.Tensor4D;
+}
+
+/** [B, n, n, C] → [B·N², n/N, n/N, C]: the image cut into N×N tiles, row by row (tile i·N + j is row i, column j). */
+export function tilesOf(images: tf.Tensor4D, cells: number): tf.Tensor4D {
+  const [batch, size, , channels] = images.shape;
+  const tile = size / cells;
+  // [B, tile row, row in tile, tile column, column in tile · channels]
+  const banded = tf.reshape(images, [batch, cells, tile, cells, tile * channels]);
+  return tf.reshape(tf.transpose(banded, [0, 1, 3, 2, 4]), [batch * cells * cells, tile, tile, channels]) as tf.Tensor4D;
 }
 
 export class ScratchCnn implements FeatureEncoder {
@@ -125,6 +142,11 @@ export class ScratchCnn implements FeatureEncoder {
     if (!Number.isInteger(cells) || cells < 1 || cells > convolvedCells) {
       throw new Error(`encoder.scratchGridCells must be between 1 and the CNN's own grid of ${convolvedCells} cells at ${options.inputSize} px (got ${cells}).`);
     }
+    if (options.separateCells && (!options.gridCells || options.inputSize % (cells * downsampling) !== 0)) {
+      throw new Error(
+        `encoder.scratchSeparateCells needs encoder.scratchGridCells, and tiles whose edge (encoder.imageSize / cells) is a multiple of ${downsampling} pixels (got ${options.inputSize} px, ${options.gridCells ?? 0} cells).`,
+      );
+    }
     const featureChannels = inChannels + addedChannels(options);
     this.coordinates = options.coordinates ? cellCoordinates(cells, cells) : null;
     this.spec = {
@@ -138,7 +160,8 @@ export class ScratchCnn implements FeatureEncoder {
 
   encode(images: tf.Tensor4D, _training = false): EncodedBatch {
     return tf.tidy(() => {
-      let x: tf.Tensor4D = images;
+      const cells = this.spec.gridShape[0];
+      let x: tf.Tensor4D = this.options.separateCells ? tilesOf(images, cells) : images;
       for (let block = 0; block < BLOCKS; block++) {
         const stride = block === 0 ? (this.options.stemStride ?? 1) : 1;
         x = tf.relu(
@@ -146,8 +169,8 @@ export class ScratchCnn implements FeatureEncoder {
         ) as tf.Tensor4D;
         if (block < BLOCKS - 1) x = tf.maxPool(x, 2, 2, 'valid');
       }
-      const cells = this.spec.gridShape[0];
-      if (x.shape[1] !== cells) x = adaptiveMaxPool(x, cells);
+      if (this.options.separateCells) x = tf.reshape(tf.max(x, [1, 2]), [images.shape[0], cells, cells, -1]) as tf.Tensor4D;
+      else if (x.shape[1] !== cells) x = adaptiveMaxPool(x, cells);
       if (this.options.directions) x = tf.concat([x, this.directionSums(x)], 3) as tf.Tensor4D;
       if (this.coordinates) x = tf.concat([x, tf.tile(this.coordinates, [x.shape[0], 1, 1, 1])], 3) as tf.Tensor4D;
       const [batch, rows, cols, channels] = x.shape;
