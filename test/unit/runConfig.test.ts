@@ -72,6 +72,10 @@ describe('RunConfig', () => {
     expect(check({ imageSize: 72, scratchGridCells: 3 })).toMatchObject({ ok: true });
     expect(check({ imageSize: 64, scratchGridCells: 9 })).toMatchObject({ ok: false, issues: [{ path: 'encoder.scratchGridCells', message: expect.stringMatching(/at most .* 8 cells at 64 px \(got 9\)/) }] });
     expect(check({ imageSize: 64, scratchStemStride: 2, scratchGridCells: 5 })).toMatchObject({ ok: false, issues: [{ path: 'encoder.scratchGridCells' }] });
+    // Separate cells cut the image into the grid's tiles: there must be a grid, and each tile must halve down to one cell.
+    expect(check({ imageSize: 72, scratchGridCells: 3, scratchSeparateCells: true })).toMatchObject({ ok: true });
+    expect(check({ imageSize: 72, scratchSeparateCells: true })).toMatchObject({ ok: false, issues: [{ path: 'encoder.scratchSeparateCells', message: expect.stringMatching(/needs encoder\.scratchGridCells/) }] });
+    expect(check({ imageSize: 64, scratchGridCells: 3, scratchSeparateCells: true })).toMatchObject({ ok: false, issues: [{ path: 'encoder.scratchSeparateCells', message: expect.stringMatching(/multiple of 8 pixels: 64 px \/ 3 cells/) }] });
   });
 
   it('the spatial parts are off unless asked for; shapes-grounded turns all four on', () => {
