@@ -13,6 +13,10 @@
  * object's own column or row decides the side (an outer one), 'second-object'
  * where it is the middle one and the side depends on the object named next.
  * A model that knows only where the first object is gets the second at chance.
+ * `relation-axis` lines weigh a relation's first word ("to", "left" against
+ * "above", "under") where the two objects share a row or column, so only one
+ * axis is true; `topWordAccuracy` is how often the true side's likeliest word
+ * beats the other's, the comparison a decoding step makes.
  * Horizontal relation words also get a line per `phrase` ("to the side of"
  * for "to the left of", "side of" for "left of"), alone and with `decidedBy`.
  *
@@ -39,6 +43,7 @@ export async function run(args: string[]): Promise<void> {
           ...(tally.phrase ? { phrase: tally.phrase } : {}),
           accuracy: Number(tally.accuracy.toFixed(4)),
           trueShare: Number(tally.trueShare.toFixed(4)),
+          topWordAccuracy: Number(tally.topWordAccuracy.toFixed(4)),
           items: tally.items,
           checkpoint,
           split,

@@ -76,8 +76,10 @@ describe('training on Shapes: where things are', () => {
     const chance = await groundedAccuracy(evaluation.grounded!.scenesFile, shifted);
     const [right, claims] = spatialClaims(evaluation.grounded!);
     const [chanceRight, chanceClaims] = spatialClaims(chance);
-    const overall = probe.tallies.filter((tally) => tally.objects === 'all' && !tally.decidedBy && !tally.phrase);
-    console.log(`Shapes spatial result: ${JSON.stringify({ trainSeconds, probe: overall, decoded: { right, claims }, chance: { right: chanceRight, claims: chanceClaims } })}`);
+    const overall = probe.tallies.filter((tally) => tally.objects === 'all' && !tally.decidedBy && !tally.phrase && tally.kind !== 'relation-axis');
+    // The axis of a relation (first word, one-axis pairs only) is logged but not held to a bar: this short run sees few such pairs.
+    const axis = probe.tallies.find((tally) => tally.kind === 'relation-axis' && tally.objects === 'all');
+    console.log(`Shapes spatial result: ${JSON.stringify({ trainSeconds, probe: overall, axis, decoded: { right, claims }, chance: { right: chanceRight, claims: chanceClaims } })}`);
 
     // Every kind of spatial word is probed, each on enough words to mean something.
     expect(overall.map((tally) => tally.kind).sort()).toEqual(['position-column', 'position-row', 'relation-horizontal', 'relation-vertical']);

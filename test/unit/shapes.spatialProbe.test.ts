@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/main/lib/data/random';
 import { generateCaptions } from '../../src/main/lib/data/shapes/grammar';
 import { groundCaption } from '../../src/main/lib/data/shapes/grounded';
-import { randomScene } from '../../src/main/lib/data/shapes/scene';
-import { relationDecidedBy, spatialProbeItems } from '../../src/main/lib/data/shapes/spatialProbe';
+import { randomScene, type SceneObject } from '../../src/main/lib/data/shapes/scene';
+import { relationAxisIsTheOnlyOne, relationDecidedBy, spatialProbeItems } from '../../src/main/lib/data/shapes/spatialProbe';
 import { tokenizeCaption } from '../../src/main/lib/data/text/tokenize';
 import { sceneObject } from '../helpers/shapesScenes';
 
@@ -12,17 +12,19 @@ const items = (caption: string) =>
 
 describe('spatial probe words', () => {
   it('finds the relation word between two mentions, with the opposite side and its synonyms', () => {
-    expect(items('there is a big red circle to the left of a blue box')).toEqual(['relation-horizontal@8:left|right']);
-    expect(items('a red circle right of a small star')).toEqual(['relation-horizontal@3:right|left']);
-    expect(items('a red circle under a blue star')).toEqual(['relation-vertical@3:below/under/beneath|above/over']);
-    expect(items('a purple cross over a green disc')).toEqual(['relation-vertical@3:above/over|below/under/beneath']);
+    const across = 'left/to/right|above/over/below/under/beneath';
+    const upDown = 'above/over/below/under/beneath|left/to/right';
+    expect(items('there is a big red circle to the left of a blue box')).toEqual([`relation-axis@6:${across}`, 'relation-horizontal@8:left|right']);
+    expect(items('a red circle right of a small star')).toEqual([`relation-axis@3:${across}`, 'relation-horizontal@3:right|left']);
+    expect(items('a red circle under a blue star')).toEqual([`relation-axis@3:${upDown}`, 'relation-vertical@3:below/under/beneath|above/over']);
+    expect(items('a purple cross over a green disc')).toEqual([`relation-axis@3:${upDown}`, 'relation-vertical@3:above/over|below/under/beneath']);
   });
 
   it('says how a horizontal relation was put: "to the left of" or "left of"', () => {
     const phrases = (caption: string) => spatialProbeItems(tokenizeCaption(caption)).map((item) => item.phrase ?? null);
-    expect(phrases('there is a big red circle to the left of a blue box')).toEqual(['to the side of']);
-    expect(phrases('a red circle right of a small star')).toEqual(['side of']);
-    expect(phrases('a red circle under a blue star')).toEqual([null]);
+    expect(phrases('there is a big red circle to the left of a blue box')).toEqual([null, 'to the side of']);
+    expect(phrases('a red circle right of a small star')).toEqual([null, 'side of']);
+    expect(phrases('a red circle under a blue star')).toEqual([null, null]);
     expect(phrases('a big yellow triangle in the top left corner')).toEqual([null, null]);
   });
 
@@ -43,6 +45,9 @@ describe('spatial probe words', () => {
       for (const caption of generateCaptions(scene, rng)) {
         const tokens = tokenizeCaption(caption);
         for (const item of spatialProbeItems(tokens)) {
+          expect(item.truth).toContain(tokens[item.index]);
+          // The axis's first word is weighed as a whole phrase's start, not swapped for one word (see the next tests).
+          if (item.kind === 'relation-axis') continue;
           probed += 1;
           const claimOf = (words: readonly string[]) =>
             groundCaption(scene, words.join(' ')).claims.find((c) => c.attribute === (item.kind.startsWith('relation') ? 'relation' : 'position'));
@@ -64,7 +69,9 @@ describe('spatial probe words', () => {
     const objects = [redBox, blueStar, greenDisc];
     const decided = (caption: string, scene = objects) => {
       const tokens = tokenizeCaption(caption);
-      return spatialProbeItems(tokens).map((item) => relationDecidedBy(scene, tokens, item));
+      return spatialProbeItems(tokens)
+        .filter((item) => item.kind !== 'relation-axis')
+        .map((item) => relationDecidedBy(scene, tokens, item));
     };
     // The box is in the left column: whatever comes next is to its right.
     expect(decided('a red box to the left of a blue star')).toEqual(['first-object']);
@@ -79,5 +86,29 @@ describe('spatial probe words', () => {
     const twoAbove = [sceneObject('square', 'red', 'large', 0, 0), sceneObject('circle', 'green', 'large', 0, 2), sceneObject('star', 'blue', 'small', 2, 1)];
     expect(decided('a big shape above a blue star', twoAbove)).toEqual([null]);
     expect(decided('a red box above a blue star', twoAbove)).toEqual(['first-object']);
+  });
+
+  it('weighs a relation\'s axis only where every other object shares the first one\'s row or column', () => {
+    const redBox = sceneObject('square', 'red', 'large', 1, 0);
+    const blueStar = sceneObject('star', 'blue', 'small', 1, 2);
+    const greenDisc = sceneObject('circle', 'green', 'large', 2, 0);
+    const yellowCross = sceneObject('cross', 'yellow', 'small', 0, 1);
+    const only = (caption: string, objects: SceneObject[]) => {
+      const tokens = tokenizeCaption(caption);
+      return spatialProbeItems(tokens)
+        .filter((item) => item.kind === 'relation-axis')
+        .map((item) => relationAxisIsTheOnlyOne(objects, tokens, item));
+    };
+    // One row: only "left of" or "right of" can be said of the box.
+    expect(only('a red box to the left of a blue star', [redBox, blueStar])).toEqual([true]);
+    // One column: only "above" or "below".
+    expect(only('a red box above a green disc', [redBox, greenDisc])).toEqual([true]);
+    // The disc below the box would make "under" true as well, whatever the caption names next.
+    expect(only('a red box to the left of a blue star', [redBox, blueStar, greenDisc])).toEqual([false]);
+    // Diagonal: the cross is both left of and above the star.
+    expect(only('a yellow cross left of a blue star', [yellowCross, blueStar])).toEqual([false]);
+    // A false relation has no true axis to weigh, nor do words that state none.
+    expect(only('a blue star to the left of a red box', [redBox, blueStar])).toEqual([false]);
+    expect(only('a red box on the left', [redBox, blueStar])).toEqual([]);
   });
 });

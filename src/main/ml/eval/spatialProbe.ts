@@ -10,7 +10,7 @@
  */
 import type { SceneObject } from '../../lib/data/shapes/scene';
 import type { HorizontalPhrase } from '../../lib/data/shapes/relationClaims';
-import { relationDecidedBy, spatialProbeItems, type RelationDecidedBy, type SpatialProbeItem, type SpatialProbeKind } from '../../lib/data/shapes/spatialProbe';
+import { relationAxisIsTheOnlyOne, relationDecidedBy, spatialProbeItems, type RelationDecidedBy, type SpatialProbeItem, type SpatialProbeKind } from '../../lib/data/shapes/spatialProbe';
 import type { InferenceModel } from '../captioning/model';
 import { shapesBatches, teacherForce } from './shapesTeacherForcing';
 
@@ -37,6 +37,13 @@ export interface SpatialProbeTally {
   accuracy: number;
   /** The true side's mean share of the pair's probability; 0.5 is chance. */
   trueShare: number;
+  /**
+   * How often the true side's likeliest word beats the opposite side's
+   * likeliest: what one step of greedy or beam search compares. Below
+   * `accuracy` where the true side's probability is split among more words
+   * (three for "below", one "to" for both "to the left of" and "to the right of").
+   */
+  topWordAccuracy: number;
   items: number;
 }
 
@@ -52,13 +59,14 @@ export interface SpatialProbeResult {
 /** Probes `model` on the references of `split` of the `captioner synth` folder `datasetDir`. */
 export async function probeSpatial(model: InferenceModel, datasetDir: string, split = 'test'): Promise<SpatialProbeResult> {
   const unknown = new Set<string>();
-  const tallies = new Map<string, { group: TallyGroup; right: number; share: number; items: number }>();
-  const count = (group: TallyGroup, right: boolean, share: number) => {
+  const tallies = new Map<string, { group: TallyGroup; right: number; topRight: number; share: number; items: number }>();
+  const count = (group: TallyGroup, { right, topRight, share }: { right: boolean; topRight: boolean; share: number }) => {
     const key = `${group.kind}/${group.objects}/${group.decidedBy ?? ''}/${group.phrase ?? ''}`;
-    const tally = tallies.get(key) ?? { group, right: 0, share: 0, items: 0 };
+    const tally = tallies.get(key) ?? { group, right: 0, topRight: 0, share: 0, items: 0 };
     tally.items += 1;
     tally.share += share;
     if (right) tally.right += 1;
+    if (topRight) tally.topRight += 1;
     tallies.set(key, tally);
   };
   for await (const batch of shapesBatches(model, datasetDir, split)) {
@@ -73,20 +81,25 @@ export async function probeSpatial(model: InferenceModel, datasetDir: string, sp
     if (rows.length === 0) continue;
     const { logProbs, steps, vocab } = teacherForce(model, batch.pixels, batch.images.length, rows);
     rows.forEach((row, r) => {
+      const tokens = row.tokens.slice(0, -1);
       for (const item of row.items) {
-        const p = (words: readonly string[]) => words.reduce((sum, word) => sum + Math.exp(logProbs[(r * steps + item.index) * vocab + model.vocabulary.id(word)]!), 0);
-        const truth = p(item.truth);
-        const opposite = p(item.opposite);
-        const share = truth / Math.max(1e-30, truth + opposite);
-        const right = truth > opposite;
-        count({ kind: item.kind, objects: row.objects.length }, right, share);
-        count({ kind: item.kind, objects: 'all' }, right, share);
-        const decidedBy = relationDecidedBy(row.objects, row.tokens.slice(0, -1), item);
-        if (decidedBy) count({ kind: item.kind, objects: 'all', decidedBy }, right, share);
+        // A diagonal pair is true along both axes: its first word has no wrong axis to weigh.
+        if (item.kind === 'relation-axis' && !relationAxisIsTheOnlyOne(row.objects, tokens, item)) continue;
+        const probabilities = (words: readonly string[]) => words.map((word) => Math.exp(logProbs[(r * steps + item.index) * vocab + model.vocabulary.id(word)]!));
+        const truths = probabilities(item.truth);
+        const opposites = probabilities(item.opposite);
+        const truth = truths.reduce((a, b) => a + b, 0);
+        const opposite = opposites.reduce((a, b) => a + b, 0);
+        const outcome = { right: truth > opposite, topRight: Math.max(...truths) > Math.max(...opposites), share: truth / Math.max(1e-30, truth + opposite) };
+        count({ kind: item.kind, objects: row.objects.length }, outcome);
+        count({ kind: item.kind, objects: 'all' }, outcome);
+        if (item.kind === 'relation-axis') continue;
+        const decidedBy = relationDecidedBy(row.objects, tokens, item);
+        if (decidedBy) count({ kind: item.kind, objects: 'all', decidedBy }, outcome);
         const phrase = item.phrase;
         if (phrase) {
-          count({ kind: item.kind, objects: 'all', phrase }, right, share);
-          if (decidedBy) count({ kind: item.kind, objects: 'all', decidedBy, phrase }, right, share);
+          count({ kind: item.kind, objects: 'all', phrase }, outcome);
+          if (decidedBy) count({ kind: item.kind, objects: 'all', decidedBy, phrase }, outcome);
         }
       }
     });
@@ -94,7 +107,7 @@ export async function probeSpatial(model: InferenceModel, datasetDir: string, sp
   return {
     tallies: [...tallies]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([, tally]) => ({ ...tally.group, accuracy: tally.right / tally.items, trueShare: tally.share / tally.items, items: tally.items })),
+      .map(([, tally]) => ({ ...tally.group, accuracy: tally.right / tally.items, trueShare: tally.share / tally.items, topWordAccuracy: tally.topRight / tally.items, items: tally.items })),
     wordsOutsideVocabulary: [...unknown],
   };
 }
