@@ -14,8 +14,8 @@
  * where it is the middle one and the side depends on the object named next.
  * A model that knows only where the first object is gets the second at chance.
  * `relation-axis` lines weigh a relation's first word ("to", "left" against
- * "above", "under") where the two objects share a row or column, so only one
- * axis is true; `topWordAccuracy` is how often the true side's likeliest word
+ * "above", "under") where every other object shares the first one's row or
+ * column, so only one axis is true; `topWordAccuracy` is how often the true side's likeliest word
  * beats the other's, the comparison a decoding step makes.
  * Horizontal relation words also get a line per `phrase` ("to the side of"
  * for "to the left of", "side of" for "left of"), alone and with `decidedBy`.
