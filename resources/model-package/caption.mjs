@@ -269,7 +269,7 @@ export async function loadEncoder(tf, dir, spec) {
       dispose: () => tf.dispose(Object.values(weights)),
       encode: (images) =>
         tf.tidy(() => {
-          const separate = spec.separateCells && spec.gridCells;
+          const separate = Boolean(spec.separateCells);
           let x = separate ? tilesOf(tf, images, spec.gridCells) : images;
           for (let block = 0; block < spec.blocks; block++) {
             const stride = block === 0 ? (spec.stemStride ?? 1) : 1;

@@ -21,7 +21,7 @@
  * parser, so a word is probed exactly where the scorer would read it); the
  * model side is bench/shapes-spatial.ts.
  */
-import { parseMentions, statedRelation, type Mention } from './grounded';
+import { parseMentions, statedRelation, type Mention, type StatedRelation } from './grounded';
 import { RELATION_PHRASES } from './lexicon';
 import { horizontalPhrase, type HorizontalPhrase } from './relationClaims';
 import { GRID, holds, type Relation, type SceneObject } from './scene';
@@ -122,6 +122,11 @@ export function spatialProbeItems(tokens: readonly string[]): SpatialProbeItem[]
   return items;
 }
 
+/** The objects that can be a stated relation's first object: those that stand in it to some object the caption could name next. */
+function firstObjectsHolding(stated: StatedRelation): Set<SceneObject> {
+  return new Set(stated.pairs.filter(([a, b]) => holds(stated.relation, a, b)).map(([a]) => a));
+}
+
 /** What decides a relation word's side: see relationDecidedBy. */
 export type RelationDecidedBy = 'first-object' | 'second-object';
 
@@ -141,7 +146,7 @@ export function relationDecidedBy(objects: readonly SceneObject[], tokens: reado
   if (!item.between || item.kind === 'relation-axis') return null;
   const stated = statedRelation(objects, tokens, ...item.between);
   if (!stated) return null;
-  const firsts = new Set(stated.pairs.filter(([a, b]) => holds(stated.relation, a, b)).map(([a]) => a));
+  const firsts = firstObjectsHolding(stated);
   if (firsts.size !== 1) return null;
   const [first] = [...firsts] as [SceneObject];
   const place = item.kind === 'relation-horizontal' ? first.col : first.row;
@@ -162,6 +167,6 @@ export function relationAxisIsTheOnlyOne(objects: readonly SceneObject[], tokens
   const stated = statedRelation(objects, tokens, ...item.between);
   if (!stated) return false;
   const across = stated.relation === 'left-of' || stated.relation === 'right-of';
-  const firsts = new Set(stated.pairs.filter(([a, b]) => holds(stated.relation, a, b)).map(([a]) => a));
+  const firsts = firstObjectsHolding(stated);
   return firsts.size > 0 && [...firsts].every((first) => objects.every((other) => other === first || (across ? other.row === first.row : other.col === first.col)));
 }
