@@ -297,6 +297,14 @@ export const decoderConfigSchema = z
         description:
           'Attention decoder: a second glimpse, looked for by the last two words alone ("orange box"), joins what chooses the next word. It stays on the object just named while the main attention moves on, so "under" or "left of" can be read from where that object is.',
       }),
+    recurrentInit: z
+      .enum(['glorot', 'orthogonal'])
+      .default('glorot')
+      .meta({
+        title: 'Recurrent weights start',
+        description:
+          "How the recurrent layers' state-to-state weights start. orthogonal (Keras' default): products with them keep a state's size, so gradients through many steps neither vanish nor explode early on. glorot: uniform, scaled by the layer's size.",
+      }),
   })
   .strict()
   .meta({ title: 'Decoder' });

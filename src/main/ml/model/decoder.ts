@@ -88,6 +88,8 @@ export interface DecoderOptions {
    * zero, so the decoder starts as the one without it.
    */
   wordGlimpse?: boolean;
+  /** How the recurrent kernels start (`decoder.recurrentInit`); glorot when absent. */
+  recurrentInit?: 'glorot' | 'orthogonal';
 }
 
 /** Image features as the decoder reads them. Attention needs `grid`; the others use `pooled` (or the grid's mean). */
@@ -216,7 +218,7 @@ export class CaptionDecoder {
     const p = this.params;
     this.embedding = p.add('embedding', [vocabSize, embeddingDim], { kind: 'uniform', limit: 0.05 }, rng);
     for (let layer = 0; layer < layers; layer++) {
-      this.recurrent.push(createRecurrentLayer(p, `rnn${layer}`, cell, layer === 0 ? embeddingDim : units, units, rng));
+      this.recurrent.push(createRecurrentLayer(p, `rnn${layer}`, cell, layer === 0 ? embeddingDim : units, units, rng, options.recurrentInit));
     }
     const statesPerLayer = cell === 'lstm' ? 2 : 1;
     if (variant === 'merge') {

@@ -14,6 +14,12 @@ export type Init =
   | { kind: 'glorot' }
   /** He normal (ReLU convolutions): std sqrt(2 / fanIn). */
   | { kind: 'he' }
+  /**
+   * A random orthogonal matrix (Saxe et al. 2014; Keras' default for a recurrent kernel): the rows of a
+   * [rows, cols] weight are orthonormal when rows ≤ cols, its columns otherwise. Repeated products with it
+   * neither grow nor shrink a state, so early gradients through the recurrence keep their size.
+   */
+  | { kind: 'orthogonal' }
   | { kind: 'uniform'; limit: number };
 
 export interface SerializedTensor {
@@ -51,7 +57,41 @@ export function initialValues(shape: readonly number[], init: Init, rng: Rng): F
     case 'uniform':
       for (let i = 0; i < size; i++) data[i] = (rng.next() * 2 - 1) * init.limit;
       return data;
+    case 'orthogonal':
+      return orthogonalValues(shape, rng);
   }
+}
+
+/**
+ * Orthonormalises the shorter side's vectors of a standard normal matrix by modified Gram-Schmidt, which
+ * gives the same distribution as QR with the signs of R's diagonal made positive (uniform over the
+ * orthogonal matrices).
+ */
+function orthogonalValues(shape: readonly number[], rng: Rng): Float32Array {
+  if (shape.length !== 2) throw new Error(`An orthogonal initializer needs a matrix (got shape [${shape.join(', ')}]).`);
+  const [rows, cols] = shape as [number, number];
+  const count = Math.min(rows, cols);
+  const length = Math.max(rows, cols);
+  const vectors = Array.from({ length: count }, () => Float64Array.from({ length }, () => rng.normal()));
+  for (let i = 0; i < count; i++) {
+    const v = vectors[i]!;
+    for (let j = 0; j < i; j++) {
+      const u = vectors[j]!;
+      let dot = 0;
+      for (let k = 0; k < length; k++) dot += v[k]! * u[k]!;
+      for (let k = 0; k < length; k++) v[k] = v[k]! - dot * u[k]!;
+    }
+    let norm = 0;
+    for (let k = 0; k < length; k++) norm += v[k]! * v[k]!;
+    norm = Math.sqrt(norm);
+    for (let k = 0; k < length; k++) v[k] = v[k]! / norm;
+  }
+  const data = new Float32Array(rows * cols);
+  // Vector i is row i when rows ≤ cols, column i otherwise.
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < length; k++) data[rows <= cols ? i * cols + k : k * cols + i] = vectors[i]![k]!;
+  }
+  return data;
 }
 
 export class ParamSet {

@@ -47,10 +47,11 @@ export function createRecurrentLayer(
   inputDim: number,
   units: number,
   rng: Rng,
+  recurrentInit: 'glorot' | 'orthogonal' = 'glorot',
 ): RecurrentLayer {
   const gates = gateCount(kind);
   const kernel = params.add(`${prefix}/kernel`, [inputDim, gates * units], { kind: 'glorot' }, rng);
-  const recurrent = params.add(`${prefix}/recurrent`, [units, gates * units], { kind: 'glorot' }, rng);
+  const recurrent = params.add(`${prefix}/recurrent`, [units, gates * units], { kind: recurrentInit }, rng);
   // LSTM: forget-gate bias 1, so early training keeps memory (Jozefowicz et al. 2015).
   const biasValues = { kind: 'zeros' as const };
   const bias = params.add(`${prefix}/bias`, [gates * units], biasValues, rng);
