@@ -107,6 +107,25 @@ describe('caption decoder', () => {
     });
   }
 
+  it('decoder.recurrentInit orthogonal: every recurrent kernel starts with orthonormal rows; glorot does not', () => {
+    const rowGramError = (weight: tf.Variable): number =>
+      tf.tidy(() => {
+        const w = weight as unknown as tf.Tensor2D;
+        const gram = tf.matMul(w, w, false, true);
+        return tf.max(tf.abs(tf.sub(gram, tf.eye(w.shape[0])))).dataSync()[0]!;
+      });
+    for (const cell of CELLS) {
+      const orthogonal = tinyDecoder({ variant: 'attention', cell, layers: 2, recurrentInit: 'orthogonal' });
+      const glorot = tinyDecoder({ variant: 'attention', cell, layers: 2 });
+      for (const name of ['rnn0/recurrent', 'rnn1/recurrent']) {
+        expect(rowGramError(orthogonal.params.get(name)), `${cell} ${name}`).toBeLessThan(1e-5);
+        expect(rowGramError(glorot.params.get(name)), `${cell} ${name}`).toBeGreaterThan(0.05);
+      }
+      orthogonal.dispose();
+      glorot.dispose();
+    }
+  });
+
   it('attention with the word in its query: starts as the decoder without it, and the word moves the attention once its kernel is trained', () => {
     const plain = tinyDecoder({ variant: 'attention', dropout: 0 });
     const queried = tinyDecoder({ variant: 'attention', dropout: 0, wordQuery: true });
