@@ -34,7 +34,7 @@ describe('orthogonal initializer', () => {
   it('keeps a state its size through repeated products with a square one', () => {
     const size = 16;
     const data = initialValues([size, size], { kind: 'orthogonal' }, new Rng(8));
-    let state = Array.from({ length: size }, (_, i) => (i === 0 ? 1 : 0));
+    let state: number[] = Array.from({ length: size }, (_, i) => (i === 0 ? 1 : 0));
     for (let step = 0; step < 50; step++) {
       state = Array.from({ length: size }, (_, j) => state.reduce((sum, x, i) => sum + x * data[i * size + j]!, 0));
     }
