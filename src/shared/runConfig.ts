@@ -340,20 +340,21 @@ export const optimizerConfigSchema = z
 export const scheduleConfigSchema = z
   .object({
     kind: z
-      .enum(['constant', 'step', 'cosine', 'plateau'])
+      .enum(['constant', 'step', 'cosine', 'hold-decay', 'plateau'])
       .default('constant')
       .meta({
         title: 'Learning-rate schedule',
-        searchChoices: ['constant', 'step', 'cosine', 'plateau'],
+        searchChoices: ['constant', 'step', 'cosine', 'hold-decay', 'plateau'],
         description:
-          'constant; step (multiply by gamma every N epochs); cosine (linear warm-up, then cosine decay to the minimum); plateau (multiply by factor when the validation metric stops improving).',
+          'constant; step (multiply by gamma every N epochs); cosine (linear warm-up, then cosine decay to the minimum); hold-decay (linear warm-up, the full rate held, then a cosine decay to the minimum over the last decay epochs); plateau (multiply by factor when the validation metric stops improving).',
       }),
-    warmupEpochs: num('Warm-up epochs', 'cosine: epochs of linear warm-up from 0 to the learning rate (fractions allowed).', 0, 100).default(0),
+    warmupEpochs: num('Warm-up epochs', 'cosine and hold-decay: epochs of linear warm-up from 0 to the learning rate (fractions allowed).', 0, 100).default(0),
+    decayEpochs: num('Decay epochs', 'hold-decay: the last epochs, over which the rate decays to the minimum (fractions allowed).', 0, 1000).default(2),
     stepEpochs: int('Step every', 'step: epochs between decays.', 1, 1000).default(10),
     gamma: num('Step factor', 'step: the learning rate is multiplied by this at each step.', 0.01, 1).default(0.5),
     plateauFactor: num('Plateau factor', 'plateau: the learning rate is multiplied by this when the metric stalls.', 0.01, 0.99).default(0.5),
     plateauPatience: int('Plateau patience', 'plateau: epochs without improvement before the learning rate drops.', 1, 100).default(2),
-    minLearningRate: num('Minimum learning rate', 'cosine and plateau never go below this.', 0, 1e-1).default(1e-6),
+    minLearningRate: num('Minimum learning rate', 'cosine, hold-decay and plateau never go below this.', 0, 1e-1).default(1e-6),
   })
   .strict()
   .meta({ title: 'Learning-rate schedule' });

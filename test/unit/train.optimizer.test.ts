@@ -92,6 +92,18 @@ describe('learning-rate schedules', () => {
     expect(learningRateAt(cosine, 1e-3, 10, 10)).toBeCloseTo(1e-5, 12);
   });
 
+  it('hold-decay warms up, holds the full rate, then decays by a cosine over its last epochs', () => {
+    const holdDecay = schedule({ kind: 'hold-decay', warmupEpochs: 1, decayEpochs: 4, minLearningRate: 1e-5 });
+    expect(learningRateAt(holdDecay, 1e-3, 0.5, 10)).toBeCloseTo(5e-4, 12);
+    expect([1, 3.5, 6].map((e) => learningRateAt(holdDecay, 1e-3, e, 10))).toEqual([1e-3, 1e-3, 1e-3]);
+    expect(learningRateAt(holdDecay, 1e-3, 8, 10)).toBeCloseTo(1e-5 + (1e-3 - 1e-5) / 2, 12);
+    expect(learningRateAt(holdDecay, 1e-3, 10, 10)).toBeCloseTo(1e-5, 12);
+    // Decay epochs longer than the run after its warm-up: the decay starts where the warm-up ends, as cosine does.
+    const allDecay = schedule({ kind: 'hold-decay', warmupEpochs: 1, decayEpochs: 50, minLearningRate: 1e-5 });
+    const cosine = schedule({ kind: 'cosine', warmupEpochs: 1, minLearningRate: 1e-5 });
+    for (const e of [0.5, 1, 4, 9.5]) expect(learningRateAt(allDecay, 1e-3, e, 10)).toBeCloseTo(learningRateAt(cosine, 1e-3, e, 10), 12);
+  });
+
   it('reduce on plateau multiplies by the factor after `patience` bad epochs', () => {
     const plateau = schedule({ kind: 'plateau', plateauFactor: 0.1, plateauPatience: 2, minLearningRate: 1e-6 });
     let state = initialPlateauState();

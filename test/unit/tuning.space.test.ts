@@ -101,7 +101,7 @@ describe('the default search space from RunConfig hints', () => {
     expect(space['decoder.cell']).toEqual({ type: 'categorical', choices: ['lstm', 'gru'] });
     expect(space['decoder.variant']).toEqual({ type: 'categorical', choices: ['init-inject', 'merge', 'attention'] });
     expect(space['optimizer.name']).toEqual({ type: 'categorical', choices: ['adam', 'adamw'] });
-    expect(space['schedule.kind']).toEqual({ type: 'categorical', choices: ['constant', 'step', 'cosine', 'plateau'] });
+    expect(space['schedule.kind']).toEqual({ type: 'categorical', choices: ['constant', 'step', 'cosine', 'hold-decay', 'plateau'] });
     expect(space['encoder.source']).toMatchObject({ type: 'categorical' });
     expect(searchChoiceSpace().map((d) => d.path)).toEqual(['encoder.source', 'decoder.variant', 'decoder.cell', 'optimizer.name', 'schedule.kind']);
   });

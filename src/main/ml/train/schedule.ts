@@ -32,11 +32,14 @@ export function learningRateAt(
       return baseRate;
     case 'step':
       return baseRate * schedule.gamma ** Math.floor(epochProgress / schedule.stepEpochs);
-    case 'cosine': {
+    case 'cosine':
+    case 'hold-decay': {
       const warmup = schedule.warmupEpochs;
       if (warmup > 0 && epochProgress < warmup) return (baseRate * epochProgress) / warmup;
-      const span = Math.max(totalEpochs - warmup, 1e-9);
-      const progress = Math.min(1, Math.max(0, (epochProgress - warmup) / span));
+      // cosine decays from the end of the warm-up; hold-decay keeps the full rate until its last decayEpochs.
+      const decayStart = schedule.kind === 'cosine' ? warmup : Math.max(warmup, totalEpochs - schedule.decayEpochs);
+      const span = Math.max(totalEpochs - decayStart, 1e-9);
+      const progress = Math.min(1, Math.max(0, (epochProgress - decayStart) / span));
       const floor = Math.min(schedule.minLearningRate, baseRate);
       return floor + (baseRate - floor) * 0.5 * (1 + Math.cos(Math.PI * progress));
     }
