@@ -28,6 +28,9 @@ export type BackboneId = (typeof backboneIds)[number];
 
 export const decoderVariants = ['init-inject', 'merge', 'attention'] as const;
 export type DecoderVariant = (typeof decoderVariants)[number];
+/** How a recurrent layer's state-to-state kernel starts (`decoder.recurrentInit`). */
+export const recurrentInits = ['glorot', 'orthogonal'] as const;
+export type RecurrentInit = (typeof recurrentInits)[number];
 
 /** Validation metric keys (src/shared/metricKeys.ts) that can pick the best epoch; earlier names are still read. */
 export const earlyStoppingMetrics = VALIDATION_KEYS;
@@ -298,7 +301,7 @@ export const decoderConfigSchema = z
           'Attention decoder: a second glimpse, looked for by the last two words alone ("orange box"), joins what chooses the next word. It stays on the object just named while the main attention moves on, so "under" or "left of" can be read from where that object is.',
       }),
     recurrentInit: z
-      .enum(['glorot', 'orthogonal'])
+      .enum(recurrentInits)
       .default('glorot')
       .meta({
         title: 'Recurrent weights start',

@@ -17,7 +17,7 @@
  * checkpoints and the optimizer sees them by name.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DecoderVariant } from '../../../shared/runConfig';
+import type { DecoderVariant, RecurrentInit } from '../../../shared/runConfig';
 import { drawFromLogits } from '../infer/sampling';
 import type { DecodingPlan, RowSelection } from '../infer/types';
 import { nativeDropout, nativeDropoutSteps } from './fused/activations';
@@ -89,7 +89,7 @@ export interface DecoderOptions {
    */
   wordGlimpse?: boolean;
   /** How the recurrent kernels start (`decoder.recurrentInit`); glorot when absent. */
-  recurrentInit?: 'glorot' | 'orthogonal';
+  recurrentInit?: RecurrentInit;
 }
 
 /** Image features as the decoder reads them. Attention needs `grid`; the others use `pooled` (or the grid's mean). */

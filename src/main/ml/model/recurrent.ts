@@ -9,6 +9,7 @@
  * Keras' `reset_after` do, so the recurrent matmul stays fused).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { RecurrentInit } from '../../../shared/runConfig';
 import { gruSequence } from './fused/gruSequence';
 import { linear } from './fused/linear';
 import { lstmSequence } from './fused/lstmSequence';
@@ -47,7 +48,7 @@ export function createRecurrentLayer(
   inputDim: number,
   units: number,
   rng: Rng,
-  recurrentInit: 'glorot' | 'orthogonal' = 'glorot',
+  recurrentInit: RecurrentInit = 'glorot',
 ): RecurrentLayer {
   const gates = gateCount(kind);
   const kernel = params.add(`${prefix}/kernel`, [inputDim, gates * units], { kind: 'glorot' }, rng);
