@@ -523,7 +523,7 @@ export const presets = {
     id: 'shapes-grounded',
     title: 'Shapes, grounded',
     description:
-      'Scratch CNN at 72 px whose grid is max-pooled to 3×3 cells, one per place a Shapes object can stand, each carrying its coordinates and what lies on each side of it, read by an attention LSTM with the word just read in its query and a second glimpse led by the last two words; caption-preserving horizontal flip; label smoothing 0.1; learning rate 3e-3 with a cosine decay over 12 epochs (3,000 steps), inside a 10-minute budget. In that budget on Shapes seeds 1, 2 and 3 (a 2-core CPU, 8 to 10 of the 12 epochs): grounded precision 0.997 (shape, colour, size, count, positions and background 0.997 to 1.00), relations 0.95 (0.93 to 1.00), 98.5 % exact captions, object recall 0.86 (the references\' 0.59); without label smoothing relations were 0.88 (docs/shapes-benchmark.md). Its best checkpoint is the one with the lowest validation loss.',
+      'Scratch CNN at 72 px pooled to 3×3 cells, one per place a Shapes object can stand, each with its coordinates and what lies on each side; an attention LSTM with a second glimpse led by the last words; horizontal flip, label smoothing 0.1, learning rate 3e-3 decaying over 12 epochs inside a 10-minute budget. On Shapes seeds 1 to 3 in that budget on a 2-core CPU: grounded precision 0.997, relations 0.95, 98.5 % exact captions, object recall 0.86 (the references\' 0.59); see docs/shapes-benchmark.md. Its best checkpoint is the one with the lowest validation loss.',
     config: {
       encoder: { source: 'scratch-cnn', imageSize: 72, scratchChannels: 16, scratchGridCells: 3, gridCoordinates: true, gridDirections: true },
       decoder: {

@@ -49,8 +49,13 @@ describe('queueing work for the workers', () => {
     await page.getByTestId('run-on-workers').check();
     expect(await page.getByTestId('workers-seen').textContent()).toContain('box-gpu0 on gpu-box-7');
     expect(await page.getByTestId('no-workers-warning').count()).toBe(0);
+    // No dataset yet: the empty field is not called wrong until a start is tried.
+    expect(await page.getByTestId('dataset-error').count()).toBe(0);
+    await page.getByTestId('start-run').click();
+    expect(await page.getByTestId('dataset-error').textContent()).toContain('Choose a dataset');
     await page.getByPlaceholder('/path/to/dataset').fill(session.dataDir);
     await page.getByPlaceholder('/path/to/dataset').dispatchEvent('change');
+    expect(await page.getByTestId('dataset-error').count()).toBe(0);
     expect(await page.getByTestId('start-run').textContent()).toContain('Queue for the workers');
     await screenshot(page, 'new-run-for-workers');
     await page.getByTestId('start-run').click();
