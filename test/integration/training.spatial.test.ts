@@ -14,11 +14,12 @@
  * Smaller sets or fewer steps do not learn relations (800 images and 1,200
  * steps: the probe at chance), so this is the benchmark itself, on the
  * synthesis seed of the README's walkthrough: 8 minutes on a 2-core Xeon,
- * 24 in CI on a 2-core AMD EPYC beside another test file. On seed 1 the
- * preset (72 px pooled to 3×3 cells, label smoothing 0.1) learns relations
- * (after 10 of its epochs, the probe on the test split: horizontal 0.95 and
- * vertical 0.94, positions 0.98 and 0.96; 53 of 57 decoded relation and
- * position claims true); other seeds learn them differently
+ * 13 to 24 in CI on a 2-core AMD EPYC beside another test file. On seed 1
+ * the preset (72 px pooled to 3×3 cells, label smoothing 0.1) learns
+ * relations (this test in CI: the probe on the test split horizontal 0.95
+ * and vertical 0.95, positions 0.98 and 0.97; 42 of 47 decoded relation
+ * and position claims true, 0 of 47 handed to the wrong images); other
+ * seeds learn them differently
  * (docs/shapes-benchmark.md), which is why the test names its seed.
  * Skipped (with the reason printed) where the native backend is not built.
  */
