@@ -98,6 +98,12 @@ export interface DecodingSettings {
   maxLength: number;
   /** Never repeat an n-gram of this size in a caption (0 = off). */
   noRepeatNgramSize: number;
+  /**
+   * Greedy and beam: also decode each image mirrored left to right and choose
+   * the caption both views find likeliest (ml/infer/mirrorConsensus.ts); for
+   * models trained with the horizontal flip. Absent in settings stored before it existed: off.
+   */
+  mirrorConsensus?: boolean;
   /** Sampling only. */
   temperature: number;
   topK: number;

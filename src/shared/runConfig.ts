@@ -383,6 +383,12 @@ export const trainingConfigSchema = z
       max: 0.2,
       scale: 'linear',
     }).default(0),
+    weightAverage: num(
+      'Weight average',
+      'Decay of a moving average of the weights, updated after every step (0 = off; 0.998 weighs about the last 500 steps most). Validation, the best checkpoint and every caption use the average; training goes on from the weights themselves. It helps most when a run ends with its learning rate still high, as when a time budget cuts the schedule.',
+      0,
+      0.9999,
+    ).default(0),
     scheduledSampling: num(
       'Scheduled sampling',
       'Final probability of feeding the model its own previous word instead of the true one while training (0 = pure teacher forcing).',

@@ -165,5 +165,10 @@ describe('the REPL’s parts', () => {
     expect(() => replCommand(':sample hot', {}, [])).toThrow(':sample needs a temperature');
     expect(() => replCommand(':sample 9', {}, [])).toThrow(/temperature/);
     expect(() => replCommand(':frobnicate', {}, [])).toThrow('Unknown command ":frobnicate"');
+    expect(replCommand(':mirror on', { strategy: 'beam', beamWidth: 5 }, [])).toEqual({ decoding: { strategy: 'beam', beamWidth: 5, mirrorConsensus: true } });
+    expect(replCommand(':mirror off', { strategy: 'greedy', mirrorConsensus: true }, [])).toEqual({ decoding: { strategy: 'greedy', mirrorConsensus: false } });
+    expect(replCommand(':sample', { strategy: 'beam', mirrorConsensus: true }, [])).toEqual({ decoding: { strategy: 'sample', temperature: 1 } });
+    expect(() => replCommand(':mirror', {}, [])).toThrow(':mirror needs on or off');
+    expect(() => replCommand(':mirror on', { strategy: 'sample' }, [])).toThrow('switch with :beam N or :greedy first');
   });
 });

@@ -45,6 +45,7 @@ const HELP = `Type an image path or a glob (*.jpg, photos/**/*.png) per line; ea
   :beam N      beam search with N beams
   :greedy      the most likely word at every step
   :sample [T]  sample words at temperature T (default 1)
+  :mirror on|off  greedy and beam: choose with the mirrored image too
   :decoding    show the decoding in use
   :history     list earlier inputs
   :help        this text
@@ -150,8 +151,16 @@ export function replCommand(line: string, current: Partial<DecodingSettings>, hi
     }
     case 'greedy':
       return validated({ ...current, strategy: 'greedy' });
-    case 'sample':
-      return validated({ ...current, strategy: 'sample', temperature: args.length ? numberArg('a temperature, e.g. :sample 0.7') : 1 });
+    case 'sample': {
+      // Mirror consensus does not apply to sampling.
+      const { mirrorConsensus: _mirror, ...rest } = current;
+      return validated({ ...rest, strategy: 'sample', temperature: args.length ? numberArg('a temperature, e.g. :sample 0.7') : 1 });
+    }
+    case 'mirror': {
+      if (args[0] !== 'on' && args[0] !== 'off') throw new Error(`:mirror needs on or off (got "${args[0] ?? ''}").`);
+      if (args[0] === 'on' && current.strategy === 'sample') throw new Error(':mirror on chooses among greedy or beam captions; switch with :beam N or :greedy first.');
+      return validated({ ...current, mirrorConsensus: args[0] === 'on' });
+    }
     case 'decoding':
       return { message: '' };
     case 'history':
@@ -169,6 +178,10 @@ export function replCommand(line: string, current: Partial<DecodingSettings>, hi
 
 /** What was asked for, before the model's defaults fill in the rest. */
 export function askedDecoding(decoding: Partial<DecodingSettings>): string {
+  return `${askedStrategy(decoding)}${decoding.mirrorConsensus ? ', mirror consensus' : ''}`;
+}
+
+function askedStrategy(decoding: Partial<DecodingSettings>): string {
   switch (decoding.strategy) {
     case 'greedy':
       return 'greedy';

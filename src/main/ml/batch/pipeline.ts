@@ -12,7 +12,7 @@ import type { DecodingSettings } from '../../../shared/inferenceTypes';
 import { decodeImages } from '../../lib/data/images/loader';
 import { normalizePixels } from '../../lib/data/images/normalize';
 import type { InferenceModel } from '../captioning/model';
-import { toDecodeOptions } from '../captioning/decoding';
+import { checkDecoding, decodeViews, disposeViews, encodeViews } from '../captioning/views';
 import { decode } from '../infer/decode';
 import type { DecodedCaption, DecodeOptions } from '../infer/types';
 import type { DecoderFeatures } from '../model/decoder';
@@ -96,7 +96,7 @@ export function disposeFeatures(features: DecoderFeatures): void {
 }
 
 /** Stages 2 and 3 for a prepared batch: one caption (or error) per image, in order. */
-export function captionPrepared(model: InferenceModel, batch: PreparedBatch, options: DecodeOptions): PipelineCaption[] {
+export function captionPrepared(model: InferenceModel, batch: PreparedBatch, settings: DecodingSettings): PipelineCaption[] {
   const results: PipelineCaption[] = batch.images.map((image, index) => ({
     ...image,
     caption: null,
@@ -106,9 +106,9 @@ export function captionPrepared(model: InferenceModel, batch: PreparedBatch, opt
     error: batch.errors.get(index) ?? null,
   }));
   if (batch.ok.length === 0) return results;
-  const features = encodeBatch(model, batch.input, batch.ok.length);
+  const views = encodeViews(model, batch.input, batch.ok.length, settings.mirrorConsensus === true);
   try {
-    decodeFeatures(model, features, options).forEach((decoded, row) => {
+    decodeViews(model, views, settings).forEach((decoded, row) => {
       const result = results[batch.ok[row]!]!;
       result.tokens = decoded.tokens;
       result.caption = model.vocabulary.decode(decoded.tokens).join(' ');
@@ -116,7 +116,7 @@ export function captionPrepared(model: InferenceModel, batch: PreparedBatch, opt
       result.confidence = confidenceOf(decoded);
     });
   } finally {
-    disposeFeatures(features);
+    disposeViews(views);
   }
   return results;
 }
@@ -144,7 +144,7 @@ export async function* captionPipeline(
   settings: DecodingSettings,
   options: PipelineOptions,
 ): AsyncGenerator<PipelineCaption[]> {
-  const decodeOptions = toDecodeOptions(settings);
+  checkDecoding(model, settings);
   const prefetch = Math.max(1, options.prefetch ?? 2);
   const concurrency = options.concurrency ?? Math.max(1, options.batchSize);
   const batches = inBatches(source, Math.max(1, options.batchSize))[Symbol.asyncIterator]();
@@ -169,7 +169,7 @@ export async function* captionPipeline(
       const batch = await inflight.shift()!;
       // Start decoding the following batches before the model blocks the thread.
       await fill();
-      yield captionPrepared(model, batch, decodeOptions);
+      yield captionPrepared(model, batch, settings);
       // Lets the engine read a cancel message between batches.
       await new Promise((resolve) => setImmediate(resolve));
     }

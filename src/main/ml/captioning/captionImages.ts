@@ -4,15 +4,13 @@
  * decode per batch. An image that cannot be read gets an error, never a
  * failed batch; cancellation is checked between batches.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { DecodingSettings } from '../../../shared/inferenceTypes';
 import { ApiError } from '../../../shared/errors';
 import { decodeImages, type ItemError } from '../../lib/data/images/loader';
 import { normalizePixels } from '../../lib/data/images/normalize';
-import { decode } from '../infer/decode';
 import type { DecoderFeatures } from '../model/decoder';
-import { toDecodeOptions } from './decoding';
 import type { InferenceModel } from './model';
+import { checkDecoding, decodeViews, disposeViews, encodeViews } from './views';
 
 export interface CaptionedFile {
   file: string;
@@ -34,26 +32,25 @@ export const DEFAULT_CAPTION_BATCH = 16;
 export interface EncodedFiles {
   /** The encoder's features of the images that decoded, in order; null when none did. The caller disposes them. */
   features: DecoderFeatures | null;
+  /** The same of those images mirrored left to right, when asked for (mirror consensus); else null. */
+  mirrored: DecoderFeatures | null;
   /** Index in `files` of each row of `features`. */
   rows: number[];
   /** The files that could not be read, by index, with the reason. */
   errors: ItemError[];
 }
 
-/** Decodes image files as the model's preprocessing says and runs the encoder once over those that decoded. */
-export async function encodeImageFiles(model: InferenceModel, files: readonly string[], signal?: AbortSignal): Promise<EncodedFiles> {
+/** Decodes image files as the model's preprocessing says and runs the encoder once over those that decoded (twice with `mirror`). */
+export async function encodeImageFiles(model: InferenceModel, files: readonly string[], signal?: AbortSignal, mirror = false): Promise<EncodedFiles> {
   const { inputSize, fit, normalization, maxPixels } = model.preprocessing;
   const stride = inputSize * inputSize * 3;
   const { images, errors } = await decodeImages(files, { size: inputSize, fit, maxPixels, ...(signal ? { signal } : {}) });
   const ok = images.flatMap((pixels, index) => (pixels ? [{ pixels, index }] : []));
-  if (ok.length === 0) return { features: null, rows: [], errors };
+  if (ok.length === 0) return { features: null, mirrored: null, rows: [], errors };
   const input = new Float32Array(ok.length * stride);
   ok.forEach(({ pixels }, i) => normalizePixels(pixels, normalization, input, i * stride));
-  const features = tf.tidy(() => {
-    const encoded = model.encoder.encode(tf.tensor4d(input, [ok.length, inputSize, inputSize, 3]));
-    return { pooled: encoded.pooled, grid: encoded.grid };
-  });
-  return { features, rows: ok.map(({ index }) => index), errors };
+  const { features, mirrored } = encodeViews(model, input, ok.length, mirror);
+  return { features, mirrored, rows: ok.map(({ index }) => index), errors };
 }
 
 export async function captionFiles(
@@ -63,17 +60,17 @@ export async function captionFiles(
   options: CaptionFilesOptions = {},
 ): Promise<CaptionedFile[]> {
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_CAPTION_BATCH);
-  const decodeOptions = toDecodeOptions(settings);
+  checkDecoding(model, settings);
   const out: CaptionedFile[] = [];
   for (let start = 0; start < files.length; start += batchSize) {
     if (options.signal?.aborted) throw new ApiError('cancelled', `Cancelled after ${start} of ${files.length} images.`);
     const batch = files.slice(start, start + batchSize);
-    const { features, rows, errors } = await encodeImageFiles(model, batch, options.signal);
+    const { features, mirrored, rows, errors } = await encodeImageFiles(model, batch, options.signal, settings.mirrorConsensus === true);
     const results: CaptionedFile[] = batch.map((file) => ({ file, tokens: [], caption: null, logProb: null, error: null }));
     for (const error of errors) results[error.index]!.error = error.message;
     if (features) {
       try {
-        const decoded = decode(model.decoder, features, decodeOptions);
+        const decoded = decodeViews(model, { features, mirrored }, settings);
         decoded.forEach((caption, i) => {
           const result = results[rows[i]!]!;
           result.tokens = caption.tokens;
@@ -81,7 +78,7 @@ export async function captionFiles(
           result.logProb = caption.logProb;
         });
       } finally {
-        tf.dispose([features.pooled, features.grid]);
+        disposeViews({ features, mirrored });
       }
     }
     out.push(...results);

@@ -6,14 +6,13 @@
  * used. The gallery's heatmaps and a playground's show these values as they
  * are; nothing is recomputed outside the engine.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { CaptionExplanation, ExplainedCaption, ExplainModelRef } from '../../../shared/galleryTypes';
 import type { DecodingSettings } from '../../../shared/inferenceTypes';
 import { encodeImageFiles } from '../captioning/captionImages';
 import { END_ID } from '../../lib/data/text/vocabulary';
 import { completeDecoding, toDecodeOptions } from '../captioning/decoding';
 import type { InferenceModel } from '../captioning/model';
-import { decode } from '../infer/decode';
+import { checkDecoding, decodeViews, disposeViews, type ImageViews } from '../captioning/views';
 import type { DecoderFeatures } from '../model/decoder';
 import { explainModel } from './modelCache';
 import { beamHypotheses } from './nbest';
@@ -46,10 +45,11 @@ export async function explainWithModel(
 ): Promise<CaptionExplanation> {
   const started = performance.now();
   const decoding = completeDecoding(partial, model.maxCaptionLength);
-  const features = await imageFeatures(model, image);
+  checkDecoding(model, decoding);
+  const { features, mirrored } = await imageFeatures(model, image, decoding.mirrorConsensus === true);
   try {
     const options = toDecodeOptions(decoding);
-    const [best] = decode(model.decoder, features, options);
+    const [best] = decodeViews(model, { features, mirrored }, decoding);
     const sequences: { tokens: number[]; score: number }[] = [{ tokens: best!.tokens, score: best!.score }];
     if (options.strategy === 'beam' && alternatives > 1) {
       const key = best!.tokens.join(',');
@@ -74,7 +74,7 @@ export async function explainWithModel(
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    tf.dispose([features.pooled, features.grid]);
+    disposeViews({ features, mirrored });
   }
 }
 
@@ -100,9 +100,9 @@ function explained(model: InferenceModel, features: DecoderFeatures, tokens: num
   };
 }
 
-/** Encoder features of one image file, preprocessed as training and evaluation do. */
-async function imageFeatures(model: InferenceModel, file: string): Promise<DecoderFeatures> {
-  const { features, errors } = await encodeImageFiles(model, [file]);
+/** Encoder features of one image file (and of its mirror, with `mirror`), preprocessed as training and evaluation do. */
+async function imageFeatures(model: InferenceModel, file: string, mirror: boolean): Promise<ImageViews> {
+  const { features, mirrored, errors } = await encodeImageFiles(model, [file], undefined, mirror);
   if (!features) throw new Error(errors[0]?.message ?? `${file}: cannot read the image.`);
-  return features;
+  return { features, mirrored };
 }

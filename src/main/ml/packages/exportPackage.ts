@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { ApiError } from '../../../shared/errors';
 import type { DecodingSettings, ModelPackageInfo } from '../../../shared/inferenceTypes';
 import type { RunConfig } from '../../../shared/runConfig';
 import type { JsonObject } from '../../../shared/storeTypes';
@@ -116,6 +117,12 @@ async function writeEncoder(
 export async function exportPackage(params: ExportParams): Promise<ModelPackageInfo> {
   if (existsSync(params.out) && readdirSync(params.out).length > 0 && !params.overwrite) {
     throw new Error(`${params.out} exists and is not empty; choose another folder or overwrite it.`);
+  }
+  if (params.decoding.mirrorConsensus) {
+    // The package's own caption.mjs decodes one view: a default it cannot follow would caption differently there.
+    throw new ApiError('invalid_request', "A package's default decoding cannot use mirror consensus (its caption.mjs decodes the image alone); choose it when captioning with the package instead.", [
+      { path: 'decoding.mirrorConsensus', message: 'not in a package default' },
+    ]);
   }
   const model = await loadCheckpointModel(params.checkpointPath, { dataDir: params.dataDir });
   const parent = dirname(params.out);

@@ -7,6 +7,9 @@
  *                    manifest of the tensors in the two binary files
  *   weights.bin      model weights, float32 little-endian, in manifest order
  *   optimizer.bin    Adam moments (m, then v, per parameter)
+ *   trained.bin      with `training.weightAverage` only: the weights the
+ *                    optimizer works on (weights.bin then holds their
+ *                    average, which captions use); read only to resume
  *
  * Written atomically (lib/checkpoints/folders.ts): into `<name>.tmp-…`,
  * flushed, then renamed into place; an existing checkpoint of the same name
@@ -36,6 +39,7 @@ import type { PlateauState } from './schedule';
 
 export const CHECKPOINT_FORMAT = 'captioner-checkpoint';
 export const CHECKPOINT_VERSION = 1;
+const TRAINED_WEIGHTS_FILE = 'trained.bin';
 
 /** One epoch's numbers, as kept in the checkpoint's history. */
 export interface EpochRecord {
@@ -119,14 +123,19 @@ export interface CheckpointJson {
   vocabulary: VocabularyJson;
   state: TrainingState;
   weights: TensorEntry[];
+  /** With a weight average: the manifest of `trained.bin` (absent otherwise, and in older checkpoints). */
+  trainedWeights?: TensorEntry[];
   optimizer: { step: number; m: TensorEntry[]; v: TensorEntry[] } | null;
   /** Validation numbers when it was written. */
   metrics: Record<string, number>;
 }
 
 export interface CheckpointContents {
-  json: Omit<CheckpointJson, 'weights' | 'optimizer' | 'format' | 'version' | 'createdAt'>;
+  json: Omit<CheckpointJson, 'weights' | 'trainedWeights' | 'optimizer' | 'format' | 'version' | 'createdAt'>;
+  /** What captions use: the weights, or their average when the run keeps one. */
   weights: SerializedTensor[];
+  /** With a weight average: the weights the optimizer works on. */
+  trained?: SerializedTensor[] | null;
   optimizer: OptimizerState | null;
 }
 
@@ -134,6 +143,8 @@ export interface LoadedCheckpoint {
   path: string;
   json: CheckpointJson;
   weights: SerializedTensor[];
+  /** Read with the optimizer state (to resume); null when the checkpoint has none. */
+  trained: SerializedTensor[] | null;
   optimizer: OptimizerState | null;
 }
 
@@ -163,6 +174,7 @@ function unpack(entries: readonly TensorEntry[], bytes: Buffer, file: string): S
 /** Writes a checkpoint folder at `path` atomically; returns its size in bytes. */
 export async function writeCheckpoint(path: string, contents: CheckpointContents, hook?: CheckpointIoHook): Promise<number> {
   const weights = pack(contents.weights);
+  const trained = contents.trained ? pack(contents.trained) : null;
   const moments = contents.optimizer ? pack([...contents.optimizer.m, ...contents.optimizer.v]) : null;
   const mCount = contents.optimizer?.m.length ?? 0;
   const json: CheckpointJson = {
@@ -171,6 +183,7 @@ export async function writeCheckpoint(path: string, contents: CheckpointContents
     createdAt: new Date().toISOString(),
     ...contents.json,
     weights: weights.entries,
+    ...(trained ? { trainedWeights: trained.entries } : {}),
     optimizer:
       contents.optimizer && moments
         ? { step: contents.optimizer.step, m: moments.entries.slice(0, mCount), v: moments.entries.slice(mCount) }
@@ -180,6 +193,7 @@ export async function writeCheckpoint(path: string, contents: CheckpointContents
     path,
     async (temp) => {
       await writeDurably(join(temp, 'weights.bin'), weights.bytes, hook);
+      if (trained) await writeDurably(join(temp, TRAINED_WEIGHTS_FILE), trained.bytes, hook);
       if (moments) await writeDurably(join(temp, 'optimizer.bin'), moments.bytes, hook);
       // The JSON goes last: a folder with checkpoint.json is complete.
       await writeDurably(join(temp, CHECKPOINT_JSON), `${JSON.stringify(json)}\n`, hook);
@@ -206,6 +220,7 @@ async function resolveFolder(path: string): Promise<string> {
   throw new Error(`${path}: not a checkpoint (no checkpoint.json).`);
 }
 
+/** `optimizer: false` reads only what captioning needs: no optimizer state, no trained weights beside an average. */
 export async function readCheckpoint(path: string, options: { optimizer?: boolean } = {}): Promise<LoadedCheckpoint> {
   const folder = await resolveFolder(path);
   const jsonFile = join(folder, 'checkpoint.json');
@@ -220,12 +235,17 @@ export async function readCheckpoint(path: string, options: { optimizer?: boolea
   const weightsFile = join(folder, 'weights.bin');
   const weights = unpack(json.weights, await readFile(weightsFile), weightsFile);
   let optimizer: OptimizerState | null = null;
+  let trained: SerializedTensor[] | null = null;
+  if (options.optimizer !== false && json.trainedWeights) {
+    const file = join(folder, TRAINED_WEIGHTS_FILE);
+    trained = unpack(json.trainedWeights, await readFile(file), file);
+  }
   if (options.optimizer !== false && json.optimizer) {
     const file = join(folder, 'optimizer.bin');
     const moments = unpack([...json.optimizer.m, ...json.optimizer.v], await readFile(file), file);
     optimizer = { step: json.optimizer.step, m: moments.slice(0, json.optimizer.m.length), v: moments.slice(json.optimizer.m.length) };
   }
-  return { path: folder, json, weights, optimizer };
+  return { path: folder, json, weights, trained, optimizer };
 }
 
 export { BEST_CHECKPOINT, epochCheckpointName, stepCheckpointName };

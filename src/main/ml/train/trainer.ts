@@ -41,6 +41,7 @@ import { setUpModel, type TrainingModel } from './modelSetup';
 import { rowFeatures } from './featureSource';
 import { HorizontalFlip } from './augmentation';
 import { AdamOptimizer, clipByGlobalNorm } from './optimizer';
+import { WeightAverage } from './weightAverage';
 import { TrainingReporter } from './reporter';
 import { TrainingSchedule, type StepRates } from './schedule';
 import { TimeBudget } from './timeBudget';
@@ -126,9 +127,11 @@ export async function train(options: TrainOptions): Promise<TrainingResult> {
     weightDecay: config.optimizer.name === 'adamw' ? config.optimizer.weightDecay : 0,
   });
   const graphs = new GraphSteps(log);
+  const average = config.training.weightAverage > 0 ? new WeightAverage(model.namedParams(), config.training.weightAverage) : null;
   try {
-    return await runLoop(prepareRun(options, config, model, optimizer, resumed, recovered.best, graphs));
+    return await runLoop(prepareRun(options, config, model, { optimizer, average }, resumed, recovered.best, graphs));
   } finally {
+    average?.dispose();
     const { replays, eager } = graphs.stats;
     if (replays > 0) log('info', `${replays} of ${replays + eager} training steps ran as TensorFlow graphs.`);
     graphs.dispose();
@@ -139,7 +142,7 @@ export async function train(options: TrainOptions): Promise<TrainingResult> {
 
 /** The loop: steps of an epoch, then validation and the end-of-epoch decisions, until done. */
 async function runLoop(run: PreparedRun): Promise<TrainingResult> {
-  const { options, schedule, reporter, validation, perEpoch, epochs, trainCaptions } = run;
+  const { options, schedule, reporter, perEpoch, epochs, trainCaptions } = run;
   reporter.started(run.started);
   if (run.state.finished) return run.finish('completed');
   const now = options.clock ?? (() => performance.now());
@@ -172,7 +175,7 @@ async function runLoop(run: PreparedRun): Promise<TrainingResult> {
       continue;
     }
     reporter.validating(epoch);
-    const result = await validation.run(options.signal);
+    const result = await run.validate();
     // Stopped while validating: the steps are done (stepInEpoch = perEpoch), so a resume validates this epoch.
     if (!result) return stop();
     recordTime();
@@ -241,6 +244,8 @@ interface PreparedRun {
   schedule: TrainingSchedule;
   stopping: EarlyStopping;
   validation: RunValidation;
+  /** Validates the weights captions will use (the average, when the run keeps one); null when stopped. */
+  validate(): Promise<ValidationResult | null>;
   checkpointer: Checkpointer;
   reporter: TrainingReporter;
   log(level: 'info' | 'warn', message: string): void;
@@ -256,7 +261,7 @@ function prepareRun(
   options: TrainOptions,
   config: RunConfig,
   model: TrainingModel,
-  optimizer: AdamOptimizer,
+  { optimizer, average }: { optimizer: AdamOptimizer; average: WeightAverage | null },
   resumed: LoadedCheckpoint | null,
   recoveredBest: string | null,
   graphs: GraphSteps,
@@ -279,7 +284,7 @@ function prepareRun(
   const warnings = trainingWarnings(options.backend);
   if (!fits(batchSize)) warnings.push(`A step with batch size ${batchSize} may not fit in memory on this machine; lower training.batchSize if training fails.`);
   if (data.skippedImages.length > 0) warnings.push(skippedImagesWarning(data.skippedImages));
-  if (resumed) restoreWeights(resumed, named, optimizer);
+  if (resumed) restoreWeights(resumed, named, optimizer, average);
 
   const trainCaptions = data.train.captions;
   let state = resumed ? resumed.json.state : initialTrainingState(seed, batchSize, config.training.earlyStoppingMetric);
@@ -320,9 +325,9 @@ function prepareRun(
   const flip = config.training.horizontalFlip && source.flippable ? new HorizontalFlip(data.vocabulary, seed) : null;
 
   const contents = async (at: TrainingState, metrics: Record<string, number>) => {
-    const [weights, optimizerState] = await Promise.all([serializeNamed(named), optimizer.serialize()]);
+    const [trained, averaged, optimizerState] = await Promise.all([serializeNamed(named), average?.serialize() ?? null, optimizer.serialize()]);
     const json = { backend: options.backend.name, config, decoder: decoder.options, encoder: model.encoderRecord, vocabulary: data.vocabulary.toJson(), state: at, metrics };
-    return { json, weights, optimizer: optimizerState };
+    return averaged ? { json, weights: averaged, trained, optimizer: optimizerState } : { json, weights: trained, optimizer: optimizerState };
   };
   const checkpointer = new Checkpointer(
     {
@@ -372,6 +377,7 @@ function prepareRun(
     schedule: new TrainingSchedule(config, epochs, perEpoch),
     stopping: new EarlyStopping(config.training.earlyStoppingMetric, config.training.earlyStoppingPatience),
     validation,
+    validate: () => (average ? average.withAverage(() => validation.run(options.signal)) : validation.run(options.signal)),
     checkpointer,
     reporter: new TrainingReporter({
       emit: options.onEvent ?? (() => undefined),
@@ -398,6 +404,7 @@ function prepareRun(
       if (!Number.isFinite(loss)) {
         throw new Error(`The training loss became ${loss} at step ${globalStep + 1} (epoch ${epoch + 1}). Lower optimizer.learningRate or set optimizer.clipNorm.`);
       }
+      average?.update();
       stepsThisCall += 1;
       return { loss, gradNorm, seconds: (performance.now() - started) / 1000 };
     },
@@ -426,8 +433,10 @@ function skippedImagesWarning(skipped: TrainingModel['data']['skippedImages']): 
   return `${skipped.length} image${skipped.length === 1 ? '' : 's'} could not be decoded and ${skipped.length === 1 ? 'is' : 'are'} left out of training and validation: ${shown.join(', ')}${more}.`;
 }
 
-function restoreWeights(resumed: LoadedCheckpoint, named: ReadonlyArray<[string, tf.Variable]>, optimizer: AdamOptimizer): void {
-  assignWeights(named, resumed.weights, resumed.path);
+/** weights.bin holds the average when the run keeps one; the optimizer's own weights are then in trained.bin. */
+function restoreWeights(resumed: LoadedCheckpoint, named: ReadonlyArray<[string, tf.Variable]>, optimizer: AdamOptimizer, average: WeightAverage | null): void {
+  assignWeights(named, resumed.trained ?? resumed.weights, resumed.path);
+  average?.load(resumed.weights, resumed.path);
   if (resumed.optimizer) optimizer.load(resumed.optimizer);
 }
 

@@ -7,20 +7,25 @@ export interface DecodingChoice {
   temperature: number;
   topK: number;
   topP: number;
+  /** Greedy and beam: choose by the image and its mirror together. */
+  mirrorConsensus: boolean;
 }
 
-export const DEFAULT_CHOICE: DecodingChoice = { strategy: 'beam', beamWidth: 3, temperature: 1, topK: 0, topP: 1 };
+export const DEFAULT_CHOICE: DecodingChoice = { strategy: 'beam', beamWidth: 3, temperature: 1, topK: 0, topP: 1, mirrorConsensus: false };
 
 export function toDecoding(choice: DecodingChoice): Partial<DecodingSettings> {
   switch (choice.strategy) {
     case 'greedy':
-      return { strategy: 'greedy' };
+      return { strategy: 'greedy', ...mirror(choice) };
     case 'beam':
-      return { strategy: 'beam', beamWidth: choice.beamWidth };
+      return { strategy: 'beam', beamWidth: choice.beamWidth, ...mirror(choice) };
     case 'sample':
       return { strategy: 'sample', temperature: choice.temperature, topK: choice.topK, topP: choice.topP };
   }
 }
+
+/** Only when chosen, so requests without it stay as they were. */
+const mirror = (choice: DecodingChoice): Partial<DecodingSettings> => (choice.mirrorConsensus ? { mirrorConsensus: true } : {});
 
 /** Globs typed one per line or separated by commas. */
 export function globList(text: string): string[] {

@@ -1,0 +1,69 @@
+/**
+ * What a decoding reads of an image batch: the encoder's features, and with
+ * mirror consensus (`DecodingSettings.mirrorConsensus`) the features of the
+ * images mirrored left to right as well. Evaluation, captioning, batch jobs
+ * and explanations all encode and decode through here, so the setting means
+ * the same everywhere.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ApiError } from '../../../shared/errors';
+import type { DecodingSettings } from '../../../shared/inferenceTypes';
+import { mirrorIdMap } from '../../lib/data/text/mirror';
+import { decode } from '../infer/decode';
+import { mirrorConsensus } from '../infer/mirrorConsensus';
+import type { DecodedCaption } from '../infer/types';
+import type { DecoderFeatures } from '../model/decoder';
+import { toDecodeOptions } from './decoding';
+import type { InferenceModel } from './model';
+
+export interface ImageViews {
+  features: DecoderFeatures;
+  /** The mirrored images' features, row for row; null unless the decoding asks for mirror consensus. */
+  mirrored: DecoderFeatures | null;
+}
+
+/**
+ * Refuses settings the model cannot honour: mirror consensus needs greedy or
+ * beam decoding, and a model that learned mirrored images (trained with
+ * `training.horizontalFlip`; a package does not say, so it is trusted).
+ */
+export function checkDecoding(model: InferenceModel, settings: DecodingSettings): void {
+  if (!settings.mirrorConsensus) return;
+  if (settings.strategy === 'sample') {
+    throw new ApiError('invalid_request', 'decoding.mirrorConsensus chooses among greedy or beam-search captions; it does not apply to sampling.', [
+      { path: 'decoding.mirrorConsensus', message: 'not with strategy "sample"' },
+    ]);
+  }
+  if (model.runConfig && !model.runConfig.training.horizontalFlip) {
+    throw new ApiError(
+      'invalid_request',
+      'decoding.mirrorConsensus needs a model trained with training.horizontalFlip: this one never saw a mirrored image, so its captions of one say nothing about the image.',
+      [{ path: 'decoding.mirrorConsensus', message: 'the model was trained without training.horizontalFlip' }],
+    );
+  }
+}
+
+/** Runs the encoder over `input` ([count, size, size, 3], normalized), and over its mirror when `mirror`. */
+export function encodeViews(model: InferenceModel, input: Float32Array, count: number, mirror: boolean): ImageViews {
+  const size = model.preprocessing.inputSize;
+  const encode = (mirrored: boolean): DecoderFeatures =>
+    tf.tidy(() => {
+      const images = tf.tensor4d(input, [count, size, size, 3]);
+      // Axis 2 is the width: reversing it mirrors every image left to right.
+      const encoded = model.encoder.encode(mirrored ? tf.reverse(images, 2) : images);
+      return { pooled: encoded.pooled, grid: encoded.grid };
+    });
+  return { features: encode(false), mirrored: mirror ? encode(true) : null };
+}
+
+/** One caption per row: `decode`, or mirror consensus over both views when the settings ask for it. */
+export function decodeViews(model: InferenceModel, views: ImageViews, settings: DecodingSettings): DecodedCaption[] {
+  const options = toDecodeOptions(settings);
+  if (!settings.mirrorConsensus) return decode(model.decoder, views.features, options);
+  if (!views.mirrored || options.strategy === 'sample') throw new Error('Mirror consensus needs the mirrored images and greedy or beam decoding (checkDecoding).');
+  return mirrorConsensus(model.decoder, { features: views.features, mirrored: views.mirrored }, options, mirrorIdMap(model.vocabulary));
+}
+
+export function disposeViews(views: ImageViews): void {
+  tf.dispose([views.features.pooled ?? [], views.features.grid ?? [], views.mirrored?.pooled ?? [], views.mirrored?.grid ?? []]);
+}

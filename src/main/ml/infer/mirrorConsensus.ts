@@ -1,0 +1,134 @@
+/**
+ * Mirror consensus (`decoding.mirrorConsensus`). A model trained with the
+ * horizontal flip has learned that the mirror image of a picture is told by
+ * the same caption with "left" and "right" swapped, so the mirror is a
+ * second view of the image. A caption that puts an object on the wrong side,
+ * or names the wrong object beside another, can look likely from one view;
+ * it rarely looks likely from both.
+ *
+ * So each image is decoded twice, as it is and mirrored (greedy: one caption
+ * each; beam search: every finished hypothesis of each beam), the mirror's
+ * captions are mirrored back, and of all these candidates the one chosen has
+ * the highest
+ *
+ *   (log p(caption | image) + log p(mirrored caption | mirror)) / (words + 1)^lengthPenalty
+ *
+ * with greedy decoding ranking by the sum alone (lengthPenalty 0), as it
+ * does without the mirror. Both log-probabilities are read by replaying the
+ * decoder along every candidate at once, the same steps decoding runs. The
+ * beams run one image at a time (every finished hypothesis is kept), so it
+ * costs several times a batched beam search.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mirrorIds } from '../../lib/data/text/mirror';
+import { END_ID, START_ID } from '../../lib/data/text/vocabulary';
+import { beamHypotheses } from '../explain/nbest';
+import type { DecoderFeatures } from '../model/decoder';
+import { greedyDecode } from './sequential';
+import { releaseState, rowsOf, tidyKeep } from './stepping';
+import type { BeamOptions, DecodedCaption, GreedyOptions, StepDecoder } from './types';
+
+export interface MirrorViews {
+  /** The encoder's features of the images. */
+  features: DecoderFeatures;
+  /** The same of the images mirrored left to right, row for row. */
+  mirrored: DecoderFeatures;
+}
+
+/**
+ * One caption per image, chosen by both views. `mirror` maps a word id to
+ * its mirrored word's id (`mirrorIdMap` of the model's vocabulary).
+ */
+export function mirrorConsensus<S>(model: StepDecoder<S>, views: MirrorViews, options: GreedyOptions | BeamOptions, mirror: Int32Array): DecodedCaption[] {
+  const images = rowsOf(views.features);
+  if (rowsOf(views.mirrored) !== images) throw new Error(`Mirror consensus needs one mirrored image per image (${images} images, ${rowsOf(views.mirrored)} mirrored).`);
+  const mirrored = (tokens: readonly number[]) => Array.from(mirrorIds(Int32Array.from(tokens), mirror));
+  const own = candidateTokens(model, views.features, options);
+  const fromMirror = candidateTokens(model, views.mirrored, options);
+  // Every image's candidates, each once: its own view's, then the mirror's mirrored back.
+  const candidates = own.map((list, image) => {
+    const unique = new Map<string, number[]>();
+    for (const tokens of [...list, ...fromMirror[image]!.map(mirrored)]) unique.set(tokens.join(','), tokens);
+    return [...unique.values()];
+  });
+  const rows = candidates.flatMap((list, image) => list.map((tokens) => ({ image, tokens })));
+  const imageOfRow = rows.map((row) => row.image);
+  const onImage = captionLogProbs(model, views.features, imageOfRow, rows.map((row) => row.tokens));
+  const onMirror = captionLogProbs(model, views.mirrored, imageOfRow, rows.map((row) => mirrored(row.tokens)));
+  const lengthPenalty = options.strategy === 'beam' ? options.lengthPenalty : 0;
+  const best: Array<DecodedCaption | null> = new Array(images).fill(null);
+  rows.forEach(({ image, tokens }, row) => {
+    const logProb = sum(onImage[row]!);
+    const score = (logProb + sum(onMirror[row]!)) / (tokens.length + 1) ** lengthPenalty;
+    const current = best[image];
+    if (!current || score > current.score) best[image] = { tokens, tokenLogProbs: onImage[row]!, logProb, score };
+  });
+  return best.map((caption) => caption!);
+}
+
+/** The captions each image's view proposes: greedy's one, or every finished hypothesis of its beam. */
+function candidateTokens<S>(model: StepDecoder<S>, features: DecoderFeatures, options: GreedyOptions | BeamOptions): number[][][] {
+  if (options.strategy === 'greedy') return greedyDecode(model, features, options).map((caption) => [caption.tokens]);
+  return Array.from({ length: rowsOf(features) }, (_, image) => {
+    const one = rowOf(features, image);
+    try {
+      return beamHypotheses(model, one, options).map((hypothesis) => hypothesis.tokens);
+    } finally {
+      tf.dispose([one.pooled ?? [], one.grid ?? []]);
+    }
+  });
+}
+
+/**
+ * log p of each word of each caption, then of its closing <end>, given the
+ * image of its row: the decoder replayed along every caption at once, one
+ * step for all rows (explain/replay.ts does the same for one caption).
+ */
+function captionLogProbs<S>(model: StepDecoder<S>, features: DecoderFeatures, imageOfRow: readonly number[], captions: readonly number[][]): number[][] {
+  const out = captions.map((): number[] => []);
+  if (captions.length === 0) return out;
+  const steps = Math.max(...captions.map((tokens) => tokens.length)) + 1;
+  const rowFeatures: DecoderFeatures = tf.tidy(() => {
+    const rows = tf.tensor1d(Int32Array.from(imageOfRow), 'int32');
+    return {
+      ...(features.pooled ? { pooled: tf.gather(features.pooled, rows) } : {}),
+      ...(features.grid ? { grid: tf.gather(features.grid, rows) } : {}),
+    };
+  });
+  let state = tidyKeep(() => model.initialState(rowFeatures), (s) => model.stateTensors(s));
+  try {
+    for (let t = 0; t < steps; t++) {
+      // A finished row is fed <end> until the longest caption ends; what it scores then is not read.
+      const inputs = captions.map((tokens) => (t === 0 ? START_ID : (tokens[t - 1] ?? END_ID)));
+      const targets = captions.map((tokens) => tokens[t] ?? END_ID);
+      const stepped = tidyKeep(
+        () => {
+          const { logProbs, state: next } = model.step(tf.tensor1d(Int32Array.from(inputs), 'int32'), state);
+          const picked = tf.sum(tf.mul(logProbs, tf.oneHot(tf.tensor1d(Int32Array.from(targets), 'int32'), logProbs.shape[1])), 1);
+          return { next, picked };
+        },
+        (result) => [...model.stateTensors(result.next), result.picked],
+      );
+      const values = stepped.picked.dataSync();
+      stepped.picked.dispose();
+      captions.forEach((tokens, row) => {
+        if (t <= tokens.length) out[row]!.push(values[row]!);
+      });
+      releaseState(model, state, stepped.next);
+      state = stepped.next;
+    }
+  } finally {
+    releaseState(model, state, null);
+    tf.dispose([rowFeatures.pooled ?? [], rowFeatures.grid ?? []]);
+  }
+  return out;
+}
+
+function rowOf(features: DecoderFeatures, row: number): DecoderFeatures {
+  return tf.tidy(() => ({
+    ...(features.pooled ? { pooled: tf.slice(features.pooled, [row, 0], [1, -1]) } : {}),
+    ...(features.grid ? { grid: tf.slice(features.grid, [row, 0, 0], [1, -1, -1]) } : {}),
+  }));
+}
+
+const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);

@@ -1,0 +1,183 @@
+/**
+ * Mirror consensus: the caption chosen is the candidate of either view with
+ * the best score on both views, mirrored words read through the map; with an
+ * image that is its own mirror it is beam search's own choice; it frees
+ * every tensor; and evaluation's loop, the batch pipeline and explanations
+ * choose the same captions, while settings it cannot honour are refused.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodingFromFlags, describeDecoding } from '../../src/main/cli/decodingOptions';
+import { listFolder } from '../../src/main/lib/batch/listFolder';
+import { captionPipeline, type PipelineCaption } from '../../src/main/ml/batch/pipeline';
+import { captionFiles } from '../../src/main/ml/captioning/captionImages';
+import { completeDecoding } from '../../src/main/ml/captioning/decoding';
+import type { InferenceModel } from '../../src/main/ml/captioning/model';
+import { checkDecoding, disposeViews, encodeViews } from '../../src/main/ml/captioning/views';
+import { explainWithModel } from '../../src/main/ml/explain/explainCaption';
+import { beamHypotheses } from '../../src/main/ml/explain/nbest';
+import { replayCaption } from '../../src/main/ml/explain/replay';
+import { decode } from '../../src/main/ml/infer/decode';
+import { mirrorConsensus } from '../../src/main/ml/infer/mirrorConsensus';
+import { exportPackage } from '../../src/main/ml/packages/exportPackage';
+import type { BeamOptions, GreedyOptions } from '../../src/main/ml/infer/types';
+import type { DecoderFeatures } from '../../src/main/ml/model/decoder';
+import { configFromPreset } from '../../src/shared/runConfig';
+import { ApiError } from '../../src/shared/errors';
+import { randomInferenceModel } from '../helpers/batchModel';
+import { writeBatchFolder, type BatchFolder } from '../helpers/batchFolder';
+import { disposeFeatures, tinyDecoder, tinyFeatures, useTestBackend } from '../helpers/captionModel';
+import { tempDir } from '../helpers/datasetFixtures';
+
+const BEAM: BeamOptions = { strategy: 'beam', beamWidth: 3, lengthPenalty: 1, minLength: 1, maxLength: 7, noRepeatNgramSize: 0 };
+const GREEDY: GreedyOptions = { strategy: 'greedy', minLength: 1, maxLength: 7, noRepeatNgramSize: 0 };
+const VOCAB = 13;
+const identity = Int32Array.from({ length: VOCAB }, (_, id) => id);
+/** Words 5 and 6 play "left" and "right". */
+const swapping = Int32Array.from({ length: VOCAB }, (_, id) => (id === 5 ? 6 : id === 6 ? 5 : id));
+
+let dir: string;
+let cleanup: () => void;
+let folder: BatchFolder;
+beforeAll(async () => {
+  await useTestBackend();
+  ({ dir, cleanup } = tempDir('captioner-mirror-'));
+  folder = await writeBatchFolder(join(dir, 'tree'));
+});
+afterAll(() => cleanup());
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+const row = (features: DecoderFeatures, i: number): DecoderFeatures => ({ pooled: features.pooled!.slice([i, 0], [1, -1]), grid: features.grid!.slice([i, 0, 0], [1, -1, -1]) });
+
+describe('mirror consensus', () => {
+  it('chooses what beam search and greedy decoding choose when the image is its own mirror and no word has a mirror', () => {
+    const decoder = tinyDecoder({ variant: 'attention' }, 4);
+    const features = tinyFeatures(3, 17);
+    for (const options of [BEAM, GREEDY]) {
+      const plain = decode(decoder, features, options).map((caption) => caption.tokens);
+      const chosen = mirrorConsensus(decoder, { features, mirrored: features }, options, identity);
+      expect(chosen.map((caption) => caption.tokens)).toEqual(plain);
+    }
+    disposeFeatures(features);
+    decoder.dispose();
+  });
+
+  it("chooses the candidate of either view with the best score on both, reading the mirror's captions through the word map", () => {
+    const decoder = tinyDecoder({ variant: 'attention' }, 6);
+    const features = tinyFeatures(3, 21);
+    const mirrored = tinyFeatures(3, 22);
+    const before = tf.memory().numTensors;
+    const chosen = mirrorConsensus(decoder, { features, mirrored }, BEAM, swapping);
+    expect(tf.memory().numTensors).toBe(before);
+    const mirror = (tokens: readonly number[]) => tokens.map((id) => swapping[id]!);
+    for (let i = 0; i < 3; i++) {
+      const own = row(features, i);
+      const other = row(mirrored, i);
+      const candidates = [...beamHypotheses(decoder, own, BEAM).map((h) => h.tokens), ...beamHypotheses(decoder, other, BEAM).map((h) => mirror(h.tokens))];
+      const scoreOf = (tokens: number[]) => (sum(replayCaption(decoder, own, tokens).tokenLogProbs) + sum(replayCaption(decoder, other, mirror(tokens)).tokenLogProbs)) / (tokens.length + 1);
+      const best = Math.max(...candidates.map(scoreOf));
+      expect(candidates.map((tokens) => tokens.join(','))).toContain(chosen[i]!.tokens.join(','));
+      expect(chosen[i]!.score).toBeCloseTo(best, 5);
+      // What the caption is said to cost is its log-probability on the image itself.
+      expect(chosen[i]!.logProb).toBeCloseTo(sum(replayCaption(decoder, own, chosen[i]!.tokens).tokenLogProbs), 5);
+      expect(chosen[i]!.tokenLogProbs).toHaveLength(chosen[i]!.tokens.length + 1);
+      tf.dispose([own.pooled!, own.grid!, other.pooled!, other.grid!]);
+    }
+    expect(() => mirrorConsensus(decoder, { features, mirrored: row(mirrored, 0) }, BEAM, swapping)).toThrow('one mirrored image per image (3 images, 1 mirrored)');
+    tf.dispose([features.pooled!, features.grid!, mirrored.pooled!, mirrored.grid!]);
+    decoder.dispose();
+  });
+});
+
+describe('mirror consensus through the captioning paths', () => {
+  let model: InferenceModel;
+  beforeAll(() => {
+    model = randomInferenceModel({ seed: 8 });
+  });
+  afterAll(() => model.dispose());
+
+  it("encodes the mirror as the encoder sees the image mirrored left to right", () => {
+    const size = model.preprocessing.inputSize;
+    const input = Float32Array.from({ length: 2 * size * size * 3 }, (_, i) => ((i * 7919) % 251) / 251);
+    const mirroredInput = new Float32Array(input.length);
+    for (let n = 0; n < 2; n++)
+      for (let y = 0; y < size; y++)
+        for (let x = 0; x < size; x++)
+          for (let c = 0; c < 3; c++) mirroredInput[((n * size + y) * size + (size - 1 - x)) * 3 + c] = input[((n * size + y) * size + x) * 3 + c]!;
+    const both = encodeViews(model, input, 2, true);
+    const direct = encodeViews(model, mirroredInput, 2, false);
+    expect(direct.mirrored).toBeNull();
+    const a = Array.from(both.mirrored!.pooled!.dataSync());
+    const b = Array.from(direct.features.pooled!.dataSync());
+    a.forEach((value, i) => expect(value).toBeCloseTo(b[i]!, 5));
+    expect(Array.from(both.features.pooled!.dataSync())).not.toEqual(a);
+    disposeViews(both);
+    disposeViews(direct);
+  });
+
+  it('gives the same captions in the evaluation loop, the batch pipeline and an explanation, and frees every tensor', async () => {
+    const files: string[] = [];
+    for await (const entry of listFolder({ folder: folder.root, recursive: true, include: [], exclude: [] })) if (entry.kind === 'image') files.push(entry.path);
+    const decoding = completeDecoding({ strategy: 'beam', beamWidth: 2, mirrorConsensus: true }, model.maxCaptionLength);
+    const before = tf.memory().numTensors;
+    const loop = await captionFiles(model, files, decoding, { batchSize: 3 });
+    const pipeline: PipelineCaption[] = [];
+    for await (const batch of captionPipeline(model, (async function* () {
+      for (const path of files) yield { path, relativePath: path };
+    })(), decoding, { batchSize: 4 })) pipeline.push(...batch);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(pipeline.map((result) => result.caption)).toEqual(loop.map((result) => result.caption));
+    const readable = loop.filter((result) => result.caption !== null);
+    expect(readable.length).toBeGreaterThan(1);
+    const explained = await explainWithModel(model, readable[0]!.file, { strategy: 'beam', beamWidth: 2, mirrorConsensus: true }, 3);
+    expect(explained.captions[0]!.chosen).toBe(true);
+    expect(explained.captions[0]!.caption).toBe(readable[0]!.caption);
+    expect(explained.decoding.mirrorConsensus).toBe(true);
+  });
+
+  it('is refused with sampling, and for a model trained without the horizontal flip, naming the setting', () => {
+    const sampling = completeDecoding({ strategy: 'sample', mirrorConsensus: true }, 8);
+    expect(() => checkDecoding(model, sampling)).toThrow(ApiError);
+    expect(() => checkDecoding(model, sampling)).toThrow('does not apply to sampling');
+    const unflipped = { ...model, runConfig: configFromPreset('shapes-quick', { dataset: { path: '/data/shapes' } }) };
+    try {
+      checkDecoding(unflipped, completeDecoding({ mirrorConsensus: true }, 8));
+      expect.unreachable('a model trained without the flip was accepted');
+    } catch (error) {
+      expect((error as ApiError).code).toBe('invalid_request');
+      expect((error as ApiError).issues[0]!.path).toBe('decoding.mirrorConsensus');
+      expect((error as Error).message).toContain('training.horizontalFlip');
+    }
+    const flipped = { ...model, runConfig: configFromPreset('shapes-grounded', { dataset: { path: '/data/shapes' } }) };
+    expect(() => checkDecoding(flipped, completeDecoding({ mirrorConsensus: true }, 8))).not.toThrow();
+    expect(() => checkDecoding(unflipped, completeDecoding({}, 8))).not.toThrow();
+  });
+
+  it("is refused as a package's default decoding, whose caption.mjs decodes one view, before anything is written", async () => {
+    const out = join(dir, 'refused-package');
+    const exporting = exportPackage({
+      checkpointPath: join(dir, 'no-checkpoint-needed'),
+      out,
+      name: 'mirrored',
+      overwrite: false,
+      dataDir: dir,
+      source: { runId: null, runName: null, checkpoint: null },
+      decoding: { strategy: 'beam', beamWidth: 3, mirrorConsensus: true },
+      metrics: {},
+      evaluation: null,
+    });
+    await expect(exporting).rejects.toThrow("A package's default decoding cannot use mirror consensus");
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('the command line', () => {
+  it('reads --mirror-consensus into the decoding and says so when it describes one', () => {
+    expect(decodingFromFlags({ beam: '5', 'mirror-consensus': true })).toEqual({ strategy: 'beam', beamWidth: 5, mirrorConsensus: true });
+    expect(decodingFromFlags({ greedy: true })).toEqual({ strategy: 'greedy' });
+    expect(describeDecoding(completeDecoding({ beamWidth: 5, mirrorConsensus: true }, 20))).toBe('beam 5, length penalty 1, length 1..20, mirror consensus');
+    expect(describeDecoding(completeDecoding({}, 20))).toBe('beam 3, length penalty 1, length 1..20');
+  });
+});
