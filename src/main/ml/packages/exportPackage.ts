@@ -169,7 +169,7 @@ export async function exportPackage(params: ExportParams): Promise<ModelPackageI
         ...(decoderOptions.wordGlimpse ? { wordGlimpse: true } : {}),
       },
       vocabulary: { path: 'vocab.json', size: model.vocabulary.size },
-      decoding: completeDecoding(params.decoding, model.maxCaptionLength),
+      decoding: packageDecoding(completeDecoding(params.decoding, model.maxCaptionLength)),
       tokenization: EVAL_TOKENIZATION,
       metrics: { path: 'metrics.json' },
     };
@@ -196,4 +196,10 @@ export async function exportPackage(params: ExportParams): Promise<ModelPackageI
   } finally {
     model.dispose();
   }
+}
+
+/** A package's default decoding holds what its caption.mjs follows: mirror consensus, refused above, is left out. */
+function packageDecoding(settings: DecodingSettings): DecodingSettings {
+  const { mirrorConsensus: _mirror, ...rest } = settings;
+  return rest;
 }
