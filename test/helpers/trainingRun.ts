@@ -1,4 +1,5 @@
 /** Tiny training configurations and runs for the training tests (seconds on any backend). */
+import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,3 +77,16 @@ export async function trainTiny(workspace: TinyWorkspace, config: RunConfig, opt
 /** Every step's loss from a run's events (step events carry the steps since the previous one). */
 export const stepLosses = (events: ReadonlyArray<{ kind: string }>): number[] =>
   (events.filter((event) => event.kind === 'step') as TrainingStep[]).flatMap((event) => event.recent.map(([, loss]) => loss));
+
+/** Trains `steps` steps and answers the live tensor count after each step, and before and after the run. */
+export async function tensorCountsOver(workspace: TinyWorkspace, config: RunConfig, steps: number): Promise<{ before: number; perStep: number[]; after: number }> {
+  const perStep: number[] = [];
+  const before = tf.memory().numTensors;
+  await trainTiny(workspace, config, {
+    maxSteps: steps,
+    onEvent: (event) => {
+      if (event.kind === 'step') perStep.push(tf.memory().numTensors);
+    },
+  });
+  return { before, perStep, after: tf.memory().numTensors };
+}

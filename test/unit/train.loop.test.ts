@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +5,7 @@ import { readCheckpoint } from '../../src/main/ml/train/checkpoint';
 import { learningRateAt } from '../../src/main/ml/train/schedule';
 import type { TrainingEvent, TrainingStep } from '../../src/shared/trainingTypes';
 import { useTestBackend } from '../helpers/captionModel';
-import { stepLosses, tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';
+import { stepLosses, tensorCountsOver, tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';
 
 let workspace: TinyWorkspace;
 beforeAll(async () => {
@@ -100,17 +99,10 @@ describe('training loop', () => {
   });
 
   it('keeps the tensor count flat over many steps', async () => {
-    const counts: number[] = [];
-    const before = tf.memory().numTensors;
-    await trainTiny(workspace, tinyConfig(workspace.dataset, (c) => ((c.decoder.variant = 'attention'), (c.training.epochs = 5))), {
-      maxSteps: 14,
-      onEvent: (event) => {
-        if (event.kind === 'step') counts.push(tf.memory().numTensors);
-      },
-    });
-    expect(counts.length).toBe(14);
-    expect(new Set(counts).size).toBe(1);
-    expect(tf.memory().numTensors).toBe(before);
+    const counts = await tensorCountsOver(workspace, tinyConfig(workspace.dataset, (c) => ((c.decoder.variant = 'attention'), (c.training.epochs = 5))), 14);
+    expect(counts.perStep.length).toBe(14);
+    expect(new Set(counts.perStep).size).toBe(1);
+    expect(counts.after).toBe(counts.before);
   });
 
   it('stops early when the metric stops improving and keeps the best epoch', async () => {

@@ -5,7 +5,7 @@ import { readCheckpoint } from '../../src/main/ml/train/checkpoint';
 import { WeightAverage } from '../../src/main/ml/train/weightAverage';
 import type { TrainingEvent } from '../../src/shared/trainingTypes';
 import { useTestBackend } from '../helpers/captionModel';
-import { stepLosses, tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';
+import { stepLosses, tensorCountsOver, tinyConfig, tinyWorkspace, trainTiny, type TinyWorkspace } from '../helpers/trainingRun';
 
 let workspace: TinyWorkspace;
 beforeAll(async () => {
@@ -147,16 +147,9 @@ describe('training with a weight average', () => {
   });
 
   it('keeps the tensor count flat over many steps and validations', async () => {
-    const counts: number[] = [];
-    const before = tf.memory().numTensors;
-    await trainTiny(workspace, tinyConfig(workspace.dataset, (c) => ((c.decoder.variant = 'attention'), (c.training.epochs = 5), (c.training.weightAverage = 0.9))), {
-      maxSteps: 14,
-      onEvent: (event) => {
-        if (event.kind === 'step') counts.push(tf.memory().numTensors);
-      },
-    });
-    expect(counts.length).toBe(14);
-    expect(new Set(counts).size).toBe(1);
-    expect(tf.memory().numTensors).toBe(before);
+    const counts = await tensorCountsOver(workspace, tinyConfig(workspace.dataset, (c) => ((c.decoder.variant = 'attention'), (c.training.epochs = 5), (c.training.weightAverage = 0.9))), 14);
+    expect(counts.perStep.length).toBe(14);
+    expect(new Set(counts.perStep).size).toBe(1);
+    expect(counts.after).toBe(counts.before);
   });
 });
