@@ -150,6 +150,11 @@ describe('mirror consensus through the captioning paths', () => {
       expect((error as ApiError).issues[0]!.path).toBe('decoding.mirrorConsensus');
       expect((error as Error).message).toContain('training.horizontalFlip');
     }
+    // The flip asked for over frozen, cached features: training never mirrored anything.
+    const frozen = { ...model, runConfig: configFromPreset('flickr8k-like', { dataset: { path: '/data/photos' }, training: { horizontalFlip: true } }) };
+    expect(() => checkDecoding(frozen, completeDecoding({ mirrorConsensus: true }, 8))).toThrow('never saw a mirrored image');
+    const fineTuned = { ...model, runConfig: configFromPreset('flickr8k-like', { dataset: { path: '/data/photos' }, training: { horizontalFlip: true }, encoder: { fineTune: { enabled: true } } }) };
+    expect(() => checkDecoding(fineTuned, completeDecoding({ mirrorConsensus: true }, 8))).not.toThrow();
     const flipped = { ...model, runConfig: configFromPreset('shapes-grounded', { dataset: { path: '/data/shapes' } }) };
     expect(() => checkDecoding(flipped, completeDecoding({ mirrorConsensus: true }, 8))).not.toThrow();
     expect(() => checkDecoding(unflipped, completeDecoding({}, 8))).not.toThrow();

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ApiError } from '../../../shared/errors';
 import type { DecodingSettings } from '../../../shared/inferenceTypes';
+import type { RunConfig } from '../../../shared/runConfig';
 import { mirrorIdMap } from '../../lib/data/text/mirror';
 import { decode } from '../infer/decode';
 import { mirrorConsensus } from '../infer/mirrorConsensus';
@@ -24,8 +25,8 @@ export interface ImageViews {
 
 /**
  * Refuses settings the model cannot honour: mirror consensus needs greedy or
- * beam decoding, and a model that learned mirrored images (trained with
- * `training.horizontalFlip`; a package does not say, so it is trusted).
+ * beam decoding, and a model that learned mirrored images (see
+ * `learnedMirrors`; a package does not say, so it is trusted).
  */
 export function checkDecoding(model: InferenceModel, settings: DecodingSettings): void {
   if (!settings.mirrorConsensus) return;
@@ -34,13 +35,18 @@ export function checkDecoding(model: InferenceModel, settings: DecodingSettings)
       { path: 'decoding.mirrorConsensus', message: 'not with strategy "sample"' },
     ]);
   }
-  if (model.runConfig && !model.runConfig.training.horizontalFlip) {
+  if (model.runConfig && !learnedMirrors(model.runConfig)) {
     throw new ApiError(
       'invalid_request',
-      'decoding.mirrorConsensus needs a model trained with training.horizontalFlip: this one never saw a mirrored image, so its captions of one say nothing about the image.',
-      [{ path: 'decoding.mirrorConsensus', message: 'the model was trained without training.horizontalFlip' }],
+      'decoding.mirrorConsensus needs a model trained with training.horizontalFlip on pixels (a scratch CNN or a fine-tuned backbone): this one never saw a mirrored image, so its captions of one say nothing about the image.',
+      [{ path: 'decoding.mirrorConsensus', message: 'the model was trained without mirrored images' }],
     );
   }
+}
+
+/** Whether training showed the model mirrored images: the flip was on and the encoder read pixels (frozen features are cached unflipped). */
+export function learnedMirrors(config: RunConfig): boolean {
+  return config.training.horizontalFlip && (config.encoder.source === 'scratch-cnn' || config.encoder.fineTune.enabled);
 }
 
 /** Runs the encoder over `input` ([count, size, size, 3], normalized), and over its mirror when `mirror`. */
