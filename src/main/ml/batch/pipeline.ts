@@ -7,7 +7,6 @@
  * with a bounded number of batches in memory. Each stage is exported on its
  * own so the benchmark times exactly the code the pipeline runs.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { DecodingSettings } from '../../../shared/inferenceTypes';
 import { decodeImages } from '../../lib/data/images/loader';
 import { normalizePixels } from '../../lib/data/images/normalize';
@@ -76,13 +75,9 @@ export async function prepareBatch(model: InferenceModel, images: readonly Pipel
   return { images: [...images], input, ok, errors };
 }
 
-/** Stage 2: the encoder's forward pass. The caller disposes the features. */
+/** Stage 2: the encoder's forward pass (as `captionPrepared` runs it without a mirror). The caller disposes the features. */
 export function encodeBatch(model: InferenceModel, input: Float32Array, count: number): DecoderFeatures {
-  const size = model.preprocessing.inputSize;
-  return tf.tidy(() => {
-    const encoded = model.encoder.encode(tf.tensor4d(input, [count, size, size, 3]));
-    return { pooled: encoded.pooled, grid: encoded.grid };
-  });
+  return encodeViews(model, input, count, false).features;
 }
 
 /** Stage 3: batched decoding from features (greedy, beam or sampling). */

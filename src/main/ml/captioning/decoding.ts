@@ -9,7 +9,6 @@ export const DEFAULT_DECODING: Omit<DecodingSettings, 'maxLength'> = {
   lengthPenalty: 1,
   minLength: 1,
   noRepeatNgramSize: 0,
-  mirrorConsensus: false,
   temperature: 1,
   topK: 0,
   topP: 1,

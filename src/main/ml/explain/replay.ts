@@ -20,30 +20,55 @@ export interface ReplayedCaption {
 /** Replays `tokens` (without <start> and <end>) for the single image in `features`. */
 export function replayCaption<S>(model: StepDecoder<S>, features: DecoderFeatures, tokens: readonly number[]): ReplayedCaption {
   if (rowsOf(features) !== 1) throw new Error(`Replaying a caption needs the features of one image, got ${rowsOf(features)}.`);
-  const inputs = [START_ID, ...tokens];
-  const targets = [...tokens, END_ID];
-  const tokenLogProbs: number[] = [];
-  const attention: number[][] = [];
-  let state = tidyKeep(() => model.initialState(features), (s) => model.stateTensors(s));
+  return replayCaptions(model, features, [0], [tokens])[0]!;
+}
+
+/**
+ * Replays many captions at once, each for the image of `features` that
+ * `imageOfRow` names: one step runs every row, so scoring the candidates of
+ * a batch of images costs the steps of its longest caption.
+ */
+export function replayCaptions<S>(model: StepDecoder<S>, features: DecoderFeatures, imageOfRow: readonly number[], captions: readonly (readonly number[])[]): ReplayedCaption[] {
+  const out = captions.map((): ReplayedCaption => ({ tokenLogProbs: [], attention: null }));
+  if (captions.length === 0) return out;
+  const steps = Math.max(...captions.map((tokens) => tokens.length)) + 1;
+  const rowFeatures: DecoderFeatures = tf.tidy(() => {
+    const rows = tf.tensor1d(Int32Array.from(imageOfRow), 'int32');
+    return {
+      ...(features.pooled ? { pooled: tf.gather(features.pooled, rows) } : {}),
+      ...(features.grid ? { grid: tf.gather(features.grid, rows) } : {}),
+    };
+  });
+  let state = tidyKeep(() => model.initialState(rowFeatures), (s) => model.stateTensors(s));
   try {
-    for (let t = 0; t < inputs.length; t++) {
-      const out = tidyKeep(
+    for (let t = 0; t < steps; t++) {
+      // A finished row is fed <end> until the longest caption ends; what it gives then is not read.
+      const inputs = captions.map((tokens) => (t === 0 ? START_ID : (tokens[t - 1] ?? END_ID)));
+      const stepped = tidyKeep(
         () => {
-          const result = model.step(tf.tensor1d([inputs[t]!], 'int32'), state);
+          const result = model.step(tf.tensor1d(Int32Array.from(inputs), 'int32'), state);
           return { next: result.state, logProbs: result.logProbs, weights: result.attention };
         },
         (r) => [...model.stateTensors(r.next), r.logProbs, ...(r.weights ? [r.weights] : [])],
       );
-      const row = out.logProbs.dataSync();
-      tokenLogProbs.push(row[targets[t]!]!);
-      if (out.weights) attention.push(Array.from(out.weights.dataSync()));
-      out.logProbs.dispose();
-      out.weights?.dispose();
-      releaseState(model, state, out.next);
-      state = out.next;
+      const logProbs = stepped.logProbs.dataSync();
+      const weights = stepped.weights?.dataSync() ?? null;
+      const vocab = stepped.logProbs.shape[1];
+      const regions = stepped.weights?.shape[1] ?? 0;
+      stepped.logProbs.dispose();
+      stepped.weights?.dispose();
+      captions.forEach((tokens, row) => {
+        if (t > tokens.length) return;
+        const replayed = out[row]!;
+        replayed.tokenLogProbs.push(logProbs[row * vocab + (tokens[t] ?? END_ID)]!);
+        if (weights) (replayed.attention ??= []).push(Array.from(weights.subarray(row * regions, (row + 1) * regions)));
+      });
+      releaseState(model, state, stepped.next);
+      state = stepped.next;
     }
   } finally {
     releaseState(model, state, null);
+    tf.dispose([rowFeatures.pooled ?? [], rowFeatures.grid ?? []]);
   }
-  return { tokenLogProbs, attention: attention.length > 0 ? attention : null };
+  return out;
 }

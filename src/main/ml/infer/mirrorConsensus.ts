@@ -15,17 +15,18 @@
  *
  * with greedy decoding ranking by the sum alone (lengthPenalty 0), as it
  * does without the mirror. Both log-probabilities are read by replaying the
- * decoder along every candidate at once, the same steps decoding runs. The
+ * decoder along every candidate at once (explain/replay.ts), the same steps
+ * decoding runs. The
  * beams run one image at a time (every finished hypothesis is kept), so it
- * costs several times a batched beam search.
+ * costs about ten times a batched beam search (docs/decoding.md).
  */
 import * as tf from '@tensorflow/tfjs';
 import { mirrorIds } from '../../lib/data/text/mirror';
-import { END_ID, START_ID } from '../../lib/data/text/vocabulary';
 import { beamHypotheses } from '../explain/nbest';
+import { replayCaptions } from '../explain/replay';
 import type { DecoderFeatures } from '../model/decoder';
 import { greedyDecode } from './sequential';
-import { releaseState, rowsOf, tidyKeep } from './stepping';
+import { rowsOf } from './stepping';
 import type { BeamOptions, DecodedCaption, GreedyOptions, StepDecoder } from './types';
 
 export interface MirrorViews {
@@ -53,8 +54,8 @@ export function mirrorConsensus<S>(model: StepDecoder<S>, views: MirrorViews, op
   });
   const rows = candidates.flatMap((list, image) => list.map((tokens) => ({ image, tokens })));
   const imageOfRow = rows.map((row) => row.image);
-  const onImage = captionLogProbs(model, views.features, imageOfRow, rows.map((row) => row.tokens));
-  const onMirror = captionLogProbs(model, views.mirrored, imageOfRow, rows.map((row) => mirrored(row.tokens)));
+  const onImage = replayCaptions(model, views.features, imageOfRow, rows.map((row) => row.tokens)).map((replayed) => replayed.tokenLogProbs);
+  const onMirror = replayCaptions(model, views.mirrored, imageOfRow, rows.map((row) => mirrored(row.tokens))).map((replayed) => replayed.tokenLogProbs);
   const lengthPenalty = options.strategy === 'beam' ? options.lengthPenalty : 0;
   const best: Array<DecodedCaption | null> = new Array(images).fill(null);
   rows.forEach(({ image, tokens }, row) => {
@@ -77,51 +78,6 @@ function candidateTokens<S>(model: StepDecoder<S>, features: DecoderFeatures, op
       tf.dispose([one.pooled ?? [], one.grid ?? []]);
     }
   });
-}
-
-/**
- * log p of each word of each caption, then of its closing <end>, given the
- * image of its row: the decoder replayed along every caption at once, one
- * step for all rows (explain/replay.ts does the same for one caption).
- */
-function captionLogProbs<S>(model: StepDecoder<S>, features: DecoderFeatures, imageOfRow: readonly number[], captions: readonly number[][]): number[][] {
-  const out = captions.map((): number[] => []);
-  if (captions.length === 0) return out;
-  const steps = Math.max(...captions.map((tokens) => tokens.length)) + 1;
-  const rowFeatures: DecoderFeatures = tf.tidy(() => {
-    const rows = tf.tensor1d(Int32Array.from(imageOfRow), 'int32');
-    return {
-      ...(features.pooled ? { pooled: tf.gather(features.pooled, rows) } : {}),
-      ...(features.grid ? { grid: tf.gather(features.grid, rows) } : {}),
-    };
-  });
-  let state = tidyKeep(() => model.initialState(rowFeatures), (s) => model.stateTensors(s));
-  try {
-    for (let t = 0; t < steps; t++) {
-      // A finished row is fed <end> until the longest caption ends; what it scores then is not read.
-      const inputs = captions.map((tokens) => (t === 0 ? START_ID : (tokens[t - 1] ?? END_ID)));
-      const targets = captions.map((tokens) => tokens[t] ?? END_ID);
-      const stepped = tidyKeep(
-        () => {
-          const { logProbs, state: next } = model.step(tf.tensor1d(Int32Array.from(inputs), 'int32'), state);
-          const picked = tf.sum(tf.mul(logProbs, tf.oneHot(tf.tensor1d(Int32Array.from(targets), 'int32'), logProbs.shape[1])), 1);
-          return { next, picked };
-        },
-        (result) => [...model.stateTensors(result.next), result.picked],
-      );
-      const values = stepped.picked.dataSync();
-      stepped.picked.dispose();
-      captions.forEach((tokens, row) => {
-        if (t <= tokens.length) out[row]!.push(values[row]!);
-      });
-      releaseState(model, state, stepped.next);
-      state = stepped.next;
-    }
-  } finally {
-    releaseState(model, state, null);
-    tf.dispose([rowFeatures.pooled ?? [], rowFeatures.grid ?? []]);
-  }
-  return out;
 }
 
 function rowOf(features: DecoderFeatures, row: number): DecoderFeatures {
