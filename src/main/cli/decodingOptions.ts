@@ -28,8 +28,8 @@ export const decodingUsage = `Decoding (default: beam search, width 3):
   --no-repeat-ngram N   never repeat an N-gram within a caption
   --mirror-consensus    greedy or beam: also caption each image mirrored and
                         keep the caption both views find likeliest (models
-                        trained with training.horizontalFlip; about ten times
-                        the decoding time)`;
+                        trained with training.horizontalFlip; about two and
+                        a half times the decoding time)`;
 
 type DecodingValues = { [K in keyof typeof decodingFlags]?: (typeof decodingFlags)[K]['type'] extends 'boolean' ? boolean : string };
 

@@ -28,7 +28,8 @@ import { columnsOf, rowTopK } from './rowTopK';
 import { alignedSlots, releaseState, rowPacket, rowsOf, tidyKeep } from './stepping';
 import type { BeamOptions, DecodedCaption, StepDecoder } from './types';
 
-interface Hypothesis {
+/** A finished caption of the search: its words (no <start> or <end>), each word's log p (<end>'s last), and attention per step. */
+export interface Hypothesis {
   tokens: number[];
   logProbs: number[];
   attention: number[][];
@@ -49,6 +50,27 @@ const DEAD = BANNED;
 const placeholder = (): Beam => ({ tokens: [], logProbs: [], attention: [], score: DEAD });
 
 export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, options: BeamOptions): DecodedCaption[] {
+  return finishedHypotheses(model, features, options).map((hypotheses, image) => {
+    const best = pickBest(hypotheses, options.lengthPenalty);
+    if (!best) throw new Error(`Beam search ended without a caption for image ${image}.`);
+    return {
+      tokens: best.tokens,
+      tokenLogProbs: best.logProbs,
+      logProb: best.logProb,
+      score: normalized(best, options.lengthPenalty),
+      ...(best.attention.length > 0 ? { attention: best.attention } : {}),
+    };
+  });
+}
+
+/**
+ * Every finished hypothesis of each image's search, in the order they were
+ * found. `exhaustive` searches on until an image has `width` of them, even
+ * once none of its live beams could beat its best: callers that rank the
+ * hypotheses by another score (the alternatives an explanation lists, mirror
+ * consensus) need the ones beam search itself would not return.
+ */
+export function finishedHypotheses<S>(model: StepDecoder<S>, features: DecoderFeatures, options: BeamOptions, { exhaustive = false } = {}): Hypothesis[][] {
   const images = rowsOf(features);
   const width = Math.max(1, Math.floor(options.beamWidth));
   const vocab = model.vocabSize;
@@ -144,7 +166,7 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
             }
             chosen.push({ from, word, beam: { tokens: [...parent.tokens, word], logProbs: [...parent.logProbs, wordLogProb], attention: attentionSoFar, score } });
           }
-          if (finished[image]!.length >= width || cannotImprove(finished[image]!, chosen, options)) done[image] = true;
+          if (finished[image]!.length >= width || (!exhaustive && cannotImprove(finished[image]!, chosen, options))) done[image] = true;
         }
         // A done image (or padding) keeps its slot, with dead rows, only where rows are not rearranged.
         if (image !== null && !done[image]) addSlot(image, slot, chosen);
@@ -183,17 +205,7 @@ export function beamSearch<S>(model: StepDecoder<S>, features: DecoderFeatures, 
     previous.dispose();
   }
 
-  return finished.map((hypotheses, image) => {
-    const best = pickBest(hypotheses, options.lengthPenalty);
-    if (!best) throw new Error(`Beam search ended without a caption for image ${image}.`);
-    return {
-      tokens: best.tokens,
-      tokenLogProbs: best.logProbs,
-      logProb: best.logProb,
-      score: normalized(best, options.lengthPenalty),
-      ...(best.attention.length > 0 ? { attention: best.attention } : {}),
-    };
-  });
+  return finished;
 }
 
 /**

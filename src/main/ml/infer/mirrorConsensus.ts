@@ -16,15 +16,13 @@
  * with greedy decoding ranking by the sum alone (lengthPenalty 0), as it
  * does without the mirror. Both log-probabilities are read by replaying the
  * decoder along every candidate at once (explain/replay.ts), the same steps
- * decoding runs. The
- * beams run one image at a time (every finished hypothesis is kept), so it
- * costs about ten times a batched beam search (docs/decoding.md).
+ * decoding runs. The beams of all images step together, as in beam search,
+ * but each runs until it has `width` finished hypotheses.
  */
-import * as tf from '@tensorflow/tfjs';
 import { mirrorIds } from '../../lib/data/text/mirror';
-import { beamHypotheses } from '../explain/nbest';
 import { replayCaptions } from '../explain/replay';
 import type { DecoderFeatures } from '../model/decoder';
+import { finishedHypotheses } from './beam';
 import { greedyDecode } from './sequential';
 import { rowsOf } from './stepping';
 import type { BeamOptions, DecodedCaption, GreedyOptions, StepDecoder } from './types';
@@ -67,24 +65,10 @@ export function mirrorConsensus<S>(model: StepDecoder<S>, views: MirrorViews, op
   return best.map((caption) => caption!);
 }
 
-/** The captions each image's view proposes: greedy's one, or every finished hypothesis of its beam. */
+/** The captions each image's view proposes: greedy's one, or every finished hypothesis of its beam (all images' beams stepped together). */
 function candidateTokens<S>(model: StepDecoder<S>, features: DecoderFeatures, options: GreedyOptions | BeamOptions): number[][][] {
   if (options.strategy === 'greedy') return greedyDecode(model, features, options).map((caption) => [caption.tokens]);
-  return Array.from({ length: rowsOf(features) }, (_, image) => {
-    const one = rowOf(features, image);
-    try {
-      return beamHypotheses(model, one, options).map((hypothesis) => hypothesis.tokens);
-    } finally {
-      tf.dispose([one.pooled ?? [], one.grid ?? []]);
-    }
-  });
-}
-
-function rowOf(features: DecoderFeatures, row: number): DecoderFeatures {
-  return tf.tidy(() => ({
-    ...(features.pooled ? { pooled: tf.slice(features.pooled, [row, 0], [1, -1]) } : {}),
-    ...(features.grid ? { grid: tf.slice(features.grid, [row, 0, 0], [1, -1, -1]) } : {}),
-  }));
+  return finishedHypotheses(model, features, options, { exhaustive: true }).map((hypotheses) => hypotheses.map((hypothesis) => hypothesis.tokens));
 }
 
 const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
