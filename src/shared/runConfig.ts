@@ -389,6 +389,13 @@ export const trainingConfigSchema = z
       0,
       0.9999,
     ).default(0),
+    wordDropout: num(
+      'Word dropout',
+      'While training, replace this share of the words the decoder reads (never the first) with <unk>, targets unchanged, so it has to take more of each next word from the image than from the words before it (0 = off).',
+      0,
+      0.5,
+      { min: 0, max: 0.3, scale: 'linear' },
+    ).default(0),
     scheduledSampling: num(
       'Scheduled sampling',
       'Final probability of feeding the model its own previous word instead of the true one while training (0 = pure teacher forcing).',

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { Vocabulary } from '../../src/main/lib/data/text/vocabulary';
 import { hostBatch } from '../../src/main/ml/train/batches';
 import { HorizontalFlip } from '../../src/main/ml/train/augmentation';
+import { WordDropout } from '../../src/main/ml/train/wordDropout';
+import { UNK_ID } from '../../src/main/lib/data/text/vocabulary';
 import { configFromPreset, runConfigSchema } from '../../src/shared/runConfig';
 
-const vocabulary = Vocabulary.build([['a', 'red', 'circle', 'left', 'of', 'a', 'star'], ['a', 'star', 'right', 'of', 'a', 'circle']]);
+const vocabulary = Vocabulary.build([['a', 'red', 'circle', 'left', 'of', 'a', 'star'], ['a', 'star', 'right', 'of', 'a', 'circle']], { minCount: 1 });
 const caption = (words: string[]) => [1, ...words.map((word) => vocabulary.id(word)), 2];
 const words = (ids: Int32Array, from: number, length: number) => Array.from(ids.subarray(from, from + length), (id) => vocabulary.token(id));
 
@@ -35,6 +37,51 @@ describe('horizontal flip of training batches', () => {
   it('draws the same flips for the same step (exact resume) and different ones for another step', () => {
     expect(flip.apply(batch, 7).flips).toEqual(flip.apply(batch, 7).flips);
     expect(flip.apply(batch, 7).flips).not.toEqual(flip.apply(batch, 8).flips);
+  });
+});
+
+describe('word dropout of training batches', () => {
+  const items = Array.from({ length: 64 }, (_, image) => ({ image, tokens: caption(image % 2 ? ['a', 'star', 'right', 'of', 'a', 'circle'] : ['a', 'red', 'circle', 'left', 'of', 'a', 'star', 'a']) }));
+  const batch = hostBatch(items as never);
+
+  it('hides about p of the words read after <start>, never <start>, padding, targets or the mask', () => {
+    const dropped = new WordDropout(0.25, 42).apply(batch, 5);
+    let hidden = 0;
+    let readable = 0;
+    for (let row = 0; row < batch.rows; row++) {
+      for (let t = 0; t < batch.steps; t++) {
+        const at = row * batch.steps + t;
+        if (t === 0 || t >= batch.lengths[row]!) {
+          expect(dropped.inputs[at]).toBe(batch.inputs[at]);
+          continue;
+        }
+        readable += 1;
+        if (dropped.inputs[at] !== batch.inputs[at]) {
+          expect(dropped.inputs[at]).toBe(UNK_ID);
+          hidden += 1;
+        }
+      }
+    }
+    // 64 rows of 6 or 8 readable words: 448; a quarter of them is 112, with a standard deviation of about 9.
+    expect(readable).toBe(448);
+    expect(hidden).toBeGreaterThan(80);
+    expect(hidden).toBeLessThan(145);
+    expect(dropped.targets).toEqual(batch.targets);
+    expect(dropped.mask).toEqual(batch.mask);
+    // The batch handed in is not changed.
+    expect(batch.inputs.includes(UNK_ID)).toBe(false);
+  });
+
+  it('draws from (seed, step): the same words for a resumed step, others for another step or seed', () => {
+    const dropout = new WordDropout(0.25, 42);
+    expect(dropout.apply(batch, 9).inputs).toEqual(dropout.apply(batch, 9).inputs);
+    expect(dropout.apply(batch, 9).inputs).not.toEqual(dropout.apply(batch, 10).inputs);
+    expect(new WordDropout(0.25, 7).apply(batch, 9).inputs).not.toEqual(dropout.apply(batch, 9).inputs);
+  });
+
+  it('refuses a probability outside (0, 1)', () => {
+    expect(() => new WordDropout(0, 1)).toThrow(/probability 0/);
+    expect(() => new WordDropout(1, 1)).toThrow(/probability 1/);
   });
 });
 

@@ -40,6 +40,7 @@ import { estimateStepBytes, memoryBudget, trainingWarnings } from './hardware';
 import { setUpModel, type TrainingModel } from './modelSetup';
 import { rowFeatures } from './featureSource';
 import { HorizontalFlip } from './augmentation';
+import { WordDropout } from './wordDropout';
 import { AdamOptimizer, clipByGlobalNorm } from './optimizer';
 import { WeightAverage } from './weightAverage';
 import { TrainingReporter } from './reporter';
@@ -323,6 +324,12 @@ function prepareRun(
     log('warn', 'training.horizontalFlip needs pixels: it is ignored with a frozen encoder, whose features are cached.');
   }
   const flip = config.training.horizontalFlip && source.flippable ? new HorizontalFlip(data.vocabulary, seed) : null;
+  const wordDropout = config.training.wordDropout > 0 ? new WordDropout(config.training.wordDropout, seed) : null;
+  // Flip first: it swaps side words, which word dropout may then hide.
+  const augment = (batch: HostBatch, globalStep: number): HostBatch => {
+    const flipped = flip ? flip.apply(batch, globalStep) : batch;
+    return wordDropout ? wordDropout.apply(flipped, globalStep) : flipped;
+  };
 
   const contents = async (at: TrainingState, metrics: Record<string, number>) => {
     const [trained, averaged, optimizerState] = await Promise.all([serializeNamed(named), average?.serialize() ?? null, optimizer.serialize()]);
@@ -393,7 +400,7 @@ function prepareRun(
       const started = performance.now();
       const variables = source.trainsAt && !source.trainsAt(epoch) ? decoderVariables : allVariables;
       const globalStep = run.state.globalStep;
-      const { loss, gradNorm } = await trainStep(model, optimizer, variables, varToName, flip ? flip.apply(batch, globalStep) : batch, {
+      const { loss, gradNorm } = await trainStep(model, optimizer, variables, varToName, augment(batch, globalStep), {
         learningRate: (name: string) => (name.startsWith('encoder/') ? rates.learningRate * encoderRateScale : rates.learningRate),
         samplingProbability: rates.samplingProbability,
         labelSmoothing: config.training.labelSmoothing,
