@@ -2,8 +2,10 @@
  * Word dropout (`training.wordDropout`): while training, each input word of
  * a caption (the words the decoder reads, never its <start>) becomes <unk>
  * with probability p, while the targets stay. A decoder that cannot always
- * read what it has said must take the next word from the image more often,
- * which is what keeps it from repeating the object it has just named.
+ * read what it has said must take more of the next word from the image,
+ * the aim being fewer captions that name an object with the words of the
+ * one named before it. On Shapes it helped one synthesis seed of three and
+ * hurt the others (docs/shapes-benchmark.md), so no preset uses it.
  * The draw comes from (seed, global step), so a resumed run drops exactly
  * the words an uninterrupted one would.
  */
