@@ -536,7 +536,7 @@ export const presets = {
     id: 'shapes-grounded',
     title: 'Shapes, grounded',
     description:
-      'Scratch CNN at 72 px pooled to 3×3 cells, one per place a Shapes object can stand, each with its coordinates and what lies on each side; an attention LSTM with a second glimpse led by the last words; horizontal flip, label smoothing 0.1, learning rate 3e-3 decaying over 12 epochs inside a 10-minute budget. On Shapes seeds 1 to 3 in that budget on a 2-core CPU: grounded precision 0.997, relations 0.95, 98.5 % exact captions, object recall 0.86 (the references\' 0.59); see docs/shapes-benchmark.md. Its best checkpoint is the one with the lowest validation loss.',
+      'Scratch CNN at 72 px pooled to 3×3 cells, one per place a Shapes object can stand, each with its coordinates and what lies on each side; an attention LSTM with a second glimpse led by the last words; horizontal flip, label smoothing 0.1, learning rate 3e-3 decaying over 12 epochs inside a 10-minute budget. On Shapes seeds 1 to 3 in that budget on a 2-core AMD EPYC: grounded precision 0.997, relations 0.95, 98.5 % exact captions, object recall 0.86 (the references\' 0.59); on a 2-core Intel Xeon, whose rounding trains other models, relations 0.87, or 0.93 decoded with mirror consensus; see docs/shapes-benchmark.md. Its best checkpoint is the one with the lowest validation loss.',
     config: {
       encoder: { source: 'scratch-cnn', imageSize: 72, scratchChannels: 16, scratchGridCells: 3, gridCoordinates: true, gridDirections: true },
       decoder: {
