@@ -26,9 +26,17 @@ export function replayCaption<S>(model: StepDecoder<S>, features: DecoderFeature
 /**
  * Replays many captions at once, each for the image of `features` that
  * `imageOfRow` names: one step runs every row, so scoring the candidates of
- * a batch of images costs the steps of its longest caption.
+ * a batch of images costs the steps of its longest caption. Without
+ * `attention` (a caller that only scores) no weights leave the device and
+ * every `attention` is null.
  */
-export function replayCaptions<S>(model: StepDecoder<S>, features: DecoderFeatures, imageOfRow: readonly number[], captions: readonly (readonly number[])[]): ReplayedCaption[] {
+export function replayCaptions<S>(
+  model: StepDecoder<S>,
+  features: DecoderFeatures,
+  imageOfRow: readonly number[],
+  captions: readonly (readonly number[])[],
+  { attention = true }: { attention?: boolean } = {},
+): ReplayedCaption[] {
   const out = captions.map((): ReplayedCaption => ({ tokenLogProbs: [], attention: null }));
   if (captions.length === 0) return out;
   const steps = Math.max(...captions.map((tokens) => tokens.length)) + 1;
@@ -47,20 +55,23 @@ export function replayCaptions<S>(model: StepDecoder<S>, features: DecoderFeatur
       const stepped = tidyKeep(
         () => {
           const result = model.step(tf.tensor1d(Int32Array.from(inputs), 'int32'), state);
-          return { next: result.state, logProbs: result.logProbs, weights: result.attention };
+          // Only each row's target word leaves the device, not the whole [rows, vocabulary] matrix.
+          const vocab = result.logProbs.shape[1];
+          const targets = Int32Array.from(captions, (tokens, row) => row * vocab + (tokens[t] ?? END_ID));
+          const picked = tf.gather(tf.reshape(result.logProbs, [-1]), tf.tensor1d(targets, 'int32'));
+          return { next: result.state, picked, weights: attention ? result.attention : undefined };
         },
-        (r) => [...model.stateTensors(r.next), r.logProbs, ...(r.weights ? [r.weights] : [])],
+        (r) => [...model.stateTensors(r.next), r.picked, ...(r.weights ? [r.weights] : [])],
       );
-      const logProbs = stepped.logProbs.dataSync();
+      const picked = stepped.picked.dataSync();
       const weights = stepped.weights?.dataSync() ?? null;
-      const vocab = stepped.logProbs.shape[1];
       const regions = stepped.weights?.shape[1] ?? 0;
-      stepped.logProbs.dispose();
+      stepped.picked.dispose();
       stepped.weights?.dispose();
       captions.forEach((tokens, row) => {
         if (t > tokens.length) return;
         const replayed = out[row]!;
-        replayed.tokenLogProbs.push(logProbs[row * vocab + (tokens[t] ?? END_ID)]!);
+        replayed.tokenLogProbs.push(picked[row]!);
         if (weights) (replayed.attention ??= []).push(Array.from(weights.subarray(row * regions, (row + 1) * regions)));
       });
       releaseState(model, state, stepped.next);

@@ -52,8 +52,10 @@ export function mirrorConsensus<S>(model: StepDecoder<S>, views: MirrorViews, op
   });
   const rows = candidates.flatMap((list, image) => list.map((tokens) => ({ image, tokens })));
   const imageOfRow = rows.map((row) => row.image);
-  const onImage = replayCaptions(model, views.features, imageOfRow, rows.map((row) => row.tokens)).map((replayed) => replayed.tokenLogProbs);
-  const onMirror = replayCaptions(model, views.mirrored, imageOfRow, rows.map((row) => mirrored(row.tokens))).map((replayed) => replayed.tokenLogProbs);
+  const logProbsOn = (features: DecoderFeatures, captions: number[][]) =>
+    replayCaptions(model, features, imageOfRow, captions, { attention: false }).map((replayed) => replayed.tokenLogProbs);
+  const onImage = logProbsOn(views.features, rows.map((row) => row.tokens));
+  const onMirror = logProbsOn(views.mirrored, rows.map((row) => mirrored(row.tokens)));
   const lengthPenalty = options.strategy === 'beam' ? options.lengthPenalty : 0;
   const best: Array<DecodedCaption | null> = new Array(images).fill(null);
   rows.forEach(({ image, tokens }, row) => {
