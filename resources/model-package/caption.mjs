@@ -328,9 +328,10 @@ export async function loadEncoder(tf, dir, spec) {
 //   attention:   init/*, attention/{gridKernel, bias, stateKernel, score, gateKernel, gateBias,
 //                contextKernel, outputKernel}, and attention/wordKernel [E, A] when the word
 //                just read joins the attention query (decoder.attentionWordQuery), and
-//                wordGlimpse/{queryKernel [2E, A], score [A, 1], outputKernel [C, U]} when a
-//                second glimpse, looked for by the last two words alone, joins the deep
-//                output (decoder.attentionWordGlimpse)
+//                wordGlimpse/{queryKernel [kE, A], score [A, 1], outputKernel [C, U]} when a
+//                second glimpse, looked for by the last k words alone (k = 2, or
+//                decoder.attentionGlimpseWords), joins the deep output
+//                (decoder.attentionWordGlimpse)
 //   output/kernel [U, V], output/bias [V]
 
 function cellStep(tf, w, cell, layer, xProj, state) {
@@ -372,7 +373,9 @@ export function initialState(tf, w, d, features) {
       tf.add(tf.matMul(tf.reshape(features.grid, [rows * regions, channels]), w['attention/gridKernel']), w['attention/bias']),
       [rows, regions, d.attentionDim],
     );
-    const previous = w['wordGlimpse/queryKernel'] ? { previousWord: tf.zeros([rows, d.embeddingDim]) } : {};
+    // The words before a step's own, most recent first [rows, (k − 1)·E]; k from the query kernel [kE, A].
+    const glimpse = w['wordGlimpse/queryKernel'];
+    const previous = glimpse ? { previousWords: tf.zeros([rows, glimpse.shape[0] - d.embeddingDim]) } : {};
     return { layers: injectedState(tf, w, d, tf.mean(features.grid, 1)), grid: features.grid, gridProj, ...previous };
   }
   if (d.variant === 'init-inject') return { layers: injectedState(tf, w, d, pooled()) };
@@ -414,15 +417,22 @@ export function step(tf, w, d, tokens, state) {
   let hidden = layers[layers.length - 1].h;
   if (d.variant === 'merge') hidden = tf.relu(tf.add(tf.matMul(tf.add(hidden, state.imageProj), w['merge/kernel']), w['merge/bias']));
   if (d.variant === 'attention') hidden = tf.add(hidden, tf.matMul(gated, w['attention/outputKernel']));
-  if (state.previousWord) hidden = tf.add(hidden, wordGlimpse(tf, w, d, embedded, state));
+  if (state.previousWords) hidden = tf.add(hidden, wordGlimpse(tf, w, d, embedded, state));
   const logits = tf.add(tf.matMul(hidden, w['output/kernel']), w['output/bias']);
-  return { logProbs: tf.logSoftmax(logits), state: { ...state, layers, ...(state.previousWord ? { previousWord: embedded } : {}) }, attention };
+  const previous = state.previousWords ? { previousWords: shiftPreviousWords(tf, d, embedded, state.previousWords) } : {};
+  return { logProbs: tf.logSoftmax(logits), state: { ...state, layers, ...previous }, attention };
 }
 
-/** The second glimpse, looked for by the word read and the one before it alone, in the deep output [rows, U]. */
+/** The words before the next step's own: this step's word, then the older ones, the oldest dropped. */
+function shiftPreviousWords(tf, d, embedded, previous) {
+  const kept = previous.shape[1] - d.embeddingDim;
+  return kept === 0 ? embedded : tf.concat([embedded, tf.slice(previous, [0, 0], [-1, kept])], 1);
+}
+
+/** The second glimpse, looked for by the word read and the ones before it alone, in the deep output [rows, U]. */
 function wordGlimpse(tf, w, d, embedded, state) {
   const [rows, regions] = state.grid.shape;
-  const query = tf.matMul(tf.concat([embedded, state.previousWord], 1), w['wordGlimpse/queryKernel']);
+  const query = tf.matMul(tf.concat([embedded, state.previousWords], 1), w['wordGlimpse/queryKernel']);
   const energy = tf.tanh(tf.add(state.gridProj, tf.expandDims(query, 1)));
   const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, d.attentionDim]), w['wordGlimpse/score']), [rows, regions]);
   const glimpse = tf.reshape(tf.matMul(tf.expandDims(tf.softmax(scores), 1), state.grid), [rows, -1]);
@@ -436,14 +446,14 @@ function selectRows(tf, state, rows) {
     layers: state.layers.map((layer) => (layer.c ? { h: pick(layer.h), c: pick(layer.c) } : { h: pick(layer.h) })),
     ...(state.imageProj ? { imageProj: pick(state.imageProj) } : {}),
     ...(state.grid ? { grid: pick(state.grid), gridProj: pick(state.gridProj) } : {}),
-    ...(state.previousWord ? { previousWord: pick(state.previousWord) } : {}),
+    ...(state.previousWords ? { previousWords: pick(state.previousWords) } : {}),
   };
 }
 
 function stateTensors(state) {
   const out = [];
   for (const layer of state.layers) out.push(layer.h, ...(layer.c ? [layer.c] : []));
-  for (const key of ['imageProj', 'grid', 'gridProj', 'previousWord']) if (state[key]) out.push(state[key]);
+  for (const key of ['imageProj', 'grid', 'gridProj', 'previousWords']) if (state[key]) out.push(state[key]);
   return out;
 }
 

@@ -300,6 +300,12 @@ export const decoderConfigSchema = z
         description:
           'Attention decoder: a second glimpse, looked for by the last two words alone ("orange box"), joins what chooses the next word. It stays on the object just named while the main attention moves on, so "under" or "left of" can be read from where that object is.',
       }),
+    attentionGlimpseWords: int(
+      'Words leading the word glimpse',
+      'Attention decoder with the word glimpse: how many of the last words look for it. 2 reads "orange box"; 4 still holds "red box" at "the" of "a red box to the", where the side word is chosen, and lets go by "the left of a".',
+      2,
+      5,
+    ).default(2),
     recurrentInit: z
       .enum(recurrentInits)
       .default('glorot')

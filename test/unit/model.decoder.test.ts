@@ -74,11 +74,13 @@ describe('caption decoder', () => {
   const stepped = [...VARIANTS.map((v) => [v, 'lstm', 2, false] as const), ['attention', 'lstm', 1, false] as const, ['attention', 'gru', 1, false] as const];
   const withWordQuery = (['lstm', 'gru'] as const).flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true] as const));
   const withWordGlimpse = (['lstm', 'gru'] as const).flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true, true] as const));
-  for (const [variant, cell, layers, wordQuery, wordGlimpse = false] of [...stepped, ...withWordQuery, ...withWordGlimpse]) {
-    const named = `${variant}/${cell}, ${layers} layer(s)${wordQuery ? ', word in the attention query' : ''}${wordGlimpse ? ', word glimpse in the output' : ''}`;
+  // Led by the last 3 and 4 words: the history the steps carry must be the caption's, shifted.
+  const withLongerGlimpse = ([3, 4] as const).flatMap((glimpseWords) => (['lstm', 'gru'] as const).map((cell) => ['attention', cell, 1, true, true, glimpseWords] as const));
+  for (const [variant, cell, layers, wordQuery, wordGlimpse = false, glimpseWords = undefined] of [...stepped, ...withWordQuery, ...withWordGlimpse, ...withLongerGlimpse]) {
+    const named = `${variant}/${cell}, ${layers} layer(s)${wordQuery ? ', word in the attention query' : ''}${wordGlimpse ? ', word glimpse in the output' : ''}${glimpseWords ? ` led by ${glimpseWords} words` : ''}`;
     // With the grid projected once (beam search's plan), steps read α·(grid·W) instead of (α·grid)·W.
     for (const projectGrid of variant === 'attention' ? [false, true] : [false]) it(`${named}${projectGrid ? ', grid projected' : ''}: stepping word by word gives the teacher-forced log-probabilities`, () => {
-      const decoder = tinyDecoder({ variant, cell, layers, wordQuery, wordGlimpse });
+      const decoder = tinyDecoder({ variant, cell, layers, wordQuery, wordGlimpse, ...(glimpseWords ? { glimpseWords } : {}) });
       // The word and previous-glimpse kernels start at zero; give them values, so the steps really depend on them.
       if (wordQuery) randomize(decoder.params.get('attention/wordKernel'), 4);
       if (wordGlimpse) randomize(decoder.params.get('wordGlimpse/outputKernel'), 6);

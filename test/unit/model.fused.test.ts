@@ -289,6 +289,11 @@ describe('fused kernels', () => {
         options: { wordQuery: true, wordGlimpse: true },
         kernels: [['attention/wordKernel', 9], ['wordGlimpse/outputKernel', 10], ['wordGlimpse/queryKernel', 11]],
       },
+      {
+        what: 'word glimpse led by the last 4 words',
+        options: { wordQuery: true, wordGlimpse: true, glimpseWords: 4 },
+        kernels: [['attention/wordKernel', 9], ['wordGlimpse/outputKernel', 10], ['wordGlimpse/queryKernel', 11]],
+      },
     ] as const;
     for (const { what, options, kernels } of withWords) {
       it.skipIf(!native)(`attention/${cell}, one layer, ${what}: loss and the gradient of every weight (its kernels included) and the grid`, () => {

@@ -38,8 +38,8 @@ beforeAll(async () => {
 const VARIANTS = ['init-inject', 'merge', 'attention'] as const;
 const CELLS = ['lstm', 'gru'] as const;
 
-async function exported(variant: (typeof VARIANTS)[number], cell: (typeof CELLS)[number], layers: number, wordQuery = false, wordGlimpse = false) {
-  const decoder = tinyDecoder({ variant, cell, layers, wordQuery, wordGlimpse }, 5);
+async function exported(variant: (typeof VARIANTS)[number], cell: (typeof CELLS)[number], layers: number, wordQuery = false, wordGlimpse = false, glimpseWords?: number) {
+  const decoder = tinyDecoder({ variant, cell, layers, wordQuery, wordGlimpse, ...(glimpseWords ? { glimpseWords } : {}) }, 5);
   // The word and previous-glimpse kernels start at zero; with values, the script must really use them.
   for (const name of [...(wordQuery ? ['attention/wordKernel'] : []), ...(wordGlimpse ? ['wordGlimpse/outputKernel'] : [])]) {
     const kernel = decoder.params.get(name);
@@ -48,7 +48,7 @@ async function exported(variant: (typeof VARIANTS)[number], cell: (typeof CELLS)
   const dir = tempDir('captioner-package-');
   writeWeightsModel(dir, await decoder.params.serialize(), { format: 'captioner-decoder', generatedBy: 'test', modelTopology: {} });
   const { weights } = script.loadWeights(tf, join(dir, 'model.json'));
-  const config = { variant, cell, layers, vocabSize: 13, embeddingDim: 6, units: 5, attentionDim: 4, featureDim: 7, ...(wordQuery ? { wordQuery } : {}), ...(wordGlimpse ? { wordGlimpse } : {}) };
+  const config = { variant, cell, layers, vocabSize: 13, embeddingDim: 6, units: 5, attentionDim: 4, featureDim: 7, ...(wordQuery ? { wordQuery } : {}), ...(wordGlimpse ? { wordGlimpse } : {}), ...(glimpseWords ? { glimpseWords } : {}) };
   return { decoder, weights, config };
 }
 
@@ -63,15 +63,18 @@ describe('caption.mjs decoder', () => {
   const cases = VARIANTS.flatMap((variant) => CELLS.flatMap((cell) => [1, 2].map((layers) => [variant, cell, layers, false, false] as const)));
   const wordQueryCases = CELLS.flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true, false] as const));
   const wordGlimpseCases = CELLS.flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true, true] as const));
-  for (const [variant, cell, layers, wordQuery, wordGlimpse] of [...cases, ...wordQueryCases, ...wordGlimpseCases]) {
-    it(`${variant}/${cell}/${layers}${wordQuery ? ', word in the attention query' : ''}${wordGlimpse ? ', word glimpse in the output' : ''}: same log-probabilities and captions as the engine`, async () => {
-      const { decoder, weights, config } = await exported(variant, cell, layers, wordQuery, wordGlimpse);
+  // The script reads how many words lead the glimpse from its query kernel's shape.
+  const longerGlimpseCases = CELLS.map((cell) => ['attention', cell, 1, true, true, 4] as const);
+  for (const [variant, cell, layers, wordQuery, wordGlimpse, glimpseWords = undefined] of [...cases, ...wordQueryCases, ...wordGlimpseCases, ...longerGlimpseCases]) {
+    it(`${variant}/${cell}/${layers}${wordQuery ? ', word in the attention query' : ''}${wordGlimpse ? ', word glimpse in the output' : ''}${glimpseWords ? ` led by ${glimpseWords} words` : ''}: same log-probabilities and captions as the engine`, async () => {
+      const { decoder, weights, config } = await exported(variant, cell, layers, wordQuery, wordGlimpse, glimpseWords);
       const features = tinyFeatures(3);
       // Teacher-forced steps: identical log-probabilities.
       tf.tidy(() => {
         let engineState = decoder.initialState(features);
         let scriptState = script.initialState(tf, weights, config, features);
-        for (const tokens of [[1, 1, 1], [4, 7, 8], [5, 2, 9]]) {
+        // Five steps, so a glimpse led by 4 words drops its oldest word at least once.
+        for (const tokens of [[1, 1, 1], [4, 7, 8], [5, 2, 9], [3, 6, 10], [11, 4, 2]]) {
           const input = tf.tensor1d(tokens, 'int32');
           const engine = decoder.step(input, engineState);
           const mine = script.step(tf, weights, config, input, scriptState);
@@ -102,8 +105,11 @@ describe('caption.mjs decoder', () => {
     });
   }
 
-  it('releases every tensor it makes while decoding', async () => {
-    const { decoder, weights, config } = await exported('attention', 'lstm', 2);
+  it.each([
+    ['attention/lstm/2', false, undefined],
+    ['attention/lstm/1 with a word glimpse led by 4 words', true, 4],
+  ] as const)('%s: releases every tensor it makes while decoding', async (_, glimpse, glimpseWords) => {
+    const { decoder, weights, config } = await exported('attention', 'lstm', glimpse ? 1 : 2, glimpse, glimpse, glimpseWords);
     const features = row(tinyFeatures(1), 0);
     const model = { tf, config: { decoder: config, decoding: { strategy: 'beam', beamWidth: 3, lengthPenalty: 1, minLength: 1, maxLength: 8, noRepeatNgramSize: 0 } }, decoder: weights };
     script.decodeTokens(model, features);

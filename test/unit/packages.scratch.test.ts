@@ -2,7 +2,8 @@
  * Exporting a model whose encoder is the scratch CNN with every option the
  * `shapes-grounded` preset turns on (a 5×5 stem at stride 2, grid directions
  * and coordinates; the word in the attention query and the word glimpse),
- * with and without grid cells convolved apart:
+ * with and without grid cells convolved apart, and with the word glimpse led
+ * by 4 words:
  * config.json records them, and the checkpoint, the loaded package and the
  * package's caption.mjs caption images identically.
  */
@@ -25,17 +26,18 @@ beforeAll(useTestBackend);
 
 describe('model package with the scratch CNN', () => {
   it.each([
-    [undefined, false],
-    [3, false],
-    [2, true],
-  ] as const)('records a strided stem, directions, coordinates, grid cells (%s) and separate cells (%s), and captions like the checkpoint in the engine and in caption.mjs', async (gridCells, separateCells) => {
+    [undefined, false, 2],
+    [3, false, 2],
+    [2, true, 2],
+    [3, false, 4],
+  ] as const)('records a strided stem, directions, coordinates, grid cells (%s), separate cells (%s) and the words leading the glimpse (%s), and captions like the checkpoint in the engine and in caption.mjs', async (gridCells, separateCells, glimpseWords) => {
     const dir = tempDir('captioner-scratch-');
     const vocabulary = Vocabulary.build([['a', 'red', 'circle'], ['a', 'blue', 'square', 'left', 'of'], ['two', 'shapes', 'above']], { minCount: 1 });
     const encoderOptions = { inputSize: 64, channels: 4, stemStride: 2, coordinates: true, directions: true, gridCells, separateCells } as const;
     const config = runConfigSchema.parse({
       dataset: { path: join(dir, 'unused') },
       encoder: { source: 'scratch-cnn', imageSize: 64, scratchChannels: 4, scratchStemStride: 2, gridCoordinates: true, gridDirections: true, scratchGridCells: gridCells ?? 0, scratchSeparateCells: separateCells },
-      decoder: { variant: 'attention', embeddingDim: 128, units: 128, attentionDim: 32, attentionWordQuery: true, attentionWordGlimpse: true },
+      decoder: { variant: 'attention', embeddingDim: 128, units: 128, attentionDim: 32, attentionWordQuery: true, attentionWordGlimpse: true, attentionGlimpseWords: glimpseWords },
       vocab: { maxCaptionLength: 6 },
     });
     const encoder = new ScratchCnn(encoderOptions, new Rng(2));
@@ -54,6 +56,7 @@ describe('model package with the scratch CNN', () => {
         addedChannels: addedChannels(encoderOptions),
         wordQuery: true,
         wordGlimpse: true,
+        glimpseWords,
       },
       new Rng(3),
     );
@@ -72,7 +75,8 @@ describe('model package with the scratch CNN', () => {
     encoder.dispose();
 
     const { out } = await exportTestPackage(checkpoint, dir, 'scratch-model');
-    const written = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { encoder: Record<string, unknown> };
+    const written = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { encoder: Record<string, unknown>; decoder: Record<string, unknown> };
+    expect(written.decoder.glimpseWords).toBe(glimpseWords === 2 ? undefined : glimpseWords);
     const cells = gridCells ?? 4;
     expect(written.encoder).toMatchObject({ kind: 'scratch-cnn', inputSize: 64, stemStride: 2, coordinates: true, directions: true, gridShape: [cells, cells, 32 + 34] });
     expect(written.encoder.gridCells).toBe(gridCells);

@@ -98,6 +98,8 @@ export const packageConfigSchema = z
         wordQuery: z.boolean().optional(),
         /** A second glimpse looked for by the last two words joins the deep output (wordGlimpse/*); absent in older packages. */
         wordGlimpse: z.boolean().optional(),
+        /** How many of the last words lead the word glimpse (its query kernel is [glimpseWords·E, A]); 2 when absent. */
+        glimpseWords: z.number().int().min(2).max(5).optional(),
       })
       .strict(),
     vocabulary: z.object({ path: z.string().min(1), size: positive }).strict(),

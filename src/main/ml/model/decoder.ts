@@ -77,9 +77,9 @@ export interface DecoderOptions {
    */
   wordQuery?: boolean;
   /**
-   * Attention only: a second glimpse, looked for by the last two words
-   * alone, joins the deep output (`decoder.attentionWordGlimpse`):
-   * α' = softmax(v'·tanh(grid·Wg + [x_t, x_{t−1}]·Wq)), deep += Wo'·(α'·grid).
+   * Attention only: a second glimpse, looked for by the last words alone
+   * (two, or `glimpseWords`), joins the deep output (`decoder.attentionWordGlimpse`):
+   * α' = softmax(v'·tanh(grid·Wg + [x_t, x_{t−1}, …]·Wq)), deep += Wo'·(α'·grid).
    * After "orange box" it is on the orange box whatever the recurrent
    * attention is doing (looking ahead to the background, say), so the word
    * chosen next ("under", "left of") can read where that object is and what
@@ -88,6 +88,14 @@ export interface DecoderOptions {
    * zero, so the decoder starts as the one without it.
    */
   wordGlimpse?: boolean;
+  /**
+   * How many of the last words lead the word glimpse
+   * (`decoder.attentionGlimpseWords`; 2 when absent): with 4, at "the" of
+   * "a red box to the" the query still holds "red box", so the side word
+   * chosen next reads where the box is; by "the left of a" it has let go,
+   * free to find the second object.
+   */
+  glimpseWords?: number;
   /** How the recurrent kernels start (`decoder.recurrentInit`); glorot when absent. */
   recurrentInit?: RecurrentInit;
 }
@@ -113,8 +121,12 @@ export interface DecoderState {
    * held instead of the grid.
    */
   gridOut?: tf.Tensor3D;
-  /** attention with `wordGlimpse`: the embedding of the word read at the step before [rows, E] (zeros before the first word). */
-  previousWord?: tf.Tensor2D;
+  /**
+   * attention with `wordGlimpse`: the embeddings of the words read before
+   * the step's own, most recent first [rows, (glimpseWords − 1)·E] (zeros
+   * before the first word).
+   */
+  previousWords?: tf.Tensor2D;
 }
 
 export interface StepResult {
@@ -245,10 +257,26 @@ export class CaptionDecoder {
     this.outBias = p.add('output/bias', [vocabSize], { kind: 'zeros' }, rng);
     if (variant === 'attention' && options.wordQuery) p.add('attention/wordKernel', [embeddingDim, attentionDim], { kind: 'zeros' }, rng);
     if (variant === 'attention' && options.wordGlimpse) {
-      p.add('wordGlimpse/queryKernel', [2 * embeddingDim, attentionDim], { kind: 'glorot' }, rng);
+      p.add('wordGlimpse/queryKernel', [this.glimpseWords * embeddingDim, attentionDim], { kind: 'glorot' }, rng);
       p.add('wordGlimpse/score', [attentionDim, 1], { kind: 'glorot' }, rng);
       p.add('wordGlimpse/outputKernel', [featureDim, units], { kind: 'zeros' }, rng);
     }
+  }
+
+  /** How many of the last words lead the word glimpse (with one). */
+  private get glimpseWords(): number {
+    return this.options.glimpseWords ?? 2;
+  }
+
+  /** The words before a step's own that the word glimpse keeps, zeros for a caption's start [rows, (glimpseWords − 1)·E]. */
+  private noPreviousWords(rows: number): tf.Tensor2D {
+    return tf.zeros([rows, (this.glimpseWords - 1) * this.options.embeddingDim]);
+  }
+
+  /** The words before the next step's own: this step's word, then the older ones, the oldest dropped. */
+  private shiftPreviousWords(word: tf.Tensor2D, previous: tf.Tensor2D): tf.Tensor2D {
+    const kept = (this.glimpseWords - 2) * this.options.embeddingDim;
+    return kept === 0 ? word : (tf.concat([word, tf.slice(previous, [0, 0], [-1, kept])], 1) as tf.Tensor2D);
   }
 
   /** Wo' of the word glimpse in the deep output, when the decoder has one. */
@@ -259,7 +287,7 @@ export class CaptionDecoder {
   /**
    * The word glimpse's part of the deep output [rows, units], rows = images ×
    * k (k rows per image, in image order: beams, or a caption's steps), from
-   * the words read [rows, E], the words before them [rows, E], the projected
+   * the words read [rows, E], the words before them [rows, (k − 1)·E], the projected
    * grid [images, L, A] and the values it averages [images, L, n] (the grid
    * with n = C, then times Wo'; or the grid already times Wo', n = units).
    */
@@ -449,8 +477,14 @@ export class CaptionDecoder {
     if (this.wordGlimpseKernel) {
       // Every step's word glimpse at once: a caption's steps are the rows of its image.
       const embeddingDim = this.options.embeddingDim;
-      const before = tf.concat([tf.zeros([batch, 1, embeddingDim]), tf.slice(embedded, [0, 0, 0], [batch, steps - 1, embeddingDim])], 1);
-      const flat = (x: tf.Tensor) => tf.reshape(x, [batch * steps, embeddingDim]) as tf.Tensor2D;
+      // The words before step t, most recent first: the caption shifted right by 1, 2, ….
+      const shifted = (by: number) =>
+        by >= steps
+          ? tf.zeros([batch, steps, embeddingDim])
+          : tf.concat([tf.zeros([batch, by, embeddingDim]), tf.slice(embedded, [0, 0, 0], [batch, steps - by, embeddingDim])], 1);
+      const shifts = Array.from({ length: this.glimpseWords - 1 }, (_, i) => shifted(i + 1));
+      const before = shifts.length === 1 ? shifts[0]! : tf.concat(shifts, 2);
+      const flat = (x: tf.Tensor) => tf.reshape(x, [batch * steps, -1]) as tf.Tensor2D;
       const glimpses = this.wordGlimpse(flat(embedded), flat(before), gridProj, grid, false);
       deep = tf.add(deep, tf.reshape(glimpses, [batch, steps, this.options.units])) as tf.Tensor3D;
     }
@@ -593,7 +627,7 @@ export class CaptionDecoder {
       ...(state.grid ? { grid: image(state.grid) } : {}),
       ...(state.gridProj ? { gridProj: image(state.gridProj) } : {}),
       ...(state.gridOut ? { gridOut: image(state.gridOut) } : {}),
-      ...(state.previousWord ? { previousWord: pick(state.previousWord) } : {}),
+      ...(state.previousWords ? { previousWords: pick(state.previousWords) } : {}),
     };
   }
 
@@ -608,7 +642,7 @@ export class CaptionDecoder {
     if (state.grid) out.push(state.grid);
     if (state.gridProj) out.push(state.gridProj);
     if (state.gridOut) out.push(state.gridOut);
-    if (state.previousWord) out.push(state.previousWord);
+    if (state.previousWords) out.push(state.previousWords);
     return out;
   }
 
@@ -625,7 +659,7 @@ export class CaptionDecoder {
       ) as tf.Tensor3D;
       const layers = this.injectedState(dropout.apply(tf.mean(grid, 1) as tf.Tensor2D));
       // The state owns its tensors (decoding disposes them); a clone shares the data.
-      const previous = this.wordGlimpseKernel ? { previousWord: tf.zeros([rows, this.options.embeddingDim]) as tf.Tensor2D } : {};
+      const previous = this.wordGlimpseKernel ? { previousWords: this.noPreviousWords(rows) } : {};
       return { layers, grid: tf.clone(grid), gridProj, ...previous };
     }
     const pooled = dropout.apply(this.pooledOf(features));
@@ -720,9 +754,9 @@ export class CaptionDecoder {
       intoOutput = matMul2d(gated, weight('attention/outputKernel'));
     }
     if (this.wordGlimpseKernel) {
-      if (!word || !state.previousWord) throw new Error('A decoder with a word glimpse needs the word read and the word before it.');
+      if (!word || !state.previousWords) throw new Error('A decoder with a word glimpse needs the word read and the word before it.');
       const values = gridOut ? (tf.slice(gridOut, [0, 0, gatesWidth + units], [-1, -1, units]) as tf.Tensor3D) : grid!;
-      intoOutput = tf.add(intoOutput, this.wordGlimpse(word, state.previousWord, gridProj, values, Boolean(gridOut))) as tf.Tensor2D;
+      intoOutput = tf.add(intoOutput, this.wordGlimpse(word, state.previousWords, gridProj, values, Boolean(gridOut))) as tf.Tensor2D;
     }
     const layers: LayerState[] = [];
     let input = tf.add(xProj, intoGates) as tf.Tensor2D;
@@ -732,7 +766,7 @@ export class CaptionDecoder {
       if (layer + 1 < this.recurrent.length) input = projectInputs(this.recurrent[layer + 1]!, dropout.apply(next.h));
     }
     const deep = tf.add(layers[layers.length - 1]!.h, intoOutput) as tf.Tensor2D;
-    const previous = this.wordGlimpseKernel ? { previousWord: word! } : {};
+    const previous = this.wordGlimpseKernel ? { previousWords: this.shiftPreviousWords(word!, state.previousWords!) } : {};
     return { hidden: dropout.apply(deep), state: { ...state, layers, ...previous }, alpha };
   }
 

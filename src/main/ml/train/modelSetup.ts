@@ -45,6 +45,7 @@ export function decoderOptionsFor(config: RunConfig, vocabularySize: number, fea
     addedChannels: addedChannels({ coordinates: config.encoder.gridCoordinates, directions: config.encoder.gridDirections }),
     wordQuery: d.variant === 'attention' && d.attentionWordQuery,
     wordGlimpse: d.variant === 'attention' && d.attentionWordGlimpse,
+    glimpseWords: d.attentionGlimpseWords,
     recurrentInit: d.recurrentInit,
   };
 }
