@@ -263,7 +263,7 @@ export class CaptionDecoder {
     }
   }
 
-  /** How many of the last words lead the word glimpse (with one). */
+  /** How many of the last words lead the word glimpse, when the decoder has one. */
   private get glimpseWords(): number {
     return this.options.glimpseWords ?? 2;
   }
@@ -754,7 +754,7 @@ export class CaptionDecoder {
       intoOutput = matMul2d(gated, weight('attention/outputKernel'));
     }
     if (this.wordGlimpseKernel) {
-      if (!word || !state.previousWords) throw new Error('A decoder with a word glimpse needs the word read and the word before it.');
+      if (!word || !state.previousWords) throw new Error('A decoder with a word glimpse needs the word read and the words before it.');
       const values = gridOut ? (tf.slice(gridOut, [0, 0, gatesWidth + units], [-1, -1, units]) as tf.Tensor3D) : grid!;
       intoOutput = tf.add(intoOutput, this.wordGlimpse(word, state.previousWords, gridProj, values, Boolean(gridOut))) as tf.Tensor2D;
     }
