@@ -436,6 +436,14 @@ export const trainingConfigSchema = z
         description:
           'Mirror half of each batch\'s images left to right and swap "left" and "right" in their captions, so every pair stays true. Needs a trainable encoder (scratch CNN or fine-tuning); cached frozen features are not flipped.',
       }),
+    verticalFlip: z
+      .boolean()
+      .default(false)
+      .meta({
+        title: 'Vertical flip',
+        description:
+          'Flip half of each batch\'s images top to bottom and swap "above" and "below", "over" and "under", "top" and "bottom" in their captions. Only for images that stay plausible upside down (not photographs, whose sky is up). Drawn apart from the horizontal flip; needs a trainable encoder, as it does.',
+      }),
     maxMinutes: num(
       'Time budget (minutes)',
       'Stop training (as completed, with checkpoints) before an epoch that would end past this many minutes of training, counted across resumes. A schedule still spans all its epochs. 0 = no limit.',

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drawFlips, flipHorizontal } from '../../src/main/lib/data/images/augment';
+import { drawFlips, flipHorizontal, flipVertical } from '../../src/main/lib/data/images/augment';
 import { decodeImage, ImageDecodeError, type DecodeOptions } from '../../src/main/lib/data/images/decode';
 import { decodeImages, loadImageBatch } from '../../src/main/lib/data/images/loader';
 import { denormalizePixels, IMAGENET_MEAN, IMAGENET_STD, normalizePixels } from '../../src/main/lib/data/images/normalize';
@@ -161,6 +161,9 @@ describe('augmentation', () => {
     const image = new Uint8Array([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6]);
     expect([...flipHorizontal(image, 3, 2)]).toEqual([3, 3, 3, 2, 2, 2, 1, 1, 1, 6, 6, 6, 5, 5, 5, 4, 4, 4]);
     expect(flipHorizontal(flipHorizontal(image, 3, 2), 3, 2)).toEqual(image);
+    expect([...flipVertical(image, 3, 2)]).toEqual([4, 4, 4, 5, 5, 5, 6, 6, 6, 1, 1, 1, 2, 2, 2, 3, 3, 3]);
+    expect(flipVertical(flipVertical(image, 3, 2), 3, 2)).toEqual(image);
+    expect(() => flipVertical(image, 2, 2)).toThrow(/18 bytes is not 2x2x3/);
     expect(drawFlips(50, { flipProbability: 0.5 }, createRng(1))).toEqual(drawFlips(50, { flipProbability: 0.5 }, createRng(1)));
     expect(drawFlips(50, { flipProbability: 0 }, createRng(1)).some(Boolean)).toBe(false);
   });

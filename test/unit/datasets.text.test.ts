@@ -140,6 +140,14 @@ describe('mirroring captions for flipped images', () => {
     const ids = encodeTokens(['left', 'of', 'leftmost'], vocab, 4);
     expect(vocab.decode(mirrorIds(ids, mirrorIdMap(vocab)))).toEqual(['right', 'of', '<unk>']);
   });
+
+  it('swaps above and below, top and bottom, but not left and right, top to bottom', () => {
+    expect(mirrorTokens(['a', 'circle', 'above', 'a', 'star', 'at', 'the', 'top', 'left'], 'vertical')).toEqual(['a', 'circle', 'below', 'a', 'star', 'at', 'the', 'bottom', 'left']);
+    expect(mirrorTokens(['over', 'under', 'beneath', 'upper'], 'vertical')).toEqual(['under', 'over', 'above', 'lower']);
+    const vocab = Vocabulary.build([['above', 'below', 'beneath', 'left', 'top']], { minCount: 1, maxSize: 50 });
+    const ids = encodeTokens(['beneath', 'left', 'top'], vocab, 4);
+    expect(vocab.decode(mirrorIds(ids, mirrorIdMap(vocab, 'vertical')))).toEqual(['above', 'left', '<unk>']);
+  });
 });
 
 describe('seeded PRNG', () => {

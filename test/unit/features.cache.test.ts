@@ -213,6 +213,12 @@ describe('pixel cache (ImageStore)', () => {
     expect([...plain.subarray(0, 3)]).toEqual([1, 1, 1]);
     expect([...flipped.subarray(0, 3)]).toEqual([1, -1, -1]);
     expect([...flipped.subarray(9, 12)]).toEqual([1, 1, 1]);
+    // Top to bottom, the top right pixel (red, as the left-right mirror shows) lands bottom right; both ways, the corners trade places.
+    const upsideDown = store.batch(['img0'], 'minus-one-to-one', { flipVertical: [true] });
+    expect([...upsideDown.subarray(45, 48)]).toEqual([...flipped.subarray(0, 3)]);
+    const both = store.batch(['img0'], 'minus-one-to-one', { flip: [true], flipVertical: [true] });
+    expect([...both.subarray(0, 3)]).toEqual([1, -1, -1]);
+    expect([...both.subarray(45, 48)]).toEqual([1, 1, 1]);
     expect(store.rows(['img1', 'img2'])).toMatchObject({ size: 4, count: 2 });
     store.close();
   });

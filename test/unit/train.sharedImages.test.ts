@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Vocabulary } from '../../src/main/lib/data/text/vocabulary';
 import type { DecoderFeatures } from '../../src/main/ml/model/decoder';
-import { HorizontalFlip } from '../../src/main/ml/train/augmentation';
+import { Flip } from '../../src/main/ml/train/augmentation';
 import { distinctImages, epochBatches, epochOrder, hostBatch } from '../../src/main/ml/train/batches';
 import { rowFeatures, type FeatureSource } from '../../src/main/ml/train/featureSource';
 import { readCheckpoint } from '../../src/main/ml/train/checkpoint';
@@ -70,7 +70,7 @@ describe('the horizontal flip with shared images', () => {
   it("draws one flip per image, which all of the image's rows follow", () => {
     const batch = hostBatch(items, { shareImages: true });
     expect(batch.distinct!.images).toHaveLength(10);
-    const flipped = new HorizontalFlip(vocabulary, 3).apply(batch, 11);
+    const flipped = new Flip(vocabulary, 3, 'horizontal').apply(batch, 11);
     const perImage = flipped.distinct!.flips!;
     expect(perImage).toHaveLength(10);
     expect(perImage.some(Boolean) && !perImage.every(Boolean)).toBe(true);
@@ -84,7 +84,7 @@ describe('the horizontal flip with shared images', () => {
 describe('features of rows that share images', () => {
   beforeAll(useTestBackend);
 
-  /** A source whose features of image i are a trainable weight times i (mirrored images negated), counting the images it encodes. */
+  /** A source whose features of image i are a trainable weight times i (mirrored images negated, flipped ones tenfold), counting the images it encodes. */
   function fakeSource(weight: tf.Variable, encoded: number[][]): FeatureSource {
     return {
       featureDim: 3,
@@ -92,7 +92,7 @@ describe('features of rows that share images', () => {
       trainable: () => [['encoder/w', weight]],
       features(_split, images, _training, flips): DecoderFeatures {
         encoded.push([...images]);
-        const signs = tf.tensor2d(images.map((image, i) => [flips?.[i] ? -image : image]), [images.length, 1]);
+        const signs = tf.tensor2d(images.map((image, i) => [(flips?.horizontal?.[i] ? -image : image) * (flips?.vertical?.[i] ? 10 : 1)]), [images.length, 1]);
         const pooled = tf.mul(signs, weight) as tf.Tensor2D;
         return { pooled, grid: tf.stack([pooled, tf.mul(pooled, 2)], 1) as tf.Tensor3D };
       },
@@ -106,9 +106,10 @@ describe('features of rows that share images', () => {
     const source = fakeSource(weight, encoded);
     const rows = [4, 1, 4, 6, 1, 4];
     const flips = [true, false, true, false, false, true];
+    const verticalFlips = [false, true, false, true, true, false];
     const shared = { ...hostBatch(rows.map((image) => ({ image, tokens: Int32Array.from([1, 2]) })), { shareImages: true }) };
-    shared.distinct = { ...shared.distinct!, flips: [true, false, false] };
-    const perRow = { ...hostBatch(rows.map((image) => ({ image, tokens: Int32Array.from([1, 2]) }))), flips };
+    shared.distinct = { ...shared.distinct!, flips: [true, false, false], verticalFlips: [false, true, true] };
+    const perRow = { ...hostBatch(rows.map((image) => ({ image, tokens: Int32Array.from([1, 2]) }))), flips, verticalFlips };
     const rowWeights = tf.tensor2d(rows.map((_, row) => [row + 1]), [rows.length, 1]);
     const lossOf = (batch: typeof shared) => () => {
       const features = rowFeatures(source, batch);
@@ -123,7 +124,7 @@ describe('features of rows that share images', () => {
     gradB.forEach((value, i) => expect(gradA[i]).toBeCloseTo(value, 3));
     tf.tidy(() => {
       const features = rowFeatures(source, shared);
-      const expected = rows.map((image, row) => [0.5, -1, 2].map((w) => (flips[row] ? -image : image) * w));
+      const expected = rows.map((image, row) => [0.5, -1, 2].map((w) => (flips[row] ? -image : image) * (verticalFlips[row] ? 10 : 1) * w));
       expect(features.pooled!.arraySync()).toEqual(expected);
     });
     tf.dispose([a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads), rowWeights, weight]);
@@ -141,6 +142,7 @@ describe('training with shared images', () => {
     tinyConfig(workspace.dataset, (c) => {
       c.training.captionsPerImage = k;
       c.training.horizontalFlip = true;
+      c.training.verticalFlip = true;
     });
 
   it('trains another curve than one image per row, keeps the tensor count flat, and resumes exactly', async () => {
@@ -160,6 +162,13 @@ describe('training with shared images', () => {
     const [a, b] = await Promise.all([readCheckpoint(straight.result.lastCheckpoint!), readCheckpoint(resumed.result.lastCheckpoint!)]);
     expect(b.weights.map((w) => w.name)).toEqual(a.weights.map((w) => w.name));
     a.weights.forEach((weight, i) => expect(Array.from(b.weights[i]!.data), weight.name).toEqual(Array.from(weight.data)));
+  });
+
+  it('flips top to bottom only when asked: another curve than the left-right flip alone', async () => {
+    const leftRightOnly = shared(2);
+    leftRightOnly.training.verticalFlip = false;
+    const [both, horizontal] = [await trainTiny(workspace, shared(2), { maxSteps: 4 }), await trainTiny(workspace, leftRightOnly, { maxSteps: 4 })];
+    expect(stepLosses(both.events)).not.toEqual(stepLosses(horizontal.events));
   });
 
   it('feeds the attention decoder a grid per row, with the tensor count flat', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Vocabulary } from '../../src/main/lib/data/text/vocabulary';
 import { hostBatch } from '../../src/main/ml/train/batches';
-import { HorizontalFlip } from '../../src/main/ml/train/augmentation';
+import { Flip } from '../../src/main/ml/train/augmentation';
 import { WordDropout } from '../../src/main/ml/train/wordDropout';
 import { UNK_ID } from '../../src/main/lib/data/text/vocabulary';
 import { configFromPreset, runConfigSchema } from '../../src/shared/runConfig';
@@ -13,7 +13,7 @@ const words = (ids: Int32Array, from: number, length: number) => Array.from(ids.
 describe('horizontal flip of training batches', () => {
   const items = Array.from({ length: 40 }, (_, image) => ({ image, tokens: caption(image % 2 ? ['a', 'star', 'right', 'of', 'a', 'circle'] : ['a', 'red', 'circle', 'left', 'of', 'a', 'star', 'a']) }));
   const batch = hostBatch(items as never);
-  const flip = new HorizontalFlip(vocabulary, 42);
+  const flip = new Flip(vocabulary, 42, 'horizontal');
 
   it('swaps left and right in exactly the flipped rows, in inputs and targets', () => {
     const flipped = flip.apply(batch, 3);
@@ -37,6 +37,36 @@ describe('horizontal flip of training batches', () => {
   it('draws the same flips for the same step (exact resume) and different ones for another step', () => {
     expect(flip.apply(batch, 7).flips).toEqual(flip.apply(batch, 7).flips);
     expect(flip.apply(batch, 7).flips).not.toEqual(flip.apply(batch, 8).flips);
+  });
+});
+
+describe('vertical flip of training batches', () => {
+  const vertical = Vocabulary.build([['a', 'circle', 'above', 'a', 'star', 'at', 'the', 'top', 'left'], ['a', 'star', 'below', 'a', 'circle', 'at', 'the', 'bottom']], { minCount: 1 });
+  const encode = (words: string[]) => [1, ...words.map((word) => vertical.id(word)), 2];
+  const items = Array.from({ length: 40 }, (_, image) => ({ image, tokens: encode(image % 2 ? ['a', 'star', 'below', 'a', 'circle', 'at', 'the', 'bottom'] : ['a', 'circle', 'above', 'a', 'star', 'at', 'the', 'top', 'left']) }));
+  const batch = hostBatch(items as never);
+  const text = (ids: Int32Array, row: number) => Array.from(ids.subarray(row * batch.steps, row * batch.steps + batch.lengths[row]!), (id) => vertical.token(id));
+
+  it('swaps above and below, top and bottom (never left and right) in exactly the flipped rows', () => {
+    const flipped = new Flip(vertical, 42, 'vertical').apply(batch, 3);
+    expect(flipped.flips).toBeUndefined();
+    const count = flipped.verticalFlips!.filter(Boolean).length;
+    expect(count).toBeGreaterThan(5);
+    expect(count).toBeLessThan(35);
+    const swap: Record<string, string> = { above: 'below', below: 'above', top: 'bottom', bottom: 'top' };
+    flipped.verticalFlips!.forEach((isFlipped, row) => {
+      const original = text(batch.inputs, row);
+      expect(text(flipped.inputs, row)).toEqual(isFlipped ? original.map((word) => swap[word] ?? word) : original);
+      expect(text(flipped.inputs, row)).toContain(row % 2 ? 'a' : 'left');
+    });
+  });
+
+  it('draws apart from the horizontal flip, and the two compose', () => {
+    const both = new Flip(vocabulary, 42, 'vertical').apply(new Flip(vocabulary, 42, 'horizontal').apply(hostBatch(items as never), 3), 3);
+    expect(both.flips).toHaveLength(40);
+    expect(both.verticalFlips).toHaveLength(40);
+    expect(both.verticalFlips).not.toEqual(both.flips);
+    expect(new Flip(vertical, 42, 'vertical').apply(batch, 7).verticalFlips).toEqual(new Flip(vertical, 42, 'vertical').apply(batch, 7).verticalFlips);
   });
 });
 
@@ -89,6 +119,7 @@ describe('run config: augmentation and time budget', () => {
   it('are off by default and on in the shapes-grounded preset', () => {
     const plain = runConfigSchema.parse({ dataset: { path: '/d' } });
     expect(plain.training.horizontalFlip).toBe(false);
+    expect(plain.training.verticalFlip).toBe(false);
     expect(plain.training.maxMinutes).toBe(0);
     const grounded = configFromPreset('shapes-grounded', { dataset: { path: '/d' } });
     expect(grounded.training.horizontalFlip).toBe(true);

@@ -15,7 +15,7 @@
  *   // and mirror the captions of flipped items: mirrorIds(ids, mirrorIdMap(vocabulary))
  */
 import { join } from 'node:path';
-import { flipHorizontal } from '../../lib/data/images/augment';
+import { flipHorizontal, flipVertical } from '../../lib/data/images/augment';
 import { DEFAULT_DECODE_OPTIONS, type ResizeFit } from '../../lib/data/images/decode';
 import { decodeImages, type ItemError } from '../../lib/data/images/loader';
 import { normalizePixels } from '../../lib/data/images/normalize';
@@ -100,14 +100,15 @@ export class ImageStore extends RowCacheView {
     return { size: this.size, count: ids.length, bytes: this.bytes(ids) };
   }
 
-  /** Normalized floats [ids.length, size, size, 3]; items with `flip[i]` mirrored left to right. */
-  batch(ids: readonly string[], normalization: Normalization, options: { flip?: readonly boolean[] } = {}): Float32Array {
+  /** Normalized floats [ids.length, size, size, 3]; items with `flip[i]` mirrored left to right, with `flipVertical[i]` top to bottom. */
+  batch(ids: readonly string[], normalization: Normalization, options: { flip?: readonly boolean[]; flipVertical?: readonly boolean[] } = {}): Float32Array {
     const bytes = this.bytes(ids);
     const stride = this.size * this.size * 3;
     const out = new Float32Array(bytes.length);
     for (let i = 0; i < ids.length; i++) {
       let pixels = bytes.subarray(i * stride, (i + 1) * stride);
       if (options.flip?.[i]) pixels = flipHorizontal(pixels, this.size, this.size);
+      if (options.flipVertical?.[i]) pixels = flipVertical(pixels, this.size, this.size);
       normalizePixels(pixels, normalization, out, i * stride);
     }
     return out;

@@ -86,16 +86,18 @@ export interface HostBatch {
   tokens: number;
   /** Real steps of each row. */
   lengths: number[];
-  /** Rows whose image is mirrored (and caption side words swapped): see augmentation.ts. */
+  /** Rows whose image is mirrored left to right (and caption side words swapped): see augmentation.ts. */
   flips?: boolean[];
+  /** Rows whose image is flipped top to bottom (and "above" and "below" swapped). */
+  verticalFlips?: boolean[];
   /**
    * Set when rows share images (`hostBatch(items, { shareImages: true })`):
    * the batch's distinct images in order of first use, and for each row the
    * index of its image among them. The encoder then runs once per distinct
-   * image (with that image's flip, `flips` here) and its features are
-   * gathered into rows.
+   * image (with that image's flips, `flips` and `verticalFlips` here) and
+   * its features are gathered into rows.
    */
-  distinct?: { images: number[]; rowOf: number[]; flips?: boolean[] };
+  distinct?: { images: number[]; rowOf: number[]; flips?: boolean[]; verticalFlips?: boolean[] };
 }
 
 /**

@@ -37,9 +37,15 @@ export interface FeatureSource {
   trainsAt?(epoch: number): boolean;
   /** Whether `features` can mirror images (pixels are at hand); cached features cannot. */
   readonly flippable?: boolean;
-  /** Features of these images of a split, `flips[i]` mirroring image i; call inside a tidy (or a gradient scope when training). */
-  features(split: SplitKey, images: readonly number[], training: boolean, flips?: readonly boolean[]): DecoderFeatures;
+  /** Features of these images of a split, `flips.horizontal[i]` / `flips.vertical[i]` mirroring image i; call inside a tidy (or a gradient scope when training). */
+  features(split: SplitKey, images: readonly number[], training: boolean, flips?: ImageFlips): DecoderFeatures;
   dispose(): void;
+}
+
+/** Per image of a `features` call: mirror it left to right, top to bottom. */
+export interface ImageFlips {
+  horizontal?: readonly boolean[];
+  vertical?: readonly boolean[];
 }
 
 /**
@@ -49,14 +55,19 @@ export interface FeatureSource {
  * image's encoder pass is the sum over its rows, as if each row had its own.
  */
 export function rowFeatures(source: FeatureSource, batch: HostBatch): DecoderFeatures {
-  if (!batch.distinct) return source.features('train', batch.images, true, batch.flips);
-  const { images, rowOf, flips } = batch.distinct;
-  const perImage = source.features('train', images, true, flips);
+  if (!batch.distinct) return source.features('train', batch.images, true, flipsOf(batch));
+  const { images, rowOf } = batch.distinct;
+  const perImage = source.features('train', images, true, flipsOf(batch.distinct));
   const rows = tf.tensor1d(rowOf, 'int32');
   return {
     ...(perImage.pooled ? { pooled: tf.gather(perImage.pooled, rows) } : {}),
     ...(perImage.grid ? { grid: tf.gather(perImage.grid, rows) } : {}),
   };
+}
+
+function flipsOf(drawn: { flips?: boolean[]; verticalFlips?: boolean[] }): ImageFlips | undefined {
+  if (!drawn.flips && !drawn.verticalFlips) return undefined;
+  return { ...(drawn.flips ? { horizontal: drawn.flips } : {}), ...(drawn.verticalFlips ? { vertical: drawn.verticalFlips } : {}) };
 }
 
 /** The images a run uses (training and validation) as one cacheable set, named by the dataset. */
@@ -105,10 +116,11 @@ export class PixelFeatureSource implements FeatureSource {
     return epoch >= this.warmupEpochs;
   }
 
-  features(split: SplitKey, images: readonly number[], training: boolean, flips?: readonly boolean[]): DecoderFeatures {
+  features(split: SplitKey, images: readonly number[], training: boolean, flips?: ImageFlips): DecoderFeatures {
     const ids = images.map((image) => this.ids[split][image]!);
     const size = this.pixels.size;
-    const batch = tf.tensor4d(this.pixels.batch(ids, this.encoder.spec.normalization, flips ? { flip: flips } : {}), [ids.length, size, size, 3]);
+    const options = { ...(flips?.horizontal ? { flip: flips.horizontal } : {}), ...(flips?.vertical ? { flipVertical: flips.vertical } : {}) };
+    const batch = tf.tensor4d(this.pixels.batch(ids, this.encoder.spec.normalization, options), [ids.length, size, size, 3]);
     const { pooled, grid } = this.encoder.encode(batch, training);
     return { pooled, grid };
   }

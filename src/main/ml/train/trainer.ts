@@ -39,7 +39,7 @@ import { EarlyStopping, metricValue } from './earlyStopping';
 import { estimateStepBytes, memoryBudget, trainingWarnings } from './hardware';
 import { setUpModel, type TrainingModel } from './modelSetup';
 import { rowFeatures } from './featureSource';
-import { HorizontalFlip } from './augmentation';
+import { Flip } from './augmentation';
 import { WordDropout } from './wordDropout';
 import { AdamOptimizer, clipByGlobalNorm } from './optimizer';
 import { WeightAverage } from './weightAverage';
@@ -320,14 +320,16 @@ function prepareRun(
   // A scratch CNN learns at the decoder's rate; a fine-tuned backbone at its own, following the same schedule.
   const encoderRateScale = model.encoder ? 1 : config.encoder.fineTune.learningRate / config.optimizer.learningRate;
   let stepsThisCall = 0;
-  if (config.training.horizontalFlip && !source.flippable) {
-    log('warn', 'training.horizontalFlip needs pixels: it is ignored with a frozen encoder, whose features are cached.');
-  }
-  const flip = config.training.horizontalFlip && source.flippable ? new HorizontalFlip(data.vocabulary, seed) : null;
+  const flips = (['horizontalFlip', 'verticalFlip'] as const).flatMap((key) => {
+    if (!config.training[key]) return [];
+    if (source.flippable) return [new Flip(data.vocabulary, seed, key === 'horizontalFlip' ? 'horizontal' : 'vertical')];
+    log('warn', `training.${key} needs pixels: it is ignored with a frozen encoder, whose features are cached.`);
+    return [];
+  });
   const wordDropout = config.training.wordDropout > 0 ? new WordDropout(config.training.wordDropout, seed) : null;
   // Flip first: it swaps side words, which word dropout may then hide.
   const augment = (batch: HostBatch, globalStep: number): HostBatch => {
-    const flipped = flip ? flip.apply(batch, globalStep) : batch;
+    const flipped = flips.reduce((flipping, flip) => flip.apply(flipping, globalStep), batch);
     return wordDropout ? wordDropout.apply(flipped, globalStep) : flipped;
   };
 
@@ -462,7 +464,7 @@ interface StepSettings {
  * share one graph (ml/graph/graphSteps.ts), which checks each replay anyway.
  */
 function stepSignature(batch: HostBatch, variables: tf.Variable[], settings: StepSettings): string {
-  return JSON.stringify([batch.rows, batch.steps, batch.images.length, batch.distinct?.images.length ?? null, batch.flips !== undefined, variables.length, settings.samplingProbability > 0, settings.clipNorm > 0, settings.labelSmoothing > 0]);
+  return JSON.stringify([batch.rows, batch.steps, batch.images.length, batch.distinct?.images.length ?? null, batch.flips !== undefined, batch.verticalFlips !== undefined, variables.length, settings.samplingProbability > 0, settings.clipNorm > 0, settings.labelSmoothing > 0]);
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * Caption-preserving augmentation. Only the horizontal flip is offered: it
- * keeps every caption true once "left" and "right" are swapped (see
+ * Caption-preserving augmentation. Only flips are offered: the horizontal
+ * one keeps every caption true once "left" and "right" are swapped, the
+ * vertical one once "above" and "below" (and "top" and "bottom") are (see
  * text/mirror.ts). Crops could cut away a described object and colour
  * jitter could change a stated colour, so they are not offered.
  */
@@ -19,6 +20,15 @@ export function flipHorizontal(pixels: Uint8Array, width: number, height: number
       for (let c = 0; c < channels; c++) out[to + c] = pixels[from + c] as number;
     }
   }
+  return out;
+}
+
+/** Mirrors an HWC image top to bottom, into a new array. */
+export function flipVertical(pixels: Uint8Array, width: number, height: number, channels = 3): Uint8Array {
+  if (pixels.length !== width * height * channels) throw new RangeError(`flipVertical: ${pixels.length} bytes is not ${width}x${height}x${channels}.`);
+  const out = new Uint8Array(pixels.length);
+  const row = width * channels;
+  for (let y = 0; y < height; y++) out.set(pixels.subarray(y * row, (y + 1) * row), (height - 1 - y) * row);
   return out;
 }
 

@@ -1,10 +1,13 @@
 /**
- * Caption side of the horizontal-flip augmentation: a mirrored image shows
- * the left object on the right, so the caption must swap the words too, or
- * the flip would teach the model wrong relations. Words with no side are
- * untouched.
+ * Caption side of the flip augmentations: a mirrored image shows the left
+ * object on the right (or, flipped top to bottom, the upper object below),
+ * so the caption must swap the words too, or the flip would teach the model
+ * wrong relations. Words with no side are untouched.
  */
 import type { Vocabulary } from './vocabulary';
+
+/** Which way an image is mirrored: left to right, or top to bottom. */
+export type MirrorAxis = 'horizontal' | 'vertical';
 
 const MIRRORED: Record<string, string> = {
   left: 'right',
@@ -19,12 +22,35 @@ const MIRRORED: Record<string, string> = {
   rightwards: 'leftwards',
 };
 
-export function mirrorToken(token: string): string {
-  return MIRRORED[token] ?? token;
+/**
+ * Top to bottom. "beneath" has no one-word opposite but "above", so a
+ * flipped "beneath" reads "above" and a flipped "above" reads "below": the
+ * words change, the truth does not.
+ */
+const FLIPPED: Record<string, string> = {
+  above: 'below',
+  below: 'above',
+  over: 'under',
+  under: 'over',
+  beneath: 'above',
+  top: 'bottom',
+  bottom: 'top',
+  upper: 'lower',
+  lower: 'upper',
+  topmost: 'bottommost',
+  bottommost: 'topmost',
+  upward: 'downward',
+  downward: 'upward',
+  upwards: 'downwards',
+  downwards: 'upwards',
+};
+
+export function mirrorToken(token: string, axis: MirrorAxis = 'horizontal'): string {
+  return (axis === 'horizontal' ? MIRRORED : FLIPPED)[token] ?? token;
 }
 
-export function mirrorTokens(tokens: readonly string[]): string[] {
-  return tokens.map(mirrorToken);
+export function mirrorTokens(tokens: readonly string[], axis: MirrorAxis = 'horizontal'): string[] {
+  return tokens.map((token) => mirrorToken(token, axis));
 }
 
 /** Swaps side words in raw text, keeping the capitalization of the first letter. */
@@ -40,9 +66,9 @@ export function mirrorCaption(text: string): string {
  * image is flipped. A side word whose mirror is not in the vocabulary becomes
  * `<unk>`: keeping it would state the wrong side.
  */
-export function mirrorIdMap(vocabulary: Vocabulary): Int32Array {
+export function mirrorIdMap(vocabulary: Vocabulary, axis: MirrorAxis = 'horizontal'): Int32Array {
   const map = new Int32Array(vocabulary.size);
-  for (let id = 0; id < vocabulary.size; id++) map[id] = vocabulary.id(mirrorToken(vocabulary.token(id)));
+  for (let id = 0; id < vocabulary.size; id++) map[id] = vocabulary.id(mirrorToken(vocabulary.token(id), axis));
   return map;
 }
 
