@@ -442,7 +442,7 @@ export const trainingConfigSchema = z
       .meta({
         title: 'Vertical flip',
         description:
-          'Flip half of each batch\'s images top to bottom and swap "above" and "below", "over" and "under", "top" and "bottom" in their captions. Only for images that stay plausible upside down (not photographs, whose sky is up). Drawn apart from the horizontal flip; needs a trainable encoder, as it does.',
+          'Flip half of each batch\'s images top to bottom and swap "above" and "below", "over" and "under", "top" and "bottom" in their captions. Only for images that stay plausible upside down (not photographs, whose sky is up). Drawn apart from the horizontal flip; needs a trainable encoder, as it does. On Shapes it slows learning (in 12 epochs one seed of three fell from 0.93 to 0.59 in relations): measure before relying on it.',
       }),
     maxMinutes: num(
       'Time budget (minutes)',
