@@ -272,7 +272,7 @@ export const decoderConfigSchema = z
       step: 32,
     }).default(256),
     units: int('LSTM units', 'Hidden units of each recurrent layer.', 128, 512, { min: 128, max: 512, scale: 'linear', step: 32 }).default(256),
-    dropout: num('Dropout', 'Dropout on embeddings, image projection and recurrent outputs while training.', 0.1, 0.6, {
+    dropout: num('Dropout', 'Dropout on embeddings, image projection and recurrent outputs while training; 0 turns it off.', 0, 0.6, {
       min: 0.1,
       max: 0.6,
       scale: 'linear',

@@ -36,7 +36,7 @@ describe('RunConfig', () => {
   it('rejects values outside the product ranges, naming the field', () => {
     const result = validateRunConfig({
       dataset: { path: '/d' },
-      decoder: { embeddingDim: 100, units: 600, dropout: 0.05, layers: 3 },
+      decoder: { embeddingDim: 100, units: 600, dropout: 0.65, layers: 3 },
       training: { batchSize: 8 },
     });
     expect(result.ok).toBe(false);
@@ -44,6 +44,9 @@ describe('RunConfig', () => {
     const paths = result.issues.map((issue) => issue.path);
     expect(paths).toEqual(expect.arrayContaining(['decoder.embeddingDim', 'decoder.units', 'decoder.dropout', 'decoder.layers', 'training.batchSize']));
     expect(validateRunConfig({ dataset: { path: '/d' }, decoder: { colour: 'red' } }).ok).toBe(false);
+    // Dropout may be off; a search still draws it from 0.1 to 0.6.
+    expect(validateRunConfig({ dataset: { path: '/d' }, decoder: { dropout: 0 } }).ok).toBe(true);
+    expect(validateRunConfig({ dataset: { path: '/d' }, decoder: { dropout: -0.1 } }).ok).toBe(false);
     const missing = validateRunConfig({ dataset: {} });
     expect(missing.ok === false && missing.issues[0]!.path).toBe('dataset.path');
     const none = validateRunConfig({});
