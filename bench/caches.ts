@@ -50,7 +50,7 @@ export async function run(args: string[]): Promise<void> {
     const pixels = await openImageStore({ cacheRoot: join(dir, 'cache'), imageSet, size: 128 });
     line({ what: 'pixel cache build', images: count, size: 128, seconds: (Date.now() - started) / 1000, imagesPerSecond: Math.round(count / ((Date.now() - started) / 1000)) });
     started = Date.now();
-    for (const b of batches) pixels.store.batch(b, 'imagenet', { flip: drawFlips(b.length, { flipProbability: 0.5 }, rng) });
+    for (const b of batches) pixels.store.batch(b, 'imagenet', { horizontal: drawFlips(b.length, { flipProbability: 0.5 }, rng) });
     let seconds = (Date.now() - started) / 1000;
     line({ what: 'pixel cache read (normalize + flip)', batch, batches: batches.length, seconds, imagesPerSecond: Math.round((batches.length * batch) / seconds) });
     pixels.store.close();

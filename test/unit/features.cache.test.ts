@@ -209,14 +209,14 @@ describe('pixel cache (ImageStore)', () => {
     const bytes = store.bytes(['img0']);
     expect([...bytes.subarray(0, 3)]).toEqual([255, 255, 255]);
     expect([...bytes.subarray(45, 48)]).toEqual([255, 0, 0]);
-    const [plain, flipped] = [store.batch(['img0'], 'minus-one-to-one'), store.batch(['img0'], 'minus-one-to-one', { flip: [true] })];
+    const [plain, flipped] = [store.batch(['img0'], 'minus-one-to-one'), store.batch(['img0'], 'minus-one-to-one', { horizontal: [true] })];
     expect([...plain.subarray(0, 3)]).toEqual([1, 1, 1]);
     expect([...flipped.subarray(0, 3)]).toEqual([1, -1, -1]);
     expect([...flipped.subarray(9, 12)]).toEqual([1, 1, 1]);
     // Top to bottom, the top right pixel (red, as the left-right mirror shows) lands bottom right; both ways, the corners trade places.
-    const upsideDown = store.batch(['img0'], 'minus-one-to-one', { flipVertical: [true] });
+    const upsideDown = store.batch(['img0'], 'minus-one-to-one', { vertical: [true] });
     expect([...upsideDown.subarray(45, 48)]).toEqual([...flipped.subarray(0, 3)]);
-    const both = store.batch(['img0'], 'minus-one-to-one', { flip: [true], flipVertical: [true] });
+    const both = store.batch(['img0'], 'minus-one-to-one', { horizontal: [true], vertical: [true] });
     expect([...both.subarray(0, 3)]).toEqual([1, -1, -1]);
     expect([...both.subarray(45, 48)]).toEqual([1, 1, 1]);
     expect(store.rows(['img1', 'img2'])).toMatchObject({ size: 4, count: 2 });

@@ -10,12 +10,12 @@
  *
  *   const { store } = await openImageStore({ cacheRoot, imageSet, size: 128, signal, onProgress });
  *   const flips = drawFlips(ids.length, { flipProbability: 0.5 }, rng);      // optional augmentation
- *   const pixels = store.batch(ids, 'imagenet', { flip: flips });           // [n, size, size, 3] floats
+ *   const pixels = store.batch(ids, 'imagenet', { horizontal: flips });     // [n, size, size, 3] floats
  *   const images = tf.tensor4d(pixels, [ids.length, store.size, store.size, 3]);
  *   // and mirror the captions of flipped items: mirrorIds(ids, mirrorIdMap(vocabulary))
  */
 import { join } from 'node:path';
-import { flipHorizontal, flipVertical } from '../../lib/data/images/augment';
+import { flipHorizontal, flipVertical, type ImageFlips } from '../../lib/data/images/augment';
 import { DEFAULT_DECODE_OPTIONS, type ResizeFit } from '../../lib/data/images/decode';
 import { decodeImages, type ItemError } from '../../lib/data/images/loader';
 import { normalizePixels } from '../../lib/data/images/normalize';
@@ -100,15 +100,15 @@ export class ImageStore extends RowCacheView {
     return { size: this.size, count: ids.length, bytes: this.bytes(ids) };
   }
 
-  /** Normalized floats [ids.length, size, size, 3]; items with `flip[i]` mirrored left to right, with `flipVertical[i]` top to bottom. */
-  batch(ids: readonly string[], normalization: Normalization, options: { flip?: readonly boolean[]; flipVertical?: readonly boolean[] } = {}): Float32Array {
+  /** Normalized floats [ids.length, size, size, 3]; items with `flips.horizontal[i]` mirrored left to right, with `flips.vertical[i]` top to bottom. */
+  batch(ids: readonly string[], normalization: Normalization, flips: ImageFlips = {}): Float32Array {
     const bytes = this.bytes(ids);
     const stride = this.size * this.size * 3;
     const out = new Float32Array(bytes.length);
     for (let i = 0; i < ids.length; i++) {
       let pixels = bytes.subarray(i * stride, (i + 1) * stride);
-      if (options.flip?.[i]) pixels = flipHorizontal(pixels, this.size, this.size);
-      if (options.flipVertical?.[i]) pixels = flipVertical(pixels, this.size, this.size);
+      if (flips.horizontal?.[i]) pixels = flipHorizontal(pixels, this.size, this.size);
+      if (flips.vertical?.[i]) pixels = flipVertical(pixels, this.size, this.size);
       normalizePixels(pixels, normalization, out, i * stride);
     }
     return out;

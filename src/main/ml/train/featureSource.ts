@@ -11,6 +11,7 @@
  *   forward at all.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { ImageFlips } from '../../lib/data/images/augment';
 import type { DecoderFeatures } from '../model/decoder';
 import type { FeatureEncoder } from '../features/encoder';
 import type { FeatureStore } from '../features/featureStore';
@@ -40,12 +41,6 @@ export interface FeatureSource {
   /** Features of these images of a split, `flips.horizontal[i]` / `flips.vertical[i]` mirroring image i; call inside a tidy (or a gradient scope when training). */
   features(split: SplitKey, images: readonly number[], training: boolean, flips?: ImageFlips): DecoderFeatures;
   dispose(): void;
-}
-
-/** Per image of a `features` call: mirror it left to right, top to bottom. */
-export interface ImageFlips {
-  horizontal?: readonly boolean[];
-  vertical?: readonly boolean[];
 }
 
 /**
@@ -119,8 +114,7 @@ export class PixelFeatureSource implements FeatureSource {
   features(split: SplitKey, images: readonly number[], training: boolean, flips?: ImageFlips): DecoderFeatures {
     const ids = images.map((image) => this.ids[split][image]!);
     const size = this.pixels.size;
-    const options = { ...(flips?.horizontal ? { flip: flips.horizontal } : {}), ...(flips?.vertical ? { flipVertical: flips.vertical } : {}) };
-    const batch = tf.tensor4d(this.pixels.batch(ids, this.encoder.spec.normalization, options), [ids.length, size, size, 3]);
+    const batch = tf.tensor4d(this.pixels.batch(ids, this.encoder.spec.normalization, flips), [ids.length, size, size, 3]);
     const { pooled, grid } = this.encoder.encode(batch, training);
     return { pooled, grid };
   }

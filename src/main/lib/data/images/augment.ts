@@ -32,6 +32,12 @@ export function flipVertical(pixels: Uint8Array, width: number, height: number, 
   return out;
 }
 
+/** Per image of a batch: mirror it left to right, flip it top to bottom. */
+export interface ImageFlips {
+  horizontal?: readonly boolean[];
+  vertical?: readonly boolean[];
+}
+
 export interface AugmentOptions {
   /** Probability of flipping each image; 0 turns augmentation off. */
   flipProbability: number;
