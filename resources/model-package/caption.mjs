@@ -331,7 +331,9 @@ export async function loadEncoder(tf, dir, spec) {
 //                wordGlimpse/{queryKernel [kE, A], score [A, 1], outputKernel [C, U]} when a
 //                second glimpse, looked for by the last k words alone (k = 2, or
 //                decoder.attentionGlimpseWords), joins the deep output
-//                (decoder.attentionWordGlimpse)
+//                (decoder.attentionWordGlimpse), and attention/coverageKernel [1, A] when
+//                the attention each region has had so far joins its energy
+//                (decoder.attentionCoverage)
 //   output/kernel [U, V], output/bias [V]
 
 function cellStep(tf, w, cell, layer, xProj, state) {
@@ -376,7 +378,8 @@ export function initialState(tf, w, d, features) {
     // The words before a step's own, most recent first [rows, (k − 1)·E]; k from the query kernel [kE, A].
     const glimpse = w['wordGlimpse/queryKernel'];
     const previous = glimpse ? { previousWords: tf.zeros([rows, glimpse.shape[0] - d.embeddingDim]) } : {};
-    return { layers: injectedState(tf, w, d, tf.mean(features.grid, 1)), grid: features.grid, gridProj, ...previous };
+    const coverage = w['attention/coverageKernel'] ? { coverage: tf.zeros([rows, regions]) } : {};
+    return { layers: injectedState(tf, w, d, tf.mean(features.grid, 1)), grid: features.grid, gridProj, ...previous, ...coverage };
   }
   if (d.variant === 'init-inject') return { layers: injectedState(tf, w, d, pooled()) };
   const image = pooled();
@@ -400,7 +403,10 @@ export function step(tf, w, d, tokens, state) {
     const top = state.layers[state.layers.length - 1].h;
     let query = tf.matMul(top, w['attention/stateKernel']);
     if (w['attention/wordKernel']) query = tf.add(query, tf.matMul(embedded, w['attention/wordKernel']));
-    const energy = tf.tanh(tf.add(state.gridProj, tf.expandDims(query, 1)));
+    let energyPre = tf.add(state.gridProj, tf.expandDims(query, 1));
+    // Coverage: the attention each region has had so far, times its kernel, joins the energy.
+    if (state.coverage) energyPre = tf.add(energyPre, tf.mul(tf.expandDims(state.coverage, 2), tf.reshape(w['attention/coverageKernel'], [1, 1, -1])));
+    const energy = tf.tanh(energyPre);
     const scores = tf.reshape(tf.matMul(tf.reshape(energy, [rows * regions, d.attentionDim]), w['attention/score']), [rows, regions]);
     attention = tf.softmax(scores);
     const context = tf.reshape(tf.matMul(tf.expandDims(attention, 1), state.grid), [rows, -1]);
@@ -420,7 +426,8 @@ export function step(tf, w, d, tokens, state) {
   if (state.previousWords) hidden = tf.add(hidden, wordGlimpse(tf, w, d, embedded, state));
   const logits = tf.add(tf.matMul(hidden, w['output/kernel']), w['output/bias']);
   const previous = state.previousWords ? { previousWords: shiftPreviousWords(tf, d, embedded, state.previousWords) } : {};
-  return { logProbs: tf.logSoftmax(logits), state: { ...state, layers, ...previous }, attention };
+  const coverage = state.coverage ? { coverage: tf.add(state.coverage, attention) } : {};
+  return { logProbs: tf.logSoftmax(logits), state: { ...state, layers, ...previous, ...coverage }, attention };
 }
 
 /** The words before the next step's own: this step's word, then the older ones, the oldest dropped. */
@@ -447,13 +454,14 @@ function selectRows(tf, state, rows) {
     ...(state.imageProj ? { imageProj: pick(state.imageProj) } : {}),
     ...(state.grid ? { grid: pick(state.grid), gridProj: pick(state.gridProj) } : {}),
     ...(state.previousWords ? { previousWords: pick(state.previousWords) } : {}),
+    ...(state.coverage ? { coverage: pick(state.coverage) } : {}),
   };
 }
 
 function stateTensors(state) {
   const out = [];
   for (const layer of state.layers) out.push(layer.h, ...(layer.c ? [layer.c] : []));
-  for (const key of ['imageProj', 'grid', 'gridProj', 'previousWords']) if (state[key]) out.push(state[key]);
+  for (const key of ['imageProj', 'grid', 'gridProj', 'previousWords', 'coverage']) if (state[key]) out.push(state[key]);
   return out;
 }
 

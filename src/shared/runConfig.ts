@@ -306,6 +306,14 @@ export const decoderConfigSchema = z
       2,
       5,
     ).default(2),
+    attentionCoverage: z
+      .boolean()
+      .default(false)
+      .meta({
+        title: 'Coverage in the attention',
+        description:
+          'Attention decoder: how much attention each region has had so far joins its score, so the attention can tell the object it has just described from the one it should find next (coverage, See et al. 2017). Off: each step attends as if nothing had been looked at before.',
+      }),
     recurrentInit: z
       .enum(recurrentInits)
       .default('glorot')

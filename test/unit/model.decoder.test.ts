@@ -76,14 +76,17 @@ describe('caption decoder', () => {
   const withWordGlimpse = (['lstm', 'gru'] as const).flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true, true] as const));
   // Led by the last 3 and 4 words: the history the steps carry must be the caption's, shifted.
   const withLongerGlimpse = ([3, 4] as const).flatMap((glimpseWords) => (['lstm', 'gru'] as const).map((cell) => ['attention', cell, 1, true, true, glimpseWords] as const));
-  for (const [variant, cell, layers, wordQuery, wordGlimpse = false, glimpseWords = undefined] of [...stepped, ...withWordQuery, ...withWordGlimpse, ...withLongerGlimpse]) {
-    const named = `${variant}/${cell}, ${layers} layer(s)${wordQuery ? ', word in the attention query' : ''}${wordGlimpse ? ', word glimpse in the output' : ''}${glimpseWords ? ` led by ${glimpseWords} words` : ''}`;
+  // Coverage: each step's attention reads the sum of the earlier ones, which the steps must carry.
+  const withCoverage = (['lstm', 'gru'] as const).flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true, true, undefined, true] as const));
+  for (const [variant, cell, layers, wordQuery, wordGlimpse = false, glimpseWords = undefined, coverage = false] of [...stepped, ...withWordQuery, ...withWordGlimpse, ...withLongerGlimpse, ...withCoverage]) {
+    const named = `${variant}/${cell}, ${layers} layer(s)${wordQuery ? ', word in the attention query' : ''}${wordGlimpse ? ', word glimpse in the output' : ''}${glimpseWords ? ` led by ${glimpseWords} words` : ''}${coverage ? ', coverage' : ''}`;
     // With the grid projected once (beam search's plan), steps read α·(grid·W) instead of (α·grid)·W.
     for (const projectGrid of variant === 'attention' ? [false, true] : [false]) it(`${named}${projectGrid ? ', grid projected' : ''}: stepping word by word gives the teacher-forced log-probabilities`, () => {
-      const decoder = tinyDecoder({ variant, cell, layers, wordQuery, wordGlimpse, ...(glimpseWords ? { glimpseWords } : {}) });
-      // The word and previous-glimpse kernels start at zero; give them values, so the steps really depend on them.
+      const decoder = tinyDecoder({ variant, cell, layers, wordQuery, wordGlimpse, coverage, ...(glimpseWords ? { glimpseWords } : {}) });
+      // The word, glimpse and coverage kernels start at zero; give them values, so the steps really depend on them.
       if (wordQuery) randomize(decoder.params.get('attention/wordKernel'), 4);
       if (wordGlimpse) randomize(decoder.params.get('wordGlimpse/outputKernel'), 6);
+      if (coverage) randomize(decoder.params.get('attention/coverageKernel'), 8);
       const features = tinyFeatures(3);
       const batch = batchOf(SEQUENCES, 6);
       const forced = tf.tidy(() => tf.logSoftmax(decoder.forward(features, batch.inputs, batch.mask, { training: false }).logits).arraySync() as number[][]);
@@ -177,6 +180,49 @@ describe('caption decoder', () => {
     disposeFeatures(features);
     plain.dispose();
     glimpsing.dispose();
+  });
+
+  it('attention with coverage: starts as the decoder without it; once trained, where it looked before moves each later step\'s attention, and beams sharing an image step as rows with their own copy', () => {
+    const plain = tinyDecoder({ variant: 'attention', dropout: 0 });
+    const covered = tinyDecoder({ variant: 'attention', dropout: 0, coverage: true });
+    expect(covered.params.names()).toEqual([...plain.params.names(), 'attention/coverageKernel']);
+    for (const [name, weight] of plain.params.entries()) expect(Array.from(covered.params.get(name).dataSync()), name).toEqual(Array.from(weight.dataSync()));
+    expect(covered.params.get('attention/coverageKernel').shape).toEqual([1, 4]);
+    const features = tinyFeatures(3);
+    const batch = batchOf(SEQUENCES, 6);
+    const attention = (decoder: typeof plain) => tf.tidy(() => decoder.forward(features, batch.inputs, batch.mask, { training: false }).attention!.arraySync() as number[][][]);
+    expect(attention(covered)).toEqual(attention(plain));
+    randomize(covered.params.get('attention/coverageKernel'), 4);
+    const before = attention(plain);
+    const after = attention(covered);
+    // The first step has looked nowhere yet, so only the later steps move.
+    for (let row = 0; row < 3; row++) {
+      expect(Math.max(...after[row]![0]!.map((value, l) => Math.abs(value - before[row]![0]![l]!)))).toBeLessThan(1e-6);
+      expect(Math.max(...after[row]![2]!.map((value, l) => Math.abs(value - before[row]![2]![l]!)))).toBeGreaterThan(1e-4);
+    }
+    // Three beams per image: sharing the image's grid (one copy per image) and gathering it per row give the same steps.
+    const expand = tf.tensor1d([0, 0, 0, 1, 1, 1, 2, 2, 2], 'int32');
+    const initial = covered.initialState(features);
+    let shared = covered.selectRows(initial, expand, { imageRowsUnchanged: true });
+    let gathered = covered.selectRows(initial, expand);
+    expect(shared.grid!.shape[0]).toBe(3);
+    expect(gathered.grid!.shape[0]).toBe(9);
+    expect(shared.coverage!.shape).toEqual([9, 4]);
+    for (const tokens of [[1, 2, 3, 4, 5, 6, 7, 8, 9], [9, 8, 7, 6, 5, 4, 3, 2, 1], [3, 3, 3, 5, 5, 5, 7, 7, 7]]) {
+      const a = covered.stepLogits(tf.tensor1d(tokens, 'int32'), shared);
+      const b = covered.stepLogits(tf.tensor1d(tokens, 'int32'), gathered);
+      expect(Math.max(...Array.from(tf.abs(tf.sub(a.logits, b.logits)).dataSync()))).toBeLessThan(1e-5);
+      expect(Math.max(...Array.from(tf.abs(tf.sub(a.state.coverage!, b.state.coverage!)).dataSync()))).toBeLessThan(1e-5);
+      shared = a.state;
+      gathered = b.state;
+    }
+    // After three steps each row's coverage sums its three attention distributions.
+    for (const sum of Array.from(tf.sum(shared.coverage!, 1).dataSync())) expect(sum).toBeCloseTo(3, 5);
+    expect(() => tinyDecoder({ variant: 'merge', coverage: true }).params.get('attention/coverageKernel')).toThrow(/No parameter/);
+    disposeBatch(batch);
+    disposeFeatures(features);
+    plain.dispose();
+    covered.dispose();
   });
 
   it('attention: the loss adds λ Σ_l (n/L − Σ_t α_tl)² over the n real steps and L regions', () => {

@@ -264,7 +264,7 @@ describe('fused kernels', () => {
   }
 
   /** A tiny attention decoder with one layer: the configuration that takes the sequence node on native TensorFlow. */
-  const oneLayerAttention = (cell: CellKind) => tinyDecoder({ variant: 'attention', cell, layers: 1, dropout: 0.2, doublyStochasticWeight: 0.5 });
+  const oneLayerAttention = (cell: CellKind, coverage = false) => tinyDecoder({ variant: 'attention', cell, layers: 1, dropout: 0.2, doublyStochasticWeight: 0.5, coverage });
 
   for (const cell of ['lstm', 'gru'] as CellKind[]) {
     it.skipIf(!native)(`attention/${cell}, one layer (the sequence node), padded batch, dropout, label smoothing, doubly stochastic: loss and the gradient of every weight and the grid`, () => {
@@ -293,6 +293,12 @@ describe('fused kernels', () => {
         what: 'word glimpse led by the last 4 words',
         options: { wordQuery: true, wordGlimpse: true, glimpseWords: 4 },
         kernels: [['attention/wordKernel', 9], ['wordGlimpse/outputKernel', 10], ['wordGlimpse/queryKernel', 11]],
+      },
+      { what: 'coverage in the attention', options: { coverage: true }, kernels: [['attention/coverageKernel', 12]] },
+      {
+        what: 'coverage with the word query and the word glimpse',
+        options: { wordQuery: true, wordGlimpse: true, coverage: true },
+        kernels: [['attention/wordKernel', 9], ['wordGlimpse/outputKernel', 10], ['attention/coverageKernel', 12]],
       },
     ] as const;
     for (const { what, options, kernels } of withWords) {
@@ -344,8 +350,8 @@ describe('fused kernels', () => {
       decoder.dispose();
     });
 
-    it.skipIf(!native)(`attention/${cell}, one layer: training steps through the sequence node leave the tensor count flat`, () => {
-      const decoder = oneLayerAttention(cell);
+    for (const coverage of [false, true]) it.skipIf(!native)(`attention/${cell}, one layer${coverage ? ', coverage' : ''}: training steps through the sequence node leave the tensor count flat`, () => {
+      const decoder = oneLayerAttention(cell, coverage);
       const features = tinyFeatures(3);
       const batch = batchOf(SEQUENCES, 7);
       const optimizer = new AdamOptimizer(decoder.params.entries(), { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 });

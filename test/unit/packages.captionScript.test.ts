@@ -38,17 +38,17 @@ beforeAll(async () => {
 const VARIANTS = ['init-inject', 'merge', 'attention'] as const;
 const CELLS = ['lstm', 'gru'] as const;
 
-async function exported(variant: (typeof VARIANTS)[number], cell: (typeof CELLS)[number], layers: number, wordQuery = false, wordGlimpse = false, glimpseWords?: number) {
-  const decoder = tinyDecoder({ variant, cell, layers, wordQuery, wordGlimpse, ...(glimpseWords ? { glimpseWords } : {}) }, 5);
-  // The word and previous-glimpse kernels start at zero; with values, the script must really use them.
-  for (const name of [...(wordQuery ? ['attention/wordKernel'] : []), ...(wordGlimpse ? ['wordGlimpse/outputKernel'] : [])]) {
+async function exported(variant: (typeof VARIANTS)[number], cell: (typeof CELLS)[number], layers: number, wordQuery = false, wordGlimpse = false, glimpseWords?: number, coverage = false) {
+  const decoder = tinyDecoder({ variant, cell, layers, wordQuery, wordGlimpse, coverage, ...(glimpseWords ? { glimpseWords } : {}) }, 5);
+  // The word, previous-glimpse and coverage kernels start at zero; with values, the script must really use them.
+  for (const name of [...(wordQuery ? ['attention/wordKernel'] : []), ...(wordGlimpse ? ['wordGlimpse/outputKernel'] : []), ...(coverage ? ['attention/coverageKernel'] : [])]) {
     const kernel = decoder.params.get(name);
     kernel.assign(tf.randomUniform(kernel.shape, -0.5, 0.5, 'float32', 3));
   }
   const dir = tempDir('captioner-package-');
   writeWeightsModel(dir, await decoder.params.serialize(), { format: 'captioner-decoder', generatedBy: 'test', modelTopology: {} });
   const { weights } = script.loadWeights(tf, join(dir, 'model.json'));
-  const config = { variant, cell, layers, vocabSize: 13, embeddingDim: 6, units: 5, attentionDim: 4, featureDim: 7, ...(wordQuery ? { wordQuery } : {}), ...(wordGlimpse ? { wordGlimpse } : {}), ...(glimpseWords ? { glimpseWords } : {}) };
+  const config = { variant, cell, layers, vocabSize: 13, embeddingDim: 6, units: 5, attentionDim: 4, featureDim: 7, ...(wordQuery ? { wordQuery } : {}), ...(wordGlimpse ? { wordGlimpse } : {}), ...(glimpseWords ? { glimpseWords } : {}), ...(coverage ? { coverage } : {}) };
   return { decoder, weights, config };
 }
 
@@ -65,9 +65,11 @@ describe('caption.mjs decoder', () => {
   const wordGlimpseCases = CELLS.flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true, true] as const));
   // The script reads how many words lead the glimpse from its query kernel's shape.
   const longerGlimpseCases = CELLS.map((cell) => ['attention', cell, 1, true, true, 4] as const);
-  for (const [variant, cell, layers, wordQuery, wordGlimpse, glimpseWords = undefined] of [...cases, ...wordQueryCases, ...wordGlimpseCases, ...longerGlimpseCases]) {
-    it(`${variant}/${cell}/${layers}${wordQuery ? ', word in the attention query' : ''}${wordGlimpse ? ', word glimpse in the output' : ''}${glimpseWords ? ` led by ${glimpseWords} words` : ''}: same log-probabilities and captions as the engine`, async () => {
-      const { decoder, weights, config } = await exported(variant, cell, layers, wordQuery, wordGlimpse, glimpseWords);
+  // Coverage: the script must carry the attention's running sum from step to step, and through beam search's row picks.
+  const coverageCases = CELLS.flatMap((cell) => [1, 2].map((layers) => ['attention', cell, layers, true, true, undefined, true] as const));
+  for (const [variant, cell, layers, wordQuery, wordGlimpse, glimpseWords = undefined, coverage = false] of [...cases, ...wordQueryCases, ...wordGlimpseCases, ...longerGlimpseCases, ...coverageCases]) {
+    it(`${variant}/${cell}/${layers}${wordQuery ? ', word in the attention query' : ''}${wordGlimpse ? ', word glimpse in the output' : ''}${glimpseWords ? ` led by ${glimpseWords} words` : ''}${coverage ? ', coverage' : ''}: same log-probabilities and captions as the engine`, async () => {
+      const { decoder, weights, config } = await exported(variant, cell, layers, wordQuery, wordGlimpse, glimpseWords, coverage);
       const features = tinyFeatures(3);
       // Teacher-forced steps: identical log-probabilities.
       tf.tidy(() => {

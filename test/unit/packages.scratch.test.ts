@@ -26,18 +26,19 @@ beforeAll(useTestBackend);
 
 describe('model package with the scratch CNN', () => {
   it.each([
-    [undefined, false, 2],
-    [3, false, 2],
-    [2, true, 2],
-    [3, false, 4],
-  ] as const)('records a strided stem, directions, coordinates, grid cells (%s), separate cells (%s) and the words leading the glimpse (%s), and captions like the checkpoint in the engine and in caption.mjs', async (gridCells, separateCells, glimpseWords) => {
+    [undefined, false, 2, false],
+    [3, false, 2, false],
+    [2, true, 2, false],
+    [3, false, 4, false],
+    [3, false, 2, true],
+  ] as const)('records a strided stem, directions, coordinates, grid cells (%s), separate cells (%s), the words leading the glimpse (%s) and coverage (%s), and captions like the checkpoint in the engine and in caption.mjs', async (gridCells, separateCells, glimpseWords, coverage) => {
     const dir = tempDir('captioner-scratch-');
     const vocabulary = Vocabulary.build([['a', 'red', 'circle'], ['a', 'blue', 'square', 'left', 'of'], ['two', 'shapes', 'above']], { minCount: 1 });
     const encoderOptions = { inputSize: 64, channels: 4, stemStride: 2, coordinates: true, directions: true, gridCells, separateCells } as const;
     const config = runConfigSchema.parse({
       dataset: { path: join(dir, 'unused') },
       encoder: { source: 'scratch-cnn', imageSize: 64, scratchChannels: 4, scratchStemStride: 2, gridCoordinates: true, gridDirections: true, scratchGridCells: gridCells ?? 0, scratchSeparateCells: separateCells },
-      decoder: { variant: 'attention', embeddingDim: 128, units: 128, attentionDim: 32, attentionWordQuery: true, attentionWordGlimpse: true, attentionGlimpseWords: glimpseWords },
+      decoder: { variant: 'attention', embeddingDim: 128, units: 128, attentionDim: 32, attentionWordQuery: true, attentionWordGlimpse: true, attentionGlimpseWords: glimpseWords, attentionCoverage: coverage },
       vocab: { maxCaptionLength: 6 },
     });
     const encoder = new ScratchCnn(encoderOptions, new Rng(2));
@@ -57,6 +58,7 @@ describe('model package with the scratch CNN', () => {
         wordQuery: true,
         wordGlimpse: true,
         glimpseWords,
+        coverage,
       },
       new Rng(3),
     );
@@ -77,6 +79,7 @@ describe('model package with the scratch CNN', () => {
     const { out } = await exportTestPackage(checkpoint, dir, 'scratch-model');
     const written = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { encoder: Record<string, unknown>; decoder: Record<string, unknown> };
     expect(written.decoder.glimpseWords).toBe(glimpseWords === 2 ? undefined : glimpseWords);
+    expect(written.decoder.coverage).toBe(coverage ? true : undefined);
     const cells = gridCells ?? 4;
     expect(written.encoder).toMatchObject({ kind: 'scratch-cnn', inputSize: 64, stemStride: 2, coordinates: true, directions: true, gridShape: [cells, cells, 32 + 34] });
     expect(written.encoder.gridCells).toBe(gridCells);
@@ -95,6 +98,7 @@ describe('model package with the scratch CNN', () => {
     expect(loaded.encoderRecord.gridCells).toBe(gridCells);
     expect(loaded.encoderRecord.separateCells ?? false).toBe(separateCells);
     expect(loaded.encoder.spec.gridShape[0]).toBe(cells);
+    expect(loaded.decoder.params.has('attention/coverageKernel')).toBe(coverage);
     loaded.dispose();
 
     // Separate cells without the cell count is refused by name rather than read as one convolved image.

@@ -100,6 +100,8 @@ export const packageConfigSchema = z
         wordGlimpse: z.boolean().optional(),
         /** How many of the last words lead the word glimpse (its query kernel is [glimpseWords·E, A]); 2 when absent. */
         glimpseWords: z.number().int().min(2).max(5).optional(),
+        /** How much attention each region has had joins its score (attention/coverageKernel); absent in older packages. */
+        coverage: z.boolean().optional(),
       })
       .strict(),
     vocabulary: z.object({ path: z.string().min(1), size: positive }).strict(),

@@ -96,6 +96,16 @@ export interface DecoderOptions {
    * free to find the second object.
    */
   glimpseWords?: number;
+  /**
+   * Attention only: the attention each cell has had so far joins its energy,
+   * e_t = tanh(grid·Wg + query + cov_t ⊗ wcov) with cov_t = Σ_{t'<t} α_t'
+   * (`decoder.attentionCoverage`; See et al. 2017). Having looked at an
+   * object while naming it, the attention can tell it from the object it
+   * should find next ("a red box left of a …" names another object, not the
+   * box again). wcov starts at zero and is the decoder's last weight, so
+   * the decoder starts as the one without it.
+   */
+  coverage?: boolean;
   /** How the recurrent kernels start (`decoder.recurrentInit`); glorot when absent. */
   recurrentInit?: RecurrentInit;
 }
@@ -127,6 +137,8 @@ export interface DecoderState {
    * before the first word).
    */
   previousWords?: tf.Tensor2D;
+  /** attention with `coverage`: the attention weights of every step so far, summed [rows, L]. */
+  coverage?: tf.Tensor2D;
 }
 
 export interface StepResult {
@@ -261,6 +273,12 @@ export class CaptionDecoder {
       p.add('wordGlimpse/score', [attentionDim, 1], { kind: 'glorot' }, rng);
       p.add('wordGlimpse/outputKernel', [featureDim, units], { kind: 'zeros' }, rng);
     }
+    if (variant === 'attention' && options.coverage) p.add('attention/coverageKernel', [1, attentionDim], { kind: 'zeros' }, rng);
+  }
+
+  /** wcov, how the attention each cell has had joins its energy, when the decoder has coverage. */
+  private get coverageKernel(): tf.Tensor2D | undefined {
+    return this.params.has('attention/coverageKernel') ? (this.params.get('attention/coverageKernel') as tf.Tensor2D) : undefined;
   }
 
   /** How many of the last words lead the word glimpse, when the decoder has one. */
@@ -461,6 +479,7 @@ export class CaptionDecoder {
       gateBias: this.params.get('attention/gateBias') as tf.Tensor1D,
       contextKernel: weight('attention/contextKernel'),
       outputKernel: weight('attention/outputKernel'),
+      coverageKernel: this.coverageKernel,
     };
     let out: { deep: tf.Tensor3D; alpha: tf.Tensor3D };
     if (layer.kind === 'lstm') {
@@ -628,6 +647,7 @@ export class CaptionDecoder {
       ...(state.gridProj ? { gridProj: image(state.gridProj) } : {}),
       ...(state.gridOut ? { gridOut: image(state.gridOut) } : {}),
       ...(state.previousWords ? { previousWords: pick(state.previousWords) } : {}),
+      ...(state.coverage ? { coverage: pick(state.coverage) } : {}),
     };
   }
 
@@ -643,6 +663,7 @@ export class CaptionDecoder {
     if (state.gridProj) out.push(state.gridProj);
     if (state.gridOut) out.push(state.gridOut);
     if (state.previousWords) out.push(state.previousWords);
+    if (state.coverage) out.push(state.coverage);
     return out;
   }
 
@@ -660,7 +681,8 @@ export class CaptionDecoder {
       const layers = this.injectedState(dropout.apply(tf.mean(grid, 1) as tf.Tensor2D));
       // The state owns its tensors (decoding disposes them); a clone shares the data.
       const previous = this.wordGlimpseKernel ? { previousWords: this.noPreviousWords(rows) } : {};
-      return { layers, grid: tf.clone(grid), gridProj, ...previous };
+      const coverage = this.coverageKernel ? { coverage: tf.zeros([rows, regions]) as tf.Tensor2D } : {};
+      return { layers, grid: tf.clone(grid), gridProj, ...previous, ...coverage };
     }
     const pooled = dropout.apply(this.pooledOf(features));
     if (variant === 'init-inject') return { layers: this.injectedState(pooled) };
@@ -722,15 +744,23 @@ export class CaptionDecoder {
     let alpha: tf.Tensor2D;
     // Σ_l α_l · values_l per row, values [images, L, n] → [rows, n].
     let attend: (values: tf.Tensor3D) => tf.Tensor2D;
+    const coverageKernel = this.coverageKernel;
+    if (coverageKernel && !state.coverage) throw new Error('A decoder with coverage needs the attention each cell has had so far.');
+    // cov ⊗ wcov [rows, L, A], joined to the energy when the decoder has coverage.
+    const covered = (energyPre: tf.Tensor): tf.Tensor => {
+      if (!coverageKernel) return energyPre;
+      const perCell = tf.mul(tf.expandDims(state.coverage!, 2), tf.reshape(coverageKernel, [1, 1, -1]));
+      return tf.add(energyPre, rows === images ? perCell : tf.reshape(perCell, [images, rows / images, regions, -1]));
+    };
     if (rows === images) {
-      const energy = tf.tanh(tf.add(gridProj, tf.expandDims(stateProj, 1)));
+      const energy = tf.tanh(covered(tf.add(gridProj, tf.expandDims(stateProj, 1))));
       const scores = tf.reshape(matMul2d(tf.reshape(energy, [rows * regions, this.options.attentionDim]) as tf.Tensor2D, weight('attention/score')), [rows, regions]);
       alpha = tf.softmax(scores) as tf.Tensor2D;
       attend = (values) => tf.reshape(tf.matMul(tf.expandDims(alpha, 1), values), [rows, -1]) as tf.Tensor2D;
     } else {
       // Beams sharing their image's grid (see selectRows): `beams` rows per image attend to one copy of it.
       const beams = rows / images;
-      const energy = tf.tanh(tf.add(tf.expandDims(gridProj, 1), tf.reshape(stateProj, [images, beams, 1, this.options.attentionDim])));
+      const energy = tf.tanh(covered(tf.add(tf.expandDims(gridProj, 1), tf.reshape(stateProj, [images, beams, 1, this.options.attentionDim]))));
       const scores = tf.reshape(matMul2d(tf.reshape(energy, [rows * regions, this.options.attentionDim]) as tf.Tensor2D, weight('attention/score')), [rows, regions]);
       alpha = tf.softmax(scores) as tf.Tensor2D;
       attend = (values) => tf.reshape(tf.matMul(tf.reshape(alpha, [images, beams, regions]), values), [rows, -1]) as tf.Tensor2D;
@@ -767,7 +797,8 @@ export class CaptionDecoder {
     }
     const deep = tf.add(layers[layers.length - 1]!.h, intoOutput) as tf.Tensor2D;
     const previous = this.wordGlimpseKernel ? { previousWords: this.shiftPreviousWords(word!, state.previousWords!) } : {};
-    return { hidden: dropout.apply(deep), state: { ...state, layers, ...previous }, alpha };
+    const coverage = state.coverage ? { coverage: tf.add(state.coverage, alpha) as tf.Tensor2D } : {};
+    return { hidden: dropout.apply(deep), state: { ...state, layers, ...previous, ...coverage }, alpha };
   }
 
   /** init-inject and attention: tanh(W · image) split into every layer's h (and c). */

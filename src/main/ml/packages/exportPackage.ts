@@ -168,6 +168,7 @@ export async function exportPackage(params: ExportParams): Promise<ModelPackageI
         ...(decoderOptions.wordQuery ? { wordQuery: true } : {}),
         ...(decoderOptions.wordGlimpse ? { wordGlimpse: true } : {}),
         ...(decoderOptions.wordGlimpse && decoderOptions.glimpseWords && decoderOptions.glimpseWords !== 2 ? { glimpseWords: decoderOptions.glimpseWords } : {}),
+        ...(decoderOptions.coverage ? { coverage: true } : {}),
       },
       vocabulary: { path: 'vocab.json', size: model.vocabulary.size },
       decoding: packageDecoding(completeDecoding(params.decoding, model.maxCaptionLength)),

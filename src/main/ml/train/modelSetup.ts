@@ -46,6 +46,7 @@ export function decoderOptionsFor(config: RunConfig, vocabularySize: number, fea
     wordQuery: d.variant === 'attention' && d.attentionWordQuery,
     wordGlimpse: d.variant === 'attention' && d.attentionWordGlimpse,
     glimpseWords: d.attentionGlimpseWords,
+    coverage: d.variant === 'attention' && d.attentionCoverage,
     recurrentInit: d.recurrentInit,
   };
 }

@@ -14,7 +14,22 @@
  * Padding is not held; see attentionLstmSequence.ts for why that is exact.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ATTENTION_SAVED, AttentionBackward, attendStep, finishSequence, splitSequenceOutput, type AttentionSaved, type AttentionStep } from './attentionParts';
+import {
+  ATTENTION_SAVED,
+  AttentionBackward,
+  attendStep,
+  CoverageTrack,
+  finishSequence,
+  optionalGradients,
+  optionalInputs,
+  readOptionalInputs,
+  savedCoverage,
+  splitSequenceOutput,
+  type AttentionSaved,
+  type AttentionStep,
+  type CoverageSaved,
+  type OptionalInputs,
+} from './attentionParts';
 import { matMul } from './nativeOps';
 import { RawOps } from './rawOps';
 
@@ -35,6 +50,8 @@ export interface AttentionGruWeights {
   /** the layer's recurrent kernel [H, 3H] and recurrent bias [3H] */
   recurrent: tf.Tensor2D;
   recurrentBias: tf.Tensor1D;
+  /** `decoder.attentionCoverage`: attention/coverageKernel [1, A], how the attention each cell has had joins its energy. */
+  coverageKernel?: tf.Tensor2D | undefined;
 }
 
 export interface AttentionGruInputs {
@@ -54,25 +71,25 @@ export function attentionGruSequence(inputs: AttentionGruInputs, weights: Attent
   const regions = inputs.grid.shape[1];
   const w = weights;
   const all = [inputs.xProj, inputs.grid, inputs.gridProj, inputs.h0, w.stateKernel, w.score, w.gateKernel, w.gateBias, w.contextKernel, w.outputKernel, w.recurrent, w.recurrentBias];
-  const both = node(...(inputs.queryProj ? [...all, inputs.queryProj] : all));
+  const optional = optionalInputs(inputs.queryProj, w.coverageKernel);
+  const both = node(optional.layout, [...all, ...optional.tensors]);
   return splitSequenceOutput(both, units, regions);
 }
 
 const CELL_SAVED = ['stateKernel', 'gateKernel', 'contextKernel', 'outputKernel', 'recurrent', 'gated', 'hPrev', 'zr', 'n', 'pn'] as const;
 const SAVED = [...ATTENTION_SAVED, ...CELL_SAVED];
-type Saved = AttentionSaved & Record<(typeof CELL_SAVED)[number], tf.Tensor>;
+type Saved = AttentionSaved & Record<(typeof CELL_SAVED)[number], tf.Tensor> & Partial<CoverageSaved>;
 type CellRecorded = 'hPrev' | 'zr' | 'n' | 'pn';
 const CELL_RECORDED: readonly CellRecorded[] = ['hPrev', 'zr', 'n', 'pn'];
 
-function node(...all: tf.Tensor[]): tf.Tensor3D {
+function node(layout: OptionalInputs, all: tf.Tensor[]): tf.Tensor3D {
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xProj, grid, gridProj, h0, ws, v, wg, bg, wc, wo, u, bu] = args as [
       tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D,
     ];
-    // A word query, when given, comes after the weights; the save function is always last.
-    const queryProj = args.length === 14 ? (args[12] as tf.Tensor3D) : null;
-    const save = args[args.length - 1] as tf.GradSaveFunc;
     const ops = new RawOps();
+    const { queryProj, coverageKernel, save } = readOptionalInputs(args, 12, layout);
+    const coverage = new CoverageTrack(ops, coverageKernel, xProj.shape[0], gridProj.shape[1]);
     const querySteps = queryProj ? ops.unstack<tf.Tensor2D>(queryProj, 1) : null;
     const [, steps, gates] = xProj.shape;
     const attentionDim = gridProj.shape[2];
@@ -87,7 +104,8 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
     for (let t = 0; t < steps; t++) {
       const [hU, stateProj, gateRaw] = ops.split<tf.Tensor2D>(matMul(h, fromH), [gates, attentionDim, 1], 1);
       const query = querySteps ? ops.add<tf.Tensor2D>(stateProj!, querySteps[t]!) : stateProj!;
-      const step = attendStep(ops, query, gateRaw!, { grid, gridProj, score: v, gateBias: bg });
+      const step = attendStep(ops, query, gateRaw!, { grid, gridProj, score: v, gateBias: bg }, coverage.forStep());
+      coverage.after(step);
       const [intoGates, intoOutput] = ops.split<tf.Tensor2D>(matMul(step.gated, fromGated), [gates, units], 1);
       const [xzr, xn] = ops.split<tf.Tensor2D>(ops.add(xSteps[t]!, intoGates!), [2 * units, units], 1);
       const [pzr, pn] = ops.split<tf.Tensor2D>(ops.add(hU!, bu), [2 * units, units], 1);
@@ -101,12 +119,13 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
       deep.push(ops.add(hNext, intoOutput!));
       h = hNext;
     }
+    const covered = coverage.saved();
     return finishSequence<Saved>(
       ops,
-      SAVED,
-      { attention, grid, score: v, weights: { stateKernel: ws, gateKernel: wg, contextKernel: wc, outputKernel: wo, recurrent: u }, recorded: cell, deep },
+      [...SAVED, ...covered.names],
+      { attention, grid, score: v, weights: { stateKernel: ws, gateKernel: wg, contextKernel: wc, outputKernel: wo, recurrent: u, ...covered.weights }, recorded: { ...cell, ...covered.recorded }, deep },
       save,
-      (dy, saved) => backward(dy, saved, queryProj !== null),
+      (dy, saved) => backward(dy, saved, layout),
     );
   });
   return run(...all) as tf.Tensor3D;
@@ -126,7 +145,7 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
  * (the zero blocks skip d(xn) and dh·z where they do not belong, the
  * identity carries dh·z). Weight gradients are single matmuls after the loop.
  */
-function backward(dy: tf.Tensor3D, s: Saved, withQuery: boolean): tf.Tensor[] {
+function backward(dy: tf.Tensor3D, s: Saved, layout: OptionalInputs): tf.Tensor[] {
   const ops = new RawOps();
   const [steps, batch, units] = s.hPrev.shape as [number, number, number];
   const [, regions, channels] = s.grid.shape as [number, number, number];
@@ -134,7 +153,7 @@ function backward(dy: tf.Tensor3D, s: Saved, withQuery: boolean): tf.Tensor[] {
   const gates = 3 * units;
   const [dDeep, dAlphaOut] = ops.split<tf.Tensor3D>(dy, [units, regions], 2);
   const dDeepSteps = ops.unstack<tf.Tensor2D>(dDeep!);
-  const attention = new AttentionBackward(ops, s, dAlphaOut!);
+  const attention = new AttentionBackward(ops, s, dAlphaOut!, savedCoverage(s));
   const one = tf.scalar(1);
   const [z, r] = ops.split(s.zr, [units, units], 2);
   const oneMinusZ = ops.sub(one, z!);
@@ -172,9 +191,8 @@ function backward(dy: tf.Tensor3D, s: Saved, withQuery: boolean): tf.Tensor[] {
   const gatedAll = ops.reshape<tf.Tensor2D>(s.gated, [rows, channels]);
   const dContextKernel = matMul(gatedAll, dx, true, false);
   const dOutputKernel = matMul(gatedAll, ops.reshape(dDeep!, [rows, units]), true, false);
-  const { dScore, dGridProj, dGrid } = attention.finish();
+  const { dScore, dGridProj, dGrid, dCoverageKernel } = attention.finish();
   const dxProj = ops.transpose(ops.reshape(dx, [steps, batch, gates]), [1, 0, 2]);
   const grads = [dxProj, dGrid, dGridProj, dhCarry ?? tf.zeros([batch, units]), dStateKernel!, dScore, dGateKernel!, dGateBias, dContextKernel, dOutputKernel, dRecurrent!, dRecurrentBias];
-  // The word query is added to h·Ws, so its gradient is d(h·Ws), step-major back to [B, T, A].
-  return withQuery ? [...grads, ops.transpose(ops.reshape(dStateProjAll!, [steps, batch, attentionDim]), [1, 0, 2])] : grads;
+  return [...grads, ...optionalGradients(ops, layout, dStateProjAll!, { steps, batch, attentionDim }, dCoverageKernel)];
 }

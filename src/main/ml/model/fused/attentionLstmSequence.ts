@@ -27,7 +27,22 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { attr, matMul, runOp } from './nativeOps';
-import { ATTENTION_SAVED, AttentionBackward, attendStep, finishSequence, splitSequenceOutput, type AttentionSaved, type AttentionStep } from './attentionParts';
+import {
+  ATTENTION_SAVED,
+  AttentionBackward,
+  attendStep,
+  CoverageTrack,
+  finishSequence,
+  optionalGradients,
+  optionalInputs,
+  readOptionalInputs,
+  savedCoverage,
+  splitSequenceOutput,
+  type AttentionSaved,
+  type AttentionStep,
+  type CoverageSaved,
+  type OptionalInputs,
+} from './attentionParts';
 import { RawOps } from './rawOps';
 
 /** The attention and cell weights the recurrence reads, as the decoder's params name them. */
@@ -46,6 +61,8 @@ export interface AttentionLstmWeights {
   outputKernel: tf.Tensor2D;
   /** the layer's recurrent kernel [H, 4H] */
   recurrent: tf.Tensor2D;
+  /** `decoder.attentionCoverage`: attention/coverageKernel [1, A], how the attention each cell has had joins its energy. */
+  coverageKernel?: tf.Tensor2D | undefined;
 }
 
 export interface AttentionLstmInputs {
@@ -66,7 +83,8 @@ export function attentionLstmSequence(inputs: AttentionLstmInputs, weights: Atte
   const regions = inputs.grid.shape[1];
   const w = weights;
   const all = [inputs.xProj, inputs.grid, inputs.gridProj, inputs.h0, inputs.c0, w.stateKernel, w.score, w.gateKernel, w.gateBias, w.contextKernel, w.outputKernel, w.recurrent];
-  const both = node(...(inputs.queryProj ? [...all, inputs.queryProj] : all));
+  const optional = optionalInputs(inputs.queryProj, w.coverageKernel);
+  const both = node(optional.layout, [...all, ...optional.tensors]);
   return splitSequenceOutput(both, units, regions);
 }
 
@@ -79,19 +97,18 @@ function swapMiddleGates(ops: RawOps, m: tf.Tensor2D): tf.Tensor2D {
 
 const CELL_SAVED = ['stateKernel', 'gateKernel', 'contextKernel', 'outputKernel', 'recurrent', 'gated', 'hPrev', 'cPrev', 'c', 'i', 'f', 'o', 'ci', 'co'] as const;
 const SAVED = [...ATTENTION_SAVED, ...CELL_SAVED];
-type Saved = AttentionSaved & Record<(typeof CELL_SAVED)[number], tf.Tensor>;
+type Saved = AttentionSaved & Record<(typeof CELL_SAVED)[number], tf.Tensor> & Partial<CoverageSaved>;
 type CellRecorded = 'hPrev' | 'cPrev' | 'c' | 'i' | 'f' | 'o' | 'ci' | 'co';
 const CELL_RECORDED: readonly CellRecorded[] = ['hPrev', 'cPrev', 'c', 'i', 'f', 'o', 'ci', 'co'];
 
-function node(...all: tf.Tensor[]): tf.Tensor3D {
+function node(layout: OptionalInputs, all: tf.Tensor[]): tf.Tensor3D {
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xProj, grid, gridProj, h0, c0, ws, v, wg, bg, wc, wo, u] = args as [
       tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D,
     ];
-    // A word query, when given, comes after the weights; the save function is always last.
-    const queryProj = args.length === 14 ? (args[12] as tf.Tensor3D) : null;
-    const save = args[args.length - 1] as tf.GradSaveFunc;
     const ops = new RawOps();
+    const { queryProj, coverageKernel, save } = readOptionalInputs(args, 12, layout);
+    const coverage = new CoverageTrack(ops, coverageKernel, xProj.shape[0], gridProj.shape[1]);
     const querySteps = queryProj ? ops.unstack<tf.Tensor2D>(queryProj, 1) : null;
     const [, steps, gates] = xProj.shape;
     const attentionDim = gridProj.shape[2];
@@ -108,7 +125,8 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
     for (let t = 0; t < steps; t++) {
       const [hU, stateProj, gateRaw] = ops.split<tf.Tensor2D>(matMul(h, fromH), [gates, attentionDim, 1], 1);
       const query = querySteps ? ops.add<tf.Tensor2D>(stateProj!, querySteps[t]!) : stateProj!;
-      const step = attendStep(ops, query, gateRaw!, { grid, gridProj, score: v, gateBias: bg });
+      const step = attendStep(ops, query, gateRaw!, { grid, gridProj, score: v, gateBias: bg }, coverage.forStep());
+      coverage.after(step);
       const [intoGates, intoOutput] = ops.split<tf.Tensor2D>(matMul(step.gated, fromGated), [gates, units], 1);
       // The reference's order of sums: (xProj + gc·Wc) + h·U.
       const z = ops.add(ops.add(xSteps[t]!, intoGates!), hU!);
@@ -127,12 +145,13 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
       h = hNext;
       c = cNext;
     }
+    const covered = coverage.saved();
     return finishSequence<Saved>(
       ops,
-      SAVED,
-      { attention, grid, score: v, weights: { stateKernel: ws, gateKernel: wg, contextKernel: wc, outputKernel: wo, recurrent: u }, recorded: cell, deep },
+      [...SAVED, ...covered.names],
+      { attention, grid, score: v, weights: { stateKernel: ws, gateKernel: wg, contextKernel: wc, outputKernel: wo, recurrent: u, ...covered.weights }, recorded: { ...cell, ...covered.recorded }, deep },
       save,
-      (dy, saved) => backward(dy, saved, queryProj !== null),
+      (dy, saved) => backward(dy, saved, layout),
     );
   });
   return run(...all) as tf.Tensor3D;
@@ -147,7 +166,7 @@ function node(...all: tf.Tensor[]): tf.Tensor3D {
  *   dh_prev   = [dz | d(h·Ws) | d(g pre)]·[U | Ws | wg]ᵀ
  * The weight gradients are single matmuls over all steps after the loop.
  */
-function backward(dy: tf.Tensor3D, s: Saved, withQuery: boolean): tf.Tensor[] {
+function backward(dy: tf.Tensor3D, s: Saved, layout: OptionalInputs): tf.Tensor[] {
   const ops = new RawOps();
   const [steps, batch, units] = s.hPrev.shape as [number, number, number];
   const [, regions, channels] = s.grid.shape as [number, number, number];
@@ -155,7 +174,7 @@ function backward(dy: tf.Tensor3D, s: Saved, withQuery: boolean): tf.Tensor[] {
   const gates = 4 * units;
   const [dDeep, dAlphaOut] = ops.split<tf.Tensor3D>(dy, [units, regions], 2);
   const dDeepSteps = ops.unstack<tf.Tensor2D>(dDeep!);
-  const attention = new AttentionBackward(ops, s, dAlphaOut!);
+  const attention = new AttentionBackward(ops, s, dAlphaOut!, savedCoverage(s));
   const [hPrevSteps, cPrevSteps, cSteps, iSteps, fSteps, oSteps, ciSteps, coSteps] = CELL_RECORDED.map((name) => ops.unstack<tf.Tensor2D>(s[name]));
   const intoGated = ops.concat<tf.Tensor2D>([swapMiddleGates(ops, s.contextKernel as tf.Tensor2D), s.outputKernel], 1); // [C, 5H]
   const intoH = ops.concat<tf.Tensor2D>([swapMiddleGates(ops, s.recurrent as tf.Tensor2D), s.stateKernel, s.gateKernel], 1); // [H, 4H + A + 1]
@@ -191,9 +210,8 @@ function backward(dy: tf.Tensor3D, s: Saved, withQuery: boolean): tf.Tensor[] {
   const gatedAll = ops.reshape<tf.Tensor2D>(s.gated, [rows, channels]);
   const dContextKernel = matMul(gatedAll, dzAll, true, false);
   const dOutputKernel = matMul(gatedAll, ops.reshape(dDeep!, [rows, units]), true, false);
-  const { dScore, dGridProj, dGrid } = attention.finish();
+  const { dScore, dGridProj, dGrid, dCoverageKernel } = attention.finish();
   const dxProj = ops.transpose(ops.reshape(dzAll, [steps, batch, gates]), [1, 0, 2]);
   const grads = [dxProj, dGrid, dGridProj, dhCarry ?? tf.zeros([batch, units]), dcCarry, dStateKernel!, dScore, dGateKernel!, dGateBias, dContextKernel, dOutputKernel, dRecurrent!];
-  // The word query is added to h·Ws, so its gradient is d(h·Ws), step-major back to [B, T, A].
-  return withQuery ? [...grads, ops.transpose(ops.reshape(dStateProjAll!, [steps, batch, attentionDim]), [1, 0, 2])] : grads;
+  return [...grads, ...optionalGradients(ops, layout, dStateProjAll!, { steps, batch, attentionDim }, dCoverageKernel)];
 }

@@ -16,6 +16,14 @@
  *   d(h·Ws)  = Σ_l d(e pre)
  * and after the loop dv = Σ eᵀ·ds, d gridProj = Σ_t d(e pre),
  * d grid = Σ_t α_tᵀ·dctx_t (one batched matmul over all steps).
+ *
+ * With coverage (`decoder.attentionCoverage`), the energy also reads how
+ * much attention each cell has had before the step, cov_t = Σ_{t'<t} α_t':
+ *   e = tanh(gridProj + h·Ws + cov_t ⊗ wcov)
+ * cov_t depends on every earlier α, so backward the steps pass
+ * d cov_t = ds ⊙ (k·wcov) back to all earlier α: a running sum, added to
+ * dα of each step before its softmax's backward, then grown by the step's
+ * own d cov. After the loop d wcov = Σ (ds ⊙ cov)·k.
  */
 import * as tf from '@tensorflow/tfjs';
 import { attr, matMul, runOp } from './nativeOps';
@@ -35,16 +43,25 @@ export interface AttentionStep {
   gated: tf.Tensor2D;
 }
 
-/** One step's attention from h·Ws [B, A] and h·wg [B, 1]; v [A, 1], bg [1]. */
+/** Coverage's part of a step: the attention each cell had before it [B, L] and wcov [1, A]. */
+export interface StepCoverage {
+  coverage: tf.Tensor2D;
+  kernel: tf.Tensor2D;
+}
+
+/** One step's attention from h·Ws [B, A] and h·wg [B, 1]; v [A, 1], bg [1]; with coverage, cov ⊗ wcov joins the energy. */
 export function attendStep(
   ops: RawOps,
   stateProj: tf.Tensor2D,
   gateRaw: tf.Tensor2D,
   { grid, gridProj, score, gateBias }: { grid: tf.Tensor3D; gridProj: tf.Tensor3D; score: tf.Tensor2D; gateBias: tf.Tensor1D },
+  coverage?: StepCoverage,
 ): AttentionStep {
   const [batch, regions, attentionDim] = gridProj.shape;
   const channels = grid.shape[2];
-  const energy = ops.tanh(ops.add<tf.Tensor3D>(gridProj, ops.reshape(stateProj, [batch, 1, attentionDim])));
+  let pre = ops.add<tf.Tensor3D>(gridProj, ops.reshape(stateProj, [batch, 1, attentionDim]));
+  if (coverage) pre = ops.add<tf.Tensor3D>(pre, ops.mul(ops.reshape(coverage.coverage, [batch, regions, 1]), ops.reshape(coverage.kernel, [1, 1, attentionDim])));
+  const energy = ops.tanh(pre);
   const scores = ops.reshape<tf.Tensor3D>(matMul(ops.reshape(energy, [batch * regions, attentionDim]), score), [batch, 1, regions]);
   const alpha = ops.softmax<tf.Tensor3D>(scores);
   const context = ops.reshape<tf.Tensor2D>(batchMatMul(alpha, grid), [batch, channels]);
@@ -67,6 +84,19 @@ export interface AttentionSaved {
 }
 
 export const ATTENTION_SAVED = ['grid', 'score', 'energy', 'alpha', 'context', 'gate'] as const;
+
+/** What coverage adds to the saved tensors: wcov [1, A] and each step's coverage [T, B, L]. */
+export interface CoverageSaved {
+  coverageKernel: tf.Tensor;
+  coverage: tf.Tensor;
+}
+
+export const COVERAGE_SAVED = ['coverageKernel', 'coverage'] as const;
+
+/** The next step's coverage: this step's plus its attention weights α [B, 1, L]. */
+export function growCoverage(ops: RawOps, coverage: tf.Tensor2D, alpha: tf.Tensor3D): tf.Tensor2D {
+  return ops.add<tf.Tensor2D>(coverage, ops.reshape(alpha, coverage.shape));
+}
 
 /** Stacks the steps' tensors time-major (α as [T, B, L]). */
 export function stackAttention(ops: RawOps, steps: readonly AttentionStep[], grid: tf.Tensor, score: tf.Tensor): AttentionSaved & { gated: tf.Tensor } {
@@ -135,12 +165,16 @@ export class AttentionBackward {
   private readonly batch: number;
   private readonly channels: number;
   private readonly attentionDim: number;
+  /** With coverage: k·wcov per step [B, 1, L], and Σ d cov of the steps after the current one [B, 1, L]. */
+  private readonly coverageSteps: tf.Tensor3D[] | null = null;
+  private dCoverageLater: tf.Tensor3D | null = null;
 
   /** `dAlphaOut`: the gradient of the α output [T, B, L]. */
   constructor(
     private readonly ops: RawOps,
     private readonly saved: AttentionSaved,
     dAlphaOut: tf.Tensor,
+    private readonly coverage: CoverageSaved | null = null,
   ) {
     const [steps, batch, regions] = saved.alpha.shape as [number, number, number];
     this.batch = batch;
@@ -155,6 +189,10 @@ export class AttentionBackward {
     this.dAlphaOutSteps = ops.unstack(ops.reshape(dAlphaOut, [steps, batch, 1, regions]));
     this.dss = new Array<tf.Tensor3D>(steps);
     this.dContexts = new Array<tf.Tensor2D>(steps);
+    if (coverage) {
+      const perCell = matMul(ops.reshape(this.k, [steps * batch * regions, this.attentionDim]), ops.reshape(coverage.coverageKernel, [this.attentionDim, 1]));
+      this.coverageSteps = ops.unstack(ops.reshape(perCell, [steps, batch, 1, regions]));
+    }
   }
 
   /** Step t given d(gc) [B, C]: the gradients of h·Ws [B, A] and of the gate's pre-activation [B, 1]. */
@@ -162,16 +200,22 @@ export class AttentionBackward {
     const ops = this.ops;
     const dContext = ops.mul<tf.Tensor2D>(dGated, this.gateSteps[t]!);
     const dGatePre = ops.sum<tf.Tensor2D>(ops.mul(dGated, this.contextCoefficient[t]!), 1, true);
-    const dAlpha = ops.add(batchMatMul(ops.reshape(dContext, [this.batch, 1, this.channels]), this.saved.grid, false, true), this.dAlphaOutSteps[t]!);
+    let dAlpha = ops.add<tf.Tensor3D>(batchMatMul(ops.reshape(dContext, [this.batch, 1, this.channels]), this.saved.grid, false, true), this.dAlphaOutSteps[t]!);
+    // Every later step's coverage holds this step's α.
+    if (this.dCoverageLater) dAlpha = ops.add<tf.Tensor3D>(dAlpha, this.dCoverageLater);
     const alpha = this.alphaSteps[t]!;
     const ds = ops.mul<tf.Tensor3D>(alpha, ops.sub(dAlpha, batchMatMul(dAlpha, alpha, false, true))); // Σ dα·α as a [B, 1, 1] matmul
+    if (this.coverageSteps) {
+      const dCoverage = ops.mul<tf.Tensor3D>(ds, this.coverageSteps[t]!);
+      this.dCoverageLater = this.dCoverageLater ? ops.add<tf.Tensor3D>(this.dCoverageLater, dCoverage) : dCoverage;
+    }
     this.dss[t] = ds;
     this.dContexts[t] = dContext;
     return { dStateProj: ops.reshape<tf.Tensor2D>(batchMatMul(ds, this.kSteps[t]!), [this.batch, this.attentionDim]), dGatePre };
   }
 
-  /** After the loop: the gradients of v [A, 1], gridProj [B, L, A] and grid [B, L, C]. */
-  finish(): { dScore: tf.Tensor; dGridProj: tf.Tensor; dGrid: tf.Tensor } {
+  /** After the loop: the gradients of v [A, 1], gridProj [B, L, A], grid [B, L, C] and, with coverage, wcov [1, A]. */
+  finish(): { dScore: tf.Tensor; dGridProj: tf.Tensor; dGrid: tf.Tensor; dCoverageKernel?: tf.Tensor } {
     const ops = this.ops;
     const [steps, batch, regions] = this.saved.alpha.shape as [number, number, number];
     const rows = steps * batch * regions;
@@ -180,6 +224,91 @@ export class AttentionBackward {
     const dGridProj = ops.sum(ops.mul(ops.reshape(dsAll, [steps, batch, regions, 1]), this.k), 0, false);
     // Σ_t α_tᵀ·dctx_t per row: one batched matmul over [B, T, L] and [B, T, C].
     const dGrid = batchMatMul(ops.transpose(this.saved.alpha, [1, 0, 2]), ops.stack(this.dContexts, 1), true, false);
-    return { dScore, dGridProj, dGrid };
+    if (!this.coverage) return { dScore, dGridProj, dGrid };
+    // d wcov = Σ_{t,b,l} ds·cov·k: one [1, rows] × [rows, A] matmul.
+    const weighted = ops.mul<tf.Tensor2D>(ops.reshape(dsAll, [1, rows]), ops.reshape(this.coverage.coverage, [1, rows]));
+    const dCoverageKernel = matMul(weighted, ops.reshape<tf.Tensor2D>(this.k, [rows, this.attentionDim]));
+    return { dScore, dGridProj, dGrid, dCoverageKernel };
   }
+}
+
+/** Which optional inputs follow a sequence node's fixed ones, in this order: the word query [B, T, A], then wcov [1, A]. */
+export interface OptionalInputs {
+  query: boolean;
+  coverage: boolean;
+}
+
+/** The node's optional inputs in their order, and the layout that says which are there. */
+export function optionalInputs(queryProj: tf.Tensor3D | undefined, coverageKernel: tf.Tensor2D | undefined): { layout: OptionalInputs; tensors: tf.Tensor[] } {
+  return {
+    layout: { query: Boolean(queryProj), coverage: Boolean(coverageKernel) },
+    tensors: [...(queryProj ? [queryProj] : []), ...(coverageKernel ? [coverageKernel] : [])],
+  };
+}
+
+/** Inside the node: the optional inputs after the `fixed` ones, and the save function, always last. */
+export function readOptionalInputs(
+  args: ReadonlyArray<tf.Tensor | tf.GradSaveFunc>,
+  fixed: number,
+  layout: OptionalInputs,
+): { queryProj: tf.Tensor3D | null; coverageKernel: tf.Tensor2D | null; save: tf.GradSaveFunc } {
+  const optional = args.slice(fixed, -1) as tf.Tensor[];
+  const queryProj = layout.query ? (optional.shift() as tf.Tensor3D) : null;
+  const coverageKernel = layout.coverage ? (optional.shift() as tf.Tensor2D) : null;
+  return { queryProj, coverageKernel, save: args[args.length - 1] as tf.GradSaveFunc };
+}
+
+/** The coverage of the forward loop: each step's, and what the node saves of it. */
+export class CoverageTrack {
+  private current: tf.Tensor2D | null;
+  private readonly steps: tf.Tensor2D[] = [];
+
+  constructor(
+    private readonly ops: RawOps,
+    private readonly kernel: tf.Tensor2D | null,
+    batch: number,
+    regions: number,
+  ) {
+    this.current = kernel ? tf.zeros([batch, regions]) : null;
+  }
+
+  /** The coverage the next step attends with, if the node has coverage. */
+  forStep(): StepCoverage | undefined {
+    return this.current && this.kernel ? { coverage: this.current, kernel: this.kernel } : undefined;
+  }
+
+  /** Records the step's coverage and adds its attention weights. */
+  after(step: AttentionStep): void {
+    if (!this.current) return;
+    this.steps.push(this.current);
+    this.current = growCoverage(this.ops, this.current, step.alpha);
+  }
+
+  /** What joins the saved weights and recorded steps (nothing without coverage). */
+  saved(): { weights: Record<string, tf.Tensor>; recorded: Record<string, tf.Tensor[]>; names: readonly string[] } {
+    if (!this.kernel) return { weights: {}, recorded: {}, names: [] };
+    return { weights: { coverageKernel: this.kernel }, recorded: { coverage: this.steps }, names: COVERAGE_SAVED };
+  }
+}
+
+/** The coverage the backward pass reads from a node's saved tensors, when it has any. */
+export function savedCoverage(saved: Partial<CoverageSaved>): CoverageSaved | null {
+  return saved.coverageKernel && saved.coverage ? { coverageKernel: saved.coverageKernel, coverage: saved.coverage } : null;
+}
+
+/**
+ * The optional inputs' gradients, in their order: the word query's is that
+ * of h·Ws (it is added to it), step-major [T·B, A] back to [B, T, A]; wcov's.
+ */
+export function optionalGradients(
+  ops: RawOps,
+  layout: OptionalInputs,
+  dStateProjAll: tf.Tensor,
+  shape: { steps: number; batch: number; attentionDim: number },
+  dCoverageKernel: tf.Tensor | undefined,
+): tf.Tensor[] {
+  const out: tf.Tensor[] = [];
+  if (layout.query) out.push(ops.transpose(ops.reshape(dStateProjAll, [shape.steps, shape.batch, shape.attentionDim]), [1, 0, 2]));
+  if (layout.coverage) out.push(dCoverageKernel!);
+  return out;
 }
