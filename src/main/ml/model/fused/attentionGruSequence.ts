@@ -6,7 +6,7 @@
  *
  * Per step, from the previous h (h0 given):
  *   attention as attentionParts.ts: e, α, ctx, g, gc from h·Ws (plus the
- *   step's word query, when given) and h·wg
+ *   step's word query, and the coverage, when given) and h·wg
  *   x = xProj_t + gc·Wc = [xz | xr | xn]   p = h·U + b_U = [hz | hr | hn]
  *   z = σ(xz + hz)   r = σ(xr + hr)   n = tanh(xn + r·hn)   h' = n + z·(h − n)
  *   deep_t = h' + gc·Wo

@@ -4,7 +4,7 @@
  *
  * Per step, from the previous state h, c (h0, c0 given), the same arithmetic
  * as `CaptionDecoder.attentionStep` and `cellStep` (recurrent.ts):
- *   e = tanh(gridProj + h·Ws [+ queryProj_t])   s = e·v   α = softmax(s)   ctx = α·grid
+ *   e = tanh(gridProj + h·Ws [+ queryProj_t] [+ cov_t ⊗ wcov])   s = e·v   α = softmax(s)   ctx = α·grid
  *   g = σ(h·wg + bg)   gc = g·ctx
  *   z = (xProj_t + gc·Wc) + h·U = [i | f | ĝ | o]
  *   c' = σ(f)·c + σ(i)·tanh(ĝ)   h' = σ(o)·tanh(c')   deep_t = h' + gc·Wo

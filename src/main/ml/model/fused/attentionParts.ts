@@ -91,10 +91,10 @@ export interface CoverageSaved {
   coverage: tf.Tensor;
 }
 
-export const COVERAGE_SAVED = ['coverageKernel', 'coverage'] as const;
+const COVERAGE_SAVED = ['coverageKernel', 'coverage'] as const;
 
 /** The next step's coverage: this step's plus its attention weights α [B, 1, L]. */
-export function growCoverage(ops: RawOps, coverage: tf.Tensor2D, alpha: tf.Tensor3D): tf.Tensor2D {
+function growCoverage(ops: RawOps, coverage: tf.Tensor2D, alpha: tf.Tensor3D): tf.Tensor2D {
   return ops.add<tf.Tensor2D>(coverage, ops.reshape(alpha, coverage.shape));
 }
 
