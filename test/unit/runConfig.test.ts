@@ -81,14 +81,14 @@ describe('RunConfig', () => {
     expect(check({ imageSize: 64, scratchGridCells: 3, scratchSeparateCells: true })).toMatchObject({ ok: false, issues: [{ path: 'encoder.scratchSeparateCells', message: expect.stringMatching(/multiple of 8 pixels: 64 px \/ 3 cells/) }] });
   });
 
-  it('the spatial parts are off unless asked for; shapes-grounded turns all four on', () => {
+  it('the spatial parts are off unless asked for; shapes-grounded turns all five on', () => {
     const quick = configFromPreset('shapes-quick', { dataset: { path: '/d' } });
     expect(quick.encoder).toMatchObject({ gridCoordinates: false, gridDirections: false });
-    expect(quick.decoder).toMatchObject({ attentionWordQuery: false, attentionWordGlimpse: false });
+    expect(quick.decoder).toMatchObject({ attentionWordQuery: false, attentionWordGlimpse: false, attentionCoverage: false });
     const grounded = configFromPreset('shapes-grounded', { dataset: { path: '/d' } });
     expect(grounded.encoder).toMatchObject({ source: 'scratch-cnn', imageSize: 72, scratchGridCells: 3, gridCoordinates: true, gridDirections: true });
     expect(configFromPreset('shapes-quick', { dataset: { path: '/d' } }).encoder.scratchGridCells).toBe(0);
-    expect(grounded.decoder).toMatchObject({ variant: 'attention', doublyStochasticWeight: 0, attentionWordQuery: true, attentionWordGlimpse: true });
+    expect(grounded.decoder).toMatchObject({ variant: 'attention', doublyStochasticWeight: 0, attentionWordQuery: true, attentionWordGlimpse: true, attentionCoverage: true });
     expect(grounded.vocab.maxCaptionLength).toBe(20);
     expect(validateRunConfig({ dataset: { path: '/d' }, encoder: { gridCoordinates: 'yes' } })).toMatchObject({ ok: false, issues: [{ path: 'encoder.gridCoordinates' }] });
   });
