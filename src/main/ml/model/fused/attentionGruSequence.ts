@@ -14,22 +14,9 @@
  * Padding is not held; see attentionLstmSequence.ts for why that is exact.
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  ATTENTION_SAVED,
-  AttentionBackward,
-  attendStep,
-  CoverageTrack,
-  finishSequence,
-  optionalGradients,
-  optionalInputs,
-  readOptionalInputs,
-  savedCoverage,
-  splitSequenceOutput,
-  type AttentionSaved,
-  type AttentionStep,
-  type CoverageSaved,
-  type OptionalInputs,
-} from './attentionParts';
+import { CoverageTrack, savedCoverage, type CoverageSaved } from './attentionCoverage';
+import { ATTENTION_SAVED, AttentionBackward, attendStep, finishSequence, splitSequenceOutput, type AttentionSaved, type AttentionStep } from './attentionParts';
+import { optionalGradients, optionalInputs, readOptionalInputs, type OptionalInputs } from './optionalInputs';
 import { matMul } from './nativeOps';
 import { RawOps } from './rawOps';
 

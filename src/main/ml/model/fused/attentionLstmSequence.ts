@@ -27,22 +27,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { attr, matMul, runOp } from './nativeOps';
-import {
-  ATTENTION_SAVED,
-  AttentionBackward,
-  attendStep,
-  CoverageTrack,
-  finishSequence,
-  optionalGradients,
-  optionalInputs,
-  readOptionalInputs,
-  savedCoverage,
-  splitSequenceOutput,
-  type AttentionSaved,
-  type AttentionStep,
-  type CoverageSaved,
-  type OptionalInputs,
-} from './attentionParts';
+import { CoverageTrack, savedCoverage, type CoverageSaved } from './attentionCoverage';
+import { ATTENTION_SAVED, AttentionBackward, attendStep, finishSequence, splitSequenceOutput, type AttentionSaved, type AttentionStep } from './attentionParts';
+import { optionalGradients, optionalInputs, readOptionalInputs, type OptionalInputs } from './optionalInputs';
 import { RawOps } from './rawOps';
 
 /** The attention and cell weights the recurrence reads, as the decoder's params name them. */

@@ -26,6 +26,7 @@
  * own d cov. After the loop d wcov = Σ (ds ⊙ cov)·k.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { CoverageSaved, StepCoverage } from './attentionCoverage';
 import { attr, matMul, runOp } from './nativeOps';
 import type { RawOps } from './rawOps';
 
@@ -41,12 +42,6 @@ export interface AttentionStep {
   context: tf.Tensor2D;
   gate: tf.Tensor2D;
   gated: tf.Tensor2D;
-}
-
-/** Coverage's part of a step: the attention each cell had before it [B, L] and wcov [1, A]. */
-export interface StepCoverage {
-  coverage: tf.Tensor2D;
-  kernel: tf.Tensor2D;
 }
 
 /** One step's attention from h·Ws [B, A] and h·wg [B, 1]; v [A, 1], bg [1]; with coverage, cov ⊗ wcov joins the energy. */
@@ -84,19 +79,6 @@ export interface AttentionSaved {
 }
 
 export const ATTENTION_SAVED = ['grid', 'score', 'energy', 'alpha', 'context', 'gate'] as const;
-
-/** What coverage adds to the saved tensors: wcov [1, A] and each step's coverage [T, B, L]. */
-export interface CoverageSaved {
-  coverageKernel: tf.Tensor;
-  coverage: tf.Tensor;
-}
-
-const COVERAGE_SAVED = ['coverageKernel', 'coverage'] as const;
-
-/** The next step's coverage: this step's plus its attention weights α [B, 1, L]. */
-function growCoverage(ops: RawOps, coverage: tf.Tensor2D, alpha: tf.Tensor3D): tf.Tensor2D {
-  return ops.add<tf.Tensor2D>(coverage, ops.reshape(alpha, coverage.shape));
-}
 
 /** Stacks the steps' tensors time-major (α as [T, B, L]). */
 export function stackAttention(ops: RawOps, steps: readonly AttentionStep[], grid: tf.Tensor, score: tf.Tensor): AttentionSaved & { gated: tf.Tensor } {
@@ -232,83 +214,3 @@ export class AttentionBackward {
   }
 }
 
-/** Which optional inputs follow a sequence node's fixed ones, in this order: the word query [B, T, A], then wcov [1, A]. */
-export interface OptionalInputs {
-  query: boolean;
-  coverage: boolean;
-}
-
-/** The node's optional inputs in their order, and the layout that says which are there. */
-export function optionalInputs(queryProj: tf.Tensor3D | undefined, coverageKernel: tf.Tensor2D | undefined): { layout: OptionalInputs; tensors: tf.Tensor[] } {
-  return {
-    layout: { query: Boolean(queryProj), coverage: Boolean(coverageKernel) },
-    tensors: [...(queryProj ? [queryProj] : []), ...(coverageKernel ? [coverageKernel] : [])],
-  };
-}
-
-/** Inside the node: the optional inputs after the `fixed` ones, and the save function, always last. */
-export function readOptionalInputs(
-  args: ReadonlyArray<tf.Tensor | tf.GradSaveFunc>,
-  fixed: number,
-  layout: OptionalInputs,
-): { queryProj: tf.Tensor3D | null; coverageKernel: tf.Tensor2D | null; save: tf.GradSaveFunc } {
-  const optional = args.slice(fixed, -1) as tf.Tensor[];
-  const queryProj = layout.query ? (optional.shift() as tf.Tensor3D) : null;
-  const coverageKernel = layout.coverage ? (optional.shift() as tf.Tensor2D) : null;
-  return { queryProj, coverageKernel, save: args[args.length - 1] as tf.GradSaveFunc };
-}
-
-/** The coverage of the forward loop: each step's, and what the node saves of it. */
-export class CoverageTrack {
-  private current: tf.Tensor2D | null;
-  private readonly steps: tf.Tensor2D[] = [];
-
-  constructor(
-    private readonly ops: RawOps,
-    private readonly kernel: tf.Tensor2D | null,
-    batch: number,
-    regions: number,
-  ) {
-    this.current = kernel ? tf.zeros([batch, regions]) : null;
-  }
-
-  /** The coverage the next step attends with, if the node has coverage. */
-  forStep(): StepCoverage | undefined {
-    return this.current && this.kernel ? { coverage: this.current, kernel: this.kernel } : undefined;
-  }
-
-  /** Records the step's coverage and adds its attention weights. */
-  after(step: AttentionStep): void {
-    if (!this.current) return;
-    this.steps.push(this.current);
-    this.current = growCoverage(this.ops, this.current, step.alpha);
-  }
-
-  /** What joins the saved weights and recorded steps (nothing without coverage). */
-  saved(): { weights: Record<string, tf.Tensor>; recorded: Record<string, tf.Tensor[]>; names: readonly string[] } {
-    if (!this.kernel) return { weights: {}, recorded: {}, names: [] };
-    return { weights: { coverageKernel: this.kernel }, recorded: { coverage: this.steps }, names: COVERAGE_SAVED };
-  }
-}
-
-/** The coverage the backward pass reads from a node's saved tensors, when it has any. */
-export function savedCoverage(saved: Partial<CoverageSaved>): CoverageSaved | null {
-  return saved.coverageKernel && saved.coverage ? { coverageKernel: saved.coverageKernel, coverage: saved.coverage } : null;
-}
-
-/**
- * The optional inputs' gradients, in their order: the word query's is that
- * of h·Ws (it is added to it), step-major [T·B, A] back to [B, T, A]; wcov's.
- */
-export function optionalGradients(
-  ops: RawOps,
-  layout: OptionalInputs,
-  dStateProjAll: tf.Tensor,
-  shape: { steps: number; batch: number; attentionDim: number },
-  dCoverageKernel: tf.Tensor | undefined,
-): tf.Tensor[] {
-  const out: tf.Tensor[] = [];
-  if (layout.query) out.push(ops.transpose(ops.reshape(dStateProjAll, [shape.steps, shape.batch, shape.attentionDim]), [1, 0, 2]));
-  if (layout.coverage) out.push(dCoverageKernel!);
-  return out;
-}
