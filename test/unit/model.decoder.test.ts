@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { CaptionDecoder } from '../../src/main/ml/model/decoder';
 import { maskedCrossEntropy } from '../../src/main/ml/model/loss';
 import { ParamSet } from '../../src/main/ml/model/params';
 import { createRecurrentLayer, runLayer, zeroState } from '../../src/main/ml/model/recurrent';
@@ -16,6 +17,22 @@ function randomize(weight: tf.Variable, seed: number): void {
   weight.assign(tf.tensor(Array.from({ length: weight.size }, () => rng.next() - 0.5), weight.shape));
 }
 const CELLS = ['lstm', 'gru'] as const;
+
+/**
+ * A decoder with an option's weights added keeps every weight of the one
+ * without it, in the same order and with the same starting values, and adds
+ * `added` after them: both start as the same model.
+ */
+function expectPlainWeightsFirst(plain: CaptionDecoder, extended: CaptionDecoder, added: string[]): void {
+  expect(extended.params.names()).toEqual([...plain.params.names(), ...added]);
+  for (const [name, weight] of plain.params.entries()) expect(Array.from(extended.params.get(name).dataSync()), name).toEqual(Array.from(weight.dataSync()));
+}
+
+/** The attention weights of a teacher-forced pass [rows][steps][regions]. */
+function teacherForcedAttention(decoder: CaptionDecoder, features: ReturnType<typeof tinyFeatures>, batch: ReturnType<typeof batchOf>): number[][][] {
+  return tf.tidy(() => decoder.forward(features, batch.inputs, batch.mask, { training: false }).attention!.arraySync() as number[][][]);
+}
+
 
 describe('caption decoder', () => {
   for (const variant of VARIANTS) {
@@ -135,12 +152,11 @@ describe('caption decoder', () => {
     const plain = tinyDecoder({ variant: 'attention', dropout: 0 });
     const queried = tinyDecoder({ variant: 'attention', dropout: 0, wordQuery: true });
     // The word kernel is the last weight and starts at zero: every other weight is the plain decoder's.
-    expect(queried.params.names()).toEqual([...plain.params.names(), 'attention/wordKernel']);
-    for (const [name, weight] of plain.params.entries()) expect(Array.from(queried.params.get(name).dataSync()), name).toEqual(Array.from(weight.dataSync()));
+    expectPlainWeightsFirst(plain, queried, ['attention/wordKernel']);
     expect(queried.params.get('attention/wordKernel').shape).toEqual([6, 4]);
     const features = tinyFeatures(3);
     const batch = batchOf(SEQUENCES, 6);
-    const attention = (decoder: typeof plain) => tf.tidy(() => decoder.forward(features, batch.inputs, batch.mask, { training: false }).attention!.arraySync() as number[][][]);
+    const attention = (decoder: typeof plain) => teacherForcedAttention(decoder, features, batch);
     expect(attention(queried)).toEqual(attention(plain));
     randomize(queried.params.get('attention/wordKernel'), 4);
     const moved = attention(queried).flat(2).map((value, i) => Math.abs(value - attention(plain).flat(2)[i]!));
@@ -155,8 +171,7 @@ describe('caption decoder', () => {
   it('attention with the word glimpse in the output: starts as the decoder without it, and once trained the words read move every step\'s output', () => {
     const plain = tinyDecoder({ variant: 'attention', dropout: 0 });
     const glimpsing = tinyDecoder({ variant: 'attention', dropout: 0, wordGlimpse: true });
-    expect(glimpsing.params.names()).toEqual([...plain.params.names(), 'wordGlimpse/queryKernel', 'wordGlimpse/score', 'wordGlimpse/outputKernel']);
-    for (const [name, weight] of plain.params.entries()) expect(Array.from(glimpsing.params.get(name).dataSync()), name).toEqual(Array.from(weight.dataSync()));
+    expectPlainWeightsFirst(plain, glimpsing, ['wordGlimpse/queryKernel', 'wordGlimpse/score', 'wordGlimpse/outputKernel']);
     expect(glimpsing.params.get('wordGlimpse/queryKernel').shape).toEqual([12, 4]);
     expect(glimpsing.params.get('wordGlimpse/outputKernel').shape).toEqual([7, 5]);
     const features = tinyFeatures(3);
@@ -185,12 +200,11 @@ describe('caption decoder', () => {
   it('attention with coverage: starts as the decoder without it; once trained, where it looked before moves each later step\'s attention, and beams sharing an image step as rows with their own copy', () => {
     const plain = tinyDecoder({ variant: 'attention', dropout: 0 });
     const covered = tinyDecoder({ variant: 'attention', dropout: 0, coverage: true });
-    expect(covered.params.names()).toEqual([...plain.params.names(), 'attention/coverageKernel']);
-    for (const [name, weight] of plain.params.entries()) expect(Array.from(covered.params.get(name).dataSync()), name).toEqual(Array.from(weight.dataSync()));
+    expectPlainWeightsFirst(plain, covered, ['attention/coverageKernel']);
     expect(covered.params.get('attention/coverageKernel').shape).toEqual([1, 4]);
     const features = tinyFeatures(3);
     const batch = batchOf(SEQUENCES, 6);
-    const attention = (decoder: typeof plain) => tf.tidy(() => decoder.forward(features, batch.inputs, batch.mask, { training: false }).attention!.arraySync() as number[][][]);
+    const attention = (decoder: typeof plain) => teacherForcedAttention(decoder, features, batch);
     expect(attention(covered)).toEqual(attention(plain));
     randomize(covered.params.get('attention/coverageKernel'), 4);
     const before = attention(plain);
