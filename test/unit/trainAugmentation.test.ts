@@ -3,6 +3,7 @@ import { Vocabulary } from '../../src/main/lib/data/text/vocabulary';
 import { hostBatch } from '../../src/main/ml/train/batches';
 import { Flip } from '../../src/main/ml/train/augmentation';
 import { WordDropout } from '../../src/main/ml/train/wordDropout';
+import { ConverseRelations } from '../../src/main/ml/train/converseRelations';
 import { UNK_ID } from '../../src/main/lib/data/text/vocabulary';
 import { configFromPreset, runConfigSchema } from '../../src/shared/runConfig';
 
@@ -157,5 +158,52 @@ describe('time budget', () => {
     expect(resumed.noRoomForAnotherEpoch(100.5 * minute, 102.5 * minute)).toBe(true);
     expect(resumed.leftSeconds(200 * minute)).toBe(0);
     expect(new TimeBudget(0, 6 * 60, 0).leftSeconds(minute)).toBeNull();
+  });
+});
+
+describe('converse relations in training batches', () => {
+  const told = Vocabulary.build([['a', 'red', 'circle', 'left', 'of', 'a', 'star', 'right', 'and', 'box']], { minCount: 1 });
+  const ids = (text: string) => [1, ...text.split(' ').map((word) => told.id(word)), 2];
+  const textOf = (values: Int32Array, from: number, length: number) => Array.from(values.subarray(from, from + length), (id) => told.token(id)).join(' ');
+  const captions = ['a red circle left of a star', 'a circle and a star', 'a star right of a box'];
+  const items = Array.from({ length: 60 }, (_, image) => ({ image, tokens: Int32Array.from(ids(captions[image % 3]!)) }));
+  const batch = hostBatch(items);
+  const converse = new ConverseRelations(told, 42);
+
+  it('tells about half of the relation rows from the other object, in inputs and targets alike, and leaves the rest', () => {
+    const out = converse.apply(batch, 5);
+    let rewritten = 0;
+    for (let row = 0; row < batch.rows; row++) {
+      const words = batch.lengths[row]! - 1;
+      const begin = row * batch.steps;
+      const target = textOf(out.targets, begin, words);
+      // Inputs are <start> and the targets' words, shifted by one.
+      expect(textOf(out.inputs, begin + 1, words)).toBe(target);
+      expect(out.inputs[begin]).toBe(1);
+      expect(out.targets[begin + words]).toBe(2);
+      const original = captions[row % 3]!;
+      if (row % 3 === 1) expect(target).toBe(original);
+      else if (target !== original) {
+        rewritten++;
+        expect(target).toBe(row % 3 === 0 ? 'a star right of a red circle' : 'a box left of a star');
+      }
+    }
+    expect(rewritten).toBeGreaterThan(8);
+    expect(rewritten).toBeLessThan(32);
+    expect(out.mask).toEqual(batch.mask);
+    expect(out.lengths).toEqual(batch.lengths);
+    // The batch it was given is untouched.
+    expect(textOf(batch.targets, 0, 7)).toBe(captions[0]);
+  });
+
+  it('draws the same rows for the same step, other rows for another', () => {
+    expect(Array.from(converse.apply(batch, 5).targets)).toEqual(Array.from(converse.apply(batch, 5).targets));
+    expect(Array.from(converse.apply(batch, 6).targets)).not.toEqual(Array.from(converse.apply(batch, 5).targets));
+  });
+
+  it('is off by default and can be set in a run configuration', () => {
+    expect(runConfigSchema.parse({ dataset: { path: '/d' } }).training.converseRelations).toBe(false);
+    expect(runConfigSchema.parse({ dataset: { path: '/d' }, training: { converseRelations: true } }).training.converseRelations).toBe(true);
+    expect(runConfigSchema.safeParse({ dataset: { path: '/d' }, training: { converseRelations: 'yes' } }).success).toBe(false);
   });
 });

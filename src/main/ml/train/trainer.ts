@@ -41,6 +41,7 @@ import { setUpModel, type TrainingModel } from './modelSetup';
 import { rowFeatures } from './featureSource';
 import { Flip } from './augmentation';
 import { WordDropout } from './wordDropout';
+import { ConverseRelations } from './converseRelations';
 import { AdamOptimizer, clipByGlobalNorm } from './optimizer';
 import { WeightAverage } from './weightAverage';
 import { TrainingReporter } from './reporter';
@@ -327,9 +328,11 @@ function prepareRun(
     return [];
   });
   const wordDropout = config.training.wordDropout > 0 ? new WordDropout(config.training.wordDropout, seed) : null;
-  // Flip first: it swaps side words, which word dropout may then hide.
+  const converse = config.training.converseRelations ? new ConverseRelations(data.vocabulary, seed) : null;
+  // Flip first: it swaps side words, which word dropout may then hide. The converse and the flip commute.
   const augment = (batch: HostBatch, globalStep: number): HostBatch => {
-    const flipped = flips.reduce((flipping, flip) => flip.apply(flipping, globalStep), batch);
+    const told = converse ? converse.apply(batch, globalStep) : batch;
+    const flipped = flips.reduce((flipping, flip) => flip.apply(flipping, globalStep), told);
     return wordDropout ? wordDropout.apply(flipped, globalStep) : flipped;
   };
 
