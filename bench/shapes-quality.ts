@@ -1,12 +1,12 @@
 /**
  * `npm run bench -- shapes-quality [--seeds 1,2,3] [--minutes 10] [--images 2000]
  *   [--preset shapes-grounded] [--epochs N] [--set PATH=VALUE]... [--beam W]
- *   [--mirror-consensus] [--keep DIR]`
+ *   [--mirror-consensus] [--converse-consensus] [--keep DIR]`
  *
  * The Shapes benchmark end to end, as a user runs it: for each synthesis
  * seed, `captioner synth`, `captioner train` with the preset inside a time
  * budget (`training.maxMinutes`), then `captioner eval --split test --beam 3`
- * (or `--beam W`, with `--mirror-consensus` when asked) with the grounded scorer. One JSON line per seed (grounded precision per
+ * (or `--beam W`, with `--mirror-consensus` and `--converse-consensus` when asked) with the grounded scorer. One JSON line per seed (grounded precision per
  * attribute, object recall, exact captions, BLEU-4, CIDEr-D, and the same
  * numbers for the human references of the test split: each reference scored
  * leave-one-out against the other four, and the checkpoint scored: the
@@ -135,6 +135,7 @@ export async function run(args: string[]): Promise<void> {
       epochs: { type: 'string' },
       beam: { type: 'string', default: '3' },
       'mirror-consensus': { type: 'boolean', default: false },
+      'converse-consensus': { type: 'boolean', default: false },
       set: { type: 'string', multiple: true, default: [] },
       keep: { type: 'string' },
     },
@@ -164,7 +165,12 @@ export async function run(args: string[]): Promise<void> {
       const final = events[events.length - 1] ?? {};
       const runId = (events.find((event) => event.type === 'started')?.runId ?? final.runId) as number | undefined;
       if (runId === undefined) throw new Error(`captioner train printed no run id for seed ${seed}.`);
-      const decoding = ['--beam', values.beam, ...(values['mirror-consensus'] ? ['--mirror-consensus'] : [])];
+      const decoding = [
+        '--beam',
+        values.beam,
+        ...(values['mirror-consensus'] ? ['--mirror-consensus'] : []),
+        ...(values['converse-consensus'] ? ['--converse-consensus'] : []),
+      ];
       const evaluation = (await captioner(['eval', '--run', String(runId), '--split', 'test', ...decoding, '--data-dir', dataDir], 30 * 60_000)).pop() ?? {};
       const grounded = evaluation.grounded as GroundedReport | undefined;
       if (!grounded) throw new Error(`captioner eval of run ${runId} reported no grounded score (is scenes.json in ${dataset}?).`);

@@ -100,10 +100,17 @@ export interface DecodingSettings {
   noRepeatNgramSize: number;
   /**
    * Greedy and beam: also decode each image mirrored left to right and choose
-   * the caption both views find likeliest (ml/infer/mirrorConsensus.ts); for
+   * the caption both views find likeliest (ml/infer/consensus.ts); for
    * models trained with the horizontal flip. Absent in settings stored before it existed: off.
    */
   mirrorConsensus?: boolean;
+  /**
+   * Greedy and beam: also read each candidate that is one relation between
+   * two things told from the other thing ("a cross below a box" for "a box
+   * above a cross"), and choose the caption likeliest both ways
+   * (ml/infer/consensus.ts). Absent in settings stored before it existed: off.
+   */
+  converseConsensus?: boolean;
   /** Sampling only. */
   temperature: number;
   topK: number;

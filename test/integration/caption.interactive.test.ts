@@ -168,6 +168,9 @@ describe('the REPL’s parts', () => {
     expect(replCommand(':mirror on', { strategy: 'beam', beamWidth: 5 }, [])).toEqual({ decoding: { strategy: 'beam', beamWidth: 5, mirrorConsensus: true } });
     expect(replCommand(':mirror off', { strategy: 'greedy', mirrorConsensus: true }, [])).toEqual({ decoding: { strategy: 'greedy', mirrorConsensus: false } });
     expect(replCommand(':sample', { strategy: 'beam', mirrorConsensus: true }, [])).toEqual({ decoding: { strategy: 'sample', temperature: 1 } });
+    expect(replCommand(':converse on', { strategy: 'beam', beamWidth: 3, mirrorConsensus: true }, [])).toEqual({ decoding: { strategy: 'beam', beamWidth: 3, mirrorConsensus: true, converseConsensus: true } });
+    expect(replCommand(':sample', { strategy: 'beam', converseConsensus: true }, [])).toEqual({ decoding: { strategy: 'sample', temperature: 1 } });
+    expect(() => replCommand(':converse maybe', { strategy: 'beam' }, [])).toThrow(':converse needs on or off');
     expect(() => replCommand(':mirror', {}, [])).toThrow(':mirror needs on or off');
     expect(() => replCommand(':mirror on', { strategy: 'sample' }, [])).toThrow('switch with :beam N or :greedy first');
   });

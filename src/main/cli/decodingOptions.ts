@@ -1,4 +1,5 @@
 /** The decoding flags `captioner eval` and `captioner caption` share. */
+import { consensusLabel } from '../../shared/consensusLabel';
 import type { DecodingSettings } from '../../shared/inferenceTypes';
 import type { Options } from './args';
 import { CliError } from './context';
@@ -16,6 +17,7 @@ export const decodingFlags = {
   'top-p': { type: 'string' },
   seed: { type: 'string' },
   'mirror-consensus': { type: 'boolean' },
+  'converse-consensus': { type: 'boolean' },
 } as const satisfies Options;
 
 export const decodingUsage = `Decoding (default: beam search, width 3):
@@ -29,7 +31,12 @@ export const decodingUsage = `Decoding (default: beam search, width 3):
   --mirror-consensus    greedy or beam: also caption each image mirrored and
                         keep the caption both views find likeliest (models
                         trained with training.horizontalFlip; about two and
-                        a half times the decoding time)`;
+                        a half times the decoding time)
+  --converse-consensus  greedy or beam: also read each caption that is one
+                        relation between two things told from the other
+                        ("a cross below a box" for "a box above a cross")
+                        and keep the caption likeliest both ways; with
+                        --mirror-consensus, on both views`;
 
 type DecodingValues = { [K in keyof typeof decodingFlags]?: (typeof decodingFlags)[K]['type'] extends 'boolean' ? boolean : string };
 
@@ -65,11 +72,12 @@ export function decodingFromFlags(values: DecodingValues): Partial<DecodingSetti
   set('topP', number(values['top-p'], 'top-p', false));
   set('seed', number(values.seed, 'seed', true));
   set('mirrorConsensus', values['mirror-consensus']);
+  set('converseConsensus', values['converse-consensus']);
   return settings;
 }
 
 export function describeDecoding(settings: DecodingSettings): string {
-  const limits = `length ${settings.minLength}..${settings.maxLength}${settings.noRepeatNgramSize ? `, no repeated ${settings.noRepeatNgramSize}-grams` : ''}${settings.mirrorConsensus ? ', mirror consensus' : ''}`;
+  const limits = `length ${settings.minLength}..${settings.maxLength}${settings.noRepeatNgramSize ? `, no repeated ${settings.noRepeatNgramSize}-grams` : ''}${consensusLabel(settings)}`;
   switch (settings.strategy) {
     case 'greedy':
       return `greedy, ${limits}`;

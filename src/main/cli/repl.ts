@@ -7,6 +7,7 @@
  * `:history` lists it anywhere). Captions go to stdout; everything else
  * (prompts, notices, errors) to stderr, so the output can be piped.
  */
+import { consensusLabel } from '../../shared/consensusLabel';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -46,6 +47,7 @@ const HELP = `Type an image path or a glob (*.jpg, photos/**/*.png) per line; ea
   :greedy      the most likely word at every step
   :sample [T]  sample words at temperature T (default 1)
   :mirror on|off  greedy and beam: choose with the mirrored image too
+  :converse on|off  greedy and beam: choose with each relation told from its other object too
   :decoding    show the decoding in use
   :history     list earlier inputs
   :help        this text
@@ -152,14 +154,19 @@ export function replCommand(line: string, current: Partial<DecodingSettings>, hi
     case 'greedy':
       return validated({ ...current, strategy: 'greedy' });
     case 'sample': {
-      // Mirror consensus does not apply to sampling.
-      const { mirrorConsensus: _mirror, ...rest } = current;
+      // Consensus does not apply to sampling.
+      const { mirrorConsensus: _mirror, converseConsensus: _converse, ...rest } = current;
       return validated({ ...rest, strategy: 'sample', temperature: args.length ? numberArg('a temperature, e.g. :sample 0.7') : 1 });
     }
     case 'mirror': {
       if (args[0] !== 'on' && args[0] !== 'off') throw new Error(`:mirror needs on or off (got "${args[0] ?? ''}").`);
       if (args[0] === 'on' && current.strategy === 'sample') throw new Error(':mirror on chooses among greedy or beam captions; switch with :beam N or :greedy first.');
       return validated({ ...current, mirrorConsensus: args[0] === 'on' });
+    }
+    case 'converse': {
+      if (args[0] !== 'on' && args[0] !== 'off') throw new Error(`:converse needs on or off (got "${args[0] ?? ''}").`);
+      if (args[0] === 'on' && current.strategy === 'sample') throw new Error(':converse on chooses among greedy or beam captions; switch with :beam N or :greedy first.');
+      return validated({ ...current, converseConsensus: args[0] === 'on' });
     }
     case 'decoding':
       return { message: '' };
@@ -178,7 +185,7 @@ export function replCommand(line: string, current: Partial<DecodingSettings>, hi
 
 /** What was asked for, before the model's defaults fill in the rest. */
 export function askedDecoding(decoding: Partial<DecodingSettings>): string {
-  return `${askedStrategy(decoding)}${decoding.mirrorConsensus ? ', mirror consensus' : ''}`;
+  return `${askedStrategy(decoding)}${consensusLabel(decoding)}`;
 }
 
 function askedStrategy(decoding: Partial<DecodingSettings>): string {

@@ -19,6 +19,7 @@ export const decodingSettings = z
     maxLength: z.number().int().min(1).max(100).optional(),
     noRepeatNgramSize: z.number().int().min(0).max(6).optional(),
     mirrorConsensus: z.boolean().optional(),
+    converseConsensus: z.boolean().optional(),
     temperature: z.number().min(0.05).max(5).optional(),
     topK: z.number().int().min(0).max(100_000).optional(),
     topP: z.number().min(0.01).max(1).optional(),

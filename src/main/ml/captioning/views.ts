@@ -1,7 +1,8 @@
 /**
  * What a decoding reads of an image batch: the encoder's features, and with
  * mirror consensus (`DecodingSettings.mirrorConsensus`) the features of the
- * images mirrored left to right as well. Evaluation, captioning, batch jobs
+ * images mirrored left to right as well; and how it decodes them, with the
+ * consensus the settings ask for (mirror, converse or both). Evaluation, captioning, batch jobs
  * and explanations all encode and decode through here, so the setting means
  * the same everywhere.
  */
@@ -9,9 +10,10 @@ import * as tf from '@tensorflow/tfjs';
 import { ApiError } from '../../../shared/errors';
 import type { DecodingSettings } from '../../../shared/inferenceTypes';
 import type { RunConfig } from '../../../shared/runConfig';
+import { converseIds } from '../../lib/data/text/converse';
 import { mirrorIdMap } from '../../lib/data/text/mirror';
 import { decode } from '../infer/decode';
-import { mirrorConsensus } from '../infer/mirrorConsensus';
+import { consensusDecode } from '../infer/consensus';
 import type { DecodedCaption } from '../infer/types';
 import type { DecoderFeatures } from '../model/decoder';
 import { toDecodeOptions } from './decoding';
@@ -24,11 +26,16 @@ export interface ImageViews {
 }
 
 /**
- * Refuses settings the model cannot honour: mirror consensus needs greedy or
- * beam decoding, and a model that learned mirrored images (see
+ * Refuses settings the model cannot honour: consensus needs greedy or beam
+ * decoding, and mirror consensus a model that learned mirrored images (see
  * `learnedMirrors`; a package does not say, so it is trusted).
  */
 export function checkDecoding(model: InferenceModel, settings: DecodingSettings): void {
+  if (settings.converseConsensus && settings.strategy === 'sample') {
+    throw new ApiError('invalid_request', 'decoding.converseConsensus chooses among greedy or beam-search captions; it does not apply to sampling.', [
+      { path: 'decoding.converseConsensus', message: 'not with strategy "sample"' },
+    ]);
+  }
   if (!settings.mirrorConsensus) return;
   if (settings.strategy === 'sample') {
     throw new ApiError('invalid_request', 'decoding.mirrorConsensus chooses among greedy or beam-search captions; it does not apply to sampling.', [
@@ -62,12 +69,17 @@ export function encodeViews(model: InferenceModel, input: Float32Array, count: n
   return { features: encode(false), mirrored: mirror ? encode(true) : null };
 }
 
-/** One caption per row: `decode`, or mirror consensus over both views when the settings ask for it. */
+/** One caption per row: `decode`, or consensus decoding (mirror, converse or both) when the settings ask for it. */
 export function decodeViews(model: InferenceModel, views: ImageViews, settings: DecodingSettings): DecodedCaption[] {
   const options = toDecodeOptions(settings);
-  if (!settings.mirrorConsensus) return decode(model.decoder, views.features, options);
-  if (!views.mirrored || options.strategy === 'sample') throw new Error('Mirror consensus needs the mirrored images and greedy or beam decoding (checkDecoding).');
-  return mirrorConsensus(model.decoder, { features: views.features, mirrored: views.mirrored }, options, mirrorIdMap(model.vocabulary));
+  if (!settings.mirrorConsensus && !settings.converseConsensus) return decode(model.decoder, views.features, options);
+  if (options.strategy === 'sample') throw new Error('Consensus decoding needs greedy or beam decoding (checkDecoding).');
+  if (settings.mirrorConsensus && !views.mirrored) throw new Error('Mirror consensus needs the mirrored images (encodeViews with mirror).');
+  const { vocabulary } = model;
+  return consensusDecode(model.decoder, views, options, {
+    mirror: settings.mirrorConsensus ? mirrorIdMap(vocabulary) : null,
+    converse: settings.converseConsensus ? (tokens) => converseIds(tokens, vocabulary) : null,
+  });
 }
 
 export function disposeViews(views: ImageViews): void {

@@ -124,6 +124,11 @@ export async function exportPackage(params: ExportParams): Promise<ModelPackageI
       { path: 'decoding.mirrorConsensus', message: 'not in a package default' },
     ]);
   }
+  if (params.decoding.converseConsensus) {
+    throw new ApiError('invalid_request', "A package's default decoding cannot use converse consensus (its caption.mjs decodes each caption once); choose it when captioning with the package instead.", [
+      { path: 'decoding.converseConsensus', message: 'not in a package default' },
+    ]);
+  }
   const model = await loadCheckpointModel(params.checkpointPath, { dataDir: params.dataDir });
   const parent = dirname(params.out);
   mkdirSync(parent, { recursive: true });
@@ -200,8 +205,8 @@ export async function exportPackage(params: ExportParams): Promise<ModelPackageI
   }
 }
 
-/** A package's default decoding holds what its caption.mjs follows: mirror consensus, refused above, is left out. */
+/** A package's default decoding holds what its caption.mjs follows: consensus, refused above, is left out. */
 function packageDecoding(settings: DecodingSettings): DecodingSettings {
-  const { mirrorConsensus: _mirror, ...rest } = settings;
+  const { mirrorConsensus: _mirror, converseConsensus: _converse, ...rest } = settings;
   return rest;
 }

@@ -9,9 +9,11 @@ export interface DecodingChoice {
   topP: number;
   /** Greedy and beam: choose by the image and its mirror together. */
   mirrorConsensus: boolean;
+  /** Greedy and beam: choose by each relation told both ways. */
+  converseConsensus: boolean;
 }
 
-export const DEFAULT_CHOICE: DecodingChoice = { strategy: 'beam', beamWidth: 3, temperature: 1, topK: 0, topP: 1, mirrorConsensus: false };
+export const DEFAULT_CHOICE: DecodingChoice = { strategy: 'beam', beamWidth: 3, temperature: 1, topK: 0, topP: 1, mirrorConsensus: false, converseConsensus: false };
 
 export function toDecoding(choice: DecodingChoice): Partial<DecodingSettings> {
   switch (choice.strategy) {
@@ -24,8 +26,11 @@ export function toDecoding(choice: DecodingChoice): Partial<DecodingSettings> {
   }
 }
 
-/** Only when chosen, so requests without it stay as they were. */
-const mirror = (choice: DecodingChoice): Partial<DecodingSettings> => (choice.mirrorConsensus ? { mirrorConsensus: true } : {});
+/** Only when chosen, so requests without them stay as they were. */
+const mirror = (choice: DecodingChoice): Partial<DecodingSettings> => ({
+  ...(choice.mirrorConsensus ? { mirrorConsensus: true } : {}),
+  ...(choice.converseConsensus ? { converseConsensus: true } : {}),
+});
 
 /** Globs typed one per line or separated by commas. */
 export function globList(text: string): string[] {

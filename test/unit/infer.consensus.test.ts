@@ -1,9 +1,11 @@
 /**
- * Mirror consensus: the caption chosen is the candidate of either view with
- * the best score on both views, mirrored words read through the map; with an
- * image that is its own mirror it is beam search's own choice; it frees
- * every tensor; and evaluation's loop, the batch pipeline and explanations
- * choose the same captions, while settings it cannot honour are refused.
+ * Consensus decoding. Mirror consensus: the caption chosen is the candidate
+ * of either view with the best score on both views, mirrored words read
+ * through the map; with an image that is its own mirror it is beam search's
+ * own choice. Converse consensus: the candidate whose own and converse
+ * readings score best together, on one view or both. Both free every
+ * tensor; evaluation's loop, the batch pipeline and explanations choose the
+ * same captions, while settings they cannot honour are refused.
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
@@ -20,7 +22,7 @@ import { explainWithModel } from '../../src/main/ml/explain/explainCaption';
 import { beamHypotheses } from '../../src/main/ml/explain/nbest';
 import { replayCaption } from '../../src/main/ml/explain/replay';
 import { decode } from '../../src/main/ml/infer/decode';
-import { mirrorConsensus } from '../../src/main/ml/infer/mirrorConsensus';
+import { consensusDecode } from '../../src/main/ml/infer/consensus';
 import { exportPackage } from '../../src/main/ml/packages/exportPackage';
 import type { BeamOptions, GreedyOptions } from '../../src/main/ml/infer/types';
 import type { DecoderFeatures } from '../../src/main/ml/model/decoder';
@@ -57,7 +59,7 @@ describe('mirror consensus', () => {
     const features = tinyFeatures(3, 17);
     for (const options of [BEAM, GREEDY]) {
       const plain = decode(decoder, features, options).map((caption) => caption.tokens);
-      const chosen = mirrorConsensus(decoder, { features, mirrored: features }, options, identity);
+      const chosen = consensusDecode(decoder, { features, mirrored: features }, options, { mirror: identity, converse: null });
       expect(chosen.map((caption) => caption.tokens)).toEqual(plain);
     }
     disposeFeatures(features);
@@ -69,7 +71,7 @@ describe('mirror consensus', () => {
     const features = tinyFeatures(3, 21);
     const mirrored = tinyFeatures(3, 22);
     const before = tf.memory().numTensors;
-    const chosen = mirrorConsensus(decoder, { features, mirrored }, BEAM, swapping);
+    const chosen = consensusDecode(decoder, { features, mirrored }, BEAM, { mirror: swapping, converse: null });
     expect(tf.memory().numTensors).toBe(before);
     const mirror = (tokens: readonly number[]) => tokens.map((id) => swapping[id]!);
     for (let i = 0; i < 3; i++) {
@@ -85,13 +87,67 @@ describe('mirror consensus', () => {
       expect(chosen[i]!.tokenLogProbs).toHaveLength(chosen[i]!.tokens.length + 1);
       tf.dispose([own.pooled!, own.grid!, other.pooled!, other.grid!]);
     }
-    expect(() => mirrorConsensus(decoder, { features, mirrored: row(mirrored, 0) }, BEAM, swapping)).toThrow('one mirrored image per image (3 images, 1 mirrored)');
+    expect(() => consensusDecode(decoder, { features, mirrored: row(mirrored, 0) }, BEAM, { mirror: swapping, converse: null })).toThrow('one mirrored image per image (3 images, 1 mirrored)');
     tf.dispose([features.pooled!, features.grid!, mirrored.pooled!, mirrored.grid!]);
     decoder.dispose();
   });
 });
 
-describe('mirror consensus through the captioning paths', () => {
+const IMAGES = 8;
+/** A stand-in for the converse: a caption of two words or more read backwards, a shorter one has none. */
+const backwards = (tokens: readonly number[]) => (tokens.length >= 2 ? [...tokens].reverse() : null);
+
+describe('converse consensus', () => {
+  it('chooses what beam search and greedy decoding choose when no caption has a converse', () => {
+    const decoder = tinyDecoder({ variant: 'attention' }, 4);
+    const features = tinyFeatures(3, 17);
+    for (const options of [BEAM, GREEDY]) {
+      const plain = decode(decoder, features, options).map((caption) => caption.tokens);
+      const chosen = consensusDecode(decoder, { features, mirrored: null }, options, { mirror: null, converse: () => null });
+      expect(chosen.map((caption) => caption.tokens)).toEqual(plain);
+    }
+    disposeFeatures(features);
+    decoder.dispose();
+  });
+
+  it('chooses the candidate whose own and converse readings score best together, on the image and, with the mirror, on the mirror too', () => {
+    const decoder = tinyDecoder({ variant: 'attention' }, 6);
+    const features = tinyFeatures(IMAGES, 21);
+    const mirrored = tinyFeatures(IMAGES, 22);
+    const mirror = (tokens: readonly number[]) => tokens.map((id) => swapping[id]!);
+    const told = (tokens: number[]) => backwards(tokens) ?? tokens;
+    const before = tf.memory().numTensors;
+    const alone = consensusDecode(decoder, { features, mirrored: null }, BEAM, { mirror: null, converse: backwards });
+    const both = consensusDecode(decoder, { features, mirrored }, BEAM, { mirror: swapping, converse: backwards });
+    expect(tf.memory().numTensors).toBe(before);
+    let differs = false;
+    for (let i = 0; i < IMAGES; i++) {
+      const own = row(features, i);
+      const other = row(mirrored, i);
+      const logP = (view: DecoderFeatures, tokens: number[]) => sum(replayCaption(decoder, view, tokens).tokenLogProbs);
+      const ownCandidates = beamHypotheses(decoder, own, BEAM).map((h) => h.tokens);
+      const allCandidates = [...ownCandidates, ...beamHypotheses(decoder, other, BEAM).map((h) => mirror(h.tokens))];
+      const aloneScore = (tokens: number[]) => (logP(own, tokens) + logP(own, told(tokens))) / (tokens.length + 1);
+      const bothScore = (tokens: number[]) =>
+        (logP(own, tokens) + logP(other, mirror(tokens)) + logP(own, told(tokens)) + logP(other, mirror(told(tokens)))) / (tokens.length + 1);
+      expect(ownCandidates.map((tokens) => tokens.join(','))).toContain(alone[i]!.tokens.join(','));
+      expect(alone[i]!.score).toBeCloseTo(Math.max(...ownCandidates.map(aloneScore)), 4);
+      expect(allCandidates.map((tokens) => tokens.join(','))).toContain(both[i]!.tokens.join(','));
+      expect(both[i]!.score).toBeCloseTo(Math.max(...allCandidates.map(bothScore)), 4);
+      // What the caption is said to cost is its log-probability on the image itself.
+      expect(both[i]!.logProb).toBeCloseTo(logP(own, both[i]!.tokens), 5);
+      if (alone[i]!.tokens.join(',') !== decode(decoder, own, BEAM)[0]!.tokens.join(',')) differs = true;
+      tf.dispose([own.pooled!, own.grid!, other.pooled!, other.grid!]);
+    }
+    // The converse reading changed at least one image's choice: the test would notice it being ignored.
+    expect(differs).toBe(true);
+    expect(() => consensusDecode(decoder, { features, mirrored: null }, BEAM, { mirror: swapping, converse: null })).toThrow('needs the features of the mirrored images');
+    tf.dispose([features.pooled!, features.grid!, mirrored.pooled!, mirrored.grid!]);
+    decoder.dispose();
+  });
+});
+
+describe('consensus through the captioning paths', () => {
   let model: InferenceModel;
   beforeAll(() => {
     model = randomInferenceModel({ seed: 8 });
@@ -117,10 +173,14 @@ describe('mirror consensus through the captioning paths', () => {
     disposeViews(direct);
   });
 
-  it('gives the same captions in the evaluation loop, the batch pipeline and an explanation, and frees every tensor', async () => {
+  it.each([
+    { mirrorConsensus: true },
+    { mirrorConsensus: true, converseConsensus: true },
+    { converseConsensus: true },
+  ])('gives the same captions in the evaluation loop, the batch pipeline and an explanation, and frees every tensor (%o)', async (consensus) => {
     const files: string[] = [];
     for await (const entry of listFolder({ folder: folder.root, recursive: true, include: [], exclude: [] })) if (entry.kind === 'image') files.push(entry.path);
-    const decoding = completeDecoding({ strategy: 'beam', beamWidth: 2, mirrorConsensus: true }, model.maxCaptionLength);
+    const decoding = completeDecoding({ strategy: 'beam', beamWidth: 2, ...consensus }, model.maxCaptionLength);
     const before = tf.memory().numTensors;
     const loop = await captionFiles(model, files, decoding, { batchSize: 3 });
     const pipeline: PipelineCaption[] = [];
@@ -131,16 +191,18 @@ describe('mirror consensus through the captioning paths', () => {
     expect(pipeline.map((result) => result.caption)).toEqual(loop.map((result) => result.caption));
     const readable = loop.filter((result) => result.caption !== null);
     expect(readable.length).toBeGreaterThan(1);
-    const explained = await explainWithModel(model, readable[0]!.file, { strategy: 'beam', beamWidth: 2, mirrorConsensus: true }, 3);
+    const explained = await explainWithModel(model, readable[0]!.file, { strategy: 'beam', beamWidth: 2, ...consensus }, 3);
     expect(explained.captions[0]!.chosen).toBe(true);
     expect(explained.captions[0]!.caption).toBe(readable[0]!.caption);
-    expect(explained.decoding.mirrorConsensus).toBe(true);
+    expect(explained.decoding.mirrorConsensus).toBe(consensus.mirrorConsensus);
+    expect(explained.decoding.converseConsensus).toBe(consensus.converseConsensus);
   });
 
   it('is refused with sampling, and for a model trained without the horizontal flip, naming the setting', () => {
     const sampling = completeDecoding({ strategy: 'sample', mirrorConsensus: true }, 8);
     expect(() => checkDecoding(model, sampling)).toThrow(ApiError);
     expect(() => checkDecoding(model, sampling)).toThrow('does not apply to sampling');
+    expect(() => checkDecoding(model, completeDecoding({ strategy: 'sample', converseConsensus: true }, 8))).toThrow('decoding.converseConsensus chooses among greedy or beam-search captions');
     const unflipped = { ...model, runConfig: configFromPreset('shapes-quick', { dataset: { path: '/data/shapes' } }) };
     try {
       checkDecoding(unflipped, completeDecoding({ mirrorConsensus: true }, 8));
@@ -174,6 +236,18 @@ describe('mirror consensus through the captioning paths', () => {
       evaluation: null,
     });
     await expect(exporting).rejects.toThrow("A package's default decoding cannot use mirror consensus");
+    const conversing = exportPackage({
+      checkpointPath: join(dir, 'no-checkpoint-needed'),
+      out,
+      name: 'conversed',
+      overwrite: false,
+      dataDir: dir,
+      source: { runId: null, runName: null, checkpoint: null },
+      decoding: { strategy: 'beam', beamWidth: 3, converseConsensus: true },
+      metrics: {},
+      evaluation: null,
+    });
+    await expect(conversing).rejects.toThrow("A package's default decoding cannot use converse consensus");
     expect(existsSync(out)).toBe(false);
   });
 });
@@ -184,5 +258,8 @@ describe('the command line', () => {
     expect(decodingFromFlags({ greedy: true })).toEqual({ strategy: 'greedy' });
     expect(describeDecoding(completeDecoding({ beamWidth: 5, mirrorConsensus: true }, 20))).toBe('beam 5, length penalty 1, length 1..20, mirror consensus');
     expect(describeDecoding(completeDecoding({}, 20))).toBe('beam 3, length penalty 1, length 1..20');
+    expect(decodingFromFlags({ beam: '3', 'mirror-consensus': true, 'converse-consensus': true })).toEqual({ strategy: 'beam', beamWidth: 3, mirrorConsensus: true, converseConsensus: true });
+    expect(describeDecoding(completeDecoding({ converseConsensus: true }, 20))).toBe('beam 3, length penalty 1, length 1..20, converse consensus');
+    expect(describeDecoding(completeDecoding({ mirrorConsensus: true, converseConsensus: true }, 20))).toBe('beam 3, length penalty 1, length 1..20, mirror and converse consensus');
   });
 });

@@ -1,0 +1,111 @@
+/**
+ * Consensus decoding: the caption chosen is the one that reads well in more
+ * than one way, not only as it was found.
+ *
+ * Mirror consensus (`decoding.mirrorConsensus`). A model trained with the
+ * horizontal flip has learned that the mirror image of a picture is told by
+ * the same caption with "left" and "right" swapped, so the mirror is a
+ * second view of the image. A caption that puts an object on the wrong side,
+ * or names the wrong object beside another, can look likely from one view;
+ * it rarely looks likely from both.
+ *
+ * Converse consensus (`decoding.converseConsensus`). A caption that is one
+ * relation between two things can be told from either of them ("a box
+ * above a cross", "a cross below a box": lib/data/text/converse.ts). The
+ * two readings start from different objects, so a side word chosen before
+ * the second object was found has to hold from that object too: a relation
+ * told the wrong way round rarely looks likely both ways.
+ *
+ * Each image is decoded (greedy: one caption; beam search: every finished
+ * hypothesis of its beam) and, with the mirror, decoded mirrored, the
+ * mirror's captions mirrored back. Of all these candidates the one chosen
+ * has the highest
+ *
+ *   Σ over readings r of log p(r(caption) | view of r) / (words + 1)^lengthPenalty
+ *
+ * where the readings are the caption on the image, and with the mirror its
+ * mirrored words on the mirrored image, and with the converse its converse
+ * on each of those views. A caption with no converse is read as itself in
+ * the converse's place, so captions with and without a relation are scored
+ * on the same scale. Greedy decoding ranks by the sum alone (lengthPenalty
+ * 0), as it does without consensus. Every log-probability is read by
+ * replaying the decoder along every candidate at once (explain/replay.ts),
+ * the same steps decoding runs. The beams of all images step together, as
+ * in beam search, but each runs until it has `width` finished hypotheses.
+ */
+import { mirrorIds } from '../../lib/data/text/mirror';
+import { replayCaptions } from '../explain/replay';
+import type { DecoderFeatures } from '../model/decoder';
+import { finishedHypotheses } from './beam';
+import { greedyDecode } from './sequential';
+import { rowsOf } from './stepping';
+import type { BeamOptions, DecodedCaption, GreedyOptions, StepDecoder } from './types';
+
+export interface ConsensusViews {
+  /** The encoder's features of the images. */
+  features: DecoderFeatures;
+  /** The same of the images mirrored left to right, row for row; needed with `mirror`. */
+  mirrored: DecoderFeatures | null;
+}
+
+export interface ConsensusReadings {
+  /** Mirror consensus: maps a word id to its mirrored word's id (`mirrorIdMap` of the model's vocabulary). */
+  mirror: Int32Array | null;
+  /** Converse consensus: a caption's ids told from its other object, or null when it has no converse (`converseIds`). */
+  converse: ((tokens: readonly number[]) => number[] | null) | null;
+}
+
+/** A reading of a candidate: which view it is replayed on, and the words replayed there. */
+interface Reading {
+  features: DecoderFeatures;
+  words: (tokens: number[]) => number[];
+}
+
+/** One caption per image, chosen by every reading the settings ask for. */
+export function consensusDecode<S>(model: StepDecoder<S>, views: ConsensusViews, options: GreedyOptions | BeamOptions, readings: ConsensusReadings): DecodedCaption[] {
+  const images = rowsOf(views.features);
+  const { mirror, converse } = readings;
+  if (mirror && !views.mirrored) throw new Error('Mirror consensus needs the features of the mirrored images.');
+  if (mirror && rowsOf(views.mirrored!) !== images) throw new Error(`Mirror consensus needs one mirrored image per image (${images} images, ${rowsOf(views.mirrored!)} mirrored).`);
+  const mirrored = (tokens: readonly number[]) => Array.from(mirrorIds(Int32Array.from(tokens), mirror!));
+  const conversed = (tokens: number[]) => converse!(tokens) ?? tokens;
+  const own = candidateTokens(model, views.features, options);
+  const fromMirror = mirror ? candidateTokens(model, views.mirrored!, options) : null;
+  // Every image's candidates, each once: its own view's, then the mirror's mirrored back.
+  const candidates = own.map((list, image) => {
+    const unique = new Map<string, number[]>();
+    for (const tokens of [...list, ...(fromMirror ? fromMirror[image]!.map(mirrored) : [])]) unique.set(tokens.join(','), tokens);
+    return [...unique.values()];
+  });
+  const rows = candidates.flatMap((list, image) => list.map((tokens) => ({ image, tokens })));
+  const imageOfRow = rows.map((row) => row.image);
+
+  const others: Reading[] = [];
+  if (mirror) others.push({ features: views.mirrored!, words: mirrored });
+  if (converse) others.push({ features: views.features, words: conversed });
+  if (mirror && converse) others.push({ features: views.mirrored!, words: (tokens) => mirrored(conversed(tokens)) });
+  const logProbsOn = ({ features, words }: Reading) =>
+    replayCaptions(model, features, imageOfRow, rows.map((row) => words(row.tokens)), { attention: false }).map((replayed) => replayed.tokenLogProbs);
+  const onImage = logProbsOn({ features: views.features, words: (tokens) => tokens });
+  const elsewhere = others.map(logProbsOn);
+
+  const lengthPenalty = options.strategy === 'beam' ? options.lengthPenalty : 0;
+  const best: Array<DecodedCaption | null> = new Array(images).fill(null);
+  rows.forEach(({ image, tokens }, row) => {
+    const logProb = sum(onImage[row]!);
+    const total = elsewhere.reduce((acc, reading) => acc + sum(reading[row]!), logProb);
+    const score = total / (tokens.length + 1) ** lengthPenalty;
+    const current = best[image];
+    // What the caption is said to cost is its log-probability on the image itself.
+    if (!current || score > current.score) best[image] = { tokens, tokenLogProbs: onImage[row]!, logProb, score };
+  });
+  return best.map((caption) => caption!);
+}
+
+/** The captions each image's view proposes: greedy's one, or every finished hypothesis of its beam (all images' beams stepped together). */
+function candidateTokens<S>(model: StepDecoder<S>, features: DecoderFeatures, options: GreedyOptions | BeamOptions): number[][][] {
+  if (options.strategy === 'greedy') return greedyDecode(model, features, options).map((caption) => [caption.tokens]);
+  return finishedHypotheses(model, features, options, { exhaustive: true }).map((hypotheses) => hypotheses.map((hypothesis) => hypothesis.tokens));
+}
+
+const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);

@@ -1,0 +1,5 @@
+/** How a decoding's consensus reads in a description: "", ", mirror consensus", ", converse consensus" or both. */
+export function consensusLabel(decoding: { mirrorConsensus?: boolean | undefined; converseConsensus?: boolean | undefined }): string {
+  const kinds = [decoding.mirrorConsensus ? 'mirror' : null, decoding.converseConsensus ? 'converse' : null].filter((kind) => kind !== null);
+  return kinds.length ? `, ${kinds.join(' and ')} consensus` : '';
+}
