@@ -138,4 +138,18 @@ describe('caption playground in the browser', () => {
     expect(decodeURIComponent((await heatmapImage.getAttribute('src'))!)).toContain(uploaded);
     await screenshot(page, 'playground-dropped');
   });
+
+  it('captions again with converse consensus ticked, both models, no error', async () => {
+    const { page } = session;
+    await page.getByTestId('beam-width').fill('2');
+    await page.getByTestId('converse-consensus').check();
+    expect(await page.getByTestId('converse-consensus').isChecked()).toBe(true);
+    // Both models answer the new request: each result says how it was decoded.
+    await expect
+      .poll(async () => (await page.getByTestId('result-decoding').allTextContents()).filter((text) => text.includes('beam 2, converse consensus')).length, { timeout: 120_000 })
+      .toBe(2);
+    expect(await page.locator('[role="alert"]').count()).toBe(0);
+    expect((await page.getByTestId('playground-caption').first().textContent())?.length).toBeGreaterThan(0);
+    await screenshot(page, 'playground-consensus');
+  });
 });

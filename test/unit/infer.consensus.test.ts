@@ -78,7 +78,7 @@ describe('mirror consensus', () => {
       const own = row(features, i);
       const other = row(mirrored, i);
       const candidates = [...beamHypotheses(decoder, own, BEAM).map((h) => h.tokens), ...beamHypotheses(decoder, other, BEAM).map((h) => mirror(h.tokens))];
-      const scoreOf = (tokens: number[]) => (sum(replayCaption(decoder, own, tokens).tokenLogProbs) + sum(replayCaption(decoder, other, mirror(tokens)).tokenLogProbs)) / (tokens.length + 1);
+      const scoreOf = (tokens: number[]) => (sum(replayCaption(decoder, own, tokens).tokenLogProbs) + sum(replayCaption(decoder, other, mirror(tokens)).tokenLogProbs)) / 2 / (tokens.length + 1);
       const best = Math.max(...candidates.map(scoreOf));
       expect(candidates.map((tokens) => tokens.join(','))).toContain(chosen[i]!.tokens.join(','));
       expect(chosen[i]!.score).toBeCloseTo(best, 5);
@@ -127,9 +127,10 @@ describe('converse consensus', () => {
       const logP = (view: DecoderFeatures, tokens: number[]) => sum(replayCaption(decoder, view, tokens).tokenLogProbs);
       const ownCandidates = beamHypotheses(decoder, own, BEAM).map((h) => h.tokens);
       const allCandidates = [...ownCandidates, ...beamHypotheses(decoder, other, BEAM).map((h) => mirror(h.tokens))];
-      const aloneScore = (tokens: number[]) => (logP(own, tokens) + logP(own, told(tokens))) / (tokens.length + 1);
+      // The mean over the readings, per word.
+      const aloneScore = (tokens: number[]) => (logP(own, tokens) + logP(own, told(tokens))) / 2 / (tokens.length + 1);
       const bothScore = (tokens: number[]) =>
-        (logP(own, tokens) + logP(other, mirror(tokens)) + logP(own, told(tokens)) + logP(other, mirror(told(tokens)))) / (tokens.length + 1);
+        (logP(own, tokens) + logP(other, mirror(tokens)) + logP(own, told(tokens)) + logP(other, mirror(told(tokens)))) / 4 / (tokens.length + 1);
       expect(ownCandidates.map((tokens) => tokens.join(','))).toContain(alone[i]!.tokens.join(','));
       expect(alone[i]!.score).toBeCloseTo(Math.max(...ownCandidates.map(aloneScore)), 4);
       expect(allCandidates.map((tokens) => tokens.join(','))).toContain(both[i]!.tokens.join(','));

@@ -21,14 +21,16 @@
  * mirror's captions mirrored back. Of all these candidates the one chosen
  * has the highest
  *
- *   Σ over readings r of log p(r(caption) | view of r) / (words + 1)^lengthPenalty
+ *   mean over readings r of log p(r(caption) | view of r) / (words + 1)^lengthPenalty
  *
  * where the readings are the caption on the image, and with the mirror its
  * mirrored words on the mirrored image, and with the converse its converse
  * on each of those views. A caption with no converse is read as itself in
  * the converse's place, so captions with and without a relation are scored
  * on the same scale. Greedy decoding ranks by the sum alone (lengthPenalty
- * 0), as it does without consensus. Every log-probability is read by
+ * 0), as it does without consensus. The mean, not the sum, keeps the score
+ * on the scale of a plain beam's, so the chosen caption can be shown beside
+ * the beam's alternatives. Every log-probability is read by
  * replaying the decoder along every candidate at once (explain/replay.ts),
  * the same steps decoding runs. The beams of all images step together, as
  * in beam search, but each runs until it has `width` finished hypotheses.
@@ -94,7 +96,7 @@ export function consensusDecode<S>(model: StepDecoder<S>, views: ConsensusViews,
   rows.forEach(({ image, tokens }, row) => {
     const logProb = sum(onImage[row]!);
     const total = elsewhere.reduce((acc, reading) => acc + sum(reading[row]!), logProb);
-    const score = total / (tokens.length + 1) ** lengthPenalty;
+    const score = total / (1 + elsewhere.length) / (tokens.length + 1) ** lengthPenalty;
     const current = best[image];
     // What the caption is said to cost is its log-probability on the image itself.
     if (!current || score > current.score) best[image] = { tokens, tokenLogProbs: onImage[row]!, logProb, score };
