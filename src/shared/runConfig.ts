@@ -566,7 +566,7 @@ export const presets = {
     id: 'shapes-grounded',
     title: 'Shapes, grounded',
     description:
-      'Scratch CNN at 72 px pooled to 3×3 cells, one per place a Shapes object can stand, each with its coordinates and what lies on each side; an attention LSTM with coverage and a second glimpse led by the last words; horizontal flip, label smoothing 0.1, learning rate 2e-3 decaying over 12 epochs inside a 10-minute budget. On Shapes seeds 1 to 3 in that budget on a 2-core Intel Xeon: grounded precision 0.997, relations 0.93, 97.8 % exact captions, object recall 0.91 (the references\' 0.59); decoded with mirror consensus, relations 0.96 and 98.5 % exact; see docs/shapes-benchmark.md. Its best checkpoint is the one with the lowest validation loss.',
+      'Scratch CNN at 72 px pooled to 3×3 cells, one per place a Shapes object can stand, each with its coordinates and what lies on each side; an attention LSTM with coverage and a second glimpse led by the last words; horizontal flip, label smoothing 0.1, learning rate 2e-3 decaying over 12 epochs inside a 10-minute budget. On Shapes seeds 1 to 3 in that budget on a 2-core Intel Xeon: grounded precision 0.997, relations 0.93, 97.8 % exact captions, object recall 0.91 (the references\' 0.59); decoded with mirror consensus, relations 0.96 and 98.5 % exact; with mirror and converse consensus (on a 2-core AMD EPYC), relations 0.97 and 99.2 % exact; see docs/shapes-benchmark.md. Its best checkpoint is the one with the lowest validation loss.',
     config: {
       encoder: { source: 'scratch-cnn', imageSize: 72, scratchChannels: 16, scratchGridCells: 3, gridCoordinates: true, gridDirections: true },
       decoder: {
