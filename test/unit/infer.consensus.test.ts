@@ -223,32 +223,22 @@ describe('consensus through the captioning paths', () => {
     expect(() => checkDecoding(unflipped, completeDecoding({}, 8))).not.toThrow();
   });
 
-  it("is refused as a package's default decoding, whose caption.mjs decodes one view, before anything is written", async () => {
+  it("is refused as a package's default decoding, whose caption.mjs decodes each caption once on one view, before anything is written", async () => {
     const out = join(dir, 'refused-package');
-    const exporting = exportPackage({
-      checkpointPath: join(dir, 'no-checkpoint-needed'),
-      out,
-      name: 'mirrored',
-      overwrite: false,
-      dataDir: dir,
-      source: { runId: null, runName: null, checkpoint: null },
-      decoding: { strategy: 'beam', beamWidth: 3, mirrorConsensus: true },
-      metrics: {},
-      evaluation: null,
-    });
-    await expect(exporting).rejects.toThrow("A package's default decoding cannot use mirror consensus");
-    const conversing = exportPackage({
-      checkpointPath: join(dir, 'no-checkpoint-needed'),
-      out,
-      name: 'conversed',
-      overwrite: false,
-      dataDir: dir,
-      source: { runId: null, runName: null, checkpoint: null },
-      decoding: { strategy: 'beam', beamWidth: 3, converseConsensus: true },
-      metrics: {},
-      evaluation: null,
-    });
-    await expect(conversing).rejects.toThrow("A package's default decoding cannot use converse consensus");
+    const exportWith = (consensus: { mirrorConsensus?: boolean; converseConsensus?: boolean }) =>
+      exportPackage({
+        checkpointPath: join(dir, 'no-checkpoint-needed'),
+        out,
+        name: 'refused',
+        overwrite: false,
+        dataDir: dir,
+        source: { runId: null, runName: null, checkpoint: null },
+        decoding: { strategy: 'beam', beamWidth: 3, ...consensus },
+        metrics: {},
+        evaluation: null,
+      });
+    await expect(exportWith({ mirrorConsensus: true })).rejects.toThrow("A package's default decoding cannot use mirror consensus");
+    await expect(exportWith({ converseConsensus: true })).rejects.toThrow("A package's default decoding cannot use converse consensus");
     expect(existsSync(out)).toBe(false);
   });
 });
