@@ -2,9 +2,9 @@
  * What a decoding reads of an image batch: the encoder's features, and with
  * mirror consensus (`DecodingSettings.mirrorConsensus`) the features of the
  * images mirrored left to right as well; and how it decodes them, with the
- * consensus the settings ask for (mirror, converse or both). Evaluation, captioning, batch jobs
- * and explanations all encode and decode through here, so the setting means
- * the same everywhere.
+ * consensus the settings ask for (mirror, converse or both). Evaluation,
+ * captioning, batch jobs and explanations all encode and decode through
+ * here, so the settings mean the same everywhere.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ApiError } from '../../../shared/errors';

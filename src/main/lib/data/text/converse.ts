@@ -22,7 +22,7 @@ const CONVERSES: ReadonlyArray<readonly [string, string]> = [
   ['over', 'under'],
   ['under', 'over'],
   ['beneath', 'above'],
-].map(([phrase, converse]) => [phrase!, converse!] as const);
+];
 
 const PHRASES = CONVERSES.map(([phrase, converse]) => ({ words: phrase.split(' '), converse: converse.split(' ') }))
   // Longest first, so "to the left of" is found before the "left of" inside it.
