@@ -158,15 +158,11 @@ export function replCommand(line: string, current: Partial<DecodingSettings>, hi
       const { mirrorConsensus: _mirror, converseConsensus: _converse, ...rest } = current;
       return validated({ ...rest, strategy: 'sample', temperature: args.length ? numberArg('a temperature, e.g. :sample 0.7') : 1 });
     }
-    case 'mirror': {
-      if (args[0] !== 'on' && args[0] !== 'off') throw new Error(`:mirror needs on or off (got "${args[0] ?? ''}").`);
-      if (args[0] === 'on' && current.strategy === 'sample') throw new Error(':mirror on chooses among greedy or beam captions; switch with :beam N or :greedy first.');
-      return validated({ ...current, mirrorConsensus: args[0] === 'on' });
-    }
+    case 'mirror':
     case 'converse': {
-      if (args[0] !== 'on' && args[0] !== 'off') throw new Error(`:converse needs on or off (got "${args[0] ?? ''}").`);
-      if (args[0] === 'on' && current.strategy === 'sample') throw new Error(':converse on chooses among greedy or beam captions; switch with :beam N or :greedy first.');
-      return validated({ ...current, converseConsensus: args[0] === 'on' });
+      if (args[0] !== 'on' && args[0] !== 'off') throw new Error(`:${name} needs on or off (got "${args[0] ?? ''}").`);
+      if (args[0] === 'on' && current.strategy === 'sample') throw new Error(`:${name} on chooses among greedy or beam captions; switch with :beam N or :greedy first.`);
+      return validated({ ...current, [name === 'mirror' ? 'mirrorConsensus' : 'converseConsensus']: args[0] === 'on' });
     }
     case 'decoding':
       return { message: '' };

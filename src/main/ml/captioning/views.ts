@@ -30,18 +30,17 @@ export interface ImageViews {
  * decoding, and mirror consensus a model that learned mirrored images (see
  * `learnedMirrors`; a package does not say, so it is trusted).
  */
+const CONSENSUS_KEYS = ['mirrorConsensus', 'converseConsensus'] as const;
+
 export function checkDecoding(model: InferenceModel, settings: DecodingSettings): void {
-  if (settings.converseConsensus && settings.strategy === 'sample') {
-    throw new ApiError('invalid_request', 'decoding.converseConsensus chooses among greedy or beam-search captions; it does not apply to sampling.', [
-      { path: 'decoding.converseConsensus', message: 'not with strategy "sample"' },
-    ]);
+  for (const key of CONSENSUS_KEYS) {
+    if (settings[key] && settings.strategy === 'sample') {
+      throw new ApiError('invalid_request', `decoding.${key} chooses among greedy or beam-search captions; it does not apply to sampling.`, [
+        { path: `decoding.${key}`, message: 'not with strategy "sample"' },
+      ]);
+    }
   }
   if (!settings.mirrorConsensus) return;
-  if (settings.strategy === 'sample') {
-    throw new ApiError('invalid_request', 'decoding.mirrorConsensus chooses among greedy or beam-search captions; it does not apply to sampling.', [
-      { path: 'decoding.mirrorConsensus', message: 'not with strategy "sample"' },
-    ]);
-  }
   if (model.runConfig && !learnedMirrors(model.runConfig)) {
     throw new ApiError(
       'invalid_request',

@@ -27,7 +27,8 @@
  * mirrored words on the mirrored image, and with the converse its converse
  * on each of those views. A caption with no converse is read as itself in
  * the converse's place, so captions with and without a relation are scored
- * on the same scale. Greedy decoding ranks by the sum alone (lengthPenalty
+ * on the same scale (and is not replayed twice: its converse readings are
+ * its plain ones). Greedy decoding does not divide by length (lengthPenalty
  * 0), as it does without consensus. The mean, not the sum, keeps the score
  * on the scale of a plain beam's, so the chosen caption can be shown beside
  * the beam's alternatives. Every log-probability is read by
@@ -57,12 +58,6 @@ export interface ConsensusReadings {
   converse: ((tokens: readonly number[]) => number[] | null) | null;
 }
 
-/** A reading of a candidate: which view it is replayed on, and the words replayed there. */
-interface Reading {
-  features: DecoderFeatures;
-  words: (tokens: number[]) => number[];
-}
-
 /** One caption per image, chosen by every reading the settings ask for. */
 export function consensusDecode<S>(model: StepDecoder<S>, views: ConsensusViews, options: GreedyOptions | BeamOptions, readings: ConsensusReadings): DecodedCaption[] {
   const images = rowsOf(views.features);
@@ -70,7 +65,6 @@ export function consensusDecode<S>(model: StepDecoder<S>, views: ConsensusViews,
   if (mirror && !views.mirrored) throw new Error('Mirror consensus needs the features of the mirrored images.');
   if (mirror && rowsOf(views.mirrored!) !== images) throw new Error(`Mirror consensus needs one mirrored image per image (${images} images, ${rowsOf(views.mirrored!)} mirrored).`);
   const mirrored = (tokens: readonly number[]) => Array.from(mirrorIds(Int32Array.from(tokens), mirror!));
-  const conversed = (tokens: number[]) => converse!(tokens) ?? tokens;
   const own = candidateTokens(model, views.features, options);
   const fromMirror = mirror ? candidateTokens(model, views.mirrored!, options) : null;
   // Every image's candidates, each once: its own view's, then the mirror's mirrored back.
@@ -82,14 +76,24 @@ export function consensusDecode<S>(model: StepDecoder<S>, views: ConsensusViews,
   const rows = candidates.flatMap((list, image) => list.map((tokens) => ({ image, tokens })));
   const imageOfRow = rows.map((row) => row.image);
 
-  const others: Reading[] = [];
-  if (mirror) others.push({ features: views.mirrored!, words: mirrored });
-  if (converse) others.push({ features: views.features, words: conversed });
-  if (mirror && converse) others.push({ features: views.mirrored!, words: (tokens) => mirrored(conversed(tokens)) });
-  const logProbsOn = ({ features, words }: Reading) =>
-    replayCaptions(model, features, imageOfRow, rows.map((row) => words(row.tokens)), { attention: false }).map((replayed) => replayed.tokenLogProbs);
-  const onImage = logProbsOn({ features: views.features, words: (tokens) => tokens });
-  const elsewhere = others.map(logProbsOn);
+  // Each row's log-probabilities of `captions` on `features`; a row without a caption (null) keeps `otherwise`'s, unreplayed.
+  const logProbsOn = (features: DecoderFeatures, captions: ReadonlyArray<number[] | null>, otherwise: number[][] | null): number[][] => {
+    const replayed = captions.flatMap((caption, row) => (caption ? [row] : []));
+    const out = otherwise ? [...otherwise] : new Array<number[]>(rows.length);
+    const found = replayCaptions(model, features, replayed.map((row) => imageOfRow[row]!), replayed.map((row) => captions[row]!), { attention: false });
+    replayed.forEach((row, index) => (out[row] = found[index]!.tokenLogProbs));
+    return out;
+  };
+  const onImage = logProbsOn(views.features, rows.map((row) => row.tokens), null);
+  const elsewhere: number[][][] = [];
+  const onMirror = mirror ? logProbsOn(views.mirrored!, rows.map((row) => mirrored(row.tokens)), null) : null;
+  if (onMirror) elsewhere.push(onMirror);
+  if (converse) {
+    // A caption with no converse is read as itself in its converse's place.
+    const told = rows.map((row) => converse(row.tokens));
+    elsewhere.push(logProbsOn(views.features, told, onImage));
+    if (onMirror) elsewhere.push(logProbsOn(views.mirrored!, told.map((tokens) => (tokens ? mirrored(tokens) : null)), onMirror));
+  }
 
   const lengthPenalty = options.strategy === 'beam' ? options.lengthPenalty : 0;
   const best: Array<DecodedCaption | null> = new Array(images).fill(null);

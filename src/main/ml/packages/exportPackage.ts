@@ -114,20 +114,22 @@ async function writeEncoder(
   };
 }
 
+const PACKAGE_REFUSED_CONSENSUS = [
+  { key: 'mirrorConsensus', name: 'mirror consensus', why: 'decodes the image alone' },
+  { key: 'converseConsensus', name: 'converse consensus', why: 'decodes each caption once' },
+] as const;
+
 export async function exportPackage(params: ExportParams): Promise<ModelPackageInfo> {
   if (existsSync(params.out) && readdirSync(params.out).length > 0 && !params.overwrite) {
     throw new Error(`${params.out} exists and is not empty; choose another folder or overwrite it.`);
   }
-  if (params.decoding.mirrorConsensus) {
-    // The package's own caption.mjs decodes one view: a default it cannot follow would caption differently there.
-    throw new ApiError('invalid_request', "A package's default decoding cannot use mirror consensus (its caption.mjs decodes the image alone); choose it when captioning with the package instead.", [
-      { path: 'decoding.mirrorConsensus', message: 'not in a package default' },
-    ]);
-  }
-  if (params.decoding.converseConsensus) {
-    throw new ApiError('invalid_request', "A package's default decoding cannot use converse consensus (its caption.mjs decodes each caption once); choose it when captioning with the package instead.", [
-      { path: 'decoding.converseConsensus', message: 'not in a package default' },
-    ]);
+  // The package's own caption.mjs decodes one view, each caption once: a default it cannot follow would caption differently there.
+  for (const { key, name, why } of PACKAGE_REFUSED_CONSENSUS) {
+    if (params.decoding[key]) {
+      throw new ApiError('invalid_request', `A package's default decoding cannot use ${name} (its caption.mjs ${why}); choose it when captioning with the package instead.`, [
+        { path: `decoding.${key}`, message: 'not in a package default' },
+      ]);
+    }
   }
   const model = await loadCheckpointModel(params.checkpointPath, { dataDir: params.dataDir });
   const parent = dirname(params.out);

@@ -4,3 +4,8 @@ export const MIRROR_CONSENSUS_HINT =
 
 export const CONVERSE_CONSENSUS_HINT =
   'Also read each caption that is one relation between two things told from the other thing ("a cross below a box" for "a box above a cross"), and keep the caption likeliest both ways; with mirror consensus, on both views.';
+
+/** The consensus a form's boxes ask for, only those ticked, so requests without them stay as they were. */
+export function chosenConsensus(choice: { mirrorConsensus: boolean; converseConsensus: boolean }): { mirrorConsensus?: true; converseConsensus?: true } {
+  return { ...(choice.mirrorConsensus ? { mirrorConsensus: true } : {}), ...(choice.converseConsensus ? { converseConsensus: true } : {}) };
+}

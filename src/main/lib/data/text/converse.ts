@@ -29,8 +29,11 @@ const PHRASES = CONVERSES.map(([phrase, converse]) => ({ words: phrase.split(' '
   .sort((a, b) => b.words.length - a.words.length);
 
 const ARTICLES = new Set(['a', 'an', 'the']);
-/** Words that end a simple noun phrase: what follows them is another phrase, which the converse would move. */
-const FUNCTION_WORDS = new Set(['a', 'an', 'the', 'and', 'or', 'with', 'on', 'in', 'against', 'at', 'of', 'to', 'is', 'are', 'by', 'near', 'beside', 'next', 'from', 'for', 'that', 'which', 'while', 'behind', 'left', 'right', 'above', 'below', 'over', 'under', 'beneath']);
+/** Words that end a simple noun phrase (the relation phrases' own words among them): what follows them is another phrase, which the converse would move. */
+const FUNCTION_WORDS = new Set([
+  ...['a', 'an', 'the', 'and', 'or', 'with', 'on', 'in', 'against', 'at', 'is', 'are', 'by', 'near', 'beside', 'next', 'from', 'for', 'that', 'which', 'while', 'behind'],
+  ...PHRASES.flatMap(({ words }) => words),
+]);
 const MAX_PHRASE_WORDS = 5;
 
 /** A simple noun phrase: an article, then one to four words, none of them a function word. */

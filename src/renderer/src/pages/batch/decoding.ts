@@ -1,5 +1,6 @@
 /** The decoding choices the Batch page offers, as the API's partial decoding settings. */
 import type { DecodingSettings } from '../../../../shared/inferenceTypes';
+import { chosenConsensus } from '../../lib/consensus';
 
 export interface DecodingChoice {
   strategy: DecodingSettings['strategy'];
@@ -18,19 +19,14 @@ export const DEFAULT_CHOICE: DecodingChoice = { strategy: 'beam', beamWidth: 3, 
 export function toDecoding(choice: DecodingChoice): Partial<DecodingSettings> {
   switch (choice.strategy) {
     case 'greedy':
-      return { strategy: 'greedy', ...mirror(choice) };
+      return { strategy: 'greedy', ...chosenConsensus(choice) };
     case 'beam':
-      return { strategy: 'beam', beamWidth: choice.beamWidth, ...mirror(choice) };
+      return { strategy: 'beam', beamWidth: choice.beamWidth, ...chosenConsensus(choice) };
     case 'sample':
       return { strategy: 'sample', temperature: choice.temperature, topK: choice.topK, topP: choice.topP };
   }
 }
 
-/** Only when chosen, so requests without them stay as they were. */
-const mirror = (choice: DecodingChoice): Partial<DecodingSettings> => ({
-  ...(choice.mirrorConsensus ? { mirrorConsensus: true } : {}),
-  ...(choice.converseConsensus ? { converseConsensus: true } : {}),
-});
 
 /** Globs typed one per line or separated by commas. */
 export function globList(text: string): string[] {
