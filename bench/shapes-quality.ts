@@ -1,12 +1,13 @@
 /**
  * `npm run bench -- shapes-quality [--seeds 1,2,3] [--minutes 10] [--images 2000]
  *   [--preset shapes-grounded] [--epochs N] [--set PATH=VALUE]... [--beam W]
- *   [--mirror-consensus] [--converse-consensus] [--keep DIR]`
+ *   [--mirror-consensus] [--converse-consensus] [--relation-search] [--keep DIR]`
  *
  * The Shapes benchmark end to end, as a user runs it: for each synthesis
  * seed, `captioner synth`, `captioner train` with the preset inside a time
  * budget (`training.maxMinutes`), then `captioner eval --split test --beam 3`
- * (or `--beam W`, with `--mirror-consensus` and `--converse-consensus` when asked) with the grounded scorer. One JSON line per seed (grounded precision per
+ * (or `--beam W`, with `--mirror-consensus`, `--converse-consensus` and
+ * `--relation-search` when asked) with the grounded scorer. One JSON line per seed (grounded precision per
  * attribute, object recall, exact captions, BLEU-4, CIDEr-D, and the same
  * numbers for the human references of the test split: each reference scored
  * leave-one-out against the other four, and the checkpoint scored: the
@@ -136,6 +137,7 @@ export async function run(args: string[]): Promise<void> {
       beam: { type: 'string', default: '3' },
       'mirror-consensus': { type: 'boolean', default: false },
       'converse-consensus': { type: 'boolean', default: false },
+      'relation-search': { type: 'boolean', default: false },
       set: { type: 'string', multiple: true, default: [] },
       keep: { type: 'string' },
     },
@@ -170,6 +172,7 @@ export async function run(args: string[]): Promise<void> {
         values.beam,
         ...(values['mirror-consensus'] ? ['--mirror-consensus'] : []),
         ...(values['converse-consensus'] ? ['--converse-consensus'] : []),
+        ...(values['relation-search'] ? ['--relation-search'] : []),
       ];
       const evaluation = (await captioner(['eval', '--run', String(runId), '--split', 'test', ...decoding, '--data-dir', dataDir], 30 * 60_000)).pop() ?? {};
       const grounded = evaluation.grounded as GroundedReport | undefined;

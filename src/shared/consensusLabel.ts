@@ -1,5 +1,5 @@
-/** How a decoding's consensus reads in a description: "", ", mirror consensus", ", converse consensus" or both. */
-export function consensusLabel(decoding: { mirrorConsensus?: boolean | undefined; converseConsensus?: boolean | undefined }): string {
+/** How a decoding's consensus reads in a description: "", ", mirror consensus", ", mirror and converse consensus, relation search", … */
+export function consensusLabel(decoding: { mirrorConsensus?: boolean | undefined; converseConsensus?: boolean | undefined; relationSearch?: boolean | undefined }): string {
   const kinds = [decoding.mirrorConsensus ? 'mirror' : null, decoding.converseConsensus ? 'converse' : null].filter((kind) => kind !== null);
-  return kinds.length ? `, ${kinds.join(' and ')} consensus` : '';
+  return `${kinds.length ? `, ${kinds.join(' and ')} consensus` : ''}${decoding.relationSearch ? ', relation search' : ''}`;
 }

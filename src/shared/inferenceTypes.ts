@@ -111,6 +111,13 @@ export interface DecodingSettings {
    * (ml/infer/consensus.ts). Absent in settings stored before it existed: off.
    */
   converseConsensus?: boolean;
+  /**
+   * Greedy and beam: add to the candidates, for each caption that is one
+   * relation between two things, the same caption with every other relation
+   * phrase, and rank them with the length of the caption they came from
+   * (ml/infer/consensus.ts). Absent in settings stored before it existed: off.
+   */
+  relationSearch?: boolean;
   /** Sampling only. */
   temperature: number;
   topK: number;

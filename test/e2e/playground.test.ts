@@ -152,4 +152,14 @@ describe('caption playground in the browser', () => {
     expect((await page.getByTestId('playground-caption').first().textContent())?.length).toBeGreaterThan(0);
     await screenshot(page, 'playground-consensus');
   });
+
+  it('captions again with relation search ticked beside the converse, both models, no error', async () => {
+    const { page } = session;
+    await page.getByTestId('relation-search').check();
+    await expect
+      .poll(async () => (await page.getByTestId('result-decoding').allTextContents()).filter((text) => text.includes('beam 2, converse consensus, relation search')).length, { timeout: 120_000 })
+      .toBe(2);
+    expect(await page.locator('[role="alert"]').count()).toBe(0);
+    await screenshot(page, 'playground-relation-search');
+  });
 });

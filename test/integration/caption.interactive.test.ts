@@ -171,6 +171,10 @@ describe('the REPL’s parts', () => {
     expect(replCommand(':converse on', { strategy: 'beam', beamWidth: 3, mirrorConsensus: true }, [])).toEqual({ decoding: { strategy: 'beam', beamWidth: 3, mirrorConsensus: true, converseConsensus: true } });
     expect(replCommand(':sample', { strategy: 'beam', converseConsensus: true }, [])).toEqual({ decoding: { strategy: 'sample', temperature: 1 } });
     expect(() => replCommand(':converse maybe', { strategy: 'beam' }, [])).toThrow(':converse needs on or off');
+    expect(replCommand(':relations on', { strategy: 'beam', beamWidth: 3 }, [])).toEqual({ decoding: { strategy: 'beam', beamWidth: 3, relationSearch: true } });
+    expect(replCommand(':relations off', { strategy: 'beam', relationSearch: true }, [])).toEqual({ decoding: { strategy: 'beam', relationSearch: false } });
+    expect(replCommand(':sample', { strategy: 'beam', relationSearch: true, mirrorConsensus: true }, [])).toEqual({ decoding: { strategy: 'sample', temperature: 1 } });
+    expect(() => replCommand(':relations on', { strategy: 'sample' }, [])).toThrow(':relations on chooses among greedy or beam captions');
     expect(() => replCommand(':mirror', {}, [])).toThrow(':mirror needs on or off');
     expect(() => replCommand(':mirror on', { strategy: 'sample' }, [])).toThrow('switch with :beam N or :greedy first');
   });

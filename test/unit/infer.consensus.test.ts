@@ -5,7 +5,9 @@
  * own choice. Converse consensus: the candidate whose own and converse
  * readings score best together, on one view or both. Both free every
  * tensor; evaluation's loop, the batch pipeline and explanations choose the
- * same captions, while settings they cannot honour are refused.
+ * same captions, while settings they cannot honour are refused. Relation
+ * search: every candidate's alternatives join the candidates, ranked at the
+ * length of the candidate they came from.
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
@@ -148,6 +150,60 @@ describe('converse consensus', () => {
   });
 });
 
+/**
+ * A stand-in for relation alternatives: a caption of two words or more with
+ * its first word replaced by each of 4..9, and without its last word. The
+ * shorter one, ranked at its candidate's length, often wins: the test
+ * tells that rank from one at its own length.
+ */
+const wordSwapped = (tokens: readonly number[]): number[][] =>
+  tokens.length < 2 ? [] : [...[4, 5, 6, 7, 8, 9].filter((id) => id !== tokens[0]).map((id) => [id, ...tokens.slice(1)]), tokens.slice(0, -1)];
+
+describe('relation search', () => {
+  it("chooses the best of the candidates and their alternatives, each alternative ranked at its candidate's length, with and without the readings", () => {
+    const decoder = tinyDecoder({ variant: 'attention' }, 6);
+    const features = tinyFeatures(IMAGES, 31);
+    const before = tf.memory().numTensors;
+    const searched = consensusDecode(decoder, { features, mirrored: null }, BEAM, { mirror: null, converse: null, alternatives: wordSwapped });
+    const withConverse = consensusDecode(decoder, { features, mirrored: null }, BEAM, { mirror: null, converse: backwards, alternatives: wordSwapped });
+    expect(tf.memory().numTensors).toBe(before);
+    let alternativeChosen = false;
+    for (let i = 0; i < IMAGES; i++) {
+      const own = row(features, i);
+      const logP = (tokens: number[]) => sum(replayCaption(decoder, own, tokens).tokenLogProbs);
+      const candidates = beamHypotheses(decoder, own, BEAM).map((h) => h.tokens);
+      // Each caption once, the first to bring it setting the length it is ranked at.
+      const ranked = new Map<string, { tokens: number[]; length: number }>(candidates.map((tokens) => [tokens.join(','), { tokens, length: tokens.length }]));
+      for (const tokens of candidates) for (const alternative of wordSwapped(tokens)) if (!ranked.has(alternative.join(','))) ranked.set(alternative.join(','), { tokens: alternative, length: tokens.length });
+      const all = [...ranked.values()];
+      const plainScore = ({ tokens, length }: { tokens: number[]; length: number }) => logP(tokens) / (length + 1);
+      const converseScore = ({ tokens, length }: { tokens: number[]; length: number }) => (logP(tokens) + logP(backwards(tokens) ?? tokens)) / 2 / (length + 1);
+      expect(all.map(({ tokens }) => tokens.join(','))).toContain(searched[i]!.tokens.join(','));
+      expect(searched[i]!.score).toBeCloseTo(Math.max(...all.map(plainScore)), 4);
+      expect(withConverse[i]!.score).toBeCloseTo(Math.max(...all.map(converseScore)), 4);
+      expect(searched[i]!.logProb).toBeCloseTo(logP(searched[i]!.tokens), 5);
+      if (!candidates.some((tokens) => tokens.join(',') === searched[i]!.tokens.join(','))) alternativeChosen = true;
+      tf.dispose([own.pooled!, own.grid!]);
+    }
+    // An alternative won somewhere: the test would notice the alternatives being dropped.
+    expect(alternativeChosen).toBe(true);
+    tf.dispose([features.pooled!, features.grid!]);
+    decoder.dispose();
+  });
+
+  it('is beam search itself when no candidate has an alternative', () => {
+    const decoder = tinyDecoder({ variant: 'attention' }, 4);
+    const features = tinyFeatures(3, 17);
+    for (const options of [BEAM, GREEDY]) {
+      const plain = decode(decoder, features, options).map((caption) => caption.tokens);
+      const chosen = consensusDecode(decoder, { features, mirrored: null }, options, { mirror: null, converse: null, alternatives: () => [] });
+      expect(chosen.map((caption) => caption.tokens)).toEqual(plain);
+    }
+    disposeFeatures(features);
+    decoder.dispose();
+  });
+});
+
 describe('consensus through the captioning paths', () => {
   let model: InferenceModel;
   beforeAll(() => {
@@ -178,6 +234,8 @@ describe('consensus through the captioning paths', () => {
     { mirrorConsensus: true },
     { mirrorConsensus: true, converseConsensus: true },
     { converseConsensus: true },
+    { relationSearch: true },
+    { mirrorConsensus: true, converseConsensus: true, relationSearch: true },
   ])('gives the same captions in the evaluation loop, the batch pipeline and an explanation, and frees every tensor (%o)', async (consensus) => {
     const files: string[] = [];
     for await (const entry of listFolder({ folder: folder.root, recursive: true, include: [], exclude: [] })) if (entry.kind === 'image') files.push(entry.path);
@@ -197,6 +255,7 @@ describe('consensus through the captioning paths', () => {
     expect(explained.captions[0]!.caption).toBe(readable[0]!.caption);
     expect(explained.decoding.mirrorConsensus).toBe(consensus.mirrorConsensus);
     expect(explained.decoding.converseConsensus).toBe(consensus.converseConsensus);
+    expect(explained.decoding.relationSearch).toBe(consensus.relationSearch);
   });
 
   it('is refused with sampling, and for a model trained without the horizontal flip, naming the setting', () => {
@@ -204,6 +263,7 @@ describe('consensus through the captioning paths', () => {
     expect(() => checkDecoding(model, sampling)).toThrow(ApiError);
     expect(() => checkDecoding(model, sampling)).toThrow('does not apply to sampling');
     expect(() => checkDecoding(model, completeDecoding({ strategy: 'sample', converseConsensus: true }, 8))).toThrow('decoding.converseConsensus chooses among greedy or beam-search captions');
+    expect(() => checkDecoding(model, completeDecoding({ strategy: 'sample', relationSearch: true }, 8))).toThrow('decoding.relationSearch chooses among greedy or beam-search captions');
     const unflipped = { ...model, runConfig: configFromPreset('shapes-quick', { dataset: { path: '/data/shapes' } }) };
     try {
       checkDecoding(unflipped, completeDecoding({ mirrorConsensus: true }, 8));
@@ -225,7 +285,7 @@ describe('consensus through the captioning paths', () => {
 
   it("is refused as a package's default decoding, whose caption.mjs decodes each caption once on one view, before anything is written", async () => {
     const out = join(dir, 'refused-package');
-    const exportWith = (consensus: { mirrorConsensus?: boolean; converseConsensus?: boolean }) =>
+    const exportWith = (consensus: { mirrorConsensus?: boolean; converseConsensus?: boolean; relationSearch?: boolean }) =>
       exportPackage({
         checkpointPath: join(dir, 'no-checkpoint-needed'),
         out,
@@ -239,6 +299,7 @@ describe('consensus through the captioning paths', () => {
       });
     await expect(exportWith({ mirrorConsensus: true })).rejects.toThrow("A package's default decoding cannot use mirror consensus");
     await expect(exportWith({ converseConsensus: true })).rejects.toThrow("A package's default decoding cannot use converse consensus");
+    await expect(exportWith({ relationSearch: true })).rejects.toThrow("A package's default decoding cannot use relation search");
     expect(existsSync(out)).toBe(false);
   });
 });
@@ -252,5 +313,10 @@ describe('the command line', () => {
     expect(decodingFromFlags({ beam: '3', 'mirror-consensus': true, 'converse-consensus': true })).toEqual({ strategy: 'beam', beamWidth: 3, mirrorConsensus: true, converseConsensus: true });
     expect(describeDecoding(completeDecoding({ converseConsensus: true }, 20))).toBe('beam 3, length penalty 1, length 1..20, converse consensus');
     expect(describeDecoding(completeDecoding({ mirrorConsensus: true, converseConsensus: true }, 20))).toBe('beam 3, length penalty 1, length 1..20, mirror and converse consensus');
+    expect(decodingFromFlags({ greedy: true, 'relation-search': true })).toEqual({ strategy: 'greedy', relationSearch: true });
+    expect(describeDecoding(completeDecoding({ relationSearch: true }, 20))).toBe('beam 3, length penalty 1, length 1..20, relation search');
+    expect(describeDecoding(completeDecoding({ mirrorConsensus: true, converseConsensus: true, relationSearch: true }, 20))).toBe(
+      'beam 3, length penalty 1, length 1..20, mirror and converse consensus, relation search',
+    );
   });
 });

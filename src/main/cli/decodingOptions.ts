@@ -18,6 +18,7 @@ export const decodingFlags = {
   seed: { type: 'string' },
   'mirror-consensus': { type: 'boolean' },
   'converse-consensus': { type: 'boolean' },
+  'relation-search': { type: 'boolean' },
 } as const satisfies Options;
 
 export const decodingUsage = `Decoding (default: beam search, width 3):
@@ -36,7 +37,11 @@ export const decodingUsage = `Decoding (default: beam search, width 3):
                         relation between two things told from the other
                         ("a cross below a box" for "a box above a cross")
                         and keep the caption likeliest both ways; with
-                        --mirror-consensus, on both views`;
+                        --mirror-consensus, on both views
+  --relation-search     greedy or beam: also weigh each caption that is one
+                        relation between two things with every other
+                        relation phrase, ranked at the length of the caption
+                        it came from (best with the consensus flags)`;
 
 type DecodingValues = { [K in keyof typeof decodingFlags]?: (typeof decodingFlags)[K]['type'] extends 'boolean' ? boolean : string };
 
@@ -73,6 +78,7 @@ export function decodingFromFlags(values: DecodingValues): Partial<DecodingSetti
   set('seed', number(values.seed, 'seed', true));
   set('mirrorConsensus', values['mirror-consensus']);
   set('converseConsensus', values['converse-consensus']);
+  set('relationSearch', values['relation-search']);
   return settings;
 }
 

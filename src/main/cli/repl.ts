@@ -48,6 +48,7 @@ const HELP = `Type an image path or a glob (*.jpg, photos/**/*.png) per line; ea
   :sample [T]  sample words at temperature T (default 1)
   :mirror on|off  greedy and beam: choose with the mirrored image too
   :converse on|off  greedy and beam: choose with each relation told from its other object too
+  :relations on|off  greedy and beam: weigh each relation caption with every other relation phrase
   :decoding    show the decoding in use
   :history     list earlier inputs
   :help        this text
@@ -129,6 +130,9 @@ function remember(file: string | null, history: string[], line: string): void {
 
 type Outcome = { decoding: Partial<DecodingSettings> } | { message: string } | { quit: true };
 
+/** The on/off commands and the setting each turns. */
+const TOGGLES = { mirror: 'mirrorConsensus', converse: 'converseConsensus', relations: 'relationSearch' } as const;
+
 /** A `:command` line: a new decoding, something to print, or leaving. */
 export function replCommand(line: string, current: Partial<DecodingSettings>, history: readonly string[]): Outcome {
   const [name = '', ...args] = line.slice(1).trim().split(/\s+/);
@@ -154,15 +158,16 @@ export function replCommand(line: string, current: Partial<DecodingSettings>, hi
     case 'greedy':
       return validated({ ...current, strategy: 'greedy' });
     case 'sample': {
-      // Consensus does not apply to sampling.
-      const { mirrorConsensus: _mirror, converseConsensus: _converse, ...rest } = current;
+      // Consensus and relation search do not apply to sampling.
+      const { mirrorConsensus: _mirror, converseConsensus: _converse, relationSearch: _search, ...rest } = current;
       return validated({ ...rest, strategy: 'sample', temperature: args.length ? numberArg('a temperature, e.g. :sample 0.7') : 1 });
     }
     case 'mirror':
-    case 'converse': {
+    case 'converse':
+    case 'relations': {
       if (args[0] !== 'on' && args[0] !== 'off') throw new Error(`:${name} needs on or off (got "${args[0] ?? ''}").`);
       if (args[0] === 'on' && current.strategy === 'sample') throw new Error(`:${name} on chooses among greedy or beam captions; switch with :beam N or :greedy first.`);
-      return validated({ ...current, [name === 'mirror' ? 'mirrorConsensus' : 'converseConsensus']: args[0] === 'on' });
+      return validated({ ...current, [TOGGLES[name]]: args[0] === 'on' });
     }
     case 'decoding':
       return { message: '' };

@@ -20,6 +20,7 @@ export const decodingSettings = z
     noRepeatNgramSize: z.number().int().min(0).max(6).optional(),
     mirrorConsensus: z.boolean().optional(),
     converseConsensus: z.boolean().optional(),
+    relationSearch: z.boolean().optional(),
     temperature: z.number().min(0.05).max(5).optional(),
     topK: z.number().int().min(0).max(100_000).optional(),
     topP: z.number().min(0.01).max(1).optional(),

@@ -12,6 +12,7 @@ import type { DecodingSettings } from '../../../shared/inferenceTypes';
 import type { RunConfig } from '../../../shared/runConfig';
 import { converseIds } from '../../lib/data/text/converse';
 import { mirrorIdMap } from '../../lib/data/text/mirror';
+import { relationAlternativeIds } from '../../lib/data/text/relationAlternatives';
 import { decode } from '../infer/decode';
 import { consensusDecode } from '../infer/consensus';
 import type { DecodedCaption } from '../infer/types';
@@ -25,12 +26,15 @@ export interface ImageViews {
   mirrored: DecoderFeatures | null;
 }
 
+/** The settings that decode through consensusDecode (ml/infer/consensus.ts). */
+const CONSENSUS_KEYS = ['mirrorConsensus', 'converseConsensus', 'relationSearch'] as const;
+
 /**
- * Refuses settings the model cannot honour: consensus needs greedy or beam
- * decoding, and mirror consensus a model that learned mirrored images (see
- * `learnedMirrors`; a package does not say, so it is trusted).
+ * Refuses settings the model cannot honour: consensus and relation search
+ * need greedy or beam decoding, and mirror consensus a model that learned
+ * mirrored images (see `learnedMirrors`; a package does not say, so it is
+ * trusted).
  */
-const CONSENSUS_KEYS = ['mirrorConsensus', 'converseConsensus'] as const;
 
 export function checkDecoding(model: InferenceModel, settings: DecodingSettings): void {
   for (const key of CONSENSUS_KEYS) {
@@ -68,16 +72,17 @@ export function encodeViews(model: InferenceModel, input: Float32Array, count: n
   return { features: encode(false), mirrored: mirror ? encode(true) : null };
 }
 
-/** One caption per row: `decode`, or consensus decoding (mirror, converse or both) when the settings ask for it. */
+/** One caption per row: `decode`, or consensus decoding (mirror, converse, relation search, or any of them together) when the settings ask for it. */
 export function decodeViews(model: InferenceModel, views: ImageViews, settings: DecodingSettings): DecodedCaption[] {
   const options = toDecodeOptions(settings);
-  if (!settings.mirrorConsensus && !settings.converseConsensus) return decode(model.decoder, views.features, options);
+  if (!CONSENSUS_KEYS.some((key) => settings[key])) return decode(model.decoder, views.features, options);
   if (options.strategy === 'sample') throw new Error('Consensus decoding needs greedy or beam decoding (checkDecoding).');
   if (settings.mirrorConsensus && !views.mirrored) throw new Error('Mirror consensus needs the mirrored images (encodeViews with mirror).');
   const { vocabulary } = model;
   return consensusDecode(model.decoder, views, options, {
     mirror: settings.mirrorConsensus ? mirrorIdMap(vocabulary) : null,
     converse: settings.converseConsensus ? (tokens) => converseIds(tokens, vocabulary) : null,
+    alternatives: settings.relationSearch ? (tokens) => relationAlternativeIds(tokens, vocabulary) : null,
   });
 }
 

@@ -16,6 +16,15 @@
  * the second object was found has to hold from that object too: a relation
  * told the wrong way round rarely looks likely both ways.
  *
+ * Relation search (`decoding.relationSearch`). Each candidate that is one
+ * relation between two things brings its alternatives, the same caption
+ * with each other relation phrase (lib/data/text/relationAlternatives.ts),
+ * since beam search drops the relations it was unsure of before it reads
+ * the second object. An alternative is ranked by the length of the
+ * candidate it came from: "above" and "to the left of" then compete on
+ * what the model says of them, and a longer phrase of near-certain words
+ * ("to the ... of") gains nothing from the length penalty's division.
+ *
  * Each image is decoded (greedy: one caption; beam search: every finished
  * hypothesis of its beam) and, with the mirror, decoded mirrored, the
  * mirror's captions mirrored back. Of all these candidates the one chosen
@@ -25,7 +34,8 @@
  *
  * where the readings are the caption on the image, and with the mirror its
  * mirrored words on the mirrored image, and with the converse its converse
- * on each of those views. A caption with no converse is read as itself in
+ * on each of those views, and the words counted are those of the candidate
+ * an alternative came from. A caption with no converse is read as itself in
  * the converse's place, so captions with and without a relation are scored
  * on the same scale (and is not replayed twice: its converse readings are
  * its plain ones). Greedy decoding does not divide by length (lengthPenalty
@@ -56,24 +66,32 @@ export interface ConsensusReadings {
   mirror: Int32Array | null;
   /** Converse consensus: a caption's ids told from its other object, or null when it has no converse (`converseIds`). */
   converse: ((tokens: readonly number[]) => number[] | null) | null;
+  /** Relation search: a candidate's alternatives (`relationAlternativeIds`); absent or null without it. */
+  alternatives?: ((tokens: readonly number[]) => number[][]) | null;
 }
 
 /** One caption per image, chosen by every reading the settings ask for. */
 export function consensusDecode<S>(model: StepDecoder<S>, views: ConsensusViews, options: GreedyOptions | BeamOptions, readings: ConsensusReadings): DecodedCaption[] {
   const images = rowsOf(views.features);
-  const { mirror, converse } = readings;
+  const { mirror, converse, alternatives } = readings;
   if (mirror && !views.mirrored) throw new Error('Mirror consensus needs the features of the mirrored images.');
   if (mirror && rowsOf(views.mirrored!) !== images) throw new Error(`Mirror consensus needs one mirrored image per image (${images} images, ${rowsOf(views.mirrored!)} mirrored).`);
   const mirrored = (tokens: readonly number[]) => Array.from(mirrorIds(Int32Array.from(tokens), mirror!));
   const own = candidateTokens(model, views.features, options);
   const fromMirror = mirror ? candidateTokens(model, views.mirrored!, options) : null;
-  // Every image's candidates, each once: its own view's, then the mirror's mirrored back.
+  // Every image's candidates, each once: its own view's, then the mirror's mirrored back, then their alternatives.
   const candidates = own.map((list, image) => {
-    const unique = new Map<string, number[]>();
-    for (const tokens of [...list, ...(fromMirror ? fromMirror[image]!.map(mirrored) : [])]) unique.set(tokens.join(','), tokens);
+    const unique = new Map<string, { tokens: number[]; rankedLength: number }>();
+    for (const tokens of [...list, ...(fromMirror ? fromMirror[image]!.map(mirrored) : [])]) unique.set(tokens.join(','), { tokens, rankedLength: tokens.length });
+    for (const { tokens } of alternatives ? [...unique.values()] : []) {
+      for (const alternative of alternatives!(tokens)) {
+        const key = alternative.join(',');
+        if (!unique.has(key)) unique.set(key, { tokens: alternative, rankedLength: tokens.length });
+      }
+    }
     return [...unique.values()];
   });
-  const rows = candidates.flatMap((list, image) => list.map((tokens) => ({ image, tokens })));
+  const rows = candidates.flatMap((list, image) => list.map((candidate) => ({ image, ...candidate })));
   const imageOfRow = rows.map((row) => row.image);
 
   // Each row's log-probabilities of `captions` on `features`; a row without a caption (null) keeps `otherwise`'s, unreplayed.
@@ -97,10 +115,10 @@ export function consensusDecode<S>(model: StepDecoder<S>, views: ConsensusViews,
 
   const lengthPenalty = options.strategy === 'beam' ? options.lengthPenalty : 0;
   const best: Array<DecodedCaption | null> = new Array(images).fill(null);
-  rows.forEach(({ image, tokens }, row) => {
+  rows.forEach(({ image, tokens, rankedLength }, row) => {
     const logProb = sum(onImage[row]!);
     const total = elsewhere.reduce((acc, reading) => acc + sum(reading[row]!), logProb);
-    const score = total / (1 + elsewhere.length) / (tokens.length + 1) ** lengthPenalty;
+    const score = total / (1 + elsewhere.length) / (rankedLength + 1) ** lengthPenalty;
     const current = best[image];
     // What the caption is said to cost is its log-probability on the image itself.
     if (!current || score > current.score) best[image] = { tokens, tokenLogProbs: onImage[row]!, logProb, score };

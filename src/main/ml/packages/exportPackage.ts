@@ -117,6 +117,7 @@ async function writeEncoder(
 const PACKAGE_REFUSED_CONSENSUS = [
   { key: 'mirrorConsensus', name: 'mirror consensus', why: 'decodes the image alone' },
   { key: 'converseConsensus', name: 'converse consensus', why: 'decodes each caption once' },
+  { key: 'relationSearch', name: 'relation search', why: 'ranks the beam\'s own captions' },
 ] as const;
 
 export async function exportPackage(params: ExportParams): Promise<ModelPackageInfo> {
@@ -207,8 +208,8 @@ export async function exportPackage(params: ExportParams): Promise<ModelPackageI
   }
 }
 
-/** A package's default decoding holds what its caption.mjs follows: consensus, refused above, is left out. */
+/** A package's default decoding holds what its caption.mjs follows: consensus and relation search, refused above, are left out. */
 function packageDecoding(settings: DecodingSettings): DecodingSettings {
-  const { mirrorConsensus: _mirror, converseConsensus: _converse, ...rest } = settings;
+  const { mirrorConsensus: _mirror, converseConsensus: _converse, relationSearch: _search, ...rest } = settings;
   return rest;
 }

@@ -5,7 +5,21 @@ export const MIRROR_CONSENSUS_HINT =
 export const CONVERSE_CONSENSUS_HINT =
   'Also read each caption that is one relation between two things told from the other thing ("a cross below a box" for "a box above a cross"), and keep the caption likeliest both ways; with mirror consensus, on both views.';
 
+export const RELATION_SEARCH_HINT =
+  'Also weigh each caption that is one relation between two things with every other relation phrase ("above", "to the left of", …), each ranked at the length of the caption it came from, so the second object has its say in the relation; best with the consensus boxes.';
+
+/** The boxes a form offers beside greedy and beam decoding. */
+export interface ConsensusChoice {
+  mirrorConsensus: boolean;
+  converseConsensus: boolean;
+  relationSearch: boolean;
+}
+
 /** The consensus a form's boxes ask for, only those ticked, so requests without them stay as they were. */
-export function chosenConsensus(choice: { mirrorConsensus: boolean; converseConsensus: boolean }): { mirrorConsensus?: true; converseConsensus?: true } {
-  return { ...(choice.mirrorConsensus ? { mirrorConsensus: true } : {}), ...(choice.converseConsensus ? { converseConsensus: true } : {}) };
+export function chosenConsensus(choice: ConsensusChoice): { mirrorConsensus?: true; converseConsensus?: true; relationSearch?: true } {
+  return {
+    ...(choice.mirrorConsensus ? { mirrorConsensus: true } : {}),
+    ...(choice.converseConsensus ? { converseConsensus: true } : {}),
+    ...(choice.relationSearch ? { relationSearch: true } : {}),
+  };
 }

@@ -54,8 +54,18 @@ function relationsIn(tokens: readonly string[]): Array<{ at: number; words: stri
   return found;
 }
 
-/** The caption told from its other object, or null when it is not one relation between two simple noun phrases. */
-export function converseTokens(tokens: readonly string[]): string[] | null {
+/** A caption that is one relation between two simple noun phrases, in its parts: [before] FIRST RELATION SECOND. */
+export interface RelationParts {
+  before: string[];
+  first: string[];
+  relation: string[];
+  second: string[];
+  /** The relation's converse phrase ("below" for "above"). */
+  converse: string[];
+}
+
+/** The parts of a caption of the shape [words] NP RELATION NP, or null when it is anything else. */
+export function relationParts(tokens: readonly string[]): RelationParts | null {
   const relations = relationsIn(tokens);
   if (relations.length !== 1) return null;
   const { at, words, converse } = relations[0]!;
@@ -64,7 +74,16 @@ export function converseTokens(tokens: readonly string[]): string[] | null {
   const first = tokens.slice(start, at);
   const second = tokens.slice(at + words.length);
   if (!isNounPhrase(first) || !isNounPhrase(second)) return null;
-  return [...tokens.slice(0, start), ...second, ...converse, ...first];
+  return { before: tokens.slice(0, start), first, relation: words, second, converse };
+}
+
+/** The relation phrases this module knows, each once ("to the left of", "left of", "above", …). */
+export const RELATION_PHRASES: ReadonlyArray<readonly string[]> = PHRASES.map(({ words }) => words);
+
+/** The caption told from its other object, or null when it is not one relation between two simple noun phrases. */
+export function converseTokens(tokens: readonly string[]): string[] | null {
+  const parts = relationParts(tokens);
+  return parts ? [...parts.before, ...parts.second, ...parts.converse, ...parts.first] : null;
 }
 
 /**

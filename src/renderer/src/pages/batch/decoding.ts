@@ -1,20 +1,16 @@
 /** The decoding choices the Batch page offers, as the API's partial decoding settings. */
 import type { DecodingSettings } from '../../../../shared/inferenceTypes';
-import { chosenConsensus } from '../../lib/consensus';
+import { chosenConsensus, type ConsensusChoice } from '../../lib/consensus';
 
-export interface DecodingChoice {
+export interface DecodingChoice extends ConsensusChoice {
   strategy: DecodingSettings['strategy'];
   beamWidth: number;
   temperature: number;
   topK: number;
   topP: number;
-  /** Greedy and beam: choose by the image and its mirror together. */
-  mirrorConsensus: boolean;
-  /** Greedy and beam: choose by each relation told both ways. */
-  converseConsensus: boolean;
 }
 
-export const DEFAULT_CHOICE: DecodingChoice = { strategy: 'beam', beamWidth: 3, temperature: 1, topK: 0, topP: 1, mirrorConsensus: false, converseConsensus: false };
+export const DEFAULT_CHOICE: DecodingChoice = { strategy: 'beam', beamWidth: 3, temperature: 1, topK: 0, topP: 1, mirrorConsensus: false, converseConsensus: false, relationSearch: false };
 
 export function toDecoding(choice: DecodingChoice): Partial<DecodingSettings> {
   switch (choice.strategy) {
