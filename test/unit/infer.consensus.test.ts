@@ -27,7 +27,8 @@ import { decode } from '../../src/main/ml/infer/decode';
 import { consensusDecode } from '../../src/main/ml/infer/consensus';
 import { exportPackage } from '../../src/main/ml/packages/exportPackage';
 import type { BeamOptions, GreedyOptions } from '../../src/main/ml/infer/types';
-import type { DecoderFeatures } from '../../src/main/ml/model/decoder';
+import type { ConverseIds } from '../../src/main/lib/data/text/converse';
+import type { CaptionDecoder, DecoderFeatures } from '../../src/main/ml/model/decoder';
 import { configFromPreset } from '../../src/shared/runConfig';
 import { ApiError } from '../../src/shared/errors';
 import { randomInferenceModel } from '../helpers/batchModel';
@@ -96,8 +97,20 @@ describe('mirror consensus', () => {
 });
 
 const IMAGES = 8;
-/** A stand-in for the converse: a caption of two words or more read backwards, a shorter one has none. */
-const backwards = (tokens: readonly number[]) => (tokens.length >= 2 ? [...tokens].reverse() : null);
+/** A stand-in for the converse: a caption of two words or more read backwards, its first word standing for its first object; a shorter one has none. */
+const backwards = (tokens: readonly number[]): ConverseIds | null => (tokens.length >= 2 ? { ids: [...tokens].reverse(), relationAt: 1, converseRelationAt: 1 } : null);
+/**
+ * What the converse reading of `tokens` adds up to on a view, its words read
+ * through `words` (the mirror's map on the mirror view): the caption's own
+ * first word (its first object), then the converse from its second word
+ * (its relation) on; the caption itself when it has no converse.
+ */
+function converseLogP(decoder: CaptionDecoder, view: DecoderFeatures, tokens: number[], words = (ids: number[]) => ids): number {
+  const reading = backwards(tokens);
+  const own = replayCaption(decoder, view, words(tokens)).tokenLogProbs;
+  if (!reading) return sum(own);
+  return sum(own.slice(0, reading.relationAt)) + sum(replayCaption(decoder, view, words(reading.ids)).tokenLogProbs.slice(reading.converseRelationAt));
+}
 
 describe('converse consensus', () => {
   it('chooses what beam search and greedy decoding choose when no caption has a converse', () => {
@@ -117,7 +130,6 @@ describe('converse consensus', () => {
     const features = tinyFeatures(IMAGES, 21);
     const mirrored = tinyFeatures(IMAGES, 22);
     const mirror = (tokens: readonly number[]) => tokens.map((id) => swapping[id]!);
-    const told = (tokens: number[]) => backwards(tokens) ?? tokens;
     const before = tf.memory().numTensors;
     const alone = consensusDecode(decoder, { features, mirrored: null }, BEAM, { mirror: null, converse: backwards });
     const both = consensusDecode(decoder, { features, mirrored }, BEAM, { mirror: swapping, converse: backwards });
@@ -130,9 +142,9 @@ describe('converse consensus', () => {
       const ownCandidates = beamHypotheses(decoder, own, BEAM).map((h) => h.tokens);
       const allCandidates = [...ownCandidates, ...beamHypotheses(decoder, other, BEAM).map((h) => mirror(h.tokens))];
       // The mean over the readings, per word.
-      const aloneScore = (tokens: number[]) => (logP(own, tokens) + logP(own, told(tokens))) / 2 / (tokens.length + 1);
+      const aloneScore = (tokens: number[]) => (logP(own, tokens) + converseLogP(decoder, own, tokens)) / 2 / (tokens.length + 1);
       const bothScore = (tokens: number[]) =>
-        (logP(own, tokens) + logP(other, mirror(tokens)) + logP(own, told(tokens)) + logP(other, mirror(told(tokens)))) / 4 / (tokens.length + 1);
+        (logP(own, tokens) + logP(other, mirror(tokens)) + converseLogP(decoder, own, tokens) + converseLogP(decoder, other, tokens, mirror)) / 4 / (tokens.length + 1);
       expect(ownCandidates.map((tokens) => tokens.join(','))).toContain(alone[i]!.tokens.join(','));
       expect(alone[i]!.score).toBeCloseTo(Math.max(...ownCandidates.map(aloneScore)), 4);
       expect(allCandidates.map((tokens) => tokens.join(','))).toContain(both[i]!.tokens.join(','));
@@ -177,7 +189,7 @@ describe('relation search', () => {
       for (const tokens of candidates) for (const alternative of wordSwapped(tokens)) if (!ranked.has(alternative.join(','))) ranked.set(alternative.join(','), { tokens: alternative, length: tokens.length });
       const all = [...ranked.values()];
       const plainScore = ({ tokens, length }: { tokens: number[]; length: number }) => logP(tokens) / (length + 1);
-      const converseScore = ({ tokens, length }: { tokens: number[]; length: number }) => (logP(tokens) + logP(backwards(tokens) ?? tokens)) / 2 / (length + 1);
+      const converseScore = ({ tokens, length }: { tokens: number[]; length: number }) => (logP(tokens) + converseLogP(decoder, own, tokens)) / 2 / (length + 1);
       expect(all.map(({ tokens }) => tokens.join(','))).toContain(searched[i]!.tokens.join(','));
       expect(searched[i]!.score).toBeCloseTo(Math.max(...all.map(plainScore)), 4);
       expect(withConverse[i]!.score).toBeCloseTo(Math.max(...all.map(converseScore)), 4);

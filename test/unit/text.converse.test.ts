@@ -2,7 +2,8 @@
  * The converse of a one-relation caption: told from the other object with
  * the converse relation, the same length, back to itself when read twice;
  * captions that are not one relation between two simple noun phrases are
- * left alone; and on word ids, nothing is said that the vocabulary cannot.
+ * left alone; and on word ids, nothing is said that the vocabulary cannot,
+ * and each telling says where its relation begins.
  */
 import { describe, expect, it } from 'vitest';
 import { converseIds, converseTokens } from '../../src/main/lib/data/text/converse';
@@ -48,7 +49,14 @@ describe('converse relations', () => {
   it('works on word ids, and says nothing the vocabulary cannot', () => {
     const full = Vocabulary.build([['a', 'box', 'left', 'of', 'a', 'star', 'right']], { minCount: 1 });
     const ids = ['a', 'box', 'left', 'of', 'a', 'star'].map((token) => full.id(token));
-    expect(converseIds(ids, full)?.map((id) => full.token(id))).toEqual(['a', 'star', 'right', 'of', 'a', 'box']);
+    const told = converseIds(ids, full)!;
+    expect(told.ids.map((id) => full.token(id))).toEqual(['a', 'star', 'right', 'of', 'a', 'box']);
+    // Where each telling's relation begins: after its first object's words.
+    expect([told.relationAt, told.converseRelationAt]).toEqual([2, 2]);
+    const longer = Vocabulary.build([['there', 'is', 'a', 'big', 'box', 'above', 'a', 'star', 'below']], { minCount: 1 });
+    const uneven = converseIds(['there', 'is', 'a', 'big', 'box', 'above', 'a', 'star'].map((token) => longer.id(token)), longer)!;
+    expect(uneven.ids.map((id) => longer.token(id)).join(' ')).toBe('there is a star below a big box');
+    expect([uneven.relationAt, uneven.converseRelationAt]).toEqual([5, 4]);
     const withoutRight = Vocabulary.build([['a', 'box', 'left', 'of', 'a', 'star']], { minCount: 1 });
     expect(converseIds(['a', 'box', 'left', 'of', 'a', 'star'].map((token) => withoutRight.id(token)), withoutRight)).toBeNull();
   });

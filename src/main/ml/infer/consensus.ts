@@ -14,7 +14,13 @@
  * above a cross", "a cross below a box": lib/data/text/converse.ts). The
  * two readings start from different objects, so a side word chosen before
  * the second object was found has to hold from that object too: a relation
- * told the wrong way round rarely looks likely both ways.
+ * told the wrong way round rarely looks likely both ways. The converse is
+ * read from its relation on; the words before it, which name the caption's
+ * second object first, are counted at the caption's own log-probabilities
+ * of its first object. How likely an object is to be named first says how
+ * much it stands out, not whether the relation holds, and counting it would
+ * favour captions that name one object twice ("a blue cross left of a blue
+ * cross" told the other way begins with the same salient cross).
  *
  * Relation search (`decoding.relationSearch`). Each candidate that is one
  * relation between two things brings its alternatives, the same caption
@@ -46,6 +52,7 @@
  * the same steps decoding runs. The beams of all images step together, as
  * in beam search, but each runs until it has `width` finished hypotheses.
  */
+import type { ConverseIds } from '../../lib/data/text/converse';
 import { mirrorIds } from '../../lib/data/text/mirror';
 import { replayCaptions } from '../explain/replay';
 import type { DecoderFeatures } from '../model/decoder';
@@ -64,8 +71,8 @@ export interface ConsensusViews {
 export interface ConsensusReadings {
   /** Mirror consensus: maps a word id to its mirrored word's id (`mirrorIdMap` of the model's vocabulary). */
   mirror: Int32Array | null;
-  /** Converse consensus: a caption's ids told from its other object, or null when it has no converse (`converseIds`). */
-  converse: ((tokens: readonly number[]) => number[] | null) | null;
+  /** Converse consensus: a caption told from its other object, and where each telling's relation begins, or null when it has no converse (`converseIds`). */
+  converse: ((tokens: readonly number[]) => ConverseIds | null) | null;
   /** Relation search: a candidate's alternatives (`relationAlternativeIds`); absent or null without it. */
   alternatives?: ((tokens: readonly number[]) => number[][]) | null;
 }
@@ -109,8 +116,15 @@ export function consensusDecode<S>(model: StepDecoder<S>, views: ConsensusViews,
   if (converse) {
     // A caption with no converse is read as itself in its converse's place.
     const told = rows.map((row) => converse(row.tokens));
-    elsewhere.push(logProbsOn(views.features, told, onImage));
-    if (onMirror) elsewhere.push(logProbsOn(views.mirrored!, told.map((tokens) => (tokens ? mirrored(tokens) : null)), onMirror));
+    // On one view: the caption's own words up to its relation, then the converse's from its relation on.
+    const fromRelation = (own: number[][], read: number[][]) =>
+      read.map((logProbs, row) => {
+        const reading = told[row];
+        return reading ? [...own[row]!.slice(0, reading.relationAt), ...logProbs.slice(reading.converseRelationAt)] : logProbs;
+      });
+    const ids = told.map((reading) => reading?.ids ?? null);
+    elsewhere.push(fromRelation(onImage, logProbsOn(views.features, ids, onImage)));
+    if (onMirror) elsewhere.push(fromRelation(onMirror, logProbsOn(views.mirrored!, ids.map((tokens) => (tokens ? mirrored(tokens) : null)), onMirror)));
   }
 
   const lengthPenalty = options.strategy === 'beam' ? options.lengthPenalty : 0;

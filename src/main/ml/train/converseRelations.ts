@@ -32,7 +32,7 @@ export class ConverseRelations {
       const begin = row * batch.steps;
       // Targets hold the words then <end>: lengths[row] − 1 words.
       const words = batch.targets.subarray(begin, begin + batch.lengths[row]! - 1);
-      const converse = converseIds(words, this.vocabulary);
+      const converse = converseIds(words, this.vocabulary)?.ids;
       if (!converse) continue;
       targets.set(converse, begin);
       // Inputs are <start> then the same words.

@@ -86,14 +86,24 @@ export function converseTokens(tokens: readonly string[]): string[] | null {
   return parts ? [...parts.before, ...parts.second, ...parts.converse, ...parts.first] : null;
 }
 
+/** A caption's converse in word ids, and where the relation begins in each telling. */
+export interface ConverseIds {
+  ids: number[];
+  /** The caption's first word of the relation: the words before it name its first object. */
+  relationAt: number;
+  /** The same in the converse: the words before it name the caption's second object. */
+  converseRelationAt: number;
+}
+
 /**
  * The same on word ids: null when the caption has no converse, or when a word
  * of the converse is not in the vocabulary (a vocabulary with "left" and
  * without "right" cannot say it).
  */
-export function converseIds(ids: ArrayLike<number>, vocabulary: Vocabulary): number[] | null {
-  const tokens = Array.from(ids, (id) => vocabulary.token(id));
-  const converse = converseTokens(tokens);
-  if (!converse || !converse.every((token) => vocabulary.has(token))) return null;
-  return converse.map((token) => vocabulary.id(token));
+export function converseIds(ids: ArrayLike<number>, vocabulary: Vocabulary): ConverseIds | null {
+  const parts = relationParts(Array.from(ids, (id) => vocabulary.token(id)));
+  if (!parts) return null;
+  const converse = [...parts.before, ...parts.second, ...parts.converse, ...parts.first];
+  if (!converse.every((token) => vocabulary.has(token))) return null;
+  return { ids: converse.map((token) => vocabulary.id(token)), relationAt: parts.before.length + parts.first.length, converseRelationAt: parts.before.length + parts.second.length };
 }
