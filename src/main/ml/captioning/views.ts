@@ -35,7 +35,6 @@ const CONSENSUS_KEYS = ['mirrorConsensus', 'converseConsensus', 'relationSearch'
  * mirrored images (see `learnedMirrors`; a package does not say, so it is
  * trusted).
  */
-
 export function checkDecoding(model: InferenceModel, settings: DecodingSettings): void {
   for (const key of CONSENSUS_KEYS) {
     if (settings[key] && settings.strategy === 'sample') {

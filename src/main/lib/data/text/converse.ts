@@ -89,9 +89,9 @@ export function converseTokens(tokens: readonly string[]): string[] | null {
 /** A caption's converse in word ids, and where the relation begins in each telling. */
 export interface ConverseIds {
   ids: number[];
-  /** The caption's first word of the relation: the words before it name its first object. */
+  /** Where the caption's relation begins: the words before it name its first object. */
   relationAt: number;
-  /** The same in the converse: the words before it name the caption's second object. */
+  /** Where the converse's relation begins: the words before it name the caption's second object. */
   converseRelationAt: number;
 }
 
