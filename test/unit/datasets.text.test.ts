@@ -80,6 +80,13 @@ describe('Vocabulary', () => {
     const ids = encodeTokens(['a', 'dog', 'zebra'], vocab, 5);
     expect(vocab.decode(ids)).toEqual(['a', 'dog', '<unk>']);
   });
+
+  it('gives the ids of words only when it has every one of them', () => {
+    const vocab = Vocabulary.build(captions, { minCount: 1, maxSize: 50 });
+    expect(vocab.knownIds(['a', 'cat', 'runs'])).toEqual([vocab.id('a'), vocab.id('cat'), vocab.id('runs')]);
+    expect(vocab.knownIds(['a', 'zebra'])).toBeNull();
+    expect(vocab.knownIds([])).toEqual([]);
+  });
 });
 
 describe('encodeTokens: truncation rule', () => {

@@ -24,7 +24,7 @@ import { explainWithModel } from '../../src/main/ml/explain/explainCaption';
 import { beamHypotheses } from '../../src/main/ml/explain/nbest';
 import { replayCaption } from '../../src/main/ml/explain/replay';
 import { decode } from '../../src/main/ml/infer/decode';
-import { consensusDecode } from '../../src/main/ml/infer/consensus';
+import { consensusDecode, type ConsensusReadings } from '../../src/main/ml/infer/consensus';
 import { exportPackage } from '../../src/main/ml/packages/exportPackage';
 import type { BeamOptions, GreedyOptions } from '../../src/main/ml/infer/types';
 import type { ConverseIds } from '../../src/main/lib/data/text/converse';
@@ -56,17 +56,25 @@ afterAll(() => cleanup());
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 const row = (features: DecoderFeatures, i: number): DecoderFeatures => ({ pooled: features.pooled!.slice([i, 0], [1, -1]), grid: features.grid!.slice([i, 0, 0], [1, -1, -1]) });
 
+/**
+ * Consensus that adds nothing (an image that is its own mirror, no converse,
+ * no alternatives) chooses what beam search and greedy decoding choose.
+ */
+function expectsPlainChoice(mirror: boolean, readings: ConsensusReadings): void {
+  const decoder = tinyDecoder({ variant: 'attention' }, 4);
+  const features = tinyFeatures(3, 17);
+  for (const options of [BEAM, GREEDY]) {
+    const plain = decode(decoder, features, options).map((caption) => caption.tokens);
+    const chosen = consensusDecode(decoder, { features, mirrored: mirror ? features : null }, options, readings);
+    expect(chosen.map((caption) => caption.tokens)).toEqual(plain);
+  }
+  disposeFeatures(features);
+  decoder.dispose();
+}
+
 describe('mirror consensus', () => {
   it('chooses what beam search and greedy decoding choose when the image is its own mirror and no word has a mirror', () => {
-    const decoder = tinyDecoder({ variant: 'attention' }, 4);
-    const features = tinyFeatures(3, 17);
-    for (const options of [BEAM, GREEDY]) {
-      const plain = decode(decoder, features, options).map((caption) => caption.tokens);
-      const chosen = consensusDecode(decoder, { features, mirrored: features }, options, { mirror: identity, converse: null });
-      expect(chosen.map((caption) => caption.tokens)).toEqual(plain);
-    }
-    disposeFeatures(features);
-    decoder.dispose();
+    expectsPlainChoice(true, { mirror: identity, converse: null });
   });
 
   it("chooses the candidate of either view with the best score on both, reading the mirror's captions through the word map", () => {
@@ -114,15 +122,7 @@ function converseLogP(decoder: CaptionDecoder, view: DecoderFeatures, tokens: nu
 
 describe('converse consensus', () => {
   it('chooses what beam search and greedy decoding choose when no caption has a converse', () => {
-    const decoder = tinyDecoder({ variant: 'attention' }, 4);
-    const features = tinyFeatures(3, 17);
-    for (const options of [BEAM, GREEDY]) {
-      const plain = decode(decoder, features, options).map((caption) => caption.tokens);
-      const chosen = consensusDecode(decoder, { features, mirrored: null }, options, { mirror: null, converse: () => null });
-      expect(chosen.map((caption) => caption.tokens)).toEqual(plain);
-    }
-    disposeFeatures(features);
-    decoder.dispose();
+    expectsPlainChoice(false, { mirror: null, converse: () => null });
   });
 
   it('chooses the candidate whose own and converse readings score best together, on the image and, with the mirror, on the mirror too', () => {
@@ -204,15 +204,7 @@ describe('relation search', () => {
   });
 
   it('is beam search itself when no candidate has an alternative', () => {
-    const decoder = tinyDecoder({ variant: 'attention' }, 4);
-    const features = tinyFeatures(3, 17);
-    for (const options of [BEAM, GREEDY]) {
-      const plain = decode(decoder, features, options).map((caption) => caption.tokens);
-      const chosen = consensusDecode(decoder, { features, mirrored: null }, options, { mirror: null, converse: null, alternatives: () => [] });
-      expect(chosen.map((caption) => caption.tokens)).toEqual(plain);
-    }
-    disposeFeatures(features);
-    decoder.dispose();
+    expectsPlainChoice(false, { mirror: null, converse: null, alternatives: () => [] });
   });
 });
 

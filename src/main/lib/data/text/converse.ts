@@ -83,7 +83,11 @@ export const RELATION_PHRASES: ReadonlyArray<readonly string[]> = PHRASES.map(({
 /** The caption told from its other object, or null when it is not one relation between two simple noun phrases. */
 export function converseTokens(tokens: readonly string[]): string[] | null {
   const parts = relationParts(tokens);
-  return parts ? [...parts.before, ...parts.second, ...parts.converse, ...parts.first] : null;
+  return parts ? toldFromSecond(parts) : null;
+}
+
+function toldFromSecond(parts: RelationParts): string[] {
+  return [...parts.before, ...parts.second, ...parts.converse, ...parts.first];
 }
 
 /** A caption's converse in word ids, and where the relation begins in each telling. */
@@ -102,8 +106,7 @@ export interface ConverseIds {
  */
 export function converseIds(ids: ArrayLike<number>, vocabulary: Vocabulary): ConverseIds | null {
   const parts = relationParts(Array.from(ids, (id) => vocabulary.token(id)));
-  if (!parts) return null;
-  const converse = [...parts.before, ...parts.second, ...parts.converse, ...parts.first];
-  if (!converse.every((token) => vocabulary.has(token))) return null;
-  return { ids: converse.map((token) => vocabulary.id(token)), relationAt: parts.before.length + parts.first.length, converseRelationAt: parts.before.length + parts.second.length };
+  const converse = parts ? vocabulary.knownIds(toldFromSecond(parts)) : null;
+  if (!parts || !converse) return null;
+  return { ids: converse, relationAt: parts.before.length + parts.first.length, converseRelationAt: parts.before.length + parts.second.length };
 }

@@ -26,7 +26,8 @@ export function relationAlternatives(tokens: readonly string[]): string[][] {
 
 /** The same on word ids, keeping only the alternatives whose every word is in the vocabulary. */
 export function relationAlternativeIds(ids: ArrayLike<number>, vocabulary: Vocabulary): number[][] {
-  return relationAlternatives(Array.from(ids, (id) => vocabulary.token(id)))
-    .filter((words) => words.every((word) => vocabulary.has(word)))
-    .map((words) => words.map((word) => vocabulary.id(word)));
+  return relationAlternatives(Array.from(ids, (id) => vocabulary.token(id))).flatMap((words) => {
+    const known = vocabulary.knownIds(words);
+    return known ? [known] : [];
+  });
 }

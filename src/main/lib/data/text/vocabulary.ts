@@ -121,6 +121,11 @@ export class Vocabulary {
     return this.ids.has(token);
   }
 
+  /** The ids of `tokens`, or null when one of them is not in the vocabulary: what a rewrite may say only if every word can be said. */
+  knownIds(tokens: readonly string[]): number[] | null {
+    return tokens.every((token) => this.has(token)) ? tokens.map((token) => this.id(token)) : null;
+  }
+
   token(id: number): string {
     const token = this.tokens[id];
     if (token === undefined) throw new VocabularyError(`Token id ${id} is outside the vocabulary (size ${this.size}).`);
