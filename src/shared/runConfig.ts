@@ -511,6 +511,45 @@ export const validationConfigSchema = z
   .strict()
   .meta({ title: 'Validation' });
 
+// ─── the decoding a run recommends ───────────────────────────────────────────
+
+/**
+ * How this run's checkpoints are best decoded, as a model's generation
+ * settings travel with it: the app's evaluation and batch forms start with
+ * these boxes ticked for the run. Training never reads them, and the CLI
+ * decodes as its flags say (it names what the run recommends when they are
+ * left out), so scripts keep their meaning.
+ */
+export const recommendedDecodingConfigSchema = z
+  .object({
+    mirrorConsensus: z
+      .boolean()
+      .default(false)
+      .meta({
+        title: 'Mirror consensus',
+        description:
+          'Also caption each image mirrored and keep the caption both views find likeliest. Needs the horizontal flip on pixels (a scratch CNN or fine-tuning): a model that never saw a mirrored image cannot read one.',
+      }),
+    converseConsensus: z
+      .boolean()
+      .default(false)
+      .meta({ title: 'Converse consensus', description: 'Also read each caption that is one relation between two things told from the other thing, and keep the caption likeliest both ways.' }),
+    relationSearch: z
+      .boolean()
+      .default(false)
+      .meta({ title: 'Relation search', description: 'Also weigh each caption that is one relation between two things with every other relation phrase.' }),
+  })
+  .strict()
+  .meta({
+    title: 'Recommended decoding',
+    description: "What the app's evaluation and batch forms tick for this run's checkpoints (greedy or beam search). Training does not read it; the CLI decodes as its flags say.",
+  });
+
+/** Whether training shows the model mirrored images: the flip is on and the encoder reads pixels (frozen features are cached unflipped). */
+export function learnedMirrors(config: { training: { horizontalFlip: boolean }; encoder: { source: string; fineTune: { enabled: boolean } } }): boolean {
+  return config.training.horizontalFlip && (config.encoder.source === 'scratch-cnn' || config.encoder.fineTune.enabled);
+}
+
 // ─── the whole run ───────────────────────────────────────────────────────────
 
 export const runConfigSchema = z
@@ -524,8 +563,18 @@ export const runConfigSchema = z
     schedule: scheduleConfigSchema.prefault({}),
     training: trainingConfigSchema.prefault({}),
     validation: validationConfigSchema.prefault({}),
+    decoding: recommendedDecodingConfigSchema.prefault({}),
   })
   .strict()
+  .superRefine((config, context) => {
+    if (config.decoding.mirrorConsensus && !learnedMirrors(config)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['decoding', 'mirrorConsensus'],
+        message: 'needs training.horizontalFlip with an encoder that reads pixels (a scratch CNN or fine-tuning): the model would never see a mirrored image',
+      });
+    }
+  })
   .meta({ title: 'Run configuration' });
 
 /** A complete, validated run configuration (defaults applied). */
@@ -595,6 +644,7 @@ export const presets = {
       },
       vocab: { minCount: 1, maxCaptionLength: 20 },
       validation: { subsetSize: 200, sampleImages: 6 },
+      decoding: { mirrorConsensus: true, converseConsensus: true, relationSearch: true },
     },
   },
   'flickr8k-like': {

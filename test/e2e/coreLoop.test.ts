@@ -107,6 +107,25 @@ describe('core loop in the browser', () => {
     await page.getByTestId('stop-run').click();
     await expect.poll(async () => page.getByTestId('run-status').first().textContent(), { timeout: 180_000 }).toBe('stopped');
 
+    // The preset recommends its decoding: the run's evaluation form starts with those boxes ticked, and says why.
+    await page.getByTestId('eval-recommended').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('eval-recommended').textContent()).toContain('mirror and converse consensus, relation search');
+    for (const box of ['eval-mirror', 'eval-converse', 'eval-relations']) expect(await page.getByTestId(box).isChecked(), box).toBe(true);
+    await page.getByTestId('eval-converse').uncheck();
+    expect(await page.getByTestId('eval-mirror').isChecked()).toBe(true);
+    await page.getByTestId('run-evaluations').scrollIntoViewIfNeeded();
+    await screenshot(page, 'run-evaluation-recommended');
+    const runPage = page.url();
+    // So does the batch form, once the run is its model.
+    await page.goto(pageUrl(session, 'batch'));
+    await expect.poll(async () => page.getByTestId('batch-model').inputValue(), { timeout: 30_000 }).toMatch(/^run:\d+$/);
+    await expect.poll(async () => page.getByTestId('batch-decoding-relations').isChecked()).toBe(true);
+    expect(await page.getByTestId('batch-decoding-mirror').isChecked()).toBe(true);
+    expect(await page.getByTestId('batch-recommended').textContent()).toMatch(/^The boxes start as run \d+ recommends: mirror and converse consensus, relation search\.$/);
+    await screenshot(page, 'batch-recommended');
+    await page.goto(runPage);
+    await page.getByTestId('run-evaluations').waitFor({ timeout: 30_000 });
+
     const packageDir = join(session.dataDir, 'exported-package');
     page.once('dialog', (dialog) => void dialog.accept(packageDir));
     await page.getByRole('button', { name: 'Export model' }).click();

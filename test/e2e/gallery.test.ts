@@ -67,6 +67,9 @@ describe('evaluation and gallery in the browser', () => {
     await page.goto(pageUrl(session, 'runs/1'));
     const section = page.getByTestId('run-evaluations');
     await section.waitFor({ timeout: 60_000 });
+    // A shapes-quick run recommends plain decoding: no box starts ticked.
+    expect(await page.getByTestId('eval-mirror').isChecked()).toBe(false);
+    expect(await page.getByTestId('eval-recommended').count()).toBe(0);
     await page.getByTestId('eval-split').selectOption('test');
     await page.getByTestId('eval-beam').fill('3');
     await page.getByTestId('start-evaluation').click();

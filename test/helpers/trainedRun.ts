@@ -23,8 +23,11 @@ export interface TrainedRun {
   bestCheckpoint: string;
 }
 
-/** `decoder`: fields that replace the merge LSTM's (e.g. `{ variant: 'attention' }` for a decoder over the 4×4 grid). */
-export async function trainTinyRun(options: { images?: number; seed?: number; decoder?: Record<string, unknown> } = {}): Promise<TrainedRun> {
+/**
+ * `decoder`: fields that replace the merge LSTM's (e.g. `{ variant: 'attention' }` for a decoder over the 4×4 grid);
+ * `decoding`: the decoding the run recommends (its config's section).
+ */
+export async function trainTinyRun(options: { images?: number; seed?: number; decoder?: Record<string, unknown>; decoding?: Record<string, unknown> } = {}): Promise<TrainedRun> {
   const dataDir = tempDir('captioner-data-');
   const datasetDir = join(dataDir, 'shapes');
   await synthesizeShapes({ out: datasetDir, images: options.images ?? 20, seed: options.seed ?? 4, imageSize: 32 });
@@ -36,6 +39,7 @@ export async function trainTinyRun(options: { images?: number; seed?: number; de
     vocab: { minCount: 1, maxCaptionLength: 12 },
     training: { epochs: 1, batchSize: 32, seed: 7 },
     validation: { subsetSize: 4, sampleImages: 1 },
+    ...(options.decoding ? { decoding: options.decoding } : {}),
   });
   const backend = await initBackend();
   const logger = new Logger(new EventBus(), () => undefined);

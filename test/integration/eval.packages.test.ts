@@ -95,6 +95,23 @@ describe('captioner eval', () => {
     expect(await dispatchOnce(run.dataDir, 'eval.list', { runId: run.runId })).toHaveLength(before);
   });
 
+  it('names the decoding the run recommends when its flags leave it out, and applies only what the flags say', async () => {
+    const recommending = await trainTinyRun({ images: 12, seed: 5, decoding: { converseConsensus: true, relationSearch: true } });
+    const plain = await runCli(['eval', '--run', String(recommending.runId), '--limit', '2', '--beam', '2', '--data-dir', recommending.dataDir]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/decoding: beam 2, /);
+    expect(plain.stdout).not.toMatch(/decoding: [^\n]*consensus/);
+    expect(plain.stdout).toContain("Run's recommended decoding not used here: add --converse-consensus --relation-search");
+    const partly = await runCli(['eval', '--run', String(recommending.runId), '--limit', '2', '--beam', '2', '--converse-consensus', '--data-dir', recommending.dataDir]);
+    expect(partly.stdout).toMatch(/add --relation-search to decode/);
+    const followed = await runCli(['eval', '--run', String(recommending.runId), '--limit', '2', '--beam', '2', '--converse-consensus', '--relation-search', '--data-dir', recommending.dataDir]);
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(followed.stdout).not.toContain('recommended decoding');
+    // A run that recommends nothing gets no such line.
+    const other = await runCli(['eval', '--run', String(run.runId), '--limit', '2', '--beam', '2', '--data-dir', run.dataDir]);
+    expect(other.stdout).not.toContain('recommended decoding');
+  }, 240_000);
+
   it('says which checkpoints exist when the chosen one does not', async () => {
     const failed = await runCli(['eval', '--run', String(run.runId), '--checkpoint', '99', '--data-dir', run.dataDir]);
     expect(failed.code).toBe(1);

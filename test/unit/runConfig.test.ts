@@ -93,6 +93,22 @@ describe('RunConfig', () => {
     expect(validateRunConfig({ dataset: { path: '/d' }, encoder: { gridCoordinates: 'yes' } })).toMatchObject({ ok: false, issues: [{ path: 'encoder.gridCoordinates' }] });
   });
 
+  it('carries the decoding a run recommends: none by default, all three for shapes-grounded, mirror only where the model learns mirrors', () => {
+    expect(runConfigSchema.parse({ dataset: { path: '/d' } }).decoding).toEqual({ mirrorConsensus: false, converseConsensus: false, relationSearch: false });
+    expect(configFromPreset('shapes-grounded', { dataset: { path: '/d' } }).decoding).toEqual({ mirrorConsensus: true, converseConsensus: true, relationSearch: true });
+    expect(configFromPreset('shapes-quick', { dataset: { path: '/d' } }).decoding.mirrorConsensus).toBe(false);
+    // Without the flip the model never sees a mirrored image; with frozen features the flip never reaches it.
+    const unflipped = validateRunConfig({ dataset: { path: '/d' }, training: { horizontalFlip: false }, decoding: { mirrorConsensus: true } });
+    expect(unflipped).toMatchObject({ ok: false, issues: [{ path: 'decoding.mirrorConsensus' }] });
+    expect(!unflipped.ok && unflipped.issues[0]!.message).toMatch(/horizontalFlip/);
+    const frozen = validateRunConfig({ dataset: { path: '/d' }, encoder: { source: 'mobilenet_v2' }, training: { horizontalFlip: true }, decoding: { mirrorConsensus: true } });
+    expect(frozen).toMatchObject({ ok: false, issues: [{ path: 'decoding.mirrorConsensus' }] });
+    expect(validateRunConfig({ dataset: { path: '/d' }, encoder: { source: 'mobilenet_v2', fineTune: { enabled: true } }, training: { horizontalFlip: true }, decoding: { mirrorConsensus: true } }).ok).toBe(true);
+    // The other two read captions, not images: any model may recommend them.
+    expect(validateRunConfig({ dataset: { path: '/d' }, decoding: { converseConsensus: true, relationSearch: true } }).ok).toBe(true);
+    expect(validateRunConfig({ dataset: { path: '/d' }, decoding: { beamWidth: 3 } })).toMatchObject({ ok: false, issues: [{ path: 'decoding' }] });
+  });
+
   it('describes every field for the generated form, with bounds on numbers', () => {
     const schema = runConfigJsonSchema() as { properties: Record<string, { properties: Record<string, Record<string, unknown>> }> };
     let fields = 0;

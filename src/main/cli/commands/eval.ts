@@ -7,6 +7,7 @@ import { CliError, printJson, withWorkbench } from '../context';
 import { decodingFlags, decodingFromFlags, decodingUsage, describeDecoding } from '../decodingOptions';
 import { followTask } from '../tasks';
 import { formatGrounded } from './score';
+import { missingRecommendedFlags, recommendedConsensus } from '../../../shared/recommendedDecoding';
 import type { Command } from './types';
 
 const usage = `Usage: captioner eval --run RUN [--checkpoint best|last|EPOCH] [--split test] [decoding] [--json]
@@ -27,6 +28,10 @@ results file.
   --json              print the result as one JSON line
 
 ${decodingUsage}
+
+The run's recommended decoding (the decoding section of its config, which
+the app's evaluation form starts from) is not applied here: the flags say
+how to decode, and the result names what the run recommends and was left out.
 
 Ctrl-C stops the evaluation cleanly.`;
 
@@ -63,13 +68,20 @@ export const evalCommand: Command = {
       limit: intOption(values.limit, 'limit', 0),
       batchSize: intOption(values['batch-size'], 'batch-size', 16),
     };
-    const summary = await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, (cli) =>
-      followTask<EvaluationSummary>(cli, () => cli.call('eval.start', request), { showProgress: !values.json }),
-    );
+    const { summary, leftOut } = await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, async (cli) => {
+      const summary = await followTask<EvaluationSummary>(cli, () => cli.call('eval.start', request), { showProgress: !values.json });
+      const run = await cli.call('runs.get', { runId });
+      return { summary, leftOut: missingRecommendedFlags(recommendedConsensus(run.config), summary.decoding) };
+    });
     if (values.json) printJson(summary);
-    else process.stdout.write(formatEvaluation(summary));
+    else process.stdout.write(formatEvaluation(summary) + recommendationNote(leftOut));
   },
 };
+
+/** A line naming the flags the run recommends that this evaluation went without ("" when none). */
+export function recommendationNote(leftOut: string[]): string {
+  return leftOut.length ? `Run's recommended decoding not used here: add ${leftOut.join(' ')} to decode as it recommends.\n` : '';
+}
 
 export function formatEvaluation(summary: EvaluationSummary): string {
   const lines = [

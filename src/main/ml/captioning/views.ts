@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ApiError } from '../../../shared/errors';
 import type { DecodingSettings } from '../../../shared/inferenceTypes';
-import type { RunConfig } from '../../../shared/runConfig';
+import { learnedMirrors } from '../../../shared/runConfig';
 import { converseIds } from '../../lib/data/text/converse';
 import { mirrorIdMap } from '../../lib/data/text/mirror';
 import { relationAlternativeIds } from '../../lib/data/text/relationAlternatives';
@@ -51,11 +51,6 @@ export function checkDecoding(model: InferenceModel, settings: DecodingSettings)
       [{ path: 'decoding.mirrorConsensus', message: 'the model was trained without mirrored images' }],
     );
   }
-}
-
-/** Whether training showed the model mirrored images: the flip was on and the encoder read pixels (frozen features are cached unflipped). */
-export function learnedMirrors(config: RunConfig): boolean {
-  return config.training.horizontalFlip && (config.encoder.source === 'scratch-cnn' || config.encoder.fineTune.enabled);
 }
 
 /** Runs the encoder over `input` ([count, size, size, 3], normalized), and over its mirror when `mirror`. */

@@ -1,3 +1,7 @@
+import type { ConsensusChoice } from '../../../shared/recommendedDecoding';
+
+export type { ConsensusChoice };
+
 /** What the consensus decoding choices do, where a form offers them. */
 export const MIRROR_CONSENSUS_HINT =
   'Also caption each image mirrored left to right, and keep the caption that both views find likeliest (left and right swapped for the mirror). For models trained with the horizontal flip; about two and a half times the decoding time.';
@@ -8,12 +12,6 @@ export const CONVERSE_CONSENSUS_HINT =
 export const RELATION_SEARCH_HINT =
   'Also weigh each caption that is one relation between two things with every other relation phrase ("above", "to the left of", …), each ranked at the length of the caption it came from, so the second object has its say in the relation; best with the consensus boxes.';
 
-/** The boxes a form offers beside greedy and beam decoding. */
-export interface ConsensusChoice {
-  mirrorConsensus: boolean;
-  converseConsensus: boolean;
-  relationSearch: boolean;
-}
 
 /** The consensus a form's boxes ask for, only those ticked, so requests without them stay as they were. */
 export function chosenConsensus(choice: ConsensusChoice): { mirrorConsensus?: true; converseConsensus?: true; relationSearch?: true } {
