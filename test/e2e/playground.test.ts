@@ -24,7 +24,7 @@ let session: Session;
 let datasetDir: string;
 
 /** One short run of a tiny model on the Shapes set, recorded in the store as training through the API would. */
-async function trainTiny(dataDir: string, name: string, variant: 'attention' | 'merge'): Promise<void> {
+async function trainTiny(dataDir: string, name: string, variant: 'attention' | 'merge', decoding: Record<string, boolean> = {}): Promise<void> {
   const config = runConfigSchema.parse({
     name,
     dataset: { path: datasetDir },
@@ -33,6 +33,7 @@ async function trainTiny(dataDir: string, name: string, variant: 'attention' | '
     vocab: { minCount: 1, maxCaptionLength: 12 },
     training: { epochs: 2, batchSize: 16, seed: 7 },
     validation: { subsetSize: 4, sampleImages: 1 },
+    decoding,
   });
   const backend = await initBackend();
   const store = openWorkbenchStore(dataDir, new EventBus(), new Logger(new EventBus(), () => undefined));
@@ -60,7 +61,8 @@ beforeAll(async () => {
   datasetDir = join(dataDir, 'shapes');
   await synthesizeShapes({ out: datasetDir, images: 24, seed: 8, imageSize: 64 });
   await trainTiny(dataDir, 'tiny-attention', 'attention');
-  await trainTiny(dataDir, 'tiny-merge', 'merge');
+  // The newest run, picked for the user at the start, recommends relation search.
+  await trainTiny(dataDir, 'tiny-merge', 'merge', { relationSearch: true });
   session = await startSession(dataDir);
 }, 300_000);
 
@@ -77,6 +79,10 @@ describe('caption playground in the browser', () => {
     await page.getByTestId('drop-zone').waitFor();
     // The checkpoints of both runs are offered; the newest is picked to start with.
     await expect.poll(() => page.getByTestId('pick-model').count()).toBeGreaterThanOrEqual(2);
+    // It starts with the decoding that run recommends, and says so.
+    expect(await page.getByTestId('playground-recommended').textContent()).toMatch(/^The boxes start as tiny-merge \(run \d+\) recommends: relation search\.$/);
+    expect(await page.getByTestId('relation-search').isChecked()).toBe(true);
+    expect(await page.getByTestId('converse-consensus').isChecked()).toBe(false);
     await page.getByTestId('image-file').setInputFiles(imageFile(3));
     await page.getByTestId('playground-image').waitFor();
     expect(await page.getByTestId('playground-image').evaluate((image) => (image as unknown as { naturalWidth: number }).naturalWidth)).toBe(64);
@@ -144,6 +150,8 @@ describe('caption playground in the browser', () => {
     await page.getByTestId('beam-width').fill('2');
     await page.getByTestId('converse-consensus').check();
     expect(await page.getByTestId('converse-consensus').isChecked()).toBe(true);
+    // A box changed by the user: the boxes no longer say what the run recommends.
+    expect(await page.getByTestId('playground-recommended').count()).toBe(0);
     // Both models answer the new request: each result says how it was decoded.
     await expect
       .poll(async () => (await page.getByTestId('result-decoding').allTextContents()).filter((text) => text.includes('beam 2, converse consensus')).length, { timeout: 120_000 })

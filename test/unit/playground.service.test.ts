@@ -18,6 +18,7 @@ import type { CaptionExplanation } from '../../src/shared/galleryTypes';
 import { createWorkbench, type Workbench } from '../../src/main/workbench';
 import { fakeSpawner } from '../helpers/fakeEngine';
 import { tempDataDir } from '../helpers/storeFixtures';
+import type { JsonObject } from '../../src/shared/storeTypes';
 
 let data: ReturnType<typeof tempDataDir>;
 let workbench: Workbench;
@@ -105,9 +106,9 @@ describe('playground.upload', () => {
 });
 
 describe('playground.models and playground.caption', () => {
-  async function seedRun(name: string, folder: string) {
+  async function seedRun(name: string, folder: string, config: Record<string, unknown> = {}) {
     const { store } = workbench.services;
-    const run = await store.runs.create({ name, config: {} });
+    const run = await store.runs.create({ name, config: config as JsonObject });
     const dir = await store.runs.directory(run.id);
     const first = await store.checkpoints.add({ runId: run.id, epoch: 1, step: 10, path: join(dir, `${folder}-1`), metrics: { 'val/loss': 2 }, isBest: true });
     const last = await store.checkpoints.add({ runId: run.id, epoch: 2, step: 20, path: join(dir, `${folder}-2`), metrics: { 'val/loss': 2.5 } });
@@ -121,6 +122,14 @@ describe('playground.models and playground.caption', () => {
     expect(models.checkpoints.map((checkpoint) => [checkpoint.runId, checkpoint.checkpointId, checkpoint.epoch, checkpoint.isBest])).toEqual([
       [run.id, first.id, 1, true],
       [run.id, last.id, 2, false],
+    ]);
+    // A config without a decoding section recommends nothing; a run's own recommendation comes with each of its checkpoints.
+    expect(models.checkpoints[0]!.recommended).toEqual({ mirrorConsensus: false, converseConsensus: false, relationSearch: false });
+    const recommending = await seedRun('grounded', 'grounded', { decoding: { mirrorConsensus: true, relationSearch: true } });
+    const again = await call('playground.models', {});
+    expect(again.checkpoints.filter((checkpoint) => checkpoint.runId === recommending.run.id).map((checkpoint) => checkpoint.recommended)).toEqual([
+      { mirrorConsensus: true, converseConsensus: false, relationSearch: true },
+      { mirrorConsensus: true, converseConsensus: false, relationSearch: true },
     ]);
   });
 

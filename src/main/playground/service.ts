@@ -15,6 +15,7 @@ import type { MediaRoots } from '../core/mediaRoots';
 import { resolveCheckpoint } from '../inference/checkpoints';
 import type { ExperimentStore } from '../store';
 import { storeUpload } from './uploads';
+import { recommendedConsensus } from '../../shared/recommendedDecoding';
 
 export interface ExplainRequest {
   model: ExplainModelRef;
@@ -78,6 +79,7 @@ export class PlaygroundService {
           step: checkpoint.step,
           isBest: checkpoint.isBest,
           metrics: checkpoint.metrics,
+          recommended: recommendedConsensus(run.config),
         });
       }
     }

@@ -10,6 +10,7 @@ import { none, returns } from './spec';
 import { decodingSettings } from './inference';
 import type { CaptionExplanation } from '../galleryTypes';
 import type { RunStatus } from '../storeTypes';
+import type { ConsensusChoice } from '../recommendedDecoding';
 
 // ─── limits ──────────────────────────────────────────────────────────────────
 
@@ -43,6 +44,8 @@ export interface PlaygroundCheckpoint {
   isBest: boolean;
   /** Validation metrics when it was written. */
   metrics: Record<string, number>;
+  /** The decoding its run's config recommends (the playground starts with it when this model is picked for you). */
+  recommended: ConsensusChoice;
 }
 
 export interface PlaygroundPackage {
