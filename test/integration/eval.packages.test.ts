@@ -95,7 +95,7 @@ describe('captioner eval', () => {
     expect(await dispatchOnce(run.dataDir, 'eval.list', { runId: run.runId })).toHaveLength(before);
   });
 
-  it('names the decoding the run recommends when its flags leave it out, and applies only what the flags say', async () => {
+  it('names the decoding the run recommends when its flags leave it out (eval and batch), and applies only what the flags say', async () => {
     const recommending = await trainTinyRun({ images: 12, seed: 5, decoding: { converseConsensus: true, relationSearch: true } });
     const plain = await runCli(['eval', '--run', String(recommending.runId), '--limit', '2', '--beam', '2', '--data-dir', recommending.dataDir]);
     expect(plain.code, plain.stderr).toBe(0);
@@ -110,6 +110,11 @@ describe('captioner eval', () => {
     // A run that recommends nothing gets no such line.
     const other = await runCli(['eval', '--run', String(run.runId), '--limit', '2', '--beam', '2', '--data-dir', run.dataDir]);
     expect(other.stdout).not.toContain('recommended decoding');
+    // captioner batch with the run as its model says the same, on stderr beside its progress.
+    const folder = join(recommending.datasetDir, 'Images');
+    const batch = await runCli(['batch', folder, '--run', String(recommending.runId), '--greedy', '--relation-search', '--csv', join(tempDir('captioner-note-'), 'c.csv'), '--data-dir', recommending.dataDir]);
+    expect(batch.code, batch.stderr).toBe(0);
+    expect(batch.stderr).toContain("Run's recommended decoding not used here: add --converse-consensus to decode as it recommends.");
   }, 240_000);
 
   it('says which checkpoints exist when the chosen one does not', async () => {

@@ -2,7 +2,8 @@
 import { consensusLabel } from '../../shared/consensusLabel';
 import type { DecodingSettings } from '../../shared/inferenceTypes';
 import type { Options } from './args';
-import { CliError } from './context';
+import { CliError, type CliContext } from './context';
+import { missingRecommendedFlags, recommendedConsensus } from '../../shared/recommendedDecoding';
 
 export const decodingFlags = {
   beam: { type: 'string' },
@@ -92,4 +93,15 @@ export function describeDecoding(settings: DecodingSettings): string {
     case 'sample':
       return `sampling (temperature ${settings.temperature}, top-k ${settings.topK || 'off'}, top-p ${settings.topP}, seed ${settings.seed}), ${limits}`;
   }
+}
+
+/**
+ * A line naming the decoding flags a run's config recommends that `decoding`
+ * goes without ("" when none): the CLI decodes as its flags say, so a script's
+ * numbers never change under it, and says what the app's forms would tick.
+ */
+export async function recommendationNoteFor(cli: CliContext, runId: number, decoding: Partial<DecodingSettings>): Promise<string> {
+  const run = await cli.call('runs.get', { runId });
+  const leftOut = missingRecommendedFlags(recommendedConsensus(run.config), decoding);
+  return leftOut.length ? `Run's recommended decoding not used here: add ${leftOut.join(' ')} to decode as it recommends.\n` : '';
 }

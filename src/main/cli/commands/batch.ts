@@ -5,7 +5,7 @@ import type { CheckpointChoice } from '../../../shared/inferenceTypes';
 import { isExistingPolicy } from '../../lib/batch/sidecar';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench, type CliContext } from '../context';
-import { decodingFlags, decodingFromFlags, decodingUsage } from '../decodingOptions';
+import { decodingFlags, decodingFromFlags, decodingUsage, recommendationNoteFor } from '../decodingOptions';
 import { formatDuration, progressPrinter } from '../progress';
 import type { Command } from './types';
 import { envMs } from './worker';
@@ -36,7 +36,8 @@ progress with the same lines and exits when it ends; Ctrl-C then detaches
 and leaves the job to the workers (with --cancel, Ctrl-C stops it).
 
   --model PKG           an imported model's name or a package folder
-  --run ID              a training run's checkpoint, used as it is (--checkpoint best, last or an epoch)
+  --run ID              a training run's checkpoint, used as it is (--checkpoint best, last or an epoch);
+                        the decoding flags its config recommends and this job goes without are named
   --recursive           include subfolders
   --include GLOB        only images whose path (relative to DIR) matches; repeatable
   --exclude GLOB        leave out images whose path matches; repeatable
@@ -127,6 +128,7 @@ export const batchCommand: Command = {
     const result = await withWorkbench(follow, (cli) =>
       runJob(cli, async () => {
         const job = await cli.call('batch.create', { ...request, ...(values.queue ? { placement } : {}) });
+        if ('runId' in request.model && !values.json) process.stderr.write(await recommendationNoteFor(cli, request.model.runId, request.decoding));
         return { jobId: job.id, taskId: job.taskId };
       }),
     );

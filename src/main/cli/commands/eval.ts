@@ -4,10 +4,9 @@ import { EVAL_SPLITS } from '../../../shared/inferenceTypes';
 import { METRIC_KEYS, METRIC_NAMES } from '../../lib/metrics/definitions';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench } from '../context';
-import { decodingFlags, decodingFromFlags, decodingUsage, describeDecoding } from '../decodingOptions';
+import { decodingFlags, decodingFromFlags, decodingUsage, describeDecoding, recommendationNoteFor } from '../decodingOptions';
 import { followTask } from '../tasks';
 import { formatGrounded } from './score';
-import { missingRecommendedFlags, recommendedConsensus } from '../../../shared/recommendedDecoding';
 import type { Command } from './types';
 
 const usage = `Usage: captioner eval --run RUN [--checkpoint best|last|EPOCH] [--split test] [decoding] [--json]
@@ -68,20 +67,14 @@ export const evalCommand: Command = {
       limit: intOption(values.limit, 'limit', 0),
       batchSize: intOption(values['batch-size'], 'batch-size', 16),
     };
-    const { summary, leftOut } = await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, async (cli) => {
+    const { summary, note } = await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, async (cli) => {
       const summary = await followTask<EvaluationSummary>(cli, () => cli.call('eval.start', request), { showProgress: !values.json });
-      const run = await cli.call('runs.get', { runId });
-      return { summary, leftOut: missingRecommendedFlags(recommendedConsensus(run.config), summary.decoding) };
+      return { summary, note: await recommendationNoteFor(cli, runId, summary.decoding) };
     });
     if (values.json) printJson(summary);
-    else process.stdout.write(formatEvaluation(summary) + recommendationNote(leftOut));
+    else process.stdout.write(formatEvaluation(summary) + note);
   },
 };
-
-/** A line naming the flags the run recommends that this evaluation went without ("" when none). */
-export function recommendationNote(leftOut: string[]): string {
-  return leftOut.length ? `Run's recommended decoding not used here: add ${leftOut.join(' ')} to decode as it recommends.\n` : '';
-}
 
 export function formatEvaluation(summary: EvaluationSummary): string {
   const lines = [
