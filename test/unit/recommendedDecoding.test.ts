@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configFromPreset } from '../../src/shared/runConfig';
+import { consensusLabel, consensusNames } from '../../src/shared/consensusLabel';
 import { missingRecommendedFlags, NO_CONSENSUS, recommendedConsensus, recommendsConsensus } from '../../src/shared/recommendedDecoding';
 
 describe('the decoding a run recommends', () => {
@@ -22,5 +23,14 @@ describe('the decoding a run recommends', () => {
     expect(missingRecommendedFlags(all, { strategy: 'greedy', mirrorConsensus: true, converseConsensus: true, relationSearch: true })).toEqual([]);
     expect(missingRecommendedFlags(all, { strategy: 'sample' })).toEqual([]);
     expect(missingRecommendedFlags(NO_CONSENSUS, { strategy: 'beam' })).toEqual([]);
+  });
+
+  it('reads as words where a form says what the boxes start as, and after a decoding in a description', () => {
+    const all = { mirrorConsensus: true, converseConsensus: true, relationSearch: true };
+    expect(consensusNames(all)).toBe('mirror and converse consensus, relation search');
+    expect(consensusLabel(all)).toBe(', mirror and converse consensus, relation search');
+    expect(consensusNames({ converseConsensus: true })).toBe('converse consensus');
+    expect(consensusNames({ relationSearch: true })).toBe('relation search');
+    expect(consensusNames(NO_CONSENSUS)).toBe('');
   });
 });

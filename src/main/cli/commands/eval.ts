@@ -69,7 +69,7 @@ export const evalCommand: Command = {
     };
     const { summary, note } = await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, async (cli) => {
       const summary = await followTask<EvaluationSummary>(cli, () => cli.call('eval.start', request), { showProgress: !values.json });
-      return { summary, note: await recommendationNoteFor(cli, runId, summary.decoding) };
+      return { summary, note: values.json ? '' : await recommendationNoteFor(cli, runId, summary.decoding) };
     });
     if (values.json) printJson(summary);
     else process.stdout.write(formatEvaluation(summary) + note);

@@ -12,7 +12,6 @@ export const CONVERSE_CONSENSUS_HINT =
 export const RELATION_SEARCH_HINT =
   'Also weigh each caption that is one relation between two things with every other relation phrase ("above", "to the left of", …), each ranked at the length of the caption it came from, so the second object has its say in the relation; best with the consensus boxes.';
 
-
 /** The consensus a form's boxes ask for, only those ticked, so requests without them stay as they were. */
 export function chosenConsensus(choice: ConsensusChoice): { mirrorConsensus?: true; converseConsensus?: true; relationSearch?: true } {
   return {
