@@ -515,8 +515,8 @@ export const validationConfigSchema = z
 
 /**
  * How this run's checkpoints are best decoded, as a model's generation
- * settings travel with it: the app's evaluation and batch forms start with
- * these boxes ticked for the run. Training never reads them, and the CLI
+ * settings travel with it: the app's evaluation, batch and playground forms
+ * start with these boxes ticked for the run. Training never reads them, and the CLI
  * decodes as its flags say (it names what the run recommends when they are
  * left out), so scripts keep their meaning.
  */
@@ -542,7 +542,7 @@ export const recommendedDecodingConfigSchema = z
   .strict()
   .meta({
     title: 'Recommended decoding',
-    description: "What the app's evaluation and batch forms tick for this run's checkpoints (greedy or beam search). Training does not read it; the CLI decodes as its flags say.",
+    description: "What the app's evaluation, batch and playground forms tick for this run's checkpoints (greedy or beam search). Training does not read it; the CLI decodes as its flags say and names what is left out.",
   });
 
 /** Whether training shows the model mirrored images: the flip is on and the encoder reads pixels (frozen features are cached unflipped). */
