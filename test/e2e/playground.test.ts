@@ -98,7 +98,12 @@ describe('caption playground in the browser', () => {
 
     const results = page.getByTestId('playground-result');
     await expect.poll(() => results.count(), { timeout: 120_000 }).toBe(2);
-    await expect.poll(async () => page.getByTestId('playground-caption').count(), { timeout: 120_000 }).toBe(2);
+    // A result without a caption shows why: say it if the wait fails.
+    try {
+      await expect.poll(async () => page.getByTestId('playground-caption').count(), { timeout: 120_000 }).toBe(2);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; the results said: ${JSON.stringify(await results.allTextContents())}`);
+    }
     const attention = page.locator('[data-testid="playground-result"][data-label^="tiny-attention"]');
     const merge = page.locator('[data-testid="playground-result"][data-label^="tiny-merge"]');
     // A caption of words ending in <end>, a confidence in percent, alternatives from the beam of 4.
