@@ -1,10 +1,12 @@
-/** How a decoding's consensus reads in a description: "", ", mirror consensus", ", mirror and converse consensus, relation search", … */
-export function consensusLabel(decoding: { mirrorConsensus?: boolean | undefined; converseConsensus?: boolean | undefined; relationSearch?: boolean | undefined }): string {
+/** A decoding's consensus in words: "mirror and converse consensus, relation search" ("" for plain decoding). */
+export function consensusNames(decoding: { mirrorConsensus?: boolean | undefined; converseConsensus?: boolean | undefined; relationSearch?: boolean | undefined }): string {
   const kinds = [decoding.mirrorConsensus ? 'mirror' : null, decoding.converseConsensus ? 'converse' : null].filter((kind) => kind !== null);
-  return `${kinds.length ? `, ${kinds.join(' and ')} consensus` : ''}${decoding.relationSearch ? ', relation search' : ''}`;
+  const parts = [kinds.length ? `${kinds.join(' and ')} consensus` : null, decoding.relationSearch ? 'relation search' : null].filter((part) => part !== null);
+  return parts.join(', ');
 }
 
-/** The same, on its own: "mirror and converse consensus, relation search" ("" for plain decoding). */
-export function consensusNames(decoding: Parameters<typeof consensusLabel>[0]): string {
-  return consensusLabel(decoding).replace(/^, /, '');
+/** The same as it follows a decoding in a description: "", ", mirror consensus", ", mirror and converse consensus, relation search", … */
+export function consensusLabel(decoding: Parameters<typeof consensusNames>[0]): string {
+  const names = consensusNames(decoding);
+  return names ? `, ${names}` : '';
 }
