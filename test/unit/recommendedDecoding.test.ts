@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { configFromPreset } from '../../src/shared/runConfig';
 import { consensusLabel, consensusNames } from '../../src/shared/consensusLabel';
-import { missingRecommendedFlags, NO_CONSENSUS, recommendedConsensus, recommendsConsensus } from '../../src/shared/recommendedDecoding';
+import { NO_CONSENSUS, usesConsensus } from '../../src/shared/consensusKinds';
+import { missingRecommendedFlags, recommendedConsensus } from '../../src/shared/recommendedDecoding';
 
 describe('the decoding a run recommends', () => {
   it('is read from a stored config, and a config stored before the section recommends nothing', () => {
     const grounded = configFromPreset('shapes-grounded', { dataset: { path: '/d' } });
     expect(recommendedConsensus(grounded)).toEqual({ mirrorConsensus: true, converseConsensus: true, relationSearch: true });
-    expect(recommendsConsensus(recommendedConsensus(grounded))).toBe(true);
+    expect(usesConsensus(recommendedConsensus(grounded))).toBe(true);
     const { decoding: _decoding, ...older } = grounded;
     expect(recommendedConsensus(older)).toEqual(NO_CONSENSUS);
-    expect(recommendsConsensus(NO_CONSENSUS)).toBe(false);
+    expect(usesConsensus(NO_CONSENSUS)).toBe(false);
     expect(recommendedConsensus({ decoding: { mirrorConsensus: 'yes', relationSearch: true } })).toEqual({ mirrorConsensus: false, converseConsensus: false, relationSearch: true });
     expect(recommendedConsensus(null)).toEqual(NO_CONSENSUS);
     expect(recommendedConsensus({ decoding: [true] })).toEqual(NO_CONSENSUS);

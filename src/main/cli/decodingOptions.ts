@@ -1,4 +1,5 @@
 /** The decoding flags `captioner eval` and `captioner caption` share. */
+import { CONSENSUS_KINDS } from '../../shared/consensusKinds';
 import { consensusLabel } from '../../shared/consensusLabel';
 import type { DecodingSettings } from '../../shared/inferenceTypes';
 import type { Options } from './args';
@@ -77,9 +78,7 @@ export function decodingFromFlags(values: DecodingValues): Partial<DecodingSetti
   set('topK', number(values['top-k'], 'top-k', true));
   set('topP', number(values['top-p'], 'top-p', false));
   set('seed', number(values.seed, 'seed', true));
-  set('mirrorConsensus', values['mirror-consensus']);
-  set('converseConsensus', values['converse-consensus']);
-  set('relationSearch', values['relation-search']);
+  for (const { key, flag } of CONSENSUS_KINDS) set(key, values[flag]);
   return settings;
 }
 

@@ -10,7 +10,7 @@ import { none, returns } from './spec';
 import { decodingSettings } from './inference';
 import type { CaptionExplanation } from '../galleryTypes';
 import type { RunStatus } from '../storeTypes';
-import type { ConsensusChoice } from '../recommendedDecoding';
+import type { ConsensusChoice } from '../consensusKinds';
 
 // ─── limits ──────────────────────────────────────────────────────────────────
 

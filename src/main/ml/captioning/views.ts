@@ -7,6 +7,7 @@
  * here, so the settings mean the same everywhere.
  */
 import * as tf from '@tensorflow/tfjs';
+import { CONSENSUS_KINDS, usesConsensus } from '../../../shared/consensusKinds';
 import { ApiError } from '../../../shared/errors';
 import type { DecodingSettings } from '../../../shared/inferenceTypes';
 import { learnedMirrors } from '../../../shared/runConfig';
@@ -26,9 +27,6 @@ export interface ImageViews {
   mirrored: DecoderFeatures | null;
 }
 
-/** The settings that decode through consensusDecode (ml/infer/consensus.ts). */
-const CONSENSUS_KEYS = ['mirrorConsensus', 'converseConsensus', 'relationSearch'] as const;
-
 /**
  * Refuses settings the model cannot honour: consensus and relation search
  * need greedy or beam decoding, and mirror consensus a model that learned
@@ -36,7 +34,7 @@ const CONSENSUS_KEYS = ['mirrorConsensus', 'converseConsensus', 'relationSearch'
  * trusted).
  */
 export function checkDecoding(model: InferenceModel, settings: DecodingSettings): void {
-  for (const key of CONSENSUS_KEYS) {
+  for (const { key } of CONSENSUS_KINDS) {
     if (settings[key] && settings.strategy === 'sample') {
       throw new ApiError('invalid_request', `decoding.${key} chooses among greedy or beam-search captions; it does not apply to sampling.`, [
         { path: `decoding.${key}`, message: 'not with strategy "sample"' },
@@ -69,7 +67,7 @@ export function encodeViews(model: InferenceModel, input: Float32Array, count: n
 /** One caption per row: `decode`, or consensus decoding (mirror, converse, relation search, or any of them together) when the settings ask for it. */
 export function decodeViews(model: InferenceModel, views: ImageViews, settings: DecodingSettings): DecodedCaption[] {
   const options = toDecodeOptions(settings);
-  if (!CONSENSUS_KEYS.some((key) => settings[key])) return decode(model.decoder, views.features, options);
+  if (!usesConsensus(settings)) return decode(model.decoder, views.features, options);
   if (options.strategy === 'sample') throw new Error('Consensus decoding needs greedy or beam decoding (checkDecoding).');
   if (settings.mirrorConsensus && !views.mirrored) throw new Error('Mirror consensus needs the mirrored images (encodeViews with mirror).');
   const { vocabulary } = model;

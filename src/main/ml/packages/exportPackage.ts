@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { CONSENSUS_KINDS, type ConsensusKey } from '../../../shared/consensusKinds';
 import { ApiError } from '../../../shared/errors';
 import type { DecodingSettings, ModelPackageInfo } from '../../../shared/inferenceTypes';
 import type { RunConfig } from '../../../shared/runConfig';
@@ -114,20 +115,21 @@ async function writeEncoder(
   };
 }
 
-const PACKAGE_REFUSED_CONSENSUS = [
-  { key: 'mirrorConsensus', name: 'mirror consensus', why: 'decodes the image alone' },
-  { key: 'converseConsensus', name: 'converse consensus', why: 'decodes each caption once' },
-  { key: 'relationSearch', name: 'relation search', why: 'ranks the beam\'s own captions' },
-] as const;
+/** Why a package's own caption.mjs cannot follow each consensus decoding. */
+const PACKAGE_LACKS: Record<ConsensusKey, string> = {
+  mirrorConsensus: 'decodes the image alone',
+  converseConsensus: 'decodes each caption once',
+  relationSearch: "ranks the beam's own captions",
+};
 
 export async function exportPackage(params: ExportParams): Promise<ModelPackageInfo> {
   if (existsSync(params.out) && readdirSync(params.out).length > 0 && !params.overwrite) {
     throw new Error(`${params.out} exists and is not empty; choose another folder or overwrite it.`);
   }
   // The package's own caption.mjs decodes one view, each caption once: a default it cannot follow would caption differently there.
-  for (const { key, name, why } of PACKAGE_REFUSED_CONSENSUS) {
+  for (const { key, name } of CONSENSUS_KINDS) {
     if (params.decoding[key]) {
-      throw new ApiError('invalid_request', `A package's default decoding cannot use ${name} (its caption.mjs ${why}); choose it when captioning with the package instead.`, [
+      throw new ApiError('invalid_request', `A package's default decoding cannot use ${name} (its caption.mjs ${PACKAGE_LACKS[key]}); choose it when captioning with the package instead.`, [
         { path: `decoding.${key}`, message: 'not in a package default' },
       ]);
     }

@@ -1,4 +1,4 @@
-import type { ConsensusChoice } from '../../../shared/recommendedDecoding';
+import { CONSENSUS_KINDS, type ConsensusChoice, type ConsensusKey } from '../../../shared/consensusKinds';
 
 export type { ConsensusChoice };
 
@@ -13,10 +13,6 @@ export const RELATION_SEARCH_HINT =
   'Also weigh each caption that is one relation between two things with every other relation phrase ("above", "to the left of", …), each ranked at the length of the caption it came from, so the second object has its say in the relation; best with the consensus boxes.';
 
 /** The consensus a form's boxes ask for, only those ticked, so requests without them stay as they were. */
-export function chosenConsensus(choice: ConsensusChoice): { mirrorConsensus?: true; converseConsensus?: true; relationSearch?: true } {
-  return {
-    ...(choice.mirrorConsensus ? { mirrorConsensus: true } : {}),
-    ...(choice.converseConsensus ? { converseConsensus: true } : {}),
-    ...(choice.relationSearch ? { relationSearch: true } : {}),
-  };
+export function chosenConsensus(choice: ConsensusChoice): { [K in ConsensusKey]?: true } {
+  return Object.fromEntries(CONSENSUS_KINDS.filter(({ key }) => choice[key]).map(({ key }) => [key, true]));
 }
