@@ -1,13 +1,16 @@
 /**
  * `npm run bench -- shapes-quality [--seeds 1,2,3] [--minutes 10] [--images 2000]
  *   [--preset shapes-grounded] [--epochs N] [--set PATH=VALUE]... [--beam W]
- *   [--mirror-consensus] [--converse-consensus] [--relation-search] [--keep DIR]`
+ *   [--plain | --mirror-consensus --converse-consensus --relation-search] [--keep DIR]`
  *
  * The Shapes benchmark end to end, as a user runs it: for each synthesis
  * seed, `captioner synth`, `captioner train` with the preset inside a time
- * budget (`training.maxMinutes`), then `captioner eval --split test --beam 3`
- * (or `--beam W`, with `--mirror-consensus`, `--converse-consensus` and
- * `--relation-search` when asked) with the grounded scorer. One JSON line per seed (grounded precision per
+ * budget (`training.maxMinutes`), then `captioner eval --split test --beam 3
+ * --recommended` (beam 3 with the consensus decodings the run's config
+ * recommends, as the app's forms decode it; `--beam W` for another width,
+ * `--plain` for beam search alone, or any of `--mirror-consensus`,
+ * `--converse-consensus` and `--relation-search` for exactly those) with
+ * the grounded scorer. One JSON line per seed (grounded precision per
  * attribute, object recall, exact captions, BLEU-4, CIDEr-D, and the same
  * numbers for the human references of the test split: each reference scored
  * leave-one-out against the other four, and the checkpoint scored: the
@@ -24,6 +27,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CONSENSUS_KINDS } from '../src/shared/consensusKinds';
 import { GROUNDED_ATTRIBUTES, loadScenes, sceneIndex, scoreGrounded, type GroundedReport } from '../src/main/lib/data/shapes/grounded';
 import { bleu } from '../src/main/lib/metrics/bleu';
 import { ciderD } from '../src/main/lib/metrics/cider';
@@ -135,6 +139,7 @@ export async function run(args: string[]): Promise<void> {
       preset: { type: 'string', default: 'shapes-grounded' },
       epochs: { type: 'string' },
       beam: { type: 'string', default: '3' },
+      plain: { type: 'boolean', default: false },
       'mirror-consensus': { type: 'boolean', default: false },
       'converse-consensus': { type: 'boolean', default: false },
       'relation-search': { type: 'boolean', default: false },
@@ -149,6 +154,9 @@ export async function run(args: string[]): Promise<void> {
   });
   const minutes = Number(values.minutes);
   if (!(minutes > 0)) throw new Error(`--minutes: "${values.minutes}" is not a positive number.`);
+  const chosenFlags = CONSENSUS_KINDS.filter(({ flag }) => values[flag]).map(({ flag }) => `--${flag}`);
+  if (values.plain && chosenFlags.length) throw new Error(`--plain decodes with beam search alone: leave out ${chosenFlags.join(' ')}.`);
+  const decodingFlags = ['--beam', values.beam, ...(chosenFlags.length ? chosenFlags : values.plain ? [] : ['--recommended'])];
   const root = values.keep ?? mkdtempSync(join(tmpdir(), 'captioner-bench-shapes-quality-'));
   mkdirSync(root, { recursive: true });
   const dataDir = join(root, 'data');
@@ -167,14 +175,7 @@ export async function run(args: string[]): Promise<void> {
       const final = events[events.length - 1] ?? {};
       const runId = (events.find((event) => event.type === 'started')?.runId ?? final.runId) as number | undefined;
       if (runId === undefined) throw new Error(`captioner train printed no run id for seed ${seed}.`);
-      const decoding = [
-        '--beam',
-        values.beam,
-        ...(values['mirror-consensus'] ? ['--mirror-consensus'] : []),
-        ...(values['converse-consensus'] ? ['--converse-consensus'] : []),
-        ...(values['relation-search'] ? ['--relation-search'] : []),
-      ];
-      const evaluation = (await captioner(['eval', '--run', String(runId), '--split', 'test', ...decoding, '--data-dir', dataDir], 30 * 60_000)).pop() ?? {};
+      const evaluation = (await captioner(['eval', '--run', String(runId), '--split', 'test', ...decodingFlags, '--data-dir', dataDir], 30 * 60_000)).pop() ?? {};
       const grounded = evaluation.grounded as GroundedReport | undefined;
       if (!grounded) throw new Error(`captioner eval of run ${runId} reported no grounded score (is scenes.json in ${dataset}?).`);
       const aggregate = (evaluation.aggregate ?? (evaluation.scores as Record<string, unknown> | undefined)?.aggregate ?? evaluation.scores) as
@@ -185,7 +186,9 @@ export async function run(args: string[]): Promise<void> {
         seed,
         preset: values.preset,
         overrides: values.set,
-        decoding: decoding.join(' '),
+        // What the evaluation decoded with, as flags (with --recommended, what the run's config added).
+        decoding: ['--beam', values.beam, ...CONSENSUS_KINDS.filter(({ key }) => (evaluation.decoding as Record<string, unknown> | undefined)?.[key] === true).map(({ flag }) => `--${flag}`)].join(' '),
+        recommended: chosenFlags.length === 0 && !values.plain,
         images: Number(values.images),
         budgetMinutes: minutes,
         epochsTrained: epochs.length,

@@ -18,6 +18,11 @@ export type ConsensusChoice = Record<ConsensusKey, boolean>;
 
 export const NO_CONSENSUS: ConsensusChoice = { mirrorConsensus: false, converseConsensus: false, relationSearch: false };
 
+/** Only the kinds a choice ticks, as decoding settings: a request without them stays as it was. */
+export function chosenConsensus(choice: ConsensusChoice): { [K in ConsensusKey]?: true } {
+  return Object.fromEntries(CONSENSUS_KINDS.filter(({ key }) => choice[key]).map(({ key }) => [key, true]));
+}
+
 /** Whether a decoding asks for any of them. */
 export function usesConsensus(decoding: { [K in ConsensusKey]?: boolean | undefined }): boolean {
   return CONSENSUS_KINDS.some(({ key }) => decoding[key] === true);

@@ -103,7 +103,7 @@ describe('captioner eval', () => {
     expect(plain.stdout).not.toMatch(/decoding: [^\n]*consensus/);
     expect(plain.stdout).toContain("Run's recommended decoding not used here: add --converse-consensus --relation-search");
     const partly = await runCli(['eval', '--run', String(recommending.runId), '--limit', '2', '--beam', '2', '--converse-consensus', '--data-dir', recommending.dataDir]);
-    expect(partly.stdout).toMatch(/add --relation-search to decode/);
+    expect(partly.stdout).toMatch(/add --relation-search \(or --recommended\) to decode/);
     const followed = await runCli(['eval', '--run', String(recommending.runId), '--limit', '2', '--beam', '2', '--converse-consensus', '--relation-search', '--data-dir', recommending.dataDir]);
     expect(followed.code, followed.stderr).toBe(0);
     expect(followed.stdout).not.toContain('recommended decoding');
@@ -114,7 +114,41 @@ describe('captioner eval', () => {
     const folder = join(recommending.datasetDir, 'Images');
     const batch = await runCli(['batch', folder, '--run', String(recommending.runId), '--greedy', '--relation-search', '--csv', join(tempDir('captioner-note-'), 'c.csv'), '--data-dir', recommending.dataDir]);
     expect(batch.code, batch.stderr).toBe(0);
-    expect(batch.stderr).toContain("Run's recommended decoding not used here: add --converse-consensus to decode as it recommends.");
+    expect(batch.stderr).toContain("Run's recommended decoding not used here: add --converse-consensus (or --recommended) to decode as it recommends.");
+  }, 240_000);
+
+  it('decodes as the run recommends with --recommended (eval and batch), and refuses it where it cannot apply', async () => {
+    const recommending = await trainTinyRun({ images: 12, seed: 5, decoding: { converseConsensus: true, relationSearch: true } });
+    const asRecommended = await runCli(['eval', '--run', String(recommending.runId), '--limit', '2', '--beam', '2', '--recommended', '--data-dir', recommending.dataDir]);
+    expect(asRecommended.code, asRecommended.stderr).toBe(0);
+    expect(asRecommended.stdout).toMatch(/decoding: beam 2, [^\n]*, converse consensus, relation search\n/);
+    expect(asRecommended.stdout).not.toContain('recommended decoding');
+    // The flags given are kept: --recommended adds to them.
+    const withMore = await runCli(['eval', '--run', String(recommending.runId), '--limit', '2', '--greedy', '--recommended', '--json', '--data-dir', recommending.dataDir]);
+    expect(withMore.code, withMore.stderr).toBe(0);
+    const summary = JSON.parse(withMore.stdout.trim().split('\n').pop()!) as { decoding: Record<string, unknown> };
+    expect(summary.decoding).toMatchObject({ strategy: 'greedy', converseConsensus: true, relationSearch: true });
+    expect(summary.decoding['mirrorConsensus']).not.toBe(true);
+    // A run that recommends nothing decodes as the flags say.
+    const nothing = await runCli(['eval', '--run', String(run.runId), '--limit', '2', '--beam', '2', '--recommended', '--data-dir', run.dataDir]);
+    expect(nothing.code, nothing.stderr).toBe(0);
+    expect(nothing.stdout).not.toMatch(/decoding: [^\n]*(consensus|relation search)/);
+
+    const sampled = await runCli(['eval', '--run', String(recommending.runId), '--limit', '2', '--sample', '--recommended', '--data-dir', recommending.dataDir]);
+    expect(sampled.code).toBe(2);
+    expect(sampled.stderr).toContain('--recommended');
+    expect(sampled.stderr).toContain('not with --sample');
+
+    const folder = join(recommending.datasetDir, 'Images');
+    const csv = join(tempDir('captioner-recommended-'), 'c.csv');
+    const batch = await runCli(['batch', folder, '--run', String(recommending.runId), '--greedy', '--recommended', '--csv', csv, '--json', '--data-dir', recommending.dataDir]);
+    expect(batch.code, batch.stderr).toBe(0);
+    const jobId = (JSON.parse(batch.stdout.trim().split('\n').pop()!) as { jobId: number }).jobId;
+    const job = await dispatchOnce(recommending.dataDir, 'batch.get', { jobId });
+    expect(job.decoding).toMatchObject({ strategy: 'greedy', converseConsensus: true, relationSearch: true });
+    const packaged = await runCli(['batch', folder, '--model', join(recommending.dataDir, 'no-such-package'), '--recommended', '--csv', csv, '--data-dir', recommending.dataDir]);
+    expect(packaged.code).toBe(2);
+    expect(packaged.stderr).toContain('--recommended goes with --run');
   }, 240_000);
 
   it('says which checkpoints exist when the chosen one does not', async () => {

@@ -1,5 +1,5 @@
 /** The decoding flags `captioner eval` and `captioner caption` share. */
-import { CONSENSUS_KINDS } from '../../shared/consensusKinds';
+import { chosenConsensus, CONSENSUS_KINDS } from '../../shared/consensusKinds';
 import { consensusLabel } from '../../shared/consensusLabel';
 import type { DecodingSettings } from '../../shared/inferenceTypes';
 import type { Options } from './args';
@@ -102,5 +102,24 @@ export function describeDecoding(settings: DecodingSettings): string {
 export async function recommendationNoteFor(cli: CliContext, runId: number, decoding: Partial<DecodingSettings>): Promise<string> {
   const run = await cli.call('runs.get', { runId });
   const leftOut = missingRecommendedFlags(recommendedConsensus(run.config), decoding);
-  return leftOut.length ? `Run's recommended decoding not used here: add ${leftOut.join(' ')} to decode as it recommends.\n` : '';
+  return leftOut.length ? `Run's recommended decoding not used here: add ${leftOut.join(' ')} (or --recommended) to decode as it recommends.\n` : '';
+}
+
+/** `--recommended`, for the commands that decode a run's checkpoint. */
+export const recommendedFlag = { recommended: { type: 'boolean', default: false } } as const satisfies Options;
+
+export const recommendedUsage = `  --recommended         add the decodings the run's config recommends (its
+                        decoding section, which the app's forms tick) to
+                        the decoding flags`;
+
+/**
+ * `decoding` with the consensus decodings the run recommends added
+ * (`--recommended`). Refused with sampling: they choose among greedy or
+ * beam captions, and a run's recommendation would otherwise be dropped
+ * without a word.
+ */
+export async function withRecommendedDecoding(cli: CliContext, runId: number, decoding: Partial<DecodingSettings>): Promise<Partial<DecodingSettings>> {
+  if (decoding.strategy === 'sample') throw new CliError("--recommended adds the run's consensus decodings, which choose among greedy or beam captions: not with --sample.", 2);
+  const run = await cli.call('runs.get', { runId });
+  return { ...decoding, ...chosenConsensus(recommendedConsensus(run.config)) };
 }

@@ -5,7 +5,7 @@ import type { CheckpointChoice } from '../../../shared/inferenceTypes';
 import { isExistingPolicy } from '../../lib/batch/sidecar';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench, type CliContext } from '../context';
-import { decodingFlags, decodingFromFlags, decodingUsage, recommendationNoteFor } from '../decodingOptions';
+import { decodingFlags, decodingFromFlags, decodingUsage, recommendationNoteFor, recommendedFlag, recommendedUsage, withRecommendedDecoding } from '../decodingOptions';
 import { formatDuration, progressPrinter } from '../progress';
 import type { Command } from './types';
 import { envMs } from './worker';
@@ -55,12 +55,14 @@ and leaves the job to the workers (with --cancel, Ctrl-C stops it).
                         (job id, status, counts, output paths)
 
 ${decodingUsage.replace('(default: beam search, width 3)', "(default: the package's own settings, or beam search width 3)")}
+${recommendedUsage} (with --run)
 
 The exit code is 0 only when the job completed.`;
 
 const options = {
   ...commonOptions,
   ...decodingFlags,
+  ...recommendedFlag,
   model: { type: 'string' },
   run: { type: 'string' },
   checkpoint: { type: 'string', default: 'best' },
@@ -127,8 +129,10 @@ export const batchCommand: Command = {
     const request = createRequest(positionals[0]!, values);
     const result = await withWorkbench(follow, (cli) =>
       runJob(cli, async () => {
-        const job = await cli.call('batch.create', { ...request, ...(values.queue ? { placement } : {}) });
-        if ('runId' in request.model && !values.json) process.stderr.write(await recommendationNoteFor(cli, request.model.runId, request.decoding));
+        const runId = 'runId' in request.model ? request.model.runId : null;
+        const decoding = runId !== null && values.recommended ? await withRecommendedDecoding(cli, runId, request.decoding) : request.decoding;
+        const job = await cli.call('batch.create', { ...request, decoding, ...(values.queue ? { placement } : {}) });
+        if (runId !== null && !values.json) process.stderr.write(await recommendationNoteFor(cli, runId, decoding));
         return { jobId: job.id, taskId: job.taskId };
       }),
     );
@@ -138,6 +142,7 @@ export const batchCommand: Command = {
 
 function createRequest(folder: string, values: Values) {
   if (Boolean(values.model) === Boolean(values.run)) throw new CliError(`Choose the model with one of --model PKG and --run ID.\n\n${usage}`, 2);
+  if (values.recommended && values.model) throw new CliError('--recommended goes with --run: a package recommends no decoding.', 2);
   let model: BatchModelChoice;
   if (values.model) model = { package: values.model };
   else {

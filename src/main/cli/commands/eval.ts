@@ -4,7 +4,7 @@ import { EVAL_SPLITS } from '../../../shared/inferenceTypes';
 import { METRIC_KEYS, METRIC_NAMES } from '../../lib/metrics/definitions';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench } from '../context';
-import { decodingFlags, decodingFromFlags, decodingUsage, describeDecoding, recommendationNoteFor } from '../decodingOptions';
+import { decodingFlags, decodingFromFlags, decodingUsage, describeDecoding, recommendationNoteFor, recommendedFlag, recommendedUsage, withRecommendedDecoding } from '../decodingOptions';
 import { followTask } from '../tasks';
 import { formatGrounded } from './score';
 import type { Command } from './types';
@@ -27,10 +27,12 @@ results file.
   --json              print the result as one JSON line
 
 ${decodingUsage}
+${recommendedUsage}
 
-The run's recommended decoding (the decoding section of its config, which
-the app's evaluation form starts from) is not applied here: the flags say
-how to decode, and the result names what the run recommends and was left out.
+Without --recommended, the run's recommended decoding (the decoding section
+of its config, which the app's evaluation form starts from) is not applied:
+the flags say how to decode, so a script's numbers do not change under it,
+and the result names what the run recommends and was left out.
 
 Ctrl-C stops the evaluation cleanly.`;
 
@@ -44,6 +46,7 @@ export const evalCommand: Command = {
       {
         ...commonOptions,
         ...decodingFlags,
+        ...recommendedFlag,
         run: { type: 'string' },
         checkpoint: { type: 'string', default: 'best' },
         split: { type: 'string', default: 'test' },
@@ -68,7 +71,8 @@ export const evalCommand: Command = {
       batchSize: intOption(values['batch-size'], 'batch-size', 16),
     };
     const { summary, note } = await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, async (cli) => {
-      const summary = await followTask<EvaluationSummary>(cli, () => cli.call('eval.start', request), { showProgress: !values.json });
+      const decoding = values.recommended ? await withRecommendedDecoding(cli, runId, request.decoding) : request.decoding;
+      const summary = await followTask<EvaluationSummary>(cli, () => cli.call('eval.start', { ...request, decoding }), { showProgress: !values.json });
       return { summary, note: values.json ? '' : await recommendationNoteFor(cli, runId, summary.decoding) };
     });
     if (values.json) printJson(summary);

@@ -1,7 +1,3 @@
-import { CONSENSUS_KINDS, type ConsensusChoice, type ConsensusKey } from '../../../shared/consensusKinds';
-
-export type { ConsensusChoice };
-
 /** What the consensus decoding choices do, where a form offers them. */
 export const MIRROR_CONSENSUS_HINT =
   'Also caption each image mirrored left to right, and keep the caption that both views find likeliest (left and right swapped for the mirror). For models trained with the horizontal flip; about two and a half times the decoding time.';
@@ -11,8 +7,3 @@ export const CONVERSE_CONSENSUS_HINT =
 
 export const RELATION_SEARCH_HINT =
   'Also weigh each caption that is one relation between two things with every other relation phrase ("above", "to the left of", …), each ranked at the length of the caption it came from, so the second object has its say in the relation; best with the consensus boxes.';
-
-/** The consensus a form's boxes ask for, only those ticked, so requests without them stay as they were. */
-export function chosenConsensus(choice: ConsensusChoice): { [K in ConsensusKey]?: true } {
-  return Object.fromEntries(CONSENSUS_KINDS.filter(({ key }) => choice[key]).map(({ key }) => [key, true]));
-}

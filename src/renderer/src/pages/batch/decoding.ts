@@ -1,6 +1,6 @@
 /** The decoding choices the Batch page offers, as the API's partial decoding settings. */
 import type { DecodingSettings } from '../../../../shared/inferenceTypes';
-import { chosenConsensus, type ConsensusChoice } from '../../lib/consensus';
+import { chosenConsensus, type ConsensusChoice } from '../../../../shared/consensusKinds';
 
 export interface DecodingChoice extends ConsensusChoice {
   strategy: DecodingSettings['strategy'];
