@@ -86,7 +86,7 @@ describe('RunConfig', () => {
     expect(quick.encoder).toMatchObject({ gridCoordinates: false, gridDirections: false });
     expect(quick.decoder).toMatchObject({ attentionWordQuery: false, attentionWordGlimpse: false, attentionCoverage: false });
     const grounded = configFromPreset('shapes-grounded', { dataset: { path: '/d' } });
-    expect(grounded.encoder).toMatchObject({ source: 'scratch-cnn', imageSize: 72, scratchGridCells: 3, gridCoordinates: true, gridDirections: true });
+    expect(grounded.encoder).toMatchObject({ source: 'scratch-cnn', imageSize: 96, scratchGridCells: 3, gridCoordinates: true, gridDirections: true });
     expect(configFromPreset('shapes-quick', { dataset: { path: '/d' } }).encoder.scratchGridCells).toBe(0);
     expect(grounded.decoder).toMatchObject({ variant: 'attention', doublyStochasticWeight: 0, attentionWordQuery: true, attentionWordGlimpse: true, attentionCoverage: true });
     expect(grounded.vocab.maxCaptionLength).toBe(20);
