@@ -424,7 +424,7 @@ export const trainingConfigSchema = z
     ).default(10),
     captionsPerImage: int(
       'Captions per image',
-      'Consecutive rows of a batch that share one image (1 to 5): a batch of B captions then holds about B / k images, and a trainable encoder (scratch CNN or fine-tuning) runs once per image instead of once per caption. That saves time where the encoder dominates a step (large inputs, a fine-tuned backbone); at the Shapes presets\' 64 px it saves none. Every caption is still seen once an epoch. Frozen cached features gain nothing.',
+      'Consecutive rows of a batch that share one image (1 to 5): a batch of B captions then holds about B / k images, and a trainable encoder (scratch CNN or fine-tuning) runs once per image instead of once per caption. That saves time where the encoder dominates a step (large inputs, a fine-tuned backbone); on Shapes at 64 px it saved none. Every caption is still seen once an epoch. Frozen cached features gain nothing.',
       1,
       5,
     ).default(1),

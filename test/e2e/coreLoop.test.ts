@@ -99,6 +99,13 @@ describe('core loop in the browser', () => {
     const { page } = session;
     await page.getByTestId('stop-run').click();
     await expect.poll(async () => page.getByTestId('run-status').first().textContent(), { timeout: 180_000 }).toBe('stopped');
+    // Checkpoints that share an epoch (best/ copies an epoch's folder, a stop writes step-N/) are told apart by folder and step.
+    const bestRow = /^epoch \d+ \(best\)best · step \d+ · /;
+    await expect.poll(async () => (await page.getByTestId('checkpoint-list').locator('tr').allTextContents()).some((row) => bestRow.test(row)), { timeout: 60_000 }).toBe(true);
+    const checkpointRows = await page.getByTestId('checkpoint-list').locator('tr').allTextContents();
+    expect(checkpointRows.some((row) => /^epoch \d+ \(best\)best · step \d+ · /.test(row)), checkpointRows.join(' | ')).toBe(true);
+    expect(checkpointRows.some((row) => /^epoch \d+epoch-\d+ · step \d+ · /.test(row)), checkpointRows.join(' | ')).toBe(true);
+    expect(new Set(checkpointRows.map((row) => row.replace(/ · [^·]*$/, ''))).size, 'no two rows read the same').toBe(checkpointRows.length);
     const stoppedAt = await chartPoints('Loss');
     await page.getByTestId('resume-run').click();
     await expect.poll(async () => page.getByTestId('run-status').first().textContent(), { timeout: 60_000 }).toBe('running');
