@@ -49,6 +49,8 @@ export interface TrainingStep {
   seconds: number;
   tokensPerSecond: number;
   samplingProbability: number;
+  /** Seconds left of the run's time budget (`training.maxMinutes`) when the event went out; null without one. */
+  budgetLeftSeconds: number | null;
   /** Every step since the previous event, [globalStep, loss, learningRate], so the stored curve has all steps. */
   recent: Array<[number, number, number]>;
 }

@@ -38,4 +38,15 @@ describe('training progress', () => {
     expect(etas(300)).toEqual([300]);
     expect(etas(5000)).toEqual([1998]);
   });
+
+  it("tells the step event the budget's time left, so the run page's ETA can stop at it too", () => {
+    const events: unknown[] = [];
+    const reporter = new TrainingReporter({ emit: (event) => events.push(event), progress: () => undefined, epochs: 10, stepsPerEpoch: 100, stepEventIntervalMs: 0, stepsOnly: true });
+    reporter.step(report(0, 300));
+    reporter.step(report(1, null));
+    expect(events).toMatchObject([
+      { kind: 'step', globalStep: 1, budgetLeftSeconds: 300 },
+      { kind: 'step', globalStep: 2, budgetLeftSeconds: null },
+    ]);
+  });
 });

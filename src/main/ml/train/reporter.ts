@@ -65,6 +65,7 @@ export class TrainingReporter {
       seconds: report.seconds,
       tokensPerSecond: report.tokens / Math.max(report.seconds, 1e-9),
       samplingProbability: report.samplingProbability,
+      budgetLeftSeconds: report.budgetLeftSeconds,
       recent: this.recent,
     };
     this.recent = [];
