@@ -81,6 +81,8 @@ describe('the Tuning page', () => {
     await expect.poll(async () => page.getByTestId('seconds-saved').count()).toBe(1);
     expect(await page.getByTestId('pruning-savings').textContent()).toMatch(/pruned trials skipped \d+ of \d+ epochs/);
     expect(Number(await page.getByTestId('best-value').textContent())).toBeGreaterThan(0);
+    // The sampler and pruner read as words with their options, not as the stored JSON.
+    expect(await page.getByTestId('study-algorithms').textContent()).toMatch(/sampler\s+random \(seed \d+\)\s+·\s+pruner\s+median \(nStartupTrials \d+, nWarmupSteps \d+\)/);
     await screenshot(page, 'tuning-study-done');
 
     // The trial table sorts by value; each trial links to its run.

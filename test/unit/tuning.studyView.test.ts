@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { StudyDetails, StudyTrial } from '../../src/shared/contract/tuning';
 import type { StudyRecord } from '../../src/shared/storeTypes';
 import { retryPlan } from '../../src/main/tuning/tuningService';
-import { axisValue, enqueueFields, enqueueParams, history, paramAxes, pruningSavings } from '../../src/renderer/src/pages/tuning/studyMath';
+import { algorithmDescription, algorithmName, axisValue, enqueueFields, enqueueParams, history, paramAxes, pruningSavings } from '../../src/renderer/src/pages/tuning/studyMath';
 
 const study = { id: 1, name: 's', direction: 'minimize', baseConfig: { training: { epochs: 5 } }, searchSpace: {} } as unknown as StudyRecord;
 
@@ -47,6 +47,18 @@ describe('study view arithmetic', () => {
     expect(axisValue(axes[0]!, { a: 'gru' })).toBe(1);
     expect(axisValue(axes[1]!, { b: 0.01 })).toBe(0.01);
     expect(axisValue(axes[2]!, {})).toBeNull();
+  });
+});
+
+describe("a study's sampler and pruner in words", () => {
+  it('names the algorithm and lists its options; older studies stored a bare name, which stays as it is', () => {
+    const pruner = JSON.stringify({ name: 'median', options: { nStartupTrials: 2, nWarmupSteps: 0 } });
+    expect(algorithmName(pruner)).toBe('median');
+    expect(algorithmDescription(pruner)).toBe('median (nStartupTrials 2, nWarmupSteps 0)');
+    expect(algorithmDescription(JSON.stringify({ name: 'tpe', options: { seed: 3, gamma: 0.25 } }))).toBe('tpe (seed 3, gamma 0.250)');
+    expect(algorithmDescription(JSON.stringify({ name: 'nop' }))).toBe('nop');
+    expect(algorithmDescription('random')).toBe('random');
+    expect(algorithmDescription('{not json')).toBe('{not json');
   });
 });
 

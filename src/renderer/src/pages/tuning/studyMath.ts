@@ -115,14 +115,29 @@ export function pruningSavings(details: StudyDetails): PruningSavings {
   };
 }
 
-/** A stored sampler or pruner (a name, or JSON `{ name, options }`) as its name. */
-export function algorithmName(text: string): string {
-  if (!text.trim().startsWith('{')) return text;
-  try {
-    return String((JSON.parse(text) as { name?: unknown }).name ?? text);
-  } catch {
-    return text;
+/** A stored sampler or pruner: JSON `{ name, options }` (older studies: a bare name). */
+function parseAlgorithm(text: string): { name: string; options: Record<string, unknown> } {
+  if (text.trim().startsWith('{')) {
+    try {
+      const parsed = JSON.parse(text) as { name?: unknown; options?: Record<string, unknown> };
+      return { name: String(parsed.name ?? text), options: parsed.options ?? {} };
+    } catch {
+      // Not JSON after all: shown as stored.
+    }
   }
+  return { name: text, options: {} };
+}
+
+/** "median": a stored sampler or pruner by name, as the study list shows it. */
+export function algorithmName(text: string): string {
+  return parseAlgorithm(text).name;
+}
+
+/** "median (nStartupTrials 2, nWarmupSteps 0)": with its options, as a study's header shows it. */
+export function algorithmDescription(text: string): string {
+  const { name, options } = parseAlgorithm(text);
+  const settings = Object.entries(options).map(([key, value]) => `${key} ${typeof value === 'object' ? JSON.stringify(value) : formatParam(value)}`);
+  return settings.length ? `${name} (${settings.join(', ')})` : name;
 }
 
 export const formatSeconds = (s: number): string => (s < 90 ? `${s.toFixed(1)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
