@@ -49,8 +49,8 @@ export interface TrainingStep {
   seconds: number;
   tokensPerSecond: number;
   samplingProbability: number;
-  /** Seconds left of the run's time budget (`training.maxMinutes`) when the event went out; null without one. */
-  budgetLeftSeconds: number | null;
+  /** Seconds until the run ends: the steps and validations left at the smoothed pace, or the time budget's end when that comes first. The same as the task progress's ETA. */
+  etaSeconds: number;
   /** Every step since the previous event, [globalStep, loss, learningRate], so the stored curve has all steps. */
   recent: Array<[number, number, number]>;
 }

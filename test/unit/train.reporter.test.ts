@@ -39,14 +39,17 @@ describe('training progress', () => {
     expect(etas(5000)).toEqual([1998]);
   });
 
-  it("tells the step event the budget's time left, so the run page's ETA can stop at it too", () => {
+  it('gives the step event the same ETA as the progress, so the run page and the task agree', () => {
     const events: unknown[] = [];
-    const reporter = new TrainingReporter({ emit: (event) => events.push(event), progress: () => undefined, epochs: 10, stepsPerEpoch: 100, stepEventIntervalMs: 0, stepsOnly: true });
+    const seen: Array<number | null | undefined> = [];
+    const reporter = new TrainingReporter({ emit: (event) => events.push(event), progress: (progress) => seen.push(progress.etaSeconds), epochs: 10, stepsPerEpoch: 100, stepEventIntervalMs: 0, stepsOnly: true });
     reporter.step(report(0, 300));
     reporter.step(report(1, null));
+    // 998 steps of 2 s are left after the second.
     expect(events).toMatchObject([
-      { kind: 'step', globalStep: 1, budgetLeftSeconds: 300 },
-      { kind: 'step', globalStep: 2, budgetLeftSeconds: null },
+      { kind: 'step', globalStep: 1, etaSeconds: 300 },
+      { kind: 'step', globalStep: 2, etaSeconds: 1996 },
     ]);
+    expect(seen).toEqual([300, 1996]);
   });
 });

@@ -53,6 +53,10 @@ export class TrainingReporter {
     const lastOfEpoch = report.step + 1 === stepsPerEpoch;
     if (now - this.lastStepEvent < this.options.stepEventIntervalMs && !lastOfEpoch) return;
     this.lastStepEvent = now;
+    const remainingSteps = (epochs - report.epoch - 1) * stepsPerEpoch + (stepsPerEpoch - report.step - 1);
+    const remainingValidations = this.options.stepsOnly ? 0 : epochs - report.epoch;
+    const untilDone = remainingSteps * this.secondsPerStep + remainingValidations * this.validationSeconds;
+    const etaSeconds = report.budgetLeftSeconds === null ? untilDone : Math.min(untilDone, report.budgetLeftSeconds);
     const event: TrainingStep = {
       kind: 'step',
       epoch: report.epoch + 1,
@@ -65,19 +69,16 @@ export class TrainingReporter {
       seconds: report.seconds,
       tokensPerSecond: report.tokens / Math.max(report.seconds, 1e-9),
       samplingProbability: report.samplingProbability,
-      budgetLeftSeconds: report.budgetLeftSeconds,
+      etaSeconds,
       recent: this.recent,
     };
     this.recent = [];
     this.options.emit(event);
-    const remainingSteps = (epochs - report.epoch - 1) * stepsPerEpoch + (stepsPerEpoch - report.step - 1);
-    const remainingValidations = this.options.stepsOnly ? 0 : epochs - report.epoch;
-    const untilDone = remainingSteps * this.secondsPerStep + remainingValidations * this.validationSeconds;
     this.options.progress({
       stage: `epoch ${report.epoch + 1}/${epochs}`,
       done: report.step + 1,
       total: stepsPerEpoch,
-      etaSeconds: report.budgetLeftSeconds === null ? untilDone : Math.min(untilDone, report.budgetLeftSeconds),
+      etaSeconds,
       message: `loss ${report.loss.toFixed(3)}`,
     });
   }
