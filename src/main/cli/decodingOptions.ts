@@ -1,5 +1,5 @@
 /** The decoding flags `captioner eval` and `captioner caption` share. */
-import { chosenConsensus, CONSENSUS_KINDS } from '../../shared/consensusKinds';
+import { chosenConsensus, CONSENSUS_KINDS, type ConsensusChoice } from '../../shared/consensusKinds';
 import { consensusLabel } from '../../shared/consensusLabel';
 import type { DecodingSettings } from '../../shared/inferenceTypes';
 import type { Options } from './args';
@@ -94,14 +94,18 @@ export function describeDecoding(settings: DecodingSettings): string {
   }
 }
 
+/** What a run's config recommends, read once by a command that decodes its checkpoint. */
+export async function runRecommendation(cli: CliContext, runId: number): Promise<ConsensusChoice> {
+  return recommendedConsensus((await cli.call('runs.get', { runId })).config);
+}
+
 /**
  * A line naming the decoding flags a run's config recommends that `decoding`
  * goes without ("" when none): the CLI decodes as its flags say, so a script's
  * numbers never change under it, and says what the app's forms would tick.
  */
-export async function recommendationNoteFor(cli: CliContext, runId: number, decoding: Partial<DecodingSettings>): Promise<string> {
-  const run = await cli.call('runs.get', { runId });
-  const leftOut = missingRecommendedFlags(recommendedConsensus(run.config), decoding);
+export function recommendationNote(recommended: ConsensusChoice, decoding: Partial<DecodingSettings>): string {
+  const leftOut = missingRecommendedFlags(recommended, decoding);
   return leftOut.length ? `Run's recommended decoding not used here: add ${leftOut.join(' ')} (or --recommended) to decode as it recommends.\n` : '';
 }
 
@@ -118,8 +122,7 @@ export const recommendedUsage = `  --recommended         add the decodings the r
  * beam captions, and a run's recommendation would otherwise be dropped
  * without a word.
  */
-export async function withRecommendedDecoding(cli: CliContext, runId: number, decoding: Partial<DecodingSettings>): Promise<Partial<DecodingSettings>> {
+export function withRecommendedDecoding(recommended: ConsensusChoice, decoding: Partial<DecodingSettings>): Partial<DecodingSettings> {
   if (decoding.strategy === 'sample') throw new CliError("--recommended adds the run's consensus decodings, which choose among greedy or beam captions: not with --sample.", 2);
-  const run = await cli.call('runs.get', { runId });
-  return { ...decoding, ...chosenConsensus(recommendedConsensus(run.config)) };
+  return { ...decoding, ...chosenConsensus(recommended) };
 }

@@ -5,7 +5,7 @@ import type { CheckpointChoice } from '../../../shared/inferenceTypes';
 import { isExistingPolicy } from '../../lib/batch/sidecar';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench, type CliContext } from '../context';
-import { decodingFlags, decodingFromFlags, decodingUsage, recommendationNoteFor, recommendedFlag, recommendedUsage, withRecommendedDecoding } from '../decodingOptions';
+import { decodingFlags, decodingFromFlags, decodingUsage, recommendationNote, recommendedFlag, recommendedUsage, runRecommendation, withRecommendedDecoding } from '../decodingOptions';
 import { formatDuration, progressPrinter } from '../progress';
 import type { Command } from './types';
 import { envMs } from './worker';
@@ -129,10 +129,11 @@ export const batchCommand: Command = {
     const request = createRequest(positionals[0]!, values);
     const result = await withWorkbench(follow, (cli) =>
       runJob(cli, async () => {
-        const runId = 'runId' in request.model ? request.model.runId : null;
-        const decoding = runId !== null && values.recommended ? await withRecommendedDecoding(cli, runId, request.decoding) : request.decoding;
+        // A package recommends nothing; a run's recommendation is read once, for --recommended and for the note.
+        const recommended = 'runId' in request.model ? await runRecommendation(cli, request.model.runId) : null;
+        const decoding = recommended && values.recommended ? withRecommendedDecoding(recommended, request.decoding) : request.decoding;
         const job = await cli.call('batch.create', { ...request, decoding, ...(values.queue ? { placement } : {}) });
-        if (runId !== null && !values.json) process.stderr.write(await recommendationNoteFor(cli, runId, decoding));
+        if (recommended && !values.json) process.stderr.write(recommendationNote(recommended, decoding));
         return { jobId: job.id, taskId: job.taskId };
       }),
     );

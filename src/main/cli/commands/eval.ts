@@ -4,7 +4,7 @@ import { EVAL_SPLITS } from '../../../shared/inferenceTypes';
 import { METRIC_KEYS, METRIC_NAMES } from '../../lib/metrics/definitions';
 import { commonOptions, intOption, parse } from '../args';
 import { CliError, printJson, withWorkbench } from '../context';
-import { decodingFlags, decodingFromFlags, decodingUsage, describeDecoding, recommendationNoteFor, recommendedFlag, recommendedUsage, withRecommendedDecoding } from '../decodingOptions';
+import { decodingFlags, decodingFromFlags, decodingUsage, describeDecoding, recommendationNote, recommendedFlag, recommendedUsage, runRecommendation, withRecommendedDecoding } from '../decodingOptions';
 import { followTask } from '../tasks';
 import { formatGrounded } from './score';
 import type { Command } from './types';
@@ -71,9 +71,10 @@ export const evalCommand: Command = {
       batchSize: intOption(values['batch-size'], 'batch-size', 16),
     };
     const { summary, note } = await withWorkbench({ dataDir: values['data-dir'], store: values.store, quiet: values.json }, async (cli) => {
-      const decoding = values.recommended ? await withRecommendedDecoding(cli, runId, request.decoding) : request.decoding;
+      const recommended = await runRecommendation(cli, runId);
+      const decoding = values.recommended ? withRecommendedDecoding(recommended, request.decoding) : request.decoding;
       const summary = await followTask<EvaluationSummary>(cli, () => cli.call('eval.start', { ...request, decoding }), { showProgress: !values.json });
-      return { summary, note: values.json ? '' : await recommendationNoteFor(cli, runId, summary.decoding) };
+      return { summary, note: values.json ? '' : recommendationNote(recommended, summary.decoding) };
     });
     if (values.json) printJson(summary);
     else process.stdout.write(formatEvaluation(summary) + note);
