@@ -26,6 +26,7 @@ import type {
   BatchProgress,
   SidecarOptions,
 } from '../../shared/batchTypes';
+import { consensusLabel } from '../../shared/consensusLabel';
 import { ApiError } from '../../shared/errors';
 import { isFinalTaskState } from '../../shared/taskTypes';
 import type { DecodingSettings } from '../../shared/inferenceTypes';
@@ -132,9 +133,9 @@ class JobProgress {
   }
 }
 
-/** The decoding in a few words, as outputs record it. */
+/** The decoding in a few words, as outputs record it, with the consensus it used (a job decoded with it captions differently). */
 export function decodingLabel(settings: DecodingSettings): string {
-  const limits = `length ${settings.minLength}-${settings.maxLength}${settings.noRepeatNgramSize ? `, no repeated ${settings.noRepeatNgramSize}-grams` : ''}`;
+  const limits = `length ${settings.minLength}-${settings.maxLength}${settings.noRepeatNgramSize ? `, no repeated ${settings.noRepeatNgramSize}-grams` : ''}${consensusLabel(settings)}`;
   switch (settings.strategy) {
     case 'greedy':
       return `greedy, ${limits}`;
